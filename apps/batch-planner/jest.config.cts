@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'batch-planner',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/batch-planner',
+};

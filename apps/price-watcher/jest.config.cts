@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'price-watcher',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/price-watcher',
+};

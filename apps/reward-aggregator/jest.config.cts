@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'reward-aggregator',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/reward-aggregator',
+};

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { ModelId } from './common';
+
+/** Topic model.catalog, key = model id, compacted: hot add and removal of models. */
+export const ModelEvent = z.object({
+  model: ModelId,
+  action: z.enum(['added', 'removed', 'enabled', 'disabled']),
+  endpoint: z.string().url().optional(),
+  concurrency: z.number().int().positive().optional(),
+  selfHosted: z.boolean().default(false),
+  ts: z.string().datetime({ offset: true }),
+});
+export type ModelEvent = z.infer<typeof ModelEvent>;

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { Scope } from './common';
+
+/** Topic policy.updates, key = scope, compacted: replicas converge to the latest version. */
+export const PolicySnapshot = z.object({
+  scope: Scope,
+  version: z.number().int().nonnegative(),
+  algorithm: z.string().min(1),
+  /** The policy's own serialised state (sufficient statistics per arm). */
+  state: z.unknown(),
+  lambda: z.number().finite().nonnegative(),
+  pacer: z.unknown().optional(),
+  rewardsApplied: z.number().int().nonnegative(),
+  ts: z.string().datetime({ offset: true }),
+});
+export type PolicySnapshot = z.infer<typeof PolicySnapshot>;
