@@ -1,1 +1,16 @@
-
+export * from './lib/topics';
+export * from './lib/codec';
+export * from './lib/registry';
+export * from './lib/json-schema';
+export * from './lib/messages/common';
+export * from './lib/messages/query-request';
+export * from './lib/messages/routed-response';
+export * from './lib/messages/decision';
+export * from './lib/messages/feedback';
+export * from './lib/messages/price-event';
+export * from './lib/messages/model-event';
+export * from './lib/messages/policy-snapshot';
+export * from './lib/messages/pareto-frontier';
+export * from './lib/messages/reward-event';
+export * from './lib/messages/batch-assignment';
+export * from './lib/messages/dead-letter';
