@@ -1,0 +1,49 @@
+import { Kafka, Producer, CompressionTypes, IHeaders } from 'kafkajs';
+import { encode, MessageInputOf, MessageOf, TopicName } from '@llm-router/contracts';
+
+/**
+ * Idempotent producer: the broker drops retried duplicates, so a retry after a lost ack
+ * never writes a message twice. Every message is validated against its topic's schema
+ * before it leaves (a bug here must not poison consumers).
+ */
+export class MessageProducer {
+  private readonly producer: Producer;
+  private connected = false;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  async connect(): Promise<void> {
+    if (!this.connected) {
+      await this.producer.connect();
+      this.connected = true;
+    }
+  }
+
+  async send<T extends TopicName>(topic: T, value: MessageInputOf<T>, headers?: IHeaders): Promise<MessageOf<T>> {
+    const e = encode(topic, value);
+    await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: [{ key: e.key, value: e.value, headers }] });
+    return e.message;
+  }
+
+  /** Several messages of one topic in one request. */
+  async sendMany<T extends TopicName>(topic: T, values: MessageInputOf<T>[]): Promise<MessageOf<T>[]> {
+    if (values.length === 0) return [];
+    const encoded = values.map((v) => encode(topic, v));
+    await this.producer.send({ topic, acks: -1, messages: encoded.map((e) => ({ key: e.key, value: e.value })) });
+    return encoded.map((e) => e.message);
+  }
+
+  /** To a topic outside the contracts (a caller's replyTo, a dead-letter topic). */
+  async sendRaw(topic: string, key: string | null, value: string | Buffer, headers?: IHeaders): Promise<void> {
+    await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.connected) {
+      await this.producer.disconnect();
+      this.connected = false;
+    }
+  }
+}

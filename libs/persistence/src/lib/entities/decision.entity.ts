@@ -1,0 +1,21 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** One routing decision as logged on routing.decisions: what off-policy evaluation replays. */
+@Entity('decisions')
+export class DecisionEntity {
+  @PrimaryColumn({ name: 'decision_id', type: 'text' }) decisionId!: string;
+  @Index() @Column({ name: 'request_id', type: 'text' }) requestId!: string;
+  @Index() @Column({ type: 'text' }) scope!: string;
+  @Column({ type: 'text' }) policy!: string;
+  @Column({ name: 'policy_version', type: 'integer' }) policyVersion!: number;
+  @Column({ type: 'text' }) arm!: string;
+  @Column({ type: 'double precision' }) propensity!: number;
+  @Column({ type: 'jsonb' }) scores!: Record<string, number>;
+  @Column({ type: 'jsonb', nullable: true }) features!: Record<string, number> | null;
+  @Column({ name: 'price_snapshot', type: 'jsonb' }) priceSnapshot!: Record<string, number>;
+  @Column({ type: 'double precision' }) lambda!: number;
+  @Column({ type: 'text', default: 'query' }) mode!: string;
+  @Column({ name: 'batch_id', type: 'text', nullable: true }) batchId!: string | null;
+  @Column({ name: 'decided_at', type: 'timestamptz' }) decidedAt!: Date;
+  @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
+}

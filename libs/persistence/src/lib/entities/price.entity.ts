@@ -1,0 +1,16 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/** Every accepted price, append-only: the price history. */
+@Entity('price_history')
+export class PriceEntity {
+  @PrimaryGeneratedColumn() id!: number;
+  @Index() @Column({ type: 'text' }) model!: string;
+  @Column({ name: 'input_per_m', type: 'double precision' }) inputPerM!: number;
+  @Column({ name: 'output_per_m', type: 'double precision' }) outputPerM!: number;
+  @Column({ name: 'effective_from', type: 'timestamptz' }) effectiveFrom!: Date;
+  @Column({ type: 'text' }) source!: string;
+  @Column({ name: 'self_hosted', type: 'boolean', default: false }) selfHosted!: boolean;
+  @Column({ type: 'integer', nullable: true }) concurrency!: number | null;
+  @Column({ name: 'discount_tiers', type: 'jsonb', default: () => "'[]'" }) discountTiers!: unknown;
+  @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
+}

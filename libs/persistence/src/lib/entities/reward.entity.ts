@@ -1,0 +1,15 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** The reward ledger: one row per decision, ever. The primary key is what forbids double counting. */
+@Entity('rewards')
+export class RewardEntity {
+  @PrimaryColumn({ name: 'decision_id', type: 'text' }) decisionId!: string;
+  @Index() @Column({ type: 'text' }) scope!: string;
+  @Column({ type: 'text' }) arm!: string;
+  @Column({ type: 'double precision' }) quality!: number;
+  @Column({ name: 'cost_usd', type: 'double precision' }) costUsd!: number;
+  @Column({ type: 'double precision' }) lambda!: number;
+  @Column({ type: 'double precision' }) reward!: number;
+  @Column({ type: 'text' }) source!: string;
+  @Column({ name: 'applied_at', type: 'timestamptz' }) appliedAt!: Date;
+}

@@ -1,0 +1,4 @@
+import { InitialSchema1764086400000 } from './1764086400000-initial-schema';
+
+/** In order. A new migration is appended here, never edited in place once released. */
+export const MIGRATIONS = [InitialSchema1764086400000];

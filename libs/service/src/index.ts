@@ -1,0 +1,5 @@
+export * from './lib/config';
+export * from './lib/metrics';
+export * from './lib/health';
+export * from './lib/service-core.module';
+export * from './lib/bootstrap';

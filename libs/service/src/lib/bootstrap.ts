@@ -1,0 +1,39 @@
+import { INestApplication, Type, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { ConfigError } from './config';
+
+export interface StartOptions {
+  name: string;
+  description: string;
+  httpPort: number;
+  /** Called after the app is created and before it listens (attach microservices here). */
+  beforeListen?: (app: INestApplication) => Promise<void> | void;
+}
+
+/** Starts a service: pino logs, OpenAPI at /docs, shutdown hooks, HTTP on the configured port. */
+export async function startService(module: Type<unknown>, opts: StartOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(module, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  app.useGlobalPipes(new ValidationPipe({ transform: true }));
+  const doc = new DocumentBuilder().setTitle(opts.name).setDescription(opts.description).setVersion('1.0').addBearerAuth().build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
+  if (opts.beforeListen) await opts.beforeListen(app);
+  await app.listen(opts.httpPort, '0.0.0.0');
+  app.get(Logger).log(`${opts.name} listening on :${opts.httpPort} (OpenAPI at /docs, metrics at /metrics)`);
+  return app;
+}
+
+/** main.ts entry: a configuration error prints one clear message and exits 1, without a stack. */
+export function runMain(start: () => Promise<unknown>): void {
+  start().catch((e: unknown) => {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+    } else {
+      process.stderr.write(`fatal: ${(e as Error)?.stack ?? String(e)}\n`);
+    }
+    process.exit(1);
+  });
+}
