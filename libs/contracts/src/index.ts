@@ -14,3 +14,4 @@ export * from './lib/messages/pareto-frontier';
 export * from './lib/messages/reward-event';
 export * from './lib/messages/batch-assignment';
 export * from './lib/messages/dead-letter';
+export * from './lib/dataset';

@@ -1,1 +1,3 @@
-
+export * from './lib/chat-provider';
+export * from './lib/replay-provider';
+export * from './lib/openai-chat';
