@@ -1,21 +1,14 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { runMain, startService } from '@llm-router/service';
+import { loadAggregatorConfig } from './config';
+import { AggregatorModule } from './app.module';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
-
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
-  );
-}
-
-bootstrap();
+// The aggregator's Kafka consumption is transactional (offsets stored in Postgres with the
+// state), which the @nestjs/microservices transport cannot do; see docs/decisions/0002.
+runMain(async () => {
+  const config = loadAggregatorConfig();
+  await startService(AggregatorModule.forRoot(config), {
+    name: 'reward-aggregator',
+    description: 'Joins decisions and feedback, applies rewards to the policy state exactly once, streams rewards',
+    httpPort: config.HTTP_PORT,
+  });
+});

@@ -1,21 +1,17 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { kafkaMicroserviceOptions } from '@llm-router/kafka';
+import { runMain, startService } from '@llm-router/service';
+import { loadRouterConfig } from './config';
+import { RouterModule } from './app.module';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
-
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
-  );
-}
-
-bootstrap();
+runMain(async () => {
+  const config = loadRouterConfig();
+  await startService(RouterModule.forRoot(config), {
+    name: 'router',
+    description: 'Routes each query to one of k LLMs and learns online from feedback (OpenAI-compatible API)',
+    httpPort: config.HTTP_PORT,
+    beforeListen: async (app) => {
+      app.connectMicroservice(kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.QUERIES_GROUP_ID), { inheritAppConfig: true });
+      await app.startAllMicroservices();
+    },
+  });
+});

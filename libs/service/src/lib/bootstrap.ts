@@ -1,4 +1,4 @@
-import { INestApplication, Type, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, INestApplication, Type, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -13,7 +13,7 @@ export interface StartOptions {
 }
 
 /** Starts a service: pino logs, OpenAPI at /docs, shutdown hooks, HTTP on the configured port. */
-export async function startService(module: Type<unknown>, opts: StartOptions): Promise<INestApplication> {
+export async function startService(module: Type<unknown> | DynamicModule, opts: StartOptions): Promise<INestApplication> {
   const app = await NestFactory.create(module, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

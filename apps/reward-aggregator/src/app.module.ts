@@ -1,0 +1,24 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { KafkaModule } from '@llm-router/kafka';
+import { PersistenceModule } from '@llm-router/persistence';
+import { ServiceCoreModule } from '@llm-router/service';
+import { AggregatorConfig } from './config';
+import { LedgerService } from './ledger/ledger.service';
+import { RewardStreamService } from './streams/reward-stream.service';
+import { AggregatorController } from './api/aggregator.controller';
+
+@Module({})
+export class AggregatorModule {
+  static forRoot(config: AggregatorConfig): DynamicModule {
+    return {
+      module: AggregatorModule,
+      imports: [
+        ServiceCoreModule.forRoot('reward-aggregator', config),
+        KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
+        PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
+      ],
+      controllers: [AggregatorController],
+      providers: [LedgerService, RewardStreamService],
+    };
+  }
+}

@@ -1,0 +1,239 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { PinoLogger } from 'nestjs-pino';
+import { DataSource, EntityManager } from 'typeorm';
+import { DecisionEvent, FeedbackEvent, RewardEvent, Topic } from '@llm-router/contracts';
+import { EngineRegistry, ScopeEngine } from '@llm-router/engine';
+import { QueryFeaturizer } from '@llm-router/features';
+import { BatchOf, CoPartitionedAssigner, KafkaService, MessageProducer, TopicConsumer } from '@llm-router/kafka';
+import { DecisionEntity, OffsetStore, PolicyStateEntity } from '@llm-router/persistence';
+import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
+import { AggregatorConfig } from '../config';
+import { ScopeStats } from './scope-stats';
+
+/**
+ * The single writer of policy state. Decisions and feedback of a scope share a partition
+ * index (both keyed by scope, co-partitioned assignment), so exactly one instance owns a
+ * scope. Each Kafka batch takes effect in ONE Postgres transaction together with its
+ * offsets: after a crash the consumer resumes from the stored offsets, and the reward
+ * ledger's primary key (decision id) refuses a second reward for the same decision.
+ */
+@Injectable()
+export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly engines: EngineRegistry;
+  private readonly stats = new Map<string, ScopeStats>();
+  private consumer?: TopicConsumer;
+  private readonly dirty = new Set<string>();
+  private flushTimer?: NodeJS.Timeout;
+  private readonly pendingEvents: RewardEvent[] = [];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AggregatorConfig,
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly kafka: KafkaService,
+    private readonly producer: MessageProducer,
+    private readonly log: PinoLogger,
+    private readonly metrics: MetricsService,
+    health: HealthRegistry,
+  ) {
+    this.engines = new EngineRegistry(
+      { algorithm: config.ROUTER_POLICY, featureDim: config.FEATURE_DIM, seed: config.POLICY_SEED, defaultLambda: config.DEFAULT_LAMBDA },
+      new QueryFeaturizer({ dim: config.FEATURE_DIM }),
+    );
+    health.register('ledger', () => ({ ok: this.consumer?.hasJoined ?? false, scopes: this.engines.scopes() }));
+    health.register('database', async () => {
+      await this.ds.query('SELECT 1');
+      return { ok: true };
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.consumer = this.kafka.consumer({
+      groupId: this.config.AGGREGATOR_GROUP_ID,
+      topics: [Topic.Decisions, Topic.Feedback],
+      fromBeginning: true,
+      consumerConfig: { partitionAssigners: [CoPartitionedAssigner] },
+    });
+    await this.consumer.runTransactional(
+      () => OffsetStore.load(this.ds.manager, this.config.AGGREGATOR_GROUP_ID),
+      (batch) => this.applyBatch(batch),
+    );
+    this.flushTimer = setInterval(() => void this.flush().catch((e) => this.log.error({ err: e.message }, 'flush failed')), this.config.SNAPSHOT_DEBOUNCE_MS || 200);
+    setInterval(() => void this.expireFeedback().catch((e) => this.log.error({ err: e.message }, 'expiry failed')), 5000).unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.flush().catch(() => undefined);
+  }
+
+  /** Figures for /stats and the dashboard. */
+  scopeStats(): Record<string, ReturnType<ScopeStats['summary']>> {
+    return Object.fromEntries([...this.stats].map(([s, st]) => [s, st.summary()]));
+  }
+
+  engine(scope: string): ScopeEngine | undefined {
+    return this.engines.has(scope) ? this.engines.get(scope) : undefined;
+  }
+
+  async applyBatch(batch: BatchOf): Promise<void> {
+    const touched = new Set<string>();
+    const events: RewardEvent[] = [];
+    try {
+      await this.ds.transaction(async (em) => {
+        for (const m of batch.messages) {
+          if (m.topic === Topic.Decisions) await this.onDecision(em, m.value as DecisionEvent, touched, events);
+          else await this.onFeedback(em, m.value as FeedbackEvent, touched, events);
+        }
+        for (const scope of touched) await this.persistScope(em, scope);
+        await OffsetStore.save(em, this.config.AGGREGATOR_GROUP_ID, batch.topic, batch.partition, batch.nextOffset);
+      });
+    } catch (e) {
+      // The transaction rolled back: in-memory state of the touched scopes may be ahead of
+      // the database, so drop it and reload from Postgres on next use.
+      for (const s of touched) this.forget(s);
+      throw e;
+    }
+    for (const s of touched) this.dirty.add(s);
+    this.pendingEvents.push(...events);
+    this.metrics.counter('aggregator_rewards_applied_total', 'Rewards applied to policy state').inc(events.length);
+  }
+
+  private async onDecision(em: EntityManager, d: DecisionEvent, touched: Set<string>, events: RewardEvent[]): Promise<void> {
+    const inserted = await em.query(
+      `INSERT INTO decisions (decision_id, request_id, scope, policy, policy_version, arm, propensity, scores, features, price_snapshot, lambda, mode, batch_id, decided_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
+      [d.decisionId, d.requestId, d.scope, d.policy, d.policyVersion, d.arm, d.propensity, d.scores, d.features ?? null, d.priceSnapshot, d.lambda, d.mode, d.batchId ?? null, d.ts],
+    );
+    if (inserted.length === 0) return;
+    const engine = await this.load(em, d.scope);
+    const st = this.stats.get(d.scope)!;
+    st.onDecision(d.priceSnapshot[d.arm] ?? 0);
+    engine.lambda = st.lambdaAfterSpend(engine.lambda, d.priceSnapshot[d.arm] ?? 0);
+    touched.add(d.scope);
+    // Feedback that arrived before its decision waits in pending_feedback.
+    const pending = await em.query(
+      `DELETE FROM pending_feedback WHERE match_key = ANY($1) RETURNING quality, cost_usd, source`,
+      [[`d:${d.decisionId}`, `r:${d.requestId}`]],
+    );
+    if (pending.length > 0) {
+      const p = pending[0];
+      await this.reward(em, d, { quality: p.quality, costUsd: p.cost_usd ?? undefined, source: p.source }, events);
+    }
+  }
+
+  private async onFeedback(em: EntityManager, f: FeedbackEvent, touched: Set<string>, events: RewardEvent[]): Promise<void> {
+    const rows: DecisionEntity[] = f.decisionId
+      ? await em.find(DecisionEntity, { where: { decisionId: f.decisionId } })
+      : await em.find(DecisionEntity, { where: { requestId: f.requestId! }, order: { decidedAt: 'ASC' }, take: 1 });
+    if (rows.length === 0) {
+      const key = f.decisionId ? `d:${f.decisionId}` : `r:${f.requestId}`;
+      await em.query(
+        `INSERT INTO pending_feedback (match_key, scope, quality, cost_usd, source, expires_at)
+         VALUES ($1,$2,$3,$4,$5, now() + make_interval(secs => $6)) ON CONFLICT (match_key) DO NOTHING`,
+        [key, f.scope ?? null, f.quality, f.costUsd ?? null, f.source, this.config.FEEDBACK_TTL_S],
+      );
+      this.metrics.counter('aggregator_feedback_pending_total', 'Feedback received before its decision').inc();
+      return;
+    }
+    const d = rows[0];
+    const applied = await this.reward(em, toEvent(d), { quality: f.quality, costUsd: f.costUsd, source: f.source }, events);
+    if (applied) touched.add(d.scope);
+    else this.metrics.counter('aggregator_feedback_duplicate_total', 'Feedback for an already rewarded decision').inc();
+  }
+
+  /** Applies one reward once: the ledger insert decides, the policy learns only if it succeeded. */
+  private async reward(
+    em: EntityManager,
+    d: Pick<DecisionEvent, 'decisionId' | 'scope' | 'arm' | 'features' | 'priceSnapshot' | 'lambda'>,
+    f: { quality: number; costUsd?: number; source: string },
+    events: RewardEvent[],
+  ): Promise<boolean> {
+    const engine = await this.load(em, d.scope);
+    const cost = f.costUsd ?? d.priceSnapshot[d.arm] ?? 0;
+    const reward = f.quality - d.lambda * cost;
+    const inserted = await em.query(
+      `INSERT INTO rewards (decision_id, scope, arm, quality, cost_usd, lambda, reward, source, applied_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8, now()) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
+      [d.decisionId, d.scope, d.arm, f.quality, cost, d.lambda, reward, f.source],
+    );
+    if (inserted.length === 0) return false;
+    engine.learn(d, f.quality, cost);
+    await em.query(
+      `INSERT INTO arm_stats (scope, arm, pulls, sum_quality, sum_cost, sum_reward) VALUES ($1,$2,1,$3,$4,$5)
+       ON CONFLICT (scope, arm) DO UPDATE SET pulls = arm_stats.pulls + 1, sum_quality = arm_stats.sum_quality + $3,
+       sum_cost = arm_stats.sum_cost + $4, sum_reward = arm_stats.sum_reward + $5`,
+      [d.scope, d.arm, f.quality, cost, reward],
+    );
+    const st = this.stats.get(d.scope)!;
+    st.onReward(d.arm, f.quality, cost, reward);
+    events.push(st.event(d.decisionId, d.arm, f.quality, cost, d.lambda, reward));
+    return true;
+  }
+
+  /** The scope's engine, loaded from Postgres the first time this instance touches it. */
+  private async load(em: EntityManager, scope: string): Promise<ScopeEngine> {
+    if (this.engines.has(scope) && this.stats.has(scope)) return this.engines.get(scope);
+    const engine = this.engines.get(scope);
+    const row = await em.findOne(PolicyStateEntity, { where: { scope } });
+    const st = row ? await ScopeStats.load(em, scope, row, this.config.BUDGET_PER_QUERY_USD) : ScopeStats.empty(scope, this.config.BUDGET_PER_QUERY_USD);
+    if (row) engine.applySnapshot({ version: row.version, algorithm: row.algorithm, state: row.state, lambda: row.lambda });
+    this.stats.set(scope, st);
+    return engine;
+  }
+
+  private forget(scope: string): void {
+    this.stats.delete(scope);
+    this.engines.drop(scope);
+  }
+
+  private async persistScope(em: EntityManager, scope: string): Promise<void> {
+    const engine = this.engines.get(scope);
+    const st = this.stats.get(scope)!;
+    engine.version += 1;
+    await em.query(
+      `INSERT INTO policy_state (scope, algorithm, version, state, lambda, pacer, rewards_applied, cumulative_reward, cumulative_cost_usd, reward_sum_sq, updated_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
+       ON CONFLICT (scope) DO UPDATE SET algorithm = $2, version = $3, state = $4, lambda = $5, pacer = $6, rewards_applied = $7,
+       cumulative_reward = $8, cumulative_cost_usd = $9, reward_sum_sq = $10, updated_at = now()`,
+      [scope, engine.policy.algorithm, engine.version, JSON.stringify(engine.snapshotState()), engine.lambda, JSON.stringify(st.pacerState()), st.rewardsApplied, st.cumulativeReward, st.cumulativeCost, st.rewardSumSq],
+    );
+  }
+
+  /** Publishes the latest snapshot of every changed scope (compacted: replicas only need the last) and the reward stream. */
+  async flush(): Promise<void> {
+    const events = this.pendingEvents.splice(0);
+    if (events.length > 0) await this.producer.sendMany(Topic.RewardStream, events);
+    const scopes = [...this.dirty];
+    this.dirty.clear();
+    for (const scope of scopes) {
+      const engine = this.engines.get(scope);
+      const st = this.stats.get(scope);
+      if (!st) continue;
+      await this.producer.send(Topic.PolicyUpdates, {
+        scope,
+        version: engine.version,
+        algorithm: engine.policy.algorithm,
+        state: engine.snapshotState(),
+        lambda: engine.lambda,
+        pacer: st.pacerState(),
+        rewardsApplied: st.rewardsApplied,
+        ts: new Date().toISOString(),
+      });
+    }
+  }
+
+  /** Feedback that never met its decision is dropped after the TTL, and counted. */
+  async expireFeedback(): Promise<number> {
+    const rows: { scope: string | null }[] = await this.ds.query(`DELETE FROM pending_feedback WHERE expires_at < now() RETURNING scope`);
+    if (rows.length > 0) {
+      this.metrics.counter('aggregator_feedback_expired_total', 'Feedback dropped after FEEDBACK_TTL_S without its decision').inc(rows.length);
+      this.log.warn({ expired: rows.length }, 'unmatched feedback expired');
+    }
+    return rows.length;
+  }
+}
+
+function toEvent(d: DecisionEntity): Pick<DecisionEvent, 'decisionId' | 'scope' | 'arm' | 'features' | 'priceSnapshot' | 'lambda'> {
+  return { decisionId: d.decisionId, scope: d.scope, arm: d.arm, features: d.features ?? undefined, priceSnapshot: d.priceSnapshot, lambda: d.lambda };
+}

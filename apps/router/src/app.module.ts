@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { KafkaModule } from '@llm-router/kafka';
+import { OpenAiChatProvider, ReplayProvider } from '@llm-router/providers';
+import { ServiceCoreModule } from '@llm-router/service';
+import { RouterConfig } from './config';
+import { ReplicaService } from './replica/replica.service';
+import { CHAT_PROVIDER, RoutingService } from './routing/routing.service';
+import { QueriesController } from './routing/queries.controller';
+import { OpenAiController } from './openai/openai.controller';
+
+@Module({})
+export class RouterModule {
+  static forRoot(config: RouterConfig): DynamicModule {
+    return {
+      module: RouterModule,
+      imports: [ServiceCoreModule.forRoot('router', config), KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID })],
+      controllers: [QueriesController, OpenAiController],
+      providers: [
+        ReplicaService,
+        RoutingService,
+        {
+          provide: CHAT_PROVIDER,
+          useFactory: () =>
+            config.PROVIDER === 'replay'
+              ? ReplayProvider.fromFile(config.REPLAY_DATASET!)
+              : new OpenAiChatProvider({ baseUrl: config.OPENAI_BASE_URL!, apiKey: config.OPENAI_API_KEY, timeoutMs: config.PROVIDER_TIMEOUT_MS, retries: config.PROVIDER_RETRIES }),
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { baseEnvSchema, loadConfig } from '@llm-router/service';
+
+export const routerEnvSchema = baseEnvSchema('router', 3001).extend({
+  /** Default policy for scopes (must match the reward-aggregator's). */
+  ROUTER_POLICY: z.string().min(1).default('auto'),
+  FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(64),
+  POLICY_SEED: z.coerce.number().int().default(1),
+  DEFAULT_LAMBDA: z.coerce.number().nonnegative().default(0),
+  PROVIDER: z.enum(['replay', 'openai']).default('replay'),
+  /** Replay provider: the reward dataset that answers queries. */
+  REPLAY_DATASET: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(30000),
+  PROVIDER_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** Consumer group shared by router replicas for llm.queries. */
+  QUERIES_GROUP_ID: z.string().default('router'),
+}).superRefine((c, ctx) => {
+  if (c.PROVIDER === 'replay' && !c.REPLAY_DATASET) ctx.addIssue({ code: 'custom', path: ['REPLAY_DATASET'], message: 'is required when PROVIDER=replay' });
+  if (c.PROVIDER === 'openai' && !c.OPENAI_BASE_URL) ctx.addIssue({ code: 'custom', path: ['OPENAI_BASE_URL'], message: 'is required when PROVIDER=openai' });
+});
+
+export type RouterConfig = z.infer<typeof routerEnvSchema>;
+export const loadRouterConfig = (env = process.env) => loadConfig('router', routerEnvSchema, env);

@@ -1,0 +1,77 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { Topic } from '@llm-router/contracts';
+import { EngineRegistry } from '@llm-router/engine';
+import { QueryFeaturizer } from '@llm-router/features';
+import { KafkaService, Received, TopicConsumer } from '@llm-router/kafka';
+import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
+import { RouterConfig } from '../config';
+
+/**
+ * The router's in-memory replica of what the fleet learned: prices, catalog and the latest
+ * policy snapshot of every scope. Every replica reads the compacted state topics from the
+ * beginning in a consumer group of its own, so all replicas converge to the same state.
+ */
+@Injectable()
+export class ReplicaService implements OnApplicationBootstrap {
+  readonly engines: EngineRegistry;
+  private consumer?: TopicConsumer;
+  private readonly instanceId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: RouterConfig,
+    private readonly kafka: KafkaService,
+    private readonly log: PinoLogger,
+    private readonly metrics: MetricsService,
+    health: HealthRegistry,
+  ) {
+    this.engines = new EngineRegistry(
+      { algorithm: config.ROUTER_POLICY, featureDim: config.FEATURE_DIM, seed: config.POLICY_SEED, defaultLambda: config.DEFAULT_LAMBDA },
+      new QueryFeaturizer({ dim: config.FEATURE_DIM }),
+    );
+    health.register('replica', () => ({
+      ok: this.consumer?.hasJoined ?? false,
+      models: this.engines.models(),
+      scopes: Object.fromEntries(this.engines.scopes().map((s) => [s, this.engines.get(s).version])),
+    }));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.consumer = this.kafka.consumer({
+      groupId: `router-replica-${this.instanceId}`,
+      topics: [Topic.Prices, Topic.Catalog, Topic.PolicyUpdates],
+      fromBeginning: true,
+    });
+    await this.consumer.runEach(async (m) => this.apply(m));
+  }
+
+  /** Resolves once at least one model is priced (a router that just started has not read model.prices yet). */
+  async waitForModels(timeoutMs = 20000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.engines.models().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  }
+
+  apply(m: Received): void {
+    switch (m.topic) {
+      case Topic.Prices: {
+        const p = m.value as Received<typeof Topic.Prices>['value'];
+        this.engines.applyPrice(p);
+        this.log.info({ model: p.model, inputPerM: p.inputPerM, outputPerM: p.outputPerM }, 'price applied');
+        break;
+      }
+      case Topic.Catalog: {
+        const c = m.value as Received<typeof Topic.Catalog>['value'];
+        this.engines.applyCatalog(c.model, c.action);
+        this.log.info({ model: c.model, action: c.action }, 'catalog change applied');
+        break;
+      }
+      case Topic.PolicyUpdates: {
+        const s = m.value as Received<typeof Topic.PolicyUpdates>['value'];
+        if (this.engines.get(s.scope).applySnapshot(s)) {
+          this.metrics.gauge('router_policy_version', 'Policy version applied per scope', ['scope']).set({ scope: s.scope }, s.version);
+        }
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export * from './lib/scope-engine';
+export * from './lib/decision-id';
+export * from './lib/engine-registry';
