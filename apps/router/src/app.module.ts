@@ -3,7 +3,7 @@ import { KafkaModule } from '@llm-router/kafka';
 import { OpenAiChatProvider, ReplayProvider } from '@llm-router/providers';
 import { ServiceCoreModule } from '@llm-router/service';
 import { RouterConfig } from './config';
-import { ReplicaService } from './replica/replica.service';
+import { ReplicaModule } from '@llm-router/replica';
 import { CHAT_PROVIDER, RoutingService } from './routing/routing.service';
 import { QueriesController } from './routing/queries.controller';
 import { OpenAiController } from './openai/openai.controller';
@@ -13,10 +13,13 @@ export class RouterModule {
   static forRoot(config: RouterConfig): DynamicModule {
     return {
       module: RouterModule,
-      imports: [ServiceCoreModule.forRoot('router', config), KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID })],
+      imports: [
+        ServiceCoreModule.forRoot('router', config),
+        KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
+        ReplicaModule.forRoot({ service: 'router', algorithm: config.ROUTER_POLICY, featureDim: config.FEATURE_DIM, seed: config.POLICY_SEED, defaultLambda: config.DEFAULT_LAMBDA }),
+      ],
       controllers: [QueriesController, OpenAiController],
       providers: [
-        ReplicaService,
         RoutingService,
         {
           provide: CHAT_PROVIDER,

@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { ChatMessage, DEFAULT_SCOPE, Scope, Topic, validate } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
-import { ReplicaService } from '../replica/replica.service';
+import { ReplicaService } from '@llm-router/replica';
 import { RoutingRejected, RoutingService } from '../routing/routing.service';
 
 const ChatCompletionBody = z.object({

@@ -4,7 +4,7 @@ import { QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
 import { ChatProvider, ProviderError } from '@llm-router/providers';
 import { MetricsService } from '@llm-router/service';
-import { ReplicaService } from '../replica/replica.service';
+import { ReplicaService } from '@llm-router/replica';
 
 export const CHAT_PROVIDER = Symbol('CHAT_PROVIDER');
 

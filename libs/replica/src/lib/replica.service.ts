@@ -4,11 +4,21 @@ import { Topic } from '@llm-router/contracts';
 import { EngineRegistry } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import { KafkaService, Received, TopicConsumer } from '@llm-router/kafka';
-import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
-import { RouterConfig } from '../config';
+import { HealthRegistry, MetricsService } from '@llm-router/service';
+
+export const REPLICA_OPTIONS = Symbol('REPLICA_OPTIONS');
+
+export interface ReplicaOptions {
+  /** Names the consumer group: `<service>-replica-<instance>`. */
+  service: string;
+  algorithm: string;
+  featureDim: number;
+  seed: number;
+  defaultLambda: number;
+}
 
 /**
- * The router's in-memory replica of what the fleet learned: prices, catalog and the latest
+ * A service's in-memory replica of what the fleet learned: prices, catalog and the latest
  * policy snapshot of every scope. Every replica reads the compacted state topics from the
  * beginning in a consumer group of its own, so all replicas converge to the same state.
  */
@@ -19,15 +29,15 @@ export class ReplicaService implements OnApplicationBootstrap {
   private readonly instanceId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: RouterConfig,
+    @Inject(REPLICA_OPTIONS) private readonly options: ReplicaOptions,
     private readonly kafka: KafkaService,
     private readonly log: PinoLogger,
     private readonly metrics: MetricsService,
     health: HealthRegistry,
   ) {
     this.engines = new EngineRegistry(
-      { algorithm: config.ROUTER_POLICY, featureDim: config.FEATURE_DIM, seed: config.POLICY_SEED, defaultLambda: config.DEFAULT_LAMBDA },
-      new QueryFeaturizer({ dim: config.FEATURE_DIM }),
+      { algorithm: options.algorithm, featureDim: options.featureDim, seed: options.seed, defaultLambda: options.defaultLambda },
+      new QueryFeaturizer({ dim: options.featureDim }),
     );
     health.register('replica', () => ({
       ok: this.consumer?.hasJoined ?? false,
@@ -38,7 +48,7 @@ export class ReplicaService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = this.kafka.consumer({
-      groupId: `router-replica-${this.instanceId}`,
+      groupId: `${this.options.service}-replica-${this.instanceId}`,
       topics: [Topic.Prices, Topic.Catalog, Topic.PolicyUpdates],
       fromBeginning: true,
     });

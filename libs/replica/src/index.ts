@@ -1,0 +1,2 @@
+export * from './lib/replica.service';
+export * from './lib/replica.module';
