@@ -1,21 +1,17 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { kafkaMicroserviceOptions } from '@llm-router/kafka';
+import { runMain, startService } from '@llm-router/service';
+import { loadPlannerConfig } from './config';
+import { PlannerModule } from './app.module';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
-
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
-  );
-}
-
-bootstrap();
+runMain(async () => {
+  const config = loadPlannerConfig();
+  await startService(PlannerModule.forRoot(config), {
+    name: 'batch-planner',
+    description: 'Routes queries that may wait in windows, as one assignment per window under budget and concurrency',
+    httpPort: config.HTTP_PORT,
+    beforeListen: async (app) => {
+      app.connectMicroservice(kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.PLANNER_GROUP_ID), { inheritAppConfig: true });
+      await app.startAllMicroservices();
+    },
+  });
+});

@@ -1,0 +1,25 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { KafkaModule } from '@llm-router/kafka';
+import { PersistenceModule } from '@llm-router/persistence';
+import { ReplicaModule } from '@llm-router/replica';
+import { ServiceCoreModule } from '@llm-router/service';
+import { PlannerConfig } from './config';
+import { PlannerService } from './planner/planner.service';
+import { BatchRequestsController } from './planner/batch-requests.controller';
+
+@Module({})
+export class PlannerModule {
+  static forRoot(config: PlannerConfig): DynamicModule {
+    return {
+      module: PlannerModule,
+      imports: [
+        ServiceCoreModule.forRoot('batch-planner', config),
+        KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
+        PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
+        ReplicaModule.forRoot({ service: 'batch-planner', algorithm: config.ROUTER_POLICY, featureDim: config.FEATURE_DIM, seed: config.POLICY_SEED, defaultLambda: config.DEFAULT_LAMBDA }),
+      ],
+      controllers: [BatchRequestsController],
+      providers: [PlannerService],
+    };
+  }
+}

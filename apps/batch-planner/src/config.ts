@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { baseEnvSchema, loadConfig } from '@llm-router/service';
+
+export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
+  ROUTER_POLICY: z.string().min(1).default('auto'),
+  FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(64),
+  POLICY_SEED: z.coerce.number().int().default(1),
+  DEFAULT_LAMBDA: z.coerce.number().nonnegative().default(0),
+  /** A window closes when it holds this many queries... */
+  BATCH_WINDOW_SIZE: z.coerce.number().int().positive().default(100),
+  /** ...or when its oldest query has waited this long. */
+  BATCH_WINDOW_MS: z.coerce.number().int().positive().default(2000),
+  /** Budget of the period in USD for batch traffic; omitted = unbinding. */
+  BATCH_BUDGET_USD: z.coerce.number().positive().optional(),
+  BATCH_BUDGET_PERIOD: z.enum(['daily', 'monthly']).default('daily'),
+  /** Expected batch queries per period, to spread what is left of the budget. */
+  BATCH_EXPECTED_QUERIES: z.coerce.number().int().positive().default(10000),
+  PLANNER_GROUP_ID: z.string().default('batch-planner'),
+});
+
+export type PlannerConfig = z.infer<typeof plannerEnvSchema>;
+export const loadPlannerConfig = (env = process.env) => loadConfig('batch-planner', plannerEnvSchema, env);
