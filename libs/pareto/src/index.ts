@@ -1,1 +1,2 @@
-
+export * from './lib/frontier';
+export * from './lib/tracker';
