@@ -58,6 +58,9 @@ function teardownAllSync(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // A caller with its own handler (the infra CLI forwarding to its child) decides when to stop;
+  // the exit hook and the watchdogs still catch whatever it leaves.
+  if (process.listenerCount(signal) > 1) return;
   teardownAllSync();
   // Only we listened, so the default action (terminate) was suppressed by our listener: restore
   // it and re-raise, so the caller still dies of the signal as it would have without us.
