@@ -1,0 +1,74 @@
+import { Admin, Consumer, Kafka, logLevel, Producer } from 'kafkajs';
+import { allTopics } from '@llm-router/contracts';
+import { ensureTopics } from '@llm-router/infra';
+
+export function brokers(): string[] {
+  const b = process.env['KAFKA_BROKERS'];
+  if (!b) throw new Error('KAFKA_BROKERS is not set: run integration tests through `npm test` or `npm run infra -- run -- ...`');
+  return b.split(',');
+}
+
+export function plainKafka(clientId = 'test-client'): Kafka {
+  return new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.NOTHING });
+}
+
+/**
+ * Integration test files share one broker: each starts from empty topics so that one
+ * file's messages cannot leak into the next file's consumers.
+ */
+export async function resetTopics(): Promise<void> {
+  const admin: Admin = plainKafka('test-admin').admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const ours = allTopics().map((t) => t.name).filter((t) => existing.has(t));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours, timeout: 30000 });
+    for (let i = 0; i < 100; i++) {
+      const left = (await admin.listTopics()).filter((t) => ours.includes(t));
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  await ensureTopics(brokers(), allTopics(), { partitionsCap: Number(process.env['KAFKA_PARTITIONS_CAP'] ?? 3) });
+}
+
+/** Collects every message of some topics from now on (a plain kafkajs consumer, not our code). */
+export async function collect(topics: string[], groupId = `collector-${Date.now()}-${Math.random().toString(36).slice(2)}`) {
+  const consumer: Consumer = plainKafka('test-collector').consumer({ groupId });
+  const received: { topic: string; key: string | null; value: any; headers: Record<string, string> }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+      let value: unknown = message.value?.toString('utf8');
+      try {
+        value = JSON.parse(value as string);
+      } catch {
+        /* keep raw text */
+      }
+      received.push({ topic, key: message.key?.toString('utf8') ?? null, value, headers });
+    },
+  });
+  return { received, stop: () => consumer.disconnect(), of: (t: string) => received.filter((r) => r.topic === t) };
+}
+
+export async function plainProducer(): Promise<Producer> {
+  const p = plainKafka('test-producer').producer();
+  await p.connect();
+  return p;
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last) return last as T;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

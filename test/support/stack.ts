@@ -1,0 +1,93 @@
+import { INestApplication } from '@nestjs/common';
+import { kafkaMicroserviceOptions } from '@llm-router/kafka';
+import { startService } from '@llm-router/service';
+import { RouterModule } from '../../apps/router/src/app.module';
+import { loadRouterConfig } from '../../apps/router/src/config';
+import { AggregatorModule } from '../../apps/reward-aggregator/src/app.module';
+import { loadAggregatorConfig } from '../../apps/reward-aggregator/src/config';
+import { PlannerModule } from '../../apps/batch-planner/src/app.module';
+import { loadPlannerConfig } from '../../apps/batch-planner/src/config';
+import { PriceWatcherModule } from '../../apps/price-watcher/src/app.module';
+import { loadPriceWatcherConfig } from '../../apps/price-watcher/src/config';
+
+export interface StackOptions {
+  databaseUrl: string;
+  dataPath: string;
+  modelsPath: string;
+  routers?: number;
+  aggregators?: number;
+  planner?: boolean;
+  env?: Record<string, string>;
+}
+
+export interface Stack {
+  routers: INestApplication[];
+  aggregators: INestApplication[];
+  priceWatcher: INestApplication;
+  planner?: INestApplication;
+  url(app: INestApplication): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The four services in this process, each a real Nest hybrid app on the real broker and
+ * database (the NestJS integration-test style: same modules as main.ts, ephemeral ports).
+ */
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const env = {
+    KAFKA_BROKERS: process.env['KAFKA_BROKERS']!,
+    DATABASE_URL: o.databaseUrl,
+    HTTP_PORT: '0',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
+    ROUTER_POLICY: 'random',
+    PROVIDER: 'replay',
+    REPLAY_DATASET: o.dataPath,
+    PRICES_FILE: o.modelsPath,
+    ADMIN_TOKEN: 'test-admin-token',
+    SNAPSHOT_DEBOUNCE_MS: '100',
+    BATCH_WINDOW_MS: '500',
+    ...o.env,
+  };
+  const apps: INestApplication[] = [];
+  const start = async (name: string, module: Parameters<typeof startService>[0], groupId?: string) => {
+    const app = await startService(module, {
+      name,
+      description: name,
+      httpPort: 0,
+      beforeListen: groupId
+        ? async (a) => {
+            a.connectMicroservice(kafkaMicroserviceOptions({ brokers: env.KAFKA_BROKERS.split(','), clientId: name }, groupId), { inheritAppConfig: true });
+            await a.startAllMicroservices();
+          }
+        : undefined,
+    });
+    apps.push(app);
+    return app;
+  };
+  const pwConfig = loadPriceWatcherConfig(env);
+  const priceWatcher = await start('price-watcher', PriceWatcherModule.forRoot(pwConfig), 'price-watcher');
+  const aggregators: INestApplication[] = [];
+  for (let i = 0; i < (o.aggregators ?? 1); i++) {
+    aggregators.push(await start(`reward-aggregator-${i}`, AggregatorModule.forRoot(loadAggregatorConfig({ ...env, KAFKA_CLIENT_ID: `reward-aggregator-${i}` }))));
+  }
+  const routers: INestApplication[] = [];
+  for (let i = 0; i < (o.routers ?? 1); i++) {
+    const c = loadRouterConfig({ ...env, KAFKA_CLIENT_ID: `router-${i}` });
+    routers.push(await start(`router-${i}`, RouterModule.forRoot(c), c.QUERIES_GROUP_ID));
+  }
+  let planner: INestApplication | undefined;
+  if (o.planner) {
+    const c = loadPlannerConfig(env);
+    planner = await start('batch-planner', PlannerModule.forRoot(c), c.PLANNER_GROUP_ID);
+  }
+  return {
+    routers,
+    aggregators,
+    priceWatcher,
+    planner,
+    url: async (app) => (await app.getUrl()).replace('[::1]', '127.0.0.1'),
+    stop: async () => {
+      for (const app of apps.reverse()) await app.close().catch(() => undefined);
+    },
+  };
+}
