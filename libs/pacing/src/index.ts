@@ -1,1 +1,2 @@
-
+export * from './lib/budget-pacer';
+export * from './lib/spend-ledger';
