@@ -148,3 +148,23 @@ export function mixForCost<P extends ParetoPoint>(points: readonly P[], targetCo
 export function sampleMix<P extends ParetoPoint>(mix: Mix<P>, u: number): P {
   return u < mix.pHi ? mix.hi : mix.lo;
 }
+
+/**
+ * The budget's dual price: the slope (quality per USD) of the hull segment that brackets
+ * `targetCost`, i.e. the lambda at which maximising quality - lambda * cost is indifferent
+ * between the two points mixForCost would randomise over. A good lambda0 for a pacer, so
+ * that it does not have to learn the scale from overspending first. 0 when the target buys
+ * the best point anyway; the steepest slope when the target is below the cheapest point
+ * (Infinity if there is only one point).
+ */
+export function lambdaForCost(points: readonly ParetoPoint[], targetCost: number): number {
+  const hull = upperHull(points);
+  if (hull.length === 0) throw new RangeError('lambdaForCost needs at least one point');
+  if (targetCost >= hull[hull.length - 1].cost) return 0;
+  if (hull.length === 1) return Infinity;
+  let i = 0;
+  while (i + 2 < hull.length && hull[i + 1].cost <= targetCost) i++;
+  const a = hull[i];
+  const b = hull[i + 1];
+  return (b.quality - a.quality) / (b.cost - a.cost);
+}

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { FrontierTracker, ParetoPoint, dominates, mixForCost, paretoFrontier, pickByBudget, pickByMinQuality, sampleMix, upperHull } from '../index';
+import { FrontierTracker, ParetoPoint, dominates, lambdaForCost, mixForCost, paretoFrontier, pickByBudget, pickByMinQuality, sampleMix, upperHull } from '../index';
 
 const P = (id: string, quality: number, cost: number): ParetoPoint => ({ id, quality, cost });
 
@@ -136,6 +136,20 @@ describe('upperHull and mixForCost', () => {
         for (const p of pts) if (p.cost <= target) expect(m.expectedQuality).toBeGreaterThanOrEqual(p.quality - 1e-12);
       }),
     );
+  });
+});
+
+describe('lambdaForCost', () => {
+  it('is the slope of the bracketing hull segment, so scoring at it is indifferent between lo and hi', () => {
+    const pts = [P('small', 0.79, 0.00004), P('large', 0.93, 0.0006), P('pro', 0.95, 0.02)];
+    const lam = lambdaForCost(pts, 0.002);
+    expect(lam).toBeCloseTo(0.02 / 0.0194, 9);
+    const m = mixForCost(pts, 0.002);
+    expect(m.lo.quality - lam * m.lo.cost).toBeCloseTo(m.hi.quality - lam * m.hi.cost, 12);
+    expect(lambdaForCost(pts, 0.0001)).toBeCloseTo(0.14 / 0.00056, 6);
+    expect(lambdaForCost(pts, 0)).toBeCloseTo(0.14 / 0.00056, 6);
+    expect(lambdaForCost(pts, 1)).toBe(0);
+    expect(lambdaForCost([P('only', 0.5, 1)], 0.5)).toBe(Infinity);
   });
 });
 
