@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { Producer } from 'kafkajs';
 import { Topic } from '@llm-router/contracts';
-import { writeSyntheticDataset, DEFAULT_ARMS } from '../support/synthetic-data';
+import { writeSyntheticDataset, DEFAULT_ARMS } from '../../tools/lib/synthetic-data';
 import { collect, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
 import { startStack, Stack } from '../support/stack';

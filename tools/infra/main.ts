@@ -32,15 +32,28 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('must be a positive integer');
   return n;
 }
 
 function withStartFlags(command: Command): Command {
   return command
-    .addOption(new Option('--mode <mode>', 'skip the search and use this mode (env INFRA_MODE)').choices(INFRA_MODES))
-    .option('--partitions-cap <n>', 'at most n partitions per topic (env KAFKA_PARTITIONS_CAP)', positiveInt)
-    .option('--keep', 'keep local data and logs after stopping (env INFRA_KEEP=1)');
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'skip the search and use this mode (env INFRA_MODE)',
+      ).choices(INFRA_MODES),
+    )
+    .option(
+      '--partitions-cap <n>',
+      'at most n partitions per topic (env KAFKA_PARTITIONS_CAP)',
+      positiveInt,
+    )
+    .option(
+      '--keep',
+      'keep local data and logs after stopping (env INFRA_KEEP=1)',
+    );
 }
 
 const startOptions = (flags: StartFlags): StartInfrastructureOptions => ({
@@ -53,22 +66,30 @@ async function stopQuietly(infra: Infrastructure): Promise<void> {
   try {
     await infra.stop();
   } catch (err) {
-    process.stderr.write(`[infra] stopping failed: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `[infra] stopping failed: ${(err as Error).message}\n`,
+    );
   }
 }
 
 const program = new Command('infra')
-  .description('Kafka and PostgreSQL for tests and the demo: env vars, Docker or local processes')
+  .description(
+    'Kafka and PostgreSQL for tests and the demo: env vars, Docker or local processes',
+  )
   .enablePositionalOptions()
   .showHelpAfterError();
 
 withStartFlags(
   program
     .command('up')
-    .description('start, print the KAFKA_BROKERS / DATABASE_URL export lines, keep running until Ctrl-C'),
+    .description(
+      'start, print the KAFKA_BROKERS / DATABASE_URL export lines, keep running until Ctrl-C',
+    ),
 ).action(async (flags: StartFlags) => {
   const infra = await startInfrastructure(startOptions(flags));
-  process.stdout.write(`export KAFKA_BROKERS=${infra.kafkaBrokers.join(',')}\nexport DATABASE_URL=${infra.databaseUrl}\n`);
+  process.stdout.write(
+    `export KAFKA_BROKERS=${infra.kafkaBrokers.join(',')}\nexport DATABASE_URL=${infra.databaseUrl}\n`,
+  );
   process.stderr.write('[infra] up; Ctrl-C to stop\n');
   // Neither signal listeners nor the (unref'd) servers keep Node alive; this does, until a signal.
   const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -84,7 +105,9 @@ withStartFlags(
 withStartFlags(
   program
     .command('run')
-    .description('start, run <command> with KAFKA_BROKERS and DATABASE_URL set, stop; exits with its code')
+    .description(
+      'start, run <command> with KAFKA_BROKERS and DATABASE_URL set, stop; exits with its code',
+    )
     .argument('<command>', 'command to run (put -- before it)')
     .argument('[args...]', 'its arguments')
     .passThroughOptions(),
@@ -101,7 +124,11 @@ withStartFlags(
 
   const child = spawn(command, args, {
     stdio: 'inherit',
-    env: { ...process.env, KAFKA_BROKERS: infra.kafkaBrokers.join(','), DATABASE_URL: infra.databaseUrl },
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      DATABASE_URL: infra.databaseUrl,
+    },
   });
   // The child decides how to shut down; the infrastructure goes only after it has exited.
   const forward = (s: NodeJS.Signals) => child.kill(s);
@@ -112,7 +139,9 @@ withStartFlags(
       resolve(127);
     });
     child.once('exit', (exitCode, signal) =>
-      resolve(exitCode ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1)),
+      resolve(
+        exitCode ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1),
+      ),
     );
   });
   await stopQuietly(infra);
@@ -122,7 +151,9 @@ withStartFlags(
 
 program
   .command('status')
-  .description('print which mode `up`/`run` would use and what the local mode has cached')
+  .description(
+    'print which mode `up`/`run` would use and what the local mode has cached',
+  )
   .action(async () => {
     const choice = await selectMode(process.env, () => dockerAvailable());
     console.log(`mode: ${choice.mode} (${choice.reason})`);
@@ -130,9 +161,13 @@ program
       const version = kafkaVersion();
       const lib = kafkaLibDir(version);
       const cached = existsSync(join(lib, `kafka_2.13-${version}.jar`));
-      console.log(`kafka ${version} jars: ${cached ? lib : 'not cached (Maven downloads them on first start)'}`);
+      console.log(
+        `kafka ${version} jars: ${cached ? lib : 'not cached (Maven downloads them on first start)'}`,
+      );
       const pgBin = findPostgresBinDir();
-      console.log(`postgres: ${pgBin === undefined ? 'not installed (apt-get installs it on first start)' : pgBin || 'initdb on PATH'}`);
+      console.log(
+        `postgres: ${pgBin === undefined ? 'not installed (apt-get installs it on first start)' : pgBin || 'initdb on PATH'}`,
+      );
     }
   });
 

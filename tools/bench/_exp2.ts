@@ -1,0 +1,11 @@
+import { randomBatchProblem, solveHeuristic } from '@llm-router/batch';
+const p = randomBatchProblem({ n: 1000, k: 8, seed: 1, budgetFraction: 0.3, capacity: { 5: 120, 6: 80 } });
+const ts: number[] = [];
+for (let r = 0; r < 30; r++) ts.push(solveHeuristic(p).ms);
+console.log(ts.map((t) => t.toFixed(1)).join(' '));
+const h = solveHeuristic(p);
+const cnt = new Array(8).fill(0); for (const j of h.assignment) cnt[j]++; console.log(cnt);
+const p2 = randomBatchProblem({ n: 1000, k: 8, seed: 1, budgetFraction: 0.3 });
+const ts2: number[] = [];
+for (let r = 0; r < 30; r++) ts2.push(solveHeuristic(p2).ms);
+console.log('nocap', ts2.map((t) => t.toFixed(1)).join(' '));

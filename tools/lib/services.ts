@@ -1,0 +1,67 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface ServiceSpec {
+  app: 'router' | 'price-watcher' | 'reward-aggregator' | 'batch-planner';
+  name: string;
+  env: Record<string, string>;
+}
+
+export interface RunningService {
+  name: string;
+  port: number;
+  url: string;
+  proc: ChildProcess;
+  logFile: string;
+}
+
+const ROOT = resolve(__dirname, '../..');
+
+/**
+ * Starts a service from its TypeScript sources (SWC registers the decorators' metadata that
+ * Nest's injection needs), logs to a file, and waits for /health to answer 200.
+ */
+export async function startServiceProcess(spec: ServiceSpec, port: number, logDir: string, timeoutMs = 90000): Promise<RunningService> {
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${spec.name}.log`);
+  const out = createWriteStream(logFile);
+  const proc = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', spec.app, 'src', 'main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...spec.env, HTTP_PORT: String(port), SWC_NODE_PROJECT: join(ROOT, 'tsconfig.typecheck.json'), KAFKA_CLIENT_ID: spec.name },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout!.pipe(out);
+  proc.stderr!.pipe(out);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${spec.name} exited with code ${proc.exitCode}; see ${logFile}`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.status === 200) return { name: spec.name, port, url, proc, logFile };
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`${spec.name} did not become healthy within ${timeoutMs} ms; see ${logFile}`);
+}
+
+export async function stopServices(services: RunningService[]): Promise<void> {
+  await Promise.all(
+    services.map(
+      (s) =>
+        new Promise<void>((done) => {
+          if (s.proc.exitCode !== null) return done();
+          const t = setTimeout(() => s.proc.kill('SIGKILL'), 10000);
+          s.proc.once('exit', () => {
+            clearTimeout(t);
+            done();
+          });
+          s.proc.kill('SIGTERM');
+        }),
+    ),
+  );
+}
