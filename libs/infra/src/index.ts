@@ -1,7 +1,15 @@
 export { startInfrastructure } from './lib/infrastructure';
-export type { Infrastructure, LocalDetails, StartInfrastructureOptions } from './lib/infrastructure';
-export { ensureTopics, partitionsCapFromEnv, planTopics } from './lib/topics';
-export type { EnsureTopicsOptions, EnsureTopicsResult, TopicDefinition } from './lib/topics';
+export type {
+  Infrastructure,
+  LocalDetails,
+  StartInfrastructureOptions,
+} from './lib/infrastructure';
+export { ensureTopics, partitionsCapFromEnv, planTopics, warmUpGroupCoordinator } from './lib/topics';
+export type {
+  EnsureTopicsOptions,
+  EnsureTopicsResult,
+  TopicDefinition,
+} from './lib/topics';
 export { freePort, freePorts, isPortOpen } from './lib/ports';
 export { infraFromEnv, selectMode, INFRA_MODES } from './lib/mode';
 export type { InfraMode, ModeChoice } from './lib/mode';

@@ -43,7 +43,8 @@ export function killAndRemoveSync(p: OwnedProcess): void {
   }
   // Stray children (postgres backends after a killed postmaster) share the leader's group.
   killQuietly(-p.pid, 'SIGKILL');
-  if (!p.keepDirs) for (const dir of p.dirs) rmSync(dir, { recursive: true, force: true });
+  if (!p.keepDirs)
+    for (const dir of p.dirs) rmSync(dir, { recursive: true, force: true });
 }
 
 function teardownAllSync(): void {
@@ -67,7 +68,9 @@ function onSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
 
-const signalHandlers = new Map(signals.map((s) => [s, () => onSignal(s)] as const));
+const signalHandlers = new Map(
+  signals.map((s) => [s, () => onSignal(s)] as const),
+);
 
 function installHooks(): void {
   if (hooksInstalled) return;

@@ -20,9 +20,14 @@ export async function dockerAvailable(timeoutMs = 10_000): Promise<boolean> {
 }
 
 /** The apache/kafka image reads KAFKA_FOO_BAR as foo.bar (no property here has '_' or '-'). */
-export function kafkaImageEnv(tuning: Record<string, string | number | boolean>): Record<string, string> {
+export function kafkaImageEnv(
+  tuning: Record<string, string | number | boolean>,
+): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(tuning).map(([key, value]) => [`KAFKA_${key.toUpperCase().replace(/\./g, '_')}`, String(value)]),
+    Object.entries(tuning).map(([key, value]) => [
+      `KAFKA_${key.toUpperCase().replace(/\./g, '_')}`,
+      String(value),
+    ]),
   );
 }
 
@@ -35,7 +40,10 @@ export interface DockerInfra {
 const START_SCRIPT = '/tmp/llm-router-start.sh';
 const WAITING = 'llm-router: waiting for start script';
 
-export async function startDockerInfra(version: string, logger: InfraLogger): Promise<DockerInfra> {
+export async function startDockerInfra(
+  version: string,
+  logger: InfraLogger,
+): Promise<DockerInfra> {
   const { GenericContainer, Wait } = await import('testcontainers');
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
 
@@ -48,8 +56,10 @@ export async function startDockerInfra(version: string, logger: InfraLogger): Pr
         CLUSTER_ID: generateClusterId(),
         KAFKA_NODE_ID: '1',
         KAFKA_PROCESS_ROLES: 'broker,controller',
-        KAFKA_LISTENERS: 'PLAINTEXT://0.0.0.0:9092,BROKER://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094',
-        KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        KAFKA_LISTENERS:
+          'PLAINTEXT://0.0.0.0:9092,BROKER://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094',
+        KAFKA_LISTENER_SECURITY_PROTOCOL_MAP:
+          'PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT',
         KAFKA_INTER_BROKER_LISTENER_NAME: 'BROKER',
         KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
         KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9094',
@@ -57,7 +67,10 @@ export async function startDockerInfra(version: string, logger: InfraLogger): Pr
         ...kafkaImageEnv(kafkaTuning),
       })
       .withEntrypoint(['sh'])
-      .withCommand(['-c', `echo '${WAITING}'; while [ ! -f ${START_SCRIPT} ]; do sleep 0.1; done; exec sh ${START_SCRIPT}`])
+      .withCommand([
+        '-c',
+        `echo '${WAITING}'; while [ ! -f ${START_SCRIPT} ]; do sleep 0.1; done; exec sh ${START_SCRIPT}`,
+      ])
       .withWaitStrategy(Wait.forLogMessage(WAITING))
       .start();
     const brokers = [`${container.getHost()}:${container.getMappedPort(9092)}`];
@@ -72,16 +85,35 @@ export async function startDockerInfra(version: string, logger: InfraLogger): Pr
   };
   const startPostgres = () =>
     new PostgreSqlContainer('postgres:16')
-      .withCommand(['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'])
+      .withCommand([
+        'postgres',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=200',
+      ])
       .start();
 
-  const [kafka, postgres] = await Promise.allSettled([startKafka(), startPostgres()]);
+  const [kafka, postgres] = await Promise.allSettled([
+    startKafka(),
+    startPostgres(),
+  ]);
   if (kafka.status === 'rejected' || postgres.status === 'rejected') {
-    if (kafka.status === 'fulfilled') await kafka.value.container.stop().catch(() => undefined);
-    if (postgres.status === 'fulfilled') await postgres.value.stop().catch(() => undefined);
-    throw kafka.status === 'rejected' ? kafka.reason : (postgres as PromiseRejectedResult).reason;
+    if (kafka.status === 'fulfilled')
+      await kafka.value.container.stop().catch(() => undefined);
+    if (postgres.status === 'fulfilled')
+      await postgres.value.stop().catch(() => undefined);
+    throw kafka.status === 'rejected'
+      ? kafka.reason
+      : (postgres as PromiseRejectedResult).reason;
   }
-  logger.debug?.(`containers: kafka ${kafka.value.container.getId()}, postgres ${postgres.value.getId()}`);
+  logger.debug?.(
+    `containers: kafka ${kafka.value.container.getId()}, postgres ${postgres.value.getId()}`,
+  );
   return {
     kafkaBrokers: kafka.value.brokers,
     databaseUrl: postgres.value.getConnectionUri(),

@@ -1,11 +1,25 @@
 import { startDockerInfra } from './docker';
 import { dockerAvailable } from './docker';
-import { ensureJavaAndMaven, ensureKafkaJars, startLocalKafka, type LocalKafka } from './kafka-local';
+import {
+  ensureJavaAndMaven,
+  ensureKafkaJars,
+  startLocalKafka,
+  type LocalKafka,
+} from './kafka-local';
 import { stderrLogger, type InfraLogger } from './logger';
 import { infraFromEnv, selectMode, type InfraMode } from './mode';
 import { kafkaVersion } from './paths';
-import { ensurePostgresBinaries, startLocalPostgres, type LocalPostgres } from './postgres-local';
-import { ensureTopics, partitionsCapFromEnv, type TopicDefinition } from './topics';
+import {
+  ensurePostgresBinaries,
+  startLocalPostgres,
+  type LocalPostgres,
+} from './postgres-local';
+import {
+  ensureTopics,
+  partitionsCapFromEnv,
+  warmUpGroupCoordinator,
+  type TopicDefinition,
+} from './topics';
 
 export interface StartInfrastructureOptions {
   logger?: InfraLogger;
@@ -53,17 +67,25 @@ export interface Infrastructure {
  * testcontainers if a Docker engine answers, else local processes (Kafka from Maven jars,
  * PostgreSQL from the Debian package). Every contract topic exists when it returns.
  */
-export async function startInfrastructure(options: StartInfrastructureOptions = {}): Promise<Infrastructure> {
+export async function startInfrastructure(
+  options: StartInfrastructureOptions = {},
+): Promise<Infrastructure> {
   const logger = options.logger ?? stderrLogger;
   const keep = options.keep ?? process.env['INFRA_KEEP'] === '1';
   const partitionsCap = options.partitionsCap ?? partitionsCapFromEnv();
   const started = Date.now();
-  const { mode, reason } = await selectMode(process.env, () => dockerAvailable(), options.mode);
+  const { mode, reason } = await selectMode(
+    process.env,
+    () => dockerAvailable(),
+    options.mode,
+  );
   logger.info(`infrastructure mode: ${mode} (${reason})`);
 
   let infra: Omit<Infrastructure, 'startupMs'>;
   if (mode === 'env') {
-    const env = infraFromEnv()!;
+    const env = infraFromEnv();
+    if (!env)
+      throw new Error('mode env needs both KAFKA_BROKERS and DATABASE_URL');
     infra = { mode, ...env, downloaded: false, stop: async () => undefined };
   } else if (mode === 'docker') {
     const docker = await startDockerInfra(kafkaVersion(), logger);
@@ -73,7 +95,11 @@ export async function startInfrastructure(options: StartInfrastructureOptions = 
   }
 
   try {
-    await ensureTopics(infra.kafkaBrokers, options.topics, { partitionsCap, logger });
+    await ensureTopics(infra.kafkaBrokers, options.topics, {
+      partitionsCap,
+      logger,
+    });
+    await warmUpGroupCoordinator(infra.kafkaBrokers);
   } catch (err) {
     await infra.stop().catch(() => undefined);
     throw err;
@@ -85,7 +111,10 @@ export async function startInfrastructure(options: StartInfrastructureOptions = 
   return { ...infra, startupMs };
 }
 
-async function startLocal(logger: InfraLogger, keep: boolean): Promise<Omit<Infrastructure, 'startupMs'>> {
+async function startLocal(
+  logger: InfraLogger,
+  keep: boolean,
+): Promise<Omit<Infrastructure, 'startupMs'>> {
   const version = kafkaVersion();
   // Installs go one after the other (apt holds one lock anyway); the two servers then start
   // side by side, which hides Postgres's start behind the JVM's.
@@ -99,7 +128,9 @@ async function startLocal(logger: InfraLogger, keep: boolean): Promise<Omit<Infr
   if (kafka.status === 'rejected' || postgres.status === 'rejected') {
     if (kafka.status === 'fulfilled') await kafka.value.stop();
     if (postgres.status === 'fulfilled') await postgres.value.stop();
-    throw kafka.status === 'rejected' ? kafka.reason : (postgres as PromiseRejectedResult).reason;
+    throw kafka.status === 'rejected'
+      ? kafka.reason
+      : (postgres as PromiseRejectedResult).reason;
   }
   const k: LocalKafka = kafka.value;
   const pg: LocalPostgres = postgres.value;
@@ -119,6 +150,7 @@ async function startLocal(logger: InfraLogger, keep: boolean): Promise<Omit<Infr
       kafkaLog: k.logFile,
       postgresLog: pg.logFile,
     },
-    stop: () => (stopped ??= Promise.all([k.stop(), pg.stop()]).then(() => undefined)),
+    stop: () =>
+      (stopped ??= Promise.all([k.stop(), pg.stop()]).then(() => undefined)),
   };
 }

@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -15,7 +25,15 @@ import {
 import type { InfraLogger } from './logger';
 import { kafkaLibDir, kafkaLog4jPath, kafkaPomPath } from './paths';
 import { freePorts } from './ports';
-import { killQuietly, onPath, pidAlive, run, sleep, tailFile, waitForPidExit } from './proc';
+import {
+  killQuietly,
+  onPath,
+  pidAlive,
+  run,
+  sleep,
+  tailFile,
+  waitForPidExit,
+} from './proc';
 
 export interface KafkaJars {
   libDir: string;
@@ -31,12 +49,20 @@ function stampOk(libDir: string, stamp: string): boolean {
   }
 }
 
-export async function ensureJavaAndMaven(logger: InfraLogger, needMaven: boolean): Promise<void> {
+export async function ensureJavaAndMaven(
+  logger: InfraLogger,
+  needMaven: boolean,
+): Promise<void> {
   const missing = [
     ...(onPath('java') ? [] : ['openjdk-17-jre-headless']),
     ...(needMaven && !onPath('mvn') ? ['maven'] : []),
   ];
-  if (missing.length > 0) await aptInstall(missing, logger, 'Java/Maven not found for the local Kafka broker');
+  if (missing.length > 0)
+    await aptInstall(
+      missing,
+      logger,
+      'Java/Maven not found for the local Kafka broker',
+    );
 }
 
 /**
@@ -44,24 +70,37 @@ export async function ensureJavaAndMaven(logger: InfraLogger, needMaven: boolean
  * counts as complete only with the stamp of the pom it came from; a download goes to a private
  * temp dir that is renamed into place, so concurrent starts never see half a classpath.
  */
-export async function ensureKafkaJars(version: string, logger: InfraLogger): Promise<KafkaJars> {
+export async function ensureKafkaJars(
+  version: string,
+  logger: InfraLogger,
+): Promise<KafkaJars> {
   const libDir = kafkaLibDir(version);
   const pom = kafkaPomPath();
   const stamp = jarStamp(readFileSync(pom));
   if (stampOk(libDir, stamp)) return { libDir, downloaded: false };
 
   await ensureJavaAndMaven(logger, true);
-  logger.info(`downloading Kafka ${version} jars with Maven into ${libDir} (once per machine)`);
+  logger.info(
+    `downloading Kafka ${version} jars with Maven into ${libDir} (once per machine)`,
+  );
   mkdirSync(dirname(libDir), { recursive: true });
   const staging = mkdtempSync(`${libDir}.tmp-`);
   try {
     await run('mvn', [
-      '-B', '-q', '-Dstyle.color=never', '-f', pom,
-      'dependency:copy-dependencies', '-DincludeScope=runtime',
-      `-DoutputDirectory=${staging}`, `-Dkafka.version=${version}`,
+      '-B',
+      '-q',
+      '-Dstyle.color=never',
+      '-f',
+      pom,
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${staging}`,
+      `-Dkafka.version=${version}`,
     ]);
     if (!existsSync(join(staging, `kafka_2.13-${version}.jar`))) {
-      throw new Error(`Maven finished but kafka_2.13-${version}.jar is not in ${staging}`);
+      throw new Error(
+        `Maven finished but kafka_2.13-${version}.jar is not in ${staging}`,
+      );
     }
     writeFileSync(join(staging, JAR_STAMP_FILE), `${stamp}\n`);
     if (stampOk(libDir, stamp)) return { libDir, downloaded: true }; // a concurrent start won
@@ -105,32 +144,52 @@ function jvmExtra(): string[] {
 }
 
 /** A KRaft broker+controller from the cached jars, on free loopback ports, in a temp dir. */
-export async function startLocalKafka(options: LocalKafkaOptions): Promise<LocalKafka> {
+export async function startLocalKafka(
+  options: LocalKafkaOptions,
+): Promise<LocalKafka> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(options);
     } catch (err) {
       if (!(err instanceof PortTakenError) || attempt >= 3) throw err;
-      options.logger.warn(`Kafka port was taken before the broker bound it; retrying (${err.message})`);
+      options.logger.warn(
+        `Kafka port was taken before the broker bound it; retrying (${err.message})`,
+      );
     }
   }
 }
 
 async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
   const { libDir, logger, keep = false } = options;
-  const timeoutMs = options.timeoutMs ?? Number(process.env['KAFKA_START_TIMEOUT_MS'] ?? 90_000);
+  const timeoutMs =
+    options.timeoutMs ??
+    Number(process.env['KAFKA_START_TIMEOUT_MS'] ?? 90_000);
   const dir = mkdtempSync(join(tmpdir(), 'llm-router-kafka-'));
   const [port, controllerPort] = await freePorts(2);
   const propsFile = join(dir, 'server.properties');
   const logFile = join(dir, 'kafka.log');
-  writeFileSync(propsFile, kafkaServerProperties({ port, controllerPort, logDir: join(dir, 'data') }));
+  writeFileSync(
+    propsFile,
+    kafkaServerProperties({ port, controllerPort, logDir: join(dir, 'data') }),
+  );
   const log4j = kafkaLog4jPath();
-  const jvm = { libDir, log4jConfig: existsSync(log4j) ? log4j : undefined, extra: jvmExtra() };
+  const jvm = {
+    libDir,
+    log4jConfig: existsSync(log4j) ? log4j : undefined,
+    extra: jvmExtra(),
+  };
 
   try {
-    await run('java', kafkaJvmArgs(jvm, 'kafka.tools.StorageTool', [
-      'format', '-t', generateClusterId(), '-c', propsFile,
-    ]));
+    await run(
+      'java',
+      kafkaJvmArgs(jvm, 'kafka.tools.StorageTool', [
+        'format',
+        '-t',
+        generateClusterId(),
+        '-c',
+        propsFile,
+      ]),
+    );
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -151,7 +210,10 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
     throw new Error('could not spawn java for the Kafka broker');
   }
   let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = signal ?? `exit code ${code}`));
+  child.once(
+    'exit',
+    (code, signal) => (exited = signal ?? `exit code ${code}`),
+  );
   child.once('error', (err) => (exited = err.message));
 
   const owned: OwnedProcess = {
@@ -169,7 +231,8 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
     (stopped ??= (async () => {
       // Data is thrown away, so there is nothing to shut down cleanly for, unless kept.
       if (exited === undefined) killQuietly(pid, owned.stopSignal);
-      if (!(await waitForPidExit(pid, keep ? 15_000 : 5_000))) killQuietly(pid, 'SIGKILL');
+      if (!(await waitForPidExit(pid, keep ? 15_000 : 5_000)))
+        killQuietly(pid, 'SIGKILL');
       await waitForPidExit(pid, 5_000);
       killAndRemoveSync(owned);
       release(owned);
@@ -178,12 +241,20 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
 
   const brokers = [`127.0.0.1:${port}`];
   try {
-    await waitForKafka(brokers, timeoutMs, () => {
-      if (exited === undefined && pidAlive(pid)) return;
-      const tail = tailFile(logFile);
-      if (/BindException|Address already in use/.test(tail)) throw new PortTakenError(`port ${port} or ${controllerPort}`);
-      throw new Error(`Kafka broker exited (${exited ?? 'gone'}) before it was ready. ${logFile}:\n${tail}`);
-    }, () => tailFile(logFile));
+    await waitForKafka(
+      brokers,
+      timeoutMs,
+      () => {
+        if (exited === undefined && pidAlive(pid)) return;
+        const tail = tailFile(logFile);
+        if (/BindException|Address already in use/.test(tail))
+          throw new PortTakenError(`port ${port} or ${controllerPort}`);
+        throw new Error(
+          `Kafka broker exited (${exited ?? 'gone'}) before it was ready. ${logFile}:\n${tail}`,
+        );
+      },
+      () => tailFile(logFile),
+    );
   } catch (err) {
     await stop();
     throw err;

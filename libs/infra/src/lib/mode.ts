@@ -8,7 +8,9 @@ export interface EnvInfra {
 }
 
 /** KAFKA_BROKERS (comma-separated host:port) and DATABASE_URL, when both are set. */
-export function infraFromEnv(env: NodeJS.ProcessEnv = process.env): EnvInfra | undefined {
+export function infraFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): EnvInfra | undefined {
   const brokers = (env['KAFKA_BROKERS'] ?? '')
     .split(',')
     .map((b) => b.trim())
@@ -36,17 +38,30 @@ export async function selectMode(
   const requested = forced ?? (env['INFRA_MODE']?.trim() || undefined);
   if (requested !== undefined) {
     if (!INFRA_MODES.includes(requested as InfraMode)) {
-      throw new Error(`INFRA_MODE must be one of ${INFRA_MODES.join(', ')}, got "${requested}"`);
+      throw new Error(
+        `INFRA_MODE must be one of ${INFRA_MODES.join(', ')}, got "${requested}"`,
+      );
     }
     if (requested === 'env' && !infraFromEnv(env)) {
       throw new Error('mode env needs both KAFKA_BROKERS and DATABASE_URL');
     }
-    return { mode: requested as InfraMode, reason: forced ? 'requested by the caller' : 'INFRA_MODE' };
+    return {
+      mode: requested as InfraMode,
+      reason: forced ? 'requested by the caller' : 'INFRA_MODE',
+    };
   }
-  if (infraFromEnv(env)) return { mode: 'env', reason: 'KAFKA_BROKERS and DATABASE_URL are set' };
-  const partial = env['KAFKA_BROKERS'] ? 'only KAFKA_BROKERS is set' : env['DATABASE_URL'] ? 'only DATABASE_URL is set' : '';
+  if (infraFromEnv(env))
+    return { mode: 'env', reason: 'KAFKA_BROKERS and DATABASE_URL are set' };
+  const partial = env['KAFKA_BROKERS']
+    ? 'only KAFKA_BROKERS is set'
+    : env['DATABASE_URL']
+      ? 'only DATABASE_URL is set'
+      : '';
   if (await dockerAvailable()) {
-    return { mode: 'docker', reason: `a Docker engine answers${partial ? ` (${partial}, so not env)` : ''}` };
+    return {
+      mode: 'docker',
+      reason: `a Docker engine answers${partial ? ` (${partial}, so not env)` : ''}`,
+    };
   }
   return {
     mode: 'local',

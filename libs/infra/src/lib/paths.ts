@@ -11,11 +11,16 @@ export function kafkaVersion(env: NodeJS.ProcessEnv = process.env): string {
 /** Outside the work tree, so that fresh clones and parallel work trees share one download. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env['LLM_ROUTER_CACHE_DIR']) return resolve(env['LLM_ROUTER_CACHE_DIR']);
-  const base = env['XDG_CACHE_HOME'] ? resolve(env['XDG_CACHE_HOME']) : join(homedir(), '.cache');
+  const base = env['XDG_CACHE_HOME']
+    ? resolve(env['XDG_CACHE_HOME'])
+    : join(homedir(), '.cache');
   return join(base, 'llm-router');
 }
 
-export function kafkaLibDir(version: string, env: NodeJS.ProcessEnv = process.env): string {
+export function kafkaLibDir(
+  version: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   return join(cacheRoot(env), `kafka-${version}`, 'lib');
 }
 
@@ -39,4 +44,5 @@ export function repoRoot(): string {
 }
 
 export const kafkaPomPath = () => join(repoRoot(), 'infra', 'kafka', 'pom.xml');
-export const kafkaLog4jPath = () => join(repoRoot(), 'infra', 'kafka', 'log4j2.xml');
+export const kafkaLog4jPath = () =>
+  join(repoRoot(), 'infra', 'kafka', 'log4j2.xml');

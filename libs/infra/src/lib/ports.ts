@@ -17,12 +17,17 @@ export async function freePorts(count: number): Promise<number[]> {
         server.listen(0, '127.0.0.1', () => resolve());
       });
       const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('no TCP address');
+      if (address === null || typeof address === 'string')
+        throw new Error('no TCP address');
       ports.push(address.port);
     }
     return ports;
   } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await Promise.all(
+      servers.map(
+        (s) => new Promise<void>((resolve) => s.close(() => resolve())),
+      ),
+    );
   }
 }
 

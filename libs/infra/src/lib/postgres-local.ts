@@ -1,4 +1,11 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -12,8 +19,11 @@ import { isRoot, onPath, run, sleep, tailFile, waitForPidExit } from './proc';
  * The newest PostgreSQL server binaries: PG_BIN_DIR, else Debian's /usr/lib/postgresql/<v>/bin
  * (not on PATH there), else whatever initdb is on PATH.
  */
-export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env['PG_BIN_DIR'] && existsSync(join(env['PG_BIN_DIR'], 'initdb'))) return env['PG_BIN_DIR'];
+export function findPostgresBinDir(
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (env['PG_BIN_DIR'] && existsSync(join(env['PG_BIN_DIR'], 'initdb')))
+    return env['PG_BIN_DIR'];
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
     const versions = readdirSync(root)
@@ -25,12 +35,15 @@ export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string
   return undefined;
 }
 
-export async function ensurePostgresBinaries(logger: InfraLogger): Promise<string> {
+export async function ensurePostgresBinaries(
+  logger: InfraLogger,
+): Promise<string> {
   const found = findPostgresBinDir();
   if (found !== undefined) return found;
   await aptInstall(['postgresql'], logger, 'PostgreSQL not found (no initdb)');
   const installed = findPostgresBinDir();
-  if (installed === undefined) throw new Error('apt-get installed postgresql but no initdb was found');
+  if (installed === undefined)
+    throw new Error('apt-get installed postgresql but no initdb was found');
   return installed;
 }
 
@@ -71,13 +84,18 @@ export function postgresTuning(socketDir: string): string {
 }
 
 /** A throwaway cluster: initdb into a temp dir, pg_ctl start on a free loopback port. */
-export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
+export async function startLocalPostgres(
+  options: LocalPostgresOptions,
+): Promise<LocalPostgres> {
   const { binDir, logger, keep = false } = options;
-  const timeoutMs = options.timeoutMs ?? Number(process.env['PG_START_TIMEOUT_MS'] ?? 60_000);
+  const timeoutMs =
+    options.timeoutMs ?? Number(process.env['PG_START_TIMEOUT_MS'] ?? 60_000);
   const bin = (name: string) => (binDir ? join(binDir, name) : name);
   // initdb refuses to run as root; the Debian package always creates the postgres user.
   const asOwner = (cmd: string, args: string[]): [string, string[]] =>
-    isRoot() ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+    isRoot()
+      ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]]
+      : [cmd, args];
 
   const dir = mkdtempSync(join(tmpdir(), 'llm-router-pg-'));
   const data = join(dir, 'data');
@@ -85,27 +103,56 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   let started = false;
   try {
     if (isRoot()) await run('chown', ['postgres:postgres', dir]);
-    await run(...asOwner(bin('initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']));
+    await run(
+      ...asOwner(bin('initdb'), [
+        '-D',
+        data,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-sync',
+      ]),
+    );
     appendFileSync(join(data, 'postgresql.conf'), postgresTuning(dir));
 
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       const result = await run(
-        ...asOwner(bin('pg_ctl'), ['-D', data, '-l', logFile, '-w', '-t', String(Math.ceil(timeoutMs / 1000)), '-o', `-p ${port}`, 'start']),
+        ...asOwner(bin('pg_ctl'), [
+          '-D',
+          data,
+          '-l',
+          logFile,
+          '-w',
+          '-t',
+          String(Math.ceil(timeoutMs / 1000)),
+          '-o',
+          `-p ${port}`,
+          'start',
+        ]),
         { allowFailure: true },
       );
       if (result.code === 0) break;
       const tail = tailFile(logFile);
       if (attempt < 3 && /could not bind|Address already in use/.test(tail)) {
-        logger.warn(`Postgres port ${port} was taken before it bound; retrying`);
+        logger.warn(
+          `Postgres port ${port} was taken before it bound; retrying`,
+        );
         continue;
       }
-      throw new Error(`pg_ctl start failed (exit ${result.code}): ${result.output.trim()}\n${logFile}:\n${tail}`);
+      throw new Error(
+        `pg_ctl start failed (exit ${result.code}): ${result.output.trim()}\n${logFile}:\n${tail}`,
+      );
     }
     started = true;
 
-    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const pid = Number(
+      readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0],
+    );
     const owned: OwnedProcess = {
       name: 'postgres',
       pid,
@@ -120,9 +167,19 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     let stopped: Promise<void> | undefined;
     const stop = () =>
       (stopped ??= (async () => {
-        await run(...asOwner(bin('pg_ctl'), ['-D', data, '-m', keep ? 'fast' : 'immediate', '-w', 'stop']), {
-          allowFailure: true,
-        });
+        await run(
+          ...asOwner(bin('pg_ctl'), [
+            '-D',
+            data,
+            '-m',
+            keep ? 'fast' : 'immediate',
+            '-w',
+            'stop',
+          ]),
+          {
+            allowFailure: true,
+          },
+        );
         await waitForPidExit(pid, 5_000);
         killAndRemoveSync(owned);
         release(owned);
@@ -141,7 +198,17 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   } catch (err) {
     if (!started) {
       // pg_ctl can give up waiting while the postmaster goes on starting.
-      await run(...asOwner(bin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']), { allowFailure: true });
+      await run(
+        ...asOwner(bin('pg_ctl'), [
+          '-D',
+          data,
+          '-m',
+          'immediate',
+          '-w',
+          'stop',
+        ]),
+        { allowFailure: true },
+      );
       if (!keep) rmSync(dir, { recursive: true, force: true });
     }
     throw err;
@@ -156,7 +223,10 @@ export async function waitForPostgres(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
+    const client = new Client({
+      connectionString: databaseUrl,
+      connectionTimeoutMillis: 2000,
+    });
     try {
       await client.connect();
       await client.query('select 1');

@@ -1,8 +1,16 @@
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Blocks the thread: only for `exit` handlers, where nothing asynchronous runs any more. */
 export function sleepSync(ms: number): void {
@@ -30,7 +38,9 @@ export function pidAlive(pid: number): boolean {
   // seconds; until then it is a zombie that signal 0 still reaches, but it is gone for our purposes.
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return (
+      stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+    );
   } catch {
     return true; // no procfs: trust signal 0
   }
@@ -44,7 +54,10 @@ export function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export async function waitForPidExit(pid: number, timeoutMs: number): Promise<boolean> {
+export async function waitForPidExit(
+  pid: number,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (pidAlive(pid)) {
     if (Date.now() > deadline) return false;
@@ -63,7 +76,11 @@ export function waitForPidExitSync(pid: number, timeoutMs: number): boolean {
 }
 
 /** Last `maxLines` lines of a (log) file, for error messages; '' when it does not exist. */
-export function tailFile(path: string, maxLines = 40, maxBytes = 16_384): string {
+export function tailFile(
+  path: string,
+  maxLines = 40,
+  maxBytes = 16_384,
+): string {
   if (!existsSync(path)) return '';
   const size = statSync(path).size;
   const length = Math.min(size, maxBytes);
@@ -74,7 +91,12 @@ export function tailFile(path: string, maxLines = 40, maxBytes = 16_384): string
   } finally {
     closeSync(fd);
   }
-  return buffer.toString('utf8').split('\n').slice(-maxLines).join('\n').trimEnd();
+  return buffer
+    .toString('utf8')
+    .split('\n')
+    .slice(-maxLines)
+    .join('\n')
+    .trimEnd();
 }
 
 export interface RunResult {
@@ -94,7 +116,10 @@ export function run(
 ): Promise<RunResult> {
   const { allowFailure, ...spawnOptions } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      ...spawnOptions,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const chunks: Buffer[] = [];
     child.stdout?.on('data', (c: Buffer) => chunks.push(c));
     child.stderr?.on('data', (c: Buffer) => chunks.push(c));
@@ -104,7 +129,11 @@ export function run(
       const exit = code ?? (signal ? 128 : 1);
       if (exit !== 0 && !allowFailure) {
         const tail = output.trimEnd().split('\n').slice(-40).join('\n');
-        reject(new Error(`${[command, ...args].join(' ')} failed (${signal ?? `exit ${exit}`}):\n${tail}`));
+        reject(
+          new Error(
+            `${[command, ...args].join(' ')} failed (${signal ?? `exit ${exit}`}):\n${tail}`,
+          ),
+        );
       } else {
         resolve({ code: exit, output });
       }
@@ -112,7 +141,14 @@ export function run(
   });
 }
 
-export function runSyncQuietly(command: string, args: string[], timeoutMs = 10_000): number {
-  const result = spawnSync(command, args, { stdio: 'ignore', timeout: timeoutMs });
+export function runSyncQuietly(
+  command: string,
+  args: string[],
+  timeoutMs = 10_000,
+): number {
+  const result = spawnSync(command, args, {
+    stdio: 'ignore',
+    timeout: timeoutMs,
+  });
   return result.status ?? 1;
 }

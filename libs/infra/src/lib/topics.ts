@@ -21,21 +21,33 @@ export interface EnsureTopicsResult {
   existing: string[];
 }
 
-export function partitionsCapFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function partitionsCapFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): number | undefined {
   const raw = env['KAFKA_PARTITIONS_CAP']?.trim();
   if (!raw) return undefined;
   const cap = Number(raw);
-  if (!Number.isInteger(cap) || cap < 1) throw new Error(`KAFKA_PARTITIONS_CAP must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(cap) || cap < 1)
+    throw new Error(
+      `KAFKA_PARTITIONS_CAP must be a positive integer, got "${raw}"`,
+    );
   return cap;
 }
 
 /** What createTopics is asked for: single replica (one broker), compaction where the contract says. */
-export function planTopics(topics: readonly TopicDefinition[], partitionsCap?: number): ITopicConfig[] {
+export function planTopics(
+  topics: readonly TopicDefinition[],
+  partitionsCap?: number,
+): ITopicConfig[] {
   return topics.map((t) => ({
     topic: t.name,
-    numPartitions: partitionsCap ? Math.max(1, Math.min(t.partitions, partitionsCap)) : t.partitions,
+    numPartitions: partitionsCap
+      ? Math.max(1, Math.min(t.partitions, partitionsCap))
+      : t.partitions,
     replicationFactor: 1,
-    configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+    configEntries: t.compacted
+      ? [{ name: 'cleanup.policy', value: 'compact' }]
+      : [],
   }));
 }
 
@@ -53,7 +65,11 @@ export async function ensureTopics(
   const partitionsCap = options.partitionsCap ?? partitionsCapFromEnv();
   const timeoutMs = options.timeoutMs ?? 60_000;
   const plan = planTopics(topics, partitionsCap);
-  const kafka = new Kafka({ clientId: 'llm-router-infra-topics', brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'llm-router-infra-topics',
+    brokers,
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -61,7 +77,11 @@ export async function ensureTopics(
     const missing = plan.filter((t) => !before.has(t.topic));
     if (missing.length > 0) {
       try {
-        await admin.createTopics({ topics: missing, waitForLeaders: true, timeout: timeoutMs });
+        await admin.createTopics({
+          topics: missing,
+          waitForLeaders: true,
+          timeout: timeoutMs,
+        });
       } catch (err) {
         // Another process may create some of them at the same moment; anything else is real.
         const errors = (err as { errors?: { type?: string }[] }).errors;
@@ -75,7 +95,10 @@ export async function ensureTopics(
         `created ${created.length} topic(s)${partitionsCap ? ` (partitions capped at ${partitionsCap})` : ''}`,
       );
     }
-    return { created, existing: plan.filter((t) => before.has(t.topic)).map((t) => t.topic) };
+    return {
+      created,
+      existing: plan.filter((t) => before.has(t.topic)).map((t) => t.topic),
+    };
   } finally {
     await admin.disconnect();
   }
@@ -98,7 +121,9 @@ async function waitForTopicMetadata(
         const meta = byName.get(t.topic);
         if (!meta) return true;
         // A pre-existing topic keeps the partition count it was created with.
-        const enough = preexisting.has(t.topic) || meta.partitions.length >= (t.numPartitions ?? 1);
+        const enough =
+          preexisting.has(t.topic) ||
+          meta.partitions.length >= (t.numPartitions ?? 1);
         return !enough || meta.partitions.some((p) => p.leader < 0);
       });
       if (notReady.length === 0) return;
@@ -106,7 +131,83 @@ async function waitForTopicMetadata(
     } catch (err) {
       lastProblem = (err as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`topics not ready after ${timeoutMs / 1000} s: ${lastProblem}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `topics not ready after ${timeoutMs / 1000} s: ${lastProblem}`,
+      );
     await sleep(200);
+  }
+}
+
+/** java.lang.String#hashCode, which Kafka uses to place a group on an offsets-topic partition. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++)
+    h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Kafka's Utils.abs(groupId.hashCode()) % partitions. */
+export function offsetsPartitionFor(
+  groupId: string,
+  partitions: number,
+): number {
+  const h = javaStringHash(groupId);
+  return (h === -2147483648 ? 0 : Math.abs(h)) % partitions;
+}
+
+/** One group id per partition of the offsets topic, so that touching each loads every partition. */
+export function warmUpGroupIds(partitions: number): string[] {
+  const byPartition = new Map<number, string>();
+  for (let i = 0; byPartition.size < partitions; i++) {
+    const id = `llm-router-infra-warmup-${i}`;
+    const p = offsetsPartitionFor(id, partitions);
+    if (!byPartition.has(p)) byPartition.set(p, id);
+  }
+  return [...byPartition.values()];
+}
+
+/**
+ * A fresh broker creates __consumer_offsets on the first group request and then loads it, and
+ * until then a joining consumer gets "coordinator is loading" and crash-restarts (kafkajs logs
+ * that at ERROR). Touching one group per offsets partition here does that work once, up front,
+ * so the first consumers of tests and services join cleanly.
+ */
+export async function warmUpGroupCoordinator(
+  brokers: string[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'llm-router-infra-warmup',
+    brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const deadline = Date.now() + timeoutMs;
+  const describe = async (groupId: string) => {
+    for (;;) {
+      try {
+        // Throws while the coordinator is unavailable or loading.
+        await admin.describeGroups([groupId]);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `group coordinator not available after ${timeoutMs / 1000} s: ${(err as Error).message}`,
+          );
+      }
+      await sleep(100);
+    }
+  };
+  try {
+    await describe(warmUpGroupIds(1)[0]);
+    const { topics } = await admin.fetchTopicMetadata({
+      topics: ['__consumer_offsets'],
+    });
+    const partitions = topics[0]?.partitions.length ?? 1;
+    for (const groupId of warmUpGroupIds(partitions)) await describe(groupId);
+  } finally {
+    await admin.disconnect();
   }
 }
