@@ -88,6 +88,10 @@ export interface Policy {
   /**
    * Adds another replica's statistics to this one. Both replicas must have started from the
    * same prior; the prior is counted once.
+   *
+   * `base` (optional) is the common snapshot both replicas started from, when that is more
+   * than the bare prior (e.g. both were restored from the same policy.updates snapshot):
+   * its statistics are then subtracted once, so they are not counted twice either.
    */
-  merge(other: PolicyState): void;
+  merge(other: PolicyState, base?: PolicyState): void;
 }
