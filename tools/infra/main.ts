@@ -5,14 +5,13 @@
  *   npm run -s infra -- status                  which mode would be used, and what is cached
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   dockerAvailable,
   findPostgresBinDir,
   INFRA_MODES,
+  kafkaJarsCached,
   kafkaLibDir,
   kafkaVersion,
   selectMode,

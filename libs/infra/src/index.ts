@@ -4,7 +4,12 @@ export type {
   LocalDetails,
   StartInfrastructureOptions,
 } from './lib/infrastructure';
-export { ensureTopics, partitionsCapFromEnv, planTopics, warmUpGroupCoordinator } from './lib/topics';
+export {
+  ensureTopics,
+  partitionsCapFromEnv,
+  planTopics,
+  warmUpGroupCoordinator,
+} from './lib/topics';
 export type {
   EnsureTopicsOptions,
   EnsureTopicsResult,
@@ -14,7 +19,7 @@ export { freePort, freePorts, isPortOpen } from './lib/ports';
 export { infraFromEnv, selectMode, INFRA_MODES } from './lib/mode';
 export type { InfraMode, ModeChoice } from './lib/mode';
 export { dockerAvailable } from './lib/docker';
-export { ensureKafkaJars } from './lib/kafka-local';
+export { ensureKafkaJars, kafkaJarsCached } from './lib/kafka-local';
 export { findPostgresBinDir } from './lib/postgres-local';
 export { kafkaLibDir, kafkaVersion, DEFAULT_KAFKA_VERSION } from './lib/paths';
 export { generateClusterId, kafkaServerProperties } from './lib/kafka-config';

@@ -49,6 +49,11 @@ function stampOk(libDir: string, stamp: string): boolean {
   }
 }
 
+/** Whether the jar cache for this version is complete (ensureKafkaJars will not run Maven). */
+export function kafkaJarsCached(version: string): boolean {
+  return stampOk(kafkaLibDir(version), jarStamp(readFileSync(kafkaPomPath())));
+}
+
 export async function ensureJavaAndMaven(
   logger: InfraLogger,
   needMaven: boolean,
@@ -106,7 +111,12 @@ export async function ensureKafkaJars(
     if (stampOk(libDir, stamp)) return { libDir, downloaded: true }; // a concurrent start won
     if (existsSync(libDir)) {
       const old = `${libDir}.old-${process.pid}`;
-      renameSync(libDir, old);
+      try {
+        renameSync(libDir, old);
+      } catch (err) {
+        if (stampOk(libDir, stamp)) return { libDir, downloaded: true }; // replaced meanwhile
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
       rmSync(old, { recursive: true, force: true });
     }
     try {
