@@ -158,10 +158,9 @@ program
     console.log(`mode: ${choice.mode} (${choice.reason})`);
     if (choice.mode === 'local') {
       const version = kafkaVersion();
-      const lib = kafkaLibDir(version);
-      const cached = existsSync(join(lib, `kafka_2.13-${version}.jar`));
+      const lib = kafkaJarsCached(version) ? kafkaLibDir(version) : undefined;
       console.log(
-        `kafka ${version} jars: ${cached ? lib : 'not cached (Maven downloads them on first start)'}`,
+        `kafka ${version} jars: ${lib ?? 'not cached (Maven downloads them on first start)'}`,
       );
       const pgBin = findPostgresBinDir();
       console.log(
