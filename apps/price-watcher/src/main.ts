@@ -1,21 +1,21 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { kafkaMicroserviceOptions } from '@llm-router/kafka';
+import { runMain, startService } from '@llm-router/service';
+import { loadPriceWatcherConfig } from './config';
+import { PriceWatcherModule } from './app.module';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
-
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
-  );
-}
-
-bootstrap();
+runMain(async () => {
+  const config = loadPriceWatcherConfig();
+  await startService(PriceWatcherModule.forRoot(config), {
+    name: 'price-watcher',
+    description:
+      'Model prices from a watched file, an OpenRouter-format feed and an admin API: validated, kept in Postgres, ' +
+      'published to model.prices / model.catalog, with the Pareto frontier per scope on pareto.frontier',
+    httpPort: config.HTTP_PORT,
+    beforeListen: async (app) => {
+      // policy.updates feeds the frontier's quality axis; a single consumer group, because
+      // price-watcher runs as one instance (it is the only writer of the price history).
+      app.connectMicroservice(kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.POLICY_GROUP_ID), { inheritAppConfig: true });
+      await app.startAllMicroservices();
+    },
+  });
+});
