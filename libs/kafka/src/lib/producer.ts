@@ -1,4 +1,4 @@
-import { Kafka, Producer, CompressionTypes, IHeaders } from 'kafkajs';
+import { Kafka, Producer, CompressionTypes, IHeaders, Partitioners } from 'kafkajs';
 import { encode, MessageInputOf, MessageOf, TopicName } from '@llm-router/contracts';
 
 /**
@@ -11,7 +11,9 @@ export class MessageProducer {
   private connected = false;
 
   constructor(kafka: Kafka) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // The Java-compatible murmur2 partitioner: records keyed by scope land on the same
+    // partition index in every topic and from every client, which co-partitioning relies on.
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   async connect(): Promise<void> {

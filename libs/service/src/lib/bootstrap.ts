@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplication, Type, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -17,7 +17,6 @@ export async function startService(module: Type<unknown> | DynamicModule, opts: 
   const app = await NestFactory.create(module, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  app.useGlobalPipes(new ValidationPipe({ transform: true }));
   const doc = new DocumentBuilder().setTitle(opts.name).setDescription(opts.description).setVersion('1.0').addBearerAuth().build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
   if (opts.beforeListen) await opts.beforeListen(app);
