@@ -1,1 +1,4 @@
-
+export * from './lib/pairs';
+export * from './lib/bradley-terry';
+export * from './lib/preference-router';
+export * from './lib/register';
