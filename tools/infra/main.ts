@@ -9,7 +9,9 @@ import { constants } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   dockerAvailable,
+  ensureTopics,
   findPostgresBinDir,
+  partitionsCapFromEnv,
   INFRA_MODES,
   kafkaJarsCached,
   kafkaLibDir,
@@ -20,6 +22,7 @@ import {
   type InfraMode,
   type StartInfrastructureOptions,
 } from '@llm-router/infra';
+import { allTopics } from '@llm-router/contracts';
 
 interface StartFlags {
   mode?: InfraMode;
@@ -167,6 +170,16 @@ program
         `postgres: ${pgBin === undefined ? 'not installed (apt-get installs it on first start)' : pgBin || 'initdb on PATH'}`,
       );
     }
+  });
+
+program
+  .command('topics')
+  .description('create every topic of libs/contracts on the broker in KAFKA_BROKERS (idempotent; for docker compose)')
+  .action(async () => {
+    const brokers = process.env['KAFKA_BROKERS'];
+    if (!brokers) throw new Error('KAFKA_BROKERS is required');
+    const r = await ensureTopics(brokers.split(','), allTopics(), { partitionsCap: partitionsCapFromEnv() });
+    console.log(`topics: ${r.created.length} created, ${r.existing.length} already there`);
   });
 
 program.parseAsync().catch((err: Error) => {
