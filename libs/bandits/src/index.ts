@@ -17,3 +17,5 @@ export * from './lib/fixed-policy';
 export * from './lib/conservative';
 export * from './lib/registry';
 export * from './lib/synthetic';
+export * from './lib/warm-start';
+export * from './lib/auto-policy';

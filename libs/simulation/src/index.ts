@@ -1,1 +1,5 @@
-
+export * from './lib/order';
+export * from './lib/metrics';
+export * from './lib/pacer';
+export * from './lib/replay';
+export * from './lib/batch';

@@ -2,7 +2,7 @@ import { ArmId, ArmPrior, DecideConstraints, Decision, DecisionContext, Outcome,
 import { Rng } from './rng';
 import { eligibleArms } from './eligibility';
 import { registerPolicy } from './registry';
-import { LinearStats, WarmRow, WarmStartOptions, WarmStartable, fitWarmStart } from './warm-start';
+import { WarmLinearStats, WarmRow, WarmStartOptions, WarmStartable, fitWarmStart } from './warm-start';
 
 /**
  * `auto`, the default policy. Design notes: docs/decisions/0004-auto-policy.md.
@@ -290,6 +290,13 @@ function invertSpdFull(A: Float64Array, D: number, out: Float64Array): void {
 interface ArmModel {
   /** Prior mean quality the quality model is centred on. */
   m0: number;
+  /**
+   * Prior weight vectors of a cold arm (null otherwise): the other arms' average view of
+   * which prompts are hard and which are long. The cold arm then only has to learn its
+   * level and its own deviations, not the whole prompt structure from scratch.
+   */
+  wq0: Float64Array | null;
+  wu0: Float64Array | null;
   quality: Ridge;
   /** log(cost / expected cost at decision) regressed on the cost features. */
   usage: Ridge;
@@ -310,6 +317,8 @@ interface Cached {
 
 interface ArmState {
   m0: number;
+  wq0: number[] | null;
+  wu0: number[] | null;
   pulls: number;
   res2: number;
   resN: number;
@@ -375,7 +384,11 @@ export class AutoPolicy implements Policy, WarmStartable {
   }
 
   private quality(m: ArmModel, c: Cached): number {
-    return m.m0 + this.p.noise * m.quality.mean(c.zq);
+    return m.m0 + this.p.noise * (m.quality.mean(c.zq) + (m.wq0 ? dotSparse(m.wq0, c.zq) : 0));
+  }
+
+  private usageOffset(m: ArmModel, c: Cached): number {
+    return m.usage.mean(c.zc) + (m.wu0 ? dotSparse(m.wu0, c.zc) : 0);
   }
 
   private sd(m: ArmModel, c: Cached): number {
@@ -385,7 +398,7 @@ export class AutoPolicy implements Policy, WarmStartable {
   /** Expected cost of this prompt on this arm, from the price-based expectation. */
   private cost(arm: ArmId, m: ArmModel, c: Cached, base: number): number {
     if (base <= 0) return 0;
-    const r = m.usage.mean(c.zc);
+    const r = this.usageOffset(m, c);
     // E[exp(r)] of a lognormal residual: the mean, not the median, is what the budget pays.
     const v = m.resN > 0 ? m.res2 : 0;
     return base * Math.exp(Math.min(5, Math.max(-5, r + v / 2)));
@@ -420,18 +433,24 @@ export class AutoPolicy implements Policy, WarmStartable {
     if (this.removed.has(arm)) return;
     const m = this.model(arm);
     const f = this.features(ctx);
-    m.quality.update(f.zq, (o.quality - m.m0) / this.p.noise);
+    m.quality.update(f.zq, (o.quality - m.m0) / this.p.noise - (m.wq0 ? dotSparse(m.wq0, f.zq) : 0));
     m.pulls++;
     const base = f.costs?.[arm];
     // The usage ratio is only defined against the expectation the decision was made with; an
     // update for a context this replica never decided on teaches quality only.
     if (base !== undefined && base > 0 && o.costUsd >= 0) {
       const r = Math.log(Math.max(MIN_COST, o.costUsd) / base);
-      const e = r - m.usage.mean(f.zc);
+      const e = r - this.usageOffset(m, f);
       m.res2 += (e * e - m.res2) / (m.resN + RES_PRIOR_N);
       m.resN++;
-      m.usage.update(f.zc, r);
+      m.usage.update(f.zc, r - (m.wu0 ? dotSparse(m.wu0, f.zc) : 0));
     }
+  }
+
+  /** This prompt's expected cost on `arm`, given the per-model expectation `baseCost` (batch planning). */
+  expectedCost(ctx: DecisionContext, arm: ArmId, baseCost: number): number {
+    const m = this.models.get(arm);
+    return m ? this.cost(arm, m, this.features(ctx), baseCost) : baseCost;
   }
 
   estimate(ctx: DecisionContext, arm: ArmId): QualityEstimate {
@@ -444,8 +463,17 @@ export class AutoPolicy implements Policy, WarmStartable {
   addArm(arm: ArmId, prior?: ArmPrior): void {
     if (this.models.has(arm)) return;
     this.removed.delete(arm);
-    const D = this.fm.D;
-    const m: ArmModel = { m0: prior ? prior.mean : this.p.coldMean, quality: new Ridge(D), usage: new Ridge(D), pulls: 0, res2: 0, resN: 0, prior: null };
+    const m = this.blank(prior ? prior.mean : this.p.coldMean);
+    const others = [...this.models.values()].filter((o) => o.pulls > 0 || o.quality.n > 0);
+    if (!prior && others.length > 0) {
+      // Optimism: a newcomer is assumed as good as the best arm on average until its own
+      // outcomes say otherwise, with the others' per-prompt structure as its shape.
+      m.m0 = Math.max(...others.map((o) => o.m0));
+      m.wq0 = averageWeights(others, (o) => o.quality.w, (o) => o.wq0, this.fm.D);
+      m.wu0 = averageWeights(others, (o) => o.usage.w, (o) => o.wu0, this.fm.D);
+      m.res2 = others.reduce((s, o) => s + o.res2, 0) / others.length;
+      m.resN = 0;
+    }
     if (prior && prior.weight > 0) {
       // Pseudo-observations of the prior mean on the intercept: they make the prior as hard to
       // move as `weight` real outcomes.
@@ -454,6 +482,11 @@ export class AutoPolicy implements Policy, WarmStartable {
       m.prior = snapshotPrior(m);
     }
     this.models.set(arm, m);
+  }
+
+  private blank(m0: number): ArmModel {
+    const D = this.fm.D;
+    return { m0, wq0: null, wu0: null, quality: new Ridge(D), usage: new Ridge(D), pulls: 0, res2: 0, resN: 0, prior: null };
   }
 
   removeArm(arm: ArmId): void {
@@ -476,10 +509,9 @@ export class AutoPolicy implements Policy, WarmStartable {
     for (const [arm, s] of Object.entries(ws.arms)) {
       const lin = ws.linear?.[arm];
       if (!lin) continue;
-      this.models.delete(arm);
-      this.addArm(arm);
-      const m = this.models.get(arm)!;
-      m.m0 = s.meanQuality;
+      const m = this.blank(s.meanQuality);
+      this.models.set(arm, m);
+      this.removed.delete(arm);
       absorb(m.quality, lin, this.sq, (xq, xs, i) => (xq[i] - s.meanQuality * xs[i]) / this.p.noise);
       // The usage anchor is the arm's mean cost over the file, which is what the cost model's
       // expectation becomes after observing the same rows.
@@ -496,6 +528,8 @@ export class AutoPolicy implements Policy, WarmStartable {
     for (const [a, m] of this.models) {
       arms[a] = {
         m0: m.m0,
+        wq0: m.wq0 ? Array.from(m.wq0) : null,
+        wu0: m.wu0 ? Array.from(m.wu0) : null,
         pulls: m.pulls,
         res2: m.res2,
         resN: m.resN,
@@ -520,8 +554,10 @@ export class AutoPolicy implements Policy, WarmStartable {
       if (this.removed.has(a)) continue;
       const os = o[a];
       if (!this.models.has(a)) {
-        this.addArm(a);
-        this.models.get(a)!.m0 = os.m0;
+        const nm = this.blank(os.m0);
+        nm.wq0 = os.wq0 ? Float64Array.from(os.wq0) : null;
+        nm.wu0 = os.wu0 ? Float64Array.from(os.wu0) : null;
+        this.models.set(a, nm);
       }
       const m = this.models.get(a)!;
       // What both replicas share (the common base snapshot, or else the prior) is subtracted
@@ -550,9 +586,10 @@ export class AutoPolicy implements Policy, WarmStartable {
     const st = s.stats as { arms: Record<ArmId, ArmState>; removed?: ArmId[] };
     for (const a of s.arms) {
       const as = st.arms[a];
-      p.addArm(a);
-      const m = p.models.get(a)!;
-      m.m0 = as.m0;
+      const m = p.blank(as.m0);
+      p.models.set(a, m);
+      m.wq0 = as.wq0 ? Float64Array.from(as.wq0) : null;
+      m.wu0 = as.wu0 ? Float64Array.from(as.wu0) : null;
       m.pulls = as.pulls;
       m.res2 = as.res2;
       m.resN = as.resN;
@@ -572,6 +609,29 @@ export class AutoPolicy implements Policy, WarmStartable {
   }
 }
 
+function dotSparse(w: Float64Array, z: Sparse): number {
+  let s = 0;
+  for (let k = 0; k < z.nnz; k++) s += w[z.idx[k]] * z.val[k];
+  return s;
+}
+
+function averageWeights(
+  arms: ArmModel[],
+  learned: (m: ArmModel) => Float64Array,
+  prior: (m: ArmModel) => Float64Array | null,
+  D: number,
+): Float64Array {
+  const out = new Float64Array(D);
+  for (const m of arms) {
+    const w = learned(m);
+    const p = prior(m);
+    for (let i = 0; i < D; i++) out[i] += (w[i] + (p ? p[i] : 0)) / arms.length;
+  }
+  // The intercept is the newcomer's own business (its m0 carries the level).
+  out[0] = 0;
+  return out;
+}
+
 function densify(x: Sparse, D: number): Float64Array {
   const out = new Float64Array(D);
   for (let k = 0; k < x.nnz; k++) out[x.idx[k]] = x.val[k];
@@ -579,7 +639,7 @@ function densify(x: Sparse, D: number): Float64Array {
 }
 
 /** Loads offline sufficient statistics (on raw features) into a ridge on scaled features. */
-function absorb(r: Ridge, lin: LinearStats, s: Float64Array, target: (xq: Float64Array, xs: Float64Array, i: number) => number): void {
+function absorb(r: Ridge, lin: WarmLinearStats, s: Float64Array, target: (xq: Float64Array, xs: Float64Array, i: number) => number): void {
   const D = r.D;
   if (lin.d !== D) throw new Error(`auto: warm-start dimension ${lin.d} != ${D}`);
   for (let i = 0; i < D; i++) {

@@ -37,7 +37,7 @@ export interface ArmSummary {
  * Sufficient statistics of a linear model per arm, uncentred so that the caller can centre
  * the targets on any prior mean m: sum x (q - m) = xq - m * xs.
  */
-export interface LinearStats {
+export interface WarmLinearStats {
   d: number;
   n: number;
   /** sum x x', d*d row-major. */
@@ -53,7 +53,7 @@ export interface LinearStats {
 export interface WarmStartPriors {
   arms: Record<ArmId, ArmSummary>;
   /** Per arm, when a feature map was given. */
-  linear: Record<ArmId, LinearStats> | null;
+  linear: Record<ArmId, WarmLinearStats> | null;
 }
 
 /** Costs of exactly 0 (self-hosted, free tiers) would send log(cost) to -Infinity. */
@@ -70,7 +70,7 @@ export function fitWarmStart(
 ): WarmStartPriors {
   const exclude = new Set(opts.exclude ?? []);
   const acc = new Map<ArmId, { n: number; q: number; qq: number; c: number; lc: number; lclc: number }>();
-  const linear = opts.featurize ? new Map<ArmId, LinearStats>() : null;
+  const linear = opts.featurize ? new Map<ArmId, WarmLinearStats>() : null;
   for (const row of rows) {
     const x = opts.featurize?.(row);
     for (const [arm, o] of Object.entries(row.arms)) {

@@ -1,0 +1,308 @@
+/**
+ * npm run -s replay -- --data FILE [options]
+ *
+ * Offline replay of a reward dataset through a routing policy (the contract is
+ * ../shared/EVAL.md; usage and the development protocol are in docs/replay.md).
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
+import { DatasetRow, ModelsFile, parseDataset } from '@llm-router/contracts';
+import { Policy, createPolicy, policyNames, registerPolicy } from '@llm-router/bandits';
+import { QueryFeaturizer } from '@llm-router/features';
+import { PreferenceRouter } from '@llm-router/preference';
+import { ModelPrice } from '@llm-router/pricing';
+import {
+  BatchReplayResult,
+  PolicyFactory,
+  ReplayOptions,
+  ReplayResult,
+  ScenarioName,
+  budgetPacing,
+  runBatchComparison,
+  runReplay,
+} from '@llm-router/simulation';
+import { replaySvg } from './plot';
+
+/** Bad usage (option value, missing file): exit code 2, as for a commander parse error. */
+class UsageError extends Error {}
+
+const FEATURE_DIM = 64;
+const SCENARIOS: ScenarioName[] = ['stationary', 'price-cut', 'new-arm'];
+
+function num(name: string, opts: { min?: number; integer?: boolean; positive?: boolean } = {}) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number, got '${v}'.`);
+    if (opts.integer && !Number.isInteger(x)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'.`);
+    if (opts.positive && !(x > 0)) throw new InvalidArgumentError(`${name} must be > 0, got '${v}'.`);
+    if (opts.min !== undefined && x < opts.min) throw new InvalidArgumentError(`${name} must be >= ${opts.min}, got '${v}'.`);
+    return x;
+  };
+}
+
+/** Commander stores a parser's null as '', so 'none' stays a string until after parsing. */
+function budgetArg(v: string): number | 'none' {
+  if (v.trim().toLowerCase() === 'none') return 'none';
+  return num('--budget', { positive: true })(v);
+}
+
+interface Cli {
+  data: string;
+  policy: string;
+  lambda: number;
+  budget: number | 'none';
+  seed: number;
+  scenario: ScenarioName;
+  arm?: string;
+  at?: number;
+  factor?: number;
+  mode: 'query' | 'batch';
+  batchSize: number;
+  order: 'shuffled' | 'by-source';
+  robust?: boolean;
+  warmStart?: string;
+  json?: boolean;
+  plot?: string;
+  models?: string;
+}
+
+function program(): Command {
+  return new Command('replay')
+    .description('Replay a reward dataset (JSONL) through a routing policy with bandit feedback.')
+    .requiredOption('--data <file>', 'reward dataset, one JSON object per line (required)')
+    .option('--policy <name>', 'auto, epsilon-greedy, ucb1, thompson, linucb, lints, preference, random or fixed:<arm>', 'auto')
+    .option('--lambda <x>', 'cost weight in R = quality - lambda * cost (with --budget: the starting lambda)', num('--lambda', { min: 0 }), 0)
+    .option('--budget <usd>', "target mean cost per query in USD, or 'none' (unbinding)", budgetArg, 'none')
+    .option('--seed <n>', 'shuffle and policy seed', num('--seed', { integer: true, min: 0 }), 1)
+    .addOption(new Option('--scenario <name>', 'scenario').choices(SCENARIOS).default('stationary'))
+    .option('--arm <id>', 'scenario arm (price-cut: the arm whose price changes; new-arm: the arm that arrives)')
+    .option('--at <t>', 'scenario step T (0-based: T decisions happen before the event)', num('--at', { integer: true, min: 0 }))
+    .option('--factor <f>', 'cost multiplier of the scenario arm from step T (new-arm: default 1)', num('--factor', { min: 0 }))
+    .addOption(new Option('--mode <mode>', 'per-query routing or batch routing in windows').choices(['query', 'batch']).default('query'))
+    .option('--batch-size <n>', 'batch window size', num('--batch-size', { integer: true, positive: true }), 100)
+    .addOption(new Option('--order <order>', 'row order').choices(['shuffled', 'by-source']).default('shuffled'))
+    .option('--robust', 'batch mode: optimise the lower confidence bound instead of the mean')
+    .option('--warm-start <file>', 'offline priors from another reward file (never the replayed one)')
+    .option('--models <file>', 'list prices (default: models_k3.json / models_k4.json next to --data when present)')
+    .option('--plot <file.svg>', 'write an SVG of cumulative net reward, arm shares and lambda over time')
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .showHelpAfterError('(run with --help for usage)');
+}
+
+function readText(file: string, what: string): string {
+  if (!existsSync(file)) throw new UsageError(`${what} not found: ${file}`);
+  if (!statSync(file).isFile()) throw new UsageError(`${what} is not a file: ${file}`);
+  return readFileSync(file, 'utf8');
+}
+
+function readRows(file: string, what: string): DatasetRow[] {
+  const text = readText(file, what);
+  let rows: DatasetRow[];
+  try {
+    rows = parseDataset(text);
+  } catch (e) {
+    throw new UsageError(`${what} ${file}: ${(e as Error).message}`);
+  }
+  if (rows.length === 0) throw new UsageError(`${what} ${file} has no rows`);
+  return rows;
+}
+
+function pricesFrom(file: string): ModelPrice[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readText(file, 'models file'));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`models file ${file}: not JSON (${(e as Error).message})`);
+  }
+  const parsed = ModelsFile.safeParse(json);
+  if (!parsed.success) throw new UsageError(`models file ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data.models.map((m) => ({
+    model: m.model_id,
+    inputPerM: m.input_cost_per_m,
+    outputPerM: m.output_cost_per_m,
+    selfHosted: m.self_hosted,
+    concurrency: m.concurrency,
+  }));
+}
+
+/** The explicit --models file, else the smallest models_k*.json next to the data that prices every arm. */
+function resolvePrices(cli: Cli, arms: string[]): { prices: ModelPrice[]; file: string | null } {
+  if (cli.models) {
+    const prices = pricesFrom(cli.models);
+    const missing = arms.filter((a) => !prices.some((p) => p.model === a));
+    if (missing.length > 0) throw new UsageError(`models file ${cli.models} has no price for: ${missing.join(', ')}`);
+    return { prices, file: cli.models };
+  }
+  for (const name of ['models_k3.json', 'models_k4.json']) {
+    const file = join(dirname(cli.data), name);
+    if (!existsSync(file)) continue;
+    const prices = pricesFrom(file);
+    if (arms.every((a) => prices.some((p) => p.model === a))) return { prices, file };
+  }
+  // Without list prices the cost model still works: unit prices make its expected cost the
+  // running mean of observed costs.
+  return { prices: [], file: null };
+}
+
+function ensurePreferenceRegistered(): void {
+  if (!policyNames().includes('preference')) {
+    registerPolicy('preference', (o) => new PreferenceRouter(o), (s) => PreferenceRouter.fromState(s));
+  }
+}
+
+function policyFactory(name: string, featureDim: number): PolicyFactory {
+  ensurePreferenceRegistered();
+  const base = name.split(':')[0];
+  if (!policyNames().includes(base)) throw new UsageError(`unknown policy '${name}'; known: ${policyNames().join(', ')}, fixed:<arm>`);
+  return ({ arms, seed }) => createPolicy(name, { arms, seed, d: featureDim });
+}
+
+function validate(cli: Cli, arms: string[]): void {
+  if (cli.policy.startsWith('fixed:') && !arms.includes(cli.policy.slice(6))) {
+    throw new UsageError(`--policy ${cli.policy}: arm not in the data (arms: ${arms.join(', ')})`);
+  }
+  if (cli.scenario !== 'stationary') {
+    if (!cli.arm) throw new UsageError(`--scenario ${cli.scenario} needs --arm`);
+    if (!arms.includes(cli.arm)) throw new UsageError(`--arm ${cli.arm} is not in the data (arms: ${arms.join(', ')})`);
+    if (cli.at === undefined) throw new UsageError(`--scenario ${cli.scenario} needs --at`);
+    if (cli.scenario === 'price-cut' && cli.factor === undefined) throw new UsageError('--scenario price-cut needs --factor');
+  } else if (cli.arm !== undefined || cli.at !== undefined || cli.factor !== undefined) {
+    throw new UsageError('--arm, --at and --factor need --scenario price-cut or new-arm');
+  }
+  if (cli.robust && cli.mode !== 'batch') throw new UsageError('--robust needs --mode batch');
+}
+
+function table(r: ReplayResult | BatchReplayResult): string {
+  const lines: [string, string][] = [
+    ['policy', r.policy],
+    ['rows', String(r.n)],
+    ['seed', String(r.seed)],
+    ['scenario', r.scenario],
+    ['order', r.order],
+    ['mean quality', r.meanQuality.toFixed(4)],
+    ['oracle quality', r.oracleQuality.toFixed(4)],
+    ['% of oracle', (100 * r.pctOfOracle).toFixed(2) + '%'],
+    ['mean cost (USD)', r.meanCost.toExponential(4)],
+    ['mean reward', r.meanReward.toFixed(4)],
+    ['budget (USD/query)', r.budget === null ? 'none' : r.budget.toExponential(3)],
+    ['budget ratio', r.budgetRatio === null ? '-' : r.budgetRatio.toFixed(4)],
+    ['lambda (start/end)', `${fmtNum(r.lambda)} / ${fmtNum(r.finalLambda)}`],
+    ['adapt steps', r.adaptSteps === null ? '-' : String(r.adaptSteps)],
+    ['decide p50 / p99 (us)', `${fmtNum(r.decideP50Us)} / ${fmtNum(r.decideP99Us)}`],
+  ];
+  for (const [a, s] of Object.entries(r.armShares)) lines.push([`share ${a}`, (100 * s).toFixed(1) + '%']);
+  if ('batch' in r) {
+    lines.push(['per-query quality / ratio', `${r.perQuery.meanQuality.toFixed(4)} / ${fmtNum(r.perQuery.budgetRatio)}`]);
+    lines.push(['batch quality / ratio', `${r.batch.meanQuality.toFixed(4)} / ${fmtNum(r.batch.budgetRatio)}`]);
+    lines.push(['gain (%)', r.gainPct.toFixed(2)]);
+  }
+  const w = Math.max(...lines.map(([k]) => k.length));
+  return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+function fmtNum(x: number | null): string {
+  if (x === null) return '-';
+  if (x === 0) return '0';
+  return Math.abs(x) >= 1e4 || Math.abs(x) < 1e-2 ? x.toExponential(3) : Number(x.toPrecision(5)).toString();
+}
+
+/** The JSON record of EVAL.md (no per-step arrays: those go to --plot). */
+function jsonRecord(r: ReplayResult | BatchReplayResult, extra: Record<string, unknown>): Record<string, unknown> {
+  const { picks: _picks, series: _series, ...rest } = r as ReplayResult & { picks?: unknown; series?: unknown };
+  return { ...rest, ...extra };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cmd = program().exitOverride();
+  try {
+    cmd.parse(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    throw e;
+  }
+  const cli = cmd.opts<Cli>();
+  const rows = readRows(cli.data, 'data file');
+  const arms = [...new Set(rows.flatMap((r) => Object.keys(r.arms)))];
+  validate(cli, arms);
+  const warm = cli.warmStart ? readRows(cli.warmStart, 'warm-start file') : undefined;
+  if (cli.warmStart && readText(cli.warmStart, 'warm-start file') === readText(cli.data, 'data file')) {
+    throw new UsageError('--warm-start must be another file than --data (priors from the replayed rows would leak the answers)');
+  }
+  const { prices, file: modelsFile } = resolvePrices(cli, arms);
+  const featurizer = new QueryFeaturizer({ dim: FEATURE_DIM });
+  const options: ReplayOptions = {
+    policy: policyFactory(cli.policy, FEATURE_DIM),
+    policyName: cli.policy,
+    lambda: cli.lambda,
+    budget: cli.budget === 'none' ? null : cli.budget,
+    pacer: budgetPacing(),
+    seed: cli.seed,
+    scenario: { name: cli.scenario, arm: cli.arm, at: cli.at, factor: cli.factor },
+    order: cli.order,
+    prices,
+    featurize: (t) => featurizer.featurize(t),
+    warmStart: warm,
+    clock: () => process.hrtime.bigint(),
+  };
+
+  const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: 'replay [{bar}] {percentage}% | {value}/{total} | eta {eta}s', hideCursor: true }, Presets.shades_classic) : null;
+  let started = false;
+  options.onProgress = (done, total) => {
+    if (!bar) return;
+    if (!started) {
+      bar.start(total, 0);
+      started = true;
+    }
+    if (done % 20 === 0 || done === total) bar.update(done);
+  };
+  let result: ReplayResult | BatchReplayResult;
+  try {
+    if (cli.mode === 'batch') {
+      const total = rows.length * 2;
+      let offset = 0;
+      const inner = options.onProgress;
+      result = await runBatchComparison(rows, {
+        ...options,
+        batchSize: cli.batchSize,
+        robust: !!cli.robust,
+        onProgress: (done, n) => {
+          if (done === n && offset === 0) offset = n;
+          inner?.(Math.min(total, offset + (done === n && offset === n ? 0 : done)), total);
+        },
+      });
+    } else {
+      result = runReplay(rows, options);
+    }
+  } finally {
+    bar?.stop();
+  }
+
+  if (cli.plot) writeFileSync(cli.plot, replaySvg(result, cli.scenario !== 'stationary' ? cli.at : undefined));
+  const extra = {
+    mode: cli.mode,
+    data: cli.data,
+    warmStart: cli.warmStart ?? null,
+    models: modelsFile,
+    ...(cli.scenario !== 'stationary' ? { arm: cli.arm, at: cli.at, factor: cli.factor ?? 1 } : {}),
+    ...(cli.mode === 'batch' ? { batchSize: cli.batchSize, robust: !!cli.robust } : {}),
+  };
+  if (cli.json) process.stdout.write(JSON.stringify(jsonRecord(result, extra)) + '\n');
+  else process.stdout.write(table(result) + (cli.plot ? `\nplot written to ${cli.plot}` : '') + '\n');
+  return 0;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const usage = e instanceof UsageError || (e instanceof Error && /^(scenario|lambda|budget|batch mode)/.test(e.message));
+    process.stderr.write(`replay: ${(e as Error).message ?? String(e)}\n`);
+    process.exitCode = usage ? 2 : 1;
+  },
+);
+
+export type { Policy };
