@@ -93,21 +93,20 @@ export const priceWatcherEnvSchema = baseEnvSchema('price-watcher', 3002)
     ADMIN_TOKEN: optionalString(z.string().min(1)),
     /** A new price more than this factor above or below the current one needs confirmation. */
     MAX_PRICE_JUMP: z.coerce.number().gt(1).default(10),
-    SELF_HOSTED_MODELS: optionalString(z.string()),
+    SELF_HOSTED_MODELS: optionalString(z.string()).transform((s, ctx) => {
+      try {
+        return parseSelfHostedModels(s);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
     /** Tokens of the nominal call the frontier's cost axis is priced at. */
     FRONTIER_TOKENS_PER_CALL: z.coerce.number().int().positive().default(1000),
     /** Consumer group of the policy.updates consumer (one group: price-watcher runs as a single instance). */
     POLICY_GROUP_ID: z.string().min(1).default('price-watcher'),
   })
-  .transform((c, ctx) => {
-    let selfHosted: SelfHostedModel[] = [];
-    try {
-      selfHosted = parseSelfHostedModels(c.SELF_HOSTED_MODELS);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', path: ['SELF_HOSTED_MODELS'], message: (e as Error).message });
-    }
-    return { ...c, selfHosted };
-  });
+  .transform((c) => ({ ...c, selfHosted: c.SELF_HOSTED_MODELS as SelfHostedModel[] }));
 
 export type PriceWatcherConfig = z.infer<typeof priceWatcherEnvSchema>;
 export const loadPriceWatcherConfig = (env = process.env) => loadConfig('price-watcher', priceWatcherEnvSchema, env);

@@ -1,6 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { policyFromState, PolicyState } from '@llm-router/bandits';
+// Registers 'preference' by name, so snapshots of that policy can be read here too.
+import '@llm-router/preference';
 import { ParetoFrontierEvent, PriceEvent, Topic } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
 import { FrontierTracker, ParetoPoint } from '@llm-router/pareto';
