@@ -195,7 +195,8 @@ export class PreferenceRouter implements Policy {
     if (avail.length === 0) throw new Error('no arm available to decide between (all offered arms were removed)');
     const x = this.features(ctx);
     const q = new Map<ArmId, number>();
-    for (const a of avail) q.set(a, this.quality(a, x));
+    const ms = this.meanScore(x);
+    for (const a of avail) q.set(a, this.quality(a, x, ms));
     const arms = eligibleArms(avail, c, (a) => (this.isCold(a) ? 1 : q.get(a)!));
     const k = arms.length;
     const scores = new Array<number>(k);
@@ -216,11 +217,12 @@ export class PreferenceRouter implements Policy {
     const q = clamp01(outcome.quality);
     const x = this.features(ctx);
     const st = this.state.get(arm)!;
-    const z = this.relScore(arm, x);
+    const ms = this.meanScore(x);
+    const z = this.relScore(arm, x, ms);
 
     // References for the comparisons, taken before anything moves.
     const others: [ArmId, number][] = [];
-    for (const b of this.state.keys()) if (b !== arm) others.push([b, this.quality(b, x)]);
+    for (const b of this.state.keys()) if (b !== arm) others.push([b, this.quality(b, x, ms)]);
 
     if (this.gamma < 1) for (const s of this.state.values()) for (let i = 0; i < 6; i++) s.live[i] *= this.gamma;
     const h = st.live;
@@ -267,8 +269,8 @@ export class PreferenceRouter implements Policy {
     if (!st) return { mean: 0.5, halfWidth: Infinity, n: 0 };
     const n = st.prior[N] + st.live[N];
     const w = st.pw + n;
-    if (w <= 0) return { mean: this.quality(arm, this.features(ctx)), halfWidth: Infinity, n: 0 };
     const mean = this.quality(arm, this.features(ctx));
+    if (w <= 0) return { mean, halfWidth: Infinity, n: 0 };
     const sq = st.prior[SQ] + st.live[SQ];
     const sqq = st.prior[SQQ] + st.live[SQQ];
     const dataVar = n > 0 ? Math.max(0, sqq - (sq * sq) / n) : 0;
@@ -289,11 +291,12 @@ export class PreferenceRouter implements Policy {
     this.bt.fit(pairs, opts);
     for (const st of this.state.values()) st.prior = zeroHead();
     for (const r of rows) {
+      const ms = this.meanScore(r.features);
       for (const [a, raw] of Object.entries(r.rewards)) {
         const st = this.state.get(a);
         if (!st || !Number.isFinite(raw)) continue;
         const q = clamp01(raw);
-        const z = this.relScore(a, r.features);
+        const z = this.relScore(a, r.features, ms);
         const h = st.prior;
         h[N] += 1;
         h[SQ] += q;
@@ -460,15 +463,20 @@ export class PreferenceRouter implements Policy {
     return Math.max(0, (cov + this.betaRidge * this.calibrationSlope()) / (vz + this.betaRidge));
   }
 
-  /** BT score relative to the average known arm: the part of w_a . x that ranks arms. */
-  private relScore(arm: ArmId, x: ArrayLike<number>): number {
+  /** Mean BT score over the known arms at x: what relative scores are taken against. */
+  private meanScore(x: ArrayLike<number>): number {
     let mean = 0;
     for (const a of this.state.keys()) mean += this.bt.score(a, x);
-    mean /= Math.max(1, this.state.size);
-    return this.bt.score(arm, x) - mean;
+    return mean / Math.max(1, this.state.size);
   }
 
-  private quality(arm: ArmId, x: Float64Array): number {
+  /** BT score relative to the average known arm: the part of w_a . x that ranks arms. */
+  private relScore(arm: ArmId, x: ArrayLike<number>, meanScore = this.meanScore(x)): number {
+    return this.bt.score(arm, x) - meanScore;
+  }
+
+  /** Pass `meanScore` when estimating several arms at one x: it saves k dot products per arm. */
+  private quality(arm: ArmId, x: Float64Array, meanScore?: number): number {
     const st = this.state.get(arm);
     if (!st) return 0.5;
     const n = st.prior[N] + st.live[N];
@@ -476,7 +484,7 @@ export class PreferenceRouter implements Policy {
     if (n <= 0) return clamp01(mu);
     const sz = st.prior[SZ] + st.live[SZ];
     const zbar = sz / n;
-    return clamp01(mu + this.armSlope(st, n, sz) * (this.relScore(arm, x) - zbar));
+    return clamp01(mu + this.armSlope(st, n, sz) * (this.relScore(arm, x, meanScore ?? this.meanScore(x)) - zbar));
   }
 
   private features(ctx: DecisionContext): Float64Array {
