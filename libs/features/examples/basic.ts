@@ -1,5 +1,5 @@
 // Run: npx tsx libs/features/examples/basic.ts
-import { CombinedFeaturizer, DENSE_FEATURES, EmbeddingsProvider, QueryFeaturizer, detectIntent, detectScript } from '@llm-router/features';
+import { CombinedFeaturizer, DENSE_FEATURES, EmbeddingsProvider, QueryFeaturizer, detectIntent, detectScript } from '../src'; // in your code: '@llm-router/features'
 
 const prompts = [
   'Write a python function to check if the given integer is a prime number.',

@@ -1,5 +1,5 @@
 // Run: npx tsx libs/pacing/examples/basic.ts
-import { BudgetPacer, SpendLedger } from '@llm-router/pacing';
+import { BudgetPacer, SpendLedger } from '../src'; // in your code: '@llm-router/pacing'
 
 // $50 a day, about 20k queries a day: the ledger turns what is left into a per-query target,
 // the pacer turns the target into the lambda of  score = quality - lambda * cost.

@@ -1,5 +1,5 @@
 // Run: npx tsx libs/pareto/examples/basic.ts
-import { FrontierTracker, lambdaForCost, mixForCost, paretoFrontier, pickByBudget, pickByMinQuality, upperHull } from '@llm-router/pareto';
+import { FrontierTracker, lambdaForCost, mixForCost, paretoFrontier, pickByBudget, pickByMinQuality, upperHull } from '../src'; // in your code: '@llm-router/pareto'
 
 // Mean quality and mean cost per query of four models (ParetoBandit-like numbers).
 const models = [

@@ -1,6 +1,6 @@
 // Run: npx tsx libs/preference/examples/basic.ts
 import { QueryFeaturizer } from '@llm-router/features';
-import { PreferenceRouter, pairsFromRewards } from '@llm-router/preference';
+import { PreferenceRouter, pairsFromRewards } from '../src'; // in your code: '@llm-router/preference'
 
 const f = new QueryFeaturizer({ dim: 64 });
 
