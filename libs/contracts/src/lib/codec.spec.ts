@@ -26,7 +26,7 @@ describe('topics', () => {
 });
 
 describe('codec', () => {
-  const query = { id: 'q1', messages: [{ role: 'user', content: 'hi' }] };
+  const query = { id: 'q1', messages: [{ role: 'user' as const, content: 'hi' }] };
 
   it('applies defaults to a minimal query and keys it by id', () => {
     const e = encode(Topic.Queries, query);
