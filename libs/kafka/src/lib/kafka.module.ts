@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { Kafka } from 'kafkajs';
+import { Kafka, Partitioners } from 'kafkajs';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { PinoLogger } from 'nestjs-pino';
 import { createKafka, KafkaConnection } from './kafka-client';
@@ -68,6 +68,7 @@ export function kafkaMicroserviceOptions(conn: KafkaConnection, groupId: string)
       client: { clientId: `${conn.clientId}-server`, brokers: conn.brokers, retry: { retries: 8, initialRetryTime: 200 } },
       consumer: { groupId, sessionTimeout: 15000, heartbeatInterval: 1500, allowAutoTopicCreation: false },
       subscribe: { fromBeginning: false },
+      producer: { createPartitioner: Partitioners.DefaultPartitioner },
       run: { autoCommit: true, autoCommitInterval: 500, partitionsConsumedConcurrently: 3 },
       // Handlers receive the raw record (bytes kept): they validate it with libs/contracts and
       // dead-letter what is invalid, which needs the original bytes.

@@ -13,7 +13,15 @@ export class MessageProducer {
   constructor(kafka: Kafka) {
     // The Java-compatible murmur2 partitioner: records keyed by scope land on the same
     // partition index in every topic and from every client, which co-partitioning relies on.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    // Unbounded retries (each at most 30 s apart): an idempotent producer that gave up would
+    // turn a broker outage into lost messages.
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30000, initialRetryTime: 200 },
+    });
   }
 
   async connect(): Promise<void> {
