@@ -182,8 +182,8 @@ describe('heuristic', () => {
       }),
       { numRuns: 300, seed: 11 },
     );
-    // Tiny instances are where one rounded query matters most; in aggregate we lose < 3%.
-    expect(sumHeur / sumOpt).toBeGreaterThan(0.97);
+    // Tiny instances are where one rounded query matters most; in aggregate we lose < 0.5%.
+    expect(sumHeur / sumOpt).toBeGreaterThan(0.995);
   });
 
   it('is within 0.5% of the HiGHS optimum on mid-size instances with binding budget and capacity', async () => {
@@ -252,7 +252,7 @@ describe('both solvers', () => {
           expect(chk.violations).toEqual([]); // every query on exactly one real model, capacity held
           expect(sol.totalCost).toBeCloseTo(chk.totalCost, 12);
           expect(sol.feasible).toBe(checkAssignment(p, sol.assignment).feasible);
-          if (bf.optimum !== null && !p.tiers?.some((t) => t && t.length)) expect(sol.feasible).toBe(true);
+          if (bf.optimum !== null) expect(sol.feasible).toBe(true);
           if (sol.feasible) expect(sol.objective).toBeLessThanOrEqual((bf.optimum as number) + 1e-9);
         }
         // HiGHS is exact: whenever some assignment fits, it returns one that fits.

@@ -1,4 +1,4 @@
-import { BatchProblem, BatchSolution, BatchSolveOptions, BatchSolver, Prepared, finish, now, prepare, preparedCost, preparedObjective, tierFactor } from './problem';
+import { BatchProblem, BatchSolution, BatchSolveOptions, BatchSolver, Prepared, budgetLimit, finish, now, prepare, preparedCost, preparedObjective, tierFactor } from './problem';
 
 /**
  * Fast heuristic: Lagrangian relaxation of the budget (multiplier mu, found by bisection) and
@@ -243,7 +243,7 @@ class Work {
     // Lagrangian scores without capacity prices, computed once per mu: the rounds below only
     // shift them by nu.
     for (let t = 0, i = 0; i < n; i++) for (let j = 0; j < k; j++, t++) v[t] = s[t] - mu * c[t] * g[j];
-    for (let round = 0; round < 60; round++) {
+    for (let round = 0; round < 30; round++) {
       let changed = false;
       for (const j of this.capJ) {
         let positive = 0;
@@ -268,7 +268,9 @@ class Work {
           const m = kthLargest(margins, cj + 1);
           next = m + Math.max(1e-300, 1e-9 * Math.abs(m));
         }
-        if (Math.abs(next - nu[j]) > 1e-13 * (1 + Math.abs(nu[j]))) {
+        // Settled once a round moves no price by more than the tie-breaking nudge could:
+        // interlocked capacities otherwise creep upward by that nudge forever.
+        if (Math.abs(next - nu[j]) > 1e-8 * (1 + Math.abs(nu[j]))) {
           changed = true;
           nu[j] = next;
         }
@@ -279,16 +281,31 @@ class Work {
 
   private evaluate(mu: number, x: Int32Array): number {
     this.equilibrate(mu);
-    return this.assign(mu, x);
+    const cost = this.assign(mu, x);
+    if (this.capJ.length === 0) return cost;
+    const cnt = this.counts(x);
+    let over = false;
+    for (const j of this.capJ) if (cnt[j] > this.cap[j]) over = true;
+    if (!over) return cost;
+    // Prices that did not fully settle (interlocked capacities) leave a query or two over
+    // capacity; the bisection must price an assignment that can exist, so repair it first.
+    this.mu = mu;
+    const st = new State(this, x);
+    st.repairCapacity();
+    x.set(st.x);
+    let c = 0;
+    for (let i = 0; i < this.n; i++) c += this.c[i * this.k + x[i]] * this.g[x[i]];
+    return c;
   }
 
   run(wantBound: boolean): NominalResult {
     const { pp, n, k } = this;
     const warnings: string[] = [];
-    const B = pp.budget;
+    // The tolerant limit of budgetLimit(): the same verdict as checkAssignment.
+    const B = pp.budget === null ? null : budgetLimit(pp.budget);
     let bound: number | null = null;
-    // Feasibility checks accept a bill within 1e-9 of B, so the bound must cover that too.
-    const bDual = B === null ? 0 : B * (1 + 1e-9) + 1e-12;
+    // Feasibility accepts a bill up to the tolerant limit, so the bound must cover that too.
+    const bDual = B ?? 0;
     const noteBound = (mu: number): void => {
       if (!wantBound) return;
       const d = this.dual(mu, bDual);
@@ -354,17 +371,24 @@ class Work {
             xHi.set(xm);
           }
         }
-        // The improvement pass spends whatever the last bisection step leaves on the table, so a
-        // relative width of 1e-7 is plenty.
+        // The improvement and exchange passes spend whatever the last bisection step leaves
+        // on the table, so stop once the assignments on both sides of the bracket differ in at
+        // most two queries (or the bracket is 1e-7 wide).
+        const xInf = new Int32Array(n);
+        let haveInf = false;
         for (let it = 0; it < 60 && hi - lo > 1e-7 * hi; it++) {
           const mid = lo > 0 && hi / lo > 2 ? Math.sqrt(lo * hi) : 0.5 * (lo + hi);
           const cm = this.evaluate(mid, xLo);
           noteBound(mid);
-          if (cm > B) lo = mid;
-          else {
+          if (cm > B) {
+            lo = mid;
+            xInf.set(xLo);
+            haveInf = true;
+          } else {
             hi = mid;
             xHi.set(xLo);
           }
+          if (haveInf && differing(xInf, xHi, 2) <= 2) break;
         }
         // The capacity prices must match the mu whose assignment we keep (repair uses them).
         this.equilibrate(hi);
@@ -375,7 +399,7 @@ class Work {
     this.mu = mu;
     this.x = x;
     const st = new State(this, x);
-    st.repairCapacity(mu);
+    st.repairCapacity();
     if (B !== null) {
       st.repairBudget(B);
       // Over budget even so: keep the bill, but take any upgrade that costs nothing.
@@ -385,9 +409,9 @@ class Work {
     } else {
       st.improve(Infinity);
     }
-    const feasible = st.overCapacity() === 0 && (B === null || st.total <= B * (1 + 1e-9) + 1e-12);
-    if (B !== null && st.total > B * (1 + 1e-9) + 1e-12) {
-      warnings.push(`budget ${B} USD is infeasible: the cheapest assignment found costs ${st.total} USD; returning it`);
+    const feasible = st.overCapacity() === 0 && (B === null || st.total <= B);
+    if (B !== null && st.total > B) {
+      warnings.push(`budget ${pp.budget} USD is infeasible: the cheapest assignment found costs ${st.total} USD; returning it`);
     }
     this.x = st.x;
     return { x: st.x, bound, feasible, warnings };
@@ -401,7 +425,7 @@ class Work {
     cw.evaluate(1, x);
     cw.mu = 1;
     const st = new State(cw, x);
-    st.repairCapacity(1);
+    st.repairCapacity();
     return st.x;
   }
 
@@ -485,7 +509,7 @@ class State {
    * paths on the k-node exchange graph. Moving only to models with room is not enough: on
    * ties the right answer can be to displace someone else from a full model.
    */
-  repairCapacity(_mu: number): void {
+  repairCapacity(): void {
     const { n, k, w } = this;
     const loss = new Float64Array(k * k);
     const who = new Int32Array(k * k);
@@ -634,25 +658,27 @@ class State {
     const s = w.s;
     const leftover = B - this.total;
     if (!(leftover >= 0)) return false;
-    const dq: number[] = [];
-    const dl: number[] = [];
-    const dSaved: number[] = [];
-    const dLoss: number[] = [];
+    const cap = n * k;
+    const dq = new Int32Array(cap);
+    const dl = new Int32Array(cap);
+    const dSaved = new Float64Array(cap);
+    const dLoss = new Float64Array(cap);
+    let m = 0;
     for (let i = 0; i < n; i++) {
       const a = this.x[i];
       for (let l = 0; l < k; l++) {
         if (l === a || !this.hasRoom(l)) continue;
         const saved = -this.delta(i, l);
         if (!(saved > 1e-15)) continue;
-        dq.push(i);
-        dl.push(l);
-        dSaved.push(saved);
-        dLoss.push(s[i * k + a] - s[i * k + l]);
+        dq[m] = i;
+        dl[m] = l;
+        dSaved[m] = saved;
+        dLoss[m] = s[i * k + a] - s[i * k + l];
+        m++;
       }
     }
-    const m = dq.length;
     if (m === 0) return false;
-    const order = Array.from({ length: m }, (_, t) => t).sort((u, v) => dSaved[v] - dSaved[u]);
+    const order = orderByDescending(dSaved, m);
     // Running best and second best (from a different query) loss over the prefix.
     const best1 = new Int32Array(m);
     const best2 = new Int32Array(m);
@@ -748,6 +774,39 @@ class State {
       keyOf[bi] = this.bestUp(bi, B - this.total).key;
     }
   }
+}
+
+const INDEX_BITS = 21;
+
+/**
+ * Indices of the first m (positive) values, largest value first. Writes each index into the
+ * low mantissa bits of its value and sorts the doubles natively: a comparator sort is several
+ * times slower here, and the 2^-31 relative precision left is plenty to rank savings.
+ */
+function orderByDescending(values: Float64Array, m: number): Int32Array {
+  const order = new Int32Array(m);
+  if (m >= 1 << INDEX_BITS) {
+    for (let t = 0; t < m; t++) order[t] = t;
+    return order.sort((u, v) => values[v] - values[u]);
+  }
+  const keys = new Float64Array(m);
+  const words = new Uint32Array(keys.buffer);
+  const lo = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1; // little-endian: low word first
+  const mask = (1 << INDEX_BITS) - 1;
+  for (let t = 0; t < m; t++) {
+    keys[t] = values[t];
+    words[2 * t + lo] = ((words[2 * t + lo] & ~mask) | t) >>> 0;
+  }
+  keys.sort();
+  for (let r = 0; r < m; r++) order[r] = words[2 * (m - 1 - r) + lo] & mask;
+  return order;
+}
+
+/** Number of positions where a and b differ, counting no further than limit + 1. */
+function differing(a: Int32Array, b: Int32Array, limit: number): number {
+  let d = 0;
+  for (let i = 0; i < a.length && d <= limit; i++) if (a[i] !== b[i]) d++;
+  return d;
 }
 
 /** Whether node b is already on the predecessor chain ending at a. */

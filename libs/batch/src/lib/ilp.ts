@@ -114,12 +114,20 @@ interface Layout {
   tierCols: { j: number; z0: number; T: number; e: number }[];
   theta: number;
   p0: number;
+  /** Costs enter the model multiplied by this (see build). */
+  costScale: number;
 }
 
 function build(highs: Highs, pp: Prepared, spec: ModelSpec): Layout {
   const { n, k } = pp;
   const nx = n * k;
   const costMatters = spec.mode === 'cost' || spec.budget !== null;
+  // Costs in units of the budget: the budget row's right-hand side becomes 1, so HiGHS'
+  // absolute feasibility tolerance acts as a relative one, whatever the currency scale.
+  let maxCost = 0;
+  for (let t = 0; t < nx; t++) maxCost = Math.max(maxCost, pp.cost[t]);
+  const costScale = spec.budget !== null && spec.budget > 0 ? 1 / spec.budget : maxCost > 0 ? 1 / maxCost : 1;
+  const cs = (t: number): number => pp.cost[t] * costScale;
   const robust = spec.mode === 'quality' && pp.dev !== null && pp.gamma > 0;
 
   const colCost: number[] = [];
@@ -155,7 +163,7 @@ function build(highs: Highs, pp: Prepared, spec: ModelSpec): Layout {
     for (let i = 0; i < n; i++) addCol(-1, 0, highs.infinity, false);
   }
   if (spec.mode === 'cost') {
-    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) if (!isTiered[j]) colCost[i * k + j] = pp.cost[i * k + j];
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) if (!isTiered[j]) colCost[i * k + j] = cs(i * k + j);
   }
 
   // Rows, CSR.
@@ -188,7 +196,7 @@ function build(highs: Highs, pp: Prepared, spec: ModelSpec): Layout {
   if (spec.budget !== null) {
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < k; j++) {
-        const c = pp.cost[i * k + j];
+        const c = cs(i * k + j);
         if (isTiered[j] || c === 0) continue;
         indices.push(i * k + j);
         values.push(c);
@@ -198,7 +206,7 @@ function build(highs: Highs, pp: Prepared, spec: ModelSpec): Layout {
       indices.push(tc.e);
       values.push(1);
     }
-    endRow(-inf, spec.budget);
+    endRow(-inf, spec.budget * costScale);
   }
   for (const tc of tierCols) {
     const { j, z0, T, e } = tc;
@@ -233,7 +241,7 @@ function build(highs: Highs, pp: Prepared, spec: ModelSpec): Layout {
     endRow(-inf, 0);
     // e_j >= f_t * spend_j when tier t is chosen. M_jt: the largest spend the capacity allows.
     const colCosts: number[] = [];
-    for (let i = 0; i < n; i++) colCosts.push(pp.cost[i * k + j]);
+    for (let i = 0; i < n; i++) colCosts.push(cs(i * k + j));
     colCosts.sort((a, b) => b - a);
     const most = Math.min(n, pp.cap[j]);
     let maxSpend = 0;
@@ -243,7 +251,7 @@ function build(highs: Highs, pp: Prepared, spec: ModelSpec): Layout {
       indices.push(e);
       values.push(1);
       for (let i = 0; i < n; i++) {
-        const c = pp.cost[i * k + j];
+        const c = cs(i * k + j);
         if (c === 0) continue;
         indices.push(i * k + j);
         values.push(-sched.fac[t] * c);
@@ -286,7 +294,7 @@ function build(highs: Highs, pp: Prepared, spec: ModelSpec): Layout {
     matrix: { format: 'csr', numRows, numCols, starts: Int32Array.from(starts), indices: Int32Array.from(indices), values: Float64Array.from(values) },
     integrality: Int32Array.from(integrality) as unknown as ModelData['integrality'],
   };
-  return { data, nx, tierCols, theta, p0 };
+  return { data, nx, tierCols, theta, p0, costScale };
 }
 
 /** Full column vector for an assignment: lets HiGHS start from a known incumbent. */
@@ -305,7 +313,7 @@ function startVector(pp: Prepared, lay: Layout, x: Int32Array): Float64Array {
     let t = 0;
     while (t + 1 < tc.T && count[tc.j] >= sched.thr[t + 1]) t++;
     v[tc.z0 + t] = 1;
-    v[tc.e] = tierFactor(sched, count[tc.j]) * spend[tc.j];
+    v[tc.e] = tierFactor(sched, count[tc.j]) * spend[tc.j] * lay.costScale;
   }
   if (lay.theta >= 0) {
     const dev = pp.dev as Float64Array;
@@ -324,7 +332,14 @@ function runModel(highs: Highs, pp: Prepared, spec: ModelSpec, warm: Int32Array 
   const lay = build(highs, pp, spec);
   const model = highs.createModel();
   try {
-    model.options.set({ output_flag: false, time_limit: timeLimitMs / 1000, mip_rel_gap: mipRelGap ?? 1e-4 });
+    model.options.set({
+      output_flag: false,
+      time_limit: timeLimitMs / 1000,
+      mip_rel_gap: mipRelGap ?? 1e-4,
+      // Tight enough that an assignment HiGHS calls feasible passes withinBudget() too.
+      mip_feasibility_tolerance: 1e-9,
+      primal_feasibility_tolerance: 1e-9,
+    });
     model.passModel(lay.data);
     if (warm) {
       try {

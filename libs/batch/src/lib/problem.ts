@@ -298,6 +298,19 @@ export function preparedObjective(pp: Prepared, x: Int32Array): number {
   return s;
 }
 
+/**
+ * The one budget test every part of this library uses: a bill may exceed B by a relative 1e-9
+ * (plus 1e-12 USD), the rounding a sum of n prices picks up. Budgets set to exactly the
+ * cheapest bill then stay feasible, and solvers, checks and tests agree on the verdict.
+ */
+export function budgetLimit(budget: number): number {
+  return budget * (1 + 1e-9) + 1e-12;
+}
+
+export function withinBudget(cost: number, budget: number | null | undefined): boolean {
+  return budget == null || cost <= budgetLimit(budget);
+}
+
 export interface Check {
   feasible: boolean;
   totalCost: number;
@@ -305,7 +318,7 @@ export interface Check {
 }
 
 /** Checks an assignment against the ORIGINAL problem (real models only). */
-export function checkAssignment(p: BatchProblem, x: Int32Array, tol = 1e-9): Check {
+export function checkAssignment(p: BatchProblem, x: Int32Array): Check {
   const violations: string[] = [];
   const counts = new Int32Array(p.k);
   const spend = new Float64Array(p.k);
@@ -329,7 +342,7 @@ export function checkAssignment(p: BatchProblem, x: Int32Array, tol = 1e-9): Che
     const c = p.capacity?.[j];
     if (c != null && c >= 0 && Number.isFinite(c) && counts[j] > c) violations.push(`model ${modelName(p, j)} has ${counts[j]} queries > capacity ${c}`);
   }
-  if (p.budget != null && totalCost > p.budget * (1 + tol) + tol) violations.push(`cost ${totalCost} > budget ${p.budget}`);
+  if (!withinBudget(totalCost, p.budget)) violations.push(`cost ${totalCost} > budget ${p.budget}`);
   return { feasible: violations.length === 0, totalCost, violations };
 }
 
@@ -379,7 +392,7 @@ export function finish(
   const assignment = fromPrepared(pp, x);
   const check = checkAssignment(p, assignment);
   const deferred = pp.k > pp.kReal;
-  const budgetOk = pp.budget == null || check.totalCost <= pp.budget * (1 + 1e-9) + 1e-9;
+  const budgetOk = withinBudget(check.totalCost, pp.budget);
   // Deferral is the documented answer to too little capacity, not a violation of it, so
   // feasibility here means: budget and capacities hold for the queries placed.
   const feasible = deferred ? budgetOk && check.violations.every((v) => v.includes('unassigned') || v.includes('cost')) : check.feasible;

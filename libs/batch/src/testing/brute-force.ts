@@ -1,4 +1,4 @@
-import { BatchProblem, BatchSolveOptions, assignmentObjective, checkAssignment } from '../lib/problem';
+import { BatchProblem, BatchSolveOptions, assignmentObjective, checkAssignment, withinBudget } from '../lib/problem';
 
 export interface BruteForceResult {
   /** Best objective over budget- and capacity-feasible assignments; null if none exists. */
@@ -26,7 +26,7 @@ export function bruteForce(p: BatchProblem, opts: BatchSolveOptions = {}): Brute
     const chk = checkAssignment({ ...p, budget: null }, x);
     if (!chk.feasible) continue; // capacity
     minCost = Math.min(minCost, chk.totalCost);
-    if (p.budget != null && chk.totalCost > p.budget * (1 + 1e-9) + 1e-12) continue;
+    if (!withinBudget(chk.totalCost, p.budget)) continue;
     const v = assignmentObjective(p, x, opts);
     if (optimum === null || v > optimum) {
       optimum = v;
