@@ -116,7 +116,11 @@ export class FrontierService implements OnApplicationBootstrap {
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not read the stored policies; frontiers wait for policy.updates');
     }
-    for (const s of stored) await this.onPolicySnapshot(s, 'stored policy at start');
+    for (const s of stored) {
+      // policy.updates may have delivered this scope already; Kafka's snapshot is never older than the row.
+      if ((this.scopes.get(s.scope)?.version ?? -1) >= s.version) continue;
+      await this.onPolicySnapshot(s, 'stored policy at start');
+    }
     if (this.scopes.size === 0) {
       this.log.info('no quality estimates yet: no pareto.frontier is published until policy.updates brings a scope\'s estimates');
     }

@@ -76,11 +76,14 @@ export class PriceBookService implements OnModuleInit {
     this.log.info({ models: this.prices.size, removed: [...this.catalog.values()].filter((c) => c.status === 'removed').length }, 'current prices loaded from Postgres');
     if (this.pinned.size > 0) {
       // The configuration is deliberate: a changed self-hosted price is taken without confirmation.
-      await this.proposeMany(
+      const out = await this.proposeMany(
         'config',
         [...this.pinned.values()].map((s) => ({ model: s.model, inputPerM: s.inputPerM, outputPerM: s.outputPerM, selfHosted: true, concurrency: s.concurrency })),
         { confirm: true, label: 'config:SELF_HOSTED_MODELS' },
       );
+      // Nothing retries a configuration later, so a failed publication must stop the start.
+      const failed = out.filter((o) => o.status === 'failed');
+      if (failed.length > 0) throw new Error(`self-hosted models could not be published: ${failed.map((o) => (o as { message: string }).message).join('; ')}`);
     }
   }
 

@@ -104,6 +104,25 @@ describe('FileSource', () => {
     expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringMatching(/not JSON/), expect.stringMatching(/does not exist/)]);
   });
 
+  it('retries a file whose prices could not be published, since nothing else would re-read it', async () => {
+    const file = join(dir, 'models.json');
+    writeFileSync(file, JSON.stringify(K3));
+    const { producer, source, book } = await setup(file);
+    producer.failNext = 1;
+    jest.useFakeTimers();
+    try {
+      expect(await source.reload('test')).toEqual({ proposed: 3, accepted: 2, rejected: 0, failed: 1 });
+      expect(book.current()).toHaveLength(2);
+      const reload = jest.spyOn(source, 'reload');
+      jest.runOnlyPendingTimers();
+      expect(reload).toHaveBeenCalledWith('retry');
+      expect(await reload.mock.results[0].value).toEqual({ proposed: 1, accepted: 1, rejected: 0, failed: 0 });
+      expect(book.current()).toHaveLength(3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('debounces a burst of changes into one reload', async () => {
     jest.useFakeTimers();
     try {

@@ -62,6 +62,9 @@ export class FileSource implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly feed?: SourceFeed;
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  private stopped = false;
+  static RETRY_MS = 5000;
   private running: Promise<unknown> | null = null;
   private again = false;
   private lastLoad: { at: string; result?: FeedResult; error?: string } | null = null;
@@ -95,13 +98,16 @@ export class FileSource implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   onApplicationShutdown(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.retryTimer);
     this.watcher?.close();
     this.watcher = undefined;
   }
 
   /** Waits for the file to be quiet, then reloads once for a burst of writes. */
   schedule(): void {
+    if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.reload('change'), this.config.PRICES_FILE_DEBOUNCE_MS);
   }
@@ -145,6 +151,11 @@ export class FileSource implements OnApplicationBootstrap, OnApplicationShutdown
     }
     const result = await this.feed!.submit(parsed);
     this.lastLoad = { at, result };
+    // Unlike a URL, a file is not read again unless it changes: a failed publication needs its own retry.
+    if (result.failed > 0 && !this.stopped) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => void this.reload('retry'), FileSource.RETRY_MS);
+    }
     this.log.info({ file: this.path, trigger, ...result }, 'prices file read');
     return result;
   }
