@@ -63,8 +63,7 @@ export class RoutingService {
           error: fellBack ? `fell back from ${event.arm}: ${lastError}` : undefined,
           ts: decision.ts,
         };
-        await this.producer.send(Topic.Decisions, decision);
-        await this.reply(query, response);
+        await Promise.all([this.producer.send(Topic.Decisions, decision), this.reply(query, response)]);
         this.metrics.counter('router_decisions_total', 'Routing decisions per scope and arm', ['scope', 'arm']).inc({ scope: query.scope, arm: model });
         return response;
       } catch (e) {

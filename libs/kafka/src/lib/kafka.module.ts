@@ -69,7 +69,7 @@ export function kafkaMicroserviceOptions(conn: KafkaConnection, groupId: string)
       consumer: { groupId, sessionTimeout: 15000, heartbeatInterval: 1500, allowAutoTopicCreation: false },
       subscribe: { fromBeginning: false },
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
-      run: { autoCommit: true, autoCommitInterval: 500, partitionsConsumedConcurrently: 3 },
+      run: { autoCommit: true, autoCommitInterval: 500, partitionsConsumedConcurrently: 6 },
       // Handlers receive the raw record (bytes kept): they validate it with libs/contracts and
       // dead-letter what is invalid, which needs the original bytes.
       parser: { keepBinary: true },
