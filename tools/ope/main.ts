@@ -274,7 +274,7 @@ function run(cli: Cli): void {
   // The gate's verdict for the run: the candidate whose lower bound is highest.
   const best = results.reduce((a, b) => (b.gate.figures.candidate.lower > a.gate.figures.candidate.lower ? b : a));
 
-  if (!cli.json || process.stdout.isTTY) {
+  {
     const pct = `${Math.round(cli.level * 100)}%`;
     const head = ['candidate', `IPS [${pct}]`, `SNIPS [${pct}]`, `DR [${pct}]`, 'ESS', 'cost/query', ...(src.trueValue ? ['true'] : []), 'gate'];
     const rows = results.map((r) => [

@@ -198,6 +198,23 @@ describe('heuristic', () => {
     }
   });
 
+  it('handles the robust objectives: exact objective accounting, close to the brute-force optimum', () => {
+    for (const [opts, seed] of [
+      [{ objective: 'lcb' }, 1],
+      [{ objective: 'budgeted', gamma: 1 }, 2],
+      [{ objective: 'budgeted', gamma: 2.5 }, 3],
+    ] as [BatchSolveOptions, number][]) {
+      const p = randomBatchProblem({ n: 7, k: 3, seed, budgetFraction: 0.5, capacity: { 2: 3 } });
+      const bf = bruteForce(p, opts);
+      const h = solveHeuristic(p, opts);
+      expect(h.feasible).toBe(true);
+      expect(h.objective).toBeCloseTo(assignmentObjective(p, h.assignment, opts), 12);
+      expect(h.objective).toBeLessThanOrEqual((bf.optimum as number) + 1e-9);
+      expect(h.objective).toBeGreaterThanOrEqual((bf.optimum as number) * 0.97);
+      if (h.bound !== null) expect(h.bound).toBeGreaterThanOrEqual((bf.optimum as number) - 1e-9);
+    }
+  });
+
   it('returns the cheapest assignment with a warning when even that exceeds the budget', () => {
     const p = problem(
       [
