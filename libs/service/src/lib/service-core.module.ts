@@ -17,6 +17,8 @@ export class ServiceCoreModule {
             name: service,
             level: config.LOG_LEVEL,
             autoLogging: false,
+            // Request-bound log lines carry the headers: never the admin token or a client's API key.
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'],
             transport: process.stdout.isTTY ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
           },
         }),
