@@ -40,8 +40,10 @@ export interface AutoOptions {
   alpha?: number;
   /** Residual sd of quality around the model (judge noise), sets the UCB scale. */
   noise?: number;
-  /** Prior mean quality of an arm with no prior (optimistic: it gets tried). */
+  /** Prior mean quality of an arm with no prior and no other arm to copy (optimistic: it gets tried). */
   coldMean?: number;
+  /** Weight, in outcomes, of a cold arm's assumed level. */
+  coldWeight?: number;
   /** Explicit priors (mean, weight) per arm; an offline warm start replaces them. */
   priors?: Record<ArmId, ArmPrior>;
 }
@@ -50,7 +52,7 @@ const DEFAULTS = {
   d: 0,
   buckets: 64,
   biasScale: 1,
-  templateScale: 0.15,
+  templateScale: 0.06,
   featureScale: 0.05,
   costBiasScale: 1,
   costTemplateScale: 1,
@@ -58,6 +60,7 @@ const DEFAULTS = {
   alpha: 0.5,
   noise: 0.15,
   coldMean: 1,
+  coldWeight: 5,
 };
 type Params = typeof DEFAULTS;
 
@@ -66,8 +69,8 @@ const KEYS = 3;
 /** Dense slots computed from the text itself: log length. */
 const TEXT_SLOTS = 1;
 const MIN_COST = 1e-12;
-/** Weight, in observations, of the initial guess of the log-usage residual variance. */
-const RES_PRIOR_N = 20;
+/** Memory, in decisions, of the traffic mean of each arm's usage multiplier. */
+const EM_WINDOW = 200;
 
 const RE_WORD = /[\p{L}\p{N}]+/gu;
 
@@ -301,11 +304,18 @@ interface ArmModel {
   /** log(cost / expected cost at decision) regressed on the cost features. */
   usage: Ridge;
   pulls: number;
-  /** Running mean of squared one-step-ahead log-usage residuals (for the lognormal mean). */
-  res2: number;
-  resN: number;
+  /** Rows of an offline file this arm was warm-started from. */
+  offline: number;
+  /**
+   * Traffic mean of exp(r(x)) over recent decisions. The usage model only redistributes the
+   * cost model's per-arm mean across prompts (cost = base * exp(r(x)) / em), it never moves
+   * the level: the level belongs to price x mean usage, which a price event or a cold arm's
+   * first calls would otherwise contaminate.
+   */
+  em: number;
+  emN: number;
   /** Statistics that came from a prior (warm start), counted once when replicas merge. */
-  prior: { qG: number[]; qb: number[]; uG: number[]; ub: number[]; res2: number } | null;
+  prior: { qG: number[]; qb: number[]; uG: number[]; ub: number[] } | null;
 }
 
 interface Cached {
@@ -320,8 +330,9 @@ interface ArmState {
   wq0: number[] | null;
   wu0: number[] | null;
   pulls: number;
-  res2: number;
-  resN: number;
+  offline: number;
+  em: number;
+  emN: number;
   q: { G: number[]; b: number[]; n: number };
   u: { G: number[]; b: number[]; n: number };
   prior: ArmModel['prior'];
@@ -396,12 +407,14 @@ export class AutoPolicy implements Policy, WarmStartable {
   }
 
   /** Expected cost of this prompt on this arm, from the price-based expectation. */
-  private cost(arm: ArmId, m: ArmModel, c: Cached, base: number): number {
+  private cost(m: ArmModel, c: Cached, base: number, track: boolean): number {
     if (base <= 0) return 0;
-    const r = this.usageOffset(m, c);
-    // E[exp(r)] of a lognormal residual: the mean, not the median, is what the budget pays.
-    const v = m.resN > 0 ? m.res2 : 0;
-    return base * Math.exp(Math.min(5, Math.max(-5, r + v / 2)));
+    const e = Math.exp(Math.min(5, Math.max(-5, this.usageOffset(m, c))));
+    if (track) {
+      m.emN++;
+      m.em += (e - m.em) / Math.min(m.emN, EM_WINDOW);
+    }
+    return m.em > 0 ? (base * e) / m.em : base;
   }
 
   decide(ctx: DecisionContext, available: readonly ArmId[], c: DecideConstraints): Decision {
@@ -415,7 +428,7 @@ export class AutoPolicy implements Policy, WarmStartable {
     let ties: ArmId[] = [];
     for (const a of arms) {
       const m = this.model(a);
-      const s = this.quality(m, f) + this.p.alpha * this.sd(m, f) - c.lambda * this.cost(a, m, f, c.costs[a] ?? 0);
+      const s = this.quality(m, f) + this.p.alpha * this.sd(m, f) - c.lambda * this.cost(m, f, c.costs[a] ?? 0, true);
       scores[a] = s;
       if (s > best) {
         best = s;
@@ -440,9 +453,6 @@ export class AutoPolicy implements Policy, WarmStartable {
     // update for a context this replica never decided on teaches quality only.
     if (base !== undefined && base > 0 && o.costUsd >= 0) {
       const r = Math.log(Math.max(MIN_COST, o.costUsd) / base);
-      const e = r - this.usageOffset(m, f);
-      m.res2 += (e * e - m.res2) / (m.resN + RES_PRIOR_N);
-      m.resN++;
       m.usage.update(f.zc, r - (m.wu0 ? dotSparse(m.wu0, f.zc) : 0));
     }
   }
@@ -450,7 +460,7 @@ export class AutoPolicy implements Policy, WarmStartable {
   /** This prompt's expected cost on `arm`, given the per-model expectation `baseCost` (batch planning). */
   expectedCost(ctx: DecisionContext, arm: ArmId, baseCost: number): number {
     const m = this.models.get(arm);
-    return m ? this.cost(arm, m, this.features(ctx), baseCost) : baseCost;
+    return m ? this.cost(m, this.features(ctx), baseCost, false) : baseCost;
   }
 
   estimate(ctx: DecisionContext, arm: ArmId): QualityEstimate {
@@ -464,16 +474,19 @@ export class AutoPolicy implements Policy, WarmStartable {
     if (this.models.has(arm)) return;
     this.removed.delete(arm);
     const m = this.blank(prior ? prior.mean : this.p.coldMean);
-    const others = [...this.models.values()].filter((o) => o.pulls > 0 || o.quality.n > 0);
+    const others = [...this.models.values()].filter((o) => o.pulls + o.offline > 0);
     if (!prior && others.length > 0) {
-      // Optimism: a newcomer is assumed as good as the best arm on average until its own
-      // outcomes say otherwise, with the others' per-prompt structure as its shape.
-      m.m0 = Math.max(...others.map((o) => o.m0));
-      m.wq0 = averageWeights(others, (o) => o.quality.w, (o) => o.wq0, this.fm.D);
+      // Optimism: a newcomer is assumed to be as good as the incumbent best arm, prompt by
+      // prompt (its level and its per-prompt shape), until its own outcomes say otherwise.
+      const best = others.reduce((a, b) => (b.m0 + this.p.noise * b.quality.w[0] * this.sq[0] > a.m0 + this.p.noise * a.quality.w[0] * this.sq[0] ? b : a));
+      m.m0 = best.m0;
+      m.wq0 = Float64Array.from(best.quality.w);
+      if (best.wq0) for (let i = 0; i < m.wq0.length; i++) m.wq0[i] += best.wq0[i];
       m.wu0 = averageWeights(others, (o) => o.usage.w, (o) => o.wu0, this.fm.D);
-      m.res2 = others.reduce((s, o) => s + o.res2, 0) / others.length;
-      m.resN = 0;
     }
+    // A cold arm's level is an assumption, worth `coldWeight` outcomes: enough that one bad
+    // draw does not bury it, few enough that a genuinely worse arm is dropped quickly.
+    if (!prior && this.p.coldWeight > 0) prior = { mean: m.m0, weight: this.p.coldWeight };
     if (prior && prior.weight > 0) {
       // Pseudo-observations of the prior mean on the intercept: they make the prior as hard to
       // move as `weight` real outcomes.
@@ -486,7 +499,7 @@ export class AutoPolicy implements Policy, WarmStartable {
 
   private blank(m0: number): ArmModel {
     const D = this.fm.D;
-    return { m0, wq0: null, wu0: null, quality: new Ridge(D), usage: new Ridge(D), pulls: 0, res2: 0, resN: 0, prior: null };
+    return { m0, wq0: null, wu0: null, quality: new Ridge(D), usage: new Ridge(D), pulls: 0, offline: 0, em: 0, emN: 0, prior: null };
   }
 
   removeArm(arm: ArmId): void {
@@ -502,9 +515,14 @@ export class AutoPolicy implements Policy, WarmStartable {
   warmStart(rows: readonly WarmRow[], opts: WarmStartOptions = {}): void {
     const context = opts.context ?? ((r: WarmRow) => ({ text: r.prompt }));
     const exclude = new Set(opts.exclude ?? []);
+    const xs: Sparse[] = [];
     const ws = fitWarmStart(rows, {
       exclude: [...exclude, ...this.removed],
-      featurize: (r) => densify(this.fm.raw(context(r)), this.fm.D),
+      featurize: (r) => {
+        const x = this.fm.raw(context(r));
+        xs.push(x);
+        return densify(x, this.fm.D);
+      },
     });
     for (const [arm, s] of Object.entries(ws.arms)) {
       const lin = ws.linear?.[arm];
@@ -517,8 +535,12 @@ export class AutoPolicy implements Policy, WarmStartable {
       // expectation becomes after observing the same rows.
       const logMean = Math.log(Math.max(MIN_COST, s.meanCost));
       absorb(m.usage, lin, this.sc, (_xq, xs, i) => lin.xlc[i] - logMean * xs[i]);
-      m.res2 = s.varLogCost;
-      m.resN = RES_PRIOR_N;
+      m.offline = s.n;
+      // The traffic mean of the multiplier starts from the file's prompts.
+      let em = 0;
+      for (const x of xs) em += Math.exp(Math.min(5, Math.max(-5, m.usage.mean(scaled(x, this.sc)))));
+      m.em = xs.length > 0 ? em / xs.length : 0;
+      m.emN = Math.min(xs.length, EM_WINDOW);
       m.prior = snapshotPrior(m);
     }
   }
@@ -531,8 +553,9 @@ export class AutoPolicy implements Policy, WarmStartable {
         wq0: m.wq0 ? Array.from(m.wq0) : null,
         wu0: m.wu0 ? Array.from(m.wu0) : null,
         pulls: m.pulls,
-        res2: m.res2,
-        resN: m.resN,
+        offline: m.offline,
+        em: m.em,
+        emN: m.emN,
         q: { G: Array.from(m.quality.G), b: Array.from(m.quality.b), n: m.quality.n },
         u: { G: Array.from(m.usage.G), b: Array.from(m.usage.b), n: m.usage.n },
         prior: m.prior,
@@ -571,9 +594,10 @@ export class AutoPolicy implements Policy, WarmStartable {
       m.quality.n += os.q.n - (bs ? bs.q.n : 0);
       m.usage.n += os.u.n - (bs ? bs.u.n : 0);
       m.pulls += os.pulls - (bs ? bs.pulls : 0);
-      const n = m.resN + os.resN;
-      if (n > 0) m.res2 = (m.res2 * m.resN + os.res2 * os.resN) / n;
-      m.resN = n;
+      m.offline = Math.max(m.offline, os.offline);
+      const n = m.emN + os.emN;
+      if (n > 0) m.em = (m.em * m.emN + os.em * os.emN) / n;
+      m.emN = Math.min(n, EM_WINDOW);
       m.quality.refresh();
       m.usage.refresh();
     }
@@ -591,8 +615,9 @@ export class AutoPolicy implements Policy, WarmStartable {
       m.wq0 = as.wq0 ? Float64Array.from(as.wq0) : null;
       m.wu0 = as.wu0 ? Float64Array.from(as.wu0) : null;
       m.pulls = as.pulls;
-      m.res2 = as.res2;
-      m.resN = as.resN;
+      m.offline = as.offline;
+      m.em = as.em;
+      m.emN = as.emN;
       m.prior = as.prior;
       m.quality.G.set(as.q.G);
       m.quality.b.set(as.q.b);
@@ -652,7 +677,7 @@ function absorb(r: Ridge, lin: WarmLinearStats, s: Float64Array, target: (xq: Fl
 }
 
 function snapshotPrior(m: ArmModel): NonNullable<ArmModel['prior']> {
-  return { qG: Array.from(m.quality.G), qb: Array.from(m.quality.b), uG: Array.from(m.usage.G), ub: Array.from(m.usage.b), res2: m.res2 };
+  return { qG: Array.from(m.quality.G), qb: Array.from(m.quality.b), uG: Array.from(m.usage.G), ub: Array.from(m.usage.b) };
 }
 
 function addInto(dst: Float64Array, src: ArrayLike<number>, sub?: ArrayLike<number>): void {
