@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { KafkaModule } from '@llm-router/kafka';
 import { PersistenceModule } from '@llm-router/persistence';
 import { ReplicaModule } from '@llm-router/replica';
-import { ServiceCoreModule } from '@llm-router/service';
+import { policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
 import { PlannerConfig } from './config';
 import { PlannerService } from './planner/planner.service';
 import { BatchRequestsController } from './planner/batch-requests.controller';
@@ -16,7 +16,7 @@ export class PlannerModule {
         ServiceCoreModule.forRoot('batch-planner', config),
         KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
-        ReplicaModule.forRoot({ service: 'batch-planner', algorithm: config.ROUTER_POLICY, featureDim: config.FEATURE_DIM, seed: config.POLICY_SEED, defaultLambda: config.DEFAULT_LAMBDA }),
+        ReplicaModule.forRoot({ service: 'batch-planner', ...policyOptionsFromEnv(config) }),
       ],
       controllers: [BatchRequestsController],
       providers: [PlannerService],

@@ -1,11 +1,8 @@
 import { z } from 'zod';
-import { baseEnvSchema, loadConfig } from '@llm-router/service';
+import { baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
 
 export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
-  ROUTER_POLICY: z.string().min(1).default('auto'),
-  FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(64),
-  POLICY_SEED: z.coerce.number().int().default(1),
-  DEFAULT_LAMBDA: z.coerce.number().nonnegative().default(0),
+  ...policyEnvShape,
   /** A window closes when it holds this many queries... */
   BATCH_WINDOW_SIZE: z.coerce.number().int().positive().default(100),
   /** ...or when its oldest query has waited this long. */

@@ -1,12 +1,8 @@
 import { z } from 'zod';
-import { baseEnvSchema, loadConfig } from '@llm-router/service';
+import { baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
 
 export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).extend({
-  /** Policy algorithm of every scope (must match the routers'). */
-  ROUTER_POLICY: z.string().min(1).default('auto'),
-  FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(64),
-  POLICY_SEED: z.coerce.number().int().default(1),
-  DEFAULT_LAMBDA: z.coerce.number().nonnegative().default(0),
+  ...policyEnvShape,
   /** Target mean cost per query in USD; when set, a primal-dual pacer moves lambda to hold it. */
   BUDGET_PER_QUERY_USD: z.coerce.number().positive().optional(),
   /** Feedback whose decision has not arrived after this long is counted as expired and dropped. */

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { KafkaModule } from '@llm-router/kafka';
 import { OpenAiChatProvider, ReplayProvider } from '@llm-router/providers';
-import { ServiceCoreModule } from '@llm-router/service';
+import { policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
 import { RouterConfig } from './config';
 import { ReplicaModule } from '@llm-router/replica';
 import { CHAT_PROVIDER, RoutingService } from './routing/routing.service';
@@ -16,7 +16,7 @@ export class RouterModule {
       imports: [
         ServiceCoreModule.forRoot('router', config),
         KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
-        ReplicaModule.forRoot({ service: 'router', algorithm: config.ROUTER_POLICY, featureDim: config.FEATURE_DIM, seed: config.POLICY_SEED, defaultLambda: config.DEFAULT_LAMBDA }),
+        ReplicaModule.forRoot({ service: 'router', ...policyOptionsFromEnv(config) }),
       ],
       controllers: [QueriesController, OpenAiController],
       providers: [

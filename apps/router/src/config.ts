@@ -1,12 +1,8 @@
 import { z } from 'zod';
-import { baseEnvSchema, loadConfig } from '@llm-router/service';
+import { baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
 
 export const routerEnvSchema = baseEnvSchema('router', 3001).extend({
-  /** Default policy for scopes (must match the reward-aggregator's). */
-  ROUTER_POLICY: z.string().min(1).default('auto'),
-  FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(64),
-  POLICY_SEED: z.coerce.number().int().default(1),
-  DEFAULT_LAMBDA: z.coerce.number().nonnegative().default(0),
+  ...policyEnvShape,
   PROVIDER: z.enum(['replay', 'openai']).default('replay'),
   /** Replay provider: the reward dataset that answers queries. */
   REPLAY_DATASET: z.string().optional(),

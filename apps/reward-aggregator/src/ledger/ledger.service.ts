@@ -7,7 +7,7 @@ import { EngineRegistry, ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import { BatchOf, CoPartitionedAssigner, KafkaService, MessageProducer, TopicConsumer } from '@llm-router/kafka';
 import { DecisionEntity, OffsetStore, PolicyStateEntity } from '@llm-router/persistence';
-import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
+import { APP_CONFIG, HealthRegistry, MetricsService, policyOptionsFromEnv } from '@llm-router/service';
 import { AggregatorConfig } from '../config';
 import { ScopeStats } from './scope-stats';
 
@@ -25,6 +25,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer?: TopicConsumer;
   private readonly dirty = new Set<string>();
   private flushTimer?: NodeJS.Timeout;
+  private expiryTimer?: NodeJS.Timeout;
   private readonly pendingEvents: RewardEvent[] = [];
 
   constructor(
@@ -37,7 +38,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     health: HealthRegistry,
   ) {
     this.engines = new EngineRegistry(
-      { algorithm: config.ROUTER_POLICY, featureDim: config.FEATURE_DIM, seed: config.POLICY_SEED, defaultLambda: config.DEFAULT_LAMBDA },
+      policyOptionsFromEnv(config),
       new QueryFeaturizer({ dim: config.FEATURE_DIM }),
     );
     health.register('ledger', () => ({ ok: this.consumer?.hasJoined ?? false, scopes: this.engines.scopes() }));
@@ -59,11 +60,12 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       (batch) => this.applyBatch(batch),
     );
     this.flushTimer = setInterval(() => void this.flush().catch((e) => this.log.error({ err: e.message }, 'flush failed')), this.config.SNAPSHOT_DEBOUNCE_MS || 200);
-    setInterval(() => void this.expireFeedback().catch((e) => this.log.error({ err: e.message }, 'expiry failed')), 5000).unref();
+    this.expiryTimer = setInterval(() => void this.expireFeedback().catch((e) => this.log.error({ err: e.message }, 'expiry failed')), 5000);
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.flushTimer) clearInterval(this.flushTimer);
+    clearInterval(this.flushTimer);
+    clearInterval(this.expiryTimer);
     await this.flush().catch(() => undefined);
   }
 
@@ -112,7 +114,8 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     engine.lambda = st.lambdaAfterSpend(engine.lambda, d.priceSnapshot[d.arm] ?? 0);
     touched.add(d.scope);
     // Feedback that arrived before its decision waits in pending_feedback.
-    const pending = await em.query(
+    // TypeORM answers DELETE ... RETURNING with [rows, affected].
+    const [pending] = await em.query(
       `DELETE FROM pending_feedback WHERE match_key = ANY($1) RETURNING quality, cost_usd, source`,
       [[`d:${d.decisionId}`, `r:${d.requestId}`]],
     );
@@ -225,7 +228,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Feedback that never met its decision is dropped after the TTL, and counted. */
   async expireFeedback(): Promise<number> {
-    const rows: { scope: string | null }[] = await this.ds.query(`DELETE FROM pending_feedback WHERE expires_at < now() RETURNING scope`);
+    const [rows]: [{ scope: string | null }[], number] = await this.ds.query(`DELETE FROM pending_feedback WHERE expires_at < now() RETURNING scope`);
     if (rows.length > 0) {
       this.metrics.counter('aggregator_feedback_expired_total', 'Feedback dropped after FEEDBACK_TTL_S without its decision').inc(rows.length);
       this.log.warn({ expired: rows.length }, 'unmatched feedback expired');

@@ -26,7 +26,7 @@ export class ScopeStats {
   static empty(scope: string, budgetPerQuery?: number, pacerState?: unknown): ScopeStats {
     let pacer: BudgetPacer | null = null;
     if (budgetPerQuery !== undefined) {
-      pacer = pacerState ? BudgetPacer.fromState(pacerState as never) : new BudgetPacer({ targetCostPerQuery: budgetPerQuery });
+      pacer = pacerState ? BudgetPacer.fromState(pacerState as never) : new BudgetPacer({ target: budgetPerQuery });
       pacer.setTarget(budgetPerQuery);
     }
     return new ScopeStats(scope, pacer);
@@ -46,7 +46,7 @@ export class ScopeStats {
 
   /** Spend is known at decision time; the pacer sees it then, not when (or whether) feedback comes. */
   onDecision(costUsd: number): void {
-    this.pacer?.observe(costUsd);
+    this.pacer?.update(costUsd);
   }
 
   lambdaAfterSpend(current: number, _costUsd: number): number {

@@ -15,6 +15,8 @@ export interface EngineOptions {
   seed: number;
   /** Cost weight until a pacer or a snapshot says otherwise. */
   defaultLambda: number;
+  /** Per-scope algorithm overrides (scope -> policy name); other scopes use `algorithm`. */
+  scopePolicies?: Record<string, string>;
   policyOptions?: Record<string, unknown>;
 }
 
@@ -43,7 +45,8 @@ export class ScopeEngine {
     private readonly featurizer: Featurizer,
   ) {
     this.lambda = opts.defaultLambda;
-    this.policy = createPolicy(opts.algorithm, { arms: [], seed: opts.seed, d: opts.featureDim, ...opts.policyOptions });
+    const algorithm = opts.scopePolicies?.[scope] ?? opts.algorithm;
+    this.policy = createPolicy(algorithm, { arms: [], seed: opts.seed, d: opts.featureDim, ...opts.policyOptions });
   }
 
   /** Models that can be routed to now: priced, and not disabled or removed. */

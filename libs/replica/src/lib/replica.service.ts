@@ -15,6 +15,7 @@ export interface ReplicaOptions {
   featureDim: number;
   seed: number;
   defaultLambda: number;
+  scopePolicies?: Record<string, string>;
 }
 
 /**
@@ -36,7 +37,7 @@ export class ReplicaService implements OnApplicationBootstrap {
     health: HealthRegistry,
   ) {
     this.engines = new EngineRegistry(
-      { algorithm: options.algorithm, featureDim: options.featureDim, seed: options.seed, defaultLambda: options.defaultLambda },
+      options,
       new QueryFeaturizer({ dim: options.featureDim }),
     );
     health.register('replica', () => ({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, ConfigError, loadConfig } from './config';
+import { baseEnvSchema, ConfigError, loadConfig, scopePoliciesEnv } from './config';
 
 describe('loadConfig', () => {
   const schema = baseEnvSchema('svc', 3000).extend({ EXTRA: z.coerce.number().int().positive().default(5) });
@@ -28,5 +28,21 @@ describe('loadConfig', () => {
 
   it('says which variable is missing', () => {
     expect(() => loadConfig('svc', schema, {})).toThrow(/KAFKA_BROKERS: is required[\s\S]*DATABASE_URL: is required/);
+  });
+});
+
+describe('SCOPE_POLICIES', () => {
+  const schema = baseEnvSchema('svc', 3000).extend({ SCOPE_POLICIES: scopePoliciesEnv });
+  const env = { KAFKA_BROKERS: 'a:1', DATABASE_URL: 'postgres://h/db' };
+
+  it('reads scope=policy lists and JSON objects', () => {
+    expect(loadConfig('svc', schema, { ...env, SCOPE_POLICIES: 'support=thompson, code=linucb' }).SCOPE_POLICIES).toEqual({ support: 'thompson', code: 'linucb' });
+    expect(loadConfig('svc', schema, { ...env, SCOPE_POLICIES: '{"a":"ucb1"}' }).SCOPE_POLICIES).toEqual({ a: 'ucb1' });
+    expect(loadConfig('svc', schema, env).SCOPE_POLICIES).toEqual({});
+  });
+
+  it('refuses malformed entries', () => {
+    expect(() => loadConfig('svc', schema, { ...env, SCOPE_POLICIES: 'support' })).toThrow(/SCOPE_POLICIES: "support" is not scope=policy/);
+    expect(() => loadConfig('svc', schema, { ...env, SCOPE_POLICIES: '{bad' })).toThrow(/SCOPE_POLICIES: must be a JSON object/);
   });
 });

@@ -19,6 +19,50 @@ const postgresUrl = z
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
+/** SCOPE_POLICIES: `support=thompson,code=linucb` or a JSON object; scopes not named use the default policy. */
+export const scopePoliciesEnv = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (!s || !s.trim()) return {} as Record<string, string>;
+    if (s.trim().startsWith('{')) {
+      try {
+        return z.record(z.string(), z.string().min(1)).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of scope -> policy name' });
+        return z.NEVER;
+      }
+    }
+    const out: Record<string, string> = {};
+    for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+      const [scope, policy] = part.split('=').map((x) => x?.trim());
+      if (!scope || !policy) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not scope=policy` });
+        return z.NEVER;
+      }
+      out[scope] = policy;
+    }
+    return out;
+  });
+
+/** Variables of every service that holds a policy (router, reward-aggregator, batch-planner): they must agree. */
+export const policyEnvShape = {
+  /** Default policy of every scope. */
+  ROUTER_POLICY: z.string().min(1).default('auto'),
+  /** Per-scope overrides of ROUTER_POLICY, e.g. `support=thompson,code=linucb`. */
+  SCOPE_POLICIES: scopePoliciesEnv,
+  FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(64),
+  POLICY_SEED: z.coerce.number().int().default(1),
+  DEFAULT_LAMBDA: z.coerce.number().nonnegative().default(0),
+};
+
+type PolicyEnv = { ROUTER_POLICY: string; SCOPE_POLICIES: Record<string, string>; FEATURE_DIM: number; POLICY_SEED: number; DEFAULT_LAMBDA: number };
+
+/** The engine options those variables describe. */
+export function policyOptionsFromEnv(c: PolicyEnv) {
+  return { algorithm: c.ROUTER_POLICY, scopePolicies: c.SCOPE_POLICIES, featureDim: c.FEATURE_DIM, seed: c.POLICY_SEED, defaultLambda: c.DEFAULT_LAMBDA };
+}
+
 /** Variables every service reads. */
 export const baseEnvSchema = (service: string, httpPort: number) =>
   z.object({
