@@ -7,6 +7,8 @@ import { Rng } from './rng';
  */
 export const COLD_SCORE = 1e6;
 
+export const DEFAULT_COLD_PULLS = 3;
+
 /** Options every learning policy accepts. */
 export interface CommonOptions {
   arms?: ArmId[];
@@ -20,7 +22,9 @@ export interface CommonOptions {
   priors?: Record<ArmId, ArmPrior>;
   /**
    * Cold start: an arm without a prior is forced (ahead of every warm arm, cheapest first)
-   * until it has this many observations. Default 1; 0 disables forcing.
+   * until it has this many observations. Default 3: a single, possibly unlucky, outcome is
+   * too little to judge a model by, and a greedy or narrow-bonus policy would never come
+   * back to it. 0 disables forcing.
    */
   coldPulls?: number;
 }

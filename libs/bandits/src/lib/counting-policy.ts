@@ -11,7 +11,7 @@ import {
   QualityEstimate,
 } from './policy';
 import { eligibleArms } from './eligibility';
-import { checkGamma, checkPrior, coldDecision, CommonOptions, costOf, ensureCapacity, resolveAvailable } from './common';
+import { checkGamma, checkPrior, coldDecision, CommonOptions, DEFAULT_COLD_PULLS, costOf, ensureCapacity, resolveAvailable } from './common';
 
 /**
  * Per-arm sufficient statistics of a context-free policy. The prior (pw pseudo-observations
@@ -52,7 +52,7 @@ export abstract class CountingPolicy implements Policy {
   protected constructor(opts: CommonOptions, defaultGamma = 1) {
     this.rng = new Rng(opts.seed ?? 1);
     this.gamma = checkGamma(opts.gamma, defaultGamma);
-    this.coldPulls = opts.coldPulls ?? 1;
+    this.coldPulls = opts.coldPulls ?? DEFAULT_COLD_PULLS;
     const priors = opts.priors ?? {};
     for (const a of opts.arms ?? []) this.addArm(a, priors[a]);
     for (const a of Object.keys(priors)) this.addArm(a, priors[a]);

@@ -10,7 +10,7 @@ describe('DiscountedUcbPolicy', () => {
   });
 
   it('bonus alpha sqrt(ln T / n) on discounted counts', () => {
-    const p = new DiscountedUcbPolicy({ arms: ['a', 'b'], gamma: 0.5, alpha: 1 });
+    const p = new DiscountedUcbPolicy({ arms: ['a', 'b'], gamma: 0.5, alpha: 1, coldPulls: 1 });
     p.update({}, 'a', { quality: 1, costUsd: 0 });
     p.update({}, 'b', { quality: 0, costUsd: 0 });
     const d = p.decide({}, ['a', 'b'], { lambda: 0, costs: {} });

@@ -46,7 +46,7 @@ describe('LinTsPolicy', () => {
   });
 
   it('v = 0 is greedy on theta . x', () => {
-    const p = new LinTsPolicy({ arms: ['a', 'b'], d: 1, v: 0 });
+    const p = new LinTsPolicy({ arms: ['a', 'b'], d: 1, v: 0, coldPulls: 1 });
     p.update({ features: [1] }, 'a', { quality: 0.9, costUsd: 0 });
     p.update({ features: [1] }, 'b', { quality: 0.2, costUsd: 0 });
     for (let i = 0; i < 20; i++) expect(p.decide({ features: [1] }, ['a', 'b'], none).arm).toBe('a');

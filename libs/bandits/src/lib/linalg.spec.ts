@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { dot, identityPacked, invertSpd, outerPacked, pack, packedIndex, packedSize, symMatVec, symRank1, unpack } from './linalg';
+import { dot, fusedUpdate, identityPacked, invertSpd, outerPacked, pack, packedIndex, packedSize, symMatVec, symRank1, unpack } from './linalg';
 import { PackedStore, simdModule } from './simd';
 
 const spd = (d: number, seed: number): Float64Array => {
@@ -80,6 +80,26 @@ describe('packed symmetric linear algebra', () => {
     }
   });
 
+  it('fusedUpdate equals the three separate passes', () => {
+    const d = 9;
+    const P1 = spd(d, 3);
+    const A1 = spd(d, 4);
+    const P2 = Float64Array.from(P1);
+    const A2 = Float64Array.from(A1);
+    const u = Float64Array.from({ length: d }, (_, i) => Math.sin(i));
+    const v = Float64Array.from({ length: d }, (_, i) => Math.cos(i));
+    const b = Float64Array.from({ length: d }, (_, i) => i / d);
+    const y1 = new Float64Array(d);
+    const y2 = new Float64Array(d);
+    fusedUpdate(P1, A1, u, 0.3, v, 2, b, y1, d);
+    symRank1(P2, u, d, -0.3);
+    symRank1(A2, v, d, 2);
+    symMatVec(P2, b, d, y2);
+    expect(Array.from(P1)).toEqual(Array.from(P2));
+    expect(Array.from(A1)).toEqual(Array.from(A2));
+    Array.from(y1).forEach((val, i) => expect(val).toBeCloseTo(y2[i], 12));
+  });
+
   it('invertSpd rejects a matrix that is not positive definite', () => {
     const A = identityPacked(3, 1);
     A[packedIndex(3, 1, 1)] = -1;
@@ -108,7 +128,9 @@ describe('PackedStore (WebAssembly SIMD kernel)', () => {
       expect(Array.from(st.view(zs))).toEqual(Array.from(z));
       const P = st.view(ps);
       P.set(spd(d, d + 5));
-      expect(st.dot(zs, ps)).toBeCloseTo(dot(z, P, m), 10);
+      expect(st.dot(zs, 0, ps, 0, m)).toBeCloseTo(dot(z, P, m), 10);
+      // Offsets: the first d entries of x against the last d of the P slot.
+      expect(st.dot(xs, 0, ps, m - d, d)).toBeCloseTo(dot(x.subarray(0, d), P.subarray(m - d), d), 10);
     }
   });
 

@@ -11,7 +11,7 @@ import {
   QualityEstimate,
 } from './policy';
 import { eligibleArms } from './eligibility';
-import { checkGamma, checkPrior, coldDecision, CommonOptions, costOf, ensureCapacity, resolveAvailable } from './common';
+import { checkGamma, checkPrior, coldDecision, CommonOptions, DEFAULT_COLD_PULLS, costOf, ensureCapacity, resolveAvailable } from './common';
 import {
   dot,
   dotVec,
@@ -23,6 +23,7 @@ import {
   symMatVec,
   symRank1,
   cholesky,
+  fusedUpdate,
 } from './linalg';
 import { PackedStore } from './simd';
 
@@ -59,11 +60,11 @@ export interface LinearArmPrior extends ArmPrior {
 /** Per-arm ridge regression state. A and P = A^-1 are packed symmetric (see linalg.ts). */
 export class LinArm {
   A: Float64Array;
-  /** A view into the policy's PackedStore slot `slot` (re-fetched when the store grows). */
+  /** P = A^-1 and theta: views into the policy's PackedStore slot `slot` (re-fetched when it grows). */
   P: Float64Array;
+  theta: Float64Array;
   readonly slot: number;
   b: Float64Array;
-  theta: Float64Array;
   /** The prior part of A and b (null: reg * I and 0), what forgetting decays toward and merge counts once. */
   A0: Float64Array | null = null;
   b0: Float64Array | null = null;
@@ -85,9 +86,9 @@ export class LinArm {
     const m = packedSize(d);
     this.A = identityPacked(d, reg, new Float64Array(m));
     this.slot = store.alloc();
-    this.P = identityPacked(d, 1 / reg, store.view(this.slot));
+    this.P = identityPacked(d, 1 / reg, store.view(this.slot, 0, m));
+    this.theta = store.view(this.slot, m, d);
     this.b = new Float64Array(d);
-    this.theta = new Float64Array(d);
   }
 }
 
@@ -164,13 +165,17 @@ export abstract class LinearPolicy implements Policy {
     this.reg = opts.reg ?? 1;
     if (!(this.reg > 0)) throw new Error(`reg must be > 0, got ${this.reg}`);
     this.gamma = checkGamma(opts.gamma);
-    this.coldPulls = opts.coldPulls ?? 1;
+    this.coldPulls = opts.coldPulls ?? DEFAULT_COLD_PULLS;
     this.refreshEvery = opts.refreshEvery ?? 4096;
     this.rng = new Rng(opts.seed ?? 1);
     this.featSum = new Float64Array(this.d);
     this.xs = new Float64Array(this.d);
-    this.store = new PackedStore(this.m, opts.simd ?? true, () => {
-      for (const s of this.lin.values()) s.P = this.store.view(s.slot);
+    // Slot layout: packed A^-1 (m doubles) then theta (d), so one kernel reads both.
+    this.store = new PackedStore(this.m + this.d, opts.simd ?? true, () => {
+      for (const s of this.lin.values()) {
+        s.P = this.store.view(s.slot, 0, this.m);
+        s.theta = this.store.view(s.slot, this.m, this.d);
+      }
     });
     this.zSlot = this.store.alloc();
     this.xSlot = this.store.alloc();
@@ -236,13 +241,16 @@ export abstract class LinearPolicy implements Policy {
     this.costs = ensureCapacity(this.costs, k);
     this.scores = ensureCapacity(this.scores, k);
     const zs = this.zSlot;
-    this.store.view(this.xSlot).set(x);
-    this.store.outer(this.xSlot, zs, this.d);
+    const xsl = this.xSlot;
+    const st = this.store;
+    const m = this.m;
+    st.view(xsl).set(x);
+    st.outer(xsl, zs, this.d);
     let cold: boolean[] | null = null;
     for (let i = 0; i < k; i++) {
       const s = this.lin.get(arms[i])!;
-      this.means[i] = dot(s.theta, x, this.d);
-      const v = this.store.dot(zs, s.slot);
+      this.means[i] = st.dot(xsl, 0, s.slot, m, this.d);
+      const v = st.dot(zs, 0, s.slot, 0, m);
       this.sds[i] = v > 0 ? Math.sqrt(v) : 0;
       this.costs[i] = c.lambda * costOf(c, arms[i]);
       if (this.isCold(s)) {
@@ -268,8 +276,11 @@ export abstract class LinearPolicy implements Policy {
     const q = o.quality;
     const r = q - dotVec(s.theta, x, d);
     if (this.gamma < 1) this.forget(s);
-    this.rank1(s, x, 1);
     for (let i = 0; i < d; i++) s.b[i] += q * x[i];
+    // u = P x, then P -= u u' / (1 + x' u), A += x x' and theta = P b in one fused pass.
+    const u = this.u;
+    symMatVec(s.P, x, d, u);
+    fusedUpdate(s.P, s.A, u, 1 / (1 + dot(x, u, d)), x, 1, s.b, s.theta, d);
     s.n += 1;
     s.res2 += r * r;
     s.pulls++;
@@ -277,7 +288,6 @@ export abstract class LinearPolicy implements Policy {
     for (let i = 0; i < d; i++) this.featSum[i] += x[i];
     this.featN++;
     if (this.refreshEvery > 0 && ++s.since >= this.refreshEvery) this.refresh(s);
-    else symMatVec(s.P, s.b, d, s.theta);
   }
 
   /** A += w v v' and the matching Sherman-Morrison step on P = A^-1. */

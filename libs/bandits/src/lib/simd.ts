@@ -21,7 +21,7 @@
  * Arguments are byte offsets into the imported memory. If WebAssembly SIMD is unavailable the
  * callers fall back to the plain JS `dot` in linalg.ts.
  */
-import { dot, outerPacked } from './linalg';
+import { outerPacked } from './linalg';
 
 const I32 = 0x7f;
 const F64 = 0x7c;
@@ -177,15 +177,30 @@ export function simdModule(): WebAssembly.Module | null {
 
 const PAGE = 65536;
 
+/** Plain-JS dot product at offsets (the fallback when SIMD is unavailable). */
+function dotAt(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let i = 0;
+  const n2 = n - (n & 1);
+  for (; i < n2; i += 2) {
+    s0 += a[ao + i] * b[bo + i];
+    s1 += a[ao + i + 1] * b[bo + i + 1];
+  }
+  if (i < n) s0 += a[ao + i] * b[bo + i];
+  return s0 + s1;
+}
+
 /**
- * Fixed-size Float64Array slots (one per arm's packed A^-1, plus one for z), living in
- * WebAssembly memory when SIMD is available so the kernel can read them in place, otherwise
- * plain arrays. Growing the memory detaches every view: `onGrow` tells the owner to re-fetch
- * its views with `view(slot)`, which is why callers never keep a view across an `alloc`.
+ * Fixed-size Float64Array slots (per arm: packed A^-1 then theta; plus scratch slots for x and
+ * z), living in WebAssembly memory when SIMD is available so the kernels read them in place,
+ * otherwise plain arrays. Growing the memory detaches every view: `onGrow` tells the owner to
+ * re-fetch its views, which is why callers never keep a view across an `alloc`.
  */
 export class PackedStore {
-  readonly m: number;
-  /** Doubles per slot, rounded to an even number so every slot is 16-byte aligned. */
+  /** Doubles per slot. */
+  readonly size: number;
+  /** Slot stride in doubles, rounded to an even number so every slot is 16-byte aligned. */
   private readonly stride: number;
   private memory: WebAssembly.Memory | null = null;
   private kernel: ((a: number, b: number, n: number) => number) | null = null;
@@ -195,12 +210,12 @@ export class PackedStore {
   private capacity = 0;
 
   constructor(
-    m: number,
+    size: number,
     useSimd: boolean,
     private readonly onGrow: () => void = () => undefined,
   ) {
-    this.m = m;
-    this.stride = m + (m & 1);
+    this.size = size;
+    this.stride = size + (size & 1);
     const mod = useSimd ? simdModule() : null;
     if (mod) {
       this.capacity = 8;
@@ -220,20 +235,19 @@ export class PackedStore {
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.views.length;
     if (slot === this.views.length) this.views.push(null);
     if (!this.memory) {
-      this.views[slot] = new Float64Array(this.m);
+      this.views[slot] = new Float64Array(this.size);
       return slot;
     }
     let grew = false;
     if (slot >= this.capacity) {
       const want = Math.max(slot + 1, this.capacity * 2);
-      const bytes = want * this.stride * 8;
-      const pages = Math.ceil(bytes / PAGE) - this.memory.buffer.byteLength / PAGE;
+      const pages = Math.ceil((want * this.stride * 8) / PAGE) - this.memory.buffer.byteLength / PAGE;
       if (pages > 0) this.memory.grow(pages);
       this.capacity = want;
       grew = true;
+      this.rebuildViews();
     }
-    if (grew || this.views[0]?.buffer !== this.memory.buffer) this.rebuildViews();
-    const v = new Float64Array(this.memory.buffer, slot * this.stride * 8, this.m);
+    const v = new Float64Array(this.memory.buffer, slot * this.stride * 8, this.size);
     v.fill(0);
     this.views[slot] = v;
     if (grew) this.onGrow();
@@ -249,12 +263,14 @@ export class PackedStore {
   private rebuildViews(): void {
     const buf = this.memory!.buffer;
     for (let s = 0; s < this.views.length; s++) {
-      if (this.views[s] !== null) this.views[s] = new Float64Array(buf, s * this.stride * 8, this.m);
+      if (this.views[s] !== null) this.views[s] = new Float64Array(buf, s * this.stride * 8, this.size);
     }
   }
 
-  view(slot: number): Float64Array {
-    return this.views[slot]!;
+  /** A view of `length` doubles at `offset` in a slot (valid until the next alloc that grows). */
+  view(slot: number, offset = 0, length = this.size - offset): Float64Array {
+    const v = this.views[slot]!;
+    return offset === 0 && length === this.size ? v : v.subarray(offset, offset + length);
   }
 
   /**
@@ -266,9 +282,9 @@ export class PackedStore {
     else outerPacked(this.views[xSlot]!, d, this.views[zSlot]!);
   }
 
-  /** Dot product of two slots' contents (all m entries). */
-  dot(a: number, b: number): number {
-    if (this.kernel) return this.kernel(a * this.stride * 8, b * this.stride * 8, this.m);
-    return dot(this.views[a]!, this.views[b]!, this.m);
+  /** Dot product of n doubles at slot a + offset ao and slot b + offset bo. */
+  dot(a: number, ao: number, b: number, bo: number, n: number): number {
+    if (this.kernel) return this.kernel((a * this.stride + ao) * 8, (b * this.stride + bo) * 8, n);
+    return dotAt(this.views[a]!, ao, this.views[b]!, bo, n);
   }
 }

@@ -9,6 +9,8 @@ import { Policy } from './policy';
 const MEANS = { a: 0.3, b: 0.5, c: 0.75, d: 0.45 };
 const STEPS = 3000;
 const lastQuarter = (flags: boolean[]) => shareTrue(flags, Math.floor(flags.length * 0.75));
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
 
 const contextFree: [string, PolicyOptions][] = [
   ['epsilon-greedy', {}],
@@ -42,17 +44,25 @@ describe('context-free policies on a 4-arm Bernoulli problem', () => {
 describe('linear contextual problem', () => {
   // arm x wins when u > 0, arm y when u < 0, arm z is a flat middle option.
   const thetas = { x: [0.5, 0.35, 0.05], y: [0.5, -0.35, 0.0], z: [0.45, 0.0, 0.1] };
+  // Several seeds, judged by the median: any UCB with a finite alpha can lock an arm out after
+  // an unlucky streak of Bernoulli zeros (seen with problem seed 5 / policy seed 2 and alpha 0.5),
+  // so one hand-picked seed would say more about the seed than about the policy.
   it.each([
+    ['linucb', {}],
     ['linucb', { alpha: 0.5 }],
     ['lints', { v: 0.3, propensityDraws: 4 }],
-  ] as [string, PolicyOptions][])('%s learns the per-context best arm', (name, opts) => {
-    const problem = new LinearProblem({ thetas, seed: 5 });
-    const policy = createPolicy(name, { arms: problem.arms, seed: 2, d: 3, ...opts });
-    const res = simulate(policy, problem, STEPS);
-    expect(lastQuarter(res.best)).toBeGreaterThan(0.7);
-    // A context-free policy cannot do this well: it can only pick one arm for all contexts.
-    const flat = simulate(createPolicy('ucb1', { arms: problem.arms, seed: 2 }), new LinearProblem({ thetas, seed: 5 }), STEPS);
-    expect(lastQuarter(res.best)).toBeGreaterThan(lastQuarter(flat.best) + 0.1);
+  ] as [string, PolicyOptions][])('%s %j learns the per-context best arm', (name, opts) => {
+    const shares: number[] = [];
+    const flat: number[] = [];
+    for (let seed = 1; seed <= 5; seed++) {
+      const policy = createPolicy(name, { arms: ['x', 'y', 'z'], seed, d: 3, ...opts });
+      shares.push(lastQuarter(simulate(policy, new LinearProblem({ thetas, seed }), STEPS).best));
+      // A context-free policy can only pick one arm for all contexts.
+      flat.push(lastQuarter(simulate(createPolicy('ucb1', { arms: ['x', 'y', 'z'], seed }), new LinearProblem({ thetas, seed }), STEPS).best));
+    }
+    expect(median(shares)).toBeGreaterThan(0.85);
+    expect(mean(shares)).toBeGreaterThan(0.7);
+    expect(median(shares)).toBeGreaterThan(median(flat) + 0.1);
   });
 
   it('linucb learns a random 8-arm, d=8 problem better than random', () => {
@@ -158,9 +168,27 @@ describe('drift: forgetting adapts, plain averaging lags', () => {
     return [shareTrue(res.best, 2000, 2300), shareTrue(res.best, 2300, 4000)];
   };
 
-  it('discounted UCB switches within a few hundred steps; UCB1 lags', () => {
-    expect(run('discounted-ucb', {})[0]).toBeGreaterThan(0.7);
-    expect(run('ucb1', {})[0]).toBeLessThan(0.3);
+  /** Steps after the change until the new best arm holds half of the last 100 decisions (EVAL.md's adaptSteps). */
+  const adaptSteps = (name: string, opts: PolicyOptions, seed: number): number => {
+    const problem = new BernoulliProblem({ a: 0.7, b: 0.5, c: 0.2 }, seed);
+    const p = createPolicy(name, { arms: problem.arms, seed, ...opts });
+    const res = simulate(p, problem, 3000, {
+      before: (t) => {
+        if (t === 2000) problem.means = { a: 0.7, b: 0.5, c: 0.95 };
+      },
+    });
+    for (let t = 2099; t < 3000; t++) if (res.choices.slice(t - 99, t + 1).filter((a) => a === 'c').length >= 50) return t - 2000;
+    return Infinity;
+  };
+
+  it('discounted UCB switches as soon as possible; UCB1 takes longer (over 8 seeds)', () => {
+    const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
+    const d = seeds.map((s) => adaptSteps('discounted-ucb', {}, s));
+    const u = seeds.map((s) => adaptSteps('ucb1', {}, s));
+    // 99 is the earliest possible: the window of 100 decisions must have formed.
+    expect(median(d)).toBeLessThan(130);
+    expect(Math.max(...d)).toBeLessThan(250);
+    expect(median(u)).toBeGreaterThan(median(d) + 50);
   });
 
   it('sliding-window UCB, Thompson and epsilon-greedy with gamma recover; without it they do not', () => {

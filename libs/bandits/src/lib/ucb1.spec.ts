@@ -5,7 +5,7 @@ const none = { lambda: 0, costs: {} };
 
 describe('Ucb1Policy', () => {
   it('score = mean + alpha sqrt(2 ln T / n) - lambda * cost, deterministic argmax, propensity 1', () => {
-    const p = new Ucb1Policy({ arms: ['a', 'b'], alpha: 0.5 });
+    const p = new Ucb1Policy({ arms: ['a', 'b'], alpha: 0.5, coldPulls: 1 });
     for (let i = 0; i < 4; i++) p.update({}, 'a', { quality: i % 2, costUsd: 0 });
     for (let i = 0; i < 2; i++) p.update({}, 'b', { quality: 0.25, costUsd: 0 });
     const d = p.decide({}, ['a', 'b'], { lambda: 2, costs: { a: 0.1 } });
@@ -18,7 +18,7 @@ describe('Ucb1Policy', () => {
   });
 
   it('exact ties are split uniformly and reported as such', () => {
-    const p = new Ucb1Policy({ arms: ['a', 'b', 'c'] });
+    const p = new Ucb1Policy({ arms: ['a', 'b', 'c'], coldPulls: 1 });
     for (const a of ['a', 'b', 'c']) p.update({}, a, { quality: 0.5, costUsd: 0 });
     const d = p.decide({}, ['a', 'b', 'c'], none);
     expect(d.probabilities).toEqual({ a: 1 / 3, b: 1 / 3, c: 1 / 3 });
@@ -45,7 +45,7 @@ describe('Ucb1Policy', () => {
   });
 
   it('unknown arms offered in `available` are hot-added; removed arms are filtered out', () => {
-    const p = new Ucb1Policy({ arms: ['a'] });
+    const p = new Ucb1Policy({ arms: ['a'], coldPulls: 1 });
     p.update({}, 'a', { quality: 1, costUsd: 0 });
     expect(p.decide({}, ['a', 'z'], none).arm).toBe('z');
     expect(p.arms()).toContain('z');

@@ -1,0 +1,271 @@
+/**
+ * Micro-benchmarks: `npm run -s bench -- [--json] [--iterations N]`.
+ *
+ * LinUCB decide and update with k = 16 arms and d = 64 features (random feature vectors), each
+ * call timed on its own with process.hrtime.bigint after a warm-up; the batch planner's bench
+ * (./batch, owned by the batch library); and the same decide + update work done by MABWiser and
+ * Vowpal Wabbit in one Python run (./peers.py), reported as ratios because absolute times on a
+ * shared machine are noisy. The last stdout line with --json is one JSON object (EVAL.md).
+ */
+import { Command } from 'commander';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus, homedir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { ArmId, createPolicy, DecideConstraints, Policy, Rng, simdModule } from '@llm-router/bandits';
+
+interface Timing {
+  policy: string;
+  k: number;
+  d: number;
+  p50Us: number;
+  p99Us: number;
+  meanUs: number;
+  perSec: number;
+  iterations: number;
+}
+
+interface PeerResult {
+  perSec: number | null;
+  ratio: number | null;
+  available: boolean;
+  reason?: string;
+  [extra: string]: unknown;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
+}
+
+function summarise(policy: string, k: number, d: number, us: Float64Array): Timing {
+  const sorted = Float64Array.from(us).sort();
+  let sum = 0;
+  for (const v of us) sum += v;
+  const meanUs = sum / us.length;
+  const r = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    policy,
+    k,
+    d,
+    p50Us: r(quantile(sorted, 0.5)),
+    p99Us: r(quantile(sorted, 0.99)),
+    meanUs: r(meanUs),
+    perSec: Math.round(1e6 / meanUs),
+    iterations: us.length,
+  };
+}
+
+/**
+ * One seeded routing workload: a pool of random feature vectors (so that generating them is
+ * not timed), hidden linear qualities per arm, per-arm costs.
+ */
+function workload(k: number, d: number, seed: number) {
+  const rng = new Rng(seed);
+  const arms: ArmId[] = Array.from({ length: k }, (_, i) => `model-${i}`);
+  const pool = Array.from({ length: 1024 }, () => {
+    const x = new Float64Array(d);
+    for (let j = 0; j < d; j++) x[j] = rng.normal() / Math.sqrt(d);
+    return x;
+  });
+  const thetas = arms.map(() => Float64Array.from({ length: d }, () => rng.normal() / Math.sqrt(d)));
+  const costs: Record<ArmId, number> = {};
+  arms.forEach((a, i) => (costs[a] = 0.0005 * (i + 1)));
+  const constraints: DecideConstraints = { lambda: 1, costs };
+  const quality = (arm: number, x: Float64Array) => {
+    let m = 0.5;
+    const t = thetas[arm];
+    for (let j = 0; j < d; j++) m += t[j] * x[j];
+    return Math.min(1, Math.max(0, m + 0.1 * rng.normal()));
+  };
+  return { arms, pool, constraints, quality, index: new Map(arms.map((a, i) => [a, i])) };
+}
+
+/** Interleaved decide -> update, as in production; each call timed separately. */
+function benchPolicy(name: string, opts: Record<string, unknown>, k: number, d: number, iterations: number, warmup: number) {
+  const w = workload(k, d, 7);
+  const policy: Policy = createPolicy(name, { arms: w.arms, seed: 1, d, ...opts });
+  const dec = new Float64Array(iterations);
+  const upd = new Float64Array(iterations);
+  for (let i = 0; i < warmup + iterations; i++) {
+    const ctx = { features: w.pool[i & 1023] };
+    const t0 = process.hrtime.bigint();
+    const decision = policy.decide(ctx, w.arms, w.constraints);
+    const t1 = process.hrtime.bigint();
+    const outcome = { quality: w.quality(w.index.get(decision.arm)!, ctx.features), costUsd: 0 };
+    const t2 = process.hrtime.bigint();
+    policy.update(ctx, decision.arm, outcome);
+    const t3 = process.hrtime.bigint();
+    if (i >= warmup) {
+      dec[i - warmup] = Number(t1 - t0) / 1000;
+      upd[i - warmup] = Number(t3 - t2) / 1000;
+    }
+  }
+  return { decide: summarise(name, k, d, dec), update: summarise(name, k, d, upd) };
+}
+
+const PYENV = join(homedir(), '.cache', 'llm-router', 'pyenv');
+const PEERS = ['mabwiser', 'vowpalwabbit'];
+
+function run(cmd: string, args: string[], timeoutMs: number): { ok: boolean; out: string; err: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  const err = r.error ? String(r.error.message) : (r.stderr ?? '');
+  return { ok: r.status === 0 && !r.error, out: r.stdout ?? '', err };
+}
+
+const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+
+/**
+ * A Python with MABWiser and Vowpal Wabbit, in a venv under ~/.cache/llm-router/pyenv (created
+ * and pip-installed on first use). Returns the interpreter, or why there is none.
+ */
+function ensurePeerPython(log: (s: string) => void): { python: string | null; reason?: string } {
+  const python = join(PYENV, 'bin', 'python');
+  if (!existsSync(python)) {
+    const sys = ['python3', 'python'].find((p) => run(p, ['--version'], 10_000).ok);
+    if (!sys) return { python: null, reason: 'no python3 on PATH' };
+    log(`creating ${PYENV}`);
+    const v = run(sys, ['-m', 'venv', PYENV], 120_000);
+    if (!v.ok) return { python: null, reason: `python -m venv failed: ${lastLine(v.err)}` };
+  }
+  const missing = PEERS.filter((m) => !run(python, ['-c', `import ${m}`], 60_000).ok);
+  if (missing.length > 0) {
+    log(`pip install ${missing.join(' ')} into ${PYENV} (first run only)`);
+    const pip = run(python, ['-m', 'pip', 'install', '--quiet', ...missing], 900_000);
+    if (!pip.ok) log(`pip install failed: ${lastLine(pip.err)}`);
+  }
+  return { python };
+}
+
+function benchPeers(iterations: number, k: number, d: number, ours: number, log: (s: string) => void): Record<string, PeerResult> {
+  const unavailable = (reason: string): Record<string, PeerResult> =>
+    Object.fromEntries(PEERS.map((p) => [p, { perSec: null, ratio: null, available: false, reason }]));
+  const { python, reason } = ensurePeerPython(log);
+  if (!python) return unavailable(reason!);
+  log(`running peers (${iterations} iterations each)`);
+  const script = join(__dirname, 'peers.py');
+  const r = run(python, [script, '--k', String(k), '--d', String(d), '--iterations', String(iterations), '--warmup', String(Math.min(200, iterations))], 1_800_000);
+  let parsed: Record<string, Record<string, unknown>>;
+  try {
+    parsed = JSON.parse(lastLine(r.out)) as Record<string, Record<string, unknown>>;
+  } catch {
+    return unavailable(`peers.py failed: ${lastLine(r.err) || 'no output'}`);
+  }
+  const out: Record<string, PeerResult> = {};
+  for (const name of PEERS) {
+    const p = parsed[name];
+    if (!p || typeof p['perSec'] !== 'number') {
+      out[name] = { perSec: null, ratio: null, available: false, reason: String(p?.['error'] ?? 'no result') };
+      continue;
+    }
+    const { trace: _trace, ...rest } = p;
+    out[name] = { ...rest, available: true, perSec: Math.round(p['perSec']), ratio: Math.round((ours / p['perSec']) * 10) / 10 };
+  }
+  return out;
+}
+
+async function benchBatchOrNull(log: (s: string) => void): Promise<{ batch: Record<string, unknown> | null; batchNote?: string }> {
+  try {
+    // Owned by the batch library's engineer; absent in a checkout where it is not written yet.
+    const mod = (await import('./batch')) as { benchBatch: () => Promise<Record<string, unknown>> };
+    log('running batch bench');
+    return { batch: await mod.benchBatch() };
+  } catch (e) {
+    return { batch: null, batchNote: `batch bench unavailable: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
+function table(rows: (string | number)[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows.map((r) => r.map((v, c) => (typeof v === 'number' ? String(v).padStart(widths[c]) : String(v).padEnd(widths[c]))).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('bench')
+    .description('Micro-benchmarks of the pure libraries (LinUCB k=16 d=64, batch planner) and peer libraries (MABWiser, Vowpal Wabbit).')
+    .option('--json', 'print one JSON object as the last line of stdout')
+    .option('--iterations <n>', 'timed decide/update calls (after warm-up)', (v) => parseInt(v, 10), 30000)
+    .option('--warmup <n>', 'untimed calls before measuring', (v) => parseInt(v, 10), 5000)
+    .option('--k <n>', 'arms', (v) => parseInt(v, 10), 16)
+    .option('--d <n>', 'feature dimension', (v) => parseInt(v, 10), 64)
+    .option('--peer-iterations <n>', 'decide+update cycles per peer library', (v) => parseInt(v, 10), 2000)
+    .option('--no-peers', 'skip MABWiser / Vowpal Wabbit')
+    .option('--no-batch', 'skip the batch planner bench')
+    .option('--no-others', 'skip the other policies (only linucb)')
+    .parse();
+  const o = program.opts<{
+    json?: boolean;
+    iterations: number;
+    warmup: number;
+    k: number;
+    d: number;
+    peerIterations: number;
+    peers: boolean;
+    batch: boolean;
+    others: boolean;
+  }>();
+  const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+  const { k, d } = o;
+
+  log(`linucb k=${k} d=${d}: ${o.warmup} warm-up + ${o.iterations} timed calls`);
+  const lin = benchPolicy('linucb', {}, k, d, o.iterations, o.warmup);
+  const cyclePerSec = 1e6 / (lin.decide.meanUs + lin.update.meanUs);
+
+  const others: Record<string, { decide: Timing; update: Timing }> = {};
+  if (o.others) {
+    const n = Math.max(1000, Math.floor(o.iterations / 5));
+    const w = Math.max(500, Math.floor(o.warmup / 5));
+    for (const [name, opts, dd] of [
+      ['lints', {}, d],
+      ['epsilon-greedy', {}, 0],
+      ['ucb1', {}, 0],
+      ['discounted-ucb', {}, 0],
+      ['thompson', {}, 0],
+      ['thompson', { kind: 'gaussian' }, 0],
+    ] as [string, Record<string, unknown>, number][]) {
+      const label = opts['kind'] ? `${name}-${String(opts['kind'])}` : name;
+      log(`${label} k=${k}${dd ? ` d=${dd}` : ''}`);
+      others[label] = benchPolicy(name, opts, k, dd || d, n, w);
+      if (!dd) (others[label].decide.d = 0), (others[label].update.d = 0);
+    }
+  }
+
+  const { batch, batchNote } = o.batch ? await benchBatchOrNull(log) : { batch: null, batchNote: 'skipped (--no-batch)' };
+  const peers = o.peers ? benchPeers(o.peerIterations, k, d, cyclePerSec, log) : {};
+
+  const result = {
+    decide: lin.decide,
+    update: lin.update,
+    cyclePerSec: Math.round(cyclePerSec),
+    batch,
+    ...(batchNote ? { batchNote } : {}),
+    peers,
+    others,
+    env: { node: process.version, cpus: cpus().length, loadAvg1m: Math.round(loadavg()[0] * 100) / 100, simd: simdModule() !== null },
+  };
+
+  if (!o.json) {
+    const rows: (string | number)[][] = [['call', 'policy', 'k', 'd', 'p50 us', 'p99 us', 'per sec']];
+    const add = (call: string, t: Timing) => rows.push([call, t.policy, t.k, t.d || '-', t.p50Us, t.p99Us, t.perSec]);
+    add('decide', lin.decide);
+    add('update', lin.update);
+    for (const [label, t] of Object.entries(others)) {
+      add('decide', { ...t.decide, policy: label });
+      add('update', { ...t.update, policy: label });
+    }
+    process.stdout.write(`${table(rows)}\n\n`);
+    const peerRows: (string | number)[][] = [['peer (same decide+update work)', 'cycles/s', 'ours / peer']];
+    peerRows.push(['llm-router linucb', Math.round(cyclePerSec), 1]);
+    for (const [name, p] of Object.entries(peers)) peerRows.push([name, p.perSec ?? `unavailable: ${p.reason}`, p.ratio ?? '-']);
+    if (o.peers) process.stdout.write(`${table(peerRows)}\n\n`);
+    process.stdout.write(batch ? `batch: ${JSON.stringify(batch)}\n` : `batch: ${batchNote}\n`);
+    process.stdout.write(`env: ${JSON.stringify(result.env)}\n`);
+    return;
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
