@@ -1,0 +1,293 @@
+import {
+  ArmId,
+  DecideConstraints,
+  Decision,
+  DecisionContext,
+  Outcome,
+  Policy,
+  RandomPolicy,
+  Rng,
+  createPolicy,
+} from '@llm-router/bandits';
+import { adaptSteps, armShares, quantile } from './metrics';
+import { orderRows, seededShuffle } from './order';
+import { budgetPacing } from './pacer';
+import { ReplayOptions, ReplayRow, runReplay } from './replay';
+import { runBatchComparison } from './batch';
+
+const CHEAP = 'cheap';
+const MID = 'mid';
+const PREMIUM = 'premium';
+const ARMS = [CHEAP, MID, PREMIUM];
+
+/**
+ * Three task templates with different winners and per-arm costs that vary with prompt length,
+ * so that routing by context and pacing a budget both matter.
+ */
+const TEMPLATES = [
+  { name: 'maths', prefix: 'Solve the equation', suffix: 'show your steps', q: { cheap: 0.9, mid: 0.93, premium: 0.95 } },
+  { name: 'trivia', prefix: 'Question about history', suffix: 'answer with the letter', q: { cheap: 0.55, mid: 0.85, premium: 0.88 } },
+  { name: 'code', prefix: 'Write a python function', suffix: 'return the result', q: { cheap: 0.4, mid: 0.7, premium: 0.92 } },
+] as const;
+const BASE_COST: Record<ArmId, number> = { cheap: 2e-5, mid: 5e-4, premium: 1e-2 };
+
+function syntheticRows(n: number, seed = 7): ReplayRow[] {
+  const rng = new Rng(seed);
+  const rows: ReplayRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const tpl = TEMPLATES[i % TEMPLATES.length];
+    const words = 3 + rng.int(20);
+    const body = Array.from({ length: words }, () => `w${rng.int(500)}`).join(' ');
+    const arms: ReplayRow['arms'] = {};
+    for (const a of ARMS) {
+      const q = tpl.q[a as keyof typeof tpl.q] + 0.1 * (rng.next() - 0.5);
+      arms[a] = { reward: Math.min(1, Math.max(0, q)), cost: BASE_COST[a] * (0.5 + words / 20) };
+    }
+    rows.push({ prompt: `${tpl.prefix} ${body} ${tpl.suffix}`, source: tpl.name, arms });
+  }
+  return rows;
+}
+
+const prices = ARMS.map((a) => ({ model: a, inputPerM: BASE_COST[a] * 1e3, outputPerM: BASE_COST[a] * 1e3 }));
+
+function base(overrides: Partial<ReplayOptions> = {}): ReplayOptions {
+  return {
+    policy: ({ arms, seed }) => createPolicy('auto', { arms, seed }),
+    prices,
+    pacer: budgetPacing(),
+    ...overrides,
+  };
+}
+
+/** Records what the engine hands to a policy, and delegates the choice. */
+class SpyPolicy implements Policy {
+  readonly algorithm = 'spy';
+  readonly decides: { available: ArmId[]; costs: Record<ArmId, number>; lambda: number }[] = [];
+  readonly updates: { arm: ArmId; outcome: Outcome }[] = [];
+  readonly added: ArmId[] = [];
+  constructor(
+    private readonly inner: Policy,
+    private readonly initial: ArmId[],
+  ) {}
+  arms(): ArmId[] {
+    return [...this.initial, ...this.added];
+  }
+  decide(ctx: DecisionContext, available: readonly ArmId[], c: DecideConstraints): Decision {
+    this.decides.push({ available: [...available], costs: { ...c.costs }, lambda: c.lambda });
+    return this.inner.decide(ctx, available, c);
+  }
+  update(ctx: DecisionContext, arm: ArmId, o: Outcome): void {
+    this.updates.push({ arm, outcome: o });
+    this.inner.update(ctx, arm, o);
+  }
+  estimate(ctx: DecisionContext, arm: ArmId) {
+    return this.inner.estimate(ctx, arm);
+  }
+  addArm(arm: ArmId): void {
+    this.added.push(arm);
+    this.inner.addArm(arm);
+  }
+  removeArm(arm: ArmId): void {
+    this.inner.removeArm(arm);
+  }
+  toState() {
+    return this.inner.toState();
+  }
+  merge(): void {
+    throw new Error('not used');
+  }
+}
+
+describe('metrics', () => {
+  it('adaptSteps counts decisions from T until the arm holds half of the last 100', () => {
+    const picks = new Int32Array(400);
+    for (let t = 200; t < 400; t++) picks[t] = 1;
+    // From T = 200 every decision is arm 1: the 50th such decision completes half a window.
+    expect(adaptSteps(picks, 1, 200)).toBe(50);
+    // Alternating after T, starting with the arm: its 50th pick is the 99th decision.
+    const alt = new Int32Array(400);
+    for (let t = 200; t < 400; t++) alt[t] = t % 2 === 0 ? 1 : 0;
+    expect(adaptSteps(alt, 1, 200)).toBe(99);
+    expect(adaptSteps(new Int32Array(400), 1, 200)).toBeNull();
+    // Already dominant before T: the condition holds at the first affected step.
+    expect(adaptSteps(new Int32Array(400).fill(1), 1, 200)).toBe(1);
+    // A smaller window for the same definition.
+    expect(adaptSteps(picks, 1, 200, 10)).toBe(5);
+  });
+
+  it('armShares lists every arm and sums to 1', () => {
+    const s = armShares(Int32Array.from([0, 0, 2, 0]), ['a', 'b', 'c']);
+    expect(s).toEqual({ a: 0.75, b: 0, c: 0.25 });
+  });
+
+  it('quantile is nearest-rank', () => {
+    expect(quantile([5, 1, 4, 2, 3], 0.5)).toBe(3);
+    expect(quantile(Array.from({ length: 100 }, (_, i) => i + 1), 0.99)).toBe(99);
+    expect(quantile([], 0.5)).toBeNull();
+  });
+});
+
+describe('order', () => {
+  it('shuffles deterministically per seed and keeps every row', () => {
+    const xs = Array.from({ length: 50 }, (_, i) => i);
+    expect(seededShuffle(xs, 3)).toEqual(seededShuffle(xs, 3));
+    expect(seededShuffle(xs, 3)).not.toEqual(seededShuffle(xs, 4));
+    expect([...seededShuffle(xs, 3)].sort((a, b) => a - b)).toEqual(xs);
+  });
+
+  it('by-source groups rows of one source together', () => {
+    const rows = syntheticRows(30);
+    const ordered = orderRows(rows, 'by-source', 1);
+    const runs = ordered.map((r) => r.source).filter((s, i, a) => i === 0 || a[i - 1] !== s);
+    expect(runs).toHaveLength(3);
+  });
+});
+
+describe('runReplay', () => {
+  const rows = syntheticRows(600);
+
+  it('gives identical results for the same seed and different ones for another', () => {
+    const a = runReplay(rows, base({ seed: 5, lambda: 20 }));
+    const b = runReplay(rows, base({ seed: 5, lambda: 20 }));
+    const c = runReplay(rows, base({ seed: 6, lambda: 20 }));
+    expect(Array.from(a.picks)).toEqual(Array.from(b.picks));
+    expect(a.meanQuality).toBe(b.meanQuality);
+    expect(a.meanCost).toBe(b.meanCost);
+    expect(Array.from(a.picks)).not.toEqual(Array.from(c.picks));
+  });
+
+  it('reports the EVAL.md figures consistently', () => {
+    const r = runReplay(rows, base({ lambda: 20 }));
+    expect(r.n).toBe(600);
+    const shares = Object.values(r.armShares);
+    expect(shares).toHaveLength(3);
+    expect(shares.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 12);
+    expect(r.pctOfOracle).toBeCloseTo(r.meanQuality / r.oracleQuality, 12);
+    expect(r.meanReward).toBeCloseTo(r.meanQuality - 20 * r.meanCost, 12);
+    expect(r.budget).toBeNull();
+    expect(r.budgetRatio).toBeNull();
+    expect(r.adaptSteps).toBeNull();
+    // Without a clock there is nothing to time.
+    expect(r.decideP50Us).toBeNull();
+    expect(r.series.t[r.series.t.length - 1]).toBe(599);
+    for (const a of ARMS) expect(r.series.shares[a]).toHaveLength(r.series.t.length);
+  });
+
+  it('times the decide call with the injected clock, in microseconds', () => {
+    let readings = 0;
+    // A fake clock that advances 7 us per reading: each decide spans exactly one step.
+    const clock = () => BigInt(++readings) * 7000n;
+    const r = runReplay(rows.slice(0, 50), { ...base(), clock });
+    expect(readings).toBe(2 * 50);
+    expect(r.decideP50Us).toBe(7);
+    expect(r.decideP99Us).toBe(7);
+  });
+
+  it('gives the policy expected costs from the cost model, never the current row cost', () => {
+    let spy: SpyPolicy | null = null;
+    const r = runReplay(rows.slice(0, 200), {
+      ...base({ lambda: 5 }),
+      prices: undefined,
+      policy: ({ arms, seed }) => (spy = new SpyPolicy(new RandomPolicy({ arms, seed }), arms)),
+    });
+    const s = spy!;
+    // Unit prices: the expected cost of an arm is the mean of its costs observed so far.
+    const seen = new Map<ArmId, number[]>();
+    s.decides.forEach((d, t) => {
+      for (const a of d.available) {
+        const past = seen.get(a);
+        if (past && past.length > 0) expect(d.costs[a]).toBeCloseTo(past.reduce((x, y) => x + y, 0) / past.length, 15);
+      }
+      const u = s.updates[t];
+      if (!seen.has(u.arm)) seen.set(u.arm, []);
+      seen.get(u.arm)!.push(u.outcome.costUsd);
+    });
+    expect(r.n).toBe(200);
+  });
+
+  it('holds a budget with the pacer', () => {
+    // Between the mid and the premium arm: the pacer must mix them.
+    const budget = 2.5e-3;
+    const r = runReplay(rows, base({ budget }));
+    expect(r.budget).toBe(budget);
+    expect(r.budgetRatio).toBeGreaterThan(0.97);
+    expect(r.budgetRatio).toBeLessThan(1.03);
+    expect(r.series.lambda.some((l) => l > 0)).toBe(true);
+    // Unbinding, the same policy spends far more.
+    expect(runReplay(rows, base()).meanCost).toBeGreaterThan(2 * budget);
+  });
+
+  it('price-cut: the arm costs factor x from step T, the policy is told at once and moves to it', () => {
+    const at = 300;
+    const fixed = runReplay(rows, base({ policy: ({ arms }) => createPolicy(`fixed:${PREMIUM}`, { arms }), scenario: { name: 'price-cut', arm: PREMIUM, at, factor: 0.01 } }));
+    const data = orderRows(rows, 'shuffled', 1);
+    const expected = data.reduce((s, r, t) => s + r.arms[PREMIUM].cost * (t >= at ? 0.01 : 1), 0) / data.length;
+    expect(fixed.meanCost).toBeCloseTo(expected, 15);
+
+    let spy: SpyPolicy | null = null;
+    const r = runReplay(rows, {
+      ...base({ lambda: 200, scenario: { name: 'price-cut', arm: PREMIUM, at, factor: 0.01 } }),
+      policy: ({ arms, seed }) => (spy = new SpyPolicy(createPolicy('auto', { arms, seed }), arms)),
+    });
+    const before = spy!.decides[at - 1].costs[PREMIUM];
+    const after = spy!.decides[at].costs[PREMIUM];
+    expect(after / before).toBeCloseTo(0.01, 2);
+    const premiumIdx = r.arms.indexOf(PREMIUM);
+    const beforeShare = Array.from(r.picks.slice(200, at)).filter((p) => p === premiumIdx).length / 100;
+    expect(beforeShare).toBeLessThan(0.2);
+    expect(r.adaptSteps).not.toBeNull();
+    expect(r.adaptSteps!).toBeLessThanOrEqual(80);
+    expect(r.adaptSteps).toBe(adaptSteps(r.picks, premiumIdx, at));
+  });
+
+  it('new-arm: the arm is absent before T, arrives cold (no warm-start prior) and is adopted', () => {
+    const at = 300;
+    let spy: SpyPolicy | null = null;
+    const warm = syntheticRows(300, 99);
+    const r = runReplay(rows, {
+      ...base({ lambda: 0, scenario: { name: 'new-arm', arm: PREMIUM, at }, warmStart: warm }),
+      policy: ({ arms, seed }) => {
+        expect(arms).not.toContain(PREMIUM);
+        // A policy without warmStart() gets the offline file through update(): the new arm
+        // must not be among those updates.
+        return (spy = new SpyPolicy(createPolicy('ucb1', { arms, seed }), arms));
+      },
+    });
+    const s = spy!;
+    const warmUpdates = s.updates.length - r.n;
+    expect(warmUpdates).toBe(300 * 2);
+    expect(s.updates.slice(0, warmUpdates).some((u) => u.arm === PREMIUM)).toBe(false);
+    expect(s.added).toEqual([PREMIUM]);
+    for (let t = 0; t < at; t++) expect(s.decides[t].available).not.toContain(PREMIUM);
+    expect(s.decides[at].available).toContain(PREMIUM);
+    const premiumIdx = r.arms.indexOf(PREMIUM);
+    expect(Array.from(r.picks.slice(0, at))).not.toContain(premiumIdx);
+    // Before T the oracle is over the arms that exist: it cannot count the absent arm.
+    const data = orderRows(rows, 'shuffled', 1);
+    const oracle =
+      data.reduce((sum, row, t) => sum + Math.max(...ARMS.filter((a) => t >= at || a !== PREMIUM).map((a) => row.arms[a].reward)), 0) / data.length;
+    expect(r.oracleQuality).toBeCloseTo(oracle, 12);
+    expect(r.adaptSteps).not.toBeNull();
+  });
+
+  it('rejects scenarios it cannot run', () => {
+    expect(() => runReplay(rows, base({ scenario: { name: 'price-cut', arm: 'nope', at: 10, factor: 0.5 } }))).toThrow(/not in the data/);
+    expect(() => runReplay(rows, base({ scenario: { name: 'price-cut', arm: PREMIUM, at: 10 } }))).toThrow(/factor/);
+    expect(() => runReplay(rows, base({ scenario: { name: 'new-arm', arm: PREMIUM, at: 10_000 } }))).toThrow(/past the end/);
+  });
+});
+
+describe('runBatchComparison', () => {
+  it('runs per-query and batch routing on the same order and budget', async () => {
+    const rows = syntheticRows(300);
+    const budget = 1e-3;
+    const r = await runBatchComparison(rows, { ...base({ budget }), batchSize: 50, timeLimitMs: 300 });
+    expect(r.perQuery.meanQuality).toBeCloseTo(runReplay(rows, base({ budget })).meanQuality, 12);
+    expect(r.batch.meanQuality).toBe(r.meanQuality);
+    expect(r.gainPct).toBeCloseTo(100 * (r.batch.meanQuality / r.perQuery.meanQuality - 1), 12);
+    // Each window gets its share of what is left, so the batch run lands near the budget too.
+    expect(r.batch.budgetRatio!).toBeLessThan(1.1);
+    expect(r.batch.budgetRatio!).toBeGreaterThan(0.8);
+    expect(Object.values(r.armShares).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 12);
+  });
+});
