@@ -114,6 +114,7 @@ export class ScopeEngine {
       priceSnapshot: costs,
       lambda: this.lambda,
       mode: c.mode,
+      batchId: query.batchId,
     };
     if (c.model) {
       if (!arms.includes(c.model)) throw new Error(`model ${c.model} is not available (known: ${arms.join(', ')})`);

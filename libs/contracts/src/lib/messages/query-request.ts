@@ -29,6 +29,8 @@ export const QueryRequest = z.object({
   replyTo: z.string().min(1).optional(),
   /** Replay provider: the dataset row that answers this query. */
   datasetRow: z.number().int().nonnegative().optional(),
+  /** Set by the batch planner on a query it dispatches, so the router's decision names its window. */
+  batchId: z.string().min(1).optional(),
   ts: z.string().datetime({ offset: true }).optional(),
 });
 export type QueryRequest = z.infer<typeof QueryRequest>;
