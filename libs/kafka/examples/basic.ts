@@ -1,4 +1,4 @@
-// npm run -s infra -- run -- npx tsx libs/kafka/examples/basic.ts
+// npm run -s infra -- run -- npx tsx --tsconfig tsconfig.typecheck.json libs/kafka/examples/basic.ts
 import { Topic } from '@llm-router/contracts';
 import { createKafka, MessageProducer, TopicConsumer } from '../src';
 

@@ -1,4 +1,4 @@
-// npm run -s infra -- run -- npx tsx libs/persistence/examples/basic.ts
+// npm run -s infra -- run -- npx tsx --tsconfig tsconfig.typecheck.json libs/persistence/examples/basic.ts
 import 'reflect-metadata';
 import { openDataSource, OffsetStore, PolicyStateEntity } from '../src';
 

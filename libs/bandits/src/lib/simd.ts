@@ -181,14 +181,20 @@ const PAGE = 65536;
 function dotAt(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
   let s0 = 0;
   let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
   let i = 0;
-  const n2 = n - (n & 1);
-  for (; i < n2; i += 2) {
-    s0 += a[ao + i] * b[bo + i];
-    s1 += a[ao + i + 1] * b[bo + i + 1];
+  const n4 = n - (n & 3);
+  for (; i < n4; i += 4) {
+    const p = ao + i;
+    const q = bo + i;
+    s0 += a[p] * b[q];
+    s1 += a[p + 1] * b[q + 1];
+    s2 += a[p + 2] * b[q + 2];
+    s3 += a[p + 3] * b[q + 3];
   }
-  if (i < n) s0 += a[ao + i] * b[bo + i];
-  return s0 + s1;
+  for (; i < n; i++) s0 += a[ao + i] * b[bo + i];
+  return s0 + s1 + (s2 + s3);
 }
 
 /**
