@@ -12,6 +12,16 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
   BATCH_BUDGET_PERIOD: z.enum(['daily', 'monthly']).default('daily'),
   /** Expected batch queries per period, to spread what is left of the budget. */
   BATCH_EXPECTED_QUERIES: z.coerce.number().int().positive().default(10000),
+  /** `auto` runs the heuristic and asks HiGHS only when the window is small enough for the time limit. */
+  BATCH_SOLVER: z.enum(['auto', 'ilp', 'heuristic']).default('auto'),
+  BATCH_TIME_LIMIT_MS: z.coerce.number().int().positive().default(2000),
+  /** Maximise a lower confidence bound of quality, so that uncertain estimates do not get the expensive models. */
+  BATCH_ROBUST: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  /** Two-sided level of that lower bound. */
+  BATCH_CONFIDENCE: z.coerce.number().gt(0).lt(1).default(0.9),
   PLANNER_GROUP_ID: z.string().default('batch-planner'),
 });
 

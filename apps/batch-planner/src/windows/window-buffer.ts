@@ -30,6 +30,20 @@ export class WindowBuffer {
     return null;
   }
 
+  /**
+   * Puts queries back ahead of their scope's open window: deferred by the solver, or from a
+   * window that failed. They never close a window here, only by time, so a persistent failure
+   * retries once per window wait instead of in a tight loop; the next add() closes it if full.
+   */
+  requeue(qs: readonly QueryRequest[], now: number): void {
+    for (let i = qs.length - 1; i >= 0; i--) {
+      const q = qs[i];
+      let w = this.open.get(q.scope);
+      if (!w) this.open.set(q.scope, (w = { scope: q.scope, queries: [], openedAt: now }));
+      w.queries.unshift(q);
+    }
+  }
+
   /** Windows whose wait (or a query's deadline) is up. */
   due(now: number): Window[] {
     const out: Window[] = [];
