@@ -192,6 +192,7 @@ async function main(): Promise<void> {
     .option('--no-peers', 'skip MABWiser / Vowpal Wabbit')
     .option('--no-batch', 'skip the batch planner bench')
     .option('--no-others', 'skip the other policies (only linucb)')
+    .option('--no-simd', 'linear policies without the WebAssembly SIMD kernel (plain JS loops)')
     .parse();
   const o = program.opts<{
     json?: boolean;
@@ -203,12 +204,13 @@ async function main(): Promise<void> {
     peers: boolean;
     batch: boolean;
     others: boolean;
+    simd: boolean;
   }>();
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   const { k, d } = o;
 
   log(`linucb k=${k} d=${d}: ${o.warmup} warm-up + ${o.iterations} timed calls`);
-  const lin = benchPolicy('linucb', {}, k, d, o.iterations, o.warmup);
+  const lin = benchPolicy('linucb', { simd: o.simd }, k, d, o.iterations, o.warmup);
   const cyclePerSec = 1e6 / (lin.decide.meanUs + lin.update.meanUs);
 
   const others: Record<string, { decide: Timing; update: Timing }> = {};
@@ -216,7 +218,7 @@ async function main(): Promise<void> {
     const n = Math.max(1000, Math.floor(o.iterations / 5));
     const w = Math.max(500, Math.floor(o.warmup / 5));
     for (const [name, opts, dd] of [
-      ['lints', {}, d],
+      ['lints', { simd: o.simd }, d],
       ['epsilon-greedy', {}, 0],
       ['ucb1', {}, 0],
       ['discounted-ucb', {}, 0],
@@ -241,7 +243,7 @@ async function main(): Promise<void> {
     ...(batchNote ? { batchNote } : {}),
     peers,
     others,
-    env: { node: process.version, cpus: cpus().length, loadAvg1m: Math.round(loadavg()[0] * 100) / 100, simd: simdModule() !== null },
+    env: { node: process.version, cpus: cpus().length, loadAvg1m: Math.round(loadavg()[0] * 100) / 100, simd: o.simd && simdModule() !== null },
   };
 
   if (!o.json) {
