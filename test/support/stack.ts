@@ -38,7 +38,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     KAFKA_BROKERS: process.env['KAFKA_BROKERS']!,
     DATABASE_URL: o.databaseUrl,
     HTTP_PORT: '0',
-    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'error',
     ROUTER_POLICY: 'random',
     PROVIDER: 'replay',
     REPLAY_DATASET: o.dataPath,
@@ -54,12 +54,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       name,
       description: name,
       httpPort: 0,
-      beforeListen: groupId
-        ? async (a) => {
-            a.connectMicroservice(kafkaMicroserviceOptions({ brokers: env.KAFKA_BROKERS.split(','), clientId: name }, groupId), { inheritAppConfig: true });
-            await a.startAllMicroservices();
-          }
-        : undefined,
+      microservice: groupId ? (log) => kafkaMicroserviceOptions({ brokers: env.KAFKA_BROKERS.split(','), clientId: name }, groupId, log) : undefined,
     });
     apps.push(app);
     return app;

@@ -9,9 +9,6 @@ runMain(async () => {
     name: 'batch-planner',
     description: 'Routes queries that may wait in windows, as one assignment per window under budget and concurrency',
     httpPort: config.HTTP_PORT,
-    beforeListen: async (app) => {
-      app.connectMicroservice(kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.PLANNER_GROUP_ID), { inheritAppConfig: true });
-      await app.startAllMicroservices();
-    },
+    microservice: (log) => kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.PLANNER_GROUP_ID, log),
   });
 });

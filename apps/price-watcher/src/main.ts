@@ -11,11 +11,8 @@ runMain(async () => {
       'Model prices from a watched file, an OpenRouter-format feed and an admin API: validated, kept in Postgres, ' +
       'published to model.prices / model.catalog, with the Pareto frontier per scope on pareto.frontier',
     httpPort: config.HTTP_PORT,
-    beforeListen: async (app) => {
-      // policy.updates feeds the frontier's quality axis; a single consumer group, because
-      // price-watcher runs as one instance (it is the only writer of the price history).
-      app.connectMicroservice(kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.POLICY_GROUP_ID), { inheritAppConfig: true });
-      await app.startAllMicroservices();
-    },
+    // policy.updates feeds the frontier's quality axis; a single consumer group, because
+    // price-watcher runs as one instance (it is the only writer of the price history).
+    microservice: (log) => kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.POLICY_GROUP_ID, log),
   });
 });

@@ -9,9 +9,6 @@ runMain(async () => {
     name: 'router',
     description: 'Routes each query to one of k LLMs and learns online from feedback (OpenAI-compatible API)',
     httpPort: config.HTTP_PORT,
-    beforeListen: async (app) => {
-      app.connectMicroservice(kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.QUERIES_GROUP_ID), { inheritAppConfig: true });
-      await app.startAllMicroservices();
-    },
+    microservice: (log) => kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.QUERIES_GROUP_ID, log),
   });
 });

@@ -5,7 +5,23 @@ export interface KafkaConnection {
   clientId: string;
 }
 
-type Log = { warn: (o: object, m: string) => void; error: (o: object, m: string) => void; info?: (o: object, m: string) => void };
+type Log = { warn: (o: object, m: string) => void; error: (o: object, m: string) => void; debug?: (o: object, m: string) => void };
+
+/** Group rebalances and a coordinator still loading are routine and retried by kafkajs: not errors. */
+const ROUTINE = /rebalanc|coordinator is loading|coordinator is not available|not the correct coordinator/i;
+
+/** kafkajs log lines go to the service's structured logger, routine retries at debug. */
+export function kafkaLogCreator(log?: Log) {
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, ...rest } = entry;
+      if (!log) return;
+      const routine = ROUTINE.test(`${message} ${String(rest['error'] ?? '')}`) || /partitioner|Limiting retries/.test(message);
+      if (routine) log.debug?.({ kafka: rest }, message);
+      else if (level <= logLevel.ERROR) log.error({ kafka: rest }, message);
+      else log.warn({ kafka: rest }, message);
+    };
+}
 
 /** A kafkajs client whose logs go to the service's structured logger instead of stdout. */
 export function createKafka(conn: KafkaConnection, log?: Log): Kafka {
@@ -14,13 +30,6 @@ export function createKafka(conn: KafkaConnection, log?: Log): Kafka {
     brokers: conn.brokers,
     retry: { retries: 8, initialRetryTime: 200 },
     logLevel: logLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log: entry }: LogEntry) => {
-        const { message, ...rest } = entry;
-        if (!log) return;
-        if (level <= logLevel.ERROR) log.error({ kafka: rest }, message);
-        else log.warn({ kafka: rest }, message);
-      },
+    logCreator: kafkaLogCreator(log),
   });
 }

@@ -1,8 +1,8 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { Kafka, Partitioners } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { PinoLogger } from 'nestjs-pino';
-import { createKafka, KafkaConnection } from './kafka-client';
+import { createKafka, KafkaConnection, kafkaLogCreator } from './kafka-client';
 import { MessageProducer } from './producer';
 import { TopicConsumer, TopicConsumerOptions } from './topic-consumer';
 
@@ -61,11 +61,11 @@ export class KafkaModule {
  * Options for the Kafka side of a hybrid app (@nestjs/microservices): the work-queue topic
  * a service's @EventPattern handlers consume in one consumer group shared by its replicas.
  */
-export function kafkaMicroserviceOptions(conn: KafkaConnection, groupId: string): MicroserviceOptions {
+export function kafkaMicroserviceOptions(conn: KafkaConnection, groupId: string, log?: Parameters<typeof kafkaLogCreator>[0]): MicroserviceOptions {
   return {
     transport: Transport.KAFKA,
     options: {
-      client: { clientId: `${conn.clientId}-server`, brokers: conn.brokers, retry: { retries: 8, initialRetryTime: 200 } },
+      client: { clientId: `${conn.clientId}-server`, brokers: conn.brokers, retry: { retries: 8, initialRetryTime: 200 }, logLevel: logLevel.WARN, logCreator: kafkaLogCreator(log) },
       consumer: { groupId, sessionTimeout: 15000, heartbeatInterval: 1500, allowAutoTopicCreation: false },
       subscribe: { fromBeginning: false },
       producer: { createPartitioner: Partitioners.DefaultPartitioner },

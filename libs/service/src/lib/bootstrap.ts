@@ -1,15 +1,19 @@
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import { MicroserviceOptions } from '@nestjs/microservices';
 import { ConfigError } from './config';
 
 export interface StartOptions {
   name: string;
   description: string;
   httpPort: number;
-  /** Called after the app is created and before it listens (attach microservices here). */
-  beforeListen?: (app: INestApplication) => Promise<void> | void;
+  /**
+   * The Kafka side of the hybrid app: options for @nestjs/microservices, given the root
+   * logger so that kafkajs logs as structured JSON too.
+   */
+  microservice?: (log: PinoLogger['logger']) => MicroserviceOptions;
 }
 
 /** Starts a service: pino logs, OpenAPI at /docs, shutdown hooks, HTTP on the configured port. */
@@ -19,7 +23,10 @@ export async function startService(module: Type<unknown> | DynamicModule, opts: 
   app.enableShutdownHooks();
   const doc = new DocumentBuilder().setTitle(opts.name).setDescription(opts.description).setVersion('1.0').addBearerAuth().build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
-  if (opts.beforeListen) await opts.beforeListen(app);
+  if (opts.microservice) {
+    app.connectMicroservice(opts.microservice(PinoLogger.root), { inheritAppConfig: true });
+    await app.startAllMicroservices();
+  }
   await app.listen(opts.httpPort, '0.0.0.0');
   app.get(Logger).log(`${opts.name} listening on :${opts.httpPort} (OpenAPI at /docs, metrics at /metrics)`);
   return app;
