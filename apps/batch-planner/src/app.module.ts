@@ -6,6 +6,7 @@ import { policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
 import { PlannerConfig } from './config';
 import { PlannerService } from './planner/planner.service';
 import { BatchRequestsController } from './planner/batch-requests.controller';
+import { SpendStore } from './planner/spend-store';
 
 @Module({})
 export class PlannerModule {
@@ -19,7 +20,7 @@ export class PlannerModule {
         ReplicaModule.forRoot({ service: 'batch-planner', ...policyOptionsFromEnv(config) }),
       ],
       controllers: [BatchRequestsController],
-      providers: [PlannerService],
+      providers: [PlannerService, SpendStore],
     };
   }
 }

@@ -32,4 +32,18 @@ describe('WindowBuffer', () => {
     expect(b.due(t0 + 100)).toHaveLength(0);
     expect(b.due(t0 + 260)).toHaveLength(1);
   });
+
+  it('puts requeued queries ahead of the open window, in order, and lets only time or the next add close it', () => {
+    const b = new WindowBuffer(3, 1000);
+    b.add(q('new'), 50);
+    b.requeue([q('d1'), q('d2'), q('d3')], 100);
+    expect(b.summary()[0].queued).toBe(4);
+    expect(b.due(999)).toHaveLength(0);
+    const w = b.add(q('next'), 200);
+    expect(w?.queries.map((x) => x.id)).toEqual(['d1', 'd2', 'd3', 'new', 'next']);
+
+    b.requeue([q('late')], 2000);
+    expect(b.due(2999)).toHaveLength(0);
+    expect(b.due(3000).map((x) => x.queries.map((y) => y.id))).toEqual([['late']]);
+  });
 });

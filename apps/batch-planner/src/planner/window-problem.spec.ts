@@ -1,0 +1,210 @@
+import { checkAssignment, halfWidthMultiplier, solveBatch } from '@llm-router/batch';
+import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
+import { ScopeEngine } from '@llm-router/engine';
+import { QueryFeaturizer } from '@llm-router/features';
+import { buildWindowProblem, INELIGIBLE_QUALITY, periodKey, planFromSolution, queryText, windowBudget } from './window-problem';
+
+const at = '2026-11-25T12:00:00.000Z';
+const price = (model: string, perM: number, extra: Partial<PriceEvent> = {}): PriceEvent => ({
+  model,
+  inputPerM: perM,
+  outputPerM: perM,
+  effectiveFrom: at,
+  source: 'test',
+  selfHosted: false,
+  discountTiers: [],
+  ...extra,
+});
+const query = (id: string, content = `prompt ${id}`, constraints: Record<string, unknown> = {}): QueryRequest => {
+  const r = validate(Topic.Queries, { id, messages: [{ role: 'user', content }], constraints: { mode: 'batch', ...constraints } });
+  if (!r.ok) throw r.error;
+  return r.value;
+};
+const featurizer = new QueryFeaturizer({ dim: 32 });
+
+/** A real scope engine with priced models; prices are also what `priceOf` returns. */
+function engineWith(prices: PriceEvent[], algorithm = 'ucb1') {
+  const e = new ScopeEngine('s', { algorithm, featureDim: 32, seed: 1, defaultLambda: 0 }, featurizer);
+  for (const p of prices) e.applyPrice(p);
+  const byModel = new Map(prices.map((p) => [p.model, p]));
+  return { engine: e, priceOf: (m: string) => byModel.get(m) };
+}
+
+/** Feedback through the engine's own learning path, as the aggregator applies it. */
+function teach(e: ScopeEngine, arm: string, quality: number, times: number, content = 'anything') {
+  for (let i = 0; i < times; i++) {
+    const d = e.decide(query(`t-${arm}-${content}-${i}`, content, { model: arm })).event;
+    e.learn(d, quality);
+  }
+}
+
+const z90 = halfWidthMultiplier(0.9, 0.95);
+
+describe('buildWindowProblem', () => {
+  it('lays out one row per query and one column per model, with the policy estimate and the expected cost', () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
+    teach(engine, 'big', 0.9, 30);
+    teach(engine, 'cheap', 0.4, 30);
+    const qs = [query('a'), query('b'), query('c')];
+    const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: 0.01, level: 0.9 });
+    expect(wp.models).toEqual(['big', 'cheap']);
+    expect(wp.problem).toMatchObject({ n: 3, k: 2, budget: 0.01, models: ['big', 'cheap'] });
+    for (let i = 0; i < 3; i++) {
+      const text = queryText(qs[i]);
+      for (let j = 0; j < 2; j++) {
+        const est = engine.policy.estimate({ features: engine.features(text), text }, wp.models[j]);
+        expect(wp.problem.quality[i * 2 + j]).toBeCloseTo(est.mean, 12);
+        expect(wp.problem.halfWidth![i * 2 + j]).toBeCloseTo(Math.min(est.halfWidth, est.mean / z90), 12);
+        expect(wp.problem.cost[i * 2 + j]).toBe(engine.costs.expectedCost(wp.models[j]));
+      }
+    }
+    expect(wp.problem.quality[0]).toBeGreaterThan(wp.problem.quality[1]);
+    expect(wp.problem.cost[0]).toBeGreaterThan(wp.problem.cost[1]);
+  });
+
+  it("uses each query's features: a contextual policy gives different rows to different prompts", () => {
+    const { engine, priceOf } = engineWith([price('coder', 1), price('poet', 1)], 'linucb');
+    for (let r = 0; r < 20; r++) {
+      teach(engine, 'coder', 0.95, 1, `python function sort list ${r}`);
+      teach(engine, 'coder', 0.1, 1, `write a sonnet about the moon ${r}`);
+      teach(engine, 'poet', 0.1, 1, `python function sort list ${r}`);
+      teach(engine, 'poet', 0.95, 1, `write a sonnet about the moon ${r}`);
+    }
+    const wp = buildWindowProblem([query('code', 'python function sort list now'), query('poem', 'write a sonnet about the moon now')], engine, { priceOf, budgetUsd: null, level: 0.9 });
+    const [codeCoder, codePoet, poemCoder, poemPoet] = wp.problem.quality;
+    expect(codeCoder).toBeGreaterThan(codePoet);
+    expect(poemPoet).toBeGreaterThan(poemCoder);
+  });
+
+  it('keeps lower bounds at or above 0: unseen models get a finite bound of 0, clamped means stay in [0, 1]', () => {
+    const { engine, priceOf } = engineWith([price('known', 1), price('fresh', 1)]);
+    teach(engine, 'known', 0.7, 40);
+    const wp = buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 });
+    const j = wp.models.indexOf('fresh');
+    expect(engine.policy.estimate({}, 'fresh').halfWidth).toBe(Infinity);
+    expect(Number.isFinite(wp.problem.halfWidth![j])).toBe(true);
+    expect(wp.problem.quality[j] - z90 * wp.problem.halfWidth![j]).toBeCloseTo(0, 12);
+    const k = wp.models.indexOf('known');
+    expect(wp.problem.quality[k] - z90 * wp.problem.halfWidth![k]).toBeGreaterThan(0.5);
+  });
+
+  it('gives self-hosted models their concurrency as capacity, and every model its discount tiers', () => {
+    const tiers = [{ fromCalls: 10, factor: 0.8 }];
+    const { engine, priceOf } = engineWith([price('api', 1, { discountTiers: tiers }), price('gpu', 0.2, { selfHosted: true, concurrency: 4 }), price('gpu-nolimit', 0.2, { selfHosted: true })]);
+    const wp = buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 });
+    expect(wp.models).toEqual(['api', 'gpu', 'gpu-nolimit']);
+    expect(wp.problem.capacity).toEqual([Infinity, 4, Infinity]);
+    expect(wp.problem.tiers).toEqual([tiers, null, null]);
+    // Self-hosted: the GPUs are paid for, the marginal cost of a query is 0.
+    expect(Array.from(wp.problem.cost)).toEqual([engine.costs.expectedCost('api'), 0, 0]);
+  });
+
+  it("honours a query's own maxCostUsd and minQuality by making excluded models the worst choice", () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
+    teach(engine, 'big', 0.9, 30);
+    teach(engine, 'cheap', 0.4, 30);
+    const maxCost = (engine.costs.expectedCost('cheap') + engine.costs.expectedCost('big')) / 2;
+    const qs = [query('capped', 'x', { maxCostUsd: maxCost }), query('picky', 'y', { minQuality: 0.8 }), query('free', 'z')];
+    const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: null, level: 0.9 });
+    const q = (i: number, m: string) => wp.problem.quality[i * 2 + wp.models.indexOf(m)];
+    expect(q(0, 'big')).toBe(INELIGIBLE_QUALITY);
+    expect(q(0, 'cheap')).toBeGreaterThan(0);
+    expect(q(1, 'cheap')).toBe(INELIGIBLE_QUALITY);
+    expect(q(2, 'big')).toBeGreaterThan(0);
+    expect(q(2, 'cheap')).toBeGreaterThan(0);
+  });
+
+  it('refuses a window when no model is priced', () => {
+    const { engine, priceOf } = engineWith([]);
+    expect(() => buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 })).toThrow(/no model/);
+  });
+});
+
+describe('solving a window', () => {
+  it('spends the window budget on the queries where the better model gains most, and stays within it', async () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
+    teach(engine, 'big', 0.9, 50);
+    teach(engine, 'cheap', 0.4, 50);
+    const qs = Array.from({ length: 10 }, (_, i) => query(`q${i}`));
+    const big = engine.costs.expectedCost('big');
+    const cheap = engine.costs.expectedCost('cheap');
+    const budget = 3 * big + 7 * cheap;
+    const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: budget, level: 0.9 });
+    for (const solver of ['heuristic', 'ilp'] as const) {
+      const s = await solveBatch(wp.problem, { solver, objective: 'lcb', level: 0.9 });
+      const plan = planFromSolution(wp, s);
+      expect(plan.deferred).toHaveLength(0);
+      expect(plan.assignments.map((a) => a.query.id)).toEqual(qs.map((q) => q.id));
+      expect(plan.assignments.filter((a) => a.model === 'big')).toHaveLength(3);
+      expect(plan.expectedCostUsd).toBeLessThanOrEqual(budget * (1 + 1e-9));
+      expect(plan.expectedCostUsd).toBeCloseTo(checkAssignment(wp.problem, s.assignment).totalCost, 15);
+    }
+  });
+
+  it('robust mode keeps an unproven model off the queries it does not need to take', async () => {
+    const { engine, priceOf } = engineWith([price('proven', 1), price('newcomer', 1)]);
+    teach(engine, 'proven', 0.7, 60);
+    // One lucky observation: a higher mean than `proven`, but a wide interval.
+    teach(engine, 'newcomer', 0.9, 1);
+    const wp = buildWindowProblem([query('a'), query('b')], engine, { priceOf, budgetUsd: null, level: 0.9 });
+    const robust = planFromSolution(wp, await solveBatch(wp.problem, { solver: 'ilp', objective: 'lcb', level: 0.9 }));
+    const mean = planFromSolution(wp, await solveBatch(wp.problem, { solver: 'ilp', objective: 'mean' }));
+    expect(robust.assignments.map((a) => a.model)).toEqual(['proven', 'proven']);
+    expect(mean.assignments.map((a) => a.model)).toEqual(['newcomer', 'newcomer']);
+  });
+
+  it('defers what the GPUs cannot hold to the next window, in order', async () => {
+    const { engine, priceOf } = engineWith([price('gpu', 0.1, { selfHosted: true, concurrency: 2 })]);
+    const qs = [query('a'), query('b'), query('c'), query('d'), query('e')];
+    const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: null, level: 0.9 });
+    const s = await solveBatch(wp.problem, { solver: 'heuristic' });
+    const plan = planFromSolution(wp, s);
+    expect(plan.assignments).toHaveLength(2);
+    expect(plan.assignments.every((a) => a.model === 'gpu')).toBe(true);
+    expect(plan.deferred).toHaveLength(3);
+    expect([...plan.assignments.map((a) => a.query.id), ...plan.deferred.map((q) => q.id)].sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    const order = plan.deferred.map((q) => qs.indexOf(q));
+    expect(order).toEqual([...order].sort((x, y) => x - y));
+    expect(s.warnings.join()).toMatch(/deferred/);
+  });
+
+  it('rejects a solution of another size', () => {
+    const { engine, priceOf } = engineWith([price('m', 1)]);
+    const wp = buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 });
+    expect(() => planFromSolution(wp, { assignment: new Int32Array(2) } as never)).toThrow(/2 entries for 1/);
+  });
+});
+
+describe('windowBudget', () => {
+  const noon = Date.parse('2026-11-25T12:00:00Z');
+  const base = { period: 'daily' as const, spentUsd: 0, queries: 0, expectedQueriesPerPeriod: 1000, windowSize: 10, now: noon };
+
+  it('does not bind without a budget', () => {
+    expect(windowBudget({ ...base, periodBudgetUsd: undefined })).toEqual({ windowUsd: null, remainingUsd: null, periodKey: '2026-11-25' });
+  });
+
+  it("spreads what is left of the day over the day's remaining expected queries", () => {
+    // Half the day left: 500 queries expected; $24 - $4 spent = $20 left, $0.04 a query.
+    const b = windowBudget({ ...base, periodBudgetUsd: 24, spentUsd: 4, queries: 100 });
+    expect(b.remainingUsd).toBeCloseTo(20, 12);
+    expect(b.windowUsd).toBeCloseTo(10 * (20 / 500), 12);
+  });
+
+  it('never gives a window more than what is left, and nothing once it is spent', () => {
+    expect(windowBudget({ ...base, periodBudgetUsd: 1, expectedQueriesPerPeriod: 1, windowSize: 50 }).windowUsd).toBeCloseTo(1, 12);
+    expect(windowBudget({ ...base, periodBudgetUsd: 1, spentUsd: 1.5 }).windowUsd).toBe(0);
+  });
+
+  it('spreads a monthly budget over the days left in the month', () => {
+    // 30-day November, noon of the 25th: 5.5 days of 30 left.
+    const b = windowBudget({ ...base, period: 'monthly', periodBudgetUsd: 300, expectedQueriesPerPeriod: 30_000 });
+    expect(b.periodKey).toBe('2026-11');
+    expect(b.windowUsd).toBeCloseTo(10 * (300 / (1000 * 5.5)), 12);
+  });
+
+  it('keys periods in UTC', () => {
+    expect(periodKey('daily', Date.parse('2026-12-31T23:59:59Z'))).toBe('2026-12-31');
+    expect(periodKey('daily', Date.parse('2027-01-01T00:00:00Z'))).toBe('2027-01-01');
+    expect(periodKey('monthly', Date.parse('2027-01-01T00:00:00+01:00'))).toBe('2026-12');
+  });
+});
