@@ -157,7 +157,8 @@ function benchPeers(iterations: number, k: number, d: number, ours: number, log:
       out[name] = { perSec: null, ratio: null, available: false, reason: String(p?.['error'] ?? 'no result') };
       continue;
     }
-    const { trace: _trace, ...rest } = p;
+    const rest = { ...p };
+    delete rest['trace'];
     out[name] = { ...rest, available: true, perSec: Math.round(p['perSec']), ratio: Math.round((ours / p['perSec']) * 10) / 10 };
   }
   return out;
@@ -228,7 +229,10 @@ async function main(): Promise<void> {
       const label = opts['kind'] ? `${name}-${String(opts['kind'])}` : name;
       log(`${label} k=${k}${dd ? ` d=${dd}` : ''}`);
       others[label] = benchPolicy(name, opts, k, dd || d, n, w);
-      if (!dd) (others[label].decide.d = 0), (others[label].update.d = 0);
+      if (!dd) {
+        others[label].decide.d = 0;
+        others[label].update.d = 0;
+      }
     }
   }
 

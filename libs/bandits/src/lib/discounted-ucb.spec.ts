@@ -43,6 +43,18 @@ describe('DiscountedUcbPolicy', () => {
     expect(a.estimate({}, 'y').n).toBe(2);
   });
 
+  it('a removed and re-added arm starts clean: its old window entries do not expire against it', () => {
+    const p = new DiscountedUcbPolicy({ arms: ['a', 'b'], window: 4 });
+    p.update({}, 'a', { quality: 1, costUsd: 0 });
+    p.update({}, 'a', { quality: 1, costUsd: 0 });
+    p.removeArm('a');
+    p.addArm('a');
+    for (let i = 0; i < 4; i++) p.update({}, 'b', { quality: 0, costUsd: 0 });
+    p.update({}, 'a', { quality: 0.5, costUsd: 0 });
+    expect(p.estimate({}, 'a')).toMatchObject({ mean: 0.5, n: 1 });
+    expect(p.estimate({}, 'b').n).toBe(3);
+  });
+
   it('window and gamma are exclusive', () => {
     expect(() => new DiscountedUcbPolicy({ window: 10, gamma: 0.9 })).toThrow(/either/);
     expect(() => new DiscountedUcbPolicy({ window: 0 })).toThrow();

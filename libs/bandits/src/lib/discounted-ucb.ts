@@ -65,6 +65,15 @@ export class DiscountedUcbPolicy extends Ucb1Policy {
     if (st.n < 1e-9) st.n = st.s = st.ss = 0;
   }
 
+  /** The arm's window entries go with its statistics: if it is re-added they must not expire against the new arm. */
+  override removeArm(arm: ArmId): void {
+    super.removeArm(arm);
+    if (this.window === undefined) return;
+    const keep = this.winArms.map((a) => a !== arm);
+    this.winArms = this.winArms.filter((_, i) => keep[i]);
+    this.winQ = this.winQ.filter((_, i) => keep[i]);
+  }
+
   protected override extraState(): Record<string, unknown> {
     return this.window === undefined ? {} : { winArms: [...this.winArms], winQ: [...this.winQ] };
   }
@@ -91,7 +100,10 @@ export class DiscountedUcbPolicy extends Ucb1Policy {
     const outA = this.winArms.slice(0, cut);
     const outQ = this.winQ.slice(0, cut);
     for (let i = 0; i < Math.max(mineNew, otherNew); i++) {
-      if (i < mineNew) (outA.push(this.winArms[cut + i]), outQ.push(this.winQ[cut + i]));
+      if (i < mineNew) {
+        outA.push(this.winArms[cut + i]);
+        outQ.push(this.winQ[cut + i]);
+      }
       if (i < otherNew) {
         const j = oa.length - otherNew + i;
         outA.push(oa[j]);
