@@ -4,8 +4,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
 @Entity('decisions')
 export class DecisionEntity {
   @PrimaryColumn({ name: 'decision_id', type: 'text' }) decisionId!: string;
-  @Index() @Column({ name: 'request_id', type: 'text' }) requestId!: string;
-  @Index() @Column({ type: 'text' }) scope!: string;
+  @Index('IDX_decisions_request_id') @Column({ name: 'request_id', type: 'text' }) requestId!: string;
+  @Index('IDX_decisions_scope') @Column({ type: 'text' }) scope!: string;
   @Column({ type: 'text' }) policy!: string;
   @Column({ name: 'policy_version', type: 'integer' }) policyVersion!: number;
   @Column({ type: 'text' }) arm!: string;

@@ -12,6 +12,6 @@ export class PendingFeedbackEntity {
   @Column({ type: 'double precision' }) quality!: number;
   @Column({ name: 'cost_usd', type: 'double precision', nullable: true }) costUsd!: number | null;
   @Column({ type: 'text' }) source!: string;
-  @Index() @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
+  @Index('IDX_pending_feedback_expires_at') @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
   @CreateDateColumn({ name: 'received_at', type: 'timestamptz' }) receivedAt!: Date;
 }

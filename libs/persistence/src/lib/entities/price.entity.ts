@@ -4,7 +4,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 @Entity('price_history')
 export class PriceEntity {
   @PrimaryGeneratedColumn() id!: number;
-  @Index() @Column({ type: 'text' }) model!: string;
+  @Index('IDX_price_history_model') @Column({ type: 'text' }) model!: string;
   @Column({ name: 'input_per_m', type: 'double precision' }) inputPerM!: number;
   @Column({ name: 'output_per_m', type: 'double precision' }) outputPerM!: number;
   @Column({ name: 'effective_from', type: 'timestamptz' }) effectiveFrom!: Date;

@@ -4,7 +4,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity('rewards')
 export class RewardEntity {
   @PrimaryColumn({ name: 'decision_id', type: 'text' }) decisionId!: string;
-  @Index() @Column({ type: 'text' }) scope!: string;
+  @Index('IDX_rewards_scope') @Column({ type: 'text' }) scope!: string;
   @Column({ type: 'text' }) arm!: string;
   @Column({ type: 'double precision' }) quality!: number;
   @Column({ name: 'cost_usd', type: 'double precision' }) costUsd!: number;
