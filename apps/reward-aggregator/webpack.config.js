@@ -15,7 +15,8 @@ module.exports = {
       compiler: 'tsc',
       main: './src/main.ts',
       tsConfig: './tsconfig.app.json',
-      assets: ['./src/assets'],
+      // The dashboard's page and script are read at runtime from dashboard/public next to main.js.
+      assets: ['./src/assets', { input: './src/dashboard/public', glob: '**/*', output: 'dashboard/public' }],
       optimization: false,
       outputHashing: 'none',
       generatePackageJson: true,

@@ -6,6 +6,7 @@ import { AggregatorConfig } from './config';
 import { LedgerService } from './ledger/ledger.service';
 import { RewardStreamService } from './streams/reward-stream.service';
 import { AggregatorController } from './api/aggregator.controller';
+import { DashboardModule } from './dashboard/dashboard.module';
 
 @Module({})
 export class AggregatorModule {
@@ -16,6 +17,7 @@ export class AggregatorModule {
         ServiceCoreModule.forRoot('reward-aggregator', config),
         KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
+        DashboardModule,
       ],
       controllers: [AggregatorController],
       providers: [LedgerService, RewardStreamService],

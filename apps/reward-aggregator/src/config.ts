@@ -10,6 +10,12 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
   /** policy.updates are published at most this often per scope. */
   SNAPSHOT_DEBOUNCE_MS: z.coerce.number().int().min(0).default(200),
   AGGREGATOR_GROUP_ID: z.string().default('reward-aggregator'),
+  /**
+   * Base URL of a price-watcher (e.g. http://price-watcher:3002). When set, GET /frontier
+   * proxies its Pareto frontier for the dashboard; unset, the dashboard plots a frontier of
+   * the observed per-arm means instead. An empty value means unset, as in a shell.
+   */
+  PRICE_WATCHER_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
 });
 
 export type AggregatorConfig = z.infer<typeof aggregatorEnvSchema>;

@@ -1,9 +1,11 @@
-import { Controller, Get, MessageEvent, NotFoundException, Param, Query, Sse } from '@nestjs/common';
+import { Controller, Get, Inject, MessageEvent, NotFoundException, Param, Query, Sse } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { filter, from, map, merge, Observable } from 'rxjs';
 import { PolicyStateEntity } from '@llm-router/persistence';
+import { APP_CONFIG } from '@llm-router/service';
+import { AggregatorConfig } from '../config';
 import { LedgerService } from '../ledger/ledger.service';
 import { RewardStreamService } from '../streams/reward-stream.service';
 
@@ -12,6 +14,7 @@ import { RewardStreamService } from '../streams/reward-stream.service';
 export class AggregatorController {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AggregatorConfig,
     private readonly ledger: LedgerService,
     private readonly stream: RewardStreamService,
   ) {}
@@ -27,7 +30,7 @@ export class AggregatorController {
   }
 
   @Get('stats')
-  @ApiOkResponse({ description: 'Per scope: rewards applied, cumulative reward and cost, per-arm pulls and means, from Postgres' })
+  @ApiOkResponse({ description: 'Per scope: rewards applied, cumulative reward and cost, per-arm pulls and means, from Postgres; the per-query cost target (BUDGET_PER_QUERY_USD, null when unset)' })
   async stats() {
     const scopes = await this.ds.query(
       `SELECT scope, version, rewards_applied AS "rewardsApplied", cumulative_reward AS "cumulativeReward",
@@ -40,7 +43,9 @@ export class AggregatorController {
     const [{ pending }] = await this.ds.query(`SELECT count(*)::int AS pending FROM pending_feedback`);
     const [{ decisions }] = await this.ds.query(`SELECT count(*)::int AS decisions FROM decisions`);
     const [{ rewards }] = await this.ds.query(`SELECT count(*)::int AS rewards FROM rewards`);
-    return { decisions, rewards, pendingFeedback: pending, scopes, arms, live: this.ledger.scopeStats() };
+    // The target lets a dashboard draw the budget line (rewardsApplied x target) next to the spend.
+    const budgetPerQueryUsd = this.config.BUDGET_PER_QUERY_USD ?? null;
+    return { decisions, rewards, pendingFeedback: pending, budgetPerQueryUsd, scopes, arms, live: this.ledger.scopeStats() };
   }
 
   @Sse('streams/rewards')
