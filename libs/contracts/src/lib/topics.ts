@@ -23,7 +23,15 @@ export interface TopicSpec {
   compacted: boolean;
   /** What the record key is; ordering is per key. */
   key: string;
+  /** Largest record the topic accepts, when above the broker's 1 MiB default. */
+  maxMessageBytes?: number;
 }
+
+/**
+ * A linear policy's snapshot grows with k x d^2 (about 1.3 MB of JSON for k=16, d=64), above
+ * Kafka's 1 MiB default; its topic and its consumers allow this much.
+ */
+export const POLICY_SNAPSHOT_MAX_BYTES = 16 * 1024 * 1024;
 
 export const TOPIC_SPECS: readonly TopicSpec[] = [
   { name: Topic.Queries, partitions: 6, compacted: false, key: 'request id' },
@@ -32,7 +40,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { name: Topic.Feedback, partitions: 6, compacted: false, key: 'scope' },
   { name: Topic.Prices, partitions: 1, compacted: true, key: 'model id' },
   { name: Topic.Catalog, partitions: 1, compacted: true, key: 'model id' },
-  { name: Topic.PolicyUpdates, partitions: 3, compacted: true, key: 'scope' },
+  { name: Topic.PolicyUpdates, partitions: 3, compacted: true, key: 'scope', maxMessageBytes: POLICY_SNAPSHOT_MAX_BYTES },
   { name: Topic.ParetoFrontier, partitions: 1, compacted: true, key: 'scope' },
   { name: Topic.RewardStream, partitions: 3, compacted: false, key: 'scope' },
   { name: Topic.BatchRequests, partitions: 3, compacted: false, key: 'request id' },
@@ -43,9 +51,9 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
 export const dlqTopic = (topic: string): string => `${topic}.dlq`;
 
 /** Every topic, dead-letter topics included, for up-front creation. */
-export function allTopics(): { name: string; partitions: number; compacted: boolean }[] {
+export function allTopics(): { name: string; partitions: number; compacted: boolean; maxMessageBytes?: number }[] {
   return TOPIC_SPECS.flatMap((t) => [
-    { name: t.name, partitions: t.partitions, compacted: t.compacted },
+    { name: t.name, partitions: t.partitions, compacted: t.compacted, maxMessageBytes: t.maxMessageBytes },
     { name: dlqTopic(t.name), partitions: 1, compacted: false },
   ]);
 }

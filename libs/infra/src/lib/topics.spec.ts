@@ -22,13 +22,17 @@ describe('planTopics', () => {
   it('compacts exactly the compacted topics', () => {
     const plan = planTopics(topics);
     for (const [i, t] of plan.entries()) {
-      expect(t.configEntries).toEqual(
-        topics[i].compacted
-          ? [{ name: 'cleanup.policy', value: 'compact' }]
-          : [],
-      );
+      const compact = t.configEntries?.some((e) => e.name === 'cleanup.policy' && e.value === 'compact');
+      expect(compact).toBe(topics[i].compacted);
     }
     expect(plan.some((t) => t.configEntries?.length)).toBe(true);
+  });
+
+  it('raises the record size limit where the contract asks (policy snapshots)', () => {
+    const plan = planTopics(topics);
+    const big = plan.filter((t) => t.configEntries?.some((e) => e.name === 'max.message.bytes'));
+    expect(big.map((t) => t.topic)).toEqual(['policy.updates']);
+    expect(big[0].configEntries).toContainEqual({ name: 'max.message.bytes', value: String(16 * 1024 * 1024) });
   });
 
   it('caps partitions without going below one', () => {

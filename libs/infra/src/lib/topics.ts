@@ -7,6 +7,7 @@ export interface TopicDefinition {
   name: string;
   partitions: number;
   compacted: boolean;
+  maxMessageBytes?: number;
 }
 
 export interface EnsureTopicsOptions {
@@ -45,9 +46,10 @@ export function planTopics(
       ? Math.max(1, Math.min(t.partitions, partitionsCap))
       : t.partitions,
     replicationFactor: 1,
-    configEntries: t.compacted
-      ? [{ name: 'cleanup.policy', value: 'compact' }]
-      : [],
+    configEntries: [
+      ...(t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+      ...(t.maxMessageBytes ? [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }] : []),
+    ],
   }));
 }
 

@@ -1,5 +1,5 @@
 import { Kafka, Producer, CompressionTypes, IHeaders, Partitioners } from 'kafkajs';
-import { encode, MessageInputOf, MessageOf, TopicName } from '@llm-router/contracts';
+import { encode, MessageInputOf, MessageOf, Topic, TopicName } from '@llm-router/contracts';
 
 /**
  * Idempotent producer: the broker drops retried duplicates, so a retry after a lost ack
@@ -33,7 +33,9 @@ export class MessageProducer {
 
   async send<T extends TopicName>(topic: T, value: MessageInputOf<T>, headers?: IHeaders): Promise<MessageOf<T>> {
     const e = encode(topic, value);
-    await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: [{ key: e.key, value: e.value, headers }] });
+    // Policy snapshots are large arrays of floats: gzip roughly halves them.
+    const compression = topic === Topic.PolicyUpdates ? CompressionTypes.GZIP : CompressionTypes.None;
+    await this.producer.send({ topic, acks: -1, compression, messages: [{ key: e.key, value: e.value, headers }] });
     return e.message;
   }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { Topic } from '@llm-router/contracts';
+import { POLICY_SNAPSHOT_MAX_BYTES, Topic } from '@llm-router/contracts';
 import { EngineRegistry } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import { KafkaService, Received, TopicConsumer } from '@llm-router/kafka';
@@ -52,6 +52,7 @@ export class ReplicaService implements OnApplicationBootstrap {
       groupId: `${this.options.service}-replica-${this.instanceId}`,
       topics: [Topic.Prices, Topic.Catalog, Topic.PolicyUpdates],
       fromBeginning: true,
+      consumerConfig: { maxBytesPerPartition: POLICY_SNAPSHOT_MAX_BYTES, maxBytes: 2 * POLICY_SNAPSHOT_MAX_BYTES },
     });
     await this.consumer.runEach(async (m) => this.apply(m));
   }
