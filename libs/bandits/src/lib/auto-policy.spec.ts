@@ -125,7 +125,10 @@ describe('AutoPolicy', () => {
     }
   });
 
-  it('merging two replicas equals one policy that saw both streams', () => {
+  // Each part's statistics add exactly; the backfitting targets each replica computed with
+  // its own view of the other part, so the merged model is close to, not equal to, the one
+  // that saw both streams.
+  it('merging two replicas approximates one policy that saw both streams', () => {
     const warm = warmRows(120, 8);
     const mk = () => {
       const p = new AutoPolicy({ arms: ARMS, seed: 2 });
@@ -147,8 +150,9 @@ describe('AutoPolicy', () => {
     for (let k = 0; k < 3; k++) {
       const ctx = { text: `${TEMPLATES[k].prefix} w7 ${TEMPLATES[k].suffix}` };
       for (const arm of ARMS) {
-        expect(a.estimate(ctx, arm).mean).toBeCloseTo(both.estimate(ctx, arm).mean, 6);
+        expect(Math.abs(a.estimate(ctx, arm).mean - both.estimate(ctx, arm).mean)).toBeLessThan(0.01);
         expect(a.estimate(ctx, arm).halfWidth).toBeCloseTo(both.estimate(ctx, arm).halfWidth, 6);
+        expect(a.estimate(ctx, arm).n).toBe(both.estimate(ctx, arm).n);
       }
     }
   });

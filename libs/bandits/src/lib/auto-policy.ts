@@ -5,19 +5,25 @@ import { registerPolicy } from './registry';
 import { WarmLinearStats, WarmRow, WarmStartOptions, WarmStartable, fitWarmStart } from './warm-start';
 
 /**
- * `auto`, the default policy. Design notes: docs/decisions/0004-auto-policy.md.
+ * `auto`, the default policy. Why it is built this way: docs/decisions/0004-auto-policy.md.
  *
- *   score(a, x) = q_a(x) + alpha * noise * sqrt(z' A_a^-1 z) - lambda * c_a(x)
+ *   score(a, x) = m_a + s(x) + d_a(x) + alpha * noise * sd(d_a(x)) - lambda * c_a(x)
  *
- * q_a(x): Bayesian ridge regression of quality on z(x) = [bias | prompt-template indicators |
- *         context features], centred on a per-arm prior mean (offline mean, or optimistic
- *         `coldMean` for an arm that arrives without one).
- * c_a(x): the caller's expected cost of the arm (price x mean usage, so a price event acts at
- *         once) times exp(r_a(x)), a learned, price-free token-usage ratio of THIS prompt
- *         against the arm's mean: long or verbose prompts cost more on every arm.
+ * Quality, in two parts (a "hybrid" linear model fitted by backfitting):
+ *   s(x)    what makes a prompt easy or hard for every model (shared ridge regression);
+ *   d_a(x)  how arm a deviates from its own mean m_a on this prompt (ridge per arm).
+ * Only m_a + d_a decides between arms, and the deviations are small and noisy, so they get
+ * their own, tighter priors. Their widths come from an offline file by empirical Bayes (how
+ * much arms really differ between prompt templates there), or from defaults without one.
+ * Features: bias, log length, prompt-template indicators (hashed opening and closing words)
+ * and the caller's context features.
+ *
+ * Cost: the caller's expected cost of the arm (price x mean usage, so a price event acts on
+ * the next decision) redistributed over prompts by a learned, price-free usage multiplier
+ * (long or verbose prompts cost more), normalised so that it never moves the per-arm mean.
  *
  * Features are scaled per block instead of regularised per block (ridge with unit prior
- * precision on scaled features is the same thing), which keeps one A per arm.
+ * precision on scaled features is the same thing), which keeps one matrix per model.
  */
 export interface AutoOptions {
   arms?: ArmId[];
@@ -26,19 +32,25 @@ export interface AutoOptions {
   d?: number;
   /** Hash buckets per template key (default 64). */
   buckets?: number;
-  /** Prior sd of the intercept, in noise units (default 1: the first outcome moves it halfway). */
+  /** Prior sd of an arm's intercept deviation, in noise units (1: the first outcome moves it halfway). */
   biasScale?: number;
-  /** Prior sd of a template effect on quality, in noise units. */
+  /** Prior sd of a shared template-key effect, in noise units. */
+  sharedTemplateScale?: number;
+  /** Prior sd of a shared context-feature weight, in noise units. */
+  sharedFeatureScale?: number;
+  /** Prior sd of an arm's template-key deviation, in noise units (without an offline file). */
   templateScale?: number;
-  /** Prior sd of a context-feature weight of the quality model, in noise units. */
+  /** Prior sd of an arm's context-feature deviation weight, in noise units. */
   featureScale?: number;
-  /** Same three for the log-usage model. */
+  /** Set the template widths and the noise from the warm-start file (default 1 = on, 0 = off). */
+  empiricalBayes?: number;
+  /** Prior sds of the log-usage model (intercept, template keys, features), in log units. */
   costBiasScale?: number;
   costTemplateScale?: number;
   costFeatureScale?: number;
-  /** UCB width in posterior standard deviations. */
+  /** UCB width in posterior standard deviations of the arm's deviation. */
   alpha?: number;
-  /** Residual sd of quality around the model (judge noise), sets the UCB scale. */
+  /** Residual sd of quality around the model (judge noise); the offline file re-estimates it. */
   noise?: number;
   /** Prior mean quality of an arm with no prior and no other arm to copy (optimistic: it gets tried). */
   coldMean?: number;
@@ -52,8 +64,11 @@ const DEFAULTS = {
   d: 0,
   buckets: 64,
   biasScale: 1,
-  templateScale: 0.06,
-  featureScale: 0.05,
+  sharedTemplateScale: 0.5,
+  sharedFeatureScale: 0.3,
+  templateScale: 0.3,
+  featureScale: 0.1,
+  empiricalBayes: 1,
   costBiasScale: 1,
   costTemplateScale: 1,
   costFeatureScale: 1,
@@ -71,6 +86,12 @@ const TEXT_SLOTS = 1;
 const MIN_COST = 1e-12;
 /** Memory, in decisions, of the traffic mean of each arm's usage multiplier. */
 const EM_WINDOW = 200;
+/** Empirical-Bayes template groups smaller than this carry too little to separate signal from noise. */
+const EB_MIN_GROUP = 3;
+/** Bounds on empirical-Bayes widths (noise units per key) and on the noise itself. */
+const EB_MIN_SCALE = 0.02;
+const EB_MAX_SCALE = 2;
+const MIN_NOISE = 0.03;
 
 const RE_WORD = /[\p{L}\p{N}]+/gu;
 
@@ -291,17 +312,19 @@ function invertSpdFull(A: Float64Array, D: number, out: Float64Array): void {
 }
 
 interface ArmModel {
-  /** Prior mean quality the quality model is centred on. */
+  /** Mean quality the arm's model is centred on (offline mean, or assumed for a cold arm). */
   m0: number;
+  /** Per-coordinate prior sd of the deviation model (noise units). */
+  scale: Float64Array;
   /**
-   * Prior weight vectors of a cold arm (null otherwise): the other arms' average view of
-   * which prompts are hard and which are long. The cold arm then only has to learn its
-   * level and its own deviations, not the whole prompt structure from scratch.
+   * Prior coefficients on RAW features (null for most arms): a cold arm starts with the
+   * incumbent's deviation shape and the others' usage shape, so that it only has to learn
+   * its level and its own differences, not the whole prompt structure from scratch.
    */
-  wq0: Float64Array | null;
-  wu0: Float64Array | null;
-  quality: Ridge;
-  /** log(cost / expected cost at decision) regressed on the cost features. */
+  w0: Float64Array | null;
+  u0: Float64Array | null;
+  dev: Ridge;
+  /** log(cost / expected cost at decision) on the usage features. */
   usage: Ridge;
   pulls: number;
   /** Rows of an offline file this arm was warm-started from. */
@@ -314,36 +337,71 @@ interface ArmModel {
    */
   em: number;
   emN: number;
-  /** Statistics that came from a prior (warm start), counted once when replicas merge. */
-  prior: { qG: number[]; qb: number[]; uG: number[]; ub: number[] } | null;
+  /** Statistics that came from a prior (warm start, cold weight), counted once when replicas merge. */
+  prior: RidgeSnapshot | null;
+  uprior: RidgeSnapshot | null;
+}
+
+interface RidgeSnapshot {
+  G: number[];
+  b: number[];
+  n: number;
 }
 
 interface Cached {
   x: Sparse;
-  zq: Sparse;
+  zs: Sparse;
   zc: Sparse;
+  za: Map<ArmModel, Sparse>;
   costs?: Readonly<Record<ArmId, number>>;
 }
 
 interface ArmState {
   m0: number;
-  wq0: number[] | null;
-  wu0: number[] | null;
+  scale: number[];
+  w0: number[] | null;
+  u0: number[] | null;
+  dev: RidgeSnapshot;
+  usage: RidgeSnapshot;
   pulls: number;
   offline: number;
   em: number;
   emN: number;
-  q: { G: number[]; b: number[]; n: number };
-  u: { G: number[]; b: number[]; n: number };
-  prior: ArmModel['prior'];
+  prior: RidgeSnapshot | null;
+  uprior: RidgeSnapshot | null;
+}
+
+interface AutoStats {
+  noise: number;
+  sharedScale: number[];
+  shared: RidgeSnapshot;
+  sharedPrior: RidgeSnapshot | null;
+  arms: Record<ArmId, ArmState>;
+  removed: ArmId[];
+}
+
+function snap(r: Ridge): RidgeSnapshot {
+  return { G: Array.from(r.G), b: Array.from(r.b), n: r.n };
+}
+
+function load(r: Ridge, s: RidgeSnapshot): void {
+  r.G.set(s.G);
+  r.b.set(s.b);
+  r.n = s.n;
+  r.refresh();
 }
 
 export class AutoPolicy implements Policy, WarmStartable {
   readonly algorithm = 'auto';
   private readonly p: Params;
   private readonly fm: FeatureMap;
-  private readonly sq: Float64Array;
-  private readonly sc: Float64Array;
+  private noise: number;
+  private sharedScale: Float64Array;
+  private readonly usageScale: Float64Array;
+  private readonly shared: Ridge;
+  private sharedPrior: RidgeSnapshot | null = null;
+  /** Deviation widths a new arm gets (empirical Bayes average once an offline file was seen). */
+  private defaultScale: Float64Array;
   private readonly models = new Map<ArmId, ArmModel>();
   private readonly removed = new Set<ArmId>();
   private readonly rng: Rng;
@@ -361,12 +419,17 @@ export class AutoPolicy implements Policy, WarmStartable {
       p[k] = v;
     }
     if (!Number.isInteger(p.d) || !Number.isInteger(p.buckets) || p.buckets < 1) throw new Error('auto: d and buckets must be integers (buckets >= 1)');
+    if (!(p.noise > 0)) throw new Error('auto: noise must be > 0');
     this.p = p;
     this.seed = opts.seed ?? 1;
     this.rng = new Rng(this.seed);
     this.fm = new FeatureMap(p.d, p.buckets);
-    this.sq = this.fm.scales(p.biasScale, p.templateScale, p.featureScale, p.featureScale);
-    this.sc = this.fm.scales(p.costBiasScale, p.costTemplateScale, p.costFeatureScale, p.costFeatureScale);
+    this.noise = p.noise;
+    // The shared model has no intercept: levels are per arm (m0 and the deviation intercept).
+    this.sharedScale = this.fm.scales(0, p.sharedTemplateScale, p.sharedFeatureScale, p.sharedFeatureScale);
+    this.defaultScale = this.fm.scales(p.biasScale, p.templateScale, p.featureScale, p.featureScale);
+    this.usageScale = this.fm.scales(p.costBiasScale, p.costTemplateScale, p.costFeatureScale, p.costFeatureScale);
+    this.shared = new Ridge(this.fm.D);
     this.priors = { ...(opts.priors ?? {}) };
     for (const a of opts.arms ?? []) this.addArm(a, this.priors[a]);
   }
@@ -379,10 +442,16 @@ export class AutoPolicy implements Policy, WarmStartable {
     let c = this.cache.get(ctx);
     if (!c) {
       const x = this.fm.raw(ctx);
-      c = { x, zq: scaled(x, this.sq), zc: scaled(x, this.sc) };
+      c = { x, zs: scaled(x, this.sharedScale), zc: scaled(x, this.usageScale), za: new Map() };
       this.cache.set(ctx, c);
     }
     return c;
+  }
+
+  private za(m: ArmModel, c: Cached): Sparse {
+    let z = c.za.get(m);
+    if (!z) c.za.set(m, (z = scaled(c.x, m.scale)));
+    return z;
   }
 
   private model(arm: ArmId): ArmModel {
@@ -394,19 +463,20 @@ export class AutoPolicy implements Policy, WarmStartable {
     return m;
   }
 
+  /** Deviation of arm m on this prompt, noise units (learned part plus a cold arm's prior shape). */
+  private deviation(m: ArmModel, c: Cached): number {
+    return m.dev.mean(this.za(m, c)) + (m.w0 ? dotSparse(m.w0, c.x) : 0);
+  }
+
   private quality(m: ArmModel, c: Cached): number {
-    return m.m0 + this.p.noise * (m.quality.mean(c.zq) + (m.wq0 ? dotSparse(m.wq0, c.zq) : 0));
+    return m.m0 + this.noise * (this.shared.mean(c.zs) + this.deviation(m, c));
   }
 
   private usageOffset(m: ArmModel, c: Cached): number {
-    return m.usage.mean(c.zc) + (m.wu0 ? dotSparse(m.wu0, c.zc) : 0);
+    return m.usage.mean(c.zc) + (m.u0 ? dotSparse(m.u0, c.x) : 0);
   }
 
-  private sd(m: ArmModel, c: Cached): number {
-    return this.p.noise * Math.sqrt(m.quality.quad(c.zq));
-  }
-
-  /** Expected cost of this prompt on this arm, from the price-based expectation. */
+  /** Expected cost of this prompt on this arm, from the per-arm expectation `base`. */
   private cost(m: ArmModel, c: Cached, base: number, track: boolean): number {
     if (base <= 0) return 0;
     const e = Math.exp(Math.min(5, Math.max(-5, this.usageOffset(m, c))));
@@ -426,9 +496,13 @@ export class AutoPolicy implements Policy, WarmStartable {
     const scores: Record<ArmId, number> = {};
     let best = -Infinity;
     let ties: ArmId[] = [];
+    // The shared part is the same for every arm: it is left out of the comparison, and so is
+    // its uncertainty (exploring cannot tell arms apart on it).
     for (const a of arms) {
       const m = this.model(a);
-      const s = this.quality(m, f) + this.p.alpha * this.sd(m, f) - c.lambda * this.cost(m, f, c.costs[a] ?? 0, true);
+      const za = this.za(m, f);
+      const bonus = this.p.alpha > 0 ? this.p.alpha * this.noise * Math.sqrt(m.dev.quad(za)) : 0;
+      const s = m.m0 + this.noise * this.deviation(m, f) + bonus - c.lambda * this.cost(m, f, c.costs[a] ?? 0, true);
       scores[a] = s;
       if (s > best) {
         best = s;
@@ -446,14 +520,19 @@ export class AutoPolicy implements Policy, WarmStartable {
     if (this.removed.has(arm)) return;
     const m = this.model(arm);
     const f = this.features(ctx);
-    m.quality.update(f.zq, (o.quality - m.m0) / this.p.noise - (m.wq0 ? dotSparse(m.wq0, f.zq) : 0));
+    const y = (o.quality - m.m0) / this.noise;
+    const s = this.shared.mean(f.zs);
+    const d = this.deviation(m, f);
+    // One backfitting sweep: each part learns what the other does not explain.
+    m.dev.update(this.za(m, f), y - s - (m.w0 ? dotSparse(m.w0, f.x) : 0));
+    this.shared.update(f.zs, y - d);
     m.pulls++;
     const base = f.costs?.[arm];
     // The usage ratio is only defined against the expectation the decision was made with; an
     // update for a context this replica never decided on teaches quality only.
     if (base !== undefined && base > 0 && o.costUsd >= 0) {
       const r = Math.log(Math.max(MIN_COST, o.costUsd) / base);
-      m.usage.update(f.zc, r - (m.wu0 ? dotSparse(m.wu0, f.zc) : 0));
+      m.usage.update(f.zc, r - (m.u0 ? dotSparse(m.u0, f.x) : 0));
     }
   }
 
@@ -467,39 +546,57 @@ export class AutoPolicy implements Policy, WarmStartable {
     const m = this.models.get(arm);
     if (!m) return { mean: this.p.coldMean, halfWidth: Infinity, n: 0 };
     const f = this.features(ctx);
-    return { mean: this.quality(m, f), halfWidth: 1.96 * this.sd(m, f), n: m.pulls };
+    const v = m.dev.quad(this.za(m, f)) + this.shared.quad(f.zs);
+    return { mean: this.quality(m, f), halfWidth: 1.96 * this.noise * Math.sqrt(v), n: m.pulls };
+  }
+
+  private blank(m0: number, scale: Float64Array): ArmModel {
+    const D = this.fm.D;
+    return {
+      m0,
+      scale: Float64Array.from(scale),
+      w0: null,
+      u0: null,
+      dev: new Ridge(D),
+      usage: new Ridge(D),
+      pulls: 0,
+      offline: 0,
+      em: 0,
+      emN: 0,
+      prior: null,
+      uprior: null,
+    };
   }
 
   addArm(arm: ArmId, prior?: ArmPrior): void {
     if (this.models.has(arm)) return;
     this.removed.delete(arm);
-    const m = this.blank(prior ? prior.mean : this.p.coldMean);
+    const m = this.blank(prior ? prior.mean : this.p.coldMean, this.defaultScale);
     const others = [...this.models.values()].filter((o) => o.pulls + o.offline > 0);
     if (!prior && others.length > 0) {
       // Optimism: a newcomer is assumed to be as good as the incumbent best arm, prompt by
-      // prompt (its level and its per-prompt shape), until its own outcomes say otherwise.
-      const best = others.reduce((a, b) => (b.m0 + this.p.noise * b.quality.w[0] * this.sq[0] > a.m0 + this.p.noise * a.quality.w[0] * this.sq[0] ? b : a));
+      // prompt (its level and its deviation shape), until its own outcomes say otherwise.
+      const level = (o: ArmModel) => o.m0 + this.noise * o.dev.w[0] * o.scale[0] + (o.w0 ? this.noise * o.w0[0] : 0);
+      const best = others.reduce((a, b) => (level(b) > level(a) ? b : a));
       m.m0 = best.m0;
-      m.wq0 = Float64Array.from(best.quality.w);
-      if (best.wq0) for (let i = 0; i < m.wq0.length; i++) m.wq0[i] += best.wq0[i];
-      m.wu0 = averageWeights(others, (o) => o.usage.w, (o) => o.wu0, this.fm.D);
+      m.w0 = rawWeights(best.dev.w, best.scale, best.w0);
+      m.u0 = new Float64Array(this.fm.D);
+      for (const o of others) {
+        const u = rawWeights(o.usage.w, this.usageScale, o.u0);
+        for (let i = 0; i < u.length; i++) m.u0[i] += u[i] / others.length;
+      }
+      // The usage intercept is the cost model's business.
+      m.u0[0] = 0;
     }
-    // A cold arm's level is an assumption, worth `coldWeight` outcomes: enough that one bad
+    // A cold arm's level is an assumption worth `coldWeight` outcomes: enough that one bad
     // draw does not bury it, few enough that a genuinely worse arm is dropped quickly.
-    if (!prior && this.p.coldWeight > 0) prior = { mean: m.m0, weight: this.p.coldWeight };
-    if (prior && prior.weight > 0) {
-      // Pseudo-observations of the prior mean on the intercept: they make the prior as hard to
-      // move as `weight` real outcomes.
-      const z: Sparse = { idx: Int32Array.of(0), val: Float64Array.of(this.sq[0]), nnz: 1 };
-      m.quality.update(z, 0, prior.weight);
-      m.prior = snapshotPrior(m);
+    const weight = prior ? prior.weight : this.p.coldWeight;
+    if (weight > 0) {
+      const z: Sparse = { idx: Int32Array.of(0), val: Float64Array.of(m.scale[0]), nnz: 1 };
+      m.dev.update(z, 0, weight);
+      m.prior = snap(m.dev);
     }
     this.models.set(arm, m);
-  }
-
-  private blank(m0: number): ArmModel {
-    const D = this.fm.D;
-    return { m0, wq0: null, wu0: null, quality: new Ridge(D), usage: new Ridge(D), pulls: 0, offline: 0, em: 0, emN: 0, prior: null };
   }
 
   removeArm(arm: ArmId): void {
@@ -508,40 +605,68 @@ export class AutoPolicy implements Policy, WarmStartable {
   }
 
   /**
-   * Offline priors from a full-information reward file: per-arm mean quality as the centre,
-   * and the file's sufficient statistics (every row, every arm) as the starting A and b of the
-   * quality and usage models. Excluded arms (a model meant to arrive cold) learn nothing.
+   * Offline priors from a full-information reward file (every arm's outcome of every row):
+   * per-arm mean quality, the shared and per-arm deviation models fitted on all rows, and
+   * (empirical Bayes) the deviation widths and the noise level the file shows. Excluded arms
+   * (a model meant to arrive cold) learn nothing; an arm already in the policy but absent
+   * from the file keeps its cold prior.
    */
   warmStart(rows: readonly WarmRow[], opts: WarmStartOptions = {}): void {
     const context = opts.context ?? ((r: WarmRow) => ({ text: r.prompt }));
-    const exclude = new Set(opts.exclude ?? []);
+    const exclude = [...(opts.exclude ?? []), ...this.removed];
     const xs: Sparse[] = [];
     const ws = fitWarmStart(rows, {
-      exclude: [...exclude, ...this.removed],
+      exclude,
       featurize: (r) => {
         const x = this.fm.raw(context(r));
         xs.push(x);
         return densify(x, this.fm.D);
       },
     });
-    for (const [arm, s] of Object.entries(ws.arms)) {
-      const lin = ws.linear?.[arm];
-      if (!lin) continue;
-      const m = this.blank(s.meanQuality);
-      this.models.set(arm, m);
-      this.removed.delete(arm);
-      absorb(m.quality, lin, this.sq, (xq, xs, i) => (xq[i] - s.meanQuality * xs[i]) / this.p.noise);
+    const arms = Object.keys(ws.arms).filter((a) => ws.linear?.[a]);
+    if (arms.length === 0) return;
+    const m0: Record<ArmId, number> = Object.fromEntries(arms.map((a) => [a, ws.arms[a].meanQuality]));
+    const eb = this.p.empiricalBayes > 0 ? empiricalBayes(rows, arms, m0, new Set(exclude)) : null;
+    if (eb) {
+      this.noise = Math.max(MIN_NOISE, eb.noise);
+      const perKey = (tau: number) => Math.min(EB_MAX_SCALE, Math.max(EB_MIN_SCALE, tau / Math.sqrt(KEYS) / this.noise));
+      this.sharedScale = this.fm.scales(0, perKey(eb.sharedTau), this.p.sharedFeatureScale, this.p.sharedFeatureScale);
+      const avg = arms.reduce((s, a) => s + eb.tau[a], 0) / arms.length;
+      this.defaultScale = this.fm.scales(this.p.biasScale, perKey(avg), this.p.featureScale, this.p.featureScale);
+    }
+    // Shared part: the mean over arms of each row's centred quality.
+    const D = this.fm.D;
+    const k = arms.length;
+    const sharedLin: WarmLinearStats = { d: D, n: 0, xx: new Float64Array(D * D), xs: new Float64Array(D), xq: new Float64Array(D), xlc: new Float64Array(D) };
+    for (const a of arms) {
+      const lin = ws.linear![a];
+      sharedLin.n = Math.max(sharedLin.n, lin.n);
+      for (let i = 0; i < D * D; i++) sharedLin.xx[i] += lin.xx[i] / k;
+      for (let i = 0; i < D; i++) sharedLin.xq[i] += (lin.xq[i] - m0[a] * lin.xs[i]) / k;
+    }
+    this.cache = new WeakMap();
+    absorb(this.shared, sharedLin, this.sharedScale, (i) => sharedLin.xq[i] / this.noise);
+    this.sharedPrior = snap(this.shared);
+    for (const a of arms) {
+      const lin = ws.linear![a];
+      const s = ws.arms[a];
+      const m = this.blank(s.meanQuality, eb ? this.fm.scales(this.p.biasScale, Math.min(EB_MAX_SCALE, Math.max(EB_MIN_SCALE, eb.tau[a] / Math.sqrt(KEYS) / this.noise)), this.p.featureScale, this.p.featureScale) : this.defaultScale);
+      this.models.set(a, m);
+      this.removed.delete(a);
+      // Deviation: centred quality minus the shared part, sum x (q - m0) - sum x ebar.
+      absorb(m.dev, lin, m.scale, (i) => (lin.xq[i] - m0[a] * lin.xs[i] - sharedLin.xq[i]) / this.noise);
+      m.prior = snap(m.dev);
       // The usage anchor is the arm's mean cost over the file, which is what the cost model's
       // expectation becomes after observing the same rows.
       const logMean = Math.log(Math.max(MIN_COST, s.meanCost));
-      absorb(m.usage, lin, this.sc, (_xq, xs, i) => lin.xlc[i] - logMean * xs[i]);
+      absorb(m.usage, lin, this.usageScale, (i) => lin.xlc[i] - logMean * lin.xs[i]);
+      m.uprior = snap(m.usage);
       m.offline = s.n;
       // The traffic mean of the multiplier starts from the file's prompts.
       let em = 0;
-      for (const x of xs) em += Math.exp(Math.min(5, Math.max(-5, m.usage.mean(scaled(x, this.sc)))));
+      for (const x of xs) em += Math.exp(Math.min(5, Math.max(-5, m.usage.mean(scaled(x, this.usageScale)))));
       m.em = xs.length > 0 ? em / xs.length : 0;
       m.emN = Math.min(xs.length, EM_WINDOW);
-      m.prior = snapshotPrior(m);
     }
   }
 
@@ -550,56 +675,57 @@ export class AutoPolicy implements Policy, WarmStartable {
     for (const [a, m] of this.models) {
       arms[a] = {
         m0: m.m0,
-        wq0: m.wq0 ? Array.from(m.wq0) : null,
-        wu0: m.wu0 ? Array.from(m.wu0) : null,
+        scale: Array.from(m.scale),
+        w0: m.w0 ? Array.from(m.w0) : null,
+        u0: m.u0 ? Array.from(m.u0) : null,
+        dev: snap(m.dev),
+        usage: snap(m.usage),
         pulls: m.pulls,
         offline: m.offline,
         em: m.em,
         emN: m.emN,
-        q: { G: Array.from(m.quality.G), b: Array.from(m.quality.b), n: m.quality.n },
-        u: { G: Array.from(m.usage.G), b: Array.from(m.usage.b), n: m.usage.n },
         prior: m.prior,
+        uprior: m.uprior,
       };
     }
-    return {
-      algorithm: this.algorithm,
-      params: { ...this.p, seed: this.seed, priors: this.priors },
-      arms: this.arms(),
-      stats: { arms, removed: [...this.removed] },
-      rng: this.rng.state,
+    const stats: AutoStats = {
+      noise: this.noise,
+      sharedScale: Array.from(this.sharedScale),
+      shared: snap(this.shared),
+      sharedPrior: this.sharedPrior,
+      arms,
+      removed: [...this.removed],
     };
+    return { algorithm: this.algorithm, params: { ...this.p, seed: this.seed, priors: this.priors }, arms: this.arms(), stats, rng: this.rng.state };
   }
 
+  /**
+   * Adds another replica's statistics. Both must have started from the same prior (same
+   * offline file, same options); what they share (the base snapshot, or else the prior) is
+   * subtracted once so that it is not counted twice.
+   */
   merge(other: PolicyState, base?: PolicyState): void {
-    const o = (other.stats as { arms: Record<ArmId, ArmState> }).arms;
-    const b = (base?.stats as { arms: Record<ArmId, ArmState> } | undefined)?.arms ?? {};
+    const o = other.stats as AutoStats;
+    const b = base?.stats as AutoStats | undefined;
+    mergeRidge(this.shared, o.shared, b ? b.shared : o.sharedPrior);
     for (const a of other.arms) {
       if (this.removed.has(a)) continue;
-      const os = o[a];
+      const os = o.arms[a];
       if (!this.models.has(a)) {
-        const nm = this.blank(os.m0);
-        nm.wq0 = os.wq0 ? Float64Array.from(os.wq0) : null;
-        nm.wu0 = os.wu0 ? Float64Array.from(os.wu0) : null;
+        const nm = this.blank(os.m0, Float64Array.from(os.scale));
+        nm.w0 = os.w0 ? Float64Array.from(os.w0) : null;
+        nm.u0 = os.u0 ? Float64Array.from(os.u0) : null;
+        nm.offline = os.offline;
         this.models.set(a, nm);
       }
       const m = this.models.get(a)!;
-      // What both replicas share (the common base snapshot, or else the prior) is subtracted
-      // once so that it is not counted twice.
-      const bs = b[a];
-      const sub = bs ? { qG: bs.q.G, qb: bs.q.b, uG: bs.u.G, ub: bs.u.b } : os.prior;
-      addInto(m.quality.G, os.q.G, sub?.qG);
-      addInto(m.quality.b, os.q.b, sub?.qb);
-      addInto(m.usage.G, os.u.G, sub?.uG);
-      addInto(m.usage.b, os.u.b, sub?.ub);
-      m.quality.n += os.q.n - (bs ? bs.q.n : 0);
-      m.usage.n += os.u.n - (bs ? bs.u.n : 0);
+      const bs = b?.arms[a];
+      mergeRidge(m.dev, os.dev, bs ? bs.dev : os.prior);
+      mergeRidge(m.usage, os.usage, bs ? bs.usage : os.uprior);
       m.pulls += os.pulls - (bs ? bs.pulls : 0);
-      m.offline = Math.max(m.offline, os.offline);
       const n = m.emN + os.emN;
       if (n > 0) m.em = (m.em * m.emN + os.em * os.emN) / n;
       m.emN = Math.min(n, EM_WINDOW);
-      m.quality.refresh();
-      m.usage.refresh();
     }
     this.cache = new WeakMap();
   }
@@ -607,26 +733,25 @@ export class AutoPolicy implements Policy, WarmStartable {
   static fromState(s: PolicyState): AutoPolicy {
     const params = s.params as Partial<Params> & { seed?: number; priors?: Record<ArmId, ArmPrior> };
     const p = new AutoPolicy({ ...params, arms: [] });
-    const st = s.stats as { arms: Record<ArmId, ArmState>; removed?: ArmId[] };
+    const st = s.stats as AutoStats;
+    p.noise = st.noise;
+    p.sharedScale = Float64Array.from(st.sharedScale);
+    load(p.shared, st.shared);
+    p.sharedPrior = st.sharedPrior;
     for (const a of s.arms) {
       const as = st.arms[a];
-      const m = p.blank(as.m0);
+      const m = p.blank(as.m0, Float64Array.from(as.scale));
       p.models.set(a, m);
-      m.wq0 = as.wq0 ? Float64Array.from(as.wq0) : null;
-      m.wu0 = as.wu0 ? Float64Array.from(as.wu0) : null;
+      m.w0 = as.w0 ? Float64Array.from(as.w0) : null;
+      m.u0 = as.u0 ? Float64Array.from(as.u0) : null;
+      load(m.dev, as.dev);
+      load(m.usage, as.usage);
       m.pulls = as.pulls;
       m.offline = as.offline;
       m.em = as.em;
       m.emN = as.emN;
       m.prior = as.prior;
-      m.quality.G.set(as.q.G);
-      m.quality.b.set(as.q.b);
-      m.quality.n = as.q.n;
-      m.usage.G.set(as.u.G);
-      m.usage.b.set(as.u.b);
-      m.usage.n = as.u.n;
-      m.quality.refresh();
-      m.usage.refresh();
+      m.uprior = as.uprior;
     }
     for (const a of st.removed ?? []) p.removed.add(a);
     if (s.rng !== undefined) p.rng.state = s.rng;
@@ -634,27 +759,24 @@ export class AutoPolicy implements Policy, WarmStartable {
   }
 }
 
+function mergeRidge(r: Ridge, other: RidgeSnapshot, sub: RidgeSnapshot | null): void {
+  for (let i = 0; i < r.G.length; i++) r.G[i] += other.G[i] - (sub ? sub.G[i] : 0);
+  for (let i = 0; i < r.b.length; i++) r.b[i] += other.b[i] - (sub ? sub.b[i] : 0);
+  r.n += other.n - (sub ? sub.n : 0);
+  r.refresh();
+}
+
+/** Coefficients on raw features of a model fitted on scaled ones (plus a raw prior). */
+function rawWeights(w: Float64Array, scale: Float64Array, prior: Float64Array | null): Float64Array {
+  const out = new Float64Array(w.length);
+  for (let i = 0; i < w.length; i++) out[i] = w[i] * scale[i] + (prior ? prior[i] : 0);
+  return out;
+}
+
 function dotSparse(w: Float64Array, z: Sparse): number {
   let s = 0;
   for (let k = 0; k < z.nnz; k++) s += w[z.idx[k]] * z.val[k];
   return s;
-}
-
-function averageWeights(
-  arms: ArmModel[],
-  learned: (m: ArmModel) => Float64Array,
-  prior: (m: ArmModel) => Float64Array | null,
-  D: number,
-): Float64Array {
-  const out = new Float64Array(D);
-  for (const m of arms) {
-    const w = learned(m);
-    const p = prior(m);
-    for (let i = 0; i < D; i++) out[i] += (w[i] + (p ? p[i] : 0)) / arms.length;
-  }
-  // The intercept is the newcomer's own business (its m0 carries the level).
-  out[0] = 0;
-  return out;
 }
 
 function densify(x: Sparse, D: number): Float64Array {
@@ -664,11 +786,11 @@ function densify(x: Sparse, D: number): Float64Array {
 }
 
 /** Loads offline sufficient statistics (on raw features) into a ridge on scaled features. */
-function absorb(r: Ridge, lin: WarmLinearStats, s: Float64Array, target: (xq: Float64Array, xs: Float64Array, i: number) => number): void {
+function absorb(r: Ridge, lin: WarmLinearStats, s: Float64Array, target: (i: number) => number): void {
   const D = r.D;
   if (lin.d !== D) throw new Error(`auto: warm-start dimension ${lin.d} != ${D}`);
   for (let i = 0; i < D; i++) {
-    r.b[i] = s[i] * target(lin.xq, lin.xs, i);
+    r.b[i] = s[i] * target(i);
     const row = i * D;
     for (let j = 0; j < D; j++) r.G[row + j] = s[i] * s[j] * lin.xx[row + j];
   }
@@ -676,12 +798,74 @@ function absorb(r: Ridge, lin: WarmLinearStats, s: Float64Array, target: (xq: Fl
   r.refresh();
 }
 
-function snapshotPrior(m: ArmModel): NonNullable<ArmModel['prior']> {
-  return { qG: Array.from(m.quality.G), qb: Array.from(m.quality.b), uG: Array.from(m.usage.G), ub: Array.from(m.usage.b) };
+/** Between-group sd (method of moments) of per-row values grouped by key, and the pooled within-group variance. */
+function betweenWithin(groups: Map<string, number[]>): { tau: number; within: number } {
+  let n = 0;
+  let sum = 0;
+  let ssw = 0;
+  let g = 0;
+  let sumN2 = 0;
+  const means: [number, number][] = [];
+  for (const vs of groups.values()) {
+    if (vs.length < EB_MIN_GROUP) continue;
+    const m = vs.reduce((a, b) => a + b, 0) / vs.length;
+    for (const v of vs) ssw += (v - m) * (v - m);
+    means.push([m, vs.length]);
+    n += vs.length;
+    sum += m * vs.length;
+    sumN2 += vs.length * vs.length;
+    g++;
+  }
+  if (g < 2 || n <= g) return { tau: 0, within: 0 };
+  const grand = sum / n;
+  let ssb = 0;
+  for (const [m, k] of means) ssb += k * (m - grand) * (m - grand);
+  const within = ssw / (n - g);
+  const tau2 = (ssb - (g - 1) * within) / (n - sumN2 / n);
+  return { tau: Math.sqrt(Math.max(0, tau2)), within };
 }
 
-function addInto(dst: Float64Array, src: ArrayLike<number>, sub?: ArrayLike<number>): void {
-  for (let i = 0; i < dst.length; i++) dst[i] += src[i] - (sub ? sub[i] : 0);
+/**
+ * Empirical Bayes on an offline file: how much each arm's deviation from the all-arm mean
+ * really varies between prompt templates (opening + closing words), how much the shared
+ * difficulty does, and the judge noise within a template.
+ */
+function empiricalBayes(
+  rows: readonly WarmRow[],
+  arms: ArmId[],
+  m0: Record<ArmId, number>,
+  exclude: Set<ArmId>,
+): { tau: Record<ArmId, number>; sharedTau: number; noise: number } | null {
+  const dev = new Map<ArmId, Map<string, number[]>>(arms.map((a) => [a, new Map()]));
+  const raw = new Map<ArmId, Map<string, number[]>>(arms.map((a) => [a, new Map()]));
+  const shared = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, k: string, v: number) => {
+    const l = m.get(k);
+    if (l) l.push(v);
+    else m.set(k, [v]);
+  };
+  for (const r of rows) {
+    const present = arms.filter((a) => r.arms[a] && !exclude.has(a));
+    if (present.length < arms.length) continue;
+    const keys = templateKeys(r.prompt);
+    const key = `${keys[0]}|${keys[1]}`;
+    const e = present.map((a) => r.arms[a].reward - m0[a]);
+    const mean = e.reduce((x, y) => x + y, 0) / e.length;
+    push(shared, key, mean);
+    present.forEach((a, i) => {
+      push(dev.get(a)!, key, e[i] - mean);
+      push(raw.get(a)!, key, e[i]);
+    });
+  }
+  const s = betweenWithin(shared);
+  if (s.within === 0) return null;
+  const tau: Record<ArmId, number> = {};
+  let noise2 = 0;
+  for (const a of arms) {
+    tau[a] = betweenWithin(dev.get(a)!).tau;
+    noise2 += betweenWithin(raw.get(a)!).within / arms.length;
+  }
+  return { tau, sharedTau: s.tau, noise: Math.sqrt(noise2) };
 }
 
 registerPolicy('auto', (o) => new AutoPolicy(o as AutoOptions), AutoPolicy.fromState);
