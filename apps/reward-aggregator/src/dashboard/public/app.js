@@ -45,7 +45,6 @@
     // Per-query costs are fractions of a cent: fixed decimals would print them as $0.00.
     return '$' + (a >= 1 ? x.toFixed(2) : a >= 0.01 ? x.toFixed(4) : x.toPrecision(3));
   };
-  const compact = (v) => (Math.abs(v) >= 0.01 || v === 0 ? String(+v.toFixed(3)) : v.toExponential(1));
 
   // ---------- colours: fixed per arm for the whole session, so a model keeps its colour across panels ----------
 
@@ -77,7 +76,12 @@
         if (!ds.pointLabels) return;
         chart.getDatasetMeta(i).data.forEach((el, j) => {
           const p = ds.data[j];
-          if (p && p.label) ctx.fillText(p.label, el.x + 7, el.y - 6);
+          if (!p || !p.label) return;
+          // A label that would run off the right edge goes on the point's left instead.
+          const w = ctx.measureText(p.label).width;
+          const right = el.x + 7 + w <= chart.width;
+          ctx.textAlign = right ? 'left' : 'right';
+          ctx.fillText(p.label, right ? el.x + 7 : el.x - 7, el.y - 7);
         });
       });
       ctx.restore();
@@ -106,7 +110,7 @@
         labels: [],
         datasets: [
           { label: '~95% interval', data: [], backgroundColor: [], borderColor: [], borderWidth: 1, barPercentage: 0.35 },
-          { type: 'line', label: 'estimate', data: [], showLine: false, pointStyle: 'rectRot', pointRadius: 6, pointBackgroundColor: '#1d2330', pointBorderColor: '#1d2330' },
+          { type: 'line', label: 'estimate', data: [], showLine: false, pointStyle: 'rectRot', pointRadius: 6, borderColor: '#1d2330', backgroundColor: '#1d2330' },
         ],
       },
       options: {
@@ -151,10 +155,10 @@
           tooltip: { callbacks: { label: (c) => `${c.raw.label}: quality ${fixed(c.raw.y)}, cost ${usd(c.raw.x)}` } },
         },
         scales: {
-          x: { type: 'linear', title: { display: true, text: 'cost per query (USD)' }, ticks: { callback: (v) => usd(v) } },
-          y: { title: { display: true, text: 'quality' } },
+          x: { type: 'linear', title: { display: true, text: 'cost per query (USD)' }, ticks: { callback: (v) => usd(v), maxRotation: 0, autoSkipPadding: 10 } },
+          y: { title: { display: true, text: 'quality' }, grace: '8%' },
         },
-        layout: { padding: { right: 60, top: 10 } },
+        layout: { padding: { right: 16, top: 6 } },
       },
       plugins: [pointLabels],
     }),
@@ -434,7 +438,13 @@
     const xs = front.concat(dom).map((p) => p.x);
     const logAxis = xs.length > 1 && Math.min(...xs) > 0 && Math.max(...xs) / Math.min(...xs) > 20;
     c.options.scales.x.type = logAxis ? 'logarithmic' : 'linear';
-    c.options.scales.x.ticks.callback = logAxis ? (v) => (/^[125]/.test(v.toExponential()) ? usd(v) : '') : (v) => usd(v);
+    // On a log axis only powers of ten are labelled, briefly: fractions of a cent are long and would overlap.
+    c.options.scales.x.ticks.callback = logAxis ? (v) => (/^1e/.test(v.toExponential()) ? '$' + Number(v.toPrecision(1)) : '') : (v) => usd(v);
+    // Points would sit on the plot's edges otherwise, with their labels cut off.
+    const x = c.options.scales.x;
+    x.grace = logAxis ? undefined : '5%';
+    x.min = logAxis ? Math.min(...xs) / 1.6 : undefined;
+    x.max = logAxis ? Math.max(...xs) * 1.6 : undefined;
     c.update('none');
     $('note-frontier').textContent = f ? f.note : 'Waiting for a frontier…';
     c.$source = f ? f.source : null;

@@ -1,0 +1,298 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Producer } from 'kafkajs';
+import { PinoLogger } from 'nestjs-pino';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import { DataSource } from 'typeorm';
+import { Topic } from '@llm-router/contracts';
+import { DashboardController } from '../../apps/reward-aggregator/src/dashboard/dashboard.controller';
+import { writeSyntheticDataset, DEFAULT_ARMS } from '../../tools/lib/synthetic-data';
+import { collect, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
+import { freshDatabase } from '../support/database';
+import { startStack, Stack } from '../support/stack';
+
+/** Debian's Chromium (scripts/bootstrap.sh installs it); a browser is never downloaded. */
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const SCREENSHOT = join(__dirname, '../../tmp/dashboard.png');
+const BUDGET_PER_QUERY_USD = 0.001;
+const FIRST_QUERIES = 40;
+const ARM_IDS = DEFAULT_ARMS.map((a) => a.id).sort();
+
+/** What the page shows, read from the Chart.js instances and the state app.js exposes on window.dashboard. */
+interface DashboardView {
+  scope: string;
+  stream: string;
+  recent: { decisionId: string; arm: string; rewardsApplied: number }[];
+  pulls: { labels: string[]; data: number[] };
+  estimates: { labels: string[]; means: (number | null)[] };
+  reward: { x: number; y: number }[];
+  variance: { x: number; y: number }[];
+  frontier: { source: string | null; frontier: { x: number; y: number; label: string }[]; dominated: { x: number; y: number; label: string }[] };
+  spend: { x: number; y: number }[];
+  budget: { x: number; y: number }[];
+  renders: number;
+}
+
+const view = (page: Page): Promise<DashboardView> =>
+  page.evaluate(() => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const d = (globalThis as any).dashboard;
+    const c = d.charts;
+    return {
+      scope: d.state.scope,
+      stream: d.state.stream,
+      recent: d.state.recent.map((e: { decisionId: string; arm: string; rewardsApplied: number }) => ({ decisionId: e.decisionId, arm: e.arm, rewardsApplied: e.rewardsApplied })),
+      pulls: { labels: c.pulls.data.labels, data: c.pulls.data.datasets[0].data },
+      estimates: { labels: c.estimates.data.labels, means: c.estimates.data.datasets[1].data },
+      reward: c.reward.data.datasets[0].data,
+      variance: c.variance.data.datasets[0].data,
+      frontier: { source: c.frontier.$source, frontier: c.frontier.data.datasets[0].data, dominated: c.frontier.data.datasets[1].data },
+      spend: c.budget.data.datasets[0].data,
+      budget: c.budget.data.datasets[1].data,
+      renders: d.renders,
+    };
+  });
+
+/**
+ * The live dashboard in a real browser against the real stack: rewards flow through Kafka and
+ * Postgres, the page subscribes to the reward stream and polls /stats, /policy and the
+ * frontier endpoints, and every panel must show the figures the services hold.
+ */
+describe('live dashboard in Chromium', () => {
+  let stack: Stack;
+  let producer: Producer;
+  let sink: Awaited<ReturnType<typeof collect>>;
+  let context: BrowserContext;
+  let page: Page;
+  let aggUrl: string;
+  let userDataDir: string;
+  const pageErrors: string[] = [];
+  let sent = 0;
+
+  /** Sends n queries, waits for their answers, then sends one feedback each; returns the decision ids. */
+  async function queriesWithFeedback(n: number): Promise<string[]> {
+    const ids = Array.from({ length: n }, () => `dash-${++sent}`);
+    await producer.send({
+      topic: Topic.Queries,
+      messages: ids.map((id, i) => ({ key: id, value: JSON.stringify({ id, scope: 'default', messages: [{ role: 'user', content: `Question ${sent - n + i}` }], datasetRow: (sent - n + i) % 200 }) })),
+    });
+    const responses = await waitFor(`${n} responses`, () => {
+      const got = ids.map((id) => sink.of(Topic.Responses).find((r) => r.key === id));
+      return got.every(Boolean) && got.map((r) => r!.value);
+    });
+    await producer.send({
+      topic: Topic.Feedback,
+      messages: responses.map((r: { decisionId: string }, i: number) => ({
+        key: 'default',
+        value: JSON.stringify({ decisionId: r.decisionId, scope: 'default', quality: ((i * 37) % 100) / 100, source: 'judge', ts: new Date().toISOString() }),
+      })),
+    });
+    return responses.map((r: { decisionId: string }) => r.decisionId);
+  }
+
+  const text = async (selector: string) => (await page.locator(selector).textContent())?.trim();
+
+  /**
+   * Charts, table and notes are all redrawn in one render pass, but state can run ahead of the
+   * last pass; waiting for one more pass (every poll causes one) makes the DOM match the state.
+   */
+  async function nextRender(): Promise<void> {
+    const before = (await view(page)).renders;
+    await page.waitForFunction((r) => (globalThis as { dashboard?: { renders: number } }).dashboard!.renders > r, before, { timeout: 30000 });
+  }
+
+  const stats = async () => (await fetch(`${aggUrl}/stats`)).json();
+  const defaultRow = async () => (await stats()).scopes.find((s: { scope: string }) => s.scope === 'default');
+  const rewardsApplied = async () => Number((await defaultRow())?.rewardsApplied ?? 0);
+
+  beforeAll(async () => {
+    await resetTopics();
+    const databaseUrl = await freshDatabase('dashboard');
+    const data = writeSyntheticDataset(200);
+    sink = await collect([Topic.Responses]);
+    // A learning policy (not the stack's default 'random'): its estimates have intervals, and only
+    // estimates with observations give the price-watcher a quality axis for its frontier.
+    stack = await startStack({ databaseUrl, dataPath: data.dataPath, modelsPath: data.modelsPath, env: { ROUTER_POLICY: 'thompson', POLICY_SEED: '5', BUDGET_PER_QUERY_USD: String(BUDGET_PER_QUERY_USD) } });
+    producer = await plainProducer();
+    aggUrl = await stack.url(stack.aggregators[0]);
+
+    await queriesWithFeedback(FIRST_QUERIES);
+    await waitFor(`${FIRST_QUERIES} rewards applied`, async () => (await rewardsApplied()) >= FIRST_QUERIES);
+
+    userDataDir = mkdtempSync(join(tmpdir(), 'dashboard-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1440, height: 1300 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    // Chromium logs every failed request as a console error; those are judged by the response listener.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+    });
+    // GET /frontier answers 503 by design here (no PRICE_WATCHER_URL); any other failed request is a fault.
+    page.on('response', (r) => {
+      if (r.status() >= 400 && new URL(r.url()).pathname !== '/frontier') pageErrors.push(`${r.status()} ${r.url()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await producer?.disconnect();
+    await sink?.stop();
+    await stack?.stop();
+  });
+
+  it('serves the page, its script, Chart.js, and the budget target in /stats', async () => {
+    const pageRes = await fetch(`${aggUrl}/dashboard`);
+    expect(pageRes.status).toBe(200);
+    expect(pageRes.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await pageRes.text()).toContain('id="chart-frontier"');
+    const lib = await fetch(`${aggUrl}/dashboard/vendor/chart.js`);
+    expect(lib.status).toBe(200);
+    expect(lib.headers.get('content-type')).toMatch(/javascript/);
+    expect((await lib.text()).slice(0, 200)).toMatch(/Chart\.js v4/);
+    expect((await fetch(`${aggUrl}/dashboard/app.js`)).status).toBe(200);
+    expect((await stats()).budgetPerQueryUsd).toBe(BUDGET_PER_QUERY_USD);
+  });
+
+  it('answers GET /frontier with 503 and a reason when PRICE_WATCHER_URL is not set', async () => {
+    const res = await fetch(`${aggUrl}/frontier`);
+    expect(res.status).toBe(503);
+    expect((await res.json()).message).toMatch(/PRICE_WATCHER_URL is not set/);
+  });
+
+  it('renders every panel with the figures the aggregator holds', async () => {
+    await page.goto(`${aggUrl}/dashboard`);
+    // The stream replays its history to a new subscriber, and the polls fill the rest.
+    await page.waitForFunction(
+      (n) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const d = (globalThis as any).dashboard;
+        const c = d?.charts;
+        return !!c && d.state.recent.length === 20 && c.reward.data.datasets[0].data.some((p: { x: number }) => p.x >= n) && c.estimates.data.labels.length > 0 && c.frontier.$source !== null && d.state.stream === 'live';
+      },
+      FIRST_QUERIES,
+      { timeout: 60000 },
+    );
+    await nextRender();
+    const v = await view(page);
+    const row = await defaultRow();
+    const s = await stats();
+    const armRows = s.arms.filter((a: { scope: string }) => a.scope === 'default');
+
+    expect(v.scope).toBe('default');
+    expect(await page.locator('#scope').inputValue()).toBe('default');
+
+    // Recent pulls: the 20 newest rewards, newest first, of decisions this test made.
+    const rows = page.locator('#recent-rows tr[data-decision]');
+    expect(await rows.count()).toBe(20);
+    expect(v.recent.map((e) => e.rewardsApplied)).toEqual(Array.from({ length: 20 }, (_, i) => FIRST_QUERIES - i));
+    for (const e of v.recent) expect(ARM_IDS).toContain(e.arm);
+    expect(await rows.first().locator('td.arm').textContent()).toBe(v.recent[0].arm);
+
+    // Pulls per arm: the arms and counts of /stats, adding up to every reward applied.
+    expect(v.pulls.labels).toEqual(armRows.map((a: { arm: string }) => a.arm).sort());
+    expect(v.pulls.labels.every((a) => ARM_IDS.includes(a))).toBe(true);
+    expect(v.pulls.data.reduce((a, b) => a + b, 0)).toBe(FIRST_QUERIES);
+    for (const a of armRows) expect(v.pulls.data[v.pulls.labels.indexOf(a.arm)]).toBe(Number(a.pulls));
+
+    // Estimated value per arm, from /policy/default.
+    const policy = await (await fetch(`${aggUrl}/policy/default`)).json();
+    expect(v.estimates.labels).toEqual(Object.keys(policy.estimates).sort());
+    expect(v.estimates.means.filter((m) => m !== null && Number.isFinite(m)).length).toBeGreaterThan(0);
+
+    // Cumulative net reward and variance over time: ordered series ending at the stored totals.
+    expect(v.reward.length).toBeGreaterThan(10);
+    expect(v.reward.map((p) => p.x)).toEqual([...v.reward.map((p) => p.x)].sort((a, b) => a - b));
+    const lastReward = v.reward[v.reward.length - 1];
+    expect(lastReward.x).toBe(FIRST_QUERIES);
+    expect(lastReward.y).toBeCloseTo(Number(row.cumulativeReward), 9);
+    expect(v.variance.length).toBeGreaterThan(10);
+    expect(v.variance[v.variance.length - 1].y).toBeCloseTo(s.live.default.rewardVariance, 9);
+    expect(v.variance[v.variance.length - 1].y).toBeGreaterThan(0);
+
+    // Pareto frontier: without a price-watcher URL, the observed frontier of this aggregator.
+    const observed = await (await fetch(`${aggUrl}/frontier/observed/default`)).json();
+    expect(v.frontier.source).toBe('observed');
+    expect(v.frontier.frontier.length).toBeGreaterThan(0);
+    expect(v.frontier.frontier.map((p) => p.label).sort()).toEqual(observed.frontier.map((p: { model: string }) => p.model).sort());
+    expect([...v.frontier.frontier, ...v.frontier.dominated].map((p) => p.label).sort()).toEqual(v.pulls.labels);
+    expect(await text('#note-frontier')).toContain('PRICE_WATCHER_URL is not set');
+
+    // Budget burn: the spend of /stats against rewardsApplied x target.
+    const lastSpend = v.spend[v.spend.length - 1];
+    expect(lastSpend.x).toBe(FIRST_QUERIES);
+    expect(lastSpend.y).toBeCloseTo(Number(row.cumulativeCostUsd), 12);
+    expect(v.budget).toHaveLength(2);
+    expect(v.budget[1].x).toBe(FIRST_QUERIES);
+    expect(v.budget[1].y).toBeCloseTo(FIRST_QUERIES * BUDGET_PER_QUERY_USD, 12);
+    expect(await text('#note-budget')).toContain('of $0.0400');
+
+    expect(await text('#kpi-rewards')).toBe(String(FIRST_QUERIES));
+    expect(await text('#stream-status')).toBe('live');
+
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows new rewards as they stream in, without a reload', async () => {
+    const fresh = await queriesWithFeedback(5);
+    const total = FIRST_QUERIES + 5;
+    await page.waitForFunction(
+      ({ ids, n }) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const d = (globalThis as any).dashboard;
+        const listed = new Set(d.state.recent.map((e: { decisionId: string }) => e.decisionId));
+        return ids.every((id: string) => listed.has(id)) && d.charts.reward.data.datasets[0].data.some((p: { x: number }) => p.x === n);
+      },
+      { ids: fresh, n: total },
+      { timeout: 60000 },
+    );
+    await nextRender();
+    const v = await view(page);
+    expect(v.recent[0].rewardsApplied).toBe(total);
+    expect(v.pulls.data.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(await page.locator('#recent-rows tr[data-decision]').count()).toBe(20);
+    for (const id of fresh) expect(await page.locator(`#recent-rows tr[data-decision="${id}"]`).count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("plots the price-watcher's frontier when GET /frontier has one for the scope", async () => {
+    const pwUrl = await stack.url(stack.priceWatcher);
+    // The price-watcher computes a frontier once policy.updates brought it quality estimates.
+    const pw = await waitFor('a price-watcher frontier for default', async () => {
+      const body = await (await fetch(`${pwUrl}/frontier`)).json();
+      const entry = body.scopes.find((x: { scope: string }) => x.scope === 'default');
+      return entry?.frontier?.frontier.length > 0 && { body, entry };
+    });
+
+    // The proxy as the aggregator runs it, against the real price-watcher.
+    const log = { error: () => undefined } as unknown as PinoLogger;
+    const proxied = await new DashboardController({ PRICE_WATCHER_URL: pwUrl }, stack.aggregators[0].get(DataSource), log).frontier();
+    expect((proxied as { scopes: { scope: string }[] }).scopes.map((x) => x.scope)).toContain('default');
+
+    // This stack's aggregator has no PRICE_WATCHER_URL: the page's /frontier is answered with
+    // what the proxy would pass through, to check the page reads the price-watcher's format.
+    await page.route('**/frontier', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(proxied) }));
+    await page.evaluate(() => (globalThis as { dashboard?: { poll(): Promise<void> } }).dashboard!.poll());
+    await page.waitForFunction(() => (globalThis as { dashboard?: { charts: { frontier: { $source: string } } } }).dashboard!.charts.frontier.$source === 'price-watcher', undefined, { timeout: 30000 });
+    await nextRender();
+    const v = await view(page);
+    const expected = pw.entry.frontier;
+    expect(v.frontier.frontier.map((p) => p.label).sort()).toEqual(expected.frontier.map((p: { model: string }) => p.model).sort());
+    expect(v.frontier.dominated.map((p) => p.label).sort()).toEqual(expected.dominated.map((p: { model: string }) => p.model).sort());
+    const first = expected.frontier[0];
+    const shown = v.frontier.frontier.find((p) => p.label === first.model)!;
+    expect(shown.x).toBeCloseTo(first.costUsd, 12);
+    expect(shown.y).toBeCloseTo(first.quality, 12);
+    expect(await text('#note-frontier')).toContain('From the price-watcher');
+    await page.unroute('**/frontier');
+    expect(pageErrors).toEqual([]);
+  });
+});
