@@ -6,6 +6,7 @@
 #   - Java 17+ and Maven (apt) and the Kafka broker jars (Maven, into a per-machine cache),
 #     unless KAFKA_BROKERS points at a broker
 #   - PostgreSQL (apt), unless DATABASE_URL points at a database
+#   - Chromium (apt) for the dashboard's browser test, unless CHROMIUM_PATH names a browser
 # libs/infra installs the same things on demand; doing it here keeps that out of test timeouts.
 
 llm_router_bootstrap() (
@@ -75,6 +76,12 @@ llm_router_bootstrap() (
   if [ -z "${DATABASE_URL:-}" ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null &&
     ! command -v initdb >/dev/null; then
     apt_install postgresql
+  fi
+
+  # The dashboard's browser test drives Debian's Chromium through playwright-core, which never
+  # downloads a browser; CHROMIUM_PATH points the test at another one instead.
+  if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
   fi
 )
 
