@@ -69,13 +69,12 @@ export function buildWindowProblem(queries: QueryRequest[], engine: WindowEngine
     const q = queries[i];
     const text = queryText(q);
     const ctx = { features: engine.features(text), text };
-    const est = new Map<string, { mean: number; halfWidth: number }>();
-    for (const m of models) est.set(m, clampEstimate(engine.policy.estimate(ctx, m)));
+    const est = models.map((m) => clampEstimate(engine.policy.estimate(ctx, m)));
     const c = q.constraints;
     const eligible =
       c.maxCostUsd === undefined && c.minQuality === undefined
         ? null
-        : new Set(eligibleArms(models, { lambda: 0, costs, maxCostUsd: c.maxCostUsd, minQuality: c.minQuality }, (a) => est.get(a)!.mean));
+        : new Set(eligibleArms(models, { lambda: 0, costs, maxCostUsd: c.maxCostUsd, minQuality: c.minQuality }, (a) => est[models.indexOf(a)].mean));
     for (let j = 0; j < k; j++) {
       const x = i * k + j;
       const m = models[j];
@@ -85,7 +84,7 @@ export function buildWindowProblem(queries: QueryRequest[], engine: WindowEngine
         halfWidth[x] = 0;
         continue;
       }
-      const e = est.get(m)!;
+      const e = est[j];
       quality[x] = e.mean;
       // Quality lives in [0, 1], so no lower bound needs to go below 0. Capping also gives
       // unseen arms (infinite width) a finite, worst-possible bound of 0 instead of the
