@@ -57,7 +57,7 @@ async function main() {
   const rows = parseDataset(readFileSync(dataPath, 'utf8'));
   say(`dataset ${dataPath}: ${rows.length} rows, models ${modelsPath}`);
 
-  const infra = await startInfrastructure({ logger: { info: say, warn: say, error: say } as never });
+  const infra = await startInfrastructure();
   const services: RunningService[] = [];
   const runId = Date.now().toString(36);
   const scope = `e2e-${runId}`;
@@ -124,14 +124,22 @@ async function main() {
         latencies.push(Date.now() - sentAt.get(r.id)!);
         const quality = rows[row].arms[r.model]?.reward ?? 0;
         decisionsInOrder.push({ model: r.model, quality, cost: r.costUsd });
-        await producer.send({
-          topic: Topic.Feedback,
-          messages: [{ key: scope, value: JSON.stringify({ decisionId: r.decisionId, scope, quality, source: 'judge', ts: new Date().toISOString() }) }],
-        });
-        feedbackSent += 1;
+        // The judge's feedback goes out in the background, batched: awaiting each send here
+        // would make this client, not the router, the bottleneck being measured.
+        feedbackQueue.push({ key: scope, value: JSON.stringify({ decisionId: r.decisionId, scope, quality, source: 'judge', ts: new Date().toISOString() }) });
         bar?.update(answers.size, { rate: round(answers.size / ((Date.now() - t0) / 1000), 0) });
       },
     });
+    const feedbackQueue: { key: string; value: string }[] = [];
+    let feedbackFailed: unknown = null;
+    const feedbackPump = setInterval(() => {
+      const batch = feedbackQueue.splice(0);
+      if (batch.length === 0) return;
+      producer
+        .send({ topic: Topic.Feedback, messages: batch })
+        .then(() => (feedbackSent += batch.length))
+        .catch((e) => (feedbackFailed = e));
+    }, 20);
 
     const chunk = 50;
     for (let i = 0; i < opts.queries; i += chunk) {
@@ -151,6 +159,9 @@ async function main() {
     while (answers.size < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const elapsed = (Math.max(...[...answers.values()].map((a) => a.at), t0 + 1) - t0) / 1000;
     bar?.stop();
+    while ((feedbackQueue.length > 0 || feedbackSent < answers.size) && !feedbackFailed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    clearInterval(feedbackPump);
+    if (feedbackFailed) throw feedbackFailed;
 
     // Wait for the aggregator(s) to apply every reward, then read the ledger itself.
     const db = new Client({ connectionString: env.DATABASE_URL });
