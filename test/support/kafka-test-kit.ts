@@ -32,6 +32,22 @@ export async function resetTopics(): Promise<void> {
     await admin.disconnect();
   }
   await ensureTopics(brokers(), allTopics(), { partitionsCap: Number(process.env['KAFKA_PARTITIONS_CAP'] ?? 3) });
+  // A recreated topic can be in the metadata before its partitions are served ("this server
+  // does not host this topic-partition"): wait until every partition answers ListOffsets.
+  const probe = plainKafka('test-admin-probe').admin();
+  await probe.connect();
+  try {
+    await waitFor('recreated topics to be served', async () => {
+      try {
+        for (const t of allTopics()) await probe.fetchTopicOffsets(t.name);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  } finally {
+    await probe.disconnect();
+  }
 }
 
 /** Collects every message of some topics from now on (a plain kafkajs consumer, not our code). */
