@@ -292,7 +292,41 @@ describe('live dashboard in Chromium', () => {
     expect(shown.x).toBeCloseTo(first.costUsd, 12);
     expect(shown.y).toBeCloseTo(first.quality, 12);
     expect(await text('#note-frontier')).toContain('From the price-watcher');
+    await page.locator('#panel-frontier').screenshot({ path: join(SCREENSHOT, '../dashboard-frontier-price-watcher.png') });
     await page.unroute('**/frontier');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows a scope without rewards as empty, and switches scope from the selector', async () => {
+    await page.goto(`${aggUrl}/dashboard?scope=no-rewards-yet`);
+    await page.waitForFunction(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const d = (globalThis as any).dashboard;
+      return d?.state.scopes.includes('default') && d.state.policyNote !== '' && d.charts.frontier.$source === 'observed';
+    }, undefined, { timeout: 30000 });
+    await nextRender();
+    let v = await view(page);
+    expect(v.scope).toBe('no-rewards-yet');
+    expect(v.pulls.labels).toEqual([]);
+    expect(v.reward).toEqual([]);
+    expect(v.frontier.frontier).toEqual([]);
+    expect(await text('#note-pulls')).toBe('No rewards in this scope yet.');
+    expect(await text('#note-estimates')).toBe('No policy stored for this scope yet.');
+    expect(await text('#recent-rows')).toBe('Waiting for rewards…');
+    // The unknown scope's missing policy is the one expected failure.
+    expect(pageErrors.filter((e) => !e.startsWith('404 ') || !e.endsWith('/policy/no-rewards-yet'))).toEqual([]);
+    pageErrors.length = 0;
+
+    await page.locator('#scope').selectOption('default');
+    await page.waitForFunction(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const d = (globalThis as any).dashboard;
+      return d.state.scope === 'default' && d.state.recent.length === 20 && d.charts.pulls.data.labels.length > 0;
+    }, undefined, { timeout: 30000 });
+    await nextRender();
+    v = await view(page);
+    expect(v.recent[0].rewardsApplied).toBe(await rewardsApplied());
+    expect(new URL(page.url()).searchParams.get('scope')).toBe('default');
     expect(pageErrors).toEqual([]);
   });
 });
