@@ -72,7 +72,7 @@ const DEFAULTS = {
   costBiasScale: 1,
   costTemplateScale: 1,
   costFeatureScale: 1,
-  alpha: 0.5,
+  alpha: 1.5,
   noise: 0.15,
   coldMean: 1,
   coldWeight: 5,
@@ -337,9 +337,18 @@ interface ArmModel {
    */
   em: number;
   emN: number;
+  /**
+   * Traffic mean of the arm's deviation d(x) (noise units). The template indicators always
+   * sum to the same value, so the level of a deviation model is spread over them rather than
+   * sitting in its intercept; this mean is what separates the level from the shape.
+   */
+  dm: number;
+  dmN: number;
   /** Statistics that came from a prior (warm start, cold weight), counted once when replicas merge. */
   prior: RidgeSnapshot | null;
   uprior: RidgeSnapshot | null;
+  /** Added without a prior: borrows an incumbent's shape until its first outcome. */
+  cold: boolean;
 }
 
 interface RidgeSnapshot {
@@ -367,12 +376,17 @@ interface ArmState {
   offline: number;
   em: number;
   emN: number;
+  dm: number;
+  dmN: number;
   prior: RidgeSnapshot | null;
   uprior: RidgeSnapshot | null;
+  cold: boolean;
 }
 
 interface AutoStats {
   noise: number;
+  sm: number;
+  smN: number;
   sharedScale: number[];
   shared: RidgeSnapshot;
   sharedPrior: RidgeSnapshot | null;
@@ -400,6 +414,9 @@ export class AutoPolicy implements Policy, WarmStartable {
   private readonly usageScale: Float64Array;
   private readonly shared: Ridge;
   private sharedPrior: RidgeSnapshot | null = null;
+  /** Traffic mean of the shared part (noise units): with dm, what separates levels from shapes. */
+  private sm = 0;
+  private smN = 0;
   /** Deviation widths a new arm gets (empirical Bayes average once an offline file was seen). */
   private defaultScale: Float64Array;
   private readonly models = new Map<ArmId, ArmModel>();
@@ -468,8 +485,21 @@ export class AutoPolicy implements Policy, WarmStartable {
     return m.dev.mean(this.za(m, c)) + (m.w0 ? dotSparse(m.w0, c.x) : 0);
   }
 
+  /** deviation(), also folded into the arm's traffic mean (every prompt the arm is scored on). */
+  private trackedDeviation(m: ArmModel, c: Cached): number {
+    const d = this.deviation(m, c);
+    m.dmN++;
+    m.dm += (d - m.dm) / Math.min(m.dmN, EM_WINDOW);
+    return d;
+  }
+
   private quality(m: ArmModel, c: Cached): number {
     return m.m0 + this.noise * (this.shared.mean(c.zs) + this.deviation(m, c));
+  }
+
+  private trackShared(c: Cached): void {
+    this.smN++;
+    this.sm += (this.shared.mean(c.zs) - this.sm) / Math.min(this.smN, EM_WINDOW);
   }
 
   private usageOffset(m: ArmModel, c: Cached): number {
@@ -492,6 +522,7 @@ export class AutoPolicy implements Policy, WarmStartable {
     if (offered.length === 0) throw new Error('auto: no arm available to decide between (all offered arms were removed)');
     const f = this.features(ctx);
     f.costs = c.costs;
+    this.trackShared(f);
     const arms = eligibleArms(offered, c, (a) => this.quality(this.model(a), f));
     const scores: Record<ArmId, number> = {};
     let best = -Infinity;
@@ -500,9 +531,10 @@ export class AutoPolicy implements Policy, WarmStartable {
     // its uncertainty (exploring cannot tell arms apart on it).
     for (const a of arms) {
       const m = this.model(a);
+      this.borrowShape(m);
       const za = this.za(m, f);
       const bonus = this.p.alpha > 0 ? this.p.alpha * this.noise * Math.sqrt(m.dev.quad(za)) : 0;
-      const s = m.m0 + this.noise * this.deviation(m, f) + bonus - c.lambda * this.cost(m, f, c.costs[a] ?? 0, true);
+      const s = m.m0 + this.noise * this.trackedDeviation(m, f) + bonus - c.lambda * this.cost(m, f, c.costs[a] ?? 0, true);
       scores[a] = s;
       if (s > best) {
         best = s;
@@ -545,8 +577,11 @@ export class AutoPolicy implements Policy, WarmStartable {
   estimate(ctx: DecisionContext, arm: ArmId): QualityEstimate {
     const m = this.models.get(arm);
     if (!m) return { mean: this.p.coldMean, halfWidth: Infinity, n: 0 };
+    this.borrowShape(m);
     const f = this.features(ctx);
     const v = m.dev.quad(this.za(m, f)) + this.shared.quad(f.zs);
+    this.trackedDeviation(m, f);
+    this.trackShared(f);
     return { mean: this.quality(m, f), halfWidth: 1.96 * this.noise * Math.sqrt(v), n: m.pulls };
   }
 
@@ -563,8 +598,11 @@ export class AutoPolicy implements Policy, WarmStartable {
       offline: 0,
       em: 0,
       emN: 0,
+      dm: 0,
+      dmN: 0,
       prior: null,
       uprior: null,
+      cold: false,
     };
   }
 
@@ -572,24 +610,9 @@ export class AutoPolicy implements Policy, WarmStartable {
     if (this.models.has(arm)) return;
     this.removed.delete(arm);
     const m = this.blank(prior ? prior.mean : this.p.coldMean, this.defaultScale);
-    const others = [...this.models.values()].filter((o) => o.pulls + o.offline > 0);
-    if (!prior && others.length > 0) {
-      // Optimism: a newcomer is assumed to be as good as the incumbent best arm, prompt by
-      // prompt (its level and its deviation shape), until its own outcomes say otherwise.
-      const level = (o: ArmModel) => o.m0 + this.noise * o.dev.w[0] * o.scale[0] + (o.w0 ? this.noise * o.w0[0] : 0);
-      const best = others.reduce((a, b) => (level(b) > level(a) ? b : a));
-      m.m0 = best.m0;
-      m.w0 = rawWeights(best.dev.w, best.scale, best.w0);
-      m.u0 = new Float64Array(this.fm.D);
-      for (const o of others) {
-        const u = rawWeights(o.usage.w, this.usageScale, o.u0);
-        for (let i = 0; i < u.length; i++) m.u0[i] += u[i] / others.length;
-      }
-      // The usage intercept is the cost model's business.
-      m.u0[0] = 0;
-    }
     // A cold arm's level is an assumption worth `coldWeight` outcomes: enough that one bad
     // draw does not bury it, few enough that a genuinely worse arm is dropped quickly.
+    m.cold = !prior;
     const weight = prior ? prior.weight : this.p.coldWeight;
     if (weight > 0) {
       const z: Sparse = { idx: Int32Array.of(0), val: Float64Array.of(m.scale[0]), nnz: 1 };
@@ -597,6 +620,42 @@ export class AutoPolicy implements Policy, WarmStartable {
       m.prior = snap(m.dev);
     }
     this.models.set(arm, m);
+  }
+
+  /**
+   * An arm that has never been observed (no pull, no offline row) and has no explicit prior
+   * borrows its prompt-by-prompt shape from the currently best informed arm, refreshed until
+   * its first outcome: it keeps its optimistic level (coldMean) and is then compared with
+   * the incumbents on what it costs, not on a blank model that knows no prompt structure.
+   */
+  private borrowShape(m: ArmModel): void {
+    if (m.pulls + m.offline > 0 || !m.cold) return;
+    let best: ArmModel | null = null;
+    let level = -Infinity;
+    const informed: ArmModel[] = [];
+    for (const o of this.models.values()) {
+      if (o.pulls + o.offline === 0) continue;
+      informed.push(o);
+      const l = o.m0 + this.noise * o.dm;
+      if (l > level) {
+        level = l;
+        best = o;
+      }
+    }
+    if (!best) return;
+    m.w0 = rawWeights(best.dev.w, best.scale, best.w0);
+    // Only the shape is borrowed (the raw intercept is always 1, so subtracting the traffic
+    // means of the borrowed deviation and of the shared part there centres it); the level
+    // stays the newcomer's own optimistic assumption.
+    m.w0[0] -= best.dm + this.sm;
+    const u0 = new Float64Array(this.fm.D);
+    for (const o of informed) {
+      const u = rawWeights(o.usage.w, this.usageScale, o.u0);
+      for (let i = 0; i < u.length; i++) u0[i] += u[i] / informed.length;
+    }
+    // The usage intercept is the cost model's business.
+    u0[0] = 0;
+    m.u0 = u0;
   }
 
   removeArm(arm: ArmId): void {
@@ -667,6 +726,10 @@ export class AutoPolicy implements Policy, WarmStartable {
       for (const x of xs) em += Math.exp(Math.min(5, Math.max(-5, m.usage.mean(scaled(x, this.usageScale)))));
       m.em = xs.length > 0 ? em / xs.length : 0;
       m.emN = Math.min(xs.length, EM_WINDOW);
+      let dm = 0;
+      for (const x of xs) dm += m.dev.mean(scaled(x, m.scale));
+      m.dm = xs.length > 0 ? dm / xs.length : 0;
+      m.dmN = Math.min(xs.length, EM_WINDOW);
     }
   }
 
@@ -684,12 +747,17 @@ export class AutoPolicy implements Policy, WarmStartable {
         offline: m.offline,
         em: m.em,
         emN: m.emN,
+        dm: m.dm,
+        dmN: m.dmN,
         prior: m.prior,
         uprior: m.uprior,
+        cold: m.cold,
       };
     }
     const stats: AutoStats = {
       noise: this.noise,
+      sm: this.sm,
+      smN: this.smN,
       sharedScale: Array.from(this.sharedScale),
       shared: snap(this.shared),
       sharedPrior: this.sharedPrior,
@@ -708,6 +776,9 @@ export class AutoPolicy implements Policy, WarmStartable {
     const o = other.stats as AutoStats;
     const b = base?.stats as AutoStats | undefined;
     mergeRidge(this.shared, o.shared, b ? b.shared : o.sharedPrior);
+    const sn = this.smN + o.smN;
+    if (sn > 0) this.sm = (this.sm * this.smN + o.sm * o.smN) / sn;
+    this.smN = Math.min(sn, EM_WINDOW);
     for (const a of other.arms) {
       if (this.removed.has(a)) continue;
       const os = o.arms[a];
@@ -716,6 +787,7 @@ export class AutoPolicy implements Policy, WarmStartable {
         nm.w0 = os.w0 ? Float64Array.from(os.w0) : null;
         nm.u0 = os.u0 ? Float64Array.from(os.u0) : null;
         nm.offline = os.offline;
+        nm.cold = os.cold;
         this.models.set(a, nm);
       }
       const m = this.models.get(a)!;
@@ -726,6 +798,9 @@ export class AutoPolicy implements Policy, WarmStartable {
       const n = m.emN + os.emN;
       if (n > 0) m.em = (m.em * m.emN + os.em * os.emN) / n;
       m.emN = Math.min(n, EM_WINDOW);
+      const dn = m.dmN + os.dmN;
+      if (dn > 0) m.dm = (m.dm * m.dmN + os.dm * os.dmN) / dn;
+      m.dmN = Math.min(dn, EM_WINDOW);
     }
     this.cache = new WeakMap();
   }
@@ -735,6 +810,8 @@ export class AutoPolicy implements Policy, WarmStartable {
     const p = new AutoPolicy({ ...params, arms: [] });
     const st = s.stats as AutoStats;
     p.noise = st.noise;
+    p.sm = st.sm;
+    p.smN = st.smN;
     p.sharedScale = Float64Array.from(st.sharedScale);
     load(p.shared, st.shared);
     p.sharedPrior = st.sharedPrior;
@@ -750,8 +827,11 @@ export class AutoPolicy implements Policy, WarmStartable {
       m.offline = as.offline;
       m.em = as.em;
       m.emN = as.emN;
+      m.dm = as.dm;
+      m.dmN = as.dmN;
       m.prior = as.prior;
       m.uprior = as.uprior;
+      m.cold = as.cold;
     }
     for (const a of st.removed ?? []) p.removed.add(a);
     if (s.rng !== undefined) p.rng.state = s.rng;
