@@ -45,7 +45,7 @@ function num(name: string, opts: { min?: number; integer?: boolean; positive?: b
 /** Commander stores a parser's null as '', so 'none' stays a string until after parsing. */
 function budgetArg(v: string): number | 'none' {
   if (v.trim().toLowerCase() === 'none') return 'none';
-  return num('--budget', { positive: true })(v);
+  return num("--budget (a number or 'none')", { positive: true })(v);
 }
 
 interface Cli {
@@ -189,7 +189,7 @@ function table(r: ReplayResult | BatchReplayResult): string {
     ['mean reward', r.meanReward.toFixed(4)],
     ['budget (USD/query)', r.budget === null ? 'none' : r.budget.toExponential(3)],
     ['budget ratio', r.budgetRatio === null ? '-' : r.budgetRatio.toFixed(4)],
-    ['lambda (start/end)', `${fmtNum(r.lambda)} / ${fmtNum(r.finalLambda)}`],
+    ['lambda (start/end)', `${fmtNum(r.series.lambda[0] ?? r.lambda)} / ${fmtNum(r.finalLambda)}`],
     ['adapt steps', r.adaptSteps === null ? '-' : String(r.adaptSteps)],
     ['decide p50 / p99 (us)', `${fmtNum(r.decideP50Us)} / ${fmtNum(r.decideP99Us)}`],
   ];
@@ -261,17 +261,14 @@ async function main(argv: string[]): Promise<number> {
   let result: ReplayResult | BatchReplayResult;
   try {
     if (cli.mode === 'batch') {
-      const total = rows.length * 2;
-      let offset = 0;
+      // Two passes over the rows (per-query, then batch): one bar over both.
+      let steps = 0;
       const inner = options.onProgress;
       result = await runBatchComparison(rows, {
         ...options,
         batchSize: cli.batchSize,
         robust: !!cli.robust,
-        onProgress: (done, n) => {
-          if (done === n && offset === 0) offset = n;
-          inner?.(Math.min(total, offset + (done === n && offset === n ? 0 : done)), total);
-        },
+        onProgress: (_done, n) => inner?.(++steps, 2 * n),
       });
     } else {
       result = runReplay(rows, options);
