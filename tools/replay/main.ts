@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { DatasetRow, ModelsFile, parseDataset } from '@llm-router/contracts';
-import { Policy, createPolicy, policyNames, registerPolicy } from '@llm-router/bandits';
+import { createPolicy, policyNames, registerPolicy } from '@llm-router/bandits';
 import { QueryFeaturizer } from '@llm-router/features';
 import { PreferenceRouter } from '@llm-router/preference';
 import { ModelPrice } from '@llm-router/pricing';
@@ -302,4 +302,3 @@ main(process.argv).then(
   },
 );
 
-export type { Policy };
