@@ -48,12 +48,7 @@ export async function startPriceWatcher(o: { databaseUrl: string; env?: Record<s
     name: 'price-watcher',
     description: 'price-watcher under test',
     httpPort: 0,
-    beforeListen: o.policyUpdates
-      ? async (a) => {
-          a.connectMicroservice(kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.POLICY_GROUP_ID), { inheritAppConfig: true });
-          await a.startAllMicroservices();
-        }
-      : undefined,
+    microservice: o.policyUpdates ? (log) => kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.POLICY_GROUP_ID, log) : undefined,
   });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
   const call: PriceWatcher['call'] = async (method, path, body, token = ADMIN_TOKEN) => {
@@ -90,11 +85,33 @@ export async function startPriceWatcher(o: { databaseUrl: string; env?: Record<s
   };
 }
 
-async function commitAtEnd(groupId: string, topic: string): Promise<void> {
+/**
+ * The high watermark of every partition of a topic. Right after resetTopics the broker may
+ * still answer "does not host this topic-partition" for a moment: that is retried.
+ */
+async function topicEnds(topic: string): Promise<{ partition: number; high: string }[]> {
   const admin = plainKafka('test-admin').admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
+    return await waitFor(`offsets of ${topic}`, async () => {
+      try {
+        return await admin.fetchTopicOffsets(topic);
+      } catch (e) {
+        const err = e as { type?: string; originalError?: { type?: string } };
+        if ((err.originalError ?? err).type === 'UNKNOWN_TOPIC_OR_PARTITION') return false;
+        throw e;
+      }
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function commitAtEnd(groupId: string, topic: string): Promise<void> {
+  const ends = await topicEnds(topic);
+  const admin = plainKafka('test-admin').admin();
+  await admin.connect();
+  try {
     await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
   } finally {
     await admin.disconnect();
@@ -103,13 +120,7 @@ async function commitAtEnd(groupId: string, topic: string): Promise<void> {
 
 /** How many messages a topic holds (the sum of its partitions' high watermarks; topics start empty). */
 export async function published(topic: string): Promise<number> {
-  const admin = plainKafka('test-admin').admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
+  return (await topicEnds(topic)).reduce((n, p) => n + Number(p.high), 0);
 }
 
 /**
