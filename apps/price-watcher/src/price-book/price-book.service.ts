@@ -36,7 +36,7 @@ export interface PriceBookOptions {
   selfHosted: SelfHostedModel[];
 }
 
-/** The producer methods the price book needs (a fake in unit tests). */
+/** The producer methods the price book needs. */
 export type PricePublisher = Pick<MessageProducer, 'send'>;
 
 /**

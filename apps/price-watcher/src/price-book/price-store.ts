@@ -25,7 +25,7 @@ export interface PriceHistoryRow {
   recordedAt: string;
 }
 
-/** What the price book keeps in Postgres; an interface so that unit tests run without a database. */
+/** What the price book keeps in Postgres. */
 export interface PriceStore {
   /** The latest accepted price of every model, and the catalog. */
   load(): Promise<{ prices: PriceEvent[]; catalog: CatalogEntry[] }>;

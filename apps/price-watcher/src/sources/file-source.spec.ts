@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Topic } from '@llm-router/contracts';
+import pino from 'pino';
 import { HealthRegistry, MetricsService } from '@llm-router/service';
-import { counterValue, FakeProducer, fakeLog, MemoryPriceStore } from '../testing/fakes';
-import { PriceBookService } from '../price-book/price-book.service';
 import { FileSource, parseModelsFile } from './file-source';
 import { SourceFormatError } from './source-feed';
 
@@ -49,86 +46,13 @@ describe('parseModelsFile', () => {
 });
 
 describe('FileSource', () => {
-  let dir: string;
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pw-file-'))));
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  async function setup(file: string) {
-    const producer = new FakeProducer();
-    const metrics = new MetricsService();
-    const log = fakeLog();
-    const book = new PriceBookService(new MemoryPriceStore(), producer, log as never, metrics, { MAX_PRICE_JUMP: 10, selfHosted: [] });
-    await book.onModuleInit();
-    const source = new FileSource({ PRICES_FILE: file, PRICES_FILE_DEBOUNCE_MS: 0 }, book, metrics, log as never, new HealthRegistry());
-    return { producer, metrics, log, book, source };
-  }
-
-  it('applies the file, then on reload only what changed in it; a bad entry is rejected once and the rest applied', async () => {
-    const file = join(dir, 'models.json');
-    writeFileSync(file, JSON.stringify(K3));
-    const { producer, metrics, book, source } = await setup(file);
-    expect(await source.reload('test')).toEqual({ proposed: 3, accepted: 3, rejected: 0, failed: 0 });
-    expect(producer.on(Topic.Prices)).toHaveLength(3);
-
-    // An admin override survives a reload that does not touch that model.
-    await book.propose('admin', { model: 'google/gemini-2.5-pro', inputPerM: 1, outputPerM: 8 });
-    const k3 = structuredClone(K3);
-    k3.models[0].output_cost_per_m = 0.2;
-    k3.models[1].input_cost_per_m = 50; // 100x: refused
-    writeFileSync(file, JSON.stringify(k3));
-    producer.clear();
-    expect(await source.reload('test')).toEqual({ proposed: 2, accepted: 1, rejected: 1, failed: 0 });
-    expect(producer.on(Topic.Prices).map((p) => [p.model, p.outputPerM])).toEqual([['meta-llama/llama-3.1-8b-instruct', 0.2]]);
-    expect(book.price('google/gemini-2.5-pro')?.outputPerM).toBe(8);
-    expect(await counterValue(metrics, 'price_rejected_total', { source: 'file', reason: 'jump' })).toBe(1);
-
-    // Unchanged file: the refused entry is not proposed, logged or counted again.
-    expect(await source.reload('test')).toEqual({ proposed: 0, accepted: 0, rejected: 0, failed: 0 });
-    expect(await counterValue(metrics, 'price_rejected_total', { source: 'file', reason: 'jump' })).toBe(1);
-  });
-
-  it('keeps the current prices when the file is broken or missing, and counts it', async () => {
-    const file = join(dir, 'models.json');
-    writeFileSync(file, JSON.stringify(K3));
-    const { producer, metrics, book, source, log } = await setup(file);
-    await source.reload('test');
-    writeFileSync(file, '{"models": [');
-    producer.clear();
-    expect(await source.reload('test')).toBeNull();
-    rmSync(file);
-    expect(await source.reload('test')).toBeNull();
-    expect(producer.sent).toEqual([]);
-    expect(book.current()).toHaveLength(3);
-    expect(await counterValue(metrics, 'price_source_errors_total', { source: 'file', reason: 'parse' })).toBe(1);
-    expect(await counterValue(metrics, 'price_source_errors_total', { source: 'file', reason: 'read' })).toBe(1);
-    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringMatching(/not JSON/), expect.stringMatching(/does not exist/)]);
-  });
-
-  it('retries a file whose prices could not be published, since nothing else would re-read it', async () => {
-    const file = join(dir, 'models.json');
-    writeFileSync(file, JSON.stringify(K3));
-    const { producer, source, book } = await setup(file);
-    producer.failNext = 1;
+  // Reading, applying and retrying a watched file runs on Kafka and Postgres:
+  // test/e2e/price-watcher-sources.int-spec.ts. The debounce is a matter of timers alone.
+  it('debounces a burst of changes into one reload', () => {
     jest.useFakeTimers();
     try {
-      expect(await source.reload('test')).toEqual({ proposed: 3, accepted: 2, rejected: 0, failed: 1 });
-      expect(book.current()).toHaveLength(2);
-      const reload = jest.spyOn(source, 'reload');
-      jest.runOnlyPendingTimers();
-      expect(reload).toHaveBeenCalledWith('retry');
-      expect(await reload.mock.results[0].value).toEqual({ proposed: 1, accepted: 1, rejected: 0, failed: 0 });
-      expect(book.current()).toHaveLength(3);
-    } finally {
-      jest.useRealTimers();
-    }
-  });
-
-  it('debounces a burst of changes into one reload', async () => {
-    jest.useFakeTimers();
-    try {
-      const file = join(dir, 'models.json');
-      writeFileSync(file, JSON.stringify(K3));
-      const { source } = await setup(file);
+      // reload is replaced below, so the price book is never reached.
+      const source = new FileSource({ PRICES_FILE: join(tmpdir(), 'models.json'), PRICES_FILE_DEBOUNCE_MS: 0 }, undefined as never, new MetricsService(), pino({ level: 'silent' }), new HealthRegistry());
       const reload = jest.spyOn(source, 'reload').mockResolvedValue(null);
       source.schedule();
       source.schedule();

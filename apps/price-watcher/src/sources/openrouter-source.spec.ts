@@ -1,9 +1,7 @@
-import { Topic } from '@llm-router/contracts';
-import { MetricsService } from '@llm-router/service';
-import { counterValue, FakeProducer, fakeLog, MemoryPriceStore } from '../testing/fakes';
-import { PriceBookService } from '../price-book/price-book.service';
 import { parseOpenRouterModels, perTokenToPerM } from './openrouter-source';
-import { SourceFeed, SourceFormatError } from './source-feed';
+import { SourceFormatError } from './source-feed';
+
+// Polling a feed into the price book runs on Kafka and Postgres: test/e2e/price-watcher-sources.int-spec.ts.
 
 // Abridged from https://openrouter.ai/api/v1/models
 const FEED = {
@@ -60,24 +58,5 @@ describe('parseOpenRouterModels', () => {
   it('refuses a document of another format', () => {
     expect(() => parseOpenRouterModels({ models: [] })).toThrow(SourceFormatError);
     expect(() => parseOpenRouterModels(null)).toThrow(/OpenRouter/);
-  });
-});
-
-describe('a polled feed through the price book', () => {
-  it('publishes the good prices, refuses the negative one once, and republishes nothing on an identical poll', async () => {
-    const producer = new FakeProducer();
-    const metrics = new MetricsService();
-    const log = fakeLog();
-    const book = new PriceBookService(new MemoryPriceStore(), producer, log as never, metrics, { MAX_PRICE_JUMP: 10, selfHosted: [] });
-    await book.onModuleInit();
-    const feed = new SourceFeed('url', 'url:test', book, metrics, log as never);
-    expect(await feed.submit(parseOpenRouterModels(FEED))).toEqual({ proposed: 4, accepted: 3, rejected: 1, failed: 0 });
-    expect(producer.on(Topic.Prices).map((p) => p.model)).toEqual(['openai/gpt-4o-mini', 'google/gemini-2.5-pro', 'meta-llama/llama-3.1-8b-instruct:free']);
-    expect(producer.on(Topic.Prices)[0].source).toBe('url:test');
-    expect(await counterValue(metrics, 'price_rejected_total', { source: 'url', reason: 'negative' })).toBe(1);
-    producer.clear();
-    expect(await feed.submit(parseOpenRouterModels(FEED))).toEqual({ proposed: 0, accepted: 0, rejected: 0, failed: 0 });
-    expect(producer.sent).toEqual([]);
-    expect(await counterValue(metrics, 'price_rejected_total', { source: 'url', reason: 'negative' })).toBe(1);
   });
 });
