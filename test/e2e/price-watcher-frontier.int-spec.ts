@@ -8,7 +8,7 @@ import { MessageProducer } from '@llm-router/kafka';
 import { openDataSource } from '@llm-router/persistence';
 import { collect, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
-import { ADMIN_TOKEN, captureLogs, LogLine, PriceWatcher, published, received, since, Sink, startPriceWatcher } from '../support/price-watcher';
+import { ADMIN_TOKEN, captureLogs, LogLine, PriceWatcher, published, received, Sink, startPriceWatcher } from '../support/price-watcher';
 
 // small: cheap and weak, large: mid, pro: expensive and best, meh: dominated by large.
 const MODELS = {

@@ -134,6 +134,8 @@ describe('price-watcher sources', () => {
       await db.query(`CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$`);
       await db.query(`CREATE TRIGGER fail_once BEFORE INSERT ON price_history FOR EACH ROW EXECUTE FUNCTION fail_once()`);
+      // TypeORM prints the failed query to the console; that failure is the one injected here.
+      const console_ = jest.spyOn(console, 'log').mockImplementation(() => undefined);
       const retryMs = FileSource.RETRY_MS;
       FileSource.RETRY_MS = 200;
       const added = ['acme/one', 'acme/two', 'acme/three'];
@@ -146,6 +148,7 @@ describe('price-watcher sources', () => {
         expect(await nth(reload, calls + 1)).toEqual({ args: ['retry'], result: { proposed: 1, accepted: 1, rejected: 0, failed: 0 } });
         expect(await present()).toHaveLength(3);
       } finally {
+        console_.mockRestore();
         FileSource.RETRY_MS = retryMs;
         await db.query(`DROP TRIGGER IF EXISTS fail_once ON price_history`);
       }
