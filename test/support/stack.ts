@@ -45,6 +45,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     PRICES_FILE: o.modelsPath,
     ADMIN_TOKEN: 'test-admin-token',
     SNAPSHOT_DEBOUNCE_MS: '100',
+    SNAPSHOT_APPLY_MS: '200',
     BATCH_WINDOW_MS: '500',
     ...o.env,
   };

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { POLICY_SNAPSHOT_MAX_BYTES, Topic } from '@llm-router/contracts';
 import { EngineRegistry } from '@llm-router/engine';
@@ -16,7 +16,15 @@ export interface ReplicaOptions {
   seed: number;
   defaultLambda: number;
   scopePolicies?: Record<string, string>;
+  /**
+   * Snapshots are applied at most this often per scope (the newest one wins). Restoring a
+   * large contextual policy costs tens of milliseconds; applying every debounced snapshot
+   * would spend the router's time there instead of routing. 0 applies each at once.
+   */
+  applyIntervalMs?: number;
 }
+
+type Snapshot = Received<typeof Topic.PolicyUpdates>['value'];
 
 /**
  * A service's in-memory replica of what the fleet learned: prices, catalog and the latest
@@ -24,9 +32,11 @@ export interface ReplicaOptions {
  * beginning in a consumer group of its own, so all replicas converge to the same state.
  */
 @Injectable()
-export class ReplicaService implements OnApplicationBootstrap {
+export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly engines: EngineRegistry;
   private consumer?: TopicConsumer;
+  private readonly latest = new Map<string, Snapshot>();
+  private timer?: NodeJS.Timeout;
   private readonly instanceId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
   constructor(
@@ -55,6 +65,22 @@ export class ReplicaService implements OnApplicationBootstrap {
       consumerConfig: { maxBytesPerPartition: POLICY_SNAPSHOT_MAX_BYTES, maxBytes: 2 * POLICY_SNAPSHOT_MAX_BYTES },
     });
     await this.consumer.runEach(async (m) => this.apply(m));
+    const every = this.options.applyIntervalMs ?? 0;
+    if (every > 0) this.timer = setInterval(() => this.applyLatest(), every);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Applies the newest pending snapshot of every scope. */
+  applyLatest(): void {
+    for (const [scope, s] of this.latest) {
+      this.latest.delete(scope);
+      if (this.engines.get(scope).applySnapshot(s)) {
+        this.metrics.gauge('router_policy_version', 'Policy version applied per scope', ['scope']).set({ scope }, s.version);
+      }
+    }
   }
 
   /** Resolves once at least one model is priced (a router that just started has not read model.prices yet). */
@@ -78,10 +104,11 @@ export class ReplicaService implements OnApplicationBootstrap {
         break;
       }
       case Topic.PolicyUpdates: {
-        const s = m.value as Received<typeof Topic.PolicyUpdates>['value'];
-        if (this.engines.get(s.scope).applySnapshot(s)) {
-          this.metrics.gauge('router_policy_version', 'Policy version applied per scope', ['scope']).set({ scope: s.scope }, s.version);
-        }
+        const s = m.value as Snapshot;
+        const pending = this.latest.get(s.scope);
+        if (!pending || pending.version < s.version) this.latest.set(s.scope, s);
+        // A scope seen for the first time is applied at once: routing it with an empty policy would waste traffic.
+        if (!this.options.applyIntervalMs || !this.engines.has(s.scope)) this.applyLatest();
         break;
       }
     }

@@ -54,13 +54,15 @@ export const policyEnvShape = {
   FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(64),
   POLICY_SEED: z.coerce.number().int().default(1),
   DEFAULT_LAMBDA: z.coerce.number().nonnegative().default(0),
+  /** Replicas (router, batch-planner) apply policy snapshots at most this often per scope. */
+  SNAPSHOT_APPLY_MS: z.coerce.number().int().min(0).default(1000),
 };
 
-type PolicyEnv = { ROUTER_POLICY: string; SCOPE_POLICIES: Record<string, string>; FEATURE_DIM: number; POLICY_SEED: number; DEFAULT_LAMBDA: number };
+type PolicyEnv = { ROUTER_POLICY: string; SCOPE_POLICIES: Record<string, string>; FEATURE_DIM: number; POLICY_SEED: number; DEFAULT_LAMBDA: number; SNAPSHOT_APPLY_MS: number };
 
 /** The engine options those variables describe. */
 export function policyOptionsFromEnv(c: PolicyEnv) {
-  return { algorithm: c.ROUTER_POLICY, scopePolicies: c.SCOPE_POLICIES, featureDim: c.FEATURE_DIM, seed: c.POLICY_SEED, defaultLambda: c.DEFAULT_LAMBDA };
+  return { algorithm: c.ROUTER_POLICY, scopePolicies: c.SCOPE_POLICIES, featureDim: c.FEATURE_DIM, seed: c.POLICY_SEED, defaultLambda: c.DEFAULT_LAMBDA, applyIntervalMs: c.SNAPSHOT_APPLY_MS };
 }
 
 /** Variables every service reads. */
