@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
+import { Topic } from '@llm-router/contracts';
 import { kafkaMicroserviceOptions } from '@llm-router/kafka';
 import { startService } from '@llm-router/service';
 import { PriceWatcherModule } from '../../apps/price-watcher/src/app.module';
@@ -43,7 +44,7 @@ export async function startPriceWatcher(o: { databaseUrl: string; env?: Record<s
     POLICY_GROUP_ID: `price-watcher-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,
     ...o.env,
   });
-  if (o.policyUpdates) await commitAtEnd(config.POLICY_GROUP_ID, 'policy.updates');
+  if (o.policyUpdates) await commitAtEnd(config.POLICY_GROUP_ID, Topic.PolicyUpdates);
   const app = await startService(PriceWatcherModule.forRoot(config), {
     name: 'price-watcher',
     description: 'price-watcher under test',
