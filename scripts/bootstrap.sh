@@ -39,7 +39,13 @@ llm_router_bootstrap() (
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     command -v npm >/dev/null || fail "npm not found: install Node.js 22 first"
     say "npm ci"
-    npm ci --no-audit --no-fund --loglevel=error >>"$log" 2>&1 || fail "npm ci failed"
+    # npm 11 refuses `npm ci` for this tree even with a freshly generated lock: it wants
+    # lock entries for sass-embedded's per-platform optional packages that it never writes.
+    # `npm install` with the lock still installs the locked versions, and saves nothing.
+    if ! npm ci --no-audit --no-fund --loglevel=error >>"$log" 2>&1; then
+      say "npm ci refused the lock; npm install --no-save with the same lock"
+      npm install --no-save --no-audit --no-fund --loglevel=error >>"$log" 2>&1 || fail "npm install failed"
+    fi
   fi
 
   if [ -z "${KAFKA_BROKERS:-}" ]; then
