@@ -1,6 +1,7 @@
 /**
  * Seeded PRNG (mulberry32): small, fast, and its whole state is one 32-bit integer, so it
- * serialises with the policy. Same seed, same sequence.
+ * serialises with the policy. Same seed, same sequence. Seed 0 (or any multiple of 2^32)
+ * stands for 0x9e3779b9.
  */
 export class Rng {
   private s: number;
@@ -50,4 +51,13 @@ export class Rng {
     const x = this.gamma(a);
     return x / (x + this.gamma(b));
   }
+}
+
+/**
+ * mulberry32 as a bare function: each call returns the next uniform in [0, 1) of
+ * `new Rng(seed)`, for code that only needs a stream of uniforms.
+ */
+export function mulberry32(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
 }

@@ -1,0 +1,2 @@
+export * from './lib/rng';
+export * from './lib/normal';
