@@ -1,7 +1,7 @@
+import { normalCdf } from '@llm-router/numerics';
 import { LinTsPolicy } from './lin-ts';
 import { LinearStats } from './linear-policy';
 import { unpack } from './linalg';
-import { phi } from './thompson.spec';
 
 describe('LinTsPolicy', () => {
   const none = { lambda: 0, costs: {} };
@@ -24,7 +24,7 @@ describe('LinTsPolicy', () => {
     const x = [1, 0.3];
     const diff = p.estimate({ features: x }, 'a').mean - p.estimate({ features: x }, 'b').mean;
     const sd = 0.4 * Math.sqrt(quad(p, 'a', x) + quad(p, 'b', x));
-    const exact = phi(diff / sd);
+    const exact = normalCdf(diff / sd);
     let chosen = 0;
     let reported = 0;
     const n = 600;

@@ -1,11 +1,5 @@
+import { normalCdf } from '@llm-router/numerics';
 import { ThompsonPolicy } from './thompson';
-
-/** Standard normal CDF (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
-export function phi(x: number): number {
-  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(x * x) / 2);
-  return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-}
 
 const none = { lambda: 0, costs: {} };
 
@@ -73,7 +67,7 @@ describe('ThompsonPolicy (gaussian)', () => {
     const ea = p.estimate({}, 'a');
     const eb = p.estimate({}, 'b');
     const sd = Math.hypot(ea.halfWidth / 1.96, eb.halfWidth / 1.96);
-    const exact = phi((ea.mean - eb.mean) / sd);
+    const exact = normalCdf((ea.mean - eb.mean) / sd);
     let reported = 0;
     let chosen = 0;
     const n = 400;

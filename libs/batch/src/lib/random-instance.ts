@@ -1,3 +1,4 @@
+import { mulberry32 } from '@llm-router/numerics';
 import { BatchProblem, DiscountTier } from './problem';
 
 export interface RandomProblemOptions {
@@ -16,17 +17,6 @@ export interface RandomProblemOptions {
   halfWidth?: boolean;
 }
 
-/** mulberry32: the same tiny seeded generator the bandits lib uses. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A seeded instance shaped like real routing data: models span two orders of magnitude in
  * price, pricier models are better on average but not on every query, and query length
@@ -34,7 +24,7 @@ function rng(seed: number): () => number {
  */
 export function randomBatchProblem(o: RandomProblemOptions): BatchProblem {
   const { n, k } = o;
-  const r = rng(o.seed ?? 1);
+  const r = mulberry32(o.seed ?? 1);
   const price: number[] = [];
   const skill: number[] = [];
   for (let j = 0; j < k; j++) {

@@ -1,4 +1,4 @@
-import { mulberry32 } from './hash';
+import { mulberry32 } from '@llm-router/numerics';
 import { QueryFeaturizer, QueryFeaturizerOptions } from './query-featurizer';
 
 /**

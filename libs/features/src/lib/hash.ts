@@ -36,17 +36,3 @@ export function murmur3(key: string, seed = 0): number {
   h ^= h >>> 16;
   return h >>> 0;
 }
-
-/**
- * mulberry32, the same generator as @llm-router/bandits' Rng. Duplicated (8 lines) so that
- * features does not depend on the policy library.
- */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

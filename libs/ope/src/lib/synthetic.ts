@@ -1,3 +1,4 @@
+import { mulberry32 } from '@llm-router/numerics';
 import { ArmId, LoggedDecision, TargetPolicy } from './types';
 
 export interface SyntheticLogOptions {
@@ -25,16 +26,6 @@ const DEFAULT_MEANS = [
   [0.8, 0.4, 0.3],
 ];
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Logs of a uniform-random logging policy on a contextual problem with known mean rewards:
  * contexts are drawn uniformly and given as one-hot features, rewards are Bernoulli. Tests and
@@ -45,7 +36,7 @@ export function simulateUniformLogs(o: SyntheticLogOptions): SyntheticLogs {
   const k = means[0].length;
   const arms = o.arms ?? Array.from({ length: k }, (_, j) => String.fromCharCode(97 + j));
   const costs = o.costs ?? arms.map((_, j) => 0.001 * Math.pow(10, j));
-  const r = rng(o.seed ?? 1);
+  const r = mulberry32(o.seed ?? 1);
   const logs: LoggedDecision[] = [];
   const ctx = new Map<LoggedDecision, number>();
   const snapshot: Record<ArmId, number> = {};
