@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { killQuietly, pidAlive, waitForPidExitSync } from './proc';
+import type { InfraLogger } from './logger';
+import { killQuietly, pidAlive, waitForPidExit, waitForPidExitSync } from './proc';
 
 /**
  * A local process that must not outlive the Node process that started it, and the temp dirs that
@@ -120,6 +121,29 @@ export function own(p: OwnedProcess): void {
     // Without a watchdog only a SIGKILL of the owner leaks the process; the hooks still run.
   }
   owned.set(p, { watchdogPid });
+}
+
+/**
+ * Owns p (see own) and returns its stop: `shutdown` asks the process to end its own way, then
+ * stop waits for it, kills and removes what is left, forgets p, and says where kept data is.
+ * Every call returns the same promise.
+ */
+export function ownUntilStopped(
+  p: OwnedProcess,
+  shutdown: () => Promise<void>,
+  log: { logger: InfraLogger; what: string },
+): () => Promise<void> {
+  own(p);
+  let stopped: Promise<void> | undefined;
+  return () =>
+    (stopped ??= (async () => {
+      await shutdown();
+      await waitForPidExit(p.pid, 5_000);
+      killAndRemoveSync(p);
+      release(p);
+      if (p.keepDirs)
+        log.logger.info(`${log.what} data and log kept in ${p.dirs.join(', ')}`);
+    })());
 }
 
 /** Forgets p once it has been stopped the normal way. */

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { aptInstall } from './apt';
-import { killAndRemoveSync, own, release, type OwnedProcess } from './cleanup';
+import { ownUntilStopped, type OwnedProcess } from './cleanup';
 import {
   generateClusterId,
   JAR_STAMP_FILE,
@@ -234,20 +234,16 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
     dirs: [dir],
     keepDirs: keep,
   };
-  own(owned);
-
-  let stopped: Promise<void> | undefined;
-  const stop = () =>
-    (stopped ??= (async () => {
+  const stop = ownUntilStopped(
+    owned,
+    async () => {
       // Data is thrown away, so there is nothing to shut down cleanly for, unless kept.
       if (exited === undefined) killQuietly(pid, owned.stopSignal);
       if (!(await waitForPidExit(pid, keep ? 15_000 : 5_000)))
         killQuietly(pid, 'SIGKILL');
-      await waitForPidExit(pid, 5_000);
-      killAndRemoveSync(owned);
-      release(owned);
-      if (keep) logger.info(`Kafka data and log kept in ${dir}`);
-    })());
+    },
+    { logger, what: 'Kafka' },
+  );
 
   const brokers = [`127.0.0.1:${port}`];
   try {

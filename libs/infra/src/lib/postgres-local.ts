@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { aptInstall } from './apt';
-import { killAndRemoveSync, own, release, type OwnedProcess } from './cleanup';
+import { ownUntilStopped, type OwnedProcess } from './cleanup';
 import type { InfraLogger } from './logger';
 import { freePort } from './ports';
-import { isRoot, onPath, run, sleep, tailFile, waitForPidExit } from './proc';
+import { isRoot, onPath, run, sleep, tailFile } from './proc';
 
 /**
  * The newest PostgreSQL server binaries: PG_BIN_DIR, else Debian's /usr/lib/postgresql/<v>/bin
@@ -162,11 +162,9 @@ export async function startLocalPostgres(
       dirs: [dir],
       keepDirs: keep,
     };
-    own(owned);
-
-    let stopped: Promise<void> | undefined;
-    const stop = () =>
-      (stopped ??= (async () => {
+    const stop = ownUntilStopped(
+      owned,
+      async () => {
         await run(
           ...asOwner(bin('pg_ctl'), [
             '-D',
@@ -180,11 +178,9 @@ export async function startLocalPostgres(
             allowFailure: true,
           },
         );
-        await waitForPidExit(pid, 5_000);
-        killAndRemoveSync(owned);
-        release(owned);
-        if (keep) logger.info(`Postgres data and log kept in ${dir}`);
-      })());
+      },
+      { logger, what: 'Postgres' },
+    );
 
     const databaseUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
     try {
