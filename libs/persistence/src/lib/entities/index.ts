@@ -1,33 +1,6 @@
-import { DecisionEntity } from './decision.entity';
-import { PendingFeedbackEntity } from './pending-feedback.entity';
-import { RewardEntity } from './reward.entity';
-import { PolicyStateEntity } from './policy-state.entity';
-import { ArmStatsEntity } from './arm-stats.entity';
-import { ConsumerOffsetEntity } from './consumer-offset.entity';
-import { PriceEntity } from './price.entity';
-import { ModelEntity } from './model.entity';
-import { SpendEntity } from './spend.entity';
+import * as entities from './all';
 
-export {
-  DecisionEntity,
-  PendingFeedbackEntity,
-  RewardEntity,
-  PolicyStateEntity,
-  ArmStatsEntity,
-  ConsumerOffsetEntity,
-  PriceEntity,
-  ModelEntity,
-  SpendEntity,
-};
+export * from './all';
 
-export const ENTITIES = [
-  DecisionEntity,
-  PendingFeedbackEntity,
-  RewardEntity,
-  PolicyStateEntity,
-  ArmStatsEntity,
-  ConsumerOffsetEntity,
-  PriceEntity,
-  ModelEntity,
-  SpendEntity,
-];
+/** Every entity class, for TypeORM's `entities` option: exactly what ./all exports. */
+export const ENTITIES = Object.values(entities);
