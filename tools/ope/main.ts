@@ -6,8 +6,7 @@
  * gate: a candidate is promoted only when the lower end of its interval beats the live
  * (logging) policy's value.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { DatasetRow, parseDataset } from '@llm-router/contracts';
 import * as bandits from '@llm-router/bandits';
 import { QueryFeaturizer } from '@llm-router/features';
@@ -28,8 +27,7 @@ import {
   promotionGate,
   toLoggedDecision,
 } from '@llm-router/ope';
-
-class UsageError extends Error {}
+import { UsageError, num, readText } from '../lib/cli';
 
 const FEATURE_DIM = 64;
 
@@ -48,18 +46,6 @@ interface Cli {
   estimator: 'ips' | 'snips' | 'dr';
   minEss: number;
   json?: boolean;
-}
-
-function num(name: string, o: { min?: number; max?: number; integer?: boolean; positive?: boolean; open01?: boolean } = {}) {
-  return (v: string): number => {
-    const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number, got '${v}'.`);
-    if (o.integer && !Number.isInteger(x)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'.`);
-    if (o.positive && !(x > 0)) throw new InvalidArgumentError(`${name} must be > 0, got '${v}'.`);
-    if (o.open01 && !(x > 0 && x < 1)) throw new InvalidArgumentError(`${name} must be in (0, 1), got '${v}'.`);
-    if (o.min !== undefined && x < o.min) throw new InvalidArgumentError(`${name} must be >= ${o.min}, got '${v}'.`);
-    return x;
-  };
 }
 
 function program(): Command {
@@ -87,12 +73,6 @@ function program(): Command {
     .option('--min-ess <n>', 'gate: refuse below this effective sample size', num('--min-ess', { min: 0 }), 10)
     .option('--json', 'print one JSON object as the last line of stdout')
     .showHelpAfterError('(run with --help for usage)');
-}
-
-function readText(file: string, what: string): string {
-  if (!existsSync(file)) throw new UsageError(`${what} not found: ${file}`);
-  if (!statSync(file).isFile()) throw new UsageError(`${what} is not a file: ${file}`);
-  return readFileSync(file, 'utf8');
 }
 
 /** createPolicy lives in the bandits lib; looked up at run time so this tool works without it. */
