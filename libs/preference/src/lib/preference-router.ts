@@ -73,6 +73,16 @@ export interface PreferenceStats {
 }
 
 const zeroHead = (): Head => [0, 0, 0, 0, 0, 0];
+
+/** Adds one observation (quality q at relative score z) to head statistics h. */
+function observe(h: Head, q: number, z: number): void {
+  h[N] += 1;
+  h[SQ] += q;
+  h[SQQ] += q * q;
+  h[SZ] += z;
+  h[SZZ] += z * z;
+  h[SZQ] += z * q;
+}
 const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
 
 /**
@@ -225,13 +235,7 @@ export class PreferenceRouter implements Policy {
     for (const b of this.state.keys()) if (b !== arm) others.push([b, this.quality(b, x, ms)]);
 
     if (this.gamma < 1) for (const s of this.state.values()) for (let i = 0; i < 6; i++) s.live[i] *= this.gamma;
-    const h = st.live;
-    h[N] += 1;
-    h[SQ] += q;
-    h[SQQ] += q * q;
-    h[SZ] += z;
-    h[SZZ] += z * z;
-    h[SZQ] += z * q;
+    observe(st.live, q, z);
     st.pulls++;
 
     if (others.length > 0) {
@@ -297,13 +301,7 @@ export class PreferenceRouter implements Policy {
         if (!st || !Number.isFinite(raw)) continue;
         const q = clamp01(raw);
         const z = this.relScore(a, r.features, ms);
-        const h = st.prior;
-        h[N] += 1;
-        h[SQ] += q;
-        h[SQQ] += q * q;
-        h[SZ] += z;
-        h[SZZ] += z * z;
-        h[SZQ] += z * q;
+        observe(st.prior, q, z);
       }
     }
     for (const st of this.state.values()) {
