@@ -197,6 +197,7 @@ function table(r: ReplayResult | BatchReplayResult): string {
   if ('batch' in r) {
     lines.push(['per-query quality / ratio', `${r.perQuery.meanQuality.toFixed(4)} / ${fmtNum(r.perQuery.budgetRatio)}`]);
     lines.push(['batch quality / ratio', `${r.batch.meanQuality.toFixed(4)} / ${fmtNum(r.batch.budgetRatio)}`]);
+    lines.push(['worst window per-query / batch', `${r.perQuery.worstWindowQuality.toFixed(4)} / ${r.batch.worstWindowQuality.toFixed(4)}`]);
     lines.push(['gain (%)', r.gainPct.toFixed(2)]);
   }
   const w = Math.max(...lines.map(([k]) => k.length));

@@ -1,6 +1,7 @@
 import { ArmId, DecisionContext, Policy } from '@llm-router/bandits';
-import { BatchProblem, solveBatch } from '@llm-router/batch';
+import { BatchProblem, halfWidthMultiplier, solveBatch } from '@llm-router/batch';
 import { quantile } from './metrics';
+import { orderRows } from './order';
 import { ReplayOptions, ReplayRecorder, ReplayResult, ReplayRow, applyEvent, offered, realisedCost, runReplay, setupReplay } from './replay';
 
 export interface BatchReplayOptions extends ReplayOptions {
@@ -10,6 +11,8 @@ export interface BatchReplayOptions extends ReplayOptions {
   robust?: boolean;
   /** Solver time limit per window in ms (default 2000). */
   timeLimitMs?: number;
+  /** Two-sided confidence level of the robust lower bound (default 0.95). */
+  level?: number;
 }
 
 export interface ModeFigures {
@@ -17,6 +20,8 @@ export interface ModeFigures {
   meanCost: number;
   budgetRatio: number | null;
   pctOfOracle: number;
+  /** Lowest mean quality over the windows of `batchSize` consecutive rows (the same windows for both modes). */
+  worstWindowQuality: number;
 }
 
 export interface BatchReplayResult extends ReplayResult {
@@ -43,11 +48,121 @@ function isCostAware(p: Policy): p is Policy & CostAware {
 const UNAVAILABLE = -10;
 
 /**
+ * Queries seen so far (their scores and expected costs per arm, as estimated when their window
+ * was planned): the planner's picture of what money buys on a typical query, from which the
+ * price of a dollar is set for the next window.
+ */
+class QueryPool {
+  score: Float64Array;
+  cost: Float64Array;
+  n = 0;
+
+  constructor(readonly k: number) {
+    this.score = new Float64Array(1024 * k);
+    this.cost = new Float64Array(1024 * k);
+  }
+
+  clear(): void {
+    this.n = 0;
+  }
+
+  add(score: Float64Array, cost: Float64Array, m: number): void {
+    const need = (this.n + m) * this.k;
+    if (need > this.score.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(Math.max(need, 2 * a.length));
+        b.set(a);
+        return b;
+      };
+      this.score = grow(this.score);
+      this.cost = grow(this.cost);
+    }
+    this.score.set(score.subarray(0, m * this.k), this.n * this.k);
+    this.cost.set(cost.subarray(0, m * this.k), this.n * this.k);
+    this.n += m;
+  }
+
+  /** Mean cost per query when every pooled query takes its best arm at price mu. */
+  spendAt(mu: number): number {
+    const { k, score, cost } = this;
+    let total = 0;
+    for (let i = 0; i < this.n; i++) {
+      let best = -Infinity;
+      let c = 0;
+      for (let j = 0; j < k; j++) {
+        const x = i * k + j;
+        if (score[x] <= UNAVAILABLE) continue;
+        const v = score[x] - mu * cost[x];
+        if (v > best || (v === best && cost[x] < c)) {
+          best = v;
+          c = cost[x];
+        }
+      }
+      total += c;
+    }
+    return this.n > 0 ? total / this.n : 0;
+  }
+
+  /**
+   * The smallest price of a dollar (in score units) at which the pool spends at most `target`
+   * per query: the dual price of the budget if the rest of the period looks like the past.
+   */
+  clearingPrice(target: number): number {
+    if (this.spendAt(0) <= target) return 0;
+    let lo = 0;
+    let hi = 1;
+    while (this.spendAt(hi) > target && hi < 1e15) {
+      lo = hi;
+      hi *= 4;
+    }
+    for (let it = 0; it < 60 && hi - lo > 1e-9 * hi; it++) {
+      const mid = lo === 0 ? hi / 2 : Math.sqrt(lo * hi);
+      if (this.spendAt(mid) > target) lo = mid;
+      else hi = mid;
+    }
+    return hi;
+  }
+}
+
+/** Arm of query i with the best score - mu * cost (cheaper on ties). */
+function bestAt(score: Float64Array, cost: Float64Array, k: number, i: number, mu: number): number {
+  let best = -Infinity;
+  let arg = -1;
+  for (let j = 0; j < k; j++) {
+    const x = i * k + j;
+    if (score[x] <= UNAVAILABLE) continue;
+    const v = score[x] - mu * cost[x];
+    if (v > best || (v === best && cost[x] < cost[i * k + arg])) {
+      best = v;
+      arg = j;
+    }
+  }
+  return arg;
+}
+
+function cheapest(cost: Float64Array, score: Float64Array, k: number, i: number): number {
+  let arg = -1;
+  for (let j = 0; j < k; j++) {
+    const x = i * k + j;
+    if (score[x] <= UNAVAILABLE) continue;
+    if (arg < 0 || cost[x] < cost[i * k + arg]) arg = j;
+  }
+  return arg;
+}
+
+/**
  * Batch routing replay: the same rows in the same order, taken in windows of `batchSize`.
- * For each window the policy's current quality estimates (mean and confidence half-width)
- * and the expected costs go to libs/batch's solver under the window's share of the budget;
- * the assigned arms are then pulled and the policy learns from them, as the per-query replay
- * does. A window never straddles the scenario step, so the event lands on a window boundary.
+ * For each window the policy's current estimates (per-query quality mean and confidence
+ * half-width, per-prompt expected cost) go to libs/batch's solver; the assigned arms are then
+ * pulled and the policy learns from them only after the whole window is assigned.
+ *
+ * The window's budget is not a fixed share: a dual price of the dollar is set so that the
+ * queries seen so far, each on its best arm at that price, would spend what is left per
+ * remaining query. A window whose queries gain more per dollar than that price buys more
+ * (a bank carries unspent money forward); a window of queries that gain little (easy prompts,
+ * where the cheap model is nearly as good) spends little. Per-query routing with a pacer
+ * cannot do this: it only learns it spent too much after the fact. A window never straddles
+ * the scenario step, so the event lands on a window boundary.
  */
 export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchReplayOptions): Promise<ReplayResult & { solveMs: number[] }> {
   const s = setupReplay(rows, options);
@@ -57,6 +172,10 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
   const k = arms.length;
   const rec = new ReplayRecorder(s, options, false);
   const solveMs: number[] = [];
+  const pool = new QueryPool(k);
+  const z = options.robust ? halfWidthMultiplier(options.level ?? 0.95) : 0;
+  const total = s.budget !== null ? s.budget * n : null;
+  const seen: { ctx: DecisionContext; available: readonly ArmId[] }[] = [];
   let spent = 0;
   let t = 0;
   while (t < n) {
@@ -67,67 +186,175 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
     const quality = new Float64Array(m * k);
     const halfWidth = new Float64Array(m * k);
     const cost = new Float64Array(m * k);
+    const score = new Float64Array(m * k);
     const ctxs: DecisionContext[] = [];
     const oracles: number[] = [];
+    const fill = (ctx: DecisionContext, available: readonly ArmId[], i: number, out: Estimates) => {
+      for (let j = 0; j < k; j++) {
+        const a = arms[j];
+        const x = i * k + j;
+        if (!available.includes(a)) {
+          out.quality[x] = out.score[x] = UNAVAILABLE;
+          out.halfWidth[x] = 0;
+          out.cost[x] = 0;
+          continue;
+        }
+        const est = policy.estimate(ctx, a);
+        const base = costModel.expectedCost(a);
+        const c = isCostAware(policy) ? policy.expectedCost(ctx, a, base) : base;
+        out.cost[x] = c;
+        // Without a budget the cost weight enters the objective directly.
+        // Quality lives in [0, 1] but the policy's model is additive: on prompts that are easy for
+        // every model it predicts more than 1 for the stronger ones and so overstates what an
+        // upgrade buys exactly where it buys least.
+        const mean = Number.isFinite(est.mean) ? Math.min(QMAX, Math.max(0, est.mean)) : 0.5;
+        out.quality[x] = mean - (s.budget === null ? s.baseLambda * c : 0);
+        out.halfWidth[x] = Number.isFinite(est.halfWidth) ? est.halfWidth : 1;
+        out.score[x] = out.quality[x] - z * out.halfWidth[x];
+      }
+    };
+    const cur: Estimates = { quality, halfWidth, cost, score };
     for (let i = 0; i < m; i++) {
       const row = data[t + i];
       const ctx = s.contextOf(row);
       ctxs.push(ctx);
       const { available, oracle } = offered(s, row, t + i);
       oracles.push(oracle);
-      for (let j = 0; j < k; j++) {
-        const a = arms[j];
-        const x = i * k + j;
-        if (!available.includes(a)) {
-          quality[x] = UNAVAILABLE;
-          halfWidth[x] = 0;
-          cost[x] = 0;
-          continue;
-        }
-        const est = policy.estimate(ctx, a);
-        const base = costModel.expectedCost(a);
-        const c = isCostAware(policy) ? policy.expectedCost(ctx, a, base) : base;
-        cost[x] = c;
-        // Without a budget the cost weight enters the objective directly.
-        quality[x] = (Number.isFinite(est.mean) ? est.mean : 0.5) - (s.budget === null ? s.baseLambda * c : 0);
-        halfWidth[x] = est.halfWidth;
+      // The offer goes through decide() (its pick is discarded) because that is where a policy
+      // records the expected costs it was offered: the per-prompt usage model learns from the
+      // realised cost against that expectation, and without it batch planning would price
+      // every prompt at its model's mean cost while per-query routing prices each one.
+      policy.decide(ctx, available, { lambda: 0, costs: costModel.costs(available) });
+      fill(ctx, available, i, cur);
+      seen.push({ ctx, available });
+    }
+    // The pool is re-estimated with what the policy knows now: estimates frozen at the time of
+    // their window would keep the cold start's "every arm is alike" and bias the price down.
+    if (total !== null && end < n) {
+      const stride = Math.max(1, Math.ceil((seen.length - m) / POOL_MAX));
+      pool.clear();
+      const past: Estimates = { quality: new Float64Array(k), halfWidth: new Float64Array(k), cost: new Float64Array(k), score: new Float64Array(k) };
+      for (let p = seen.length - m - 1; p >= 0; p -= stride) {
+        fill(seen[p].ctx, seen[p].available, 0, past);
+        pool.add(past.score, past.cost, 1);
       }
+      pool.add(score, cost, m);
     }
     let windowBudget: number | null = null;
-    if (s.budget !== null) {
-      // The window gets its share of what is left, so over- or under-spending in one window is
-      // paid back by the next ones.
-      const perQuery = (s.budget * n - spent) / (n - t);
-      windowBudget = Math.max(0, Math.min(3 * s.budget, Math.max(s.budget / 3, perQuery))) * m;
+    let objective = quality;
+    if (total !== null) {
+      const left = total - spent;
+      const after = n - end;
+      let cheap = 0;
+      for (let i = 0; i < m; i++) cheap += cost[i * k + cheapest(cost, score, k, i)];
+      // Every later query must still afford its cheapest arm, whatever this window takes.
+      const reserve = after > 0 ? (after * cheap) / m : 0;
+      windowBudget = Math.max(cheap, left - reserve);
+      if (after > 0) {
+        // The window maximises quality - mu * cost: it buys an upgrade only if it gains more
+        // per dollar than the money would buy later, and the bank (what is left) is the cap.
+        // The pool only knows the kinds of query seen so far: if they are cheap to upgrade, the
+        // price that spends the bank on them would buy the flagship for small gains and leave
+        // nothing for the dearer kinds still to come. So the price never falls below the
+        // pacer's neutral one (a target per query buys a hundredth of a quality point), a floor
+        // that fades out over the last quarter of the period so that its last windows can still
+        // spend the bank.
+        const floor = (NEUTRAL_PRICE / s.budget!) * Math.min(1, (FLOOR_FADE * after) / n);
+        const mu = Math.max(floor, pool.clearingPrice(Math.max(0, left) / (n - t)));
+        objective = new Float64Array(m * k);
+        let maxCost = 1e-300;
+        for (let x = 0; x < m * k; x++) maxCost = Math.max(maxCost, cost[x]);
+        for (let x = 0; x < m * k; x++) objective[x] = quality[x] === UNAVAILABLE ? UNAVAILABLE : quality[x] - mu * cost[x] - (TIE * cost[x]) / maxCost;
+      }
     }
-    const problem: BatchProblem = { n: m, k, quality, halfWidth, cost, budget: windowBudget, models: arms };
-    const sol = await solveBatch(problem, { objective: options.robust ? 'lcb' : 'mean', timeLimitMs: options.timeLimitMs ?? 2000 });
+    const problem: BatchProblem = { n: m, k, quality: objective, halfWidth, cost, budget: windowBudget, models: arms };
+    const sol = await solveBatch(problem, { objective: options.robust ? 'lcb' : 'mean', level: options.level ?? 0.95, timeLimitMs: options.timeLimitMs ?? 2000 });
     solveMs.push(sol.ms);
+    const plan = Int32Array.from(sol.assignment);
+    for (let i = 0; i < m; i++) if (plan[i] < 0 || quality[i * k + plan[i]] === UNAVAILABLE) plan[i] = cheapest(cost, score, k, i);
+    // The plan is fixed before any outcome of the window is seen; dispatch only checks the
+    // ledger (realised spend so far) so that a costlier-than-expected window cannot push the
+    // period over its budget: a query whose planned arm no longer fits goes to its cheapest arm.
+    let planned = 0;
+    for (let i = 0; i < m; i++) planned += cost[i * k + plan[i]];
+    const outcomes: { arm: ArmId; q: number; c: number }[] = [];
     for (let i = 0; i < m; i++) {
       const row = data[t + i];
-      let j = sol.assignment[i];
-      if (j < 0 || quality[i * k + j] === UNAVAILABLE) {
-        // Defensive: an infeasible window (budget below the cheapest assignment) still routes
-        // every query, to its cheapest offered arm.
-        j = -1;
-        for (let jj = 0; jj < k; jj++) if (quality[i * k + jj] !== UNAVAILABLE && (j < 0 || cost[i * k + jj] < cost[i * k + j])) j = jj;
+      let j = plan[i];
+      planned -= cost[i * k + j];
+      if (total !== null && spent + cost[i * k + j] + planned > total * DISPATCH_CAP) {
+        j = cheapest(cost, score, k, i);
       }
       const arm = arms[j];
       const q = row.arms[arm].reward;
       const c = realisedCost(s, row, arm, t + i);
-      policy.update(ctxs[i], arm, { quality: q, costUsd: c });
-      costModel.observe(arm, c);
       spent += c;
+      outcomes.push({ arm, q, c });
       rec.record(t + i, arm, q, c, s.baseLambda, oracles[i]);
       options.onProgress?.(t + i + 1, n);
+    }
+    for (let i = 0; i < m; i++) {
+      const o = outcomes[i];
+      policy.update(ctxs[i], o.arm, { quality: o.q, costUsd: o.c });
+      costModel.observe(o.arm, o.c);
     }
     t = end;
   }
   return { ...rec.result(), solveMs };
 }
 
-function figures(r: ReplayResult): ModeFigures {
-  return { meanQuality: r.meanQuality, meanCost: r.meanCost, budgetRatio: r.budgetRatio, pctOfOracle: r.pctOfOracle };
+interface Estimates {
+  quality: Float64Array;
+  halfWidth: Float64Array;
+  cost: Float64Array;
+  score: Float64Array;
+}
+
+/** Past queries re-estimated per window (a stride sample beyond this many). */
+const POOL_MAX = 2000;
+
+/** Quality the most expensive arm of a window loses to break ties towards cheaper arms. */
+const TIE = 1e-3;
+
+/** Quality points bought by one target's worth of money at the pacer's starting lambda (libs/simulation pacer.ts). */
+const NEUTRAL_PRICE = 0.01;
+
+/** The price floor holds until the last 1/FLOOR_FADE of the period, then falls linearly to 0. */
+const FLOOR_FADE = 4;
+
+/** Upper end of the quality scale. */
+const QMAX = 1;
+
+/** Dispatch never lets the period's spend pass this multiple of its budget. */
+const DISPATCH_CAP = 1;
+
+/** Mean realised quality of each window of `size` consecutive rows. */
+export function windowQualities(rows: readonly ReplayRow[], r: ReplayResult, size: number): number[] {
+  // The replay's row order is a pure function of (rows, order, seed), so the picks map back to rows.
+  const data = orderRows(rows, r.order, r.seed);
+  const out: number[] = [];
+  for (let t = 0; t < data.length; t += size) {
+    const end = Math.min(data.length, t + size);
+    let sum = 0;
+    for (let i = t; i < end; i++) sum += data[i].arms[r.arms[r.picks[i]]].reward;
+    out.push(sum / (end - t));
+  }
+  return out;
+}
+
+/** Lowest window mean of the realised quality, over consecutive windows of `size` rows. */
+export function worstWindowQuality(rows: readonly ReplayRow[], r: ReplayResult, size: number): number {
+  return Math.min(...windowQualities(rows, r, size));
+}
+
+function figures(rows: readonly ReplayRow[], r: ReplayResult, size: number): ModeFigures {
+  return {
+    meanQuality: r.meanQuality,
+    meanCost: r.meanCost,
+    budgetRatio: r.budgetRatio,
+    pctOfOracle: r.pctOfOracle,
+    worstWindowQuality: worstWindowQuality(rows, r, size),
+  };
 }
 
 /**
@@ -142,8 +369,8 @@ export async function runBatchComparison(rows: readonly ReplayRow[], options: Ba
     ...batch,
     decideP50Us: perQuery.decideP50Us,
     decideP99Us: perQuery.decideP99Us,
-    perQuery: figures(perQuery),
-    batch: figures(batch),
+    perQuery: figures(rows, perQuery, options.batchSize ?? 100),
+    batch: figures(rows, batch, options.batchSize ?? 100),
     gainPct: 100 * (batch.meanQuality / perQuery.meanQuality - 1),
     batchSize: options.batchSize ?? 100,
     robust: !!options.robust,
