@@ -1,11 +1,8 @@
-import { Client } from 'pg';
-import { Producer } from 'kafkajs';
 import { Topic } from '@llm-router/contracts';
 import { CostModel } from '@llm-router/pricing';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
-import { collect, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
-import { freshDatabase } from '../support/database';
-import { startStack, Stack } from '../support/stack';
+import { waitFor } from '../support/kafka-test-kit';
+import { useStack } from '../support/use-stack';
 
 /**
  * Batch routing end to end on the real broker and database: the policy learns which model is
@@ -19,48 +16,28 @@ describe('batch planner through Kafka and PostgreSQL', () => {
   /** What the aggregator is taught: acme/medium is the best model, acme/large the most expensive. */
   const TAUGHT: Record<string, number> = { 'acme/small': 0.35, 'acme/medium': 0.9, 'acme/large': 0.6 };
 
-  let stack: Stack;
-  let producer: Producer;
-  let sink: Awaited<ReturnType<typeof collect>>;
-  let db: Client;
   const costs = new CostModel();
 
   type Assignment = { requestId: string; model: string; decisionId: string };
   type BatchEvent = { batchId: string; scope: string; assignments: Assignment[]; objective: number; bound: number | null; solver: string; solveMs: number; budgetUsd: number | null; warnings: string[] };
 
-  beforeAll(async () => {
-    await resetTopics();
-    const databaseUrl = await freshDatabase('planner');
-    const data = writeSyntheticDataset(100);
-    sink = await collect([Topic.Responses, Topic.Decisions, Topic.Prices, Topic.PolicyUpdates, Topic.BatchAssignments]);
-    stack = await startStack({
-      databaseUrl,
-      dataPath: data.dataPath,
-      modelsPath: data.modelsPath,
-      planner: true,
-      env: {
-        ROUTER_POLICY: 'ucb1',
-        BATCH_BUDGET_USD: String(BUDGET),
-        // One expected query a day: the whole of what is left goes to the next window, so the
-        // window budget does not depend on the time of day the test runs at.
-        BATCH_EXPECTED_QUERIES: '1',
-        BATCH_WINDOW_SIZE: String(WINDOW),
-        // Windows close by size only: a slow producer cannot split one.
-        BATCH_WINDOW_MS: '600000',
-        BATCH_SOLVER: 'auto',
-        BATCH_ROBUST: 'true',
-      },
-    });
-    producer = await plainProducer();
-    db = new Client({ connectionString: databaseUrl });
-    await db.connect();
-  });
-
-  afterAll(async () => {
-    await producer?.disconnect();
-    await sink?.stop();
-    await stack?.stop();
-    await db?.end();
+  const e2e = useStack({
+    database: 'planner',
+    dataset: () => writeSyntheticDataset(100),
+    topics: [Topic.Responses, Topic.Decisions, Topic.Prices, Topic.PolicyUpdates, Topic.BatchAssignments],
+    planner: true,
+    env: {
+      ROUTER_POLICY: 'ucb1',
+      BATCH_BUDGET_USD: String(BUDGET),
+      // One expected query a day: the whole of what is left goes to the next window, so the
+      // window budget does not depend on the time of day the test runs at.
+      BATCH_EXPECTED_QUERIES: '1',
+      BATCH_WINDOW_SIZE: String(WINDOW),
+      // Windows close by size only: a slow producer cannot split one.
+      BATCH_WINDOW_MS: '600000',
+      BATCH_SOLVER: 'auto',
+      BATCH_ROBUST: 'true',
+    },
   });
 
   const query = (id: string, row: number, constraints: Record<string, unknown>) => ({
@@ -69,42 +46,42 @@ describe('batch planner through Kafka and PostgreSQL', () => {
   });
 
   const plannerHealth = async () => {
-    const r = await fetch(`${await stack.url(stack.planner!)}/health`);
+    const r = await fetch(`${await e2e.stack.url(e2e.stack.planner!)}/health`);
     expect(r.status).toBe(200);
     return (await r.json()).checks as { windows: any; replica: { scopes: Record<string, number> } };
   };
 
-  const batchOf = (ids: string[]) => sink.of(Topic.BatchAssignments).filter((b) => (b.value as BatchEvent).assignments.some((a) => ids.includes(a.requestId)));
+  const batchOf = (ids: string[]) => e2e.sink.of(Topic.BatchAssignments).filter((b) => (b.value as BatchEvent).assignments.some((a) => ids.includes(a.requestId)));
 
   const expectedCost = (e: BatchEvent) => e.assignments.reduce((s, a) => s + costs.expectedCost(a.model), 0);
 
   /** Sends one window of batch queries and waits until every one is answered. */
   async function runWindow(prefix: string, firstRow: number) {
     const ids = Array.from({ length: WINDOW }, (_, i) => `${prefix}-${i}`);
-    await producer.send({ topic: Topic.Queries, messages: ids.map((id, i) => query(id, firstRow + i, { mode: 'batch' })) });
+    await e2e.producer.send({ topic: Topic.Queries, messages: ids.map((id, i) => query(id, firstRow + i, { mode: 'batch' })) });
     const event = (await waitFor(`batch assignment of ${prefix}`, () => batchOf(ids)[0])).value as BatchEvent;
     const responses = await waitFor(`${WINDOW} responses of ${prefix}`, () => {
-      const r = sink.of(Topic.Responses).filter((m) => ids.includes(m.key!));
+      const r = e2e.sink.of(Topic.Responses).filter((m) => ids.includes(m.key!));
       return r.length >= WINDOW && r;
     });
     return { ids, event, responses };
   }
 
   it('learns from per-query traffic which model is good, and the planner replica gets that policy', async () => {
-    await waitFor('3 prices', () => sink.of(Topic.Prices).length >= 3);
-    for (const p of sink.of(Topic.Prices)) costs.setPrice(p.value);
+    await waitFor('3 prices', () => e2e.sink.of(Topic.Prices).length >= 3);
+    for (const p of e2e.sink.of(Topic.Prices)) costs.setPrice(p.value);
     const models = Object.keys(TAUGHT);
     const train = models.flatMap((m, j) => Array.from({ length: 8 }, (_, i) => ({ id: `train-${j}-${i}`, model: m })));
-    await producer.send({ topic: Topic.Queries, messages: train.map((t, i) => query(t.id, 50 + i, { model: t.model })) });
+    await e2e.producer.send({ topic: Topic.Queries, messages: train.map((t, i) => query(t.id, 50 + i, { model: t.model })) });
     const answered = await waitFor('training responses', () => {
-      const r = sink.of(Topic.Responses).filter((m) => m.key!.startsWith('train-'));
+      const r = e2e.sink.of(Topic.Responses).filter((m) => m.key!.startsWith('train-'));
       return r.length >= train.length && r;
     });
-    await producer.send({
+    await e2e.producer.send({
       topic: Topic.Feedback,
       messages: answered.map((r) => ({ key: 'default', value: JSON.stringify({ decisionId: r.value.decisionId, scope: 'default', quality: TAUGHT[r.value.model], source: 'judge', ts: new Date().toISOString() }) })),
     });
-    const snap = await waitFor('policy snapshot with every reward', () => sink.of(Topic.PolicyUpdates).find((s) => s.value.scope === 'default' && s.value.rewardsApplied >= train.length));
+    const snap = await waitFor('policy snapshot with every reward', () => e2e.sink.of(Topic.PolicyUpdates).find((s) => s.value.scope === 'default' && s.value.rewardsApplied >= train.length));
     await waitFor('planner replica on that snapshot', async () => ((await plannerHealth()).replica.scopes['default'] ?? 0) >= snap.value.version);
   });
 
@@ -140,14 +117,14 @@ describe('batch planner through Kafka and PostgreSQL', () => {
       expect(r.value.error).toBeUndefined();
     }
     const decisions = await waitFor('decisions of the window', () => {
-      const d = sink.of(Topic.Decisions).filter((m) => ids.includes(m.value.requestId));
+      const d = e2e.sink.of(Topic.Decisions).filter((m) => ids.includes(m.value.requestId));
       return d.length >= WINDOW && d;
     });
     for (const d of decisions) expect(d.value).toMatchObject({ batchId: event.batchId, mode: 'batch', policy: 'explicit' });
     // The aggregator keeps the window id with each decision, for analysis of batch traffic.
-    await waitFor('decisions stored with their batch id', async () => (await db.query('SELECT count(*)::int AS n FROM decisions WHERE batch_id = $1', [event.batchId])).rows[0].n === WINDOW);
+    await waitFor('decisions stored with their batch id', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM decisions WHERE batch_id = $1', [event.batchId])).rows[0].n === WINDOW);
 
-    const ledger = await db.query(`SELECT period, spent_usd, queries FROM spend_ledger WHERE scope = 'default'`);
+    const ledger = await e2e.db.query(`SELECT period, spent_usd, queries FROM spend_ledger WHERE scope = 'default'`);
     expect(ledger.rows).toHaveLength(1);
     expect(ledger.rows[0].period).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(ledger.rows[0].spent_usd).toBeCloseTo(cost, 12);
@@ -156,7 +133,7 @@ describe('batch planner through Kafka and PostgreSQL', () => {
 
   it('shows the last window and the budget left on /health', async () => {
     const event = batchOf(['b1-0'])[0].value as BatchEvent;
-    const spent = (await db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
+    const spent = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
     const w = (await plannerHealth()).windows;
     expect(w.open).toEqual([]);
     expect(w).toMatchObject({ closed: 1, failed: 0 });
@@ -169,7 +146,7 @@ describe('batch planner through Kafka and PostgreSQL', () => {
   });
 
   it('gives the next window only what the ledger says is left; too little buys the cheapest assignment, with a warning', async () => {
-    const spentBefore = (await db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
+    const spentBefore = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
     const left = BUDGET - spentBefore;
     // The first window took nearly everything: less than the cheapest model for every query is left.
     expect(left).toBeLessThan(WINDOW * costs.expectedCost('acme/small'));
@@ -180,7 +157,7 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     expect(event.bound).toBeNull();
     for (const r of responses) expect(r.value.model).toBe('acme/small');
 
-    const after = (await db.query(`SELECT spent_usd, queries FROM spend_ledger WHERE scope = 'default'`)).rows[0];
+    const after = (await e2e.db.query(`SELECT spent_usd, queries FROM spend_ledger WHERE scope = 'default'`)).rows[0];
     expect(after.spent_usd).toBeCloseTo(spentBefore + expectedCost(event), 12);
     expect(after.queries).toBe(2 * WINDOW);
     const w = (await plannerHealth()).windows;

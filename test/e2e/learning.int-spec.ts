@@ -1,11 +1,8 @@
-import { Client } from 'pg';
-import { Producer } from 'kafkajs';
 import { Topic } from '@llm-router/contracts';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_ARMS, writeSyntheticDataset } from '../../tools/lib/synthetic-data';
-import { collect, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
-import { freshDatabase } from '../support/database';
-import { startStack, Stack } from '../support/stack';
+import { waitFor } from '../support/kafka-test-kit';
+import { useStack } from '../support/use-stack';
 
 const NEW_ARM = { id: 'acme/new', quality: 0.97, cost: 0.0005, inputPerM: 0.4, outputPerM: 1.2 };
 const BEST = 'acme/medium';
@@ -18,48 +15,31 @@ const RUNNER_UP = 'acme/large';
  * the very next decisions without a restart.
  */
 describe('learning online through Kafka', () => {
-  let stack: Stack;
-  let producer: Producer;
-  let sink: Awaited<ReturnType<typeof collect>>;
-  let db: Client;
   let rows: { arms: Record<string, { reward: number }> }[];
   let sent = 0;
   const chosen: string[] = [];
 
-  beforeAll(async () => {
-    await resetTopics();
-    const databaseUrl = await freshDatabase('learn');
-    // The dataset knows a fourth model that the models file does not list yet.
-    const data = writeSyntheticDataset(600, [...DEFAULT_ARMS, NEW_ARM], 11);
-    const models = JSON.parse(readFileSync(data.modelsPath, 'utf8'));
-    models.models = models.models.filter((m: { model_id: string }) => m.model_id !== NEW_ARM.id);
-    require('node:fs').writeFileSync(data.modelsPath, JSON.stringify(models));
-    rows = readFileSync(data.dataPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    sink = await collect([Topic.Responses]);
-    stack = await startStack({
-      databaseUrl,
-      dataPath: data.dataPath,
-      modelsPath: data.modelsPath,
-      routers: 2,
-      aggregators: 2,
-      env: { ROUTER_POLICY: 'thompson', DEFAULT_LAMBDA: '20', POLICY_SEED: '3' },
-    });
-    producer = await plainProducer();
-    db = new Client({ connectionString: databaseUrl });
-    await db.connect();
-  });
-
-  afterAll(async () => {
-    await producer?.disconnect();
-    await sink?.stop();
-    await stack?.stop();
-    await db?.end();
+  const e2e = useStack({
+    database: 'learn',
+    dataset: () => {
+      // The dataset knows a fourth model that the models file does not list yet.
+      const data = writeSyntheticDataset(600, [...DEFAULT_ARMS, NEW_ARM], 11);
+      const models = JSON.parse(readFileSync(data.modelsPath, 'utf8'));
+      models.models = models.models.filter((m: { model_id: string }) => m.model_id !== NEW_ARM.id);
+      require('node:fs').writeFileSync(data.modelsPath, JSON.stringify(models));
+      rows = readFileSync(data.dataPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      return data;
+    },
+    topics: [Topic.Responses],
+    routers: 2,
+    aggregators: 2,
+    env: { ROUTER_POLICY: 'thompson', DEFAULT_LAMBDA: '20', POLICY_SEED: '3' },
   });
 
   /** Sends n queries, waits for their answers, sends the dataset's quality back, waits until applied. */
   async function round(n: number): Promise<string[]> {
     const ids = Array.from({ length: n }, () => `q-${sent++}`);
-    await producer.send({
+    await e2e.producer.send({
       topic: Topic.Queries,
       messages: ids.map((id) => {
         const row = Number(id.slice(2)) % rows.length;
@@ -67,19 +47,19 @@ describe('learning online through Kafka', () => {
       }),
     });
     const answers = await waitFor(`${n} answers`, () => {
-      const got = ids.map((id) => sink.of(Topic.Responses).find((r) => r.key === id));
+      const got = ids.map((id) => e2e.sink.of(Topic.Responses).find((r) => r.key === id));
       return got.every(Boolean) && (got as { value: { decisionId: string; model: string; id: string } }[]);
     });
-    await producer.send({
+    await e2e.producer.send({
       topic: Topic.Feedback,
       messages: answers.map((a) => ({
         key: 'default',
         value: JSON.stringify({ decisionId: a.value.decisionId, scope: 'default', quality: rows[Number(a.value.id.slice(2)) % rows.length].arms[a.value.model].reward, source: 'judge', ts: new Date().toISOString() }),
       })),
     });
-    await waitFor('rewards applied', async () => (await db.query('SELECT count(*)::int AS n FROM rewards')).rows[0].n >= sent);
+    await waitFor('rewards applied', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM rewards')).rows[0].n >= sent);
     // Let the debounced snapshot reach both routers before the next round.
-    const version = (await db.query(`SELECT version FROM policy_state WHERE scope = 'default'`)).rows[0].version;
+    const version = (await e2e.db.query(`SELECT version FROM policy_state WHERE scope = 'default'`)).rows[0].version;
     await waitFor('routers on the latest policy', async () => (await routerVersions()).every((v) => v >= version));
     const models = answers.map((a) => a.value.model);
     chosen.push(...models);
@@ -88,8 +68,8 @@ describe('learning online through Kafka', () => {
 
   async function routerVersions(): Promise<number[]> {
     return Promise.all(
-      stack.routers.map(async (r) => {
-        const h = await (await fetch(`${await stack.url(r)}/health`)).json();
+      e2e.stack.routers.map(async (r) => {
+        const h = await (await fetch(`${await e2e.stack.url(r)}/health`)).json();
         return h.checks.replica.scopes['default'] ?? 0;
       }),
     );
@@ -107,7 +87,7 @@ describe('learning online through Kafka', () => {
   });
 
   it('converges both routers to the policy version in Postgres once traffic stops', async () => {
-    const { version, rewards_applied } = (await db.query(`SELECT version, rewards_applied FROM policy_state WHERE scope = 'default'`)).rows[0];
+    const { version, rewards_applied } = (await e2e.db.query(`SELECT version, rewards_applied FROM policy_state WHERE scope = 'default'`)).rows[0];
     expect(rewards_applied).toBe(sent);
     const versions = await waitFor('both routers at the stored version', async () => {
       const v = await routerVersions();
@@ -117,7 +97,7 @@ describe('learning online through Kafka', () => {
   });
 
   it('a price event changes the next decisions without a restart', async () => {
-    const pw = await stack.url(stack.priceWatcher);
+    const pw = await e2e.stack.url(e2e.stack.priceWatcher);
     const res = await fetch(`${pw}/admin/prices`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer test-admin-token' },
@@ -132,7 +112,7 @@ describe('learning online through Kafka', () => {
   });
 
   it('a model added through the admin API is explored by the routers at once', async () => {
-    const pw = await stack.url(stack.priceWatcher);
+    const pw = await e2e.stack.url(e2e.stack.priceWatcher);
     const res = await fetch(`${pw}/admin/models`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer test-admin-token' },
@@ -140,7 +120,7 @@ describe('learning online through Kafka', () => {
     });
     expect(res.status).toBeLessThan(300);
     await waitFor('routers know the new model', async () => {
-      const lists = await Promise.all(stack.routers.map(async (r) => (await (await fetch(`${await stack.url(r)}/v1/models`)).json()).data.map((m: { id: string }) => m.id)));
+      const lists = await Promise.all(e2e.stack.routers.map(async (r) => (await (await fetch(`${await e2e.stack.url(r)}/v1/models`)).json()).data.map((m: { id: string }) => m.id)));
       return lists.every((l) => l.includes(NEW_ARM.id));
     });
     const picks = [...(await round(40)), ...(await round(40))];
