@@ -4,9 +4,9 @@
  * Offline replay of a reward dataset through a routing policy (the contract is
  * ../shared/EVAL.md; usage and the development protocol are in docs/replay.md).
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { DatasetRow, ModelsFile, parseDataset } from '@llm-router/contracts';
 import { createPolicy, policyNames, registerPolicy } from '@llm-router/bandits';
@@ -24,23 +24,11 @@ import {
   runReplay,
 } from '@llm-router/simulation';
 import { replaySvg } from './plot';
+import { num, readText, UsageError } from '../lib/cli';
 
-/** Bad usage (option value, missing file): exit code 2, as for a commander parse error. */
-class UsageError extends Error {}
 
 const FEATURE_DIM = 64;
 const SCENARIOS: ScenarioName[] = ['stationary', 'price-cut', 'new-arm'];
-
-function num(name: string, opts: { min?: number; integer?: boolean; positive?: boolean } = {}) {
-  return (v: string): number => {
-    const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number, got '${v}'.`);
-    if (opts.integer && !Number.isInteger(x)) throw new InvalidArgumentError(`${name} must be an integer, got '${v}'.`);
-    if (opts.positive && !(x > 0)) throw new InvalidArgumentError(`${name} must be > 0, got '${v}'.`);
-    if (opts.min !== undefined && x < opts.min) throw new InvalidArgumentError(`${name} must be >= ${opts.min}, got '${v}'.`);
-    return x;
-  };
-}
 
 /** Commander stores a parser's null as '', so 'none' stays a string until after parsing. */
 function budgetArg(v: string): number | 'none' {
@@ -89,12 +77,6 @@ function program(): Command {
     .option('--plot <file.svg>', 'write an SVG of cumulative net reward, arm shares and lambda over time')
     .option('--json', 'print one JSON object as the last line of stdout')
     .showHelpAfterError('(run with --help for usage)');
-}
-
-function readText(file: string, what: string): string {
-  if (!existsSync(file)) throw new UsageError(`${what} not found: ${file}`);
-  if (!statSync(file).isFile()) throw new UsageError(`${what} is not a file: ${file}`);
-  return readFileSync(file, 'utf8');
 }
 
 function readRows(file: string, what: string): DatasetRow[] {
