@@ -203,7 +203,9 @@ async function main() {
       console.log(`feedback sent ${result.feedbackSent}, rewards applied ${result.rewardsApplied} (policy version ${result.policyVersion})`);
       console.log(`latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, throughput ${result.throughputPerSec} q/s`);
       if (learning) {
-        console.log(`learning (first quarter -> last quarter): mean reward ${learning.firstQuarter.meanQuality} -> ${learning.lastQuarter.meanQuality}; share of the best arm (${learning.bestArm}) ${learning.firstQuarter.bestArmShare} -> ${learning.lastQuarter.bestArmShare}`);
+        console.log(`learning (first quarter -> last quarter): mean quality ${learning.firstQuarter.meanQuality} -> ${learning.lastQuarter.meanQuality}, mean cost $${learning.firstQuarter.meanCostUsd} -> $${learning.lastQuarter.meanCostUsd}`);
+        // A contextual policy beats the best single model by leaving it where a cheaper one is as good.
+        console.log(`share of the best single model (${learning.bestArm}): ${learning.firstQuarter.bestArmShare} -> ${learning.lastQuarter.bestArmShare}`);
       }
     }
     console.log(JSON.stringify(result));
