@@ -50,6 +50,7 @@ interface Cli {
   batchSize: number;
   order: 'shuffled' | 'by-source';
   robust?: boolean;
+  explore?: number;
   warmStart?: string;
   json?: boolean;
   plot?: string;
@@ -72,6 +73,7 @@ function program(): Command {
     .option('--batch-size <n>', 'batch window size', num('--batch-size', { integer: true, positive: true }), 100)
     .addOption(new Option('--order <order>', 'row order').choices(['shuffled', 'by-source']).default('shuffled'))
     .option('--robust', 'batch mode: optimise the lower confidence bound instead of the mean')
+    .option('--explore <n>', 'batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off)', num('--explore', { integer: true, min: 0 }), 10)
     .option('--warm-start <file>', 'offline priors from another reward file (never the replayed one)')
     .option('--models <file>', 'list prices (default: models_k3.json / models_k4.json next to --data when present)')
     .option('--plot <file.svg>', 'write an SVG of cumulative net reward, arm shares and lambda over time')
@@ -251,6 +253,7 @@ async function main(argv: string[]): Promise<number> {
         ...options,
         batchSize: cli.batchSize,
         robust: !!cli.robust,
+        explore: cli.explore,
         onProgress: (_done, n) => inner?.(++steps, 2 * n),
       });
     } else {
@@ -267,7 +270,7 @@ async function main(argv: string[]): Promise<number> {
     warmStart: cli.warmStart ?? null,
     models: modelsFile,
     ...(cli.scenario !== 'stationary' ? { arm: cli.arm, at: cli.at, factor: cli.factor ?? 1 } : {}),
-    ...(cli.mode === 'batch' ? { batchSize: cli.batchSize, robust: !!cli.robust } : {}),
+    ...(cli.mode === 'batch' ? { batchSize: cli.batchSize, robust: !!cli.robust, explore: cli.explore } : {}),
   };
   if (cli.json) process.stdout.write(JSON.stringify(jsonRecord(result, extra)) + '\n');
   else process.stdout.write(table(result) + (cli.plot ? `\nplot written to ${cli.plot}` : '') + '\n');

@@ -13,6 +13,12 @@ export interface BatchReplayOptions extends ReplayOptions {
   timeLimitMs?: number;
   /** Two-sided confidence level of the robust lower bound (default 0.95). */
   level?: number;
+  /**
+   * Queries at the head of each window that form an exploration sub-round (default 10; 0 = off):
+   * they are planned first, on optimistic estimates, dispatched, and learnt from before the rest
+   * of the window is planned. The replay treats the two sub-rounds as two successive assignments.
+   */
+  explore?: number;
 }
 
 export interface ModeFigures {
@@ -124,6 +130,24 @@ class QueryPool {
   }
 }
 
+/**
+ * The smallest price from which on `spend(price)` stays at most `target`, on a geometric grid: the
+ * curve need not fall monotonically (it is a difference of two spends).
+ */
+function monotonePriceFor(spend: (mu: number) => number, target: number): number {
+  let mu = GRID_MAX;
+  if (spend(mu) > target) return mu;
+  for (let x = GRID_MAX / GRID_STEP; x >= GRID_MIN; x /= GRID_STEP) {
+    if (spend(x) > target) return mu;
+    mu = x;
+  }
+  return spend(0) > target ? mu : 0;
+}
+
+const GRID_MIN = 1e-2;
+const GRID_MAX = 1e7;
+const GRID_STEP = 1.05;
+
 /** Arm of query i with the best score - mu * cost (cheaper on ties). */
 function bestAt(score: Float64Array, cost: Float64Array, k: number, i: number, mu: number): number {
   let best = -Infinity;
@@ -176,12 +200,34 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
   const z = options.robust ? halfWidthMultiplier(options.level ?? 0.95) : 0;
   const total = s.budget !== null ? s.budget * n : null;
   const seen: { ctx: DecisionContext; available: readonly ArmId[] }[] = [];
+  // The warm-start file's prompts are the planner's forecast of the period's mix of queries: with
+  // them the price of a dollar is set against the whole period (what the forecast mix would
+  // spend, minus what the queries already seen would have spent at that price), not against
+  // the sources seen so far, which on an adversarial order (by source) are the wrong picture.
+  // Only their prompts are used, re-estimated each window with what the policy knows then.
+  const forecastRows: { ctx: DecisionContext; available: readonly ArmId[] }[] = [];
+  const wsRows = options.warmStart ?? [];
+  const wsStride = Math.max(1, Math.ceil(wsRows.length / POOL_MAX));
+  for (let p = 0; p < wsRows.length; p += wsStride) {
+    const r = wsRows[p];
+    forecastRows.push({ ctx: s.contextOf(r), available: arms.filter((a) => r.arms[a] !== undefined) });
+  }
+  const forecast = new QueryPool(k);
   let spent = 0;
   let t = 0;
+  const explore = Math.max(0, Math.floor(options.explore ?? EXPLORE));
+  let windowEnd = 0;
   while (t < n) {
     applyEvent(s, t);
-    let end = Math.min(n, t + size);
-    if (s.scen && t < s.scen.at && end > s.scen.at) end = s.scen.at;
+    let end: number;
+    let optimistic = false;
+    if (t >= windowEnd) {
+      // A new window: [t, windowEnd). Its first `explore` queries are a sub-round of their own.
+      windowEnd = Math.min(n, t + size);
+      if (s.scen && t < s.scen.at && windowEnd > s.scen.at) windowEnd = s.scen.at;
+      optimistic = explore > 0 && windowEnd - t > 2 * explore;
+      end = optimistic ? t + explore : windowEnd;
+    } else end = windowEnd;
     const m = end - t;
     const quality = new Float64Array(m * k);
     const halfWidth = new Float64Array(m * k);
@@ -230,15 +276,21 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
     }
     // The pool is re-estimated with what the policy knows now: estimates frozen at the time of
     // their window would keep the cold start's "every arm is alike" and bias the price down.
+    const past: Estimates = { quality: new Float64Array(k), halfWidth: new Float64Array(k), cost: new Float64Array(k), score: new Float64Array(k) };
     if (total !== null && end < n) {
       const stride = Math.max(1, Math.ceil((seen.length - m) / POOL_MAX));
       pool.clear();
-      const past: Estimates = { quality: new Float64Array(k), halfWidth: new Float64Array(k), cost: new Float64Array(k), score: new Float64Array(k) };
       for (let p = seen.length - m - 1; p >= 0; p -= stride) {
         fill(seen[p].ctx, seen[p].available, 0, past);
         pool.add(past.score, past.cost, 1);
       }
-      pool.add(score, cost, m);
+      // Without a forecast the current window joins the past as the picture of what is to come.
+      if (forecastRows.length === 0) pool.add(score, cost, m);
+      forecast.clear();
+      for (const f of forecastRows) {
+        fill(f.ctx, f.available, 0, past);
+        forecast.add(past.score, past.cost, 1);
+      }
     }
     let windowBudget: number | null = null;
     let objective = quality;
@@ -260,15 +312,51 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
         // that fades out over the last quarter of the period so that its last windows can still
         // spend the bank.
         const floor = (NEUTRAL_PRICE / s.budget!) * Math.min(1, (FLOOR_FADE * after) / n);
-        const mu = Math.max(floor, pool.clearingPrice(Math.max(0, left) / (n - t)));
+        let mu: number;
+        if (forecast.n > 0) {
+          // The period at price mu spends n * forecast(mu); the t queries already routed would have
+          // spent pool(mu) of that, so the rest (this window on) is expected to spend the
+          // difference (at least its cheapest arms). The price makes that equal what is left.
+          const pastN = pool.n;
+          const rest = (x: number) => Math.max(((n - t) * cheap) / m, n * forecast.spendAt(x) - (pastN > 0 ? (t * pool.spendAt(x)) : 0));
+          mu = monotonePriceFor(rest, Math.max(0, left));
+        } else mu = pool.clearingPrice(Math.max(0, left) / (n - t));
+        mu = Math.max(floor, mu);
         objective = new Float64Array(m * k);
         let maxCost = 1e-300;
         for (let x = 0; x < m * k; x++) maxCost = Math.max(maxCost, cost[x]);
         for (let x = 0; x < m * k; x++) objective[x] = quality[x] === UNAVAILABLE ? UNAVAILABLE : quality[x] - mu * cost[x] - (TIE * cost[x]) / maxCost;
       }
     }
+    let forced: Int32Array | null = null;
+    if (optimistic) {
+      // Exploration sub-round: optimism in the face of uncertainty (mean + half-width, at most
+      // one point more) at the same price of a dollar, so the arms whose value on this kind of
+      // query is least known get sampled before the rest of the window is committed. Arms never
+      // pulled are sampled round-robin, except those whose expected cost per call is more than
+      // COLD_CAP targets (one call of them would spend the budget of many queries).
+      const cold: number[] = [];
+      for (let j = 0; j < k; j++) {
+        const x = j; // row 0's offer stands for the window's
+        if (quality[x] === UNAVAILABLE) continue;
+        const e = policy.estimate(ctxs[0], arms[j]);
+        if (e.n === 0 && (s.budget === null || cost[x] <= COLD_CAP * s.budget)) cold.push(j);
+      }
+      const opt = new Float64Array(m * k);
+      for (let x = 0; x < m * k; x++) {
+        opt[x] = quality[x] === UNAVAILABLE ? UNAVAILABLE : objective[x] + Math.min(1, halfWidth[x]);
+      }
+      objective = opt;
+      if (cold.length > 0) {
+        forced = new Int32Array(m);
+        for (let i = 0; i < m; i++) forced[i] = cold[i % cold.length];
+        if (forced.some((j, i) => quality[i * k + j] === UNAVAILABLE)) forced = null;
+      }
+    }
     const problem: BatchProblem = { n: m, k, quality: objective, halfWidth, cost, budget: windowBudget, models: arms };
-    const sol = await solveBatch(problem, { objective: options.robust ? 'lcb' : 'mean', level: options.level ?? 0.95, timeLimitMs: options.timeLimitMs ?? 2000 });
+    const sol = forced
+      ? { assignment: forced, ms: 0 }
+      : await solveBatch(problem, { objective: options.robust && !optimistic ? 'lcb' : 'mean', level: options.level ?? 0.95, timeLimitMs: options.timeLimitMs ?? 2000 });
     solveMs.push(sol.ms);
     const plan = Int32Array.from(sol.assignment);
     for (let i = 0; i < m; i++) if (plan[i] < 0 || quality[i * k + plan[i]] === UNAVAILABLE) plan[i] = cheapest(cost, score, k, i);
@@ -321,6 +409,12 @@ const NEUTRAL_PRICE = 0.01;
 
 /** The price floor holds until the last 1/FLOOR_FADE of the period, then falls linearly to 0. */
 const FLOOR_FADE = 4;
+
+/** Default size of the exploration sub-round at the head of each window. */
+const EXPLORE = 10;
+
+/** An arm never pulled is explored only if one call is expected to cost at most this many per-query targets. */
+const COLD_CAP = 20;
 
 /** Upper end of the quality scale. */
 const QMAX = 1;

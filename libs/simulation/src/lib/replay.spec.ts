@@ -303,6 +303,52 @@ describe('runBatchComparison', () => {
     expect(r.perQuery.worstWindowQuality).toBeCloseTo(Math.min(...w), 12);
   });
 
+  it('splits each window into an exploration sub-round and the rest, learnt from in that order', async () => {
+    const rows = syntheticRows(100);
+    const calls = (explore: number) => {
+      const log: string[] = [];
+      const policy: ReplayOptions['policy'] = (init) => {
+        const p = createPolicy('auto', { arms: init.arms, seed: init.seed });
+        return new Proxy(p, {
+          get(target, key) {
+            const v = Reflect.get(target, key, target);
+            if (typeof v !== 'function') return v;
+            if (key === 'decide' || key === 'update') {
+              return (...args: unknown[]) => {
+                const last = log[log.length - 1];
+                if (last && last.startsWith(key as string)) log[log.length - 1] = `${key as string}:${Number(last.split(':')[1]) + 1}`;
+                else log.push(`${key as string}:1`);
+                return v.apply(target, args);
+              };
+            }
+            return v.bind(target);
+          },
+        });
+      };
+      return runBatchComparison(rows, { ...base({ budget: 1e-3, policy }), batchSize: 50, explore, timeLimitMs: 300 }).then((r) => ({ r, log }));
+    };
+    const off = await calls(0);
+    const on = await calls(10);
+    // The per-query run comes first (one decide and one update per row), then the batch run.
+    expect(off.log.slice(-4)).toEqual(['decide:50', 'update:50', 'decide:50', 'update:50']);
+    expect(on.log.slice(-8)).toEqual(['decide:10', 'update:10', 'decide:40', 'update:40', 'decide:10', 'update:10', 'decide:40', 'update:40']);
+    for (const { r } of [off, on]) {
+      expect(r.batch.budgetRatio!).toBeLessThan(1.1);
+      expect(r.perQuery.meanQuality).toBe(off.r.perQuery.meanQuality);
+    }
+  });
+
+  it('prices the dollar against the warm-start mix on a by-source order and holds the budget', async () => {
+    const rows = syntheticRows(400, 7);
+    const warm = syntheticRows(300, 8);
+    const budget = 1e-3;
+    for (const robust of [false, true]) {
+      const r = await runBatchComparison(rows, { ...base({ budget, warmStart: warm, order: 'by-source' }), batchSize: 50, robust, timeLimitMs: 300 });
+      expect(r.batch.budgetRatio!).toBeLessThanOrEqual(1.0 + 1e-9);
+      expect(r.batch.budgetRatio!).toBeGreaterThan(0.8);
+    }
+  });
+
   it('moves budget across windows: on a by-source order batch routing clearly beats per-query routing', async () => {
     // Two kinds of query, grouped so that every window holds one kind: on "easy" the premium
     // arm adds 2 points, on "hard" 45, at the same price. The money belongs on the hard
