@@ -4,9 +4,9 @@ import { MessageProducer } from '@llm-router/kafka';
 import { PriceBookChange, PriceBookService } from '../../apps/price-watcher/src/price-book/price-book.service';
 import { collect, resetTopics } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
-import { captureLogs, LogLine, PriceWatcher, published, received, since, Sink, startPriceWatcher } from '../support/price-watcher';
+import { ADMIN_TOKEN, captureLogs, LogLine, PriceWatcher, published, received, since, Sink, startPriceWatcher } from '../support/price-watcher';
 
-const ENV = { SELF_HOSTED_MODELS: 'llama-70b=8' };
+const ENV = { SELF_HOSTED_MODELS: 'llama-70b=8', ADMIN_TOKEN };
 
 /**
  * The price book in the running price-watcher: every source's proposals go through it, and
@@ -33,6 +33,8 @@ describe('price-watcher price book', () => {
   const mark = async () => ({ prices: (await received(sink, Topic.Prices)).length, catalog: (await received(sink, Topic.Catalog)).length });
   const historyRows = async (...models: string[]) => (await db.query('SELECT count(*)::int AS n FROM price_history WHERE model = ANY($1)', [models])).rows[0].n;
   const models = (ps: PriceEvent[]) => ps.map((p) => p.model);
+  const costFactors = async (model: string) =>
+    (await db.query('SELECT cost_factor FROM price_history WHERE model = $1 ORDER BY id', [model])).rows.map((r) => r.cost_factor);
 
   beforeAll(async () => {
     // One partition per topic: the sink then sees messages in the order they were published.
@@ -181,6 +183,36 @@ describe('price-watcher price book', () => {
         { input_per_m: 1, source: 'admin:revert' },
       ]);
     });
+
+    it('takes a costFactor from the admin API: a change of the factor alone is a change, a feed without one keeps it', async () => {
+      await book.propose('file', { model: 'f', inputPerM: 1, outputPerM: 1 });
+      const m = await mark();
+      const set = await pw.call('POST', '/admin/prices', { model: 'f', inputPerM: 1, outputPerM: 1, costFactor: 0.5 });
+      expect(set.status).toBe(200);
+      expect(set.body).toMatchObject({ status: 'accepted', price: { model: 'f', costFactor: 0.5 } });
+      expect((await pw.call('POST', '/admin/prices', { model: 'f', inputPerM: 1, outputPerM: 1, costFactor: 0.5 })).body).toMatchObject({ status: 'unchanged' });
+      // A feed knows nothing of scenarios: its price without a factor keeps the one in force.
+      expect(await book.propose('file', { model: 'f', inputPerM: 1, outputPerM: 1 })).toMatchObject({ status: 'unchanged', price: { costFactor: 0.5 } });
+      expect((await pw.call('POST', '/admin/prices', { model: 'f', inputPerM: 1, outputPerM: 1, costFactor: 0.25 })).body).toMatchObject({ status: 'accepted' });
+      expect((await pw.call('DELETE', '/admin/prices/f')).body).toMatchObject({ status: 'accepted', price: { costFactor: 0.5, source: 'admin:revert' } });
+      expect((await since(sink, Topic.Prices, m.prices)).map((p) => [p.key, p.value.costFactor])).toEqual([
+        ['f', 0.5],
+        ['f', 0.25],
+        ['f', 0.5],
+      ]);
+      expect(await since(sink, Topic.Catalog, m.catalog)).toEqual([]);
+      expect(await costFactors('f')).toEqual([null, 0.5, 0.25, 0.5]);
+      expect((await pw.call('GET', '/prices/f/history')).body.history.map((h: { costFactor?: number }) => h.costFactor)).toEqual([0.5, 0.25, 0.5, undefined]);
+
+      // Undo of a factor clears it: the earlier price had none.
+      await book.propose('file', { model: 'e', inputPerM: 1, outputPerM: 1 });
+      await pw.call('POST', '/admin/prices', { model: 'e', inputPerM: 1, outputPerM: 1, costFactor: 0.5 });
+      const undo = await pw.call('DELETE', '/admin/prices/e');
+      expect(undo.body).toMatchObject({ status: 'accepted', price: { model: 'e', source: 'admin:revert' } });
+      expect(undo.body.price.costFactor).toBeUndefined();
+      expect(book.price('e')?.costFactor).toBeUndefined();
+      expect(await costFactors('e')).toEqual([null, 0.5, null]);
+    });
   });
 
   describe('after a restart on the same database', () => {
@@ -196,12 +228,22 @@ describe('price-watcher price book', () => {
 
     it('does not republish what Postgres already holds', async () => {
       expect(book.current()).toEqual(before);
-      expect(models(before)).toEqual(['a', 'b', 'c', 'g', 'j', 'k', 'llama-70b', 'v']);
+      expect(models(before)).toEqual(['a', 'b', 'c', 'e', 'f', 'g', 'j', 'k', 'llama-70b', 'v']);
       expect(await published(Topic.Prices)).toBe(count.prices);
       expect(await published(Topic.Catalog)).toBe(count.catalog);
       expect((await book.propose('file', { model: 'a', inputPerM: 0.2, outputPerM: 0.1 })).status).toBe('unchanged');
       expect(await published(Topic.Prices)).toBe(count.prices);
       expect(await published(Topic.Catalog)).toBe(count.catalog);
+    });
+
+    it('keeps a costFactor: GET /prices shows it, and neither a feed nor the same admin price republishes it', async () => {
+      expect((await pw.call('GET', '/prices')).body.prices.find((p: PriceEvent) => p.model === 'f')).toMatchObject({ inputPerM: 1, outputPerM: 1, costFactor: 0.5 });
+      expect(book.price('e')?.costFactor).toBeUndefined();
+      expect((await book.propose('file', { model: 'f', inputPerM: 1, outputPerM: 1 })).status).toBe('unchanged');
+      expect((await pw.call('POST', '/admin/prices', { model: 'f', inputPerM: 1, outputPerM: 1, costFactor: 0.5 })).body).toMatchObject({ status: 'unchanged' });
+      expect(await published(Topic.Prices)).toBe(count.prices);
+      expect(await published(Topic.Catalog)).toBe(count.catalog);
+      expect(await costFactors('f')).toEqual([null, 0.5, 0.25, 0.5]);
     });
 
     it('remembers a removal', async () => {

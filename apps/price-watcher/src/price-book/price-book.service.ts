@@ -21,6 +21,8 @@ export interface ProposeOptions {
   label?: string;
   /** Admin POST /admin/models: brings back a removed model and sets its endpoint. */
   addModel?: { endpoint?: string };
+  /** Revert: the proposal is a whole earlier price, so a costFactor it lacks is cleared rather than kept from the price in force. */
+  whole?: boolean;
 }
 
 /** What changed, for the frontier: it recomputes every scope once per change set. */
@@ -156,7 +158,12 @@ export class PriceBookService implements OnModuleInit {
     if (!current) return undefined;
     const rows = await this.store.history(model, 50);
     const previous = rows.find(
-      (r, i) => i > 0 && (r.inputPerM !== current.inputPerM || r.outputPerM !== current.outputPerM || r.selfHosted !== (current.selfHosted ?? false)),
+      (r, i) =>
+        i > 0 &&
+        (r.inputPerM !== current.inputPerM ||
+          r.outputPerM !== current.outputPerM ||
+          r.selfHosted !== (current.selfHosted ?? false) ||
+          (r.costFactor ?? null) !== (current.costFactor ?? null)),
     );
     if (!previous) return undefined;
     return this.propose(
@@ -168,8 +175,9 @@ export class PriceBookService implements OnModuleInit {
         selfHosted: previous.selfHosted,
         concurrency: previous.concurrency,
         discountTiers: Array.isArray(previous.discountTiers) ? (previous.discountTiers as PriceProposal['discountTiers']) : [],
+        costFactor: previous.costFactor,
       },
-      { confirm: true, label: 'admin:revert' },
+      { confirm: true, label: 'admin:revert', whole: true },
     );
   }
 
@@ -192,7 +200,7 @@ export class PriceBookService implements OnModuleInit {
       selfHosted: proposal.selfHosted ?? current?.selfHosted,
       concurrency: proposal.concurrency ?? current?.concurrency,
       discountTiers: proposal.discountTiers ?? current?.discountTiers,
-      costFactor: proposal.costFactor ?? current?.costFactor,
+      costFactor: opts.whole ? proposal.costFactor : (proposal.costFactor ?? current?.costFactor),
       ...(pin ? { selfHosted: true, concurrency: proposal.concurrency ?? pin.concurrency } : {}),
     };
     if (merged.selfHosted && merged.concurrency === undefined) {

@@ -22,6 +22,7 @@ export interface PriceHistoryRow {
   selfHosted: boolean;
   concurrency?: number;
   discountTiers: unknown;
+  costFactor?: number;
   recordedAt: string;
 }
 
@@ -47,6 +48,7 @@ export function toPriceEvent(r: PriceEntity): PriceEvent {
     selfHosted: r.selfHosted,
     ...(r.concurrency !== null && r.concurrency !== undefined ? { concurrency: r.concurrency } : {}),
     discountTiers: Array.isArray(r.discountTiers) ? (r.discountTiers as PriceEvent['discountTiers']) : [],
+    ...(r.costFactor !== null && r.costFactor !== undefined ? { costFactor: r.costFactor } : {}),
   };
 }
 
@@ -89,6 +91,7 @@ export class TypeOrmPriceStore implements PriceStore {
           selfHosted: p.selfHosted ?? false,
           concurrency: p.concurrency ?? null,
           discountTiers: p.discountTiers ?? [],
+          costFactor: p.costFactor ?? null,
         });
       }
       const m = change.model;
@@ -110,6 +113,7 @@ export class TypeOrmPriceStore implements PriceStore {
       selfHosted: r.selfHosted,
       ...(r.concurrency !== null ? { concurrency: r.concurrency } : {}),
       discountTiers: r.discountTiers,
+      ...(r.costFactor !== null ? { costFactor: r.costFactor } : {}),
       recordedAt: new Date(r.recordedAt).toISOString(),
     }));
   }

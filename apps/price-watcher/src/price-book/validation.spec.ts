@@ -80,6 +80,11 @@ describe('samePrice', () => {
     expect(samePrice(current, { ...current, outputPerM: 2.01 })).toBe(false);
     expect(samePrice(current, { ...current, selfHosted: true, concurrency: 4 })).toBe(false);
     expect(samePrice(current, { ...current, discountTiers: [{ fromCalls: 1000, factor: 0.9 }] })).toBe(false);
+    // A price-cut scenario alone is a change, and a factor set or cleared is one too.
+    expect(samePrice(current, { ...current, costFactor: 0.5 })).toBe(false);
+    expect(samePrice({ ...current, costFactor: 0.5 }, { ...current, costFactor: 0.25 })).toBe(false);
+    expect(samePrice({ ...current, costFactor: 0.5 }, current)).toBe(false);
+    expect(samePrice({ ...current, costFactor: 0.5 }, { ...current, costFactor: 0.5, source: 'admin' })).toBe(true);
     expect(samePrice(undefined, current)).toBe(false);
   });
 });

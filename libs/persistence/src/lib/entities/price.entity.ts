@@ -12,5 +12,7 @@ export class PriceEntity {
   @Column({ name: 'self_hosted', type: 'boolean', default: false }) selfHosted!: boolean;
   @Column({ type: 'integer', nullable: true }) concurrency!: number | null;
   @Column({ name: 'discount_tiers', type: 'jsonb', default: () => "'[]'" }) discountTiers!: unknown;
+  /** PriceEvent.costFactor (price-cut scenarios); null when the price has none. */
+  @Column({ name: 'cost_factor', type: 'double precision', nullable: true }) costFactor!: number | null;
   @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
 }
