@@ -6,6 +6,7 @@ import { policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
 import { PlannerConfig } from './config';
 import { PlannerService } from './planner/planner.service';
 import { BatchRequestsController } from './planner/batch-requests.controller';
+import { PendingStore } from './planner/pending-store';
 import { SpendStore } from './planner/spend-store';
 
 @Module({})
@@ -20,7 +21,7 @@ export class PlannerModule {
         ReplicaModule.forRoot({ service: 'batch-planner', ...policyOptionsFromEnv(config) }),
       ],
       controllers: [BatchRequestsController],
-      providers: [PlannerService, SpendStore],
+      providers: [PlannerService, SpendStore, PendingStore],
     };
   }
 }

@@ -20,6 +20,8 @@ export class BatchRequestsController {
       await sendToDeadLetter(this.producer, 'batch-planner', Topic.BatchRequests, ctx.getPartition(), message, r.error.message);
       return;
     }
+    // Returns once the query is in batch_pending: the transport commits the offset after that,
+    // so a query waiting in an open window survives a restart of the planner.
     await this.planner.enqueue(r.value);
   }
 }

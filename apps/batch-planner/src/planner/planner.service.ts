@@ -1,13 +1,14 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { solveBatch } from '@llm-router/batch';
-import { QueryRequest, Topic } from '@llm-router/contracts';
+import { QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
 import { MessageProducer } from '@llm-router/kafka';
 import { ReplicaService } from '@llm-router/replica';
 import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
 import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
+import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
 import { buildWindowProblem, objectiveFor, periodKey, planFromSolution, POLICY_HALF_WIDTH_LEVEL, windowBudget } from './window-problem';
 
@@ -35,6 +36,17 @@ export interface LastWindow {
  * (libs/batch) under the window's share of the budget, then hands every query to the router
  * path (llm.queries with the assigned model) so that answers, decisions and rewards flow
  * exactly like per-query traffic.
+ *
+ * Durability: a query is written to batch_pending before enqueue() returns, so the transport
+ * commits its batch.requests offset only once it is durable; its row is deleted after its
+ * window has been dispatched to llm.queries, and at start the rows left are reloaded (oldest
+ * first) into the windows. A crash between the dispatch and the delete dispatches those
+ * queries again after the restart (at least once). That is accepted: the router derives the
+ * decision id from (scope, request id), so the re-sent query logs the same decision id and the
+ * aggregator's ledger (rewards keyed by decision id) counts it once. What is repeated is the
+ * model call and the window's expected bill in spend_ledger (counted twice: conservative), as
+ * for a window retried after a failure. With several planner instances on one database, each
+ * reloads every row at start, so queries held by a live instance may be dispatched twice too.
  */
 @Injectable()
 export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -43,6 +55,14 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private windowsClosed = 0;
   private windowsFailed = 0;
   private last: LastWindow | null = null;
+  /**
+   * Queries this process holds (buffered or in a window being solved), by scope and request id:
+   * a re-delivery, or a row the reload finds that enqueue() already took, is not queued twice.
+   */
+  private readonly held = new Set<string>();
+  /** The reload of batch_pending, started by whichever comes first: bootstrap or the first query. */
+  private restoring?: Promise<void>;
+  private restored = 0;
   /** Ledger totals per scope as of the last window, for /health without a database round trip. */
   private readonly spentByScope = new Map<string, { period: string; spentUsd: number; queries: number }>();
   /**
@@ -56,6 +76,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly replica: ReplicaService,
     private readonly producer: MessageProducer,
     private readonly spend: SpendStore,
+    private readonly pending: PendingStore,
     private readonly log: PinoLogger,
     private readonly metrics: MetricsService,
     health: HealthRegistry,
@@ -66,12 +87,15 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       open: this.buffer.summary(),
       closed: this.windowsClosed,
       failed: this.windowsFailed,
+      held: this.held.size,
+      restored: this.restored,
       last: this.last,
       budget: this.budgetLeft(Date.now()),
     }));
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ready();
     this.timer = setInterval(() => {
       for (const w of this.buffer.due(Date.now())) void this.schedule(w);
     }, 100);
@@ -82,9 +106,65 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.chain;
   }
 
+  /** Resolves once the handler may return: the query is in batch_pending (and in a window). */
   async enqueue(q: QueryRequest): Promise<void> {
+    await this.pending.add(q, new Date());
+    // The Kafka transport starts consuming before the bootstrap hooks run: reload first, so
+    // that older pending queries stay ahead of this one.
+    await this.ready();
+    if (!this.hold(q)) return;
     const w = this.buffer.add(q, Date.now());
     if (w) await this.schedule(w);
+  }
+
+  private ready(): Promise<void> {
+    this.restoring ??= this.restore();
+    return this.restoring;
+  }
+
+  /**
+   * Puts the queries a previous process left in batch_pending back into windows, oldest first;
+   * a window reopens at its oldest query's receipt, so one that has waited long enough closes
+   * at the next tick.
+   */
+  private async restore(): Promise<void> {
+    const rows = await this.pending.load();
+    for (const row of rows) {
+      const d = validate(Topic.BatchRequests, row.query);
+      if (!d.ok) {
+        this.log.error({ scope: row.scope, requestId: row.requestId, err: d.error.message }, 'pending batch query no longer valid: left in batch_pending');
+        continue;
+      }
+      if (!this.hold(d.value)) continue;
+      this.restored += 1;
+      const w = this.buffer.add(d.value, row.receivedAt.getTime());
+      // Not awaited: the solve waits for the replica, which may need the app to finish starting.
+      if (w) void this.schedule(w);
+    }
+    if (rows.length > 0) this.log.info({ pending: rows.length, restored: this.restored }, 'pending batch queries reloaded');
+  }
+
+  /** Marks a query as held by this process; false if it already was. */
+  private hold(q: QueryRequest): boolean {
+    const k = heldKey(q);
+    if (this.held.has(k)) return false;
+    this.held.add(k);
+    return true;
+  }
+
+  /**
+   * Dispatched: their rows go. A failed delete only leaves rows that the next start dispatches
+   * again (see the class comment), so it does not fail the window.
+   */
+  private async release(qs: readonly QueryRequest[]): Promise<void> {
+    try {
+      await this.pending.remove(qs);
+    } catch (e) {
+      this.metrics.counter('planner_pending_delete_failures_total', 'Dispatched windows whose batch_pending rows could not be deleted').inc();
+      this.log.error({ queries: qs.length, err: (e as Error).message }, 'could not delete dispatched queries from batch_pending');
+    } finally {
+      for (const q of qs) this.held.delete(heldKey(q));
+    }
   }
 
   /** Budget left per scope in the current period, as the ledger stood after this planner's last window. */
@@ -172,6 +252,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       plan.assignments.map((a) => ({ ...a.query, batchId, constraints: { ...a.query.constraints, mode: 'batch' as const, model: a.model } })),
     );
     stage.dispatched = true;
+    // Only now: a crash before this point leaves the rows, and the queries are planned again.
+    await this.release(plan.assignments.map((a) => a.query));
     if (plan.deferred.length > 0) this.buffer.requeue(plan.deferred, Date.now());
 
     this.last = {
@@ -203,3 +285,5 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 }
+
+const heldKey = (q: QueryRequest): string => `${q.scope}\u0000${q.id}`;

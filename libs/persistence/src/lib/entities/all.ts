@@ -8,3 +8,4 @@ export { ConsumerOffsetEntity } from './consumer-offset.entity';
 export { PriceEntity } from './price.entity';
 export { ModelEntity } from './model.entity';
 export { SpendEntity } from './spend.entity';
+export { BatchPendingEntity } from './batch-pending.entity';
