@@ -110,8 +110,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (inserted.length === 0) return;
     const engine = await this.load(em, d.scope);
     const st = this.stats.get(d.scope)!;
-    st.onDecision(d.priceSnapshot[d.arm] ?? 0);
-    engine.lambda = st.lambdaAfterSpend(engine.lambda, d.priceSnapshot[d.arm] ?? 0);
+    engine.lambda = st.onDecision(d.priceSnapshot[d.arm] ?? 0, engine.lambda);
     touched.add(d.scope);
     // Feedback that arrived before its decision waits in pending_feedback.
     // TypeORM answers DELETE ... RETURNING with [rows, affected].

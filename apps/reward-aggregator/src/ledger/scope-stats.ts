@@ -44,13 +44,12 @@ export class ScopeStats {
     return st;
   }
 
-  /** Spend is known at decision time; the pacer sees it then, not when (or whether) feedback comes. */
-  onDecision(costUsd: number): void {
-    this.pacer?.update(costUsd);
-  }
-
-  lambdaAfterSpend(current: number, _costUsd: number): number {
-    return this.pacer ? this.pacer.lambda : current;
+  /**
+   * Spend is known at decision time; the pacer sees it then, not when (or whether) feedback
+   * comes. Returns the scope's lambda afterwards: the pacer's, or `current` without a budget.
+   */
+  onDecision(costUsd: number, current: number): number {
+    return this.pacer ? this.pacer.update(costUsd) : current;
   }
 
   pacerState(): unknown {
