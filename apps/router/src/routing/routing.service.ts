@@ -44,13 +44,9 @@ export class RoutingService {
         const costUsd = result.costUsd ?? event.priceSnapshot[model] ?? 0;
         engine.costs.observe(model, costUsd);
         const fellBack = model !== event.arm;
-        const decision = {
-          ...event,
-          arm: model,
-          // A fallback arm was not what the policy sampled; its logged propensity is its share of the distribution.
-          propensity: fellBack ? Math.max(1e-6, Math.min(1, event.propensity)) : event.propensity,
-          ts: new Date().toISOString(),
-        };
+        // A fallback keeps the propensity of the policy's own choice: the fallback arm was not
+        // sampled, it followed from that choice failing.
+        const decision = { ...event, arm: model, ts: new Date().toISOString() };
         const response: RoutedResponse = {
           id: query.id,
           decisionId: event.decisionId,
