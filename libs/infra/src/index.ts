@@ -24,3 +24,4 @@ export { findPostgresBinDir } from './lib/postgres-local';
 export { kafkaLibDir, kafkaVersion, DEFAULT_KAFKA_VERSION } from './lib/paths';
 export { generateClusterId, kafkaServerProperties } from './lib/kafka-config';
 export type { InfraLogger } from './lib/logger';
+export { createDatabase } from './lib/database';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Client } from 'pg';
+import { createDatabase } from '@llm-router/infra';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, openDataSource } from './data-source';
 import { OffsetStore } from './offset-store';
@@ -7,14 +7,7 @@ import { OffsetStore } from './offset-store';
 async function freshDatabase(): Promise<string> {
   const base = process.env['DATABASE_URL'];
   if (!base) throw new Error('DATABASE_URL is not set: run through `npm test`');
-  const name = `mig_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
-  const c = new Client({ connectionString: base });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return u.toString();
+  return createDatabase(base, 'mig');
 }
 
 describe('migrations on a real PostgreSQL', () => {
