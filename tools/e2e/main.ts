@@ -6,33 +6,29 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
 import { parseDataset, Topic } from '@llm-router/contracts';
-import { freePort, startInfrastructure } from '@llm-router/infra';
+import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
 import { percentile, round } from '../lib/stats';
+import { num } from '../lib/cli';
 import { writeSyntheticDataset } from '../lib/synthetic-data';
 
 const ROOT = resolve(__dirname, '../..');
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-};
 
 const opts = new Command('e2e')
   .description('End-to-end run of router, price-watcher, reward-aggregator and batch-planner on a real Kafka and PostgreSQL')
-  .option('--queries <n>', 'queries to send', positiveInt, 2000)
+  .option('--queries <n>', 'queries to send', num('--queries', { integer: true, positive: true }), 2000)
   .option('--data <file>', 'reward dataset answering the queries', resolve(ROOT, '../shared/data/paretobandit/val.jsonl'))
   .option('--models <file>', 'models file with list prices (default: models_k3.json/models_k4.json beside the data)')
   .option('--policy <name>', 'routing policy of the scope', 'auto')
-  .option('--routers <n>', 'router instances', positiveInt, 1)
-  .option('--aggregators <n>', 'reward-aggregator instances', positiveInt, 1)
-  .option('--rate <qps>', 'send rate in queries per second (0 = as fast as possible)', Number, 0)
-  .option('--timeout <s>', 'give up waiting for answers and rewards after this long', positiveInt, 300)
+  .option('--routers <n>', 'router instances', num('--routers', { integer: true, positive: true }), 1)
+  .option('--aggregators <n>', 'reward-aggregator instances', num('--aggregators', { integer: true, positive: true }), 1)
+  .option('--rate <qps>', 'send rate in queries per second (0 = as fast as possible)', num('--rate', { min: 0 }), 0)
+  .option('--timeout <s>', 'give up waiting for answers and rewards after this long', num('--timeout', { integer: true, positive: true }), 300)
   .option('--json', 'print one JSON object as the last line')
   .parse()
   .opts<{ queries: number; data: string; models?: string; policy: string; routers: number; aggregators: number; rate: number; timeout: number; json?: boolean }>();
@@ -65,16 +61,10 @@ async function main() {
   let exitCode = 0;
   try {
     // A database of its own: a run never mixes with earlier runs' state.
-    const dbName = `e2e_${runId}`;
-    const admin = new Client({ connectionString: infra.databaseUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const dbUrl = new URL(infra.databaseUrl);
-    dbUrl.pathname = `/${dbName}`;
+    const databaseUrl = await createDatabase(infra.databaseUrl, 'e2e');
     const env = {
       KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'warn',
       ROUTER_POLICY: opts.policy,
       PROVIDER: 'replay',
