@@ -16,8 +16,10 @@ import { ModelPrice } from '@llm-router/pricing';
 import {
   BatchReplayResult,
   PolicyFactory,
+  ROW_ORDERS,
   ReplayOptions,
   ReplayResult,
+  RowOrder,
   ScenarioName,
   budgetPacing,
   runBatchComparison,
@@ -48,8 +50,9 @@ interface Cli {
   factor?: number;
   mode: 'query' | 'batch';
   batchSize: number;
-  order: 'shuffled' | 'by-source';
+  order: RowOrder;
   robust?: boolean;
+  level?: number;
   explore?: number;
   warmStart?: string;
   json?: boolean;
@@ -71,9 +74,10 @@ function program(): Command {
     .option('--factor <f>', 'cost multiplier of the scenario arm from step T (new-arm: default 1)', num('--factor', { min: 0 }))
     .addOption(new Option('--mode <mode>', 'per-query routing or batch routing in windows').choices(['query', 'batch']).default('query'))
     .option('--batch-size <n>', 'batch window size', num('--batch-size', { integer: true, positive: true }), 100)
-    .addOption(new Option('--order <order>', 'row order').choices(['shuffled', 'by-source']).default('shuffled'))
+    .addOption(new Option('--order <order>', 'row order (by-source, by-difficulty: adversarial orders, see docs/replay.md)').choices([...ROW_ORDERS]).default('shuffled'))
     .option('--robust', 'batch mode: optimise the lower confidence bound instead of the mean')
-    .option('--explore <n>', 'batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off)', num('--explore', { integer: true, min: 0 }), 10)
+    .option('--level <p>', 'batch mode, --robust: two-sided confidence level of the lower bound', num('--level', { open01: true }), 0.5)
+    .option('--explore <n>', 'batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off)', num('--explore', { integer: true, min: 0 }), 3)
     .option('--warm-start <file>', 'offline priors from another reward file (never the replayed one)')
     .option('--models <file>', 'list prices (default: models_k3.json / models_k4.json next to --data when present)')
     .option('--plot <file.svg>', 'write an SVG of cumulative net reward, arm shares and lambda over time')
@@ -157,6 +161,7 @@ function validate(cli: Cli, arms: string[]): void {
     throw new UsageError('--arm, --at and --factor need --scenario price-cut or new-arm');
   }
   if (cli.robust && cli.mode !== 'batch') throw new UsageError('--robust needs --mode batch');
+  if (cli.level !== 0.5 && !cli.robust) throw new UsageError('--level needs --robust');
 }
 
 function table(r: ReplayResult | BatchReplayResult): string {
@@ -253,6 +258,7 @@ async function main(argv: string[]): Promise<number> {
         ...options,
         batchSize: cli.batchSize,
         robust: !!cli.robust,
+        level: cli.level,
         explore: cli.explore,
         onProgress: (_done, n) => inner?.(++steps, 2 * n),
       });
@@ -270,7 +276,7 @@ async function main(argv: string[]): Promise<number> {
     warmStart: cli.warmStart ?? null,
     models: modelsFile,
     ...(cli.scenario !== 'stationary' ? { arm: cli.arm, at: cli.at, factor: cli.factor ?? 1 } : {}),
-    ...(cli.mode === 'batch' ? { batchSize: cli.batchSize, robust: !!cli.robust, explore: cli.explore } : {}),
+    ...(cli.mode === 'batch' ? { batchSize: cli.batchSize, robust: !!cli.robust, ...(cli.robust ? { level: cli.level } : {}), explore: cli.explore } : {}),
   };
   if (cli.json) process.stdout.write(JSON.stringify(jsonRecord(result, extra)) + '\n');
   else process.stdout.write(table(result) + (cli.plot ? `\nplot written to ${cli.plot}` : '') + '\n');

@@ -11,10 +11,10 @@ export interface BatchReplayOptions extends ReplayOptions {
   robust?: boolean;
   /** Solver time limit per window in ms (default 2000). */
   timeLimitMs?: number;
-  /** Two-sided confidence level of the robust lower bound (default 0.95). */
+  /** Two-sided confidence level of the robust lower bound (default 0.5: docs/decisions/0006). */
   level?: number;
   /**
-   * Queries at the head of each window that form an exploration sub-round (default 10; 0 = off):
+   * Queries at the head of each window that form an exploration sub-round (default 3; 0 = off):
    * they are planned first, on optimistic estimates, dispatched, and learnt from before the rest
    * of the window is planned. The replay treats the two sub-rounds as two successive assignments.
    */
@@ -131,6 +131,51 @@ class QueryPool {
 }
 
 /**
+ * Per arm, how realised costs compare with the costs the plan expected. The policy's per-prompt
+ * cost rests on a usage level that lags: a model nobody has called yet is assumed to use as
+ * many tokens as the others (a reasoning flagship uses tens of times more), and a usage model
+ * fitted against early expectations double-counts a level the cost model has since learnt.
+ * Per-query routing corrects that after one call; a plan of hundreds of calls would not. The
+ * planner multiplies its expected costs by `level`: realised over expected on the arm's recent
+ * calls, shrunk towards 1 by CAL_PRIOR calls' worth of "it costs what was expected".
+ */
+export class CostCalibration {
+  private readonly calls: { realised: number; expected: number }[][];
+
+  constructor(k: number) {
+    this.calls = Array.from({ length: k }, () => []);
+  }
+
+  /** One call of `arm`: what it cost, and what the uncalibrated plan expected. */
+  observe(arm: number, realised: number, expected: number): void {
+    if (!(expected > 0) || !(realised >= 0)) return;
+    const c = this.calls[arm];
+    c.push({ realised, expected });
+    if (c.length > CAL_WINDOW) c.shift();
+  }
+
+  level(arm: number): number {
+    const c = this.calls[arm];
+    if (c.length === 0) return 1;
+    let r = 0;
+    let e = 0;
+    for (const x of c) {
+      r += x.realised;
+      e += x.expected;
+    }
+    const prior = (CAL_PRIOR * e) / c.length;
+    return (r + prior) / (e + prior);
+  }
+}
+
+/** Weight, in calls, of the assumption that an arm costs what was expected. */
+const CAL_PRIOR = 10;
+/** Recent calls per arm that the calibration keeps. */
+const CAL_WINDOW = 200;
+/** An arm whose calls in a window cost more than this multiple of their planned cost gets no more of them. */
+const COST_SURPRISE = 3;
+
+/**
  * The smallest price from which on `spend(price)` stays at most `target`, on a geometric grid: the
  * curve need not fall monotonically (it is a difference of two spends).
  */
@@ -197,7 +242,7 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
   const rec = new ReplayRecorder(s, options, false);
   const solveMs: number[] = [];
   const pool = new QueryPool(k);
-  const z = options.robust ? halfWidthMultiplier(options.level ?? 0.95) : 0;
+  const z = options.robust ? halfWidthMultiplier(options.level ?? ROBUST_LEVEL) : 0;
   const total = s.budget !== null ? s.budget * n : null;
   const seen: { ctx: DecisionContext; available: readonly ArmId[] }[] = [];
   // The warm-start file's prompts are the planner's forecast of the period's mix of queries: with
@@ -213,6 +258,7 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
     forecastRows.push({ ctx: s.contextOf(r), available: arms.filter((a) => r.arms[a] !== undefined) });
   }
   const forecast = new QueryPool(k);
+  const calibration = new CostCalibration(k);
   let spent = 0;
   let t = 0;
   const explore = Math.max(0, Math.floor(options.explore ?? EXPLORE));
@@ -235,6 +281,7 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
     const score = new Float64Array(m * k);
     const ctxs: DecisionContext[] = [];
     const oracles: number[] = [];
+    const levels = arms.map((_, j) => calibration.level(j));
     const fill = (ctx: DecisionContext, available: readonly ArmId[], i: number, out: Estimates) => {
       for (let j = 0; j < k; j++) {
         const a = arms[j];
@@ -248,7 +295,7 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
         const est = policy.estimate(ctx, a);
         const base = costModel.expectedCost(a);
         const c = isCostAware(policy) ? policy.expectedCost(ctx, a, base) : base;
-        out.cost[x] = c;
+        out.cost[x] = c * levels[j];
         // Without a budget the cost weight enters the objective directly.
         // Quality lives in [0, 1] but the policy's model is additive: on prompts that are easy for
         // every model it predicts more than 1 for the stronger ones and so overstates what an
@@ -293,6 +340,7 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
       }
     }
     let windowBudget: number | null = null;
+    let reserve = 0;
     let objective = quality;
     if (total !== null) {
       const left = total - spent;
@@ -300,7 +348,7 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
       let cheap = 0;
       for (let i = 0; i < m; i++) cheap += cost[i * k + cheapest(cost, score, k, i)];
       // Every later query must still afford its cheapest arm, whatever this window takes.
-      const reserve = after > 0 ? (after * cheap) / m : 0;
+      reserve = after > 0 ? (after * cheap) / m : 0;
       windowBudget = Math.max(cheap, left - reserve);
       if (after > 0) {
         // The window maximises quality - mu * cost: it buys an upgrade only if it gains more
@@ -356,27 +404,36 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
     const problem: BatchProblem = { n: m, k, quality: objective, halfWidth, cost, budget: windowBudget, models: arms };
     const sol = forced
       ? { assignment: forced, ms: 0 }
-      : await solveBatch(problem, { objective: options.robust && !optimistic ? 'lcb' : 'mean', level: options.level ?? 0.95, timeLimitMs: options.timeLimitMs ?? 2000 });
+      : await solveBatch(problem, { objective: options.robust && !optimistic ? 'lcb' : 'mean', level: options.level ?? ROBUST_LEVEL, timeLimitMs: options.timeLimitMs ?? 2000 });
     solveMs.push(sol.ms);
     const plan = Int32Array.from(sol.assignment);
     for (let i = 0; i < m; i++) if (plan[i] < 0 || quality[i * k + plan[i]] === UNAVAILABLE) plan[i] = cheapest(cost, score, k, i);
-    // The plan is fixed before any outcome of the window is seen; dispatch only checks the
-    // ledger (realised spend so far) so that a costlier-than-expected window cannot push the
-    // period over its budget: a query whose planned arm no longer fits goes to its cheapest arm.
+    // The plan is fixed before any outcome of the window is seen; dispatch only checks the bill.
+    // A query goes to its cheapest arm instead of the planned one when
+    // - the ledger says the call no longer fits: what is spent, this call, the rest of the plan
+    //   and the later queries' cheapest arms (which they take whatever is left) would pass the
+    //   period's budget; or
+    // - its arm has already cost this window more than COST_SURPRISE times what the plan
+    //   expected of those calls: the plan priced it on a usage it does not have.
     let planned = 0;
     for (let i = 0; i < m; i++) planned += cost[i * k + plan[i]];
+    const armExpected = new Float64Array(k);
+    const armRealised = new Float64Array(k);
     const outcomes: { arm: ArmId; q: number; c: number }[] = [];
     for (let i = 0; i < m; i++) {
       const row = data[t + i];
       let j = plan[i];
       planned -= cost[i * k + j];
-      if (total !== null && spent + cost[i * k + j] + planned > total * DISPATCH_CAP) {
-        j = cheapest(cost, score, k, i);
-      }
+      const overBudget = total !== null && spent + cost[i * k + j] + planned + reserve > total * DISPATCH_CAP;
+      const surprised = armRealised[j] > COST_SURPRISE * armExpected[j];
+      if (overBudget || surprised) j = cheapest(cost, score, k, i);
       const arm = arms[j];
       const q = row.arms[arm].reward;
       const c = realisedCost(s, row, arm, t + i);
       spent += c;
+      armExpected[j] += cost[i * k + j];
+      armRealised[j] += c;
+      calibration.observe(j, c, cost[i * k + j] / levels[j]);
       outcomes.push({ arm, q, c });
       rec.record(t + i, arm, q, c, s.baseLambda, oracles[i]);
       options.onProgress?.(t + i + 1, n);
@@ -410,8 +467,11 @@ const NEUTRAL_PRICE = 0.01;
 /** The price floor holds until the last 1/FLOOR_FADE of the period, then falls linearly to 0. */
 const FLOOR_FADE = 4;
 
+/** Default two-sided level of the robust lower bound (docs/decisions/0006-batch-costs-and-robust-level.md). */
+const ROBUST_LEVEL = 0.5;
+
 /** Default size of the exploration sub-round at the head of each window. */
-const EXPLORE = 10;
+const EXPLORE = 3;
 
 /** An arm never pulled is explored only if one call is expected to cost at most this many per-query targets. */
 const COLD_CAP = 20;
