@@ -413,8 +413,8 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
     // - the ledger says the call no longer fits: what is spent, this call, the rest of the plan
     //   and the later queries' cheapest arms (which they take whatever is left) would pass the
     //   period's budget; or
-    // - its arm has already cost this window more than COST_SURPRISE times what the plan
-    //   expected of those calls: the plan priced it on a usage it does not have.
+    // - under a budget, its arm has already cost this window more than COST_SURPRISE times what
+    //   the plan expected of those calls: the plan priced it on a usage it does not have.
     let planned = 0;
     for (let i = 0; i < m; i++) planned += cost[i * k + plan[i]];
     const armExpected = new Float64Array(k);
@@ -425,7 +425,7 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
       let j = plan[i];
       planned -= cost[i * k + j];
       const overBudget = total !== null && spent + cost[i * k + j] + planned + reserve > total * DISPATCH_CAP;
-      const surprised = armRealised[j] > COST_SURPRISE * armExpected[j];
+      const surprised = total !== null && armRealised[j] > COST_SURPRISE * armExpected[j];
       if (overBudget || surprised) j = cheapest(cost, score, k, i);
       const arm = arms[j];
       const q = row.arms[arm].reward;

@@ -152,7 +152,7 @@ describe('order', () => {
     const tie = (prompt: string): ReplayRow => ({ prompt, arms: { a: { reward: 0.5, cost: 1 } } });
     const ties = Array.from({ length: 20 }, (_, i) => tie(`p${i}`));
     expect(orderRows(ties, 'by-difficulty', 1)).toEqual(seededShuffle(ties, 1));
-    expect(rowDifficulty({ arms: { a: { reward: 1, cost: 0 }, b: { reward: 0.5, cost: 0 } } })).toBeCloseTo(0.25, 12);
+    expect(rowDifficulty({ arms: { a: { reward: 1 }, b: { reward: 0.5 } } })).toBeCloseTo(0.25, 12);
     expect(() => orderRows(rows, 'sideways' as RowOrder, 1)).toThrow(/unknown row order/);
   });
 });
