@@ -21,7 +21,7 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
   /** Two-sided level of that lower bound. */
-  BATCH_CONFIDENCE: z.coerce.number().gt(0).lt(1).default(0.5),
+  BATCH_CONFIDENCE: z.coerce.number().gt(0).lt(1).default(0.3),
   PLANNER_GROUP_ID: z.string().default('batch-planner'),
 });
 

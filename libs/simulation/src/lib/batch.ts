@@ -11,7 +11,7 @@ export interface BatchReplayOptions extends ReplayOptions {
   robust?: boolean;
   /** Solver time limit per window in ms (default 2000). */
   timeLimitMs?: number;
-  /** Two-sided confidence level of the robust lower bound (default 0.5: docs/decisions/0006). */
+  /** Two-sided confidence level of the robust lower bound (default 0.3: docs/decisions/0006). */
   level?: number;
   /**
    * Queries at the head of each window that form an exploration sub-round (default 3; 0 = off):
@@ -468,7 +468,7 @@ const NEUTRAL_PRICE = 0.01;
 const FLOOR_FADE = 4;
 
 /** Default two-sided level of the robust lower bound (docs/decisions/0006-batch-costs-and-robust-level.md). */
-const ROBUST_LEVEL = 0.5;
+const ROBUST_LEVEL = 0.3;
 
 /** Default size of the exploration sub-round at the head of each window. */
 const EXPLORE = 3;
