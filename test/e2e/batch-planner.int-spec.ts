@@ -165,4 +165,31 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     expect(w.last).toMatchObject({ batchId: event.batchId, feasible: false, gapPct: null });
     expect(w.budget.scopes.default.leftUsd).toBe(0);
   });
+
+  it('charges the next windows with what the billed decisions really cost, not with what was expected of them', async () => {
+    const ids = [...batchOf(['b1-0']), ...batchOf(['b2-0'])].map((b) => (b.value as BatchEvent).batchId);
+    const decisions = (await e2e.db.query('SELECT decision_id, arm, price_snapshot FROM decisions WHERE batch_id = ANY($1)', [ids])).rows as { decision_id: string; arm: string; price_snapshot: Record<string, number> }[];
+    expect(decisions).toHaveLength(2 * WINDOW);
+    // The bills come in at a tenth of what the router expected (a provider discount the price table did not know).
+    const bill = (d: (typeof decisions)[number]) => 0.1 * d.price_snapshot[d.arm];
+    await e2e.producer.send({
+      topic: Topic.Feedback,
+      messages: decisions.map((d) => ({ key: 'default', value: JSON.stringify({ decisionId: d.decision_id, scope: 'default', quality: 0.8, costUsd: bill(d), source: 'judge', ts: new Date().toISOString() }) })),
+    });
+    await waitFor('rewards of both windows', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM rewards WHERE decision_id = ANY($1)', [decisions.map((d) => d.decision_id)])).rows[0].n === 2 * WINDOW);
+    const realised = decisions.reduce((x, d) => x + bill(d), 0);
+    const expected = decisions.reduce((x, d) => x + d.price_snapshot[d.arm], 0);
+    const ledger = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
+    const spent = Math.max(0, ledger + realised - expected);
+    // Nine tenths of the expected bill came back: the next window can buy the good model again.
+    expect(BUDGET - spent).toBeGreaterThan(WINDOW * costs.expectedCost('acme/small'));
+
+    const { event } = await runWindow('b3', 30);
+    expect(event.budgetUsd).toBeCloseTo(BUDGET - spent, 12);
+    expect(event.warnings.join('\n')).not.toMatch(/infeasible/);
+    expect(event.assignments.some((a) => a.model === 'acme/medium')).toBe(true);
+    const w = (await plannerHealth()).windows;
+    expect(w.last.billingErrorUsd).toBeCloseTo(realised - expected, 12);
+    expect(w.budget.scopes.default.leftUsd).toBeCloseTo(BUDGET - Math.max(0, ledger + expectedCost(event) + realised - expected), 12);
+  });
 });

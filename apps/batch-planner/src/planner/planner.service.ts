@@ -10,7 +10,7 @@ import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
-import { buildWindowProblem, objectiveFor, periodKey, planFromSolution, POLICY_HALF_WIDTH_LEVEL, windowBudget } from './window-problem';
+import { buildWindowProblem, objectiveFor, periodBounds, periodKey, planFromSolution, POLICY_HALF_WIDTH_LEVEL, reconciledSpend, windowBudget } from './window-problem';
 
 /** What /health tells about the last window assigned. */
 export interface LastWindow {
@@ -28,6 +28,8 @@ export interface LastWindow {
   feasible: boolean;
   expectedCostUsd: number;
   budgetUsd: number | null;
+  /** Realised minus expected cost of this period's rewarded batch decisions when the window was planned. */
+  billingErrorUsd: number;
   warnings: string[];
 }
 
@@ -207,10 +209,14 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const now = Date.now();
     const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
     const ledger = await this.spend.read(w.scope, period);
+    const { start, end } = periodBounds(c.BATCH_BUDGET_PERIOD, now);
+    const billed = await this.spend.billed(w.scope, start, end);
+    const billingErrorUsd = billed.realisedUsd - billed.expectedUsd;
+    this.metrics.gauge('planner_billing_error_usd', 'Realised minus expected cost of the rewarded batch decisions this period', ['scope']).set({ scope: w.scope }, billingErrorUsd);
     const budget = windowBudget({
       periodBudgetUsd: c.BATCH_BUDGET_USD,
       period: c.BATCH_BUDGET_PERIOD,
-      spentUsd: ledger.spentUsd,
+      spentUsd: reconciledSpend(ledger.spentUsd, billed),
       queries: ledger.queries,
       expectedQueriesPerPeriod: c.BATCH_EXPECTED_QUERIES,
       windowSize: w.queries.length,
@@ -231,7 +237,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (budget.windowUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
 
     const after = await this.spend.add(w.scope, period, plan.expectedCostUsd, plan.assignments.length);
-    this.spentByScope.set(w.scope, { period, ...after });
+    this.spentByScope.set(w.scope, { period, queries: after.queries, spentUsd: reconciledSpend(after.spentUsd, billed) });
 
     await this.producer.send(Topic.BatchAssignments, {
       batchId,
@@ -271,13 +277,14 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       feasible: solution.feasible,
       expectedCostUsd: plan.expectedCostUsd,
       budgetUsd: budget.windowUsd,
+      billingErrorUsd,
       warnings,
     };
     this.metrics.counter('planner_windows_total', 'Batch windows assigned', ['solver']).inc({ solver: solution.solver });
     this.metrics.histogram('planner_solve_seconds', 'Time the batch solver took per window', ['solver'], [0.001, 0.01, 0.05, 0.25, 1, 5]).observe({ solver: solution.solver }, solution.ms / 1000);
     this.metrics.counter('planner_deferred_total', 'Queries deferred to a later window for lack of capacity').inc(plan.deferred.length);
     if (c.BATCH_BUDGET_USD != null) {
-      this.metrics.gauge('planner_budget_left_usd', 'Batch budget left in the current period', ['scope']).set({ scope: w.scope }, Math.max(0, c.BATCH_BUDGET_USD - after.spentUsd));
+      this.metrics.gauge('planner_budget_left_usd', 'Batch budget left in the current period', ['scope']).set({ scope: w.scope }, Math.max(0, c.BATCH_BUDGET_USD - reconciledSpend(after.spentUsd, billed)));
     }
     this.log.info(
       { batchId, scope: w.scope, queries: w.queries.length, deferred: plan.deferred.length, solver: solution.solver, objective: solution.objective, gapPct: solution.gapPct, costUsd: plan.expectedCostUsd, budgetUsd: budget.windowUsd, ms: solution.ms },

@@ -2,7 +2,7 @@ import { checkAssignment, halfWidthMultiplier, solveBatch } from '@llm-router/ba
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
-import { buildWindowProblem, INELIGIBLE_QUALITY, periodKey, planFromSolution, queryText, windowBudget } from './window-problem';
+import { buildWindowProblem, INELIGIBLE_QUALITY, periodBounds, periodKey, planFromSolution, queryText, reconciledSpend, windowBudget } from './window-problem';
 
 const at = '2026-11-25T12:00:00.000Z';
 const price = (model: string, perM: number, extra: Partial<PriceEvent> = {}): PriceEvent => ({
@@ -206,5 +206,28 @@ describe('windowBudget', () => {
     expect(periodKey('daily', Date.parse('2026-12-31T23:59:59Z'))).toBe('2026-12-31');
     expect(periodKey('daily', Date.parse('2027-01-01T00:00:00Z'))).toBe('2027-01-01');
     expect(periodKey('monthly', Date.parse('2027-01-01T00:00:00+01:00'))).toBe('2026-12');
+  });
+});
+
+describe('periodBounds and reconciledSpend', () => {
+  it('bounds the UTC day or month that periodKey names', () => {
+    const now = Date.parse('2026-11-25T23:59:59.999Z');
+    expect(periodBounds('daily', now)).toEqual({ start: new Date('2026-11-25T00:00:00Z'), end: new Date('2026-11-26T00:00:00Z') });
+    expect(periodBounds('monthly', now)).toEqual({ start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-12-01T00:00:00Z') });
+    expect(periodBounds('monthly', Date.parse('2026-12-31T12:00:00Z')).end).toEqual(new Date('2027-01-01T00:00:00Z'));
+    for (const p of ['daily', 'monthly'] as const) {
+      const { start, end } = periodBounds(p, now);
+      expect(periodKey(p, start.getTime())).toBe(periodKey(p, now));
+      expect(periodKey(p, end.getTime())).not.toBe(periodKey(p, now));
+    }
+  });
+
+  it('adds what the billed decisions cost beyond what was expected of them, never going below zero', () => {
+    expect(reconciledSpend(0.01, { realisedUsd: 0, expectedUsd: 0 })).toBe(0.01);
+    // A model that used three times the tokens its price assumed: the extra is spent money.
+    expect(reconciledSpend(0.01, { realisedUsd: 0.006, expectedUsd: 0.002 })).toBeCloseTo(0.014, 15);
+    // Cheaper than expected: the difference is available again.
+    expect(reconciledSpend(0.01, { realisedUsd: 0.001, expectedUsd: 0.004 })).toBeCloseTo(0.007, 15);
+    expect(reconciledSpend(0.001, { realisedUsd: 0, expectedUsd: 0.004 })).toBe(0);
   });
 });

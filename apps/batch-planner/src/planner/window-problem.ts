@@ -168,6 +168,23 @@ export function ledgerPeriod(period: BudgetPeriodName): 'day' | 'month' {
   return period === 'monthly' ? 'month' : 'day';
 }
 
+/** The UTC bounds [start, end) of the budget period that holds `now` (the same periods as periodKey). */
+export function periodBounds(period: BudgetPeriodName, now: number): { start: Date; end: Date } {
+  const ledger = new SpendLedger({ budgetUsd: 1, period: ledgerPeriod(period) });
+  return { start: new Date(ledger.periodStart(now)), end: new Date(ledger.periodEnd(now)) };
+}
+
+/**
+ * What the period has spent: the ledger holds each window's expected bill when it was planned;
+ * for the decisions whose bill is already known (rewarded), the difference between what they
+ * cost and what was expected of them is added. A model that uses more tokens than its price
+ * table assumes then shrinks the next windows' budget instead of overspending unseen. Never
+ * below zero.
+ */
+export function reconciledSpend(ledgerUsd: number, billed: { realisedUsd: number; expectedUsd: number }): number {
+  return Math.max(0, ledgerUsd + billed.realisedUsd - billed.expectedUsd);
+}
+
 export function periodKey(period: BudgetPeriodName, now: number): string {
   const iso = new Date(now).toISOString();
   return period === 'monthly' ? iso.slice(0, 7) : iso.slice(0, 10);
