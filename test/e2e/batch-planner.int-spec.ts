@@ -129,6 +129,14 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     expect(ledger.rows[0].period).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(ledger.rows[0].spent_usd).toBeCloseTo(cost, 12);
     expect(ledger.rows[0].queries).toBe(WINDOW);
+    // Each decision's share of that bill is filed under the same period, to be set against what it really cost.
+    const bills = (await e2e.db.query('SELECT decision_id, model, period, expected_usd FROM batch_bills WHERE decision_id = ANY($1)', [event.assignments.map((a) => a.decisionId)])).rows;
+    expect(bills).toHaveLength(WINDOW);
+    for (const b of bills) {
+      expect(b.period).toBe(ledger.rows[0].period);
+      expect(b.model).toBe(event.assignments.find((a) => a.decisionId === b.decision_id)!.model);
+      expect(b.expected_usd).toBeCloseTo(costs.expectedCost(b.model), 12);
+    }
   });
 
   it('shows the last window and the budget left on /health', async () => {
@@ -168,17 +176,19 @@ describe('batch planner through Kafka and PostgreSQL', () => {
 
   it('charges the next windows with what the billed decisions really cost, not with what was expected of them', async () => {
     const ids = [...batchOf(['b1-0']), ...batchOf(['b2-0'])].map((b) => (b.value as BatchEvent).batchId);
-    const decisions = (await e2e.db.query('SELECT decision_id, arm, price_snapshot FROM decisions WHERE batch_id = ANY($1)', [ids])).rows as { decision_id: string; arm: string; price_snapshot: Record<string, number> }[];
+    const decisions = (
+      await e2e.db.query('SELECT d.decision_id, b.expected_usd FROM decisions d JOIN batch_bills b ON b.decision_id = d.decision_id WHERE d.batch_id = ANY($1)', [ids])
+    ).rows as { decision_id: string; expected_usd: number }[];
     expect(decisions).toHaveLength(2 * WINDOW);
-    // The bills come in at a tenth of what the router expected (a provider discount the price table did not know).
-    const bill = (d: (typeof decisions)[number]) => 0.1 * d.price_snapshot[d.arm];
+    // The bills come in at a tenth of what the planner expected (a provider discount the price table did not know).
+    const bill = (d: (typeof decisions)[number]) => 0.1 * d.expected_usd;
     await e2e.producer.send({
       topic: Topic.Feedback,
       messages: decisions.map((d) => ({ key: 'default', value: JSON.stringify({ decisionId: d.decision_id, scope: 'default', quality: 0.8, costUsd: bill(d), source: 'judge', ts: new Date().toISOString() }) })),
     });
     await waitFor('rewards of both windows', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM rewards WHERE decision_id = ANY($1)', [decisions.map((d) => d.decision_id)])).rows[0].n === 2 * WINDOW);
     const realised = decisions.reduce((x, d) => x + bill(d), 0);
-    const expected = decisions.reduce((x, d) => x + d.price_snapshot[d.arm], 0);
+    const expected = decisions.reduce((x, d) => x + d.expected_usd, 0);
     const ledger = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
     const spent = Math.max(0, ledger + realised - expected);
     // Nine tenths of the expected bill came back: the next window can buy the good model again.

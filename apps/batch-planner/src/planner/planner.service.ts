@@ -10,7 +10,7 @@ import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
-import { buildWindowProblem, objectiveFor, periodBounds, periodKey, planFromSolution, POLICY_HALF_WIDTH_LEVEL, reconciledSpend, windowBudget } from './window-problem';
+import { buildWindowProblem, objectiveFor, periodKey, planFromSolution, POLICY_HALF_WIDTH_LEVEL, reconciledSpend, windowBudget } from './window-problem';
 
 /** What /health tells about the last window assigned. */
 export interface LastWindow {
@@ -209,8 +209,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const now = Date.now();
     const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
     const ledger = await this.spend.read(w.scope, period);
-    const { start, end } = periodBounds(c.BATCH_BUDGET_PERIOD, now);
-    const billed = await this.spend.billed(w.scope, start, end);
+    const billed = await this.spend.billed(w.scope, period);
     const billingErrorUsd = billed.realisedUsd - billed.expectedUsd;
     this.metrics.gauge('planner_billing_error_usd', 'Realised minus expected cost of the rewarded batch decisions this period', ['scope']).set({ scope: w.scope }, billingErrorUsd);
     const budget = windowBudget({
@@ -236,7 +235,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const warnings = [...solution.warnings];
     if (budget.windowUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
 
-    const after = await this.spend.add(w.scope, period, plan.expectedCostUsd, plan.assignments.length);
+    const bills = plan.assignments.map((a) => ({ decisionId: decisionIdFor(w.scope, a.query.id), model: a.model, expectedUsd: a.expectedUsd }));
+    const after = await this.spend.add(w.scope, period, plan.expectedCostUsd, plan.assignments.length, bills);
     this.spentByScope.set(w.scope, { period, queries: after.queries, spentUsd: reconciledSpend(after.spentUsd, billed) });
 
     await this.producer.send(Topic.BatchAssignments, {

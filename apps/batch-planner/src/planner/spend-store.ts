@@ -8,6 +8,13 @@ export interface SpendRow {
   queries: number;
 }
 
+/** One dispatched batch decision and what the planner expected it to cost. */
+export interface Bill {
+  decisionId: string;
+  model: string;
+  expectedUsd: number;
+}
+
 export interface BilledRow {
   realisedUsd: number;
   expectedUsd: number;
@@ -25,32 +32,43 @@ export class SpendStore {
   }
 
   /**
-   * The bill of this scope's batch decisions in [start, end) that have a reward: what they cost
-   * (the reward ledger) and what the router expected them to cost when it logged them
-   * (the decision's price snapshot for its model).
+   * The bills that came back for this scope and period: of the batch decisions filed in
+   * batch_bills that have a reward, what they cost (the reward ledger) and what the planner
+   * expected of them when it charged the ledger.
    */
-  async billed(scope: string, start: Date, end: Date): Promise<BilledRow> {
+  async billed(scope: string, period: string): Promise<BilledRow> {
     const r: { realised: number | null; expected: number | null; decisions: number }[] = await this.ds.query(
-      `SELECT SUM(r.cost_usd) AS realised, SUM(COALESCE((d.price_snapshot ->> d.arm)::double precision, r.cost_usd)) AS expected, COUNT(*)::int AS decisions
-         FROM rewards r JOIN decisions d ON d.decision_id = r.decision_id
-        WHERE d.scope = $1 AND d.mode = 'batch' AND d.decided_at >= $2 AND d.decided_at < $3`,
-      [scope, start, end],
+      `SELECT SUM(r.cost_usd) AS realised, SUM(b.expected_usd) AS expected, COUNT(*)::int AS decisions
+         FROM batch_bills b JOIN rewards r ON r.decision_id = b.decision_id
+        WHERE b.scope = $1 AND b.period = $2`,
+      [scope, period],
     );
     return { realisedUsd: Number(r[0].realised ?? 0), expectedUsd: Number(r[0].expected ?? 0), decisions: Number(r[0].decisions) };
   }
 
   /**
-   * Adds a window's spend in one statement: the increment happens in the database, so
+   * Adds a window's spend, and files its bills, in one transaction: the increment happens in the database, so
    * several planner instances (or a retried window) add up instead of overwriting each other.
    */
-  async add(scope: string, period: string, usd: number, queries: number): Promise<SpendRow> {
-    const r: { spent_usd: number; queries: number }[] = await this.ds.query(
-      `INSERT INTO spend_ledger (scope, period, spent_usd, queries) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (scope, period) DO UPDATE
-         SET spent_usd = spend_ledger.spent_usd + EXCLUDED.spent_usd, queries = spend_ledger.queries + EXCLUDED.queries
-       RETURNING spent_usd, queries`,
-      [scope, period, usd, queries],
-    );
-    return { spentUsd: Number(r[0].spent_usd), queries: Number(r[0].queries) };
+  async add(scope: string, period: string, usd: number, queries: number, bills: readonly Bill[] = []): Promise<SpendRow> {
+    return this.ds.transaction(async (em) => {
+      const r: { spent_usd: number; queries: number }[] = await em.query(
+        `INSERT INTO spend_ledger (scope, period, spent_usd, queries) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (scope, period) DO UPDATE
+           SET spent_usd = spend_ledger.spent_usd + EXCLUDED.spent_usd, queries = spend_ledger.queries + EXCLUDED.queries
+         RETURNING spent_usd, queries`,
+        [scope, period, usd, queries],
+      );
+      if (bills.length > 0) {
+        // A window planned again after a crash has the same decision ids: its bills are filed once.
+        await em.query(
+          `INSERT INTO batch_bills (decision_id, scope, period, model, expected_usd)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[])
+           ON CONFLICT (decision_id) DO NOTHING`,
+          [bills.map((b) => b.decisionId), bills.map(() => scope), bills.map(() => period), bills.map((b) => b.model), bills.map((b) => b.expectedUsd)],
+        );
+      }
+      return { spentUsd: Number(r[0].spent_usd), queries: Number(r[0].queries) };
+    });
   }
 }

@@ -2,7 +2,7 @@ import { checkAssignment, halfWidthMultiplier, solveBatch } from '@llm-router/ba
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
-import { buildWindowProblem, INELIGIBLE_QUALITY, periodBounds, periodKey, planFromSolution, queryText, reconciledSpend, windowBudget } from './window-problem';
+import { buildWindowProblem, INELIGIBLE_QUALITY, periodKey, planFromSolution, queryText, reconciledSpend, windowBudget } from './window-problem';
 
 const at = '2026-11-25T12:00:00.000Z';
 const price = (model: string, perM: number, extra: Partial<PriceEvent> = {}): PriceEvent => ({
@@ -168,6 +168,20 @@ describe('solving a window', () => {
     expect(s.warnings.join()).toMatch(/deferred/);
   });
 
+  it('gives each assignment its share of the expected bill, volume discounts spread pro rata', async () => {
+    const tiers = [{ fromCalls: 3, factor: 0.5 }];
+    const { engine, priceOf } = engineWith([price('api', 1, { discountTiers: tiers })]);
+    const qs = Array.from({ length: 4 }, (_, i) => query(`q${i}`));
+    const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: null, level: 0.9 });
+    const s = await solveBatch(wp.problem, { solver: 'ilp' });
+    const plan = planFromSolution(wp, s);
+    const list = engine.costs.expectedCost('api');
+    // All-units tiers: four calls reach the tier, so every call is billed at half the list price.
+    expect(plan.expectedCostUsd).toBeCloseTo(2 * list, 15);
+    for (const a of plan.assignments) expect(a.expectedUsd).toBeCloseTo(0.5 * list, 15);
+    expect(plan.assignments.reduce((x, a) => x + a.expectedUsd, 0)).toBeCloseTo(plan.expectedCostUsd, 15);
+  });
+
   it('rejects a solution of another size', () => {
     const { engine, priceOf } = engineWith([price('m', 1)]);
     const wp = buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 });
@@ -209,19 +223,7 @@ describe('windowBudget', () => {
   });
 });
 
-describe('periodBounds and reconciledSpend', () => {
-  it('bounds the UTC day or month that periodKey names', () => {
-    const now = Date.parse('2026-11-25T23:59:59.999Z');
-    expect(periodBounds('daily', now)).toEqual({ start: new Date('2026-11-25T00:00:00Z'), end: new Date('2026-11-26T00:00:00Z') });
-    expect(periodBounds('monthly', now)).toEqual({ start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-12-01T00:00:00Z') });
-    expect(periodBounds('monthly', Date.parse('2026-12-31T12:00:00Z')).end).toEqual(new Date('2027-01-01T00:00:00Z'));
-    for (const p of ['daily', 'monthly'] as const) {
-      const { start, end } = periodBounds(p, now);
-      expect(periodKey(p, start.getTime())).toBe(periodKey(p, now));
-      expect(periodKey(p, end.getTime())).not.toBe(periodKey(p, now));
-    }
-  });
-
+describe('reconciledSpend', () => {
   it('adds what the billed decisions cost beyond what was expected of them, never going below zero', () => {
     expect(reconciledSpend(0.01, { realisedUsd: 0, expectedUsd: 0 })).toBe(0.01);
     // A model that used three times the tokens its price assumed: the extra is spent money.

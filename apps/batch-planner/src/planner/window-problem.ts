@@ -114,6 +114,8 @@ function clampEstimate(e: QualityEstimate): { mean: number; halfWidth: number } 
 export interface WindowAssignment {
   query: QueryRequest;
   model: string;
+  /** This query's share of the window's expected bill (its model's cost, discounts spread pro rata). */
+  expectedUsd: number;
 }
 
 export interface WindowPlan {
@@ -128,11 +130,19 @@ export function planFromSolution(wp: WindowProblem, s: BatchSolution): WindowPla
   if (s.assignment.length !== wp.queries.length) throw new Error(`solution has ${s.assignment.length} entries for ${wp.queries.length} queries`);
   const assignments: WindowAssignment[] = [];
   const deferred: QueryRequest[] = [];
+  const { k, cost } = wp.problem;
+  let listTotal = 0;
   wp.queries.forEach((query, i) => {
     const j = s.assignment[i];
     if (j < 0) deferred.push(query);
-    else assignments.push({ query, model: wp.models[j] });
+    else {
+      assignments.push({ query, model: wp.models[j], expectedUsd: cost[i * k + j] });
+      listTotal += cost[i * k + j];
+    }
   });
+  // Volume discounts price the window, not a query: each query carries its share of the bill.
+  const share = listTotal > 0 ? s.totalCost / listTotal : 0;
+  for (const a of assignments) a.expectedUsd *= share;
   return { assignments, deferred, expectedCostUsd: s.totalCost };
 }
 
@@ -166,12 +176,6 @@ export interface WindowBudget {
 
 export function ledgerPeriod(period: BudgetPeriodName): 'day' | 'month' {
   return period === 'monthly' ? 'month' : 'day';
-}
-
-/** The UTC bounds [start, end) of the budget period that holds `now` (the same periods as periodKey). */
-export function periodBounds(period: BudgetPeriodName, now: number): { start: Date; end: Date } {
-  const ledger = new SpendLedger({ budgetUsd: 1, period: ledgerPeriod(period) });
-  return { start: new Date(ledger.periodStart(now)), end: new Date(ledger.periodEnd(now)) };
 }
 
 /**

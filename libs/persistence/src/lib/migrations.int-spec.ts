@@ -22,7 +22,7 @@ describe('migrations on a real PostgreSQL', () => {
     const all = await Promise.all([1, 2, 3, 4].map(() => openDataSource(url)));
     open.push(...all);
     const rows = await all[0].query('SELECT name FROM migrations');
-    expect(rows.map((r: { name: string }) => r.name)).toEqual(['InitialSchema1764086400000', 'PriceCostFactor1764090000000', 'BatchPending1764100000000']);
+    expect(rows.map((r: { name: string }) => r.name)).toEqual(['InitialSchema1764086400000', 'PriceCostFactor1764090000000', 'BatchPending1764100000000', 'BatchBills1764110000000']);
   });
 
   it('leaves a schema that matches the entities exactly (nothing for synchronize to do)', async () => {

@@ -9,3 +9,4 @@ export { PriceEntity } from './price.entity';
 export { ModelEntity } from './model.entity';
 export { SpendEntity } from './spend.entity';
 export { BatchPendingEntity } from './batch-pending.entity';
+export { BatchBillEntity } from './batch-bill.entity';

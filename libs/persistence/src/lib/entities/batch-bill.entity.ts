@@ -1,0 +1,16 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * What the batch-planner expected one dispatched batch decision to cost, filed under the budget
+ * period whose spend_ledger row holds it. Joined with the reward ledger (same decision id), it
+ * says how far the bills that came back are from what the ledger was charged.
+ */
+@Entity('batch_bills')
+@Index('IDX_batch_bills_scope_period', ['scope', 'period'])
+export class BatchBillEntity {
+  @PrimaryColumn({ name: 'decision_id', type: 'text' }) decisionId!: string;
+  @Column({ type: 'text' }) scope!: string;
+  @Column({ type: 'text' }) period!: string;
+  @Column({ type: 'text' }) model!: string;
+  @Column({ name: 'expected_usd', type: 'double precision' }) expectedUsd!: number;
+}
