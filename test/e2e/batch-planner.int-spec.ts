@@ -1,5 +1,5 @@
 import { Topic } from '@llm-router/contracts';
-import { CostModel } from '@llm-router/pricing';
+import { CostModel, costLevel } from '@llm-router/pricing';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
 import { waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
@@ -200,6 +200,19 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     expect(event.assignments.some((a) => a.model === 'acme/medium')).toBe(true);
     const w = (await plannerHealth()).windows;
     expect(w.last.billingErrorUsd).toBeCloseTo(realised - expected, 12);
-    expect(w.budget.scopes.default.leftUsd).toBeCloseTo(BUDGET - Math.max(0, ledger + expectedCost(event) + realised - expected), 12);
+    const ledgerAfter = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
+    expect(w.budget.scopes.default.leftUsd).toBeCloseTo(BUDGET - Math.max(0, ledgerAfter + realised - expected), 12);
+    // And the window was priced at what its models' bills say they cost: a tenth, shrunk towards
+    // the list price by the prior of libs/pricing costLevel.
+    const b3 = (await e2e.db.query('SELECT model, expected_usd FROM batch_bills WHERE decision_id = ANY($1)', [event.assignments.map((a) => a.decisionId)])).rows as { model: string; expected_usd: number }[];
+    expect(b3).toHaveLength(WINDOW);
+    const models = (await e2e.db.query('SELECT d.decision_id, b.model FROM decisions d JOIN batch_bills b ON b.decision_id = d.decision_id WHERE d.batch_id = ANY($1)', [ids])).rows as { decision_id: string; model: string }[];
+    const levels = b3.map((b) => {
+      const mine = decisions.filter((d) => models.find((m) => m.decision_id === d.decision_id)!.model === b.model);
+      const level = costLevel({ realisedUsd: mine.reduce((x, d) => x + bill(d), 0), expectedUsd: mine.reduce((x, d) => x + d.expected_usd, 0), calls: mine.length });
+      expect(b.expected_usd).toBeCloseTo(costs.expectedCost(b.model) * level, 12);
+      return level;
+    });
+    expect(Math.min(...levels)).toBeLessThan(0.9);
   });
 });

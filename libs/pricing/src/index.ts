@@ -1,1 +1,2 @@
 export * from './lib/price-table';
+export * from './lib/cost-level';

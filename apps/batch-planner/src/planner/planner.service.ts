@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { solveBatch } from '@llm-router/batch';
+import { costLevel } from '@llm-router/pricing';
 import { QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
 import { MessageProducer } from '@llm-router/kafka';
@@ -10,7 +11,7 @@ import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
-import { buildWindowProblem, objectiveFor, periodKey, planFromSolution, POLICY_HALF_WIDTH_LEVEL, reconciledSpend, windowBudget } from './window-problem';
+import { billingError, buildWindowProblem, objectiveFor, periodKey, planFromSolution, POLICY_HALF_WIDTH_LEVEL, reconciledSpend, windowBudget } from './window-problem';
 
 /** What /health tells about the last window assigned. */
 export interface LastWindow {
@@ -210,7 +211,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
     const ledger = await this.spend.read(w.scope, period);
     const billed = await this.spend.billed(w.scope, period);
-    const billingErrorUsd = billed.realisedUsd - billed.expectedUsd;
+    const billingErrorUsd = billingError(billed);
     this.metrics.gauge('planner_billing_error_usd', 'Realised minus expected cost of the rewarded batch decisions this period', ['scope']).set({ scope: w.scope }, billingErrorUsd);
     const budget = windowBudget({
       periodBudgetUsd: c.BATCH_BUDGET_USD,
@@ -221,7 +222,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       windowSize: w.queries.length,
       now,
     });
-    const wp = buildWindowProblem(w.queries, engine, { priceOf: (m) => this.replica.engines.price(m), budgetUsd: budget.windowUsd, level: c.BATCH_CONFIDENCE });
+    // The replica's cost model does not learn usage; the bills of this period's windows do.
+    const costLevelOf = (m: string) => (billed[m] ? costLevel(billed[m]) : 1);
+    const wp = buildWindowProblem(w.queries, engine, { priceOf: (m) => this.replica.engines.price(m), budgetUsd: budget.windowUsd, level: c.BATCH_CONFIDENCE, costLevel: costLevelOf });
     const objectiveKind = objectiveFor(c.BATCH_ROBUST);
     const solution = await solveBatch(wp.problem, {
       solver: c.BATCH_SOLVER,

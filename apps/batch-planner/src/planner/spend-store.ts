@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SpendEntity } from '@llm-router/persistence';
+import { BillTotals } from '@llm-router/pricing';
 
 export interface SpendRow {
   spentUsd: number;
@@ -15,12 +16,6 @@ export interface Bill {
   expectedUsd: number;
 }
 
-export interface BilledRow {
-  realisedUsd: number;
-  expectedUsd: number;
-  decisions: number;
-}
-
 /** The budget ledger in Postgres (spend_ledger): what each scope has committed per period, and what it was billed. */
 @Injectable()
 export class SpendStore {
@@ -32,18 +27,21 @@ export class SpendStore {
   }
 
   /**
-   * The bills that came back for this scope and period: of the batch decisions filed in
-   * batch_bills that have a reward, what they cost (the reward ledger) and what the planner
+   * The bills that came back for this scope and period, per model: of the batch decisions filed
+   * in batch_bills that have a reward, what they cost (the reward ledger) and what the planner
    * expected of them when it charged the ledger.
    */
-  async billed(scope: string, period: string): Promise<BilledRow> {
-    const r: { realised: number | null; expected: number | null; decisions: number }[] = await this.ds.query(
-      `SELECT SUM(r.cost_usd) AS realised, SUM(b.expected_usd) AS expected, COUNT(*)::int AS decisions
+  async billed(scope: string, period: string): Promise<Record<string, BillTotals>> {
+    const rows: { model: string; realised: number; expected: number; calls: number }[] = await this.ds.query(
+      `SELECT b.model, SUM(r.cost_usd) AS realised, SUM(b.expected_usd) AS expected, COUNT(*)::int AS calls
          FROM batch_bills b JOIN rewards r ON r.decision_id = b.decision_id
-        WHERE b.scope = $1 AND b.period = $2`,
+        WHERE b.scope = $1 AND b.period = $2
+        GROUP BY b.model`,
       [scope, period],
     );
-    return { realisedUsd: Number(r[0].realised ?? 0), expectedUsd: Number(r[0].expected ?? 0), decisions: Number(r[0].decisions) };
+    const out: Record<string, BillTotals> = {};
+    for (const r of rows) out[r.model] = { realisedUsd: Number(r.realised), expectedUsd: Number(r.expected), calls: Number(r.calls) };
+    return out;
   }
 
   /**

@@ -2,7 +2,7 @@ import { checkAssignment, halfWidthMultiplier, solveBatch } from '@llm-router/ba
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
-import { buildWindowProblem, INELIGIBLE_QUALITY, periodKey, planFromSolution, queryText, reconciledSpend, windowBudget } from './window-problem';
+import { buildWindowProblem, INELIGIBLE_QUALITY, periodKey, planFromSolution, queryText, reconciledSpend, billingError, windowBudget } from './window-problem';
 
 const at = '2026-11-25T12:00:00.000Z';
 const price = (model: string, perM: number, extra: Partial<PriceEvent> = {}): PriceEvent => ({
@@ -225,11 +225,21 @@ describe('windowBudget', () => {
 
 describe('reconciledSpend', () => {
   it('adds what the billed decisions cost beyond what was expected of them, never going below zero', () => {
-    expect(reconciledSpend(0.01, { realisedUsd: 0, expectedUsd: 0 })).toBe(0.01);
+    const bill = (realisedUsd: number, expectedUsd: number) => ({ realisedUsd, expectedUsd, calls: 1 });
+    expect(reconciledSpend(0.01, {})).toBe(0.01);
     // A model that used three times the tokens its price assumed: the extra is spent money.
-    expect(reconciledSpend(0.01, { realisedUsd: 0.006, expectedUsd: 0.002 })).toBeCloseTo(0.014, 15);
-    // Cheaper than expected: the difference is available again.
-    expect(reconciledSpend(0.01, { realisedUsd: 0.001, expectedUsd: 0.004 })).toBeCloseTo(0.007, 15);
-    expect(reconciledSpend(0.001, { realisedUsd: 0, expectedUsd: 0.004 })).toBe(0);
+    expect(reconciledSpend(0.01, { big: bill(0.006, 0.002) })).toBeCloseTo(0.014, 15);
+    // Cheaper than expected: the difference is available again; models add up.
+    expect(reconciledSpend(0.01, { big: bill(0.001, 0.004), small: bill(0.002, 0.001) })).toBeCloseTo(0.008, 15);
+    expect(billingError({ big: bill(0.001, 0.004), small: bill(0.002, 0.001) })).toBeCloseTo(-0.002, 15);
+    expect(reconciledSpend(0.001, { big: bill(0, 0.004) })).toBe(0);
+  });
+
+  it('prices a model at its cost level', () => {
+    const { engine, priceOf } = engineWith([price('a', 1), price('b', 1)]);
+    const wp = buildWindowProblem([query('q')], engine, { priceOf, budgetUsd: null, level: 0.9, costLevel: (m) => (m === 'b' ? 3 : 1) });
+    const [a, b] = ['a', 'b'].map((m) => wp.problem.cost[wp.models.indexOf(m)]);
+    expect(a).toBeCloseTo(engine.costs.expectedCost('a'), 15);
+    expect(b).toBeCloseTo(3 * engine.costs.expectedCost('b'), 15);
   });
 });

@@ -2,6 +2,7 @@ import { ArmId, eligibleArms, QualityEstimate } from '@llm-router/bandits';
 import { BatchObjective, BatchProblem, BatchSolution, DiscountTier, halfWidthMultiplier } from '@llm-router/batch';
 import { QueryRequest } from '@llm-router/contracts';
 import { SpendLedger } from '@llm-router/pacing';
+import { BillTotals } from '@llm-router/pricing';
 
 /**
  * The parts of a scope's engine a window needs (ScopeEngine from libs/engine fits). Narrow on
@@ -29,6 +30,8 @@ export interface WindowProblemOptions {
   level: number;
   /** Level of the policy's `halfWidth` (QualityEstimate: ~95%). */
   halfWidthLevel?: number;
+  /** Factor on a model's expected cost from its bills so far (libs/pricing costLevel); default 1. */
+  costLevel?: (model: string) => number;
 }
 
 export interface WindowProblem {
@@ -63,7 +66,7 @@ export function buildWindowProblem(queries: QueryRequest[], engine: WindowEngine
   const halfWidth = new Float64Array(n * k);
   const cost = new Float64Array(n * k);
   const costs: Record<string, number> = {};
-  for (const m of models) costs[m] = engine.costs.expectedCost(m);
+  for (const m of models) costs[m] = engine.costs.expectedCost(m) * (opts.costLevel?.(m) ?? 1);
 
   for (let i = 0; i < n; i++) {
     const q = queries[i];
@@ -185,8 +188,15 @@ export function ledgerPeriod(period: BudgetPeriodName): 'day' | 'month' {
  * table assumes then shrinks the next windows' budget instead of overspending unseen. Never
  * below zero.
  */
-export function reconciledSpend(ledgerUsd: number, billed: { realisedUsd: number; expectedUsd: number }): number {
-  return Math.max(0, ledgerUsd + billed.realisedUsd - billed.expectedUsd);
+export function reconciledSpend(ledgerUsd: number, billed: Readonly<Record<string, BillTotals>>): number {
+  return Math.max(0, ledgerUsd + billingError(billed));
+}
+
+/** Realised minus expected cost over every model's billed calls. */
+export function billingError(billed: Readonly<Record<string, BillTotals>>): number {
+  let e = 0;
+  for (const b of Object.values(billed)) e += b.realisedUsd - b.expectedUsd;
+  return e;
 }
 
 export function periodKey(period: BudgetPeriodName, now: number): string {

@@ -1,5 +1,6 @@
 import { ArmId, DecisionContext, Policy } from '@llm-router/bandits';
 import { BatchProblem, halfWidthMultiplier, solveBatch } from '@llm-router/batch';
+import { costLevel } from '@llm-router/pricing';
 import { quantile } from './metrics';
 import { orderRows } from './order';
 import { ReplayOptions, ReplayRecorder, ReplayResult, ReplayRow, applyEvent, offered, realisedCost, runReplay, setupReplay } from './replay';
@@ -137,7 +138,7 @@ class QueryPool {
  * fitted against early expectations double-counts a level the cost model has since learnt.
  * Per-query routing corrects that after one call; a plan of hundreds of calls would not. The
  * planner multiplies its expected costs by `level`: realised over expected on the arm's recent
- * calls, shrunk towards 1 by CAL_PRIOR calls' worth of "it costs what was expected".
+ * calls (libs/pricing `costLevel`).
  */
 export class CostCalibration {
   private readonly calls: { realised: number; expected: number }[][];
@@ -155,21 +156,16 @@ export class CostCalibration {
   }
 
   level(arm: number): number {
-    const c = this.calls[arm];
-    if (c.length === 0) return 1;
-    let r = 0;
-    let e = 0;
-    for (const x of c) {
-      r += x.realised;
-      e += x.expected;
+    let realisedUsd = 0;
+    let expectedUsd = 0;
+    for (const x of this.calls[arm]) {
+      realisedUsd += x.realised;
+      expectedUsd += x.expected;
     }
-    const prior = (CAL_PRIOR * e) / c.length;
-    return (r + prior) / (e + prior);
+    return costLevel({ realisedUsd, expectedUsd, calls: this.calls[arm].length });
   }
 }
 
-/** Weight, in calls, of the assumption that an arm costs what was expected. */
-const CAL_PRIOR = 10;
 /** Recent calls per arm that the calibration keeps. */
 const CAL_WINDOW = 200;
 /** An arm whose calls in a window cost more than this multiple of their planned cost gets no more of them. */
