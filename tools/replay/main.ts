@@ -15,6 +15,8 @@ import { PreferenceRouter } from '@llm-router/preference';
 import { ModelPrice } from '@llm-router/pricing';
 import {
   BatchReplayResult,
+  DEFAULT_EXPLORE,
+  DEFAULT_ROBUST_LEVEL,
   PolicyFactory,
   ROW_ORDERS,
   ReplayOptions,
@@ -76,8 +78,8 @@ function program(): Command {
     .option('--batch-size <n>', 'batch window size', num('--batch-size', { integer: true, positive: true }), 100)
     .addOption(new Option('--order <order>', 'row order (by-source, by-difficulty: adversarial orders, see docs/replay.md)').choices([...ROW_ORDERS]).default('shuffled'))
     .option('--robust', 'batch mode: optimise the lower confidence bound instead of the mean')
-    .option('--level <p>', 'batch mode, --robust: two-sided confidence level of the lower bound', num('--level', { open01: true }), 0.3)
-    .option('--explore <n>', 'batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off)', num('--explore', { integer: true, min: 0 }), 3)
+    .option('--level <p>', 'batch mode, --robust: two-sided confidence level of the lower bound', num('--level', { open01: true }), DEFAULT_ROBUST_LEVEL)
+    .option('--explore <n>', 'batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off)', num('--explore', { integer: true, min: 0 }), DEFAULT_EXPLORE)
     .option('--warm-start <file>', 'offline priors from another reward file (never the replayed one)')
     .option('--models <file>', 'list prices (default: models_k3.json / models_k4.json next to --data when present)')
     .option('--plot <file.svg>', 'write an SVG of cumulative net reward, arm shares and lambda over time')
@@ -161,7 +163,7 @@ function validate(cli: Cli, arms: string[]): void {
     throw new UsageError('--arm, --at and --factor need --scenario price-cut or new-arm');
   }
   if (cli.robust && cli.mode !== 'batch') throw new UsageError('--robust needs --mode batch');
-  if (cli.level !== 0.3 && !cli.robust) throw new UsageError('--level needs --robust');
+  if (cli.level !== DEFAULT_ROBUST_LEVEL && !cli.robust) throw new UsageError('--level needs --robust');
 }
 
 function table(r: ReplayResult | BatchReplayResult): string {

@@ -238,7 +238,7 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
   const rec = new ReplayRecorder(s, options, false);
   const solveMs: number[] = [];
   const pool = new QueryPool(k);
-  const z = options.robust ? halfWidthMultiplier(options.level ?? ROBUST_LEVEL) : 0;
+  const z = options.robust ? halfWidthMultiplier(options.level ?? DEFAULT_ROBUST_LEVEL) : 0;
   const total = s.budget !== null ? s.budget * n : null;
   const seen: { ctx: DecisionContext; available: readonly ArmId[] }[] = [];
   // The warm-start file's prompts are the planner's forecast of the period's mix of queries: with
@@ -257,7 +257,7 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
   const calibration = new CostCalibration(k);
   let spent = 0;
   let t = 0;
-  const explore = Math.max(0, Math.floor(options.explore ?? EXPLORE));
+  const explore = Math.max(0, Math.floor(options.explore ?? DEFAULT_EXPLORE));
   let windowEnd = 0;
   while (t < n) {
     applyEvent(s, t);
@@ -400,7 +400,7 @@ export async function runBatchReplay(rows: readonly ReplayRow[], options: BatchR
     const problem: BatchProblem = { n: m, k, quality: objective, halfWidth, cost, budget: windowBudget, models: arms };
     const sol = forced
       ? { assignment: forced, ms: 0 }
-      : await solveBatch(problem, { objective: options.robust && !optimistic ? 'lcb' : 'mean', level: options.level ?? ROBUST_LEVEL, timeLimitMs: options.timeLimitMs ?? 2000 });
+      : await solveBatch(problem, { objective: options.robust && !optimistic ? 'lcb' : 'mean', level: options.level ?? DEFAULT_ROBUST_LEVEL, timeLimitMs: options.timeLimitMs ?? 2000 });
     solveMs.push(sol.ms);
     const plan = Int32Array.from(sol.assignment);
     for (let i = 0; i < m; i++) if (plan[i] < 0 || quality[i * k + plan[i]] === UNAVAILABLE) plan[i] = cheapest(cost, score, k, i);
@@ -464,10 +464,10 @@ const NEUTRAL_PRICE = 0.01;
 const FLOOR_FADE = 4;
 
 /** Default two-sided level of the robust lower bound (docs/decisions/0006-batch-costs-and-robust-level.md). */
-const ROBUST_LEVEL = 0.3;
+export const DEFAULT_ROBUST_LEVEL = 0.3;
 
 /** Default size of the exploration sub-round at the head of each window. */
-const EXPLORE = 3;
+export const DEFAULT_EXPLORE = 3;
 
 /** An arm never pulled is explored only if one call is expected to cost at most this many per-query targets. */
 const COLD_CAP = 20;
