@@ -7,8 +7,8 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
   BUDGET_PER_QUERY_USD: z.coerce.number().positive().optional(),
   /** Feedback whose decision has not arrived after this long is counted as expired and dropped. */
   FEEDBACK_TTL_S: z.coerce.number().int().positive().default(3600),
-  /** policy.updates are published at most this often per scope. */
-  SNAPSHOT_DEBOUNCE_MS: z.coerce.number().int().min(0).default(200),
+  /** policy.updates are published at most this often per scope (the flush timer's period: 10 ms at least). */
+  SNAPSHOT_DEBOUNCE_MS: z.coerce.number().int().min(10).default(200),
   AGGREGATOR_GROUP_ID: z.string().default('reward-aggregator'),
   /**
    * Base URL of a price-watcher (e.g. http://price-watcher:3002). When set, GET /frontier

@@ -5,8 +5,6 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PinoLogger } from 'nestjs-pino';
-import { ConfigError } from '@llm-router/service';
-import { loadAggregatorConfig } from '../config';
 import { DashboardController } from './dashboard.controller';
 import { observedFrontier } from './observed-frontier';
 import { findChartJsUmd, findDashboardPublicDir } from './static-files';
@@ -140,19 +138,5 @@ describe('dashboard files', () => {
     expect(findDashboardPublicDir([join(root, 'public'), dist])).toBeNull();
     writeFileSync(join(dist, 'app.js'), '');
     expect(findDashboardPublicDir([join(root, 'public'), dist])).toBe(dist);
-  });
-});
-
-describe('PRICE_WATCHER_URL', () => {
-  const base = { KAFKA_BROKERS: 'localhost:9092', DATABASE_URL: 'postgres://u@localhost:5432/db' };
-
-  it('is optional, and empty means unset', () => {
-    expect(loadAggregatorConfig(base).PRICE_WATCHER_URL).toBeUndefined();
-    expect(loadAggregatorConfig({ ...base, PRICE_WATCHER_URL: '' }).PRICE_WATCHER_URL).toBeUndefined();
-    expect(loadAggregatorConfig({ ...base, PRICE_WATCHER_URL: 'http://price-watcher:3002' }).PRICE_WATCHER_URL).toBe('http://price-watcher:3002');
-  });
-
-  it('must be a URL', () => {
-    expect(() => loadAggregatorConfig({ ...base, PRICE_WATCHER_URL: 'price-watcher' })).toThrow(ConfigError);
   });
 });

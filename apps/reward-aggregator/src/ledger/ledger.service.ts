@@ -59,7 +59,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       () => OffsetStore.load(this.ds.manager, this.config.AGGREGATOR_GROUP_ID),
       (batch) => this.applyBatch(batch),
     );
-    this.flushTimer = setInterval(() => void this.flush().catch((e) => this.log.error({ err: e.message }, 'flush failed')), this.config.SNAPSHOT_DEBOUNCE_MS || 200);
+    this.flushTimer = setInterval(() => void this.flush().catch((e) => this.log.error({ err: e.message }, 'flush failed')), this.config.SNAPSHOT_DEBOUNCE_MS);
     this.expiryTimer = setInterval(() => void this.expireFeedback().catch((e) => this.log.error({ err: e.message }, 'expiry failed')), 5000);
   }
 
