@@ -240,7 +240,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
     const bills = plan.assignments.map((a) => ({ decisionId: decisionIdFor(w.scope, a.query.id), model: a.model, expectedUsd: a.expectedUsd }));
     const after = await this.spend.add(w.scope, period, plan.expectedCostUsd, plan.assignments.length, bills);
-    this.spentByScope.set(w.scope, { period, queries: after.queries, spentUsd: reconciledSpend(after.spentUsd, billed) });
+    const spentAfter = reconciledSpend(after.spentUsd, billed);
+    this.spentByScope.set(w.scope, { period, queries: after.queries, spentUsd: spentAfter });
 
     await this.producer.send(Topic.BatchAssignments, {
       batchId,
@@ -287,7 +288,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.histogram('planner_solve_seconds', 'Time the batch solver took per window', ['solver'], [0.001, 0.01, 0.05, 0.25, 1, 5]).observe({ solver: solution.solver }, solution.ms / 1000);
     this.metrics.counter('planner_deferred_total', 'Queries deferred to a later window for lack of capacity').inc(plan.deferred.length);
     if (c.BATCH_BUDGET_USD != null) {
-      this.metrics.gauge('planner_budget_left_usd', 'Batch budget left in the current period', ['scope']).set({ scope: w.scope }, Math.max(0, c.BATCH_BUDGET_USD - reconciledSpend(after.spentUsd, billed)));
+      this.metrics.gauge('planner_budget_left_usd', 'Batch budget left in the current period', ['scope']).set({ scope: w.scope }, Math.max(0, c.BATCH_BUDGET_USD - spentAfter));
     }
     this.log.info(
       { batchId, scope: w.scope, queries: w.queries.length, deferred: plan.deferred.length, solver: solution.solver, objective: solution.objective, gapPct: solution.gapPct, costUsd: plan.expectedCostUsd, budgetUsd: budget.windowUsd, ms: solution.ms },

@@ -61,9 +61,10 @@ export class SpendStore {
         // A window planned again after a crash has the same decision ids: its bills are filed once.
         await em.query(
           `INSERT INTO batch_bills (decision_id, scope, period, model, expected_usd)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[])
+           SELECT t.decision_id, $2, $3, t.model, t.expected_usd
+             FROM unnest($1::text[], $4::text[], $5::float8[]) AS t(decision_id, model, expected_usd)
            ON CONFLICT (decision_id) DO NOTHING`,
-          [bills.map((b) => b.decisionId), bills.map(() => scope), bills.map(() => period), bills.map((b) => b.model), bills.map((b) => b.expectedUsd)],
+          [bills.map((b) => b.decisionId), scope, period, bills.map((b) => b.model), bills.map((b) => b.expectedUsd)],
         );
       }
       return { spentUsd: Number(r[0].spent_usd), queries: Number(r[0].queries) };
