@@ -2,12 +2,12 @@
 # Idempotent set-up of a fresh machine for tests, the demo and CI; silent when everything is
 # already there, one line per step it takes. Safe to run or to source (it runs in a subshell and
 # leaves the caller's options and directory alone).
-#   - npm ci when node_modules is missing or older than package-lock.json
+#   - npm ci (exactly the committed lock) when node_modules is missing or older than package-lock.json
 #   - Java 17+ and Maven (apt) and the Kafka broker jars (Maven, into a per-machine cache),
 #     unless KAFKA_BROKERS points at a broker
 #   - PostgreSQL (apt), unless DATABASE_URL points at a database
 #   - Chromium (apt) for the dashboard's browser test, unless CHROMIUM_PATH names a browser
-# libs/infra installs the same things on demand; doing it here keeps that out of test timeouts.
+# libs/dev/infra installs the same things on demand; doing it here keeps that out of test timeouts.
 
 llm_router_bootstrap() (
   set -euo pipefail
@@ -39,13 +39,7 @@ llm_router_bootstrap() (
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     command -v npm >/dev/null || fail "npm not found: install Node.js 22 first"
     say "npm ci"
-    # npm 11 refuses `npm ci` for this tree even with a freshly generated lock: it wants
-    # lock entries for sass-embedded's per-platform optional packages that it never writes.
-    # `npm install` with the lock still installs the locked versions, and saves nothing.
-    if ! npm ci --no-audit --no-fund --loglevel=error >>"$log" 2>&1; then
-      say "npm ci refused the lock; npm install --no-save with the same lock"
-      npm install --no-save --no-audit --no-fund --loglevel=error >>"$log" 2>&1 || fail "npm install failed"
-    fi
+    npm ci --no-audit --no-fund --loglevel=error >>"$log" 2>&1 || fail "npm ci failed"
   fi
 
   if [ -z "${KAFKA_BROKERS:-}" ]; then
@@ -57,7 +51,7 @@ llm_router_bootstrap() (
     command -v mvn >/dev/null || missing+=(maven)
     [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
-    # Same cache and completeness stamp as libs/infra (src/lib/kafka-local.ts): either side
+    # Same cache and completeness stamp as libs/dev/infra (src/lib/kafka-local.ts): either side
     # accepts the other's download, and an edited pom invalidates it.
     version=${KAFKA_VERSION:-4.1.1}
     cache=${LLM_ROUTER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llm-router}

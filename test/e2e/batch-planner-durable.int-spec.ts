@@ -44,7 +44,8 @@ describe('batch planner: open windows survive a restart', () => {
       name: 'batch-planner',
       description: 'batch-planner',
       httpPort: 0,
-      microservice: (log) => kafkaMicroserviceOptions({ brokers: c.KAFKA_BROKERS, clientId: c.KAFKA_CLIENT_ID }, c.PLANNER_GROUP_ID, log),
+      microservice: (log) =>
+        kafkaMicroserviceOptions({ brokers: c.KAFKA_BROKERS, clientId: c.KAFKA_CLIENT_ID }, c.PLANNER_GROUP_ID, log),
     });
     const admin = plainKafka('durable-admin').admin();
     await admin.connect();
@@ -65,10 +66,18 @@ describe('batch planner: open windows survive a restart', () => {
 
   const health = async () => {
     const r = await fetch(`${await stack.url(planner!)}/health`);
-    return (await r.json()).checks.windows as { held: number; restored: number; open: { scope: string; queued: number }[]; closed: number };
+    return (await r.json()).checks.windows as {
+      held: number;
+      restored: number;
+      open: { scope: string; queued: number }[];
+      closed: number;
+    };
   };
 
-  const pendingIds = async () => (await db.query(`SELECT request_id FROM batch_pending ORDER BY received_at, request_id`)).rows.map((r) => r.request_id as string);
+  const pendingIds = async () =>
+    (await db.query(`SELECT request_id FROM batch_pending ORDER BY received_at, request_id`)).rows.map(
+      (r) => r.request_id as string,
+    );
 
   /** Every batch.requests message is committed by the planner's group. */
   async function committedAll() {
@@ -87,7 +96,13 @@ describe('batch planner: open windows survive a restart', () => {
 
   const query = (id: string, row: number) => ({
     key: id,
-    value: JSON.stringify({ id, scope: 'default', messages: [{ role: 'user', content: `Question ${row}` }], datasetRow: row, constraints: { mode: 'batch' } }),
+    value: JSON.stringify({
+      id,
+      scope: 'default',
+      messages: [{ role: 'user', content: `Question ${row}` }],
+      datasetRow: row,
+      constraints: { mode: 'batch' },
+    }),
   });
 
   const answers = (ids: string[]) => sink.of(Topic.Responses).filter((m) => ids.includes(m.key!));
@@ -97,7 +112,12 @@ describe('batch planner: open windows survive a restart', () => {
     databaseUrl = await freshDatabase('durable');
     const data = writeSyntheticDataset(40);
     sink = await collect([Topic.Responses, Topic.BatchAssignments]);
-    stack = await startStack({ databaseUrl, dataPath: data.dataPath, modelsPath: data.modelsPath, env: { ROUTER_POLICY: 'ucb1' } });
+    stack = await startStack({
+      databaseUrl,
+      dataPath: data.dataPath,
+      modelsPath: data.modelsPath,
+      env: { ROUTER_POLICY: 'ucb1' },
+    });
     producer = await plainProducer();
     db = new Client({ connectionString: databaseUrl });
     await db.connect();
@@ -124,7 +144,8 @@ describe('batch planner: open windows survive a restart', () => {
     expect(w.held).toBe(N);
     expect(w.open).toMatchObject([{ scope: 'default', queued: N }]);
     expect(w.closed).toBe(0);
-    const row = (await db.query(`SELECT scope, query, received_at FROM batch_pending WHERE request_id = $1`, [ids[3]])).rows[0];
+    const row = (await db.query(`SELECT scope, query, received_at FROM batch_pending WHERE request_id = $1`, [ids[3]]))
+      .rows[0];
     expect(row.scope).toBe('default');
     expect(row.query).toMatchObject({ id: ids[3], scope: 'default', constraints: { mode: 'batch' } });
     expect(row.received_at).toBeInstanceOf(Date);
@@ -154,7 +175,9 @@ describe('batch planner: open windows survive a restart', () => {
     for (const m of answers(ids)) byId.set(m.key!, (byId.get(m.key!) ?? 0) + 1);
     expect([...byId.keys()].sort()).toEqual([...ids].sort());
     expect([...byId.values()].every((n) => n === 1)).toBe(true);
-    const windows = sink.of(Topic.BatchAssignments).filter((b) => b.value.assignments.some((a: { requestId: string }) => ids.includes(a.requestId)));
+    const windows = sink
+      .of(Topic.BatchAssignments)
+      .filter((b) => b.value.assignments.some((a: { requestId: string }) => ids.includes(a.requestId)));
     expect(windows).toHaveLength(1);
     expect(windows[0].value.assignments.map((a: { requestId: string }) => a.requestId).sort()).toEqual([...ids].sort());
   });

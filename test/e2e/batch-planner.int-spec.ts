@@ -19,7 +19,17 @@ describe('batch planner through Kafka and PostgreSQL', () => {
   const costs = new CostModel();
 
   type Assignment = { requestId: string; model: string; decisionId: string };
-  type BatchEvent = { batchId: string; scope: string; assignments: Assignment[]; objective: number; bound: number | null; solver: string; solveMs: number; budgetUsd: number | null; warnings: string[] };
+  type BatchEvent = {
+    batchId: string;
+    scope: string;
+    assignments: Assignment[];
+    objective: number;
+    bound: number | null;
+    solver: string;
+    solveMs: number;
+    budgetUsd: number | null;
+    warnings: string[];
+  };
 
   const e2e = useStack({
     database: 'planner',
@@ -42,7 +52,13 @@ describe('batch planner through Kafka and PostgreSQL', () => {
 
   const query = (id: string, row: number, constraints: Record<string, unknown>) => ({
     key: id,
-    value: JSON.stringify({ id, scope: 'default', messages: [{ role: 'user', content: `Question ${row}` }], datasetRow: row, constraints }),
+    value: JSON.stringify({
+      id,
+      scope: 'default',
+      messages: [{ role: 'user', content: `Question ${row}` }],
+      datasetRow: row,
+      constraints,
+    }),
   });
 
   const plannerHealth = async () => {
@@ -51,14 +67,20 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     return (await r.json()).checks as { windows: any; replica: { scopes: Record<string, number> } };
   };
 
-  const batchOf = (ids: string[]) => e2e.sink.of(Topic.BatchAssignments).filter((b) => (b.value as BatchEvent).assignments.some((a) => ids.includes(a.requestId)));
+  const batchOf = (ids: string[]) =>
+    e2e.sink
+      .of(Topic.BatchAssignments)
+      .filter((b) => (b.value as BatchEvent).assignments.some((a) => ids.includes(a.requestId)));
 
   const expectedCost = (e: BatchEvent) => e.assignments.reduce((s, a) => s + costs.expectedCost(a.model), 0);
 
   /** Sends one window of batch queries and waits until every one is answered. */
   async function runWindow(prefix: string, firstRow: number) {
     const ids = Array.from({ length: WINDOW }, (_, i) => `${prefix}-${i}`);
-    await e2e.producer.send({ topic: Topic.Queries, messages: ids.map((id, i) => query(id, firstRow + i, { mode: 'batch' })) });
+    await e2e.producer.send({
+      topic: Topic.Queries,
+      messages: ids.map((id, i) => query(id, firstRow + i, { mode: 'batch' })),
+    });
     const event = (await waitFor(`batch assignment of ${prefix}`, () => batchOf(ids)[0])).value as BatchEvent;
     const responses = await waitFor(`${WINDOW} responses of ${prefix}`, () => {
       const r = e2e.sink.of(Topic.Responses).filter((m) => ids.includes(m.key!));
@@ -72,17 +94,36 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     for (const p of e2e.sink.of(Topic.Prices)) costs.setPrice(p.value);
     const models = Object.keys(TAUGHT);
     const train = models.flatMap((m, j) => Array.from({ length: 8 }, (_, i) => ({ id: `train-${j}-${i}`, model: m })));
-    await e2e.producer.send({ topic: Topic.Queries, messages: train.map((t, i) => query(t.id, 50 + i, { model: t.model })) });
+    await e2e.producer.send({
+      topic: Topic.Queries,
+      messages: train.map((t, i) => query(t.id, 50 + i, { model: t.model })),
+    });
     const answered = await waitFor('training responses', () => {
       const r = e2e.sink.of(Topic.Responses).filter((m) => m.key!.startsWith('train-'));
       return r.length >= train.length && r;
     });
     await e2e.producer.send({
       topic: Topic.Feedback,
-      messages: answered.map((r) => ({ key: 'default', value: JSON.stringify({ decisionId: r.value.decisionId, scope: 'default', quality: TAUGHT[r.value.model], source: 'judge', ts: new Date().toISOString() }) })),
+      messages: answered.map((r) => ({
+        key: 'default',
+        value: JSON.stringify({
+          decisionId: r.value.decisionId,
+          scope: 'default',
+          quality: TAUGHT[r.value.model],
+          source: 'judge',
+          ts: new Date().toISOString(),
+        }),
+      })),
     });
-    const snap = await waitFor('policy snapshot with every reward', () => e2e.sink.of(Topic.PolicyUpdates).find((s) => s.value.scope === 'default' && s.value.rewardsApplied >= train.length));
-    await waitFor('planner replica on that snapshot', async () => ((await plannerHealth()).replica.scopes['default'] ?? 0) >= snap.value.version);
+    const snap = await waitFor('policy snapshot with every reward', () =>
+      e2e.sink
+        .of(Topic.PolicyUpdates)
+        .find((s) => s.value.scope === 'default' && s.value.rewardsApplied >= train.length),
+    );
+    await waitFor(
+      'planner replica on that snapshot',
+      async () => ((await plannerHealth()).replica.scopes['default'] ?? 0) >= snap.value.version,
+    );
   });
 
   it('assigns a window as one optimisation within a binding budget, and every query is answered by its assigned model', async () => {
@@ -120,9 +161,15 @@ describe('batch planner through Kafka and PostgreSQL', () => {
       const d = e2e.sink.of(Topic.Decisions).filter((m) => ids.includes(m.value.requestId));
       return d.length >= WINDOW && d;
     });
-    for (const d of decisions) expect(d.value).toMatchObject({ batchId: event.batchId, mode: 'batch', policy: 'explicit' });
+    for (const d of decisions)
+      expect(d.value).toMatchObject({ batchId: event.batchId, mode: 'batch', policy: 'explicit' });
     // The aggregator keeps the window id with each decision, for analysis of batch traffic.
-    await waitFor('decisions stored with their batch id', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM decisions WHERE batch_id = $1', [event.batchId])).rows[0].n === WINDOW);
+    await waitFor(
+      'decisions stored with their batch id',
+      async () =>
+        (await e2e.db.query('SELECT count(*)::int AS n FROM decisions WHERE batch_id = $1', [event.batchId])).rows[0]
+          .n === WINDOW,
+    );
 
     const ledger = await e2e.db.query(`SELECT period, spent_usd, queries FROM spend_ledger WHERE scope = 'default'`);
     expect(ledger.rows).toHaveLength(1);
@@ -130,7 +177,12 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     expect(ledger.rows[0].spent_usd).toBeCloseTo(cost, 12);
     expect(ledger.rows[0].queries).toBe(WINDOW);
     // Each decision's share of that bill is filed under the same period, to be set against what it really cost.
-    const bills = (await e2e.db.query('SELECT decision_id, model, period, expected_usd FROM batch_bills WHERE decision_id = ANY($1)', [event.assignments.map((a) => a.decisionId)])).rows;
+    const bills = (
+      await e2e.db.query(
+        'SELECT decision_id, model, period, expected_usd FROM batch_bills WHERE decision_id = ANY($1)',
+        [event.assignments.map((a) => a.decisionId)],
+      )
+    ).rows;
     expect(bills).toHaveLength(WINDOW);
     for (const b of bills) {
       expect(b.period).toBe(ledger.rows[0].period);
@@ -141,11 +193,21 @@ describe('batch planner through Kafka and PostgreSQL', () => {
 
   it('shows the last window and the budget left on /health', async () => {
     const event = batchOf(['b1-0'])[0].value as BatchEvent;
-    const spent = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
+    const spent = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0]
+      .spent_usd as number;
     const w = (await plannerHealth()).windows;
     expect(w.open).toEqual([]);
     expect(w).toMatchObject({ closed: 1, failed: 0 });
-    expect(w.last).toMatchObject({ batchId: event.batchId, scope: 'default', queries: WINDOW, deferred: 0, solver: event.solver, objectiveKind: 'lcb', feasible: true, budgetUsd: event.budgetUsd });
+    expect(w.last).toMatchObject({
+      batchId: event.batchId,
+      scope: 'default',
+      queries: WINDOW,
+      deferred: 0,
+      solver: event.solver,
+      objectiveKind: 'lcb',
+      feasible: true,
+      budgetUsd: event.budgetUsd,
+    });
     expect(w.last.objective).toBeCloseTo(event.objective, 9);
     expect(w.last.gapPct).toBeGreaterThanOrEqual(0);
     expect(w.last.expectedCostUsd).toBeCloseTo(spent, 12);
@@ -154,7 +216,8 @@ describe('batch planner through Kafka and PostgreSQL', () => {
   });
 
   it('gives the next window only what the ledger says is left; too little buys the cheapest assignment, with a warning', async () => {
-    const spentBefore = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
+    const spentBefore = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0]
+      .spent_usd as number;
     const left = BUDGET - spentBefore;
     // The first window took nearly everything: less than the cheapest model for every query is left.
     expect(left).toBeLessThan(WINDOW * costs.expectedCost('acme/small'));
@@ -177,19 +240,42 @@ describe('batch planner through Kafka and PostgreSQL', () => {
   it('charges the next windows with what the billed decisions really cost, not with what was expected of them', async () => {
     const ids = [...batchOf(['b1-0']), ...batchOf(['b2-0'])].map((b) => (b.value as BatchEvent).batchId);
     const decisions = (
-      await e2e.db.query('SELECT d.decision_id, b.expected_usd FROM decisions d JOIN batch_bills b ON b.decision_id = d.decision_id WHERE d.batch_id = ANY($1)', [ids])
+      await e2e.db.query(
+        'SELECT d.decision_id, b.expected_usd FROM decisions d JOIN batch_bills b ON b.decision_id = d.decision_id WHERE d.batch_id = ANY($1)',
+        [ids],
+      )
     ).rows as { decision_id: string; expected_usd: number }[];
     expect(decisions).toHaveLength(2 * WINDOW);
     // The bills come in at a tenth of what the planner expected (a provider discount the price table did not know).
     const bill = (d: (typeof decisions)[number]) => 0.1 * d.expected_usd;
     await e2e.producer.send({
       topic: Topic.Feedback,
-      messages: decisions.map((d) => ({ key: 'default', value: JSON.stringify({ decisionId: d.decision_id, scope: 'default', quality: 0.8, costUsd: bill(d), source: 'judge', ts: new Date().toISOString() }) })),
+      messages: decisions.map((d) => ({
+        key: 'default',
+        value: JSON.stringify({
+          decisionId: d.decision_id,
+          scope: 'default',
+          quality: 0.8,
+          costUsd: bill(d),
+          source: 'judge',
+          ts: new Date().toISOString(),
+        }),
+      })),
     });
-    await waitFor('rewards of both windows', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM rewards WHERE decision_id = ANY($1)', [decisions.map((d) => d.decision_id)])).rows[0].n === 2 * WINDOW);
+    await waitFor(
+      'rewards of both windows',
+      async () =>
+        (
+          await e2e.db.query('SELECT count(*)::int AS n FROM rewards WHERE decision_id = ANY($1)', [
+            decisions.map((d) => d.decision_id),
+          ])
+        ).rows[0].n ===
+        2 * WINDOW,
+    );
     const realised = decisions.reduce((x, d) => x + bill(d), 0);
     const expected = decisions.reduce((x, d) => x + d.expected_usd, 0);
-    const ledger = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
+    const ledger = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0]
+      .spent_usd as number;
     const spent = Math.max(0, ledger + realised - expected);
     // Nine tenths of the expected bill came back: the next window can buy the good model again.
     expect(BUDGET - spent).toBeGreaterThan(WINDOW * costs.expectedCost('acme/small'));
@@ -200,16 +286,30 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     expect(event.assignments.some((a) => a.model === 'acme/medium')).toBe(true);
     const w = (await plannerHealth()).windows;
     expect(w.last.billingErrorUsd).toBeCloseTo(realised - expected, 12);
-    const ledgerAfter = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0].spent_usd as number;
+    const ledgerAfter = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0]
+      .spent_usd as number;
     expect(w.budget.scopes.default.leftUsd).toBeCloseTo(BUDGET - Math.max(0, ledgerAfter + realised - expected), 12);
     // And the window was priced at what its models' bills say they cost: a tenth, shrunk towards
-    // the list price by the prior of libs/pricing costLevel.
-    const b3 = (await e2e.db.query('SELECT model, expected_usd FROM batch_bills WHERE decision_id = ANY($1)', [event.assignments.map((a) => a.decisionId)])).rows as { model: string; expected_usd: number }[];
+    // the list price by the prior of libs/core/pricing costLevel.
+    const b3 = (
+      await e2e.db.query('SELECT model, expected_usd FROM batch_bills WHERE decision_id = ANY($1)', [
+        event.assignments.map((a) => a.decisionId),
+      ])
+    ).rows as { model: string; expected_usd: number }[];
     expect(b3).toHaveLength(WINDOW);
-    const models = (await e2e.db.query('SELECT d.decision_id, b.model FROM decisions d JOIN batch_bills b ON b.decision_id = d.decision_id WHERE d.batch_id = ANY($1)', [ids])).rows as { decision_id: string; model: string }[];
+    const models = (
+      await e2e.db.query(
+        'SELECT d.decision_id, b.model FROM decisions d JOIN batch_bills b ON b.decision_id = d.decision_id WHERE d.batch_id = ANY($1)',
+        [ids],
+      )
+    ).rows as { decision_id: string; model: string }[];
     const levels = b3.map((b) => {
       const mine = decisions.filter((d) => models.find((m) => m.decision_id === d.decision_id)!.model === b.model);
-      const level = costLevel({ realisedUsd: mine.reduce((x, d) => x + bill(d), 0), expectedUsd: mine.reduce((x, d) => x + d.expected_usd, 0), calls: mine.length });
+      const level = costLevel({
+        realisedUsd: mine.reduce((x, d) => x + bill(d), 0),
+        expectedUsd: mine.reduce((x, d) => x + d.expected_usd, 0),
+        calls: mine.length,
+      });
       expect(b.expected_usd).toBeCloseTo(costs.expectedCost(b.model) * level, 12);
       return level;
     });

@@ -28,7 +28,11 @@ interface DashboardView {
   estimates: { labels: string[]; means: (number | null)[] };
   reward: { x: number; y: number }[];
   variance: { x: number; y: number }[];
-  frontier: { source: string | null; frontier: { x: number; y: number; label: string }[]; dominated: { x: number; y: number; label: string }[] };
+  frontier: {
+    source: string | null;
+    frontier: { x: number; y: number; label: string }[];
+    dominated: { x: number; y: number; label: string }[];
+  };
   spend: { x: number; y: number }[];
   budget: { x: number; y: number }[];
   renders: number;
@@ -42,12 +46,20 @@ const view = (page: Page): Promise<DashboardView> =>
     return {
       scope: d.state.scope,
       stream: d.state.stream,
-      recent: d.state.recent.map((e: { decisionId: string; arm: string; rewardsApplied: number }) => ({ decisionId: e.decisionId, arm: e.arm, rewardsApplied: e.rewardsApplied })),
+      recent: d.state.recent.map((e: { decisionId: string; arm: string; rewardsApplied: number }) => ({
+        decisionId: e.decisionId,
+        arm: e.arm,
+        rewardsApplied: e.rewardsApplied,
+      })),
       pulls: { labels: c.pulls.data.labels, data: c.pulls.data.datasets[0].data },
       estimates: { labels: c.estimates.data.labels, means: c.estimates.data.datasets[1].data },
       reward: c.reward.data.datasets[0].data,
       variance: c.variance.data.datasets[0].data,
-      frontier: { source: c.frontier.$source, frontier: c.frontier.data.datasets[0].data, dominated: c.frontier.data.datasets[1].data },
+      frontier: {
+        source: c.frontier.$source,
+        frontier: c.frontier.data.datasets[0].data,
+        dominated: c.frontier.data.datasets[1].data,
+      },
       spend: c.budget.data.datasets[0].data,
       budget: c.budget.data.datasets[1].data,
       renders: d.renders,
@@ -75,7 +87,15 @@ describe('live dashboard in Chromium', () => {
     const ids = Array.from({ length: n }, () => `dash-${++sent}`);
     await producer.send({
       topic: Topic.Queries,
-      messages: ids.map((id, i) => ({ key: id, value: JSON.stringify({ id, scope: 'default', messages: [{ role: 'user', content: `Question ${sent - n + i}` }], datasetRow: (sent - n + i) % 200 }) })),
+      messages: ids.map((id, i) => ({
+        key: id,
+        value: JSON.stringify({
+          id,
+          scope: 'default',
+          messages: [{ role: 'user', content: `Question ${sent - n + i}` }],
+          datasetRow: (sent - n + i) % 200,
+        }),
+      })),
     });
     const responses = await waitFor(`${n} responses`, () => {
       const got = ids.map((id) => sink.of(Topic.Responses).find((r) => r.key === id));
@@ -85,7 +105,13 @@ describe('live dashboard in Chromium', () => {
       topic: Topic.Feedback,
       messages: responses.map((r: { decisionId: string }, i: number) => ({
         key: 'default',
-        value: JSON.stringify({ decisionId: r.decisionId, scope: 'default', quality: ((i * 37) % 100) / 100, source: 'judge', ts: new Date().toISOString() }),
+        value: JSON.stringify({
+          decisionId: r.decisionId,
+          scope: 'default',
+          quality: ((i * 37) % 100) / 100,
+          source: 'judge',
+          ts: new Date().toISOString(),
+        }),
       })),
     });
     return responses.map((r: { decisionId: string }) => r.decisionId);
@@ -99,7 +125,11 @@ describe('live dashboard in Chromium', () => {
    */
   async function nextRender(): Promise<void> {
     const before = (await view(page)).renders;
-    await page.waitForFunction((r) => (globalThis as { dashboard?: { renders: number } }).dashboard!.renders > r, before, { timeout: 30000 });
+    await page.waitForFunction(
+      (r) => (globalThis as { dashboard?: { renders: number } }).dashboard!.renders > r,
+      before,
+      { timeout: 30000 },
+    );
   }
 
   const stats = async () => (await fetch(`${aggUrl}/stats`)).json();
@@ -113,7 +143,12 @@ describe('live dashboard in Chromium', () => {
     sink = await collect([Topic.Responses]);
     // A learning policy (not the stack's default 'random'): its estimates have intervals, and only
     // estimates with observations give the price-watcher a quality axis for its frontier.
-    stack = await startStack({ databaseUrl, dataPath: data.dataPath, modelsPath: data.modelsPath, env: { ROUTER_POLICY: 'thompson', POLICY_SEED: '5', BUDGET_PER_QUERY_USD: String(BUDGET_PER_QUERY_USD) } });
+    stack = await startStack({
+      databaseUrl,
+      dataPath: data.dataPath,
+      modelsPath: data.modelsPath,
+      env: { ROUTER_POLICY: 'thompson', POLICY_SEED: '5', BUDGET_PER_QUERY_USD: String(BUDGET_PER_QUERY_USD) },
+    });
     producer = await plainProducer();
     aggUrl = await stack.url(stack.aggregators[0]);
 
@@ -124,7 +159,16 @@ describe('live dashboard in Chromium', () => {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1440, height: 1300 },
     });
     page = context.pages()[0] ?? (await context.newPage());
@@ -174,7 +218,14 @@ describe('live dashboard in Chromium', () => {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         const d = (globalThis as any).dashboard;
         const c = d?.charts;
-        return !!c && d.state.recent.length === 20 && c.reward.data.datasets[0].data.some((p: { x: number }) => p.x >= n) && c.estimates.data.labels.length > 0 && c.frontier.$source !== null && d.state.stream === 'live';
+        return (
+          !!c &&
+          d.state.recent.length === 20 &&
+          c.reward.data.datasets[0].data.some((p: { x: number }) => p.x >= n) &&
+          c.estimates.data.labels.length > 0 &&
+          c.frontier.$source !== null &&
+          d.state.stream === 'live'
+        );
       },
       FIRST_QUERIES,
       { timeout: 60000 },
@@ -220,7 +271,9 @@ describe('live dashboard in Chromium', () => {
     const observed = await (await fetch(`${aggUrl}/frontier/observed/default`)).json();
     expect(v.frontier.source).toBe('observed');
     expect(v.frontier.frontier.length).toBeGreaterThan(0);
-    expect(v.frontier.frontier.map((p) => p.label).sort()).toEqual(observed.frontier.map((p: { model: string }) => p.model).sort());
+    expect(v.frontier.frontier.map((p) => p.label).sort()).toEqual(
+      observed.frontier.map((p: { model: string }) => p.model).sort(),
+    );
     expect([...v.frontier.frontier, ...v.frontier.dominated].map((p) => p.label).sort()).toEqual(v.pulls.labels);
     expect(await text('#note-frontier')).toContain('PRICE_WATCHER_URL is not set');
 
@@ -249,7 +302,10 @@ describe('live dashboard in Chromium', () => {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         const d = (globalThis as any).dashboard;
         const listed = new Set(d.state.recent.map((e: { decisionId: string }) => e.decisionId));
-        return ids.every((id: string) => listed.has(id)) && d.charts.reward.data.datasets[0].data.some((p: { x: number }) => p.x === n);
+        return (
+          ids.every((id: string) => listed.has(id)) &&
+          d.charts.reward.data.datasets[0].data.some((p: { x: number }) => p.x === n)
+        );
       },
       { ids: fresh, n: total },
       { timeout: 60000 },
@@ -274,36 +330,60 @@ describe('live dashboard in Chromium', () => {
 
     // The proxy as the aggregator runs it, against the real price-watcher.
     const log = { error: () => undefined } as unknown as PinoLogger;
-    const proxied = await new DashboardController({ PRICE_WATCHER_URL: pwUrl }, stack.aggregators[0].get(DataSource), log).frontier();
+    const proxied = await new DashboardController(
+      { PRICE_WATCHER_URL: pwUrl },
+      stack.aggregators[0].get(DataSource),
+      log,
+    ).frontier();
     expect((proxied as { scopes: { scope: string }[] }).scopes.map((x) => x.scope)).toContain('default');
 
     // This stack's aggregator has no PRICE_WATCHER_URL: the page's /frontier is answered with
     // what the proxy would pass through, to check the page reads the price-watcher's format.
-    await page.route('**/frontier', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(proxied) }));
+    await page.route('**/frontier', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(proxied) }),
+    );
     await page.evaluate(() => (globalThis as { dashboard?: { poll(): Promise<void> } }).dashboard!.poll());
-    await page.waitForFunction(() => (globalThis as { dashboard?: { charts: { frontier: { $source: string } } } }).dashboard!.charts.frontier.$source === 'price-watcher', undefined, { timeout: 30000 });
+    await page.waitForFunction(
+      () =>
+        (globalThis as { dashboard?: { charts: { frontier: { $source: string } } } }).dashboard!.charts.frontier
+          .$source === 'price-watcher',
+      undefined,
+      { timeout: 30000 },
+    );
     await nextRender();
     const v = await view(page);
     const expected = pw.entry.frontier;
-    expect(v.frontier.frontier.map((p) => p.label).sort()).toEqual(expected.frontier.map((p: { model: string }) => p.model).sort());
-    expect(v.frontier.dominated.map((p) => p.label).sort()).toEqual(expected.dominated.map((p: { model: string }) => p.model).sort());
+    expect(v.frontier.frontier.map((p) => p.label).sort()).toEqual(
+      expected.frontier.map((p: { model: string }) => p.model).sort(),
+    );
+    expect(v.frontier.dominated.map((p) => p.label).sort()).toEqual(
+      expected.dominated.map((p: { model: string }) => p.model).sort(),
+    );
     const first = expected.frontier[0];
     const shown = v.frontier.frontier.find((p) => p.label === first.model)!;
     expect(shown.x).toBeCloseTo(first.costUsd, 12);
     expect(shown.y).toBeCloseTo(first.quality, 12);
     expect(await text('#note-frontier')).toContain('From the price-watcher');
-    await page.locator('#panel-frontier').screenshot({ path: join(SCREENSHOT, '../dashboard-frontier-price-watcher.png') });
+    await page
+      .locator('#panel-frontier')
+      .screenshot({ path: join(SCREENSHOT, '../dashboard-frontier-price-watcher.png') });
     await page.unroute('**/frontier');
     expect(pageErrors).toEqual([]);
   });
 
   it('shows a scope without rewards as empty, and switches scope from the selector', async () => {
     await page.goto(`${aggUrl}/dashboard?scope=no-rewards-yet`);
-    await page.waitForFunction(() => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const d = (globalThis as any).dashboard;
-      return d?.state.scopes.includes('default') && d.state.policyNote !== '' && d.charts.frontier.$source === 'observed';
-    }, undefined, { timeout: 30000 });
+    await page.waitForFunction(
+      () => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const d = (globalThis as any).dashboard;
+        return (
+          d?.state.scopes.includes('default') && d.state.policyNote !== '' && d.charts.frontier.$source === 'observed'
+        );
+      },
+      undefined,
+      { timeout: 30000 },
+    );
     await nextRender();
     let v = await view(page);
     expect(v.scope).toBe('no-rewards-yet');
@@ -318,11 +398,15 @@ describe('live dashboard in Chromium', () => {
     pageErrors.length = 0;
 
     await page.locator('#scope').selectOption('default');
-    await page.waitForFunction(() => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const d = (globalThis as any).dashboard;
-      return d.state.scope === 'default' && d.state.recent.length === 20 && d.charts.pulls.data.labels.length > 0;
-    }, undefined, { timeout: 30000 });
+    await page.waitForFunction(
+      () => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const d = (globalThis as any).dashboard;
+        return d.state.scope === 'default' && d.state.recent.length === 20 && d.charts.pulls.data.labels.length > 0;
+      },
+      undefined,
+      { timeout: 30000 },
+    );
     await nextRender();
     v = await view(page);
     expect(v.recent[0].rewardsApplied).toBe(await rewardsApplied());

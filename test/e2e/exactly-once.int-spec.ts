@@ -23,8 +23,20 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
   let app: INestApplication | undefined;
 
   const start = async () => {
-    const config = loadAggregatorConfig({ KAFKA_BROKERS: brokers().join(','), DATABASE_URL: databaseUrl, HTTP_PORT: '0', LOG_LEVEL: 'error', ROUTER_POLICY: 'thompson', AGGREGATOR_GROUP_ID: GROUP, BUDGET_PER_QUERY_USD: '0.001' });
-    app = await startService(AggregatorModule.forRoot(config), { name: 'reward-aggregator', description: 'test', httpPort: 0 });
+    const config = loadAggregatorConfig({
+      KAFKA_BROKERS: brokers().join(','),
+      DATABASE_URL: databaseUrl,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'error',
+      ROUTER_POLICY: 'thompson',
+      AGGREGATOR_GROUP_ID: GROUP,
+      BUDGET_PER_QUERY_USD: '0.001',
+    });
+    app = await startService(AggregatorModule.forRoot(config), {
+      name: 'reward-aggregator',
+      description: 'test',
+      httpPort: 0,
+    });
   };
   const stop = async () => {
     await app?.close();
@@ -50,7 +62,8 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
   async function rewindKafkaOffsets() {
     const admin = plainKafka('eo-admin').admin();
     await admin.connect();
-    for (const topic of [Topic.Decisions, Topic.Feedback]) await admin.resetOffsets({ groupId: GROUP, topic, earliest: true });
+    for (const topic of [Topic.Decisions, Topic.Feedback])
+      await admin.resetOffsets({ groupId: GROUP, topic, earliest: true });
     await admin.disconnect();
   }
 
@@ -58,30 +71,76 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
     await start();
     const ts = new Date().toISOString();
     const decisions = Array.from({ length: N }, (_, i) => ({
-      decisionId: `d-${i}`, requestId: `r-${i}`, scope: 'eo', policy: 'thompson', policyVersion: 0, arm: i % 2 ? 'a' : 'b',
-      propensity: 0.5, scores: {}, priceSnapshot: { a: 0.001, b: 0.002 }, lambda: 1, ts,
+      decisionId: `d-${i}`,
+      requestId: `r-${i}`,
+      scope: 'eo',
+      policy: 'thompson',
+      policyVersion: 0,
+      arm: i % 2 ? 'a' : 'b',
+      propensity: 0.5,
+      scores: {},
+      priceSnapshot: { a: 0.001, b: 0.002 },
+      lambda: 1,
+      ts,
     }));
     // Half of the feedback comes before its decision, one in five twice.
     const feedback = decisions.flatMap((d, i) => {
-      const f = { key: 'eo', value: JSON.stringify({ decisionId: d.decisionId, scope: 'eo', quality: (i % 10) / 10, source: 'judge', ts }) };
+      const f = {
+        key: 'eo',
+        value: JSON.stringify({ decisionId: d.decisionId, scope: 'eo', quality: (i % 10) / 10, source: 'judge', ts }),
+      };
       return i % 5 === 0 ? [f, f] : [f];
     });
     await producer.send({ topic: Topic.Feedback, messages: feedback.slice(0, feedback.length / 2) });
-    await producer.send({ topic: Topic.Decisions, messages: decisions.map((d) => ({ key: 'eo', value: JSON.stringify(d) })) });
+    await producer.send({
+      topic: Topic.Decisions,
+      messages: decisions.map((d) => ({ key: 'eo', value: JSON.stringify(d) })),
+    });
     await producer.send({ topic: Topic.Feedback, messages: feedback.slice(feedback.length / 2) });
     await waitFor('all rewards', async () => (await count('SELECT count(*)::int AS n FROM rewards')) === N);
-    await waitFor('state persisted', async () => (await db.query(`SELECT rewards_applied FROM policy_state WHERE scope = 'eo'`)).rows[0]?.rewards_applied === N);
+    await waitFor(
+      'state persisted',
+      async () =>
+        (await db.query(`SELECT rewards_applied FROM policy_state WHERE scope = 'eo'`)).rows[0]?.rewards_applied === N,
+    );
     await stop();
   });
 
   it('after Kafka forgets its offsets, a restart skips what the database already holds', async () => {
-    const before = (await db.query(`SELECT version, rewards_applied, cumulative_reward, pacer FROM policy_state WHERE scope = 'eo'`)).rows[0];
+    const before = (
+      await db.query(`SELECT version, rewards_applied, cumulative_reward, pacer FROM policy_state WHERE scope = 'eo'`)
+    ).rows[0];
     await rewindKafkaOffsets();
     await start();
     // A marker after the replayed range: once it is applied, everything before it was read.
-    await producer.send({ topic: Topic.Decisions, messages: [{ key: 'eo', value: JSON.stringify({ decisionId: 'd-marker', requestId: 'r-marker', scope: 'eo', policy: 'thompson', policyVersion: 0, arm: 'a', propensity: 1, scores: {}, priceSnapshot: { a: 0.001 }, lambda: 1, ts: new Date().toISOString() }) }] });
-    await waitFor('marker decision', async () => (await count(`SELECT count(*)::int AS n FROM decisions WHERE decision_id = 'd-marker'`)) === 1);
-    const after = (await db.query(`SELECT rewards_applied, cumulative_reward, pacer FROM policy_state WHERE scope = 'eo'`)).rows[0];
+    await producer.send({
+      topic: Topic.Decisions,
+      messages: [
+        {
+          key: 'eo',
+          value: JSON.stringify({
+            decisionId: 'd-marker',
+            requestId: 'r-marker',
+            scope: 'eo',
+            policy: 'thompson',
+            policyVersion: 0,
+            arm: 'a',
+            propensity: 1,
+            scores: {},
+            priceSnapshot: { a: 0.001 },
+            lambda: 1,
+            ts: new Date().toISOString(),
+          }),
+        },
+      ],
+    });
+    await waitFor(
+      'marker decision',
+      async () => (await count(`SELECT count(*)::int AS n FROM decisions WHERE decision_id = 'd-marker'`)) === 1,
+    );
+    const after = (
+      await db.query(`SELECT rewards_applied, cumulative_reward, pacer FROM policy_state WHERE scope = 'eo'`)
+    ).rows[0];
     expect(after.rewards_applied).toBe(N);
     expect(after.cumulative_reward).toBeCloseTo(before.cumulative_reward, 9);
     // The pacer saw the 60 replayed decisions' spend once, plus the marker's.
@@ -94,8 +153,25 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
     await db.query('DELETE FROM consumer_offsets');
     await rewindKafkaOffsets();
     await start();
-    await producer.send({ topic: Topic.Feedback, messages: [{ key: 'eo', value: JSON.stringify({ decisionId: 'd-marker', scope: 'eo', quality: 1, source: 'judge', ts: new Date().toISOString() }) }] });
-    await waitFor('marker reward', async () => (await count(`SELECT count(*)::int AS n FROM rewards WHERE decision_id = 'd-marker'`)) === 1);
+    await producer.send({
+      topic: Topic.Feedback,
+      messages: [
+        {
+          key: 'eo',
+          value: JSON.stringify({
+            decisionId: 'd-marker',
+            scope: 'eo',
+            quality: 1,
+            source: 'judge',
+            ts: new Date().toISOString(),
+          }),
+        },
+      ],
+    });
+    await waitFor(
+      'marker reward',
+      async () => (await count(`SELECT count(*)::int AS n FROM rewards WHERE decision_id = 'd-marker'`)) === 1,
+    );
     expect(await count('SELECT count(*)::int AS n FROM rewards')).toBe(N + 1);
     const state = (await db.query(`SELECT rewards_applied FROM policy_state WHERE scope = 'eo'`)).rows[0];
     expect(state.rewards_applied).toBe(N + 1);

@@ -27,7 +27,10 @@ describe('learning online through Kafka', () => {
       const models = JSON.parse(readFileSync(data.modelsPath, 'utf8'));
       models.models = models.models.filter((m: { model_id: string }) => m.model_id !== NEW_ARM.id);
       require('node:fs').writeFileSync(data.modelsPath, JSON.stringify(models));
-      rows = readFileSync(data.dataPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      rows = readFileSync(data.dataPath, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       return data;
     },
     topics: [Topic.Responses],
@@ -43,7 +46,10 @@ describe('learning online through Kafka', () => {
       topic: Topic.Queries,
       messages: ids.map((id) => {
         const row = Number(id.slice(2)) % rows.length;
-        return { key: id, value: JSON.stringify({ id, messages: [{ role: 'user', content: `Question ${row}` }], datasetRow: row }) };
+        return {
+          key: id,
+          value: JSON.stringify({ id, messages: [{ role: 'user', content: `Question ${row}` }], datasetRow: row }),
+        };
       }),
     });
     const answers = await waitFor(`${n} answers`, () => {
@@ -54,10 +60,19 @@ describe('learning online through Kafka', () => {
       topic: Topic.Feedback,
       messages: answers.map((a) => ({
         key: 'default',
-        value: JSON.stringify({ decisionId: a.value.decisionId, scope: 'default', quality: rows[Number(a.value.id.slice(2)) % rows.length].arms[a.value.model].reward, source: 'judge', ts: new Date().toISOString() }),
+        value: JSON.stringify({
+          decisionId: a.value.decisionId,
+          scope: 'default',
+          quality: rows[Number(a.value.id.slice(2)) % rows.length].arms[a.value.model].reward,
+          source: 'judge',
+          ts: new Date().toISOString(),
+        }),
       })),
     });
-    await waitFor('rewards applied', async () => (await e2e.db.query('SELECT count(*)::int AS n FROM rewards')).rows[0].n >= sent);
+    await waitFor(
+      'rewards applied',
+      async () => (await e2e.db.query('SELECT count(*)::int AS n FROM rewards')).rows[0].n >= sent,
+    );
     // Let the debounced snapshot reach both routers before the next round.
     const version = (await e2e.db.query(`SELECT version FROM policy_state WHERE scope = 'default'`)).rows[0].version;
     await waitFor('routers on the latest policy', async () => (await routerVersions()).every((v) => v >= version));
@@ -87,7 +102,9 @@ describe('learning online through Kafka', () => {
   });
 
   it('converges both routers to the policy version in Postgres once traffic stops', async () => {
-    const { version, rewards_applied } = (await e2e.db.query(`SELECT version, rewards_applied FROM policy_state WHERE scope = 'default'`)).rows[0];
+    const { version, rewards_applied } = (
+      await e2e.db.query(`SELECT version, rewards_applied FROM policy_state WHERE scope = 'default'`)
+    ).rows[0];
     expect(rewards_applied).toBe(sent);
     const versions = await waitFor('both routers at the stored version', async () => {
       const v = await routerVersions();
@@ -120,7 +137,11 @@ describe('learning online through Kafka', () => {
     });
     expect(res.status).toBeLessThan(300);
     await waitFor('routers know the new model', async () => {
-      const lists = await Promise.all(e2e.stack.routers.map(async (r) => (await (await fetch(`${await e2e.stack.url(r)}/v1/models`)).json()).data.map((m: { id: string }) => m.id)));
+      const lists = await Promise.all(
+        e2e.stack.routers.map(async (r) =>
+          (await (await fetch(`${await e2e.stack.url(r)}/v1/models`)).json()).data.map((m: { id: string }) => m.id),
+        ),
+      );
       return lists.every((l) => l.includes(NEW_ARM.id));
     });
     const picks = [...(await round(40)), ...(await round(40))];

@@ -8,7 +8,16 @@ import { MessageProducer } from '@llm-router/kafka';
 import { openDataSource } from '@llm-router/persistence';
 import { collect, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
-import { ADMIN_TOKEN, captureLogs, LogLine, PriceWatcher, published, received, Sink, startPriceWatcher } from '../support/price-watcher';
+import {
+  ADMIN_TOKEN,
+  captureLogs,
+  LogLine,
+  PriceWatcher,
+  published,
+  received,
+  Sink,
+  startPriceWatcher,
+} from '../support/price-watcher';
 
 // small: cheap and weak, large: mid, pro: expensive and best, meh: dominated by large.
 const MODELS = {
@@ -28,10 +37,19 @@ const Q = { small: 0.6, large: 0.8, pro: 0.9, meh: 0.7 };
 function snapshot(scope: string, version: number, qualities: Record<string, number>): PolicySnapshot {
   const policy = createPolicy('ucb1', { arms: Object.keys(qualities) });
   for (const [arm, quality] of Object.entries(qualities)) policy.update({}, arm, { quality, costUsd: 0 });
-  return { scope, version, algorithm: 'ucb1', state: JSON.parse(JSON.stringify(policy.toState())), lambda: 0, rewardsApplied: version, ts: new Date().toISOString() };
+  return {
+    scope,
+    version,
+    algorithm: 'ucb1',
+    state: JSON.parse(JSON.stringify(policy.toState())),
+    lambda: 0,
+    rewardsApplied: version,
+    ts: new Date().toISOString(),
+  };
 }
 
-const ids = (e: ParetoFrontierEvent | null | undefined) => e && { frontier: e.frontier.map((p) => p.model), dominated: e.dominated.map((p) => p.model) };
+const ids = (e: ParetoFrontierEvent | null | undefined) =>
+  e && { frontier: e.frontier.map((p) => p.model), dominated: e.dominated.map((p) => p.model) };
 
 /** pareto.frontier from the running price-watcher: quality from policy.updates snapshots, cost from its prices. */
 describe('price-watcher frontier', () => {
@@ -46,14 +64,17 @@ describe('price-watcher frontier', () => {
     const e = encode(Topic.PolicyUpdates, s);
     return producer.send({ topic: Topic.PolicyUpdates, messages: [{ key: e.key, value: e.value }] });
   };
-  const frontiers = async () => (await received(sink, Topic.ParetoFrontier)).map((m) => ({ key: m.key, value: m.value as ParetoFrontierEvent }));
+  const frontiers = async () =>
+    (await received(sink, Topic.ParetoFrontier)).map((m) => ({ key: m.key, value: m.value as ParetoFrontierEvent }));
   /** The next frontier published for a scope after `mark`. */
   const next = (scope: string, mark: number) =>
     waitFor(`a frontier for ${scope}`, async () => (await frontiers()).slice(mark).find((f) => f.key === scope)?.value);
   /** A line logged after `mark`, once it is there. */
-  const logged = (what: string, mark: number, match: (l: LogLine) => boolean) => waitFor(what, () => logs.slice(mark).find(match));
+  const logged = (what: string, mark: number, match: (l: LogLine) => boolean) =>
+    waitFor(what, () => logs.slice(mark).find(match));
   /** The frontier service logs this once it has recomputed a scope and found nothing to publish. */
-  const notPublished = (scope: string, reason: string) => (l: LogLine) => l.msg === 'frontier unchanged, not published' && l['scope'] === scope && l['reason'] === reason;
+  const notPublished = (scope: string, reason: string) => (l: LogLine) =>
+    l.msg === 'frontier unchanged, not published' && l['scope'] === scope && l['reason'] === reason;
 
   beforeAll(async () => {
     // One partition per topic: the sink then sees messages in the order they were published.
@@ -75,7 +96,11 @@ describe('price-watcher frontier', () => {
 
   describe('from policy.updates', () => {
     beforeAll(async () => {
-      pw = await startPriceWatcher({ databaseUrl: await freshDatabase('pw_frontier'), env: { PRICES_FILE: file, ADMIN_TOKEN }, policyUpdates: true });
+      pw = await startPriceWatcher({
+        databaseUrl: await freshDatabase('pw_frontier'),
+        env: { PRICES_FILE: file, ADMIN_TOKEN },
+        policyUpdates: true,
+      });
     });
     afterAll(async () => pw?.close());
 
@@ -102,11 +127,15 @@ describe('price-watcher frontier', () => {
       await send(snapshot('default', 2, { ...Q, large: 0.801 }));
       await logged('v2 recomputed', logMark, notPublished('default', 'policy update v2'));
       // The admin API answers once the frontier has been recomputed for the new price.
-      expect((await pw.call('POST', '/admin/prices', { model: 'pro', inputPerM: 1.25, outputPerM: 10.01 })).body).toMatchObject({ status: 'accepted' });
+      expect(
+        (await pw.call('POST', '/admin/prices', { model: 'pro', inputPerM: 1.25, outputPerM: 10.01 })).body,
+      ).toMatchObject({ status: 'accepted' });
       expect(await published(Topic.ParetoFrontier)).toBe(mark);
 
       // A price cut moves the dominated model onto the frontier.
-      expect((await pw.call('POST', '/admin/prices', { model: 'meh', inputPerM: 0.2, outputPerM: 0.3 })).body).toMatchObject({ status: 'accepted' });
+      expect(
+        (await pw.call('POST', '/admin/prices', { model: 'meh', inputPerM: 0.2, outputPerM: 0.3 })).body,
+      ).toMatchObject({ status: 'accepted' });
       const [cut] = (await frontiers()).slice(mark).map((f) => f.value);
       expect(ids(cut)).toEqual({ frontier: ['small', 'meh', 'large', 'pro'], dominated: [] });
       expect(cut.reason).toMatch(/price change \(admin\): meh/);
@@ -153,7 +182,10 @@ describe('price-watcher frontier', () => {
       // The row the reward-aggregator keeps per scope, written before the price-watcher starts.
       const ds = await openDataSource(databaseUrl);
       const s = snapshot('default', 7, Q);
-      await ds.query(`INSERT INTO policy_state (scope, algorithm, version, state, lambda) VALUES ($1, $2, $3, $4, $5)`, [s.scope, s.algorithm, s.version, JSON.stringify(s.state), s.lambda]);
+      await ds.query(
+        `INSERT INTO policy_state (scope, algorithm, version, state, lambda) VALUES ($1, $2, $3, $4, $5)`,
+        [s.scope, s.algorithm, s.version, JSON.stringify(s.state), s.lambda],
+      );
       await ds.destroy();
       mark = await published(Topic.ParetoFrontier);
       pw = await startPriceWatcher({ databaseUrl, env: { PRICES_FILE: file, ADMIN_TOKEN }, policyUpdates: true });
@@ -162,7 +194,10 @@ describe('price-watcher frontier', () => {
 
     it('starts from the stored policies', async () => {
       expect((await frontiers()).slice(mark).map((f) => f.value.scope)).toEqual(['default']);
-      expect((await pw.call('GET', '/frontier', undefined, null)).body.scopes[0]).toMatchObject({ scope: 'default', policyVersion: 7 });
+      expect((await pw.call('GET', '/frontier', undefined, null)).body.scopes[0]).toMatchObject({
+        scope: 'default',
+        policyVersion: 7,
+      });
     });
 
     it('publishes after a failed publication even when nothing changed since', async () => {
@@ -173,7 +208,11 @@ describe('price-watcher frontier', () => {
       await kafka.disconnect();
       try {
         await send(snapshot('retry', 1, Q));
-        await logged('the failed publication', logMark, (l) => l.level === 'error' && l['scope'] === 'retry' && /publishing the frontier failed/.test(l.msg ?? ''));
+        await logged(
+          'the failed publication',
+          logMark,
+          (l) => l.level === 'error' && l['scope'] === 'retry' && /publishing the frontier failed/.test(l.msg ?? ''),
+        );
       } finally {
         await kafka.connect();
       }

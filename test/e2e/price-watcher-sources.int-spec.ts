@@ -9,12 +9,28 @@ import { FileSource } from '../../apps/price-watcher/src/sources/file-source';
 import { OpenRouterSource } from '../../apps/price-watcher/src/sources/openrouter-source';
 import { collect, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
-import { ADMIN_TOKEN, captureLogs, LogLine, PriceWatcher, received, since, Sink, startPriceWatcher } from '../support/price-watcher';
+import {
+  ADMIN_TOKEN,
+  captureLogs,
+  LogLine,
+  PriceWatcher,
+  received,
+  since,
+  Sink,
+  startPriceWatcher,
+} from '../support/price-watcher';
 
 // The shape of ../shared/data/paretobandit/models_k3.json, extra fields included.
 const K3 = {
   models: [
-    { model_id: 'meta-llama/llama-3.1-8b-instruct', display: 'Llama-3.1-8B', input_cost_per_m: 0.1, output_cost_per_m: 0.1, context_length: 128000, capabilities: ['general'] },
+    {
+      model_id: 'meta-llama/llama-3.1-8b-instruct',
+      display: 'Llama-3.1-8B',
+      input_cost_per_m: 0.1,
+      output_cost_per_m: 0.1,
+      context_length: 128000,
+      capabilities: ['general'],
+    },
     { model_id: 'mistralai/mistral-large-2512', input_cost_per_m: 0.5, output_cost_per_m: 1.5 },
     { model_id: 'google/gemini-2.5-pro', input_cost_per_m: 1.25, output_cost_per_m: 10.0 },
   ],
@@ -23,7 +39,11 @@ const K3 = {
 // Abridged from https://openrouter.ai/api/v1/models
 const FEED = {
   data: [
-    { id: 'openai/gpt-4o-mini', name: 'GPT-4o-mini', pricing: { prompt: '0.00000015', completion: '0.0000006', request: '0', image: '0.000217' } },
+    {
+      id: 'openai/gpt-4o-mini',
+      name: 'GPT-4o-mini',
+      pricing: { prompt: '0.00000015', completion: '0.0000006', request: '0', image: '0.000217' },
+    },
     { id: 'google/gemini-2.5-pro', pricing: { prompt: '0.00000125', completion: '0.00001' } },
     { id: 'meta-llama/llama-3.1-8b-instruct:free', pricing: { prompt: '0', completion: '0' } },
     { id: 'openrouter/auto', pricing: { prompt: '-1', completion: '-1' } },
@@ -65,7 +85,12 @@ describe('price-watcher sources', () => {
       writeFileSync(join(dir, '.models.json.tmp'), text);
       renameSync(join(dir, '.models.json.tmp'), file);
     };
-    const currentPrices = async () => (await pw.call('GET', '/prices', undefined, null)).body.prices as { model: string; inputPerM: number; outputPerM: number }[];
+    const currentPrices = async () =>
+      (await pw.call('GET', '/prices', undefined, null)).body.prices as {
+        model: string;
+        inputPerM: number;
+        outputPerM: number;
+      }[];
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'pw-file-'));
@@ -74,7 +99,10 @@ describe('price-watcher sources', () => {
       const databaseUrl = await freshDatabase('pw_file');
       db = new Client({ connectionString: databaseUrl });
       await db.connect();
-      pw = await startPriceWatcher({ databaseUrl, env: { PRICES_FILE: file, PRICES_FILE_DEBOUNCE_MS: '100', ADMIN_TOKEN } });
+      pw = await startPriceWatcher({
+        databaseUrl,
+        env: { PRICES_FILE: file, PRICES_FILE_DEBOUNCE_MS: '100', ADMIN_TOKEN },
+      });
       atStart = [...(await received(sink, Topic.Prices))];
       source = pw.app.get(FileSource);
       reload = jest.spyOn(source, 'reload');
@@ -88,11 +116,19 @@ describe('price-watcher sources', () => {
 
     it('applies the file, then on reload only what changed in it; a bad entry is rejected once and the rest applied', async () => {
       const health = await pw.call('GET', '/health', undefined, null);
-      expect(health.body.checks['prices-file'].last.result).toEqual({ proposed: 3, accepted: 3, rejected: 0, failed: 0 });
+      expect(health.body.checks['prices-file'].last.result).toEqual({
+        proposed: 3,
+        accepted: 3,
+        rejected: 0,
+        failed: 0,
+      });
       expect(atStart).toHaveLength(3);
 
       // An admin override survives a reload that does not touch that model.
-      expect((await pw.call('POST', '/admin/prices', { model: 'google/gemini-2.5-pro', inputPerM: 1, outputPerM: 8 })).status).toBe(200);
+      expect(
+        (await pw.call('POST', '/admin/prices', { model: 'google/gemini-2.5-pro', inputPerM: 1, outputPerM: 8 }))
+          .status,
+      ).toBe(200);
       const k3 = structuredClone(K3);
       k3.models[0].output_cost_per_m = 0.2;
       k3.models[1].input_cost_per_m = 50; // 100x: refused
@@ -101,7 +137,9 @@ describe('price-watcher sources', () => {
       save(JSON.stringify(k3));
       const changed = await nth(reload, calls);
       expect(changed).toEqual({ args: ['change'], result: { proposed: 2, accepted: 1, rejected: 1, failed: 0 } });
-      expect((await since(sink, Topic.Prices, mark)).map((p) => [p.value.model, p.value.outputPerM])).toEqual([['meta-llama/llama-3.1-8b-instruct', 0.2]]);
+      expect((await since(sink, Topic.Prices, mark)).map((p) => [p.value.model, p.value.outputPerM])).toEqual([
+        ['meta-llama/llama-3.1-8b-instruct', 0.2],
+      ]);
       expect((await currentPrices()).find((p) => p.model === 'google/gemini-2.5-pro')?.outputPerM).toBe(8);
       expect(await pw.counter('price_rejected_total', { source: 'file', reason: 'jump' })).toBe(1);
 
@@ -125,7 +163,12 @@ describe('price-watcher sources', () => {
       expect(await currentPrices()).toHaveLength(3);
       expect(await pw.counter('price_source_errors_total', { source: 'file', reason: 'parse' })).toBe(1);
       expect(await pw.counter('price_source_errors_total', { source: 'file', reason: 'read' })).toBe(1);
-      expect(logs.slice(logMark).filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringMatching(/not JSON/), expect.stringMatching(/does not exist/)]);
+      expect(
+        logs
+          .slice(logMark)
+          .filter((l) => l.level === 'warn')
+          .map((l) => l.msg),
+      ).toEqual([expect.stringMatching(/not JSON/), expect.stringMatching(/does not exist/)]);
     });
 
     it('retries a file whose prices could not be published or recorded, since nothing else would re-read it', async () => {
@@ -133,7 +176,9 @@ describe('price-watcher sources', () => {
       await db.query(`CREATE SEQUENCE fail_once`);
       await db.query(`CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$`);
-      await db.query(`CREATE TRIGGER fail_once BEFORE INSERT ON price_history FOR EACH ROW EXECUTE FUNCTION fail_once()`);
+      await db.query(
+        `CREATE TRIGGER fail_once BEFORE INSERT ON price_history FOR EACH ROW EXECUTE FUNCTION fail_once()`,
+      );
       // TypeORM prints the failed query to the console; that failure is the one injected here.
       const console_ = jest.spyOn(console, 'log').mockImplementation(() => undefined);
       const retryMs = FileSource.RETRY_MS;
@@ -142,10 +187,20 @@ describe('price-watcher sources', () => {
       const present = async () => (await currentPrices()).map((p) => p.model).filter((m) => added.includes(m));
       try {
         const calls = reload.mock.calls.length;
-        save(JSON.stringify({ models: added.map((model_id) => ({ model_id, input_cost_per_m: 1, output_cost_per_m: 2 })) }));
-        expect(await nth(reload, calls)).toEqual({ args: ['change'], result: { proposed: 3, accepted: 2, rejected: 0, failed: 1 } });
+        save(
+          JSON.stringify({
+            models: added.map((model_id) => ({ model_id, input_cost_per_m: 1, output_cost_per_m: 2 })),
+          }),
+        );
+        expect(await nth(reload, calls)).toEqual({
+          args: ['change'],
+          result: { proposed: 3, accepted: 2, rejected: 0, failed: 1 },
+        });
         expect(await present()).toHaveLength(2);
-        expect(await nth(reload, calls + 1)).toEqual({ args: ['retry'], result: { proposed: 1, accepted: 1, rejected: 0, failed: 0 } });
+        expect(await nth(reload, calls + 1)).toEqual({
+          args: ['retry'],
+          result: { proposed: 1, accepted: 1, rejected: 0, failed: 0 },
+        });
         expect(await present()).toHaveLength(3);
       } finally {
         console_.mockRestore();
@@ -167,7 +222,9 @@ describe('price-watcher sources', () => {
 
     beforeAll(async () => {
       answer = { status: 200, body: JSON.stringify(FEED) };
-      server = createServer((_req, res) => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body));
+      server = createServer((_req, res) =>
+        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body),
+      );
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       feedUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/models`;
       const databaseUrl = await freshDatabase('pw_url');
@@ -188,7 +245,11 @@ describe('price-watcher sources', () => {
       // The poll at start is over before the spy exists: its result is in its log line.
       const first = logs.slice(logMark).find((l) => l.msg === 'price feed polled');
       expect(first).toMatchObject({ proposed: 4, accepted: 3, rejected: 1, failed: 0 });
-      expect(atStart.map((p) => p.value.model)).toEqual(['openai/gpt-4o-mini', 'google/gemini-2.5-pro', 'meta-llama/llama-3.1-8b-instruct:free']);
+      expect(atStart.map((p) => p.value.model)).toEqual([
+        'openai/gpt-4o-mini',
+        'google/gemini-2.5-pro',
+        'meta-llama/llama-3.1-8b-instruct:free',
+      ]);
       expect(atStart[0].value.source).toBe(`url:${feedUrl}`);
       expect(await pw.counter('price_rejected_total', { source: 'url', reason: 'negative' })).toBe(1);
 
@@ -207,15 +268,23 @@ describe('price-watcher sources', () => {
         const s = await since(sink, Topic.Prices, mark);
         return s.length > 0 && s;
       });
-      expect(moved.map((p) => [p.key, p.value.inputPerM, p.value.outputPerM])).toEqual([['openai/gpt-4o-mini', 0.2, 0.6]]);
+      expect(moved.map((p) => [p.key, p.value.inputPerM, p.value.outputPerM])).toEqual([
+        ['openai/gpt-4o-mini', 0.2, 0.6],
+      ]);
 
       answer = { status: 500, body: 'upstream down' };
       const calls = poll.mock.calls.length;
       // This call started after the switch, so it got the 500.
       expect((await nth(poll, calls)).result).toBeNull();
-      expect(await pw.counter('price_source_errors_total', { source: 'url', reason: 'fetch' })).toBeGreaterThanOrEqual(1);
+      expect(await pw.counter('price_source_errors_total', { source: 'url', reason: 'fetch' })).toBeGreaterThanOrEqual(
+        1,
+      );
       expect(await since(sink, Topic.Prices, mark)).toHaveLength(1);
-      expect((await pw.call('GET', '/prices', undefined, null)).body.prices.map((p: { model: string; inputPerM: number }) => [p.model, p.inputPerM])).toEqual([
+      expect(
+        (await pw.call('GET', '/prices', undefined, null)).body.prices.map(
+          (p: { model: string; inputPerM: number }) => [p.model, p.inputPerM],
+        ),
+      ).toEqual([
         ['google/gemini-2.5-pro', 1.25],
         ['meta-llama/llama-3.1-8b-instruct:free', 0],
         ['openai/gpt-4o-mini', 0.2],

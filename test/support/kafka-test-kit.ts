@@ -4,7 +4,10 @@ import { ensureTopics } from '@llm-router/infra';
 
 export function brokers(): string[] {
   const b = process.env['KAFKA_BROKERS'];
-  if (!b) throw new Error('KAFKA_BROKERS is not set: run integration tests through `npm test` or `npm run infra -- run -- ...`');
+  if (!b)
+    throw new Error(
+      'KAFKA_BROKERS is not set: run integration tests through `npm test` or `npm run infra -- run -- ...`',
+    );
   return b.split(',');
 }
 
@@ -21,7 +24,9 @@ export async function resetTopics(): Promise<void> {
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const ours = allTopics().map((t) => t.name).filter((t) => existing.has(t));
+    const ours = allTopics()
+      .map((t) => t.name)
+      .filter((t) => existing.has(t));
     if (ours.length > 0) await admin.deleteTopics({ topics: ours, timeout: 30000 });
     for (let i = 0; i < 100; i++) {
       const left = (await admin.listTopics()).filter((t) => ours.includes(t));
@@ -51,7 +56,10 @@ export async function resetTopics(): Promise<void> {
 }
 
 /** Collects every message of some topics from now on (a plain kafkajs consumer, not our code). */
-export async function collect(topics: string[], groupId = `collector-${Date.now()}-${Math.random().toString(36).slice(2)}`) {
+export async function collect(
+  topics: string[],
+  groupId = `collector-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+) {
   const consumer: Consumer = plainKafka('test-collector').consumer({ groupId });
   const received: { topic: string; key: string | null; value: any; headers: Record<string, string> }[] = [];
   await consumer.connect();
@@ -78,7 +86,11 @@ export async function plainProducer(): Promise<Producer> {
   return p;
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -35,7 +35,11 @@ export interface PriceWatcher {
  * moment the consumer happens to join (a new group would otherwise start at "latest", which
  * races with the test's first send).
  */
-export async function startPriceWatcher(o: { databaseUrl: string; env?: Record<string, string>; policyUpdates?: boolean }): Promise<PriceWatcher> {
+export async function startPriceWatcher(o: {
+  databaseUrl: string;
+  env?: Record<string, string>;
+  policyUpdates?: boolean;
+}): Promise<PriceWatcher> {
   const config = loadPriceWatcherConfig({
     KAFKA_BROKERS: brokers().join(','),
     DATABASE_URL: o.databaseUrl,
@@ -49,7 +53,14 @@ export async function startPriceWatcher(o: { databaseUrl: string; env?: Record<s
     name: 'price-watcher',
     description: 'price-watcher under test',
     httpPort: 0,
-    microservice: o.policyUpdates ? (log) => kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.POLICY_GROUP_ID, log) : undefined,
+    microservice: o.policyUpdates
+      ? (log) =>
+          kafkaMicroserviceOptions(
+            { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID },
+            config.POLICY_GROUP_ID,
+            log,
+          )
+      : undefined,
   });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
   const call: PriceWatcher['call'] = async (method, path, body, token = ADMIN_TOKEN) => {
@@ -77,7 +88,9 @@ export async function startPriceWatcher(o: { databaseUrl: string; env?: Record<s
       for (const line of text.split('\n')) {
         const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
         if (!m || m[1] !== name) continue;
-        const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+        const got = Object.fromEntries(
+          [...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+        );
         if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
       }
       return 0;
@@ -113,7 +126,11 @@ async function commitAtEnd(groupId: string, topic: string): Promise<void> {
   const admin = plainKafka('test-admin').admin();
   await admin.connect();
   try {
-    await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+    });
   } finally {
     await admin.disconnect();
   }

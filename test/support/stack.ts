@@ -55,7 +55,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       name,
       description: name,
       httpPort: 0,
-      microservice: groupId ? (log) => kafkaMicroserviceOptions({ brokers: env.KAFKA_BROKERS.split(','), clientId: name }, groupId, log) : undefined,
+      microservice: groupId
+        ? (log) => kafkaMicroserviceOptions({ brokers: env.KAFKA_BROKERS.split(','), clientId: name }, groupId, log)
+        : undefined,
     });
     apps.push(app);
     return app;
@@ -64,7 +66,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const priceWatcher = await start('price-watcher', PriceWatcherModule.forRoot(pwConfig), 'price-watcher');
   const aggregators: INestApplication[] = [];
   for (let i = 0; i < (o.aggregators ?? 1); i++) {
-    aggregators.push(await start(`reward-aggregator-${i}`, AggregatorModule.forRoot(loadAggregatorConfig({ ...env, KAFKA_CLIENT_ID: `reward-aggregator-${i}` }))));
+    aggregators.push(
+      await start(
+        `reward-aggregator-${i}`,
+        AggregatorModule.forRoot(loadAggregatorConfig({ ...env, KAFKA_CLIENT_ID: `reward-aggregator-${i}` })),
+      ),
+    );
   }
   const routers: INestApplication[] = [];
   for (let i = 0; i < (o.routers ?? 1); i++) {

@@ -81,7 +81,14 @@ function workload(k: number, d: number, seed: number) {
 }
 
 /** Interleaved decide -> update, as in production; each call timed separately. */
-function benchPolicy(name: string, opts: Record<string, unknown>, k: number, d: number, iterations: number, warmup: number) {
+function benchPolicy(
+  name: string,
+  opts: Record<string, unknown>,
+  k: number,
+  d: number,
+  iterations: number,
+  warmup: number,
+) {
   const w = workload(k, d, 7);
   const policy: Policy = createPolicy(name, { arms: w.arms, seed: 1, d, ...opts });
   const dec = new Float64Array(iterations);
@@ -136,14 +143,34 @@ function ensurePeerPython(log: (s: string) => void): { python: string | null; re
   return { python };
 }
 
-function benchPeers(iterations: number, k: number, d: number, ours: number, log: (s: string) => void): Record<string, PeerResult> {
+function benchPeers(
+  iterations: number,
+  k: number,
+  d: number,
+  ours: number,
+  log: (s: string) => void,
+): Record<string, PeerResult> {
   const unavailable = (reason: string): Record<string, PeerResult> =>
     Object.fromEntries(PEERS.map((p) => [p, { perSec: null, ratio: null, available: false, reason }]));
   const { python, reason } = ensurePeerPython(log);
   if (!python) return unavailable(reason!);
   log(`running peers (${iterations} iterations each)`);
   const script = join(__dirname, 'peers.py');
-  const r = run(python, [script, '--k', String(k), '--d', String(d), '--iterations', String(iterations), '--warmup', String(Math.min(200, iterations))], 1_800_000);
+  const r = run(
+    python,
+    [
+      script,
+      '--k',
+      String(k),
+      '--d',
+      String(d),
+      '--iterations',
+      String(iterations),
+      '--warmup',
+      String(Math.min(200, iterations)),
+    ],
+    1_800_000,
+  );
   let parsed: Record<string, Record<string, unknown>>;
   try {
     parsed = JSON.parse(lastLine(r.out)) as Record<string, Record<string, unknown>>;
@@ -159,12 +186,19 @@ function benchPeers(iterations: number, k: number, d: number, ours: number, log:
     }
     const rest = { ...p };
     delete rest['trace'];
-    out[name] = { ...rest, available: true, perSec: Math.round(p['perSec']), ratio: Math.round((ours / p['perSec']) * 10) / 10 };
+    out[name] = {
+      ...rest,
+      available: true,
+      perSec: Math.round(p['perSec']),
+      ratio: Math.round((ours / p['perSec']) * 10) / 10,
+    };
   }
   return out;
 }
 
-async function benchBatchOrNull(log: (s: string) => void): Promise<{ batch: Record<string, unknown> | null; batchNote?: string }> {
+async function benchBatchOrNull(
+  log: (s: string) => void,
+): Promise<{ batch: Record<string, unknown> | null; batchNote?: string }> {
   try {
     // Owned by the batch library's engineer; absent in a checkout where it is not written yet.
     const mod = (await import('./batch')) as { benchBatch: () => Promise<Record<string, unknown>> };
@@ -177,13 +211,19 @@ async function benchBatchOrNull(log: (s: string) => void): Promise<{ batch: Reco
 
 function table(rows: (string | number)[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  return rows.map((r) => r.map((v, c) => (typeof v === 'number' ? String(v).padStart(widths[c]) : String(v).padEnd(widths[c]))).join('  ')).join('\n');
+  return rows
+    .map((r) =>
+      r.map((v, c) => (typeof v === 'number' ? String(v).padStart(widths[c]) : String(v).padEnd(widths[c]))).join('  '),
+    )
+    .join('\n');
 }
 
 async function main(): Promise<void> {
   const program = new Command()
     .name('bench')
-    .description('Micro-benchmarks of the pure libraries (LinUCB k=16 d=64, batch planner) and peer libraries (MABWiser, Vowpal Wabbit).')
+    .description(
+      'Micro-benchmarks of the pure libraries (LinUCB k=16 d=64, batch planner) and peer libraries (MABWiser, Vowpal Wabbit).',
+    )
     .option('--json', 'print one JSON object as the last line of stdout')
     .option('--iterations <n>', 'timed decide/update calls (after warm-up)', (v) => parseInt(v, 10), 30000)
     .option('--warmup <n>', 'untimed calls before measuring', (v) => parseInt(v, 10), 5000)
@@ -236,7 +276,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const { batch, batchNote } = o.batch ? await benchBatchOrNull(log) : { batch: null, batchNote: 'skipped (--no-batch)' };
+  const { batch, batchNote } = o.batch
+    ? await benchBatchOrNull(log)
+    : { batch: null, batchNote: 'skipped (--no-batch)' };
   const peers = o.peers ? benchPeers(o.peerIterations, k, d, cyclePerSec, log) : {};
 
   const result = {
@@ -247,7 +289,12 @@ async function main(): Promise<void> {
     ...(batchNote ? { batchNote } : {}),
     peers,
     others,
-    env: { node: process.version, cpus: cpus().length, loadAvg1m: Math.round(loadavg()[0] * 100) / 100, simd: o.simd && simdModule() !== null },
+    env: {
+      node: process.version,
+      cpus: cpus().length,
+      loadAvg1m: Math.round(loadavg()[0] * 100) / 100,
+      simd: o.simd && simdModule() !== null,
+    },
   };
 
   if (!o.json) {
@@ -262,7 +309,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${table(rows)}\n\n`);
     const peerRows: (string | number)[][] = [['peer (same decide+update work)', 'cycles/s', 'ours / peer']];
     peerRows.push(['llm-router linucb', Math.round(cyclePerSec), 1]);
-    for (const [name, p] of Object.entries(peers)) peerRows.push([name, p.perSec ?? `unavailable: ${p.reason}`, p.ratio ?? '-']);
+    for (const [name, p] of Object.entries(peers))
+      peerRows.push([name, p.perSec ?? `unavailable: ${p.reason}`, p.ratio ?? '-']);
     if (o.peers) process.stdout.write(`${table(peerRows)}\n\n`);
     process.stdout.write(batch ? `batch: ${JSON.stringify(batch)}\n` : `batch: ${batchNote}\n`);
     process.stdout.write(`env: ${JSON.stringify(result.env)}\n`);

@@ -20,18 +20,44 @@ import { writeSyntheticDataset } from '../lib/synthetic-data';
 const ROOT = resolve(__dirname, '../..');
 
 const opts = new Command('e2e')
-  .description('End-to-end run of router, price-watcher, reward-aggregator and batch-planner on a real Kafka and PostgreSQL')
+  .description(
+    'End-to-end run of router, price-watcher, reward-aggregator and batch-planner on a real Kafka and PostgreSQL',
+  )
   .option('--queries <n>', 'queries to send', num('--queries', { integer: true, positive: true }), 2000)
-  .option('--data <file>', 'reward dataset answering the queries', resolve(ROOT, '../shared/data/paretobandit/val.jsonl'))
+  .option(
+    '--data <file>',
+    'reward dataset answering the queries',
+    resolve(ROOT, '../shared/data/paretobandit/val.jsonl'),
+  )
   .option('--models <file>', 'models file with list prices (default: models_k3.json/models_k4.json beside the data)')
   .option('--policy <name>', 'routing policy of the scope', 'auto')
   .option('--routers <n>', 'router instances', num('--routers', { integer: true, positive: true }), 1)
-  .option('--aggregators <n>', 'reward-aggregator instances', num('--aggregators', { integer: true, positive: true }), 1)
+  .option(
+    '--aggregators <n>',
+    'reward-aggregator instances',
+    num('--aggregators', { integer: true, positive: true }),
+    1,
+  )
   .option('--rate <qps>', 'send rate in queries per second (0 = as fast as possible)', num('--rate', { min: 0 }), 0)
-  .option('--timeout <s>', 'give up waiting for answers and rewards after this long', num('--timeout', { integer: true, positive: true }), 300)
+  .option(
+    '--timeout <s>',
+    'give up waiting for answers and rewards after this long',
+    num('--timeout', { integer: true, positive: true }),
+    300,
+  )
   .option('--json', 'print one JSON object as the last line')
   .parse()
-  .opts<{ queries: number; data: string; models?: string; policy: string; routers: number; aggregators: number; rate: number; timeout: number; json?: boolean }>();
+  .opts<{
+    queries: number;
+    data: string;
+    models?: string;
+    policy: string;
+    routers: number;
+    aggregators: number;
+    rate: number;
+    timeout: number;
+    json?: boolean;
+  }>();
 
 const say = (msg: string) => process.stderr.write(`[e2e] ${msg}\n`);
 
@@ -47,7 +73,9 @@ async function main() {
   if (!modelsPath) {
     const rows0 = parseDataset(readFileSync(dataPath, 'utf8').split('\n', 1)[0]);
     const k = Object.keys(rows0[0].arms).length;
-    modelsPath = [join(dirname(dataPath), `models_k${k}.json`), join(dirname(dataPath), 'models.json')].find(existsSync);
+    modelsPath = [join(dirname(dataPath), `models_k${k}.json`), join(dirname(dataPath), 'models.json')].find(
+      existsSync,
+    );
     if (!modelsPath) throw new Error(`no models file beside ${dataPath}: pass --models`);
   }
   const rows = parseDataset(readFileSync(dataPath, 'utf8'));
@@ -76,15 +104,30 @@ async function main() {
       PLANNER_GROUP_ID: `batch-planner-${runId}`,
     };
     say(`starting services (logs in ${logDir})`);
-    services.push(await startServiceProcess({ app: 'price-watcher', name: 'price-watcher', env }, await freePort(), logDir));
+    services.push(
+      await startServiceProcess({ app: 'price-watcher', name: 'price-watcher', env }, await freePort(), logDir),
+    );
     const aggregators = await Promise.all(
-      Array.from({ length: opts.aggregators }, async (_, i) => startServiceProcess({ app: 'reward-aggregator', name: `reward-aggregator-${i}`, env }, await freePort(), logDir)),
+      Array.from({ length: opts.aggregators }, async (_, i) =>
+        startServiceProcess(
+          { app: 'reward-aggregator', name: `reward-aggregator-${i}`, env },
+          await freePort(),
+          logDir,
+        ),
+      ),
     );
     services.push(...aggregators);
-    services.push(await startServiceProcess({ app: 'batch-planner', name: 'batch-planner', env }, await freePort(), logDir));
-    for (let i = 0; i < opts.routers; i++) services.push(await startServiceProcess({ app: 'router', name: `router-${i}`, env }, await freePort(), logDir));
+    services.push(
+      await startServiceProcess({ app: 'batch-planner', name: 'batch-planner', env }, await freePort(), logDir),
+    );
+    for (let i = 0; i < opts.routers; i++)
+      services.push(await startServiceProcess({ app: 'router', name: `router-${i}`, env }, await freePort(), logDir));
 
-    const kafka = new Kafka({ clientId: `e2e-client-${runId}`, brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: `e2e-client-${runId}`,
+      brokers: infra.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    });
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const consumer = kafka.consumer({ groupId: `e2e-client-${runId}` });
@@ -97,7 +140,12 @@ async function main() {
     let duplicated = 0;
     let feedbackSent = 0;
     const decisionsInOrder: { model: string; quality: number; cost: number }[] = [];
-    const bar = process.stderr.isTTY ? new SingleBar({ format: ' answered {bar} {value}/{total} | {rate} q/s', hideCursor: true }, Presets.shades_classic) : null;
+    const bar = process.stderr.isTTY
+      ? new SingleBar(
+          { format: ' answered {bar} {value}/{total} | {rate} q/s', hideCursor: true },
+          Presets.shades_classic,
+        )
+      : null;
     bar?.start(opts.queries, 0, { rate: 0 });
     const t0 = Date.now();
 
@@ -116,7 +164,16 @@ async function main() {
         decisionsInOrder.push({ model: r.model, quality, cost: r.costUsd });
         // The judge's feedback goes out in the background, batched: awaiting each send here
         // would make this client, not the router, the bottleneck being measured.
-        feedbackQueue.push({ key: scope, value: JSON.stringify({ decisionId: r.decisionId, scope, quality, source: 'judge', ts: new Date().toISOString() }) });
+        feedbackQueue.push({
+          key: scope,
+          value: JSON.stringify({
+            decisionId: r.decisionId,
+            scope,
+            quality,
+            source: 'judge',
+            ts: new Date().toISOString(),
+          }),
+        });
         bar?.update(answers.size, { rate: round(answers.size / ((Date.now() - t0) / 1000), 0) });
       },
     });
@@ -138,7 +195,16 @@ async function main() {
         const id = `${scope}-${j}`;
         const row = j % rows.length;
         sentAt.set(id, Date.now());
-        msgs.push({ key: id, value: JSON.stringify({ id, scope, messages: [{ role: 'user', content: rows[row].prompt }], datasetRow: row, ts: new Date().toISOString() }) });
+        msgs.push({
+          key: id,
+          value: JSON.stringify({
+            id,
+            scope,
+            messages: [{ role: 'user', content: rows[row].prompt }],
+            datasetRow: row,
+            ts: new Date().toISOString(),
+          }),
+        });
       }
       await producer.send({ topic: Topic.Queries, messages: msgs });
       if (opts.rate > 0) await new Promise((r) => setTimeout(r, (1000 * chunk) / opts.rate));
@@ -149,7 +215,8 @@ async function main() {
     while (answers.size < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const elapsed = (Math.max(...[...answers.values()].map((a) => a.at), t0 + 1) - t0) / 1000;
     bar?.stop();
-    while ((feedbackQueue.length > 0 || feedbackSent < answers.size) && !feedbackFailed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((feedbackQueue.length > 0 || feedbackSent < answers.size) && !feedbackFailed && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     clearInterval(feedbackPump);
     if (feedbackFailed) throw feedbackFailed;
 
@@ -164,7 +231,8 @@ async function main() {
     }
     await new Promise((r) => setTimeout(r, 1000));
     rewardsApplied = (await db.query('SELECT count(*)::int AS n FROM rewards WHERE scope = $1', [scope])).rows[0].n;
-    const policy = (await db.query('SELECT version, rewards_applied FROM policy_state WHERE scope = $1', [scope])).rows[0];
+    const policy = (await db.query('SELECT version, rewards_applied FROM policy_state WHERE scope = $1', [scope]))
+      .rows[0];
     await db.end();
     await consumer.disconnect();
     await producer.disconnect();
@@ -189,13 +257,21 @@ async function main() {
       learning,
     };
     if (!opts.json) {
-      console.log(`sent ${result.sent}, answered ${result.answered}, lost ${result.lost}, duplicated ${result.duplicated}`);
-      console.log(`feedback sent ${result.feedbackSent}, rewards applied ${result.rewardsApplied} (policy version ${result.policyVersion})`);
+      console.log(
+        `sent ${result.sent}, answered ${result.answered}, lost ${result.lost}, duplicated ${result.duplicated}`,
+      );
+      console.log(
+        `feedback sent ${result.feedbackSent}, rewards applied ${result.rewardsApplied} (policy version ${result.policyVersion})`,
+      );
       console.log(`latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, throughput ${result.throughputPerSec} q/s`);
       if (learning) {
-        console.log(`learning (first quarter -> last quarter): mean quality ${learning.firstQuarter.meanQuality} -> ${learning.lastQuarter.meanQuality}, mean cost $${learning.firstQuarter.meanCostUsd} -> $${learning.lastQuarter.meanCostUsd}`);
+        console.log(
+          `learning (first quarter -> last quarter): mean quality ${learning.firstQuarter.meanQuality} -> ${learning.lastQuarter.meanQuality}, mean cost $${learning.firstQuarter.meanCostUsd} -> $${learning.lastQuarter.meanCostUsd}`,
+        );
         // A contextual policy beats the best single model by leaving it where a cheaper one is as good.
-        console.log(`share of the best single model (${learning.bestArm}): ${learning.firstQuarter.bestArmShare} -> ${learning.lastQuarter.bestArmShare}`);
+        console.log(
+          `share of the best single model (${learning.bestArm}): ${learning.firstQuarter.bestArmShare} -> ${learning.lastQuarter.bestArmShare}`,
+        );
       }
     }
     console.log(JSON.stringify(result));
@@ -210,9 +286,14 @@ async function main() {
   process.exit(exitCode);
 }
 
-function learningFigures(ds: { model: string; quality: number; cost: number }[], quarter: number, rows: { arms: Record<string, { reward: number }> }[]) {
+function learningFigures(
+  ds: { model: string; quality: number; cost: number }[],
+  quarter: number,
+  rows: { arms: Record<string, { reward: number }> }[],
+) {
   const means: Record<string, number> = {};
-  for (const m of Object.keys(rows[0].arms)) means[m] = rows.reduce((s, r) => s + (r.arms[m]?.reward ?? 0), 0) / rows.length;
+  for (const m of Object.keys(rows[0].arms))
+    means[m] = rows.reduce((s, r) => s + (r.arms[m]?.reward ?? 0), 0) / rows.length;
   const bestArm = Object.keys(means).sort((a, b) => means[b] - means[a])[0];
   const fig = (part: typeof ds) => ({
     meanQuality: round(part.reduce((s, d) => s + d.quality, 0) / part.length),

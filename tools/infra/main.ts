@@ -1,5 +1,5 @@
 /**
- * Kafka + PostgreSQL for development, tests and the demo (libs/infra picks env, Docker or local).
+ * Kafka + PostgreSQL for development, tests and the demo (libs/dev/infra picks env, Docker or local).
  *   npm run -s infra -- up                      start, print export lines, stop on Ctrl-C
  *   npm run -s infra -- run -- <cmd> [args...]  start, run cmd with KAFKA_BROKERS/DATABASE_URL, stop
  *   npm run -s infra -- status                  which mode would be used, and what is cached
@@ -34,28 +34,15 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError('must be a positive integer');
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
 }
 
 function withStartFlags(command: Command): Command {
   return command
-    .addOption(
-      new Option(
-        '--mode <mode>',
-        'skip the search and use this mode (env INFRA_MODE)',
-      ).choices(INFRA_MODES),
-    )
-    .option(
-      '--partitions-cap <n>',
-      'at most n partitions per topic (env KAFKA_PARTITIONS_CAP)',
-      positiveInt,
-    )
-    .option(
-      '--keep',
-      'keep local data and logs after stopping (env INFRA_KEEP=1)',
-    );
+    .addOption(new Option('--mode <mode>', 'skip the search and use this mode (env INFRA_MODE)').choices(INFRA_MODES))
+    .option('--partitions-cap <n>', 'at most n partitions per topic (env KAFKA_PARTITIONS_CAP)', positiveInt)
+    .option('--keep', 'keep local data and logs after stopping (env INFRA_KEEP=1)');
 }
 
 const startOptions = (flags: StartFlags): StartInfrastructureOptions => ({
@@ -68,25 +55,19 @@ async function stopQuietly(infra: Infrastructure): Promise<void> {
   try {
     await infra.stop();
   } catch (err) {
-    process.stderr.write(
-      `[infra] stopping failed: ${(err as Error).message}\n`,
-    );
+    process.stderr.write(`[infra] stopping failed: ${(err as Error).message}\n`);
   }
 }
 
 const program = new Command('infra')
-  .description(
-    'Kafka and PostgreSQL for tests and the demo: env vars, Docker or local processes',
-  )
+  .description('Kafka and PostgreSQL for tests and the demo: env vars, Docker or local processes')
   .enablePositionalOptions()
   .showHelpAfterError();
 
 withStartFlags(
   program
     .command('up')
-    .description(
-      'start, print the KAFKA_BROKERS / DATABASE_URL export lines, keep running until Ctrl-C',
-    ),
+    .description('start, print the KAFKA_BROKERS / DATABASE_URL export lines, keep running until Ctrl-C'),
 ).action(async (flags: StartFlags) => {
   const infra = await startInfrastructure(startOptions(flags));
   process.stdout.write(
@@ -107,9 +88,7 @@ withStartFlags(
 withStartFlags(
   program
     .command('run')
-    .description(
-      'start, run <command> with KAFKA_BROKERS and DATABASE_URL set, stop; exits with its code',
-    )
+    .description('start, run <command> with KAFKA_BROKERS and DATABASE_URL set, stop; exits with its code')
     .argument('<command>', 'command to run (put -- before it)')
     .argument('[args...]', 'its arguments')
     .passThroughOptions(),
@@ -141,9 +120,7 @@ withStartFlags(
       resolve(127);
     });
     child.once('exit', (exitCode, signal) =>
-      resolve(
-        exitCode ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1),
-      ),
+      resolve(exitCode ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1)),
     );
   });
   await stopQuietly(infra);
@@ -153,18 +130,14 @@ withStartFlags(
 
 program
   .command('status')
-  .description(
-    'print which mode `up`/`run` would use and what the local mode has cached',
-  )
+  .description('print which mode `up`/`run` would use and what the local mode has cached')
   .action(async () => {
     const choice = await selectMode(process.env, () => dockerAvailable());
     console.log(`mode: ${choice.mode} (${choice.reason})`);
     if (choice.mode === 'local') {
       const version = kafkaVersion();
       const lib = kafkaJarsCached(version) ? kafkaLibDir(version) : undefined;
-      console.log(
-        `kafka ${version} jars: ${lib ?? 'not cached (Maven downloads them on first start)'}`,
-      );
+      console.log(`kafka ${version} jars: ${lib ?? 'not cached (Maven downloads them on first start)'}`);
       const pgBin = findPostgresBinDir();
       console.log(
         `postgres: ${pgBin === undefined ? 'not installed (apt-get installs it on first start)' : pgBin || 'initdb on PATH'}`,
@@ -174,7 +147,9 @@ program
 
 program
   .command('topics')
-  .description('create every topic of libs/contracts on the broker in KAFKA_BROKERS (idempotent; for docker compose)')
+  .description(
+    'create every topic of libs/core/contracts on the broker in KAFKA_BROKERS (idempotent; for docker compose)',
+  )
   .action(async () => {
     const brokers = process.env['KAFKA_BROKERS'];
     if (!brokers) throw new Error('KAFKA_BROKERS is required');

@@ -22,13 +22,24 @@ const ROOT = resolve(__dirname, '../..');
  * Starts a service from its TypeScript sources (SWC registers the decorators' metadata that
  * Nest's injection needs), logs to a file, and waits for /health to answer 200.
  */
-export async function startServiceProcess(spec: ServiceSpec, port: number, logDir: string, timeoutMs = 90000): Promise<RunningService> {
+export async function startServiceProcess(
+  spec: ServiceSpec,
+  port: number,
+  logDir: string,
+  timeoutMs = 90000,
+): Promise<RunningService> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${spec.name}.log`);
   const out = createWriteStream(logFile);
   const proc = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', spec.app, 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, ...spec.env, HTTP_PORT: String(port), SWC_NODE_PROJECT: join(ROOT, 'tsconfig.typecheck.json'), KAFKA_CLIENT_ID: spec.name },
+    env: {
+      ...process.env,
+      ...spec.env,
+      HTTP_PORT: String(port),
+      SWC_NODE_PROJECT: join(ROOT, 'tsconfig.typecheck.json'),
+      KAFKA_CLIENT_ID: spec.name,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.pipe(out);

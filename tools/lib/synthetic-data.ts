@@ -22,7 +22,11 @@ export const DEFAULT_ARMS: SyntheticArm[] = [
  * Writes a small reward dataset (JSONL, the ParetoBandit format) and its models file into a
  * temp dir: the tests' stand-in for ../shared/data, generated with a seed.
  */
-export function writeSyntheticDataset(rows: number, arms = DEFAULT_ARMS, seed = 7): { dir: string; dataPath: string; modelsPath: string } {
+export function writeSyntheticDataset(
+  rows: number,
+  arms = DEFAULT_ARMS,
+  seed = 7,
+): { dir: string; dataPath: string; modelsPath: string } {
   const rng = new Rng(seed);
   const dir = mkdtempSync(join(tmpdir(), 'llm-router-data-'));
   const lines: string[] = [];
@@ -33,14 +37,24 @@ export function writeSyntheticDataset(rows: number, arms = DEFAULT_ARMS, seed = 
       const q = Math.min(1, Math.max(0, a.quality + (rng.next() - 0.5) * 0.3));
       armsOut[a.id] = { reward: Math.round(q * 100) / 100, cost: a.cost * (0.8 + 0.4 * rng.next()) };
     }
-    lines.push(JSON.stringify({ prompt: `Question ${i} about ${topics[i % topics.length]}: explain item ${i}.`, source: topics[i % topics.length], arms: armsOut }));
+    lines.push(
+      JSON.stringify({
+        prompt: `Question ${i} about ${topics[i % topics.length]}: explain item ${i}.`,
+        source: topics[i % topics.length],
+        arms: armsOut,
+      }),
+    );
   }
   const dataPath = join(dir, 'data.jsonl');
   writeFileSync(dataPath, lines.join('\n') + '\n');
   const modelsPath = join(dir, 'models.json');
   writeFileSync(
     modelsPath,
-    JSON.stringify({ models: arms.map((a) => ({ model_id: a.id, input_cost_per_m: a.inputPerM, output_cost_per_m: a.outputPerM })) }, null, 2),
+    JSON.stringify(
+      { models: arms.map((a) => ({ model_id: a.id, input_cost_per_m: a.inputPerM, output_cost_per_m: a.outputPerM })) },
+      null,
+      2,
+    ),
   );
   return { dir, dataPath, modelsPath };
 }

@@ -54,9 +54,16 @@ function program(): Command {
       'Off-policy evaluation (IPS, SNIPS, doubly robust) of candidate routing policies on logged decisions, with the promotion gate.\n' +
         'Input is either a decisions log (--log) or a reward dataset replayed through a logging policy (--data with --policy).',
     )
-    .option('--log <file>', 'decisions log: JSONL, one routing.decisions event joined with its reward per line (arm, propensity, reward or quality, features, priceSnapshot)')
+    .option(
+      '--log <file>',
+      'decisions log: JSONL, one routing.decisions event joined with its reward per line (arm, propensity, reward or quality, features, priceSnapshot)',
+    )
     .option('--data <file>', 'reward dataset (JSONL, ParetoBandit format) to build a log from')
-    .option('--policy <name>', "logging policy for --data: 'random' (uniform) or any explorative policy name createPolicy knows", 'random')
+    .option(
+      '--policy <name>',
+      "logging policy for --data: 'random' (uniform) or any explorative policy name createPolicy knows",
+      'random',
+    )
     .option(
       '--candidates <list>',
       "comma-separated candidates: 'fixed:*' (every arm), fixed:<arm>, 'greedy' (best mean arm, cross-fitted on the log), or a policy name for createPolicy (trained on the log as it is replayed)",
@@ -67,9 +74,15 @@ function program(): Command {
     .option('--limit <n>', 'use only the first n records', num('--limit', { integer: true, positive: true }))
     .option('--level <p>', 'confidence level of the intervals and of the gate', num('--level', { open01: true }), 0.95)
     .option('--clip <p>', 'propensity clipping: propensities below p are raised to p', num('--clip', { open01: true }))
-    .option('--max-weight <w>', 'weight clipping: importance weights above w are cut to w', num('--max-weight', { positive: true }))
+    .option(
+      '--max-weight <w>',
+      'weight clipping: importance weights above w are cut to w',
+      num('--max-weight', { positive: true }),
+    )
     .option('--margin <x>', 'gate: required improvement over the live value', num('--margin', { min: 0 }), 0)
-    .addOption(new Option('--estimator <name>', 'estimator the gate uses').choices(['ips', 'snips', 'dr']).default('dr'))
+    .addOption(
+      new Option('--estimator <name>', 'estimator the gate uses').choices(['ips', 'snips', 'dr']).default('dr'),
+    )
     .option('--min-ess <n>', 'gate: refuse below this effective sample size', num('--min-ess', { min: 0 }), 10)
     .option('--json', 'print one JSON object as the last line of stdout')
     .showHelpAfterError('(run with --help for usage)');
@@ -77,15 +90,28 @@ function program(): Command {
 
 /** createPolicy lives in the bandits lib; looked up at run time so this tool works without it. */
 type PolicyLike = {
-  decide(ctx: { features?: ArrayLike<number>; text?: string }, available: readonly string[], c: { lambda: number; costs: Record<string, number> }): { arm: string; propensity: number; probabilities: Record<string, number> };
-  update(ctx: { features?: ArrayLike<number>; text?: string }, arm: string, o: { quality: number; costUsd: number }): void;
+  decide(
+    ctx: { features?: ArrayLike<number>; text?: string },
+    available: readonly string[],
+    c: { lambda: number; costs: Record<string, number> },
+  ): { arm: string; propensity: number; probabilities: Record<string, number> };
+  update(
+    ctx: { features?: ArrayLike<number>; text?: string },
+    arm: string,
+    o: { quality: number; costUsd: number },
+  ): void;
 };
 function createPolicy(name: string, arms: string[], seed: number, d: number): PolicyLike {
-  const factory = (bandits as unknown as Record<string, unknown>)['createPolicy'] as undefined | ((n: string, o: Record<string, unknown>) => PolicyLike);
+  const factory = (bandits as unknown as Record<string, unknown>)['createPolicy'] as
+    | undefined
+    | ((n: string, o: Record<string, unknown>) => PolicyLike);
   if (name === 'random' || name === 'uniform') {
     return new bandits.RandomPolicy({ arms, seed }) as unknown as PolicyLike;
   }
-  if (typeof factory !== 'function') throw new UsageError(`policy '${name}' needs createPolicy from @llm-router/bandits, which this build does not export`);
+  if (typeof factory !== 'function')
+    throw new UsageError(
+      `policy '${name}' needs createPolicy from @llm-router/bandits, which this build does not export`,
+    );
   try {
     return factory(name, { arms, seed, d });
   } catch (e) {
@@ -127,7 +153,18 @@ function fromLog(file: string, limit?: number): Source {
       logs.push(rec);
       for (const a of rec.available) arms.add(a);
       const f = rec.features;
-      if (f) dim = Math.max(dim, Array.isArray(f) || f instanceof Float64Array ? (f as ArrayLike<number>).length : Math.max(0, ...Object.keys(f).map((k) => Number(k) + 1).filter(Number.isFinite)));
+      if (f)
+        dim = Math.max(
+          dim,
+          Array.isArray(f) || f instanceof Float64Array
+            ? (f as ArrayLike<number>).length
+            : Math.max(
+                0,
+                ...Object.keys(f)
+                  .map((k) => Number(k) + 1)
+                  .filter(Number.isFinite),
+              ),
+        );
     } catch (e) {
       // Decisions whose feedback never arrived have no reward: they are not evidence.
       skipped++;
@@ -166,7 +203,15 @@ function fromData(file: string, cli: Cli): Source {
     const d = logger.decide(ctx, available, { lambda: cli.lambda, costs });
     if (d.propensity >= 1) deterministic++;
     const q = row.arms[d.arm].reward;
-    const rec: LoggedDecision = { features: Array.from(features), available, arm: d.arm, propensity: d.propensity, reward: q - cli.lambda * costs[d.arm], quality: q, costs };
+    const rec: LoggedDecision = {
+      features: Array.from(features),
+      available,
+      arm: d.arm,
+      propensity: d.propensity,
+      reward: q - cli.lambda * costs[d.arm],
+      quality: q,
+      costs,
+    };
     logger.update(ctx, d.arm, { quality: q, costUsd: costs[d.arm] });
     logs.push(rec);
     loggingProbs.set(rec, d.probabilities);
@@ -174,14 +219,17 @@ function fromData(file: string, cli: Cli): Source {
     text.set(rec, row.prompt);
   }
   if (deterministic > logs.length / 2) {
-    process.stderr.write(`[ope] logging policy '${cli.policy}' was deterministic on ${deterministic} of ${logs.length} decisions: off-policy estimates will be poor\n`);
+    process.stderr.write(
+      `[ope] logging policy '${cli.policy}' was deterministic on ${deterministic} of ${logs.length} decisions: off-policy estimates will be poor\n`,
+    );
   }
   const trueValue = (p: TargetPolicy): number => {
     let total = 0;
     for (const rec of logs) {
       const row = rowOf.get(rec) as DatasetRow;
       const probs = p(rec);
-      for (const a in probs) if (probs[a] > 0 && row.arms[a]) total += probs[a] * (row.arms[a].reward - cli.lambda * row.arms[a].cost);
+      for (const a in probs)
+        if (probs[a] > 0 && row.arms[a]) total += probs[a] * (row.arms[a].reward - cli.lambda * row.arms[a].cost);
     }
     return total / logs.length;
   };
@@ -209,7 +257,10 @@ function learnerCandidate(name: string, src: Source, cli: Cli): TargetPolicy {
 
 function candidates(src: Source, cli: Cli): [string, TargetPolicy][] {
   const out: [string, TargetPolicy][] = [];
-  for (const raw of cli.candidates.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of cli.candidates
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (raw === 'fixed:*') for (const a of src.arms) out.push([`fixed:${a}`, fixedPolicy(a)]);
     else if (raw.startsWith('fixed:')) {
       const arm = raw.slice('fixed:'.length);
@@ -222,11 +273,20 @@ function candidates(src: Source, cli: Cli): [string, TargetPolicy][] {
   return out;
 }
 
-const r4 = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1e4) / 1e4);
-const r6 = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1e6) / 1e6);
+const r4 = (x: number | null | undefined): number | null =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1e4) / 1e4;
+const r6 = (x: number | null | undefined): number | null =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1e6) / 1e6;
 
 function brief(e: OpeEstimate): Record<string, number | null> {
-  return { estimate: r6(e.estimate), stdError: r6(e.stdError), lower: r6(e.lower), upper: r6(e.upper), effectiveSampleSize: r4(e.effectiveSampleSize), clipped: e.clipped };
+  return {
+    estimate: r6(e.estimate),
+    stdError: r6(e.stdError),
+    lower: r6(e.lower),
+    upper: r6(e.upper),
+    effectiveSampleSize: r4(e.effectiveSampleSize),
+    clipped: e.clipped,
+  };
 }
 
 function fmt(e: OpeEstimate): string {
@@ -248,7 +308,11 @@ function run(cli: Cli): void {
   const results: { name: string; ev: PolicyEvaluation; gate: GateDecision; truth: number | null }[] = [];
   for (const [name, pol] of candidates(src, cli)) {
     const ev = evaluatePolicy(src.logs, pol, opts);
-    const gate = promotionGate(ev[cli.estimator], live, { level: cli.level, margin: cli.margin, minEffectiveSampleSize: cli.minEss });
+    const gate = promotionGate(ev[cli.estimator], live, {
+      level: cli.level,
+      margin: cli.margin,
+      minEffectiveSampleSize: cli.minEss,
+    });
     results.push({ name, ev, gate, truth: src.trueValue ? src.trueValue(pol) : null });
   }
   // The gate's verdict for the run: the candidate whose lower bound is highest.
@@ -256,7 +320,16 @@ function run(cli: Cli): void {
 
   {
     const pct = `${Math.round(cli.level * 100)}%`;
-    const head = ['candidate', `IPS [${pct}]`, `SNIPS [${pct}]`, `DR [${pct}]`, 'ESS', 'cost/query', ...(src.trueValue ? ['true'] : []), 'gate'];
+    const head = [
+      'candidate',
+      `IPS [${pct}]`,
+      `SNIPS [${pct}]`,
+      `DR [${pct}]`,
+      'ESS',
+      'cost/query',
+      ...(src.trueValue ? ['true'] : []),
+      'gate',
+    ];
     const rows = results.map((r) => [
       r.name,
       fmt(r.ev.ips),
@@ -268,7 +341,16 @@ function run(cli: Cli): void {
       r.gate.promote ? 'PROMOTE' : 'keep live',
     ]);
     const liveTruth = src.trueValue && src.logging ? src.trueValue(src.logging) : null;
-    rows.unshift([`live (${src.kind === 'data' ? cli.policy : 'logged'})`, fmt(live), '', '', String(live.n), '', ...(src.trueValue ? [liveTruth === null ? '' : liveTruth.toFixed(4)] : []), '']);
+    rows.unshift([
+      `live (${src.kind === 'data' ? cli.policy : 'logged'})`,
+      fmt(live),
+      '',
+      '',
+      String(live.n),
+      '',
+      ...(src.trueValue ? [liveTruth === null ? '' : liveTruth.toFixed(4)] : []),
+      '',
+    ]);
     const out = [
       `${src.logs.length} logged decisions, ${src.arms.length} arms; gate: ${cli.estimator.toUpperCase()} lower bound > live value${cli.margin ? ` + ${cli.margin}` : ''}`,
       table(head, rows),

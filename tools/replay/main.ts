@@ -30,7 +30,6 @@ import {
 import { replaySvg } from './plot';
 import { num, readText, UsageError } from '../lib/cli';
 
-
 const FEATURE_DIM = 64;
 const SCENARIOS: ScenarioName[] = ['stationary', 'price-cut', 'new-arm'];
 
@@ -66,20 +65,55 @@ function program(): Command {
   return new Command('replay')
     .description('Replay a reward dataset (JSONL) through a routing policy with bandit feedback.')
     .requiredOption('--data <file>', 'reward dataset, one JSON object per line (required)')
-    .option('--policy <name>', 'auto, epsilon-greedy, ucb1, thompson, linucb, lints, preference, random or fixed:<arm>', 'auto')
-    .option('--lambda <x>', 'cost weight in R = quality - lambda * cost (with --budget: the starting lambda)', num('--lambda', { min: 0 }), 0)
+    .option(
+      '--policy <name>',
+      'auto, epsilon-greedy, ucb1, thompson, linucb, lints, preference, random or fixed:<arm>',
+      'auto',
+    )
+    .option(
+      '--lambda <x>',
+      'cost weight in R = quality - lambda * cost (with --budget: the starting lambda)',
+      num('--lambda', { min: 0 }),
+      0,
+    )
     .option('--budget <usd>', "target mean cost per query in USD, or 'none' (unbinding)", budgetArg, 'none')
     .option('--seed <n>', 'shuffle and policy seed', num('--seed', { integer: true, min: 0 }), 1)
     .addOption(new Option('--scenario <name>', 'scenario').choices(SCENARIOS).default('stationary'))
     .option('--arm <id>', 'scenario arm (price-cut: the arm whose price changes; new-arm: the arm that arrives)')
-    .option('--at <t>', 'scenario step T (0-based: T decisions happen before the event)', num('--at', { integer: true, min: 0 }))
-    .option('--factor <f>', 'cost multiplier of the scenario arm from step T (new-arm: default 1)', num('--factor', { min: 0 }))
-    .addOption(new Option('--mode <mode>', 'per-query routing or batch routing in windows').choices(['query', 'batch']).default('query'))
+    .option(
+      '--at <t>',
+      'scenario step T (0-based: T decisions happen before the event)',
+      num('--at', { integer: true, min: 0 }),
+    )
+    .option(
+      '--factor <f>',
+      'cost multiplier of the scenario arm from step T (new-arm: default 1)',
+      num('--factor', { min: 0 }),
+    )
+    .addOption(
+      new Option('--mode <mode>', 'per-query routing or batch routing in windows')
+        .choices(['query', 'batch'])
+        .default('query'),
+    )
     .option('--batch-size <n>', 'batch window size', num('--batch-size', { integer: true, positive: true }), 100)
-    .addOption(new Option('--order <order>', 'row order (by-source, by-difficulty: adversarial orders, see docs/replay.md)').choices([...ROW_ORDERS]).default('shuffled'))
+    .addOption(
+      new Option('--order <order>', 'row order (by-source, by-difficulty: adversarial orders, see docs/replay.md)')
+        .choices([...ROW_ORDERS])
+        .default('shuffled'),
+    )
     .option('--robust', 'batch mode: optimise the lower confidence bound instead of the mean')
-    .option('--level <p>', 'batch mode, --robust: two-sided confidence level of the lower bound', num('--level', { open01: true }), DEFAULT_ROBUST_LEVEL)
-    .option('--explore <n>', 'batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off)', num('--explore', { integer: true, min: 0 }), DEFAULT_EXPLORE)
+    .option(
+      '--level <p>',
+      'batch mode, --robust: two-sided confidence level of the lower bound',
+      num('--level', { open01: true }),
+      DEFAULT_ROBUST_LEVEL,
+    )
+    .option(
+      '--explore <n>',
+      'batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off)',
+      num('--explore', { integer: true, min: 0 }),
+      DEFAULT_EXPLORE,
+    )
     .option('--warm-start <file>', 'offline priors from another reward file (never the replayed one)')
     .option('--models <file>', 'list prices (default: models_k3.json / models_k4.json next to --data when present)')
     .option('--plot <file.svg>', 'write an SVG of cumulative net reward, arm shares and lambda over time')
@@ -108,7 +142,10 @@ function pricesFrom(file: string): ModelPrice[] {
     throw new UsageError(`models file ${file}: not JSON (${(e as Error).message})`);
   }
   const parsed = ModelsFile.safeParse(json);
-  if (!parsed.success) throw new UsageError(`models file ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new UsageError(
+      `models file ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data.models.map((m) => ({
     model: m.model_id,
     inputPerM: m.input_cost_per_m,
@@ -139,14 +176,19 @@ function resolvePrices(cli: Cli, arms: string[]): { prices: ModelPrice[]; file: 
 
 function ensurePreferenceRegistered(): void {
   if (!policyNames().includes('preference')) {
-    registerPolicy('preference', (o) => new PreferenceRouter(o), (s) => PreferenceRouter.fromState(s));
+    registerPolicy(
+      'preference',
+      (o) => new PreferenceRouter(o),
+      (s) => PreferenceRouter.fromState(s),
+    );
   }
 }
 
 function policyFactory(name: string, featureDim: number): PolicyFactory {
   ensurePreferenceRegistered();
   const base = name.split(':')[0];
-  if (!policyNames().includes(base)) throw new UsageError(`unknown policy '${name}'; known: ${policyNames().join(', ')}, fixed:<arm>`);
+  if (!policyNames().includes(base))
+    throw new UsageError(`unknown policy '${name}'; known: ${policyNames().join(', ')}, fixed:<arm>`);
   return ({ arms, seed }) => createPolicy(name, { arms, seed, d: featureDim });
 }
 
@@ -158,7 +200,8 @@ function validate(cli: Cli, arms: string[]): void {
     if (!cli.arm) throw new UsageError(`--scenario ${cli.scenario} needs --arm`);
     if (!arms.includes(cli.arm)) throw new UsageError(`--arm ${cli.arm} is not in the data (arms: ${arms.join(', ')})`);
     if (cli.at === undefined) throw new UsageError(`--scenario ${cli.scenario} needs --at`);
-    if (cli.scenario === 'price-cut' && cli.factor === undefined) throw new UsageError('--scenario price-cut needs --factor');
+    if (cli.scenario === 'price-cut' && cli.factor === undefined)
+      throw new UsageError('--scenario price-cut needs --factor');
   } else if (cli.arm !== undefined || cli.at !== undefined || cli.factor !== undefined) {
     throw new UsageError('--arm, --at and --factor need --scenario price-cut or new-arm');
   }
@@ -186,9 +229,15 @@ function table(r: ReplayResult | BatchReplayResult): string {
   ];
   for (const [a, s] of Object.entries(r.armShares)) lines.push([`share ${a}`, (100 * s).toFixed(1) + '%']);
   if ('batch' in r) {
-    lines.push(['per-query quality / ratio', `${r.perQuery.meanQuality.toFixed(4)} / ${fmtNum(r.perQuery.budgetRatio)}`]);
+    lines.push([
+      'per-query quality / ratio',
+      `${r.perQuery.meanQuality.toFixed(4)} / ${fmtNum(r.perQuery.budgetRatio)}`,
+    ]);
     lines.push(['batch quality / ratio', `${r.batch.meanQuality.toFixed(4)} / ${fmtNum(r.batch.budgetRatio)}`]);
-    lines.push(['worst window per-query / batch', `${r.perQuery.worstWindowQuality.toFixed(4)} / ${r.batch.worstWindowQuality.toFixed(4)}`]);
+    lines.push([
+      'worst window per-query / batch',
+      `${r.perQuery.worstWindowQuality.toFixed(4)} / ${r.batch.worstWindowQuality.toFixed(4)}`,
+    ]);
     lines.push(['gain (%)', r.gainPct.toFixed(2)]);
   }
   const w = Math.max(...lines.map(([k]) => k.length));
@@ -212,7 +261,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     cmd.parse(argv);
   } catch (e) {
-    if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+    if (e instanceof CommanderError)
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     throw e;
   }
   const cli = cmd.opts<Cli>();
@@ -221,7 +271,9 @@ async function main(argv: string[]): Promise<number> {
   validate(cli, arms);
   const warm = cli.warmStart ? readRows(cli.warmStart, 'warm-start file') : undefined;
   if (cli.warmStart && readText(cli.warmStart, 'warm-start file') === readText(cli.data, 'data file')) {
-    throw new UsageError('--warm-start must be another file than --data (priors from the replayed rows would leak the answers)');
+    throw new UsageError(
+      '--warm-start must be another file than --data (priors from the replayed rows would leak the answers)',
+    );
   }
   const { prices, file: modelsFile } = resolvePrices(cli, arms);
   const featurizer = new QueryFeaturizer({ dim: FEATURE_DIM });
@@ -240,7 +292,16 @@ async function main(argv: string[]): Promise<number> {
     clock: () => process.hrtime.bigint(),
   };
 
-  const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: 'replay [{bar}] {percentage}% | {value}/{total} | eta {eta}s', hideCursor: true }, Presets.shades_classic) : null;
+  const bar = process.stderr.isTTY
+    ? new SingleBar(
+        {
+          stream: process.stderr,
+          format: 'replay [{bar}] {percentage}% | {value}/{total} | eta {eta}s',
+          hideCursor: true,
+        },
+        Presets.shades_classic,
+      )
+    : null;
   let started = false;
   options.onProgress = (done, total) => {
     if (!bar) return;
@@ -278,7 +339,14 @@ async function main(argv: string[]): Promise<number> {
     warmStart: cli.warmStart ?? null,
     models: modelsFile,
     ...(cli.scenario !== 'stationary' ? { arm: cli.arm, at: cli.at, factor: cli.factor ?? 1 } : {}),
-    ...(cli.mode === 'batch' ? { batchSize: cli.batchSize, robust: !!cli.robust, ...(cli.robust ? { level: cli.level } : {}), explore: cli.explore } : {}),
+    ...(cli.mode === 'batch'
+      ? {
+          batchSize: cli.batchSize,
+          robust: !!cli.robust,
+          ...(cli.robust ? { level: cli.level } : {}),
+          explore: cli.explore,
+        }
+      : {}),
   };
   if (cli.json) process.stdout.write(JSON.stringify(jsonRecord(result, extra)) + '\n');
   else process.stdout.write(table(result) + (cli.plot ? `\nplot written to ${cli.plot}` : '') + '\n');
@@ -290,9 +358,9 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    const usage = e instanceof UsageError || (e instanceof Error && /^(scenario|lambda|budget|batch mode)/.test(e.message));
+    const usage =
+      e instanceof UsageError || (e instanceof Error && /^(scenario|lambda|budget|batch mode)/.test(e.message));
     process.stderr.write(`replay: ${(e as Error).message ?? String(e)}\n`);
     process.exitCode = usage ? 2 : 1;
   },
 );
-

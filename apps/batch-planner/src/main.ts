@@ -9,6 +9,11 @@ runMain(async () => {
     name: 'batch-planner',
     description: 'Routes queries that may wait in windows, as one assignment per window under budget and concurrency',
     httpPort: config.HTTP_PORT,
-    microservice: (log) => kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.PLANNER_GROUP_ID, log),
+    microservice: (log) =>
+      kafkaMicroserviceOptions(
+        { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID },
+        config.PLANNER_GROUP_ID,
+        log,
+      ),
   });
 });

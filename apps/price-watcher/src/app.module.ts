@@ -10,7 +10,13 @@ import { FileSource } from './sources/file-source';
 import { OpenRouterSource } from './sources/openrouter-source';
 import { AdminController } from './sources/admin.controller';
 import { AdminTokenGuard } from './sources/admin.guard';
-import { FRONTIER_OPTIONS, FrontierService, POLICY_SOURCE, policyQualities, QUALITY_ESTIMATOR } from './frontier/frontier.service';
+import {
+  FRONTIER_OPTIONS,
+  FrontierService,
+  POLICY_SOURCE,
+  policyQualities,
+  QUALITY_ESTIMATOR,
+} from './frontier/frontier.service';
 import { StoredPolicySource } from './frontier/policy-store';
 import { PolicyUpdatesController } from './frontier/policy-updates.controller';
 import { FrontierController } from './frontier/frontier.controller';

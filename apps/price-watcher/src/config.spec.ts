@@ -6,14 +6,27 @@ const base = { KAFKA_BROKERS: 'localhost:9092', DATABASE_URL: 'postgres://u@loca
 describe('price-watcher config', () => {
   it('has the documented defaults', () => {
     const c = loadPriceWatcherConfig(base);
-    expect(c).toMatchObject({ HTTP_PORT: 3002, PRICES_POLL_S: 300, MAX_PRICE_JUMP: 10, POLICY_GROUP_ID: 'price-watcher', FRONTIER_TOKENS_PER_CALL: 1000, selfHosted: [] });
+    expect(c).toMatchObject({
+      HTTP_PORT: 3002,
+      PRICES_POLL_S: 300,
+      MAX_PRICE_JUMP: 10,
+      POLICY_GROUP_ID: 'price-watcher',
+      FRONTIER_TOKENS_PER_CALL: 1000,
+      selfHosted: [],
+    });
     expect(c.ADMIN_TOKEN).toBeUndefined();
     expect(c.PRICES_FILE).toBeUndefined();
     expect(c.PRICES_URL).toBeUndefined();
   });
 
   it('treats empty variables as unset and splits the URL allow-list', () => {
-    const c = loadPriceWatcherConfig({ ...base, PRICES_FILE: '', ADMIN_TOKEN: '', PRICES_URL: 'https://openrouter.ai/api/v1/models', PRICES_URL_MODELS: 'a/b, c/d ,' });
+    const c = loadPriceWatcherConfig({
+      ...base,
+      PRICES_FILE: '',
+      ADMIN_TOKEN: '',
+      PRICES_URL: 'https://openrouter.ai/api/v1/models',
+      PRICES_URL_MODELS: 'a/b, c/d ,',
+    });
     expect(c.PRICES_FILE).toBeUndefined();
     expect(c.ADMIN_TOKEN).toBeUndefined();
     expect(c.PRICES_URL_MODELS).toEqual(['a/b', 'c/d']);
@@ -47,7 +60,9 @@ describe('parseSelfHostedModels', () => {
       { model: 'llama-70b', concurrency: 8, inputPerM: 0, outputPerM: 0 },
       { model: 'qwen', concurrency: 2, inputPerM: 0.1, outputPerM: 0 },
     ]);
-    expect(parseSelfHostedModels('[{"model": "m", "concurrency": 1}]')).toEqual([{ model: 'm', concurrency: 1, inputPerM: 0, outputPerM: 0 }]);
+    expect(parseSelfHostedModels('[{"model": "m", "concurrency": 1}]')).toEqual([
+      { model: 'm', concurrency: 1, inputPerM: 0, outputPerM: 0 },
+    ]);
     expect(parseSelfHostedModels(undefined)).toEqual([]);
   });
 

@@ -62,7 +62,10 @@ export function parseSelfHostedModels(raw: string | undefined): SelfHostedModel[
   const seen = new Set<string>();
   return entries.map((e, i) => {
     const r = SelfHostedEntry.safeParse(e);
-    if (!r.success) throw new Error(`entry ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.') || 'entry'}: ${x.message}`).join('; ')}`);
+    if (!r.success)
+      throw new Error(
+        `entry ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.') || 'entry'}: ${x.message}`).join('; ')}`,
+      );
     if (seen.has(r.data.model)) throw new Error(`model ${r.data.model} is listed twice`);
     seen.add(r.data.model);
     return r.data;
@@ -70,7 +73,8 @@ export function parseSelfHostedModels(raw: string | undefined): SelfHostedModel[
 }
 
 /** An empty variable (`PRICES_FILE=`) means "not set", as in a shell. */
-const optionalString = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const optionalString = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 export const priceWatcherEnvSchema = baseEnvSchema('price-watcher', 3002)
   .extend({
@@ -83,7 +87,12 @@ export const priceWatcherEnvSchema = baseEnvSchema('price-watcher', 3002)
      * which for the real OpenRouter means hundreds of arms; set it there.
      */
     PRICES_URL_MODELS: optionalString(z.string()).transform((s) =>
-      s === undefined ? undefined : s.split(',').map((m) => m.trim()).filter(Boolean),
+      s === undefined
+        ? undefined
+        : s
+            .split(',')
+            .map((m) => m.trim())
+            .filter(Boolean),
     ),
     PRICES_POLL_S: z.coerce.number().positive().default(300),
     /** Quiet time after the last write to PRICES_FILE before it is re-read (editors write in bursts). */

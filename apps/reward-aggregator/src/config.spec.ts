@@ -7,7 +7,9 @@ describe('PRICE_WATCHER_URL', () => {
   it('is optional, and empty means unset', () => {
     expect(loadAggregatorConfig(base).PRICE_WATCHER_URL).toBeUndefined();
     expect(loadAggregatorConfig({ ...base, PRICE_WATCHER_URL: '' }).PRICE_WATCHER_URL).toBeUndefined();
-    expect(loadAggregatorConfig({ ...base, PRICE_WATCHER_URL: 'http://price-watcher:3002' }).PRICE_WATCHER_URL).toBe('http://price-watcher:3002');
+    expect(loadAggregatorConfig({ ...base, PRICE_WATCHER_URL: 'http://price-watcher:3002' }).PRICE_WATCHER_URL).toBe(
+      'http://price-watcher:3002',
+    );
   });
 
   it('must be a URL', () => {

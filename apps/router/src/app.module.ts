@@ -26,7 +26,12 @@ export class RouterModule {
           useFactory: () =>
             config.PROVIDER === 'replay'
               ? ReplayProvider.fromFile(config.REPLAY_DATASET!)
-              : new OpenAiChatProvider({ baseUrl: config.OPENAI_BASE_URL!, apiKey: config.OPENAI_API_KEY, timeoutMs: config.PROVIDER_TIMEOUT_MS, retries: config.PROVIDER_RETRIES }),
+              : new OpenAiChatProvider({
+                  baseUrl: config.OPENAI_BASE_URL!,
+                  apiKey: config.OPENAI_API_KEY,
+                  timeoutMs: config.PROVIDER_TIMEOUT_MS,
+                  retries: config.PROVIDER_RETRIES,
+                }),
         },
       ],
     };

@@ -9,6 +9,11 @@ runMain(async () => {
     name: 'router',
     description: 'Routes each query to one of k LLMs and learns online from feedback (OpenAI-compatible API)',
     httpPort: config.HTTP_PORT,
-    microservice: (log) => kafkaMicroserviceOptions({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, config.QUERIES_GROUP_ID, log),
+    microservice: (log) =>
+      kafkaMicroserviceOptions(
+        { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID },
+        config.QUERIES_GROUP_ID,
+        log,
+      ),
   });
 });

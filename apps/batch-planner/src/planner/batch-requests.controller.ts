@@ -17,7 +17,14 @@ export class BatchRequestsController {
   async onRequest(@Payload() message: KafkaMessage, @Ctx() ctx: KafkaContext): Promise<void> {
     const r = decode(Topic.BatchRequests, message.value);
     if (!r.ok) {
-      await sendToDeadLetter(this.producer, 'batch-planner', Topic.BatchRequests, ctx.getPartition(), message, r.error.message);
+      await sendToDeadLetter(
+        this.producer,
+        'batch-planner',
+        Topic.BatchRequests,
+        ctx.getPartition(),
+        message,
+        r.error.message,
+      );
       return;
     }
     // Returns once the query is in batch_pending: the transport commits the offset after that,

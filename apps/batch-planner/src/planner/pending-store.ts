@@ -36,7 +36,12 @@ export class PendingStore {
     const rows: { scope: string; request_id: string; query: unknown; received_at: Date }[] = await this.ds.query(
       `SELECT scope, request_id, query, received_at FROM batch_pending ORDER BY received_at, scope, request_id`,
     );
-    return rows.map((r) => ({ scope: r.scope, requestId: r.request_id, query: r.query, receivedAt: new Date(r.received_at) }));
+    return rows.map((r) => ({
+      scope: r.scope,
+      requestId: r.request_id,
+      query: r.query,
+      receivedAt: new Date(r.received_at),
+    }));
   }
 
   /** Forgets dispatched queries, in one statement. */

@@ -11,7 +11,16 @@ import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
-import { billingError, buildWindowProblem, objectiveFor, periodKey, planFromSolution, POLICY_HALF_WIDTH_LEVEL, reconciledSpend, windowBudget } from './window-problem';
+import {
+  billingError,
+  buildWindowProblem,
+  objectiveFor,
+  periodKey,
+  planFromSolution,
+  POLICY_HALF_WIDTH_LEVEL,
+  reconciledSpend,
+  windowBudget,
+} from './window-problem';
 
 /** What /health tells about the last window assigned. */
 export interface LastWindow {
@@ -36,7 +45,7 @@ export interface LastWindow {
 
 /**
  * Holds batch-mode queries in windows and assigns each window at once as one optimisation
- * (libs/batch) under the window's share of the budget, then hands every query to the router
+ * (libs/core/batch) under the window's share of the budget, then hands every query to the router
  * path (llm.queries with the assigned model) so that answers, decisions and rewards flow
  * exactly like per-query traffic.
  *
@@ -135,7 +144,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const row of rows) {
       const d = validate(Topic.BatchRequests, row.query);
       if (!d.ok) {
-        this.log.error({ scope: row.scope, requestId: row.requestId, err: d.error.message }, 'pending batch query no longer valid: left in batch_pending');
+        this.log.error(
+          { scope: row.scope, requestId: row.requestId, err: d.error.message },
+          'pending batch query no longer valid: left in batch_pending',
+        );
         continue;
       }
       if (!this.hold(d.value)) continue;
@@ -144,7 +156,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       // Not awaited: the solve waits for the replica, which may need the app to finish starting.
       if (w) void this.schedule(w);
     }
-    if (rows.length > 0) this.log.info({ pending: rows.length, restored: this.restored }, 'pending batch queries reloaded');
+    if (rows.length > 0)
+      this.log.info({ pending: rows.length, restored: this.restored }, 'pending batch queries reloaded');
   }
 
   /** Marks a query as held by this process; false if it already was. */
@@ -163,21 +176,36 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.pending.remove(qs);
     } catch (e) {
-      this.metrics.counter('planner_pending_delete_failures_total', 'Dispatched windows whose batch_pending rows could not be deleted').inc();
-      this.log.error({ queries: qs.length, err: (e as Error).message }, 'could not delete dispatched queries from batch_pending');
+      this.metrics
+        .counter(
+          'planner_pending_delete_failures_total',
+          'Dispatched windows whose batch_pending rows could not be deleted',
+        )
+        .inc();
+      this.log.error(
+        { queries: qs.length, err: (e as Error).message },
+        'could not delete dispatched queries from batch_pending',
+      );
     } finally {
       for (const q of qs) this.held.delete(heldKey(q));
     }
   }
 
   /** Budget left per scope in the current period, as the ledger stood after this planner's last window. */
-  budgetLeft(now: number): { periodBudgetUsd: number | null; period: string; scopes: Record<string, { spentUsd: number; leftUsd: number | null }> } {
+  budgetLeft(now: number): {
+    periodBudgetUsd: number | null;
+    period: string;
+    scopes: Record<string, { spentUsd: number; leftUsd: number | null }>;
+  } {
     const c = this.config;
     const key = periodKey(c.BATCH_BUDGET_PERIOD, now);
     const scopes: Record<string, { spentUsd: number; leftUsd: number | null }> = {};
     for (const [scope, s] of this.spentByScope) {
       const spentUsd = s.period === key ? s.spentUsd : 0;
-      scopes[scope] = { spentUsd, leftUsd: c.BATCH_BUDGET_USD == null ? null : Math.max(0, c.BATCH_BUDGET_USD - spentUsd) };
+      scopes[scope] = {
+        spentUsd,
+        leftUsd: c.BATCH_BUDGET_USD == null ? null : Math.max(0, c.BATCH_BUDGET_USD - spentUsd),
+      };
     }
     return { periodBudgetUsd: c.BATCH_BUDGET_USD ?? null, period: key, scopes };
   }
@@ -199,7 +227,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       // At least once: a window whose dispatch did not complete is planned again (the router's
       // decision ids are derived from the request id, so a re-sent query is still counted once).
       if (!stage.dispatched) this.buffer.requeue(w.queries, Date.now());
-      this.log.error({ scope: w.scope, queries: w.queries.length, requeued: !stage.dispatched, err: (e as Error).message }, 'window assignment failed');
+      this.log.error(
+        { scope: w.scope, queries: w.queries.length, requeued: !stage.dispatched, err: (e as Error).message },
+        'window assignment failed',
+      );
     }
   }
 
@@ -212,7 +243,11 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const ledger = await this.spend.read(w.scope, period);
     const billed = await this.spend.billed(w.scope, period);
     const billingErrorUsd = billingError(billed);
-    this.metrics.gauge('planner_billing_error_usd', 'Realised minus expected cost of the rewarded batch decisions this period', ['scope']).set({ scope: w.scope }, billingErrorUsd);
+    this.metrics
+      .gauge('planner_billing_error_usd', 'Realised minus expected cost of the rewarded batch decisions this period', [
+        'scope',
+      ])
+      .set({ scope: w.scope }, billingErrorUsd);
     const budget = windowBudget({
       periodBudgetUsd: c.BATCH_BUDGET_USD,
       period: c.BATCH_BUDGET_PERIOD,
@@ -224,7 +259,12 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     // The replica's cost model does not learn usage; the bills of this period's windows do.
     const costLevelOf = (m: string) => (billed[m] ? costLevel(billed[m]) : 1);
-    const wp = buildWindowProblem(w.queries, engine, { priceOf: (m) => this.replica.engines.price(m), budgetUsd: budget.windowUsd, level: c.BATCH_CONFIDENCE, costLevel: costLevelOf });
+    const wp = buildWindowProblem(w.queries, engine, {
+      priceOf: (m) => this.replica.engines.price(m),
+      budgetUsd: budget.windowUsd,
+      level: c.BATCH_CONFIDENCE,
+      costLevel: costLevelOf,
+    });
     const objectiveKind = objectiveFor(c.BATCH_ROBUST);
     const solution = await solveBatch(wp.problem, {
       solver: c.BATCH_SOLVER,
@@ -238,7 +278,11 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const warnings = [...solution.warnings];
     if (budget.windowUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
 
-    const bills = plan.assignments.map((a) => ({ decisionId: decisionIdFor(w.scope, a.query.id), model: a.model, expectedUsd: a.expectedUsd }));
+    const bills = plan.assignments.map((a) => ({
+      decisionId: decisionIdFor(w.scope, a.query.id),
+      model: a.model,
+      expectedUsd: a.expectedUsd,
+    }));
     const after = await this.spend.add(w.scope, period, plan.expectedCostUsd, plan.assignments.length, bills);
     const spentAfter = reconciledSpend(after.spentUsd, billed);
     this.spentByScope.set(w.scope, { period, queries: after.queries, spentUsd: spentAfter });
@@ -247,7 +291,11 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       batchId,
       scope: w.scope,
       // The router derives the same id from (scope, request id), so it names the decision it will log.
-      assignments: plan.assignments.map((a) => ({ requestId: a.query.id, model: a.model, decisionId: decisionIdFor(w.scope, a.query.id) })),
+      assignments: plan.assignments.map((a) => ({
+        requestId: a.query.id,
+        model: a.model,
+        decisionId: decisionIdFor(w.scope, a.query.id),
+      })),
       objective: solution.objective,
       bound: solution.bound,
       solver: solution.solver,
@@ -259,7 +307,11 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     // Dispatch through the router path: an explicit model, so the router logs and answers it.
     await this.producer.sendMany(
       Topic.Queries,
-      plan.assignments.map((a) => ({ ...a.query, batchId, constraints: { ...a.query.constraints, mode: 'batch' as const, model: a.model } })),
+      plan.assignments.map((a) => ({
+        ...a.query,
+        batchId,
+        constraints: { ...a.query.constraints, mode: 'batch' as const, model: a.model },
+      })),
     );
     stage.dispatched = true;
     // Only now: a crash before this point leaves the rows, and the queries are planned again.
@@ -284,14 +336,38 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       billingErrorUsd,
       warnings,
     };
-    this.metrics.counter('planner_windows_total', 'Batch windows assigned', ['solver']).inc({ solver: solution.solver });
-    this.metrics.histogram('planner_solve_seconds', 'Time the batch solver took per window', ['solver'], [0.001, 0.01, 0.05, 0.25, 1, 5]).observe({ solver: solution.solver }, solution.ms / 1000);
-    this.metrics.counter('planner_deferred_total', 'Queries deferred to a later window for lack of capacity').inc(plan.deferred.length);
+    this.metrics
+      .counter('planner_windows_total', 'Batch windows assigned', ['solver'])
+      .inc({ solver: solution.solver });
+    this.metrics
+      .histogram(
+        'planner_solve_seconds',
+        'Time the batch solver took per window',
+        ['solver'],
+        [0.001, 0.01, 0.05, 0.25, 1, 5],
+      )
+      .observe({ solver: solution.solver }, solution.ms / 1000);
+    this.metrics
+      .counter('planner_deferred_total', 'Queries deferred to a later window for lack of capacity')
+      .inc(plan.deferred.length);
     if (c.BATCH_BUDGET_USD != null) {
-      this.metrics.gauge('planner_budget_left_usd', 'Batch budget left in the current period', ['scope']).set({ scope: w.scope }, Math.max(0, c.BATCH_BUDGET_USD - spentAfter));
+      this.metrics
+        .gauge('planner_budget_left_usd', 'Batch budget left in the current period', ['scope'])
+        .set({ scope: w.scope }, Math.max(0, c.BATCH_BUDGET_USD - spentAfter));
     }
     this.log.info(
-      { batchId, scope: w.scope, queries: w.queries.length, deferred: plan.deferred.length, solver: solution.solver, objective: solution.objective, gapPct: solution.gapPct, costUsd: plan.expectedCostUsd, budgetUsd: budget.windowUsd, ms: solution.ms },
+      {
+        batchId,
+        scope: w.scope,
+        queries: w.queries.length,
+        deferred: plan.deferred.length,
+        solver: solution.solver,
+        objective: solution.objective,
+        gapPct: solution.gapPct,
+        costUsd: plan.expectedCostUsd,
+        budgetUsd: budget.windowUsd,
+        ms: solution.ms,
+      },
       'window assigned',
     );
   }

@@ -40,7 +40,8 @@ export class SpendStore {
       [scope, period],
     );
     const out: Record<string, BillTotals> = {};
-    for (const r of rows) out[r.model] = { realisedUsd: Number(r.realised), expectedUsd: Number(r.expected), calls: Number(r.calls) };
+    for (const r of rows)
+      out[r.model] = { realisedUsd: Number(r.realised), expectedUsd: Number(r.expected), calls: Number(r.calls) };
     return out;
   }
 
@@ -48,7 +49,13 @@ export class SpendStore {
    * Adds a window's spend, and files its bills, in one transaction: the increment happens in the database, so
    * several planner instances (or a retried window) add up instead of overwriting each other.
    */
-  async add(scope: string, period: string, usd: number, queries: number, bills: readonly Bill[] = []): Promise<SpendRow> {
+  async add(
+    scope: string,
+    period: string,
+    usd: number,
+    queries: number,
+    bills: readonly Bill[] = [],
+  ): Promise<SpendRow> {
     return this.ds.transaction(async (em) => {
       const r: { spent_usd: number; queries: number }[] = await em.query(
         `INSERT INTO spend_ledger (scope, period, spent_usd, queries) VALUES ($1, $2, $3, $4)

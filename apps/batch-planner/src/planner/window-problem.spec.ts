@@ -2,7 +2,16 @@ import { checkAssignment, halfWidthMultiplier, solveBatch } from '@llm-router/ba
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
-import { buildWindowProblem, INELIGIBLE_QUALITY, periodKey, planFromSolution, queryText, reconciledSpend, billingError, windowBudget } from './window-problem';
+import {
+  buildWindowProblem,
+  INELIGIBLE_QUALITY,
+  periodKey,
+  planFromSolution,
+  queryText,
+  reconciledSpend,
+  billingError,
+  windowBudget,
+} from './window-problem';
 
 const at = '2026-11-25T12:00:00.000Z';
 const price = (model: string, perM: number, extra: Partial<PriceEvent> = {}): PriceEvent => ({
@@ -16,7 +25,11 @@ const price = (model: string, perM: number, extra: Partial<PriceEvent> = {}): Pr
   ...extra,
 });
 const query = (id: string, content = `prompt ${id}`, constraints: Record<string, unknown> = {}): QueryRequest => {
-  const r = validate(Topic.Queries, { id, messages: [{ role: 'user', content }], constraints: { mode: 'batch', ...constraints } });
+  const r = validate(Topic.Queries, {
+    id,
+    messages: [{ role: 'user', content }],
+    constraints: { mode: 'batch', ...constraints },
+  });
   if (!r.ok) throw r.error;
   return r.value;
 };
@@ -70,7 +83,11 @@ describe('buildWindowProblem', () => {
       teach(engine, 'poet', 0.1, 1, `python function sort list ${r}`);
       teach(engine, 'poet', 0.95, 1, `write a sonnet about the moon ${r}`);
     }
-    const wp = buildWindowProblem([query('code', 'python function sort list now'), query('poem', 'write a sonnet about the moon now')], engine, { priceOf, budgetUsd: null, level: 0.9 });
+    const wp = buildWindowProblem(
+      [query('code', 'python function sort list now'), query('poem', 'write a sonnet about the moon now')],
+      engine,
+      { priceOf, budgetUsd: null, level: 0.9 },
+    );
     const [codeCoder, codePoet, poemCoder, poemPoet] = wp.problem.quality;
     expect(codeCoder).toBeGreaterThan(codePoet);
     expect(poemPoet).toBeGreaterThan(poemCoder);
@@ -90,7 +107,11 @@ describe('buildWindowProblem', () => {
 
   it('gives self-hosted models their concurrency as capacity, and every model its discount tiers', () => {
     const tiers = [{ fromCalls: 10, factor: 0.8 }];
-    const { engine, priceOf } = engineWith([price('api', 1, { discountTiers: tiers }), price('gpu', 0.2, { selfHosted: true, concurrency: 4 }), price('gpu-nolimit', 0.2, { selfHosted: true })]);
+    const { engine, priceOf } = engineWith([
+      price('api', 1, { discountTiers: tiers }),
+      price('gpu', 0.2, { selfHosted: true, concurrency: 4 }),
+      price('gpu-nolimit', 0.2, { selfHosted: true }),
+    ]);
     const wp = buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 });
     expect(wp.models).toEqual(['api', 'gpu', 'gpu-nolimit']);
     expect(wp.problem.capacity).toEqual([Infinity, 4, Infinity]);
@@ -104,7 +125,11 @@ describe('buildWindowProblem', () => {
     teach(engine, 'big', 0.9, 30);
     teach(engine, 'cheap', 0.4, 30);
     const maxCost = (engine.costs.expectedCost('cheap') + engine.costs.expectedCost('big')) / 2;
-    const qs = [query('capped', 'x', { maxCostUsd: maxCost }), query('picky', 'y', { minQuality: 0.8 }), query('free', 'z')];
+    const qs = [
+      query('capped', 'x', { maxCostUsd: maxCost }),
+      query('picky', 'y', { minQuality: 0.8 }),
+      query('free', 'z'),
+    ];
     const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: null, level: 0.9 });
     const q = (i: number, m: string) => wp.problem.quality[i * 2 + wp.models.indexOf(m)];
     expect(q(0, 'big')).toBe(INELIGIBLE_QUALITY);
@@ -116,7 +141,9 @@ describe('buildWindowProblem', () => {
 
   it('refuses a window when no model is priced', () => {
     const { engine, priceOf } = engineWith([]);
-    expect(() => buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 })).toThrow(/no model/);
+    expect(() => buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 })).toThrow(
+      /no model/,
+    );
   });
 });
 
@@ -162,7 +189,13 @@ describe('solving a window', () => {
     expect(plan.assignments).toHaveLength(2);
     expect(plan.assignments.every((a) => a.model === 'gpu')).toBe(true);
     expect(plan.deferred).toHaveLength(3);
-    expect([...plan.assignments.map((a) => a.query.id), ...plan.deferred.map((q) => q.id)].sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect([...plan.assignments.map((a) => a.query.id), ...plan.deferred.map((q) => q.id)].sort()).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+    ]);
     const order = plan.deferred.map((q) => qs.indexOf(q));
     expect(order).toEqual([...order].sort((x, y) => x - y));
     expect(s.warnings.join()).toMatch(/deferred/);
@@ -191,10 +224,21 @@ describe('solving a window', () => {
 
 describe('windowBudget', () => {
   const noon = Date.parse('2026-11-25T12:00:00Z');
-  const base = { period: 'daily' as const, spentUsd: 0, queries: 0, expectedQueriesPerPeriod: 1000, windowSize: 10, now: noon };
+  const base = {
+    period: 'daily' as const,
+    spentUsd: 0,
+    queries: 0,
+    expectedQueriesPerPeriod: 1000,
+    windowSize: 10,
+    now: noon,
+  };
 
   it('does not bind without a budget', () => {
-    expect(windowBudget({ ...base, periodBudgetUsd: undefined })).toEqual({ windowUsd: null, remainingUsd: null, periodKey: '2026-11-25' });
+    expect(windowBudget({ ...base, periodBudgetUsd: undefined })).toEqual({
+      windowUsd: null,
+      remainingUsd: null,
+      periodKey: '2026-11-25',
+    });
   });
 
   it("spreads what is left of the day over the day's remaining expected queries", () => {
@@ -205,7 +249,9 @@ describe('windowBudget', () => {
   });
 
   it('never gives a window more than what is left, and nothing once it is spent', () => {
-    expect(windowBudget({ ...base, periodBudgetUsd: 1, expectedQueriesPerPeriod: 1, windowSize: 50 }).windowUsd).toBeCloseTo(1, 12);
+    expect(
+      windowBudget({ ...base, periodBudgetUsd: 1, expectedQueriesPerPeriod: 1, windowSize: 50 }).windowUsd,
+    ).toBeCloseTo(1, 12);
     expect(windowBudget({ ...base, periodBudgetUsd: 1, spentUsd: 1.5 }).windowUsd).toBe(0);
   });
 
@@ -237,7 +283,12 @@ describe('reconciledSpend', () => {
 
   it('prices a model at its cost level', () => {
     const { engine, priceOf } = engineWith([price('a', 1), price('b', 1)]);
-    const wp = buildWindowProblem([query('q')], engine, { priceOf, budgetUsd: null, level: 0.9, costLevel: (m) => (m === 'b' ? 3 : 1) });
+    const wp = buildWindowProblem([query('q')], engine, {
+      priceOf,
+      budgetUsd: null,
+      level: 0.9,
+      costLevel: (m) => (m === 'b' ? 3 : 1),
+    });
     const [a, b] = ['a', 'b'].map((m) => wp.problem.cost[wp.models.indexOf(m)]);
     expect(a).toBeCloseTo(engine.costs.expectedCost('a'), 15);
     expect(b).toBeCloseTo(3 * engine.costs.expectedCost('b'), 15);

@@ -5,7 +5,7 @@ import { SpendLedger } from '@llm-router/pacing';
 import { BillTotals } from '@llm-router/pricing';
 
 /**
- * The parts of a scope's engine a window needs (ScopeEngine from libs/engine fits). Narrow on
+ * The parts of a scope's engine a window needs (ScopeEngine from libs/core/engine fits). Narrow on
  * purpose: this module stays pure, and its tests run on real policies without any service.
  */
 export interface WindowEngine {
@@ -30,7 +30,7 @@ export interface WindowProblemOptions {
   level: number;
   /** Level of the policy's `halfWidth` (QualityEstimate: ~95%). */
   halfWidthLevel?: number;
-  /** Factor on a model's expected cost from its bills so far (libs/pricing costLevel); default 1. */
+  /** Factor on a model's expected cost from its bills so far (libs/core/pricing costLevel); default 1. */
   costLevel?: (model: string) => number;
 }
 
@@ -56,7 +56,11 @@ export function queryText(q: QueryRequest): string {
   return q.messages.map((m) => m.content).join('\n');
 }
 
-export function buildWindowProblem(queries: QueryRequest[], engine: WindowEngine, opts: WindowProblemOptions): WindowProblem {
+export function buildWindowProblem(
+  queries: QueryRequest[],
+  engine: WindowEngine,
+  opts: WindowProblemOptions,
+): WindowProblem {
   const models = engine.arms();
   const n = queries.length;
   const k = models.length;
@@ -77,7 +81,13 @@ export function buildWindowProblem(queries: QueryRequest[], engine: WindowEngine
     const eligible =
       c.maxCostUsd === undefined && c.minQuality === undefined
         ? null
-        : new Set(eligibleArms(models, { lambda: 0, costs, maxCostUsd: c.maxCostUsd, minQuality: c.minQuality }, (a) => est[models.indexOf(a)].mean));
+        : new Set(
+            eligibleArms(
+              models,
+              { lambda: 0, costs, maxCostUsd: c.maxCostUsd, minQuality: c.minQuality },
+              (a) => est[models.indexOf(a)].mean,
+            ),
+          );
     for (let j = 0; j < k; j++) {
       const x = i * k + j;
       const m = models[j];
@@ -104,7 +114,11 @@ export function buildWindowProblem(queries: QueryRequest[], engine: WindowEngine
     capacity.push(p?.selfHosted && p.concurrency ? p.concurrency : Infinity);
     tiers.push(p?.discountTiers?.length ? [...p.discountTiers] : null);
   }
-  return { problem: { n, k, quality, halfWidth, cost, budget: opts.budgetUsd, capacity, tiers, models }, models, queries };
+  return {
+    problem: { n, k, quality, halfWidth, cost, budget: opts.budgetUsd, capacity, tiers, models },
+    models,
+    queries,
+  };
 }
 
 /** Policies may extrapolate (linear ones) or know nothing; the solver needs finite qualities in [0, 1]. */
@@ -130,7 +144,8 @@ export interface WindowPlan {
 }
 
 export function planFromSolution(wp: WindowProblem, s: BatchSolution): WindowPlan {
-  if (s.assignment.length !== wp.queries.length) throw new Error(`solution has ${s.assignment.length} entries for ${wp.queries.length} queries`);
+  if (s.assignment.length !== wp.queries.length)
+    throw new Error(`solution has ${s.assignment.length} entries for ${wp.queries.length} queries`);
   const assignments: WindowAssignment[] = [];
   const deferred: QueryRequest[] = [];
   const { k, cost } = wp.problem;

@@ -2,7 +2,12 @@ import { WindowBuffer } from './window-buffer';
 import { validate, Topic, QueryRequest } from '@llm-router/contracts';
 
 const q = (id: string, scope = 'default', deadline?: string): QueryRequest => {
-  const r = validate(Topic.Queries, { id, scope, messages: [{ role: 'user', content: id }], constraints: { mode: 'batch', deadline } });
+  const r = validate(Topic.Queries, {
+    id,
+    scope,
+    messages: [{ role: 'user', content: id }],
+    constraints: { mode: 'batch', deadline },
+  });
   if (!r.ok) throw r.error;
   return r.value;
 };

@@ -48,7 +48,12 @@ export class WindowBuffer {
   due(now: number): Window[] {
     const out: Window[] = [];
     for (const [scope, w] of this.open) {
-      const deadline = Math.min(w.openedAt + this.maxWaitMs, ...w.queries.map((q) => (q.constraints.deadline ? Date.parse(q.constraints.deadline) - this.maxWaitMs / 4 : Infinity)));
+      const deadline = Math.min(
+        w.openedAt + this.maxWaitMs,
+        ...w.queries.map((q) =>
+          q.constraints.deadline ? Date.parse(q.constraints.deadline) - this.maxWaitMs / 4 : Infinity,
+        ),
+      );
       if (now >= deadline) {
         out.push(w);
         this.open.delete(scope);

@@ -8,7 +8,10 @@ export class FrontierController {
   constructor(private readonly frontier: FrontierService) {}
 
   @Get()
-  @ApiOkResponse({ description: 'Per scope: policy version, quality estimates and the frontier last computed (cost = USD of a nominal call)' })
+  @ApiOkResponse({
+    description:
+      'Per scope: policy version, quality estimates and the frontier last computed (cost = USD of a nominal call)',
+  })
   get() {
     return { scopes: this.frontier.frontiers() };
   }

@@ -44,7 +44,10 @@ export interface FrontierOptions {
  * each router still prices its own decisions with the tokens it observed. Self-hosted models
  * are placed at their constant configured price.
  */
-export function costPerCall(p: Pick<PriceEvent, 'model' | 'inputPerM' | 'outputPerM' | 'costFactor'>, tokensPerCall: number): number {
+export function costPerCall(
+  p: Pick<PriceEvent, 'model' | 'inputPerM' | 'outputPerM' | 'costFactor'>,
+  tokensPerCall: number,
+): number {
   return (CostModel.blended(p) * (p.costFactor ?? 1) * tokensPerCall) / 1e6;
 }
 
@@ -114,7 +117,10 @@ export class FrontierService implements OnApplicationBootstrap {
     try {
       stored = (await this.policies?.latest()) ?? [];
     } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'could not read the stored policies; frontiers wait for policy.updates');
+      this.log.warn(
+        { err: (e as Error).message },
+        'could not read the stored policies; frontiers wait for policy.updates',
+      );
     }
     for (const s of stored) {
       // policy.updates may have delivered this scope already; Kafka's snapshot is never older than the row.
@@ -122,7 +128,9 @@ export class FrontierService implements OnApplicationBootstrap {
       await this.onPolicySnapshot(s, 'stored policy at start');
     }
     if (this.scopes.size === 0) {
-      this.log.info('no quality estimates yet: no pareto.frontier is published until policy.updates brings a scope\'s estimates');
+      this.log.info(
+        "no quality estimates yet: no pareto.frontier is published until policy.updates brings a scope's estimates",
+      );
     }
   }
 
@@ -132,7 +140,10 @@ export class FrontierService implements OnApplicationBootstrap {
       const state = this.scope(s.scope);
       let qualities = this.estimate(s);
       if (qualities === null) {
-        this.log.warn({ scope: s.scope, algorithm: s.algorithm, version: s.version }, 'cannot estimate qualities from this policy (unknown algorithm or unreadable state): the scope has no estimates');
+        this.log.warn(
+          { scope: s.scope, algorithm: s.algorithm, version: s.version },
+          'cannot estimate qualities from this policy (unknown algorithm or unreadable state): the scope has no estimates',
+        );
         qualities = new Map();
       }
       state.qualities = qualities;
@@ -145,7 +156,10 @@ export class FrontierService implements OnApplicationBootstrap {
   onPrices(change: PriceBookChange): Promise<ParetoFrontierEvent[]> {
     return this.exclusive(async () => {
       if (this.scopes.size === 0) {
-        this.log.debug({ models: change.models }, 'price change: no scope has quality estimates yet, no frontier to recompute');
+        this.log.debug(
+          { models: change.models },
+          'price change: no scope has quality estimates yet, no frontier to recompute',
+        );
         return [];
       }
       const out: ParetoFrontierEvent[] = [];
@@ -158,7 +172,12 @@ export class FrontierService implements OnApplicationBootstrap {
   }
 
   /** The frontier last computed for each scope (published or not). */
-  frontiers(): { scope: string; policyVersion: number; estimates: Record<string, number>; frontier: ParetoFrontierEvent | null }[] {
+  frontiers(): {
+    scope: string;
+    policyVersion: number;
+    estimates: Record<string, number>;
+    frontier: ParetoFrontierEvent | null;
+  }[] {
     return [...this.scopes].map(([scope, s]) => ({
       scope,
       policyVersion: s.version,
@@ -169,7 +188,11 @@ export class FrontierService implements OnApplicationBootstrap {
 
   private scope(scope: string): ScopeState {
     let s = this.scopes.get(scope);
-    if (!s) this.scopes.set(scope, (s = { version: -1, qualities: new Map(), tracker: new FrontierTracker(), unpublished: false }));
+    if (!s)
+      this.scopes.set(
+        scope,
+        (s = { version: -1, qualities: new Map(), tracker: new FrontierTracker(), unpublished: false }),
+      );
     return s;
   }
 
@@ -203,11 +226,19 @@ export class FrontierService implements OnApplicationBootstrap {
       state.unpublished = false;
     } catch (e) {
       state.unpublished = true;
-      this.log.error({ scope, err: (e as Error).message }, 'publishing the frontier failed; the next recomputation publishes it');
+      this.log.error(
+        { scope, err: (e as Error).message },
+        'publishing the frontier failed; the next recomputation publishes it',
+      );
       return null;
     }
-    this.metrics.counter('pareto_frontier_published_total', 'pareto.frontier publications, by scope', ['scope']).inc({ scope });
-    this.log.info({ scope, reason, frontier: event.frontier.map((p) => p.model), dominated: event.dominated.map((p) => p.model) }, 'frontier published');
+    this.metrics
+      .counter('pareto_frontier_published_total', 'pareto.frontier publications, by scope', ['scope'])
+      .inc({ scope });
+    this.log.info(
+      { scope, reason, frontier: event.frontier.map((p) => p.model), dominated: event.dominated.map((p) => p.model) },
+      'frontier published',
+    );
     return event;
   }
 

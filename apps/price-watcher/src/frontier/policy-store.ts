@@ -15,7 +15,9 @@ export class StoredPolicySource implements PolicySource {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   async latest(): Promise<PolicyView[]> {
-    const rows = await this.ds.getRepository(PolicyStateEntity).find({ select: { scope: true, version: true, algorithm: true, state: true } });
+    const rows = await this.ds
+      .getRepository(PolicyStateEntity)
+      .find({ select: { scope: true, version: true, algorithm: true, state: true } });
     return rows.map((r) => ({ scope: r.scope, version: r.version, algorithm: r.algorithm, state: r.state }));
   }
 }

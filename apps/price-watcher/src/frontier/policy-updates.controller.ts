@@ -21,8 +21,18 @@ export class PolicyUpdatesController {
     if (message.value === null || message.value === undefined) return;
     const decoded = decode(Topic.PolicyUpdates, message.value);
     if (!decoded.ok) {
-      this.log.warn({ offset: message.offset, reason: decoded.error.message }, 'invalid policy update sent to dead-letter topic');
-      await sendToDeadLetter(this.producer, 'price-watcher', Topic.PolicyUpdates, ctx.getPartition(), message, decoded.error.message);
+      this.log.warn(
+        { offset: message.offset, reason: decoded.error.message },
+        'invalid policy update sent to dead-letter topic',
+      );
+      await sendToDeadLetter(
+        this.producer,
+        'price-watcher',
+        Topic.PolicyUpdates,
+        ctx.getPartition(),
+        message,
+        decoded.error.message,
+      );
       return;
     }
     await this.frontier.onPolicySnapshot(decoded.value);

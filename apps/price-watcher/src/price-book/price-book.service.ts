@@ -75,17 +75,29 @@ export class PriceBookService implements OnModuleInit {
     for (const c of catalog) this.catalog.set(c.model, c);
     for (const p of prices) if (this.catalog.get(p.model)?.status !== 'removed') this.prices.set(p.model, p);
     this.loaded = true;
-    this.log.info({ models: this.prices.size, removed: [...this.catalog.values()].filter((c) => c.status === 'removed').length }, 'current prices loaded from Postgres');
+    this.log.info(
+      { models: this.prices.size, removed: [...this.catalog.values()].filter((c) => c.status === 'removed').length },
+      'current prices loaded from Postgres',
+    );
     if (this.pinned.size > 0) {
       // The configuration is deliberate: a changed self-hosted price is taken without confirmation.
       const out = await this.proposeMany(
         'config',
-        [...this.pinned.values()].map((s) => ({ model: s.model, inputPerM: s.inputPerM, outputPerM: s.outputPerM, selfHosted: true, concurrency: s.concurrency })),
+        [...this.pinned.values()].map((s) => ({
+          model: s.model,
+          inputPerM: s.inputPerM,
+          outputPerM: s.outputPerM,
+          selfHosted: true,
+          concurrency: s.concurrency,
+        })),
         { confirm: true, label: 'config:SELF_HOSTED_MODELS' },
       );
       // Nothing retries a configuration later, so a failed publication must stop the start.
       const failed = out.filter((o) => o.status === 'failed');
-      if (failed.length > 0) throw new Error(`self-hosted models could not be published: ${failed.map((o) => (o as { message: string }).message).join('; ')}`);
+      if (failed.length > 0)
+        throw new Error(
+          `self-hosted models could not be published: ${failed.map((o) => (o as { message: string }).message).join('; ')}`,
+        );
     }
   }
 
@@ -107,7 +119,12 @@ export class PriceBookService implements OnModuleInit {
   }
 
   status(): { loaded: boolean; models: number; selfHosted: string[]; lastChangeAt: string | null } {
-    return { loaded: this.loaded, models: this.prices.size, selfHosted: [...this.pinned.keys()], lastChangeAt: this.lastChangeAt };
+    return {
+      loaded: this.loaded,
+      models: this.prices.size,
+      selfHosted: [...this.pinned.keys()],
+      lastChangeAt: this.lastChangeAt,
+    };
   }
 
   history(model: string, limit = 100): Promise<PriceHistoryRow[]> {
@@ -124,7 +141,8 @@ export class PriceBookService implements OnModuleInit {
       const out: ProposalOutcome[] = [];
       for (const p of proposals) out.push(await this.apply(kind, p, opts));
       const changed = out.filter((o) => o.status === 'accepted').map((o) => o.model);
-      if (changed.length > 0) await this.notify({ models: changed, reason: `price change (${opts.label ?? kind}): ${changed.join(', ')}` });
+      if (changed.length > 0)
+        await this.notify({ models: changed, reason: `price change (${opts.label ?? kind}): ${changed.join(', ')}` });
       return out;
     });
   }
@@ -138,7 +156,12 @@ export class PriceBookService implements OnModuleInit {
       const entry = this.catalog.get(model);
       if (!entry || entry.status === 'removed') return false;
       const removed: CatalogEntry = { ...entry, status: 'removed' };
-      await this.producer.send(Topic.Catalog, { model, action: 'removed', selfHosted: entry.selfHosted, ts: new Date().toISOString() });
+      await this.producer.send(Topic.Catalog, {
+        model,
+        action: 'removed',
+        selfHosted: entry.selfHosted,
+        ts: new Date().toISOString(),
+      });
       await this.store.record({ model: removed });
       this.catalog.set(model, removed);
       this.prices.delete(model);
@@ -174,7 +197,9 @@ export class PriceBookService implements OnModuleInit {
         outputPerM: previous.outputPerM,
         selfHosted: previous.selfHosted,
         concurrency: previous.concurrency,
-        discountTiers: Array.isArray(previous.discountTiers) ? (previous.discountTiers as PriceProposal['discountTiers']) : [],
+        discountTiers: Array.isArray(previous.discountTiers)
+          ? (previous.discountTiers as PriceProposal['discountTiers'])
+          : [],
         costFactor: previous.costFactor,
       },
       { confirm: true, label: 'admin:revert', whole: true },
@@ -186,11 +211,21 @@ export class PriceBookService implements OnModuleInit {
     const entry = this.catalog.get(model);
     const automatic = kind === 'file' || kind === 'url';
     if (entry?.status === 'removed' && !opts.addModel) {
-      return this.reject(kind, model, 'removed', `${model} was removed through the admin API; POST /admin/models to add it back`);
+      return this.reject(
+        kind,
+        model,
+        'removed',
+        `${model} was removed through the admin API; POST /admin/models to add it back`,
+      );
     }
     const pin = this.pinned.get(model);
     if (pin && automatic) {
-      return this.reject(kind, model, 'self_hosted', `${model} is self-hosted (SELF_HOSTED_MODELS): its price is constant and ${kind} prices do not apply`);
+      return this.reject(
+        kind,
+        model,
+        'self_hosted',
+        `${model} is self-hosted (SELF_HOSTED_MODELS): its price is constant and ${kind} prices do not apply`,
+      );
     }
     const current = this.prices.get(model);
     const merged: PriceProposal = {
@@ -206,7 +241,11 @@ export class PriceBookService implements OnModuleInit {
     if (merged.selfHosted && merged.concurrency === undefined) {
       return this.reject(kind, model, 'invalid', `concurrency: a self-hosted model needs its concurrency limit`);
     }
-    const check = checkPrice(merged, current, { source: opts.label ?? kind, maxJump: this.opts.maxJump, confirm: opts.confirm });
+    const check = checkPrice(merged, current, {
+      source: opts.label ?? kind,
+      maxJump: this.opts.maxJump,
+      confirm: opts.confirm,
+    });
     if (!check.ok) return this.reject(kind, model, check.reason, check.message);
     const price = check.price;
 
@@ -216,7 +255,9 @@ export class PriceBookService implements OnModuleInit {
     else if (entry.status === 'disabled' && opts.addModel) action = 'enabled';
     else if (opts.addModel?.endpoint !== undefined && opts.addModel.endpoint !== entry.endpoint) action = 'enabled';
     const priceChanged = !samePrice(current, price);
-    const selfHostedChanged = entry !== undefined && (entry.selfHosted !== (price.selfHosted ?? false) || (entry.concurrency ?? undefined) !== price.concurrency);
+    const selfHostedChanged =
+      entry !== undefined &&
+      (entry.selfHosted !== (price.selfHosted ?? false) || (entry.concurrency ?? undefined) !== price.concurrency);
     if (!priceChanged && !action && !selfHostedChanged) return { status: 'unchanged', model, price: current! };
 
     const nextEntry: CatalogEntry = {
@@ -244,7 +285,10 @@ export class PriceBookService implements OnModuleInit {
       await this.store.record({ price: priceChanged ? price : undefined, model: nextEntry });
     } catch (e) {
       const message = `could not publish or record the price of ${model}: ${(e as Error).message}`;
-      this.log.error({ model, source: kind, err: (e as Error).message }, 'price change failed; it will be retried on the next attempt');
+      this.log.error(
+        { model, source: kind, err: (e as Error).message },
+        'price change failed; it will be retried on the next attempt',
+      );
       return { status: 'failed', model, message };
     }
     this.prices.set(model, price);
@@ -252,14 +296,24 @@ export class PriceBookService implements OnModuleInit {
     this.lastChangeAt = new Date().toISOString();
     this.metrics.counter('price_accepted_total', 'Accepted price changes, by source', ['source']).inc({ source: kind });
     this.log.info(
-      { model, source: price.source, inputPerM: price.inputPerM, outputPerM: price.outputPerM, selfHosted: price.selfHosted, catalog: action, previous: current ? { inputPerM: current.inputPerM, outputPerM: current.outputPerM } : null },
+      {
+        model,
+        source: price.source,
+        inputPerM: price.inputPerM,
+        outputPerM: price.outputPerM,
+        selfHosted: price.selfHosted,
+        catalog: action,
+        previous: current ? { inputPerM: current.inputPerM, outputPerM: current.outputPerM } : null,
+      },
       'price accepted',
     );
     return { status: 'accepted', model, price, ...(action ? { catalog: action } : {}) };
   }
 
   private reject(kind: SourceKind, model: string, reason: RejectReason, message: string): ProposalOutcome {
-    this.metrics.counter('price_rejected_total', 'Prices refused by validation, by source and reason', ['source', 'reason']).inc({ source: kind, reason });
+    this.metrics
+      .counter('price_rejected_total', 'Prices refused by validation, by source and reason', ['source', 'reason'])
+      .inc({ source: kind, reason });
     // The admin caller reads the reason in the response; a file or feed has nobody to tell but the log.
     if (kind === 'admin') this.log.info({ model, source: kind, reason }, message);
     else this.log.warn({ model, source: kind, reason }, `price rejected: ${message}`);

@@ -97,14 +97,22 @@ export class TypeOrmPriceStore implements PriceStore {
       const m = change.model;
       await em.upsert(
         ModelEntity,
-        { model: m.model, status: m.status, endpoint: m.endpoint ?? null, concurrency: m.concurrency ?? null, selfHosted: m.selfHosted },
+        {
+          model: m.model,
+          status: m.status,
+          endpoint: m.endpoint ?? null,
+          concurrency: m.concurrency ?? null,
+          selfHosted: m.selfHosted,
+        },
         ['model'],
       );
     });
   }
 
   async history(model: string, limit: number): Promise<PriceHistoryRow[]> {
-    const rows = await this.ds.getRepository(PriceEntity).find({ where: { model }, order: { id: 'DESC' }, take: limit });
+    const rows = await this.ds
+      .getRepository(PriceEntity)
+      .find({ where: { model }, order: { id: 'DESC' }, take: limit });
     return rows.map((r) => ({
       inputPerM: r.inputPerM,
       outputPerM: r.outputPerM,

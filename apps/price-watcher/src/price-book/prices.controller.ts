@@ -19,7 +19,13 @@ export class PricesController {
   @ApiQuery({ name: 'limit', required: false, description: 'at most this many rows (default 100, max 1000)' })
   async history(@Param('model') model: string, @Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit: number) {
     const history = await this.prices.history(model, Math.min(Math.max(limit, 1), 1000));
-    if (history.length === 0 && !this.prices.catalogEntry(model)) throw new NotFoundException(`no price was ever accepted for ${model}`);
-    return { model, current: this.prices.price(model) ?? null, status: this.prices.catalogEntry(model)?.status ?? null, history };
+    if (history.length === 0 && !this.prices.catalogEntry(model))
+      throw new NotFoundException(`no price was ever accepted for ${model}`);
+    return {
+      model,
+      current: this.prices.price(model) ?? null,
+      status: this.prices.catalogEntry(model)?.status ?? null,
+      history,
+    };
   }
 }

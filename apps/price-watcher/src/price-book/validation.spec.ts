@@ -14,10 +14,21 @@ const opts = { source: 'test', maxJump: 10 };
 
 describe('checkPrice', () => {
   it('accepts a sane first price and fills the PriceEvent defaults', () => {
-    const r = checkPrice({ model: 'm', inputPerM: 0.5, outputPerM: 1.5 }, undefined, { ...opts, now: new Date('2026-02-01T00:00:00Z') });
+    const r = checkPrice({ model: 'm', inputPerM: 0.5, outputPerM: 1.5 }, undefined, {
+      ...opts,
+      now: new Date('2026-02-01T00:00:00Z'),
+    });
     expect(r).toEqual({
       ok: true,
-      price: { model: 'm', inputPerM: 0.5, outputPerM: 1.5, effectiveFrom: '2026-02-01T00:00:00.000Z', source: 'test', selfHosted: false, discountTiers: [] },
+      price: {
+        model: 'm',
+        inputPerM: 0.5,
+        outputPerM: 1.5,
+        effectiveFrom: '2026-02-01T00:00:00.000Z',
+        source: 'test',
+        selfHosted: false,
+        discountTiers: [],
+      },
     });
   });
 
@@ -55,12 +66,16 @@ describe('checkPrice', () => {
   });
 
   it('accepts the same jump when confirmed, and exactly maxJump x without', () => {
-    expect(checkPrice({ model: 'm', inputPerM: 10.5, outputPerM: 2 }, current, { ...opts, confirm: true }).ok).toBe(true);
+    expect(checkPrice({ model: 'm', inputPerM: 10.5, outputPerM: 2 }, current, { ...opts, confirm: true }).ok).toBe(
+      true,
+    );
     expect(checkPrice({ model: 'm', inputPerM: 10, outputPerM: 20 }, current, opts).ok).toBe(true);
   });
 
   it('does not confirm away validity: a confirmed negative price is still refused', () => {
-    expect(checkPrice({ model: 'm', inputPerM: -1, outputPerM: 2 }, current, { ...opts, confirm: true })).toMatchObject({ ok: false, reason: 'negative' });
+    expect(checkPrice({ model: 'm', inputPerM: -1, outputPerM: 2 }, current, { ...opts, confirm: true })).toMatchObject(
+      { ok: false, reason: 'negative' },
+    );
   });
 });
 

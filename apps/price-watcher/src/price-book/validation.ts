@@ -50,10 +50,21 @@ export function jumpFactor(from: number, to: number): number {
 }
 
 function checkNumber(field: string, v: unknown): Rejection | null {
-  if (typeof v !== 'number') return { ok: false, reason: 'invalid', message: `${field}: must be a number (got ${JSON.stringify(v) ?? String(v)})` };
-  if (!Number.isFinite(v)) return { ok: false, reason: 'not_finite', message: `${field}: must be a finite number (got ${v})` };
+  if (typeof v !== 'number')
+    return {
+      ok: false,
+      reason: 'invalid',
+      message: `${field}: must be a number (got ${JSON.stringify(v) ?? String(v)})`,
+    };
+  if (!Number.isFinite(v))
+    return { ok: false, reason: 'not_finite', message: `${field}: must be a finite number (got ${v})` };
   if (v < 0) return { ok: false, reason: 'negative', message: `${field}: a price cannot be negative (got ${v})` };
-  if (v > MAX_PRICE_PER_M) return { ok: false, reason: 'absurd', message: `${field}: ${v} USD per million tokens is absurd (the limit is ${MAX_PRICE_PER_M})` };
+  if (v > MAX_PRICE_PER_M)
+    return {
+      ok: false,
+      reason: 'absurd',
+      message: `${field}: ${v} USD per million tokens is absurd (the limit is ${MAX_PRICE_PER_M})`,
+    };
   return null;
 }
 
@@ -75,7 +86,11 @@ export function checkPrice(
     source: opts.source,
   });
   if (!candidate.ok) {
-    return { ok: false, reason: 'invalid', message: candidate.error.issues.map((i) => `${i.path}: ${i.message}`).join('; ') };
+    return {
+      ok: false,
+      reason: 'invalid',
+      message: candidate.error.issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+    };
   }
   if (current && !opts.confirm) {
     for (const field of ['inputPerM', 'outputPerM'] as const) {

@@ -61,7 +61,8 @@ function answer(o: ProposalOutcome) {
       return o;
     case 'rejected': {
       const body = { reason: o.reason, message: o.message };
-      if (o.reason === 'jump' || o.reason === 'removed') throw new ConflictException({ statusCode: 409, error: 'Conflict', ...body });
+      if (o.reason === 'jump' || o.reason === 'removed')
+        throw new ConflictException({ statusCode: 409, error: 'Conflict', ...body });
       throw new BadRequestException({ statusCode: 400, error: 'Bad Request', ...body });
     }
     case 'failed':
@@ -72,7 +73,10 @@ function answer(o: ProposalOutcome) {
 const priceExample = { model: 'mistralai/mistral-large-2512', inputPerM: 0.5, outputPerM: 1.5 };
 
 /** Model ids contain "/" (meta-llama/llama-3.1-8b-instruct): in a path they are URL-encoded (%2F). */
-const modelParam = ApiParam({ name: 'model', description: 'model id, URL-encoded (meta-llama%2Fllama-3.1-8b-instruct)' });
+const modelParam = ApiParam({
+  name: 'model',
+  description: 'model id, URL-encoded (meta-llama%2Fllama-3.1-8b-instruct)',
+});
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -85,16 +89,25 @@ export class AdminController {
 
   @Post('prices')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Set the price of a known model (USD per million tokens); publishes model.prices and the frontier when it changed' })
+  @ApiOperation({
+    summary:
+      'Set the price of a known model (USD per million tokens); publishes model.prices and the frontier when it changed',
+  })
   @ApiBody({ schema: { example: { ...priceExample, confirm: false } } })
   @ApiOkResponse({ description: '{status: "accepted" | "unchanged", price}' })
   @ApiResponse({ status: 400, description: 'Invalid body or price (negative, not finite, absurd)' })
   @ApiResponse({ status: 404, description: 'Unknown model (add it with POST /admin/models)' })
-  @ApiResponse({ status: 409, description: 'A jump of more than MAX_PRICE_JUMP x needs "confirm": true; or the model was removed' })
+  @ApiResponse({
+    status: 409,
+    description: 'A jump of more than MAX_PRICE_JUMP x needs "confirm": true; or the model was removed',
+  })
   async setPrice(@Body() body: unknown) {
     const { confirm, ...proposal } = parse(PriceBody, body);
     const entry = this.prices.catalogEntry(proposal.model);
-    if (!entry) throw new NotFoundException(`unknown model ${proposal.model}: add it with POST /admin/models (a typo here must not create a new arm)`);
+    if (!entry)
+      throw new NotFoundException(
+        `unknown model ${proposal.model}: add it with POST /admin/models (a typo here must not create a new arm)`,
+      );
     return answer(await this.prices.propose('admin', proposal as PriceProposal, { confirm, label: 'admin' }));
   }
 
@@ -110,18 +123,41 @@ export class AdminController {
 
   @Post('models')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Add (or bring back, or enable) a model with its price; publishes model.catalog "added" and model.prices' })
-  @ApiBody({ schema: { example: { model: 'google/gemini-2.5-flash', inputPerM: 0.3, outputPerM: 2.5, endpoint: 'https://openrouter.ai/api/v1' } } })
+  @ApiOperation({
+    summary: 'Add (or bring back, or enable) a model with its price; publishes model.catalog "added" and model.prices',
+  })
+  @ApiBody({
+    schema: {
+      example: {
+        model: 'google/gemini-2.5-flash',
+        inputPerM: 0.3,
+        outputPerM: 2.5,
+        endpoint: 'https://openrouter.ai/api/v1',
+      },
+    },
+  })
   @ApiOkResponse({ description: '{status, price, catalog: "added" | "enabled"}' })
   @ApiResponse({ status: 400, description: 'Invalid body or price' })
-  @ApiResponse({ status: 409, description: 'A jump of more than MAX_PRICE_JUMP x vs its current price needs "confirm": true' })
+  @ApiResponse({
+    status: 409,
+    description: 'A jump of more than MAX_PRICE_JUMP x vs its current price needs "confirm": true',
+  })
   async addModel(@Body() body: unknown) {
     const { confirm, endpoint, ...proposal } = parse(ModelBody, body);
-    return answer(await this.prices.propose('admin', proposal as PriceProposal, { confirm, label: 'admin', addModel: { endpoint } }));
+    return answer(
+      await this.prices.propose('admin', proposal as PriceProposal, {
+        confirm,
+        label: 'admin',
+        addModel: { endpoint },
+      }),
+    );
   }
 
   @Delete('models/:model')
-  @ApiOperation({ summary: 'Remove a model: publishes model.catalog "removed"; file and URL sources ignore it until it is added again' })
+  @ApiOperation({
+    summary:
+      'Remove a model: publishes model.catalog "removed"; file and URL sources ignore it until it is added again',
+  })
   @modelParam
   @ApiResponse({ status: 404, description: 'Unknown or already removed model' })
   async removeModel(@Param('model') model: string) {

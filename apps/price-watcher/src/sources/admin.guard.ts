@@ -1,4 +1,11 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG } from '@llm-router/service';
 import type { PriceWatcherConfig } from '../config';
@@ -19,8 +26,11 @@ export class AdminTokenGuard implements CanActivate {
   }
 
   canActivate(ctx: ExecutionContext): boolean {
-    if (!this.expected) throw new ServiceUnavailableException('the admin API is disabled: set ADMIN_TOKEN to enable it');
-    const header = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers['authorization'];
+    if (!this.expected)
+      throw new ServiceUnavailableException('the admin API is disabled: set ADMIN_TOKEN to enable it');
+    const header = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers[
+      'authorization'
+    ];
     const value = Array.isArray(header) ? header[0] : header;
     const m = /^Bearer\s+(.+)$/i.exec(value ?? '');
     if (!m) throw new UnauthorizedException('missing bearer token: send "Authorization: Bearer <ADMIN_TOKEN>"');

@@ -8,7 +8,14 @@ import { SourceFormatError } from './source-feed';
 // The shape of ../shared/data/paretobandit/models_k3.json, extra fields included.
 const K3 = {
   models: [
-    { model_id: 'meta-llama/llama-3.1-8b-instruct', display: 'Llama-3.1-8B', input_cost_per_m: 0.1, output_cost_per_m: 0.1, context_length: 128000, capabilities: ['general'] },
+    {
+      model_id: 'meta-llama/llama-3.1-8b-instruct',
+      display: 'Llama-3.1-8B',
+      input_cost_per_m: 0.1,
+      output_cost_per_m: 0.1,
+      context_length: 128000,
+      capabilities: ['general'],
+    },
     { model_id: 'mistralai/mistral-large-2512', input_cost_per_m: 0.5, output_cost_per_m: 1.5 },
     { model_id: 'google/gemini-2.5-pro', input_cost_per_m: 1.25, output_cost_per_m: 10.0 },
   ],
@@ -26,16 +33,33 @@ describe('parseModelsFile', () => {
   });
 
   it('takes self_hosted and concurrency', () => {
-    const r = parseModelsFile(JSON.stringify({ models: [{ model_id: 'gpu/llama', input_cost_per_m: 0, output_cost_per_m: 0, self_hosted: true, concurrency: 4 }] }));
-    expect(r.proposals).toEqual([{ model: 'gpu/llama', inputPerM: 0, outputPerM: 0, selfHosted: true, concurrency: 4 }]);
+    const r = parseModelsFile(
+      JSON.stringify({
+        models: [
+          { model_id: 'gpu/llama', input_cost_per_m: 0, output_cost_per_m: 0, self_hosted: true, concurrency: 4 },
+        ],
+      }),
+    );
+    expect(r.proposals).toEqual([
+      { model: 'gpu/llama', inputPerM: 0, outputPerM: 0, selfHosted: true, concurrency: 4 },
+    ]);
   });
 
   it('keeps bad prices for the price book to refuse, and skips entries without an id or twice listed', () => {
     const r = parseModelsFile(
-      JSON.stringify({ models: [{ model_id: 'neg', input_cost_per_m: -1, output_cost_per_m: 1 }, { input_cost_per_m: 1 }, { model_id: 'neg', input_cost_per_m: 1, output_cost_per_m: 1 }] }),
+      JSON.stringify({
+        models: [
+          { model_id: 'neg', input_cost_per_m: -1, output_cost_per_m: 1 },
+          { input_cost_per_m: 1 },
+          { model_id: 'neg', input_cost_per_m: 1, output_cost_per_m: 1 },
+        ],
+      }),
     );
     expect(r.proposals).toEqual([{ model: 'neg', inputPerM: -1, outputPerM: 1 }]);
-    expect(r.skipped.map((s) => [s.model, s.reason])).toEqual([['(entry 2)', 'invalid'], ['neg', 'invalid']]);
+    expect(r.skipped.map((s) => [s.model, s.reason])).toEqual([
+      ['(entry 2)', 'invalid'],
+      ['neg', 'invalid'],
+    ]);
   });
 
   it('refuses a document that is not a models file', () => {
@@ -52,7 +76,13 @@ describe('FileSource', () => {
     jest.useFakeTimers();
     try {
       // reload is replaced below, so the price book is never reached.
-      const source = new FileSource({ PRICES_FILE: join(tmpdir(), 'models.json'), PRICES_FILE_DEBOUNCE_MS: 0 }, undefined as never, new MetricsService(), pino({ level: 'silent' }), new HealthRegistry());
+      const source = new FileSource(
+        { PRICES_FILE: join(tmpdir(), 'models.json'), PRICES_FILE_DEBOUNCE_MS: 0 },
+        undefined as never,
+        new MetricsService(),
+        pino({ level: 'silent' }),
+        new HealthRegistry(),
+      );
       const reload = jest.spyOn(source, 'reload').mockResolvedValue(null);
       source.schedule();
       source.schedule();

@@ -31,11 +31,19 @@ export function parseModelsFile(text: string): ParsedPrices {
   models.forEach((m: Record<string, unknown>, i) => {
     const id = m?.model_id;
     if (typeof id !== 'string' || id.trim() === '') {
-      out.skipped.push({ model: `(entry ${i + 1})`, reason: 'invalid', message: `models[${i}]: model_id must be a non-empty string` });
+      out.skipped.push({
+        model: `(entry ${i + 1})`,
+        reason: 'invalid',
+        message: `models[${i}]: model_id must be a non-empty string`,
+      });
       return;
     }
     if (seen.has(id)) {
-      out.skipped.push({ model: id, reason: 'invalid', message: `models[${i}]: ${id} is listed twice; the first entry is used` });
+      out.skipped.push({
+        model: id,
+        reason: 'invalid',
+        message: `models[${i}]: ${id} is listed twice; the first entry is used`,
+      });
       return;
     }
     seen.add(id);
@@ -90,10 +98,15 @@ export class FileSource implements OnApplicationBootstrap, OnApplicationShutdown
       this.watcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
         if (!name || name === basename(this.path!)) this.schedule();
       });
-      this.watcher.on('error', (e) => this.log.error({ file: this.path, err: e.message }, 'watching the prices file failed'));
+      this.watcher.on('error', (e) =>
+        this.log.error({ file: this.path, err: e.message }, 'watching the prices file failed'),
+      );
       this.log.info({ file: this.path, debounceMs: this.config.PRICES_FILE_DEBOUNCE_MS }, 'watching the prices file');
     } catch (e) {
-      this.log.error({ file: this.path, err: (e as Error).message }, 'cannot watch the prices file; it is read once, at start');
+      this.log.error(
+        { file: this.path, err: (e as Error).message },
+        'cannot watch the prices file; it is read once, at start',
+      );
     }
   }
 
@@ -143,8 +156,11 @@ export class FileSource implements OnApplicationBootstrap, OnApplicationShutdown
       parsed = parseModelsFile(await readFile(this.path!, 'utf8'));
     } catch (e) {
       const reason = e instanceof SourceFormatError ? 'parse' : 'read';
-      const message = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist (yet)' : (e as Error).message;
-      this.metrics.counter('price_source_errors_total', 'Price sources that could not be read or parsed', ['source', 'reason']).inc({ source: 'file', reason });
+      const message =
+        (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist (yet)' : (e as Error).message;
+      this.metrics
+        .counter('price_source_errors_total', 'Price sources that could not be read or parsed', ['source', 'reason'])
+        .inc({ source: 'file', reason });
       this.log.warn({ file: this.path, trigger, reason }, `prices file not applied, current prices kept: ${message}`);
       this.lastLoad = { at, error: message };
       return null;

@@ -6,7 +6,11 @@ import { SourceFormatError } from './source-feed';
 // Abridged from https://openrouter.ai/api/v1/models
 const FEED = {
   data: [
-    { id: 'openai/gpt-4o-mini', name: 'GPT-4o-mini', pricing: { prompt: '0.00000015', completion: '0.0000006', request: '0', image: '0.000217' } },
+    {
+      id: 'openai/gpt-4o-mini',
+      name: 'GPT-4o-mini',
+      pricing: { prompt: '0.00000015', completion: '0.0000006', request: '0', image: '0.000217' },
+    },
     { id: 'google/gemini-2.5-pro', pricing: { prompt: '0.00000125', completion: '0.00001' } },
     { id: 'meta-llama/llama-3.1-8b-instruct:free', pricing: { prompt: '0', completion: '0' } },
     { id: 'openrouter/auto', pricing: { prompt: '-1', completion: '-1' } },
@@ -44,13 +48,27 @@ describe('parseOpenRouterModels', () => {
   });
 
   it('takes only the allowed models when a list is given', () => {
-    expect(parseOpenRouterModels(FEED, ['google/gemini-2.5-pro', 'not/there']).proposals.map((p) => p.model)).toEqual(['google/gemini-2.5-pro']);
+    expect(parseOpenRouterModels(FEED, ['google/gemini-2.5-pro', 'not/there']).proposals.map((p) => p.model)).toEqual([
+      'google/gemini-2.5-pro',
+    ]);
   });
 
   it('skips entries without pricing or with unreadable prices, naming the field', () => {
-    const r = parseOpenRouterModels({ data: [{ id: 'x' }, { id: 'y', pricing: { prompt: 'abc', completion: '0' } }, { id: 'z', pricing: { prompt: '0', completion: null } }, { name: 'no id' }] });
+    const r = parseOpenRouterModels({
+      data: [
+        { id: 'x' },
+        { id: 'y', pricing: { prompt: 'abc', completion: '0' } },
+        { id: 'z', pricing: { prompt: '0', completion: null } },
+        { name: 'no id' },
+      ],
+    });
     expect(r.proposals).toEqual([]);
-    expect(r.skipped.map((s) => [s.model, s.reason])).toEqual([['x', 'invalid'], ['y', 'invalid'], ['z', 'invalid'], ['(entry 4)', 'invalid']]);
+    expect(r.skipped.map((s) => [s.model, s.reason])).toEqual([
+      ['x', 'invalid'],
+      ['y', 'invalid'],
+      ['z', 'invalid'],
+      ['(entry 4)', 'invalid'],
+    ]);
     expect(r.skipped[1].message).toContain('pricing.prompt');
     expect(r.skipped[2].message).toContain('pricing.completion');
   });

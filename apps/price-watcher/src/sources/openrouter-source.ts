@@ -32,14 +32,20 @@ export function perTokenToPerM(v: unknown): number | { invalid: string } {
  */
 export function parseOpenRouterModels(json: unknown, allow?: readonly string[]): ParsedPrices {
   const data = (json as { data?: unknown } | null)?.data;
-  if (!Array.isArray(data)) throw new SourceFormatError('expected {"data": [...]} (the OpenRouter /api/v1/models format)');
+  if (!Array.isArray(data))
+    throw new SourceFormatError('expected {"data": [...]} (the OpenRouter /api/v1/models format)');
   const only = allow ? new Set(allow) : null;
   const out: ParsedPrices = { proposals: [], skipped: [] };
   const seen = new Set<string>();
   data.forEach((e: { id?: unknown; pricing?: Record<string, unknown> }, i) => {
     const id = e?.id;
     if (typeof id !== 'string' || id.trim() === '') {
-      if (!only) out.skipped.push({ model: `(entry ${i + 1})`, reason: 'invalid', message: `data[${i}].id must be a non-empty string` });
+      if (!only)
+        out.skipped.push({
+          model: `(entry ${i + 1})`,
+          reason: 'invalid',
+          message: `data[${i}].id must be a non-empty string`,
+        });
       return;
     }
     if (only && !only.has(id)) return;
@@ -52,7 +58,10 @@ export function parseOpenRouterModels(json: unknown, allow?: readonly string[]):
     const input = perTokenToPerM(e.pricing.prompt);
     const output = perTokenToPerM(e.pricing.completion);
     if (typeof input !== 'number' || typeof output !== 'number') {
-      const which = typeof input !== 'number' ? `pricing.prompt: ${input.invalid}` : `pricing.completion: ${(output as { invalid: string }).invalid}`;
+      const which =
+        typeof input !== 'number'
+          ? `pricing.prompt: ${input.invalid}`
+          : `pricing.completion: ${(output as { invalid: string }).invalid}`;
       out.skipped.push({ model: id, reason: 'invalid', message: `data[${i}].${which}` });
       return;
     }
@@ -72,7 +81,10 @@ export class OpenRouterSource implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     @Inject(APP_CONFIG)
-    private readonly config: Pick<PriceWatcherConfig, 'PRICES_URL' | 'PRICES_URL_MODELS' | 'PRICES_POLL_S' | 'PRICES_FETCH_TIMEOUT_MS'>,
+    private readonly config: Pick<
+      PriceWatcherConfig,
+      'PRICES_URL' | 'PRICES_URL_MODELS' | 'PRICES_POLL_S' | 'PRICES_FETCH_TIMEOUT_MS'
+    >,
     prices: PriceBookService,
     private readonly metrics: MetricsService,
     @Inject(PinoLogger) private readonly log: Pick<PinoLogger, 'info' | 'warn' | 'error' | 'debug'>,
@@ -80,7 +92,11 @@ export class OpenRouterSource implements OnApplicationBootstrap, OnApplicationSh
   ) {
     if (!config.PRICES_URL) return;
     this.feed = new SourceFeed('url', `url:${redact(config.PRICES_URL)}`, prices, metrics, log);
-    health.register('prices-url', () => ({ url: redact(config.PRICES_URL!), everySeconds: config.PRICES_POLL_S, last: this.lastPoll }));
+    health.register('prices-url', () => ({
+      url: redact(config.PRICES_URL!),
+      everySeconds: config.PRICES_POLL_S,
+      last: this.lastPoll,
+    }));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -101,7 +117,10 @@ export class OpenRouterSource implements OnApplicationBootstrap, OnApplicationSh
     const at = new Date().toISOString();
     let parsed: ParsedPrices;
     try {
-      const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.config.PRICES_FETCH_TIMEOUT_MS) });
+      const res = await fetch(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.config.PRICES_FETCH_TIMEOUT_MS),
+      });
       if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
       const text = await res.text();
       let json: unknown;
@@ -113,13 +132,22 @@ export class OpenRouterSource implements OnApplicationBootstrap, OnApplicationSh
       parsed = parseOpenRouterModels(json, this.config.PRICES_URL_MODELS);
     } catch (e) {
       const reason = e instanceof SourceFormatError ? 'parse' : 'fetch';
-      this.metrics.counter('price_source_errors_total', 'Price sources that could not be read or parsed', ['source', 'reason']).inc({ source: 'url', reason });
-      this.log.warn({ url: redact(url), reason }, `price feed not applied, current prices kept: ${(e as Error).message}`);
+      this.metrics
+        .counter('price_source_errors_total', 'Price sources that could not be read or parsed', ['source', 'reason'])
+        .inc({ source: 'url', reason });
+      this.log.warn(
+        { url: redact(url), reason },
+        `price feed not applied, current prices kept: ${(e as Error).message}`,
+      );
       this.lastPoll = { at, error: (e as Error).message };
       return null;
     }
     for (const m of this.config.PRICES_URL_MODELS ?? []) {
-      if (!this.warnedMissing.has(m) && !parsed.proposals.some((p) => p.model === m) && !parsed.skipped.some((s) => s.model === m)) {
+      if (
+        !this.warnedMissing.has(m) &&
+        !parsed.proposals.some((p) => p.model === m) &&
+        !parsed.skipped.some((s) => s.model === m)
+      ) {
         this.warnedMissing.add(m);
         this.log.warn({ model: m, url: redact(url) }, 'a model of PRICES_URL_MODELS is not in the price feed');
       }

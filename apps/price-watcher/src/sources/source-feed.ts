@@ -50,7 +50,9 @@ export class SourceFeed {
       if (this.seen.get(s.model) === fp) continue;
       this.seen.set(s.model, fp);
       rejected++;
-      this.metrics.counter('price_rejected_total', 'Prices refused by validation, by source and reason', ['source', 'reason']).inc({ source: this.kind, reason: s.reason });
+      this.metrics
+        .counter('price_rejected_total', 'Prices refused by validation, by source and reason', ['source', 'reason'])
+        .inc({ source: this.kind, reason: s.reason });
       this.log.warn({ model: s.model, source: this.kind, reason: s.reason }, `price rejected: ${s.message}`);
     }
 
@@ -73,5 +75,14 @@ export class SourceFeed {
 }
 
 function fingerprint(p: PriceProposal): string {
-  return JSON.stringify([p.inputPerM, p.outputPerM, p.selfHosted ?? null, p.concurrency ?? null, p.discountTiers ?? null, p.costFactor ?? null].map((v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+  return JSON.stringify(
+    [
+      p.inputPerM,
+      p.outputPerM,
+      p.selfHosted ?? null,
+      p.concurrency ?? null,
+      p.discountTiers ?? null,
+      p.costFactor ?? null,
+    ].map((v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)),
+  );
 }

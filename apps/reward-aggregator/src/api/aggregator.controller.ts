@@ -20,17 +20,33 @@ export class AggregatorController {
   ) {}
 
   @Get('policy/:scope')
-  @ApiOperation({ summary: 'The stored policy of a scope: version, algorithm, lambda, serialised statistics and per-arm estimates' })
+  @ApiOperation({
+    summary: 'The stored policy of a scope: version, algorithm, lambda, serialised statistics and per-arm estimates',
+  })
   async policy(@Param('scope') scope: string) {
     const row = await this.ds.getRepository(PolicyStateEntity).findOne({ where: { scope } });
     if (!row) throw new NotFoundException(`no policy for scope "${scope}" yet`);
     const engine = this.ledger.engine(scope);
-    const estimates = engine ? Object.fromEntries(engine.policy.arms().map((a) => [a, engine.policy.estimate({}, a)])) : undefined;
-    return { scope, version: row.version, algorithm: row.algorithm, lambda: row.lambda, rewardsApplied: row.rewardsApplied, estimates, state: row.state, updatedAt: row.updatedAt };
+    const estimates = engine
+      ? Object.fromEntries(engine.policy.arms().map((a) => [a, engine.policy.estimate({}, a)]))
+      : undefined;
+    return {
+      scope,
+      version: row.version,
+      algorithm: row.algorithm,
+      lambda: row.lambda,
+      rewardsApplied: row.rewardsApplied,
+      estimates,
+      state: row.state,
+      updatedAt: row.updatedAt,
+    };
   }
 
   @Get('stats')
-  @ApiOkResponse({ description: 'Per scope: rewards applied, cumulative reward and cost, per-arm pulls and means, from Postgres; the per-query cost target (BUDGET_PER_QUERY_USD, null when unset)' })
+  @ApiOkResponse({
+    description:
+      'Per scope: rewards applied, cumulative reward and cost, per-arm pulls and means, from Postgres; the per-query cost target (BUDGET_PER_QUERY_USD, null when unset)',
+  })
   async stats() {
     const scopes = await this.ds.query(
       `SELECT scope, version, rewards_applied AS "rewardsApplied", cumulative_reward AS "cumulativeReward",
@@ -45,15 +61,24 @@ export class AggregatorController {
     const [{ rewards }] = await this.ds.query(`SELECT count(*)::int AS rewards FROM rewards`);
     // The target lets a dashboard draw the budget line (rewardsApplied x target) next to the spend.
     const budgetPerQueryUsd = this.config.BUDGET_PER_QUERY_USD ?? null;
-    return { decisions, rewards, pendingFeedback: pending, budgetPerQueryUsd, scopes, arms, live: this.ledger.scopeStats() };
+    return {
+      decisions,
+      rewards,
+      pendingFeedback: pending,
+      budgetPerQueryUsd,
+      scopes,
+      arms,
+      live: this.ledger.scopeStats(),
+    };
   }
 
   @Sse('streams/rewards')
   @ApiQuery({ name: 'scope', required: false })
   @ApiOperation({ summary: 'Server-Sent Events: one reward event per applied reward (recent history first)' })
   rewards(@Query('scope') scope?: string): Observable<MessageEvent> {
-    return merge(from(this.stream.history(scope)), this.stream.events$.pipe(filter((e) => !scope || e.scope === scope))).pipe(
-      map((e) => ({ type: 'reward', data: e })),
-    );
+    return merge(
+      from(this.stream.history(scope)),
+      this.stream.events$.pipe(filter((e) => !scope || e.scope === scope)),
+    ).pipe(map((e) => ({ type: 'reward', data: e })));
   }
 }

@@ -16,7 +16,9 @@ const controller = (priceWatcherUrl?: string, ds: { query: (...a: never[]) => Pr
   new DashboardController({ PRICE_WATCHER_URL: priceWatcherUrl }, ds as never, log);
 
 /** A stand-in price-watcher: answers every request with the given handler and records the paths asked. */
-async function fakePriceWatcher(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; paths: string[]; close: () => Promise<void> }> {
+async function fakePriceWatcher(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; paths: string[]; close: () => Promise<void> }> {
   const paths: string[] = [];
   const server: Server = createServer((req, res) => {
     paths.push(req.url ?? '');
@@ -48,8 +50,25 @@ describe('GET /frontier (price-watcher proxy)', () => {
   });
 
   it("passes the price-watcher's answer through, whatever the trailing slash", async () => {
-    const body = { scopes: [{ scope: 'default', policyVersion: 3, estimates: { a: 0.5 }, frontier: { scope: 'default', frontier: [{ model: 'a', quality: 0.5, costUsd: 0.001 }], dominated: [], reason: 'x', ts: '2025-01-01T00:00:00Z' } }] };
-    const pw = await fakePriceWatcher((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+    const body = {
+      scopes: [
+        {
+          scope: 'default',
+          policyVersion: 3,
+          estimates: { a: 0.5 },
+          frontier: {
+            scope: 'default',
+            frontier: [{ model: 'a', quality: 0.5, costUsd: 0.001 }],
+            dominated: [],
+            reason: 'x',
+            ts: '2025-01-01T00:00:00Z',
+          },
+        },
+      ],
+    };
+    const pw = await fakePriceWatcher((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+    );
     try {
       expect(await controller(pw.url).frontier()).toEqual(body);
       expect(await controller(pw.url + '/').frontier()).toEqual(body);
@@ -67,7 +86,9 @@ describe('GET /frontier (price-watcher proxy)', () => {
 
   it('answers 503 when the price-watcher fails or is not a price-watcher', async () => {
     const failing = await fakePriceWatcher((_req, res) => res.writeHead(500).end('boom'));
-    const other = await fakePriceWatcher((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}'));
+    const other = await fakePriceWatcher((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}'),
+    );
     const text = await fakePriceWatcher((_req, res) => res.writeHead(200).end('<html>'));
     try {
       expect(await unavailable(controller(failing.url).frontier())).toMatch(/HTTP 500/);

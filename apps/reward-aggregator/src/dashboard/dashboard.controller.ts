@@ -1,6 +1,12 @@
 import { Controller, Get, Header, Inject, Param, ServiceUnavailableException, StreamableFile } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExcludeEndpoint,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { PinoLogger } from 'nestjs-pino';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
@@ -30,12 +36,19 @@ export class DashboardController {
     private readonly log: PinoLogger,
   ) {
     // Missing files should not stop the aggregator (it owns the policy state), but must not go unnoticed.
-    if (!this.publicDir) this.log.error({ lookedIn: dashboardPublicDirCandidates() }, 'dashboard files not found: GET /dashboard answers 503');
+    if (!this.publicDir)
+      this.log.error(
+        { lookedIn: dashboardPublicDirCandidates() },
+        'dashboard files not found: GET /dashboard answers 503',
+      );
     if (!this.chartJs) this.log.error('chart.js is not installed: the dashboard cannot draw its charts');
   }
 
   @Get('dashboard')
-  @ApiOperation({ summary: 'Live dashboard: pulls, estimates, recent pulls, cumulative reward, variance, Pareto frontier, budget burn' })
+  @ApiOperation({
+    summary:
+      'Live dashboard: pulls, estimates, recent pulls, cumulative reward, variance, Pareto frontier, budget burn',
+  })
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Cache-Control', 'no-cache')
   page(): StreamableFile {
@@ -60,20 +73,32 @@ export class DashboardController {
   }
 
   @Get('frontier')
-  @ApiOperation({ summary: "The price-watcher's latest Pareto frontier per scope (its GET /frontier, proxied); 503 when PRICE_WATCHER_URL is unset or the price-watcher is unreachable" })
-  @ApiServiceUnavailableResponse({ description: 'PRICE_WATCHER_URL unset, price-watcher unreachable, or an answer that is not a frontier' })
+  @ApiOperation({
+    summary:
+      "The price-watcher's latest Pareto frontier per scope (its GET /frontier, proxied); 503 when PRICE_WATCHER_URL is unset or the price-watcher is unreachable",
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'PRICE_WATCHER_URL unset, price-watcher unreachable, or an answer that is not a frontier',
+  })
   async frontier(): Promise<unknown> {
     const base = this.config.PRICE_WATCHER_URL;
     if (!base) {
-      throw new ServiceUnavailableException('PRICE_WATCHER_URL is not set: no price-watcher to ask (GET /frontier/observed/:scope computes a frontier from the observed means)');
+      throw new ServiceUnavailableException(
+        'PRICE_WATCHER_URL is not set: no price-watcher to ask (GET /frontier/observed/:scope computes a frontier from the observed means)',
+      );
     }
     const url = `${base.replace(/\/+$/, '')}/frontier`;
     let res: Response;
     try {
-      res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(PRICE_WATCHER_TIMEOUT_MS) });
+      res = await fetch(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(PRICE_WATCHER_TIMEOUT_MS),
+      });
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
-      throw new ServiceUnavailableException(`price-watcher at ${url} is unreachable: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+      throw new ServiceUnavailableException(
+        `price-watcher at ${url} is unreachable: ${err.cause?.code ?? err.cause?.message ?? err.message}`,
+      );
     }
     if (!res.ok) throw new ServiceUnavailableException(`price-watcher at ${url} answered HTTP ${res.status}`);
     let body: unknown;
@@ -84,14 +109,22 @@ export class DashboardController {
     }
     // Checked only as far as the dashboard relies on it, so that a wrong URL (another service) says so.
     if (!body || !Array.isArray((body as { scopes?: unknown }).scopes)) {
-      throw new ServiceUnavailableException(`price-watcher at ${url} answered without a "scopes" list: is PRICE_WATCHER_URL a price-watcher?`);
+      throw new ServiceUnavailableException(
+        `price-watcher at ${url} answered without a "scopes" list: is PRICE_WATCHER_URL a price-watcher?`,
+      );
     }
     return body;
   }
 
   @Get('frontier/observed/:scope')
-  @ApiOperation({ summary: 'A Pareto frontier of the scope computed here: mean observed quality against mean cost per rewarded query, per arm' })
-  @ApiOkResponse({ description: '{ scope, source: "observed", frontier, dominated }; points are { model, quality, costUsd, pulls }, empty before any reward' })
+  @ApiOperation({
+    summary:
+      'A Pareto frontier of the scope computed here: mean observed quality against mean cost per rewarded query, per arm',
+  })
+  @ApiOkResponse({
+    description:
+      '{ scope, source: "observed", frontier, dominated }; points are { model, quality, costUsd, pulls }, empty before any reward',
+  })
   async observed(@Param('scope') scope: string) {
     const arms: ObservedArm[] = await this.ds.query(
       `SELECT arm, pulls, sum_quality / GREATEST(pulls,1) AS "meanQuality", sum_cost / GREATEST(pulls,1) AS "meanCost"
@@ -103,7 +136,9 @@ export class DashboardController {
 
   private publicFile(name: string): StreamableFile {
     if (!this.publicDir) {
-      throw new ServiceUnavailableException(`dashboard files not found (looked in ${dashboardPublicDirCandidates().join(', ')})`);
+      throw new ServiceUnavailableException(
+        `dashboard files not found (looked in ${dashboardPublicDirCandidates().join(', ')})`,
+      );
     }
     return new StreamableFile(createReadStream(join(this.publicDir, name)));
   }

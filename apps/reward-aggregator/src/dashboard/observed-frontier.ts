@@ -33,6 +33,11 @@ export function observedFrontier(scope: string, arms: readonly ObservedArm[]): O
     .map((a) => ({ id: a.arm, pulls: Number(a.pulls), quality: Number(a.meanQuality), cost: Number(a.meanCost) }))
     .filter((p) => p.pulls > 0 && Number.isFinite(p.quality) && Number.isFinite(p.cost));
   const { frontier, dominated } = paretoFrontier(points);
-  const toPoint = (p: (typeof points)[number]): FrontierPoint => ({ model: p.id, quality: p.quality, costUsd: p.cost, pulls: p.pulls });
+  const toPoint = (p: (typeof points)[number]): FrontierPoint => ({
+    model: p.id,
+    quality: p.quality,
+    costUsd: p.cost,
+    pulls: p.pulls,
+  });
   return { scope, source: 'observed', frontier: frontier.map(toPoint), dominated: dominated.map(toPoint) };
 }

@@ -11,7 +11,11 @@ import { dirname, join } from 'node:path';
  */
 export function dashboardPublicDirCandidates(): string[] {
   const entry = process.argv[1] ? dirname(process.argv[1]) : undefined;
-  return [join(__dirname, 'public'), join(__dirname, 'dashboard', 'public'), ...(entry ? [join(entry, 'dashboard', 'public')] : [])];
+  return [
+    join(__dirname, 'public'),
+    join(__dirname, 'dashboard', 'public'),
+    ...(entry ? [join(entry, 'dashboard', 'public')] : []),
+  ];
 }
 
 export function findDashboardPublicDir(candidates = dashboardPublicDirCandidates()): string | null {
@@ -29,7 +33,9 @@ export function findDashboardPublicDir(candidates = dashboardPublicDirCandidates
 export function findChartJsUmd(): string | null {
   const resolvers: (() => string)[] = [
     () => require.resolve('chart.js'),
-    ...[process.argv[1], join(process.cwd(), 'noop.js')].filter((b): b is string => !!b).map((base) => () => createRequire(base).resolve('chart.js')),
+    ...[process.argv[1], join(process.cwd(), 'noop.js')]
+      .filter((b): b is string => !!b)
+      .map((base) => () => createRequire(base).resolve('chart.js')),
   ];
   for (const resolve of resolvers) {
     try {

@@ -37,10 +37,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: MetricsService,
     health: HealthRegistry,
   ) {
-    this.engines = new EngineRegistry(
-      policyOptionsFromEnv(config),
-      new QueryFeaturizer({ dim: config.FEATURE_DIM }),
-    );
+    this.engines = new EngineRegistry(policyOptionsFromEnv(config), new QueryFeaturizer({ dim: config.FEATURE_DIM }));
     health.register('ledger', () => ({ ok: this.consumer?.hasJoined ?? false, scopes: this.engines.scopes() }));
     health.register('database', async () => {
       await this.ds.query('SELECT 1');
@@ -59,8 +56,14 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       () => OffsetStore.load(this.ds.manager, this.config.AGGREGATOR_GROUP_ID),
       (batch) => this.applyBatch(batch),
     );
-    this.flushTimer = setInterval(() => void this.flush().catch((e) => this.log.error({ err: e.message }, 'flush failed')), this.config.SNAPSHOT_DEBOUNCE_MS);
-    this.expiryTimer = setInterval(() => void this.expireFeedback().catch((e) => this.log.error({ err: e.message }, 'expiry failed')), 5000);
+    this.flushTimer = setInterval(
+      () => void this.flush().catch((e) => this.log.error({ err: e.message }, 'flush failed')),
+      this.config.SNAPSHOT_DEBOUNCE_MS,
+    );
+    this.expiryTimer = setInterval(
+      () => void this.expireFeedback().catch((e) => this.log.error({ err: e.message }, 'expiry failed')),
+      5000,
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -101,11 +104,31 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.counter('aggregator_rewards_applied_total', 'Rewards applied to policy state').inc(events.length);
   }
 
-  private async onDecision(em: EntityManager, d: DecisionEvent, touched: Set<string>, events: RewardEvent[]): Promise<void> {
+  private async onDecision(
+    em: EntityManager,
+    d: DecisionEvent,
+    touched: Set<string>,
+    events: RewardEvent[],
+  ): Promise<void> {
     const inserted = await em.query(
       `INSERT INTO decisions (decision_id, request_id, scope, policy, policy_version, arm, propensity, scores, features, price_snapshot, lambda, mode, batch_id, decided_at)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
-      [d.decisionId, d.requestId, d.scope, d.policy, d.policyVersion, d.arm, d.propensity, d.scores, d.features ?? null, d.priceSnapshot, d.lambda, d.mode, d.batchId ?? null, d.ts],
+      [
+        d.decisionId,
+        d.requestId,
+        d.scope,
+        d.policy,
+        d.policyVersion,
+        d.arm,
+        d.propensity,
+        d.scores,
+        d.features ?? null,
+        d.priceSnapshot,
+        d.lambda,
+        d.mode,
+        d.batchId ?? null,
+        d.ts,
+      ],
     );
     if (inserted.length === 0) return;
     const engine = await this.load(em, d.scope);
@@ -124,7 +147,12 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async onFeedback(em: EntityManager, f: FeedbackEvent, touched: Set<string>, events: RewardEvent[]): Promise<void> {
+  private async onFeedback(
+    em: EntityManager,
+    f: FeedbackEvent,
+    touched: Set<string>,
+    events: RewardEvent[],
+  ): Promise<void> {
     const rows: DecisionEntity[] = f.decisionId
       ? await em.find(DecisionEntity, { where: { decisionId: f.decisionId } })
       : await em.find(DecisionEntity, { where: { requestId: f.requestId! }, order: { decidedAt: 'ASC' }, take: 1 });
@@ -139,7 +167,12 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     const d = rows[0];
-    const applied = await this.reward(em, toEvent(d), { quality: f.quality, costUsd: f.costUsd, source: f.source }, events);
+    const applied = await this.reward(
+      em,
+      toEvent(d),
+      { quality: f.quality, costUsd: f.costUsd, source: f.source },
+      events,
+    );
     if (applied) touched.add(d.scope);
     else this.metrics.counter('aggregator_feedback_duplicate_total', 'Feedback for an already rewarded decision').inc();
   }
@@ -178,8 +211,11 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.engines.has(scope) && this.stats.has(scope)) return this.engines.get(scope);
     const engine = this.engines.get(scope);
     const row = await em.findOne(PolicyStateEntity, { where: { scope } });
-    const st = row ? await ScopeStats.load(em, scope, row, this.config.BUDGET_PER_QUERY_USD) : ScopeStats.empty(scope, this.config.BUDGET_PER_QUERY_USD);
-    if (row) engine.applySnapshot({ version: row.version, algorithm: row.algorithm, state: row.state, lambda: row.lambda });
+    const st = row
+      ? await ScopeStats.load(em, scope, row, this.config.BUDGET_PER_QUERY_USD)
+      : ScopeStats.empty(scope, this.config.BUDGET_PER_QUERY_USD);
+    if (row)
+      engine.applySnapshot({ version: row.version, algorithm: row.algorithm, state: row.state, lambda: row.lambda });
     this.stats.set(scope, st);
     return engine;
   }
@@ -198,7 +234,18 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
        ON CONFLICT (scope) DO UPDATE SET algorithm = $2, version = $3, state = $4, lambda = $5, pacer = $6, rewards_applied = $7,
        cumulative_reward = $8, cumulative_cost_usd = $9, reward_sum_sq = $10, updated_at = now()`,
-      [scope, engine.policy.algorithm, engine.version, JSON.stringify(engine.snapshotState()), engine.lambda, JSON.stringify(st.pacerState()), st.rewardsApplied, st.cumulativeReward, st.cumulativeCost, st.rewardSumSq],
+      [
+        scope,
+        engine.policy.algorithm,
+        engine.version,
+        JSON.stringify(engine.snapshotState()),
+        engine.lambda,
+        JSON.stringify(st.pacerState()),
+        st.rewardsApplied,
+        st.cumulativeReward,
+        st.cumulativeCost,
+        st.rewardSumSq,
+      ],
     );
   }
 
@@ -227,15 +274,28 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Feedback that never met its decision is dropped after the TTL, and counted. */
   async expireFeedback(): Promise<number> {
-    const [rows]: [{ scope: string | null }[], number] = await this.ds.query(`DELETE FROM pending_feedback WHERE expires_at < now() RETURNING scope`);
+    const [rows]: [{ scope: string | null }[], number] = await this.ds.query(
+      `DELETE FROM pending_feedback WHERE expires_at < now() RETURNING scope`,
+    );
     if (rows.length > 0) {
-      this.metrics.counter('aggregator_feedback_expired_total', 'Feedback dropped after FEEDBACK_TTL_S without its decision').inc(rows.length);
+      this.metrics
+        .counter('aggregator_feedback_expired_total', 'Feedback dropped after FEEDBACK_TTL_S without its decision')
+        .inc(rows.length);
       this.log.warn({ expired: rows.length }, 'unmatched feedback expired');
     }
     return rows.length;
   }
 }
 
-function toEvent(d: DecisionEntity): Pick<DecisionEvent, 'decisionId' | 'scope' | 'arm' | 'features' | 'priceSnapshot' | 'lambda'> {
-  return { decisionId: d.decisionId, scope: d.scope, arm: d.arm, features: d.features ?? undefined, priceSnapshot: d.priceSnapshot, lambda: d.lambda };
+function toEvent(
+  d: DecisionEntity,
+): Pick<DecisionEvent, 'decisionId' | 'scope' | 'arm' | 'features' | 'priceSnapshot' | 'lambda'> {
+  return {
+    decisionId: d.decisionId,
+    scope: d.scope,
+    arm: d.arm,
+    features: d.features ?? undefined,
+    priceSnapshot: d.priceSnapshot,
+    lambda: d.lambda,
+  };
 }

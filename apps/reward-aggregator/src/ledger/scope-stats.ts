@@ -32,7 +32,12 @@ export class ScopeStats {
     return new ScopeStats(scope, pacer);
   }
 
-  static async load(em: EntityManager, scope: string, row: PolicyStateEntity, budgetPerQuery?: number): Promise<ScopeStats> {
+  static async load(
+    em: EntityManager,
+    scope: string,
+    row: PolicyStateEntity,
+    budgetPerQuery?: number,
+  ): Promise<ScopeStats> {
     const st = ScopeStats.empty(scope, budgetPerQuery, row.pacer ?? undefined);
     st.rewardsApplied = row.rewardsApplied;
     st.cumulativeReward = row.cumulativeReward;
@@ -76,7 +81,14 @@ export class ScopeStats {
     return Math.max(0, (this.rewardSumSq - n * mean * mean) / (n - 1));
   }
 
-  event(decisionId: string, arm: string, quality: number, costUsd: number, lambda: number, reward: number): RewardEvent {
+  event(
+    decisionId: string,
+    arm: string,
+    quality: number,
+    costUsd: number,
+    lambda: number,
+    reward: number,
+  ): RewardEvent {
     return {
       scope: this.scope,
       decisionId,
@@ -97,7 +109,12 @@ export class ScopeStats {
   armSummary(): RewardEvent['arms'] {
     const out: RewardEvent['arms'] = {};
     for (const [arm, a] of this.arms) {
-      out[arm] = { pulls: a.pulls, meanReward: a.sumReward / a.pulls, meanQuality: a.sumQuality / a.pulls, meanCost: a.sumCost / a.pulls };
+      out[arm] = {
+        pulls: a.pulls,
+        meanReward: a.sumReward / a.pulls,
+        meanQuality: a.sumQuality / a.pulls,
+        meanCost: a.sumCost / a.pulls,
+      };
     }
     return out;
   }

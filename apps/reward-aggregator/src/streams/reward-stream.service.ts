@@ -15,7 +15,11 @@ export class RewardStreamService implements OnApplicationBootstrap {
   constructor(private readonly kafka: KafkaService) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: `reward-stream-${process.pid}-${Date.now().toString(36)}`, topics: [Topic.RewardStream], fromBeginning: false });
+    const consumer = this.kafka.consumer({
+      groupId: `reward-stream-${process.pid}-${Date.now().toString(36)}`,
+      topics: [Topic.RewardStream],
+      fromBeginning: false,
+    });
     await consumer.runEach(async (m) => {
       const e = m.value as RewardEvent;
       this.recent.push(e);

@@ -20,7 +20,8 @@ const ChatCompletionBody = z.object({
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
-  if (!r.success) throw new BadRequestException(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (!r.success)
+    throw new BadRequestException(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   return r.data;
 }
 
@@ -36,14 +37,25 @@ export class OpenAiController {
 
   @Post('chat/completions')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Route a chat completion; headers x-router-model, x-router-decision-id, x-router-cost-usd name the choice' })
-  @ApiBody({ schema: { example: { model: 'auto', messages: [{ role: 'user', content: 'Write a haiku about routers' }], max_cost_usd: 0.001 } } })
+  @ApiOperation({
+    summary: 'Route a chat completion; headers x-router-model, x-router-decision-id, x-router-cost-usd name the choice',
+  })
+  @ApiBody({
+    schema: {
+      example: {
+        model: 'auto',
+        messages: [{ role: 'user', content: 'Write a haiku about routers' }],
+        max_cost_usd: 0.001,
+      },
+    },
+  })
   async chat(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     const req = parse(ChatCompletionBody, body);
     const models = this.replica.engines.models();
     const explicit = models.includes(req.model) ? req.model : undefined;
     const scope = req.model === 'auto' || explicit ? DEFAULT_SCOPE : req.model;
-    if (!Scope.safeParse(scope).success) throw new BadRequestException(`model: "${req.model}" is neither "auto", a known model, nor a valid scope name`);
+    if (!Scope.safeParse(scope).success)
+      throw new BadRequestException(`model: "${req.model}" is neither "auto", a known model, nor a valid scope name`);
     const id = `http-${randomUUID()}`;
     const q = validate(Topic.Queries, {
       id,
@@ -68,8 +80,20 @@ export class OpenAiController {
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: r.model,
-      choices: [{ index: 0, message: { role: 'assistant', content: r.output }, finish_reason: r.error && !r.output ? 'error' : 'stop' }],
-      usage: r.usage ? { prompt_tokens: r.usage.promptTokens, completion_tokens: r.usage.completionTokens, total_tokens: r.usage.promptTokens + r.usage.completionTokens } : undefined,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: r.output },
+          finish_reason: r.error && !r.output ? 'error' : 'stop',
+        },
+      ],
+      usage: r.usage
+        ? {
+            prompt_tokens: r.usage.promptTokens,
+            completion_tokens: r.usage.completionTokens,
+            total_tokens: r.usage.promptTokens + r.usage.completionTokens,
+          }
+        : undefined,
       router: { decision_id: r.decisionId, scope, cost_usd: r.costUsd, error: r.error },
     };
   }
@@ -77,7 +101,11 @@ export class OpenAiController {
   @Get('models')
   @ApiOkResponse({ description: 'OpenAI-style model list: "auto" plus every routable model' })
   models() {
-    const data = ['auto', ...this.replica.engines.models()].map((id) => ({ id, object: 'model', owned_by: id === 'auto' ? 'llm-router' : id.split('/')[0] }));
+    const data = ['auto', ...this.replica.engines.models()].map((id) => ({
+      id,
+      object: 'model',
+      owned_by: id === 'auto' ? 'llm-router' : id.split('/')[0],
+    }));
     return { object: 'list', data };
   }
 

@@ -23,8 +23,18 @@ export class QueriesController {
   async onQuery(@Payload() message: KafkaMessage, @Ctx() ctx: KafkaContext): Promise<void> {
     const decoded = decode(Topic.Queries, message.value);
     if (!decoded.ok) {
-      this.log.warn({ offset: message.offset, reason: decoded.error.message }, 'invalid query sent to dead-letter topic');
-      await sendToDeadLetter(this.producer, 'router', Topic.Queries, ctx.getPartition(), message, decoded.error.message);
+      this.log.warn(
+        { offset: message.offset, reason: decoded.error.message },
+        'invalid query sent to dead-letter topic',
+      );
+      await sendToDeadLetter(
+        this.producer,
+        'router',
+        Topic.Queries,
+        ctx.getPartition(),
+        message,
+        decoded.error.message,
+      );
       return;
     }
     const query = decoded.value;

@@ -30,7 +30,14 @@ export class RoutingService {
     const engine = this.replica.engines.get(query.scope);
     let routed;
     try {
-      const stop = this.metrics.histogram('router_decide_seconds', 'Time inside the policy decide call', [], [1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2]).startTimer();
+      const stop = this.metrics
+        .histogram(
+          'router_decide_seconds',
+          'Time inside the policy decide call',
+          [],
+          [1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2],
+        )
+        .startTimer();
       routed = engine.decide(query);
       stop();
     } catch (e) {
@@ -60,7 +67,9 @@ export class RoutingService {
           ts: decision.ts,
         };
         await Promise.all([this.producer.send(Topic.Decisions, decision), this.reply(query, response)]);
-        this.metrics.counter('router_decisions_total', 'Routing decisions per scope and arm', ['scope', 'arm']).inc({ scope: query.scope, arm: model });
+        this.metrics
+          .counter('router_decisions_total', 'Routing decisions per scope and arm', ['scope', 'arm'])
+          .inc({ scope: query.scope, arm: model });
         return response;
       } catch (e) {
         lastError = (e as Error).message;

@@ -12,7 +12,18 @@
   const RECENT_ROWS = 20;
   // Enough for a long session; beyond it the older half is thinned, so the whole run stays visible.
   const MAX_SERIES_POINTS = 4000;
-  const PALETTE = ['#2f6fed', '#e8590c', '#1a9e5f', '#9c36b5', '#d6336c', '#0c8599', '#f59f00', '#5c7cfa', '#66a80f', '#868e96'];
+  const PALETTE = [
+    '#2f6fed',
+    '#e8590c',
+    '#1a9e5f',
+    '#9c36b5',
+    '#d6336c',
+    '#0c8599',
+    '#f59f00',
+    '#5c7cfa',
+    '#66a80f',
+    '#868e96',
+  ];
 
   const $ = (id) => document.getElementById(id);
 
@@ -53,7 +64,11 @@
     if (!armColours.has(arm)) armColours.set(arm, PALETTE[armColours.size % PALETTE.length]);
     return armColours.get(arm);
   };
-  const withAlpha = (hex, alpha) => hex + Math.round(alpha * 255).toString(16).padStart(2, '0');
+  const withAlpha = (hex, alpha) =>
+    hex +
+    Math.round(alpha * 255)
+      .toString(16)
+      .padStart(2, '0');
 
   // ---------- charts ----------
 
@@ -102,15 +117,34 @@
     pulls: new Chart($('chart-pulls'), {
       type: 'bar',
       data: { labels: [], datasets: [{ label: 'pulls', data: [], backgroundColor: [] }] },
-      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'pulls' } } } },
+      options: {
+        plugins: { legend: { display: false } },
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'pulls' } } },
+      },
     }),
     estimates: new Chart($('chart-estimates'), {
       type: 'bar',
       data: {
         labels: [],
         datasets: [
-          { label: '~95% interval', data: [], backgroundColor: [], borderColor: [], borderWidth: 1, barPercentage: 0.35 },
-          { type: 'line', label: 'estimate', data: [], showLine: false, pointStyle: 'rectRot', pointRadius: 6, borderColor: '#1d2330', backgroundColor: '#1d2330' },
+          {
+            label: '~95% interval',
+            data: [],
+            backgroundColor: [],
+            borderColor: [],
+            borderWidth: 1,
+            barPercentage: 0.35,
+          },
+          {
+            type: 'line',
+            label: 'estimate',
+            data: [],
+            showLine: false,
+            pointStyle: 'rectRot',
+            pointRadius: 6,
+            borderColor: '#1d2330',
+            backgroundColor: '#1d2330',
+          },
         ],
       },
       options: {
@@ -132,7 +166,17 @@
     }),
     reward: new Chart($('chart-reward'), {
       type: 'line',
-      data: { datasets: [{ label: 'cumulative net reward', data: [], borderColor: '#2f6fed', backgroundColor: withAlpha('#2f6fed', 0.1), fill: 'origin' }] },
+      data: {
+        datasets: [
+          {
+            label: 'cumulative net reward',
+            data: [],
+            borderColor: '#2f6fed',
+            backgroundColor: withAlpha('#2f6fed', 0.1),
+            fill: 'origin',
+          },
+        ],
+      },
       options: lineOptions('Σ reward'),
     }),
     variance: new Chart($('chart-variance'), {
@@ -144,8 +188,24 @@
       type: 'scatter',
       data: {
         datasets: [
-          { label: 'frontier', data: [], showLine: true, borderColor: '#1a9e5f', backgroundColor: '#1a9e5f', pointRadius: 6, pointLabels: true },
-          { label: 'dominated', data: [], borderColor: '#98a2b3', backgroundColor: '#ffffff', pointRadius: 6, pointBorderWidth: 2, pointLabels: true },
+          {
+            label: 'frontier',
+            data: [],
+            showLine: true,
+            borderColor: '#1a9e5f',
+            backgroundColor: '#1a9e5f',
+            pointRadius: 6,
+            pointLabels: true,
+          },
+          {
+            label: 'dominated',
+            data: [],
+            borderColor: '#98a2b3',
+            backgroundColor: '#ffffff',
+            pointRadius: 6,
+            pointBorderWidth: 2,
+            pointLabels: true,
+          },
         ],
       },
       options: {
@@ -155,7 +215,11 @@
           tooltip: { callbacks: { label: (c) => `${c.raw.label}: quality ${fixed(c.raw.y)}, cost ${usd(c.raw.x)}` } },
         },
         scales: {
-          x: { type: 'linear', title: { display: true, text: 'cost per query (USD)' }, ticks: { callback: (v) => usd(v), maxRotation: 0, autoSkipPadding: 10 } },
+          x: {
+            type: 'linear',
+            title: { display: true, text: 'cost per query (USD)' },
+            ticks: { callback: (v) => usd(v), maxRotation: 0, autoSkipPadding: 10 },
+          },
           y: { title: { display: true, text: 'quality' }, grace: '8%' },
         },
         layout: { padding: { right: 16, top: 6 } },
@@ -166,7 +230,13 @@
       type: 'line',
       data: {
         datasets: [
-          { label: 'spend', data: [], borderColor: '#e8590c', backgroundColor: withAlpha('#e8590c', 0.1), fill: 'origin' },
+          {
+            label: 'spend',
+            data: [],
+            borderColor: '#e8590c',
+            backgroundColor: withAlpha('#e8590c', 0.1),
+            fill: 'origin',
+          },
           { label: 'budget', data: [], borderColor: '#1d2330', borderDash: [6, 4], borderWidth: 1.5 },
         ],
       },
@@ -207,12 +277,18 @@
 
   function onReward(e) {
     if (!e || e.scope !== state.scope) return;
-    addPoint(num(e.rewardsApplied), { reward: num(e.cumulativeReward), variance: num(e.rewardVariance), cost: num(e.cumulativeCostUsd) });
+    addPoint(num(e.rewardsApplied), {
+      reward: num(e.cumulativeReward),
+      variance: num(e.rewardVariance),
+      cost: num(e.cumulativeCostUsd),
+    });
     if (!state.latestEvent || num(e.rewardsApplied) >= num(state.latestEvent.rewardsApplied)) state.latestEvent = e;
     // A reconnecting stream replays its history: a decision already listed is not listed twice.
     if (!state.recent.some((r) => r.decisionId === e.decisionId)) {
       state.recent.push(e);
-      state.recent.sort((a, b) => num(b.rewardsApplied) - num(a.rewardsApplied) || String(b.ts).localeCompare(String(a.ts)));
+      state.recent.sort(
+        (a, b) => num(b.rewardsApplied) - num(a.rewardsApplied) || String(b.ts).localeCompare(String(a.ts)),
+      );
       state.recent.length = Math.min(state.recent.length, RECENT_ROWS);
     }
     scheduleRender();
@@ -267,7 +343,12 @@
         const entry = (r.body.scopes || []).find((s) => s.scope === scope);
         const f = entry && entry.frontier;
         if (f && f.frontier && f.frontier.length > 0) {
-          return { source: 'price-watcher', frontier: f.frontier, dominated: f.dominated || [], note: `From the price-watcher (policy v${entry.policyVersion}): estimated quality against the list price of a nominal call.` };
+          return {
+            source: 'price-watcher',
+            frontier: f.frontier,
+            dominated: f.dominated || [],
+            note: `From the price-watcher (policy v${entry.policyVersion}): estimated quality against the list price of a nominal call.`,
+          };
         }
         why = 'no frontier for this scope yet';
       } else {
@@ -278,7 +359,12 @@
     }
     const o = await getJson('/frontier/observed/' + encodeURIComponent(scope));
     if (!o.ok) throw new Error('frontier: HTTP ' + o.status);
-    return { source: 'observed', frontier: o.body.frontier, dominated: o.body.dominated, note: `Observed mean quality against mean cost per query (price-watcher: ${why}).` };
+    return {
+      source: 'observed',
+      frontier: o.body.frontier,
+      dominated: o.body.dominated,
+      note: `Observed mean quality against mean cost per query (price-watcher: ${why}).`,
+    };
   }
 
   let polling = false;
@@ -302,13 +388,22 @@
       if (scope) {
         const row = scopeRow();
         const live = state.stats && state.stats.live && state.stats.live[state.scope];
-        if (row) addPoint(num(row.rewardsApplied), { reward: num(row.cumulativeReward), cost: num(row.cumulativeCostUsd), variance: live ? num(live.rewardVariance) : NaN });
+        if (row)
+          addPoint(num(row.rewardsApplied), {
+            reward: num(row.cumulativeReward),
+            cost: num(row.cumulativeCostUsd),
+            variance: live ? num(live.rewardVariance) : NaN,
+          });
         const [p, f] = await Promise.allSettled([getJson('/policy/' + encodeURIComponent(scope)), loadFrontier(scope)]);
         // Answers about a scope the user has since left are dropped.
         if (scope !== state.scope) return;
         if (p.status === 'fulfilled') {
           state.policy = p.value.ok ? p.value.body : null;
-          state.policyNote = p.value.ok ? '' : p.value.status === 404 ? 'No policy stored for this scope yet.' : 'Policy: HTTP ' + p.value.status;
+          state.policyNote = p.value.ok
+            ? ''
+            : p.value.status === 404
+              ? 'No policy stored for this scope yet.'
+              : 'Policy: HTTP ' + p.value.status;
         }
         if (f.status === 'fulfilled') state.frontier = f.value;
       }
@@ -361,12 +456,32 @@
     const e = state.latestEvent;
     const live = state.stats && state.stats.live && state.stats.live[state.scope];
     if (e && (!row || num(e.rewardsApplied) >= num(row.rewardsApplied))) {
-      return { n: num(e.rewardsApplied), reward: num(e.cumulativeReward), cost: num(e.cumulativeCostUsd), variance: num(e.rewardVariance), lambda: num(e.lambda), arms: e.arms };
+      return {
+        n: num(e.rewardsApplied),
+        reward: num(e.cumulativeReward),
+        cost: num(e.cumulativeCostUsd),
+        variance: num(e.rewardVariance),
+        lambda: num(e.lambda),
+        arms: e.arms,
+      };
     }
     if (row) {
       const arms = {};
-      for (const a of (state.stats.arms || []).filter((a) => a.scope === state.scope)) arms[a.arm] = { pulls: num(a.pulls), meanQuality: num(a.meanQuality), meanCost: num(a.meanCost), meanReward: num(a.meanReward) };
-      return { n: num(row.rewardsApplied), reward: num(row.cumulativeReward), cost: num(row.cumulativeCostUsd), variance: live ? num(live.rewardVariance) : NaN, lambda: num(row.lambda), arms };
+      for (const a of (state.stats.arms || []).filter((a) => a.scope === state.scope))
+        arms[a.arm] = {
+          pulls: num(a.pulls),
+          meanQuality: num(a.meanQuality),
+          meanCost: num(a.meanCost),
+          meanReward: num(a.meanReward),
+        };
+      return {
+        n: num(row.rewardsApplied),
+        reward: num(row.cumulativeReward),
+        cost: num(row.cumulativeCostUsd),
+        variance: live ? num(live.rewardVariance) : NaN,
+        lambda: num(row.lambda),
+        arms,
+      };
     }
     return null;
   }
@@ -390,21 +505,33 @@
     c.data.datasets[0].backgroundColor = arms.map(colour);
     c.update('none');
     const total = arms.reduce((s, a) => s + f.arms[a].pulls, 0);
-    $('note-pulls').textContent = arms.length ? `Rewarded decisions per model (${total} in all).` : 'No rewards in this scope yet.';
+    $('note-pulls').textContent = arms.length
+      ? `Rewarded decisions per model (${total} in all).`
+      : 'No rewards in this scope yet.';
   }
 
   function renderEstimates() {
     const est = state.policy && state.policy.estimates;
     const c = charts.estimates;
     const arms = est ? Object.keys(est).sort() : [];
-    const rows = arms.map((a) => ({ arm: a, mean: num(est[a].mean), halfWidth: num(est[a].halfWidth), n: num(est[a].n) }));
+    const rows = arms.map((a) => ({
+      arm: a,
+      mean: num(est[a].mean),
+      halfWidth: num(est[a].halfWidth),
+      n: num(est[a].n),
+    }));
     // An unseen arm's interval is unbounded (halfWidth = Infinity, or null once serialised to JSON): it is drawn to the edge of what the seen arms span.
-    const finite = rows.filter((r) => Number.isFinite(r.halfWidth)).flatMap((r) => [r.mean - r.halfWidth, r.mean + r.halfWidth]).concat(rows.map((r) => r.mean).filter(Number.isFinite));
+    const finite = rows
+      .filter((r) => Number.isFinite(r.halfWidth))
+      .flatMap((r) => [r.mean - r.halfWidth, r.mean + r.halfWidth])
+      .concat(rows.map((r) => r.mean).filter(Number.isFinite));
     const lo = Math.min(0, ...finite);
     const hi = Math.max(1, ...finite);
     c.$estimates = rows;
     c.data.labels = arms;
-    c.data.datasets[0].data = rows.map((r) => (Number.isFinite(r.halfWidth) ? [r.mean - r.halfWidth, r.mean + r.halfWidth] : [lo, hi]));
+    c.data.datasets[0].data = rows.map((r) =>
+      Number.isFinite(r.halfWidth) ? [r.mean - r.halfWidth, r.mean + r.halfWidth] : [lo, hi],
+    );
     c.data.datasets[0].backgroundColor = arms.map((a) => withAlpha(colour(a), 0.35));
     c.data.datasets[0].borderColor = arms.map(colour);
     c.data.datasets[1].data = rows.map((r) => (Number.isFinite(r.mean) ? r.mean : null));
@@ -412,7 +539,8 @@
     const unseen = rows.filter((r) => !Number.isFinite(r.halfWidth)).map((r) => r.arm);
     let note = 'The policy\u2019s estimate with its ~95% interval.';
     if (!state.policy) note = state.policyNote || 'Waiting for the policy…';
-    else if (!est) note = 'This aggregator instance does not hold this scope\u2019s policy in memory (another instance owns it).';
+    else if (!est)
+      note = 'This aggregator instance does not hold this scope\u2019s policy in memory (another instance owns it).';
     else if (unseen.length) note += ` Unseen, interval unbounded: ${unseen.join(', ')}.`;
     $('note-estimates').textContent = note;
   }
@@ -420,10 +548,15 @@
   function renderLines(series) {
     charts.reward.data.datasets[0].data = series.filter((p) => 'reward' in p).map((p) => ({ x: p.x, y: p.reward }));
     charts.reward.update('none');
-    charts.variance.data.datasets[0].data = series.filter((p) => 'variance' in p).map((p) => ({ x: p.x, y: p.variance }));
+    charts.variance.data.datasets[0].data = series
+      .filter((p) => 'variance' in p)
+      .map((p) => ({ x: p.x, y: p.variance }));
     charts.variance.update('none');
     const last = series[series.length - 1];
-    $('note-reward').textContent = last && 'reward' in last ? `Σ (quality − λ · cost) after ${last.x} rewards: ${fixed(last.reward)} (${fixed(last.reward / last.x)} per query).` : 'Σ (quality − λ · cost) over rewards applied.';
+    $('note-reward').textContent =
+      last && 'reward' in last
+        ? `Σ (quality − λ · cost) after ${last.x} rewards: ${fixed(last.reward)} (${fixed(last.reward / last.x)} per query).`
+        : 'Σ (quality − λ · cost) over rewards applied.';
   }
 
   function renderFrontier() {
@@ -439,7 +572,9 @@
     const logAxis = xs.length > 1 && Math.min(...xs) > 0 && Math.max(...xs) / Math.min(...xs) > 20;
     c.options.scales.x.type = logAxis ? 'logarithmic' : 'linear';
     // On a log axis only powers of ten are labelled, briefly: fractions of a cent are long and would overlap.
-    c.options.scales.x.ticks.callback = logAxis ? (v) => (/^1e/.test(v.toExponential()) ? '$' + Number(v.toPrecision(1)) : '') : (v) => usd(v);
+    c.options.scales.x.ticks.callback = logAxis
+      ? (v) => (/^1e/.test(v.toExponential()) ? '$' + Number(v.toPrecision(1)) : '')
+      : (v) => usd(v);
     // Points would sit on the plot's edges otherwise, with their labels cut off.
     const x = c.options.scales.x;
     x.grace = logAxis ? undefined : '5%';
@@ -456,13 +591,20 @@
     c.data.datasets[0].data = spend;
     const target = state.budgetPerQueryUsd;
     const last = spend[spend.length - 1];
-    c.data.datasets[1].data = target && last ? [{ x: 0, y: 0 }, { x: last.x, y: last.x * target }] : [];
+    c.data.datasets[1].data =
+      target && last
+        ? [
+            { x: 0, y: 0 },
+            { x: last.x, y: last.x * target },
+          ]
+        : [];
     c.data.datasets[1].hidden = !target;
     c.update('none');
     const note = $('note-budget');
     note.classList.remove('warn');
     if (!last) note.textContent = 'Cumulative spend of rewarded queries.';
-    else if (!target) note.textContent = `Spent ${usd(last.y)} on ${last.x} rewarded queries (${usd(last.y / last.x)} each); no BUDGET_PER_QUERY_USD set, so no budget line.`;
+    else if (!target)
+      note.textContent = `Spent ${usd(last.y)} on ${last.x} rewarded queries (${usd(last.y / last.x)} each); no BUDGET_PER_QUERY_USD set, so no budget line.`;
     else {
       const budget = last.x * target;
       const pct = (100 * last.y) / budget;

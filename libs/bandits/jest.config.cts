@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'bandits',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/bandits',
-};

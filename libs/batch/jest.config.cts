@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'batch',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/batch',
-};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'bandits',
+  preset: '../../../jest.preset.js',
+  coverageDirectory: '../../../coverage/libs/bandits',
+};

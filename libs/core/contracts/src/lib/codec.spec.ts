@@ -1,0 +1,123 @@
+import { decode, encode, validate, ContractError } from './codec';
+import { Topic, allTopics, dlqTopic, TOPIC_SPECS } from './topics';
+import { topicJsonSchemas } from './json-schema';
+import { parseDataset } from './dataset';
+
+const now = '2026-11-25T12:00:00.000Z';
+
+describe('topics', () => {
+  it('names every topic once, with a dead-letter twin', () => {
+    const names = TOPIC_SPECS.map((t) => t.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(allTopics()).toHaveLength(2 * names.length);
+    expect(dlqTopic(Topic.Queries)).toBe('llm.queries.dlq');
+  });
+
+  it('compacts exactly the state topics', () => {
+    const compacted = TOPIC_SPECS.filter((t) => t.compacted)
+      .map((t) => t.name)
+      .sort();
+    expect(compacted).toEqual([Topic.Catalog, Topic.ParetoFrontier, Topic.PolicyUpdates, Topic.Prices].sort());
+  });
+
+  it('gives llm.queries at least 6 partitions and co-partitions decisions with feedback', () => {
+    const p = Object.fromEntries(TOPIC_SPECS.map((t) => [t.name, t.partitions]));
+    expect(p[Topic.Queries]).toBeGreaterThanOrEqual(6);
+    expect(p[Topic.Decisions]).toBe(p[Topic.Feedback]);
+  });
+});
+
+describe('codec', () => {
+  const query = { id: 'q1', messages: [{ role: 'user' as const, content: 'hi' }] };
+
+  it('applies defaults to a minimal query and keys it by id', () => {
+    const e = encode(Topic.Queries, query);
+    expect(e.key).toBe('q1');
+    expect(e.message.scope).toBe('default');
+    expect(e.message.constraints.mode).toBe('query');
+    expect(JSON.parse(e.value)).toEqual(e.message);
+  });
+
+  it('round-trips every keyed message through bytes', () => {
+    const price = { model: 'm', inputPerM: 1, outputPerM: 2, effectiveFrom: now, source: 'file' };
+    const e = encode(Topic.Prices, price);
+    const d = decode(Topic.Prices, Buffer.from(e.value));
+    expect(d.ok && d.value).toEqual(e.message);
+    expect(e.key).toBe('m');
+  });
+
+  it('rejects with the exact path of the problem', () => {
+    const r = validate(Topic.Queries, { id: 'q1', messages: [{ role: 'robot', content: 'x' }] });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error).toBeInstanceOf(ContractError);
+      expect(r.error.issues[0].path).toBe('messages[0].role');
+      expect(r.error.message).toContain('messages[0].role');
+    }
+  });
+
+  it('reports non-JSON bytes and null values without throwing', () => {
+    const a = decode(Topic.Queries, Buffer.from('{oops'));
+    expect(!a.ok && a.error.message).toMatch(/not JSON/);
+    const b = decode(Topic.Queries, null);
+    expect(!b.ok && b.error.message).toMatch(/empty message/);
+  });
+
+  it('refuses negative, NaN-like and absurd prices', () => {
+    const base = { model: 'm', inputPerM: 1, outputPerM: 2, effectiveFrom: now, source: 's' };
+    expect(validate(Topic.Prices, { ...base, inputPerM: -1 }).ok).toBe(false);
+    expect(validate(Topic.Prices, { ...base, outputPerM: Number.NaN }).ok).toBe(false);
+    expect(validate(Topic.Prices, { ...base, outputPerM: 1e9 }).ok).toBe(false);
+    expect(validate(Topic.Prices, base).ok).toBe(true);
+  });
+
+  it('needs a decision id or a request id on feedback, and quality in [0,1]', () => {
+    expect(validate(Topic.Feedback, { quality: 0.5, ts: now }).ok).toBe(false);
+    expect(validate(Topic.Feedback, { requestId: 'r', quality: 1.5, ts: now }).ok).toBe(false);
+    const ok = validate(Topic.Feedback, { requestId: 'r', quality: 1, ts: now });
+    expect(ok.ok && ok.value.source).toBe('user');
+  });
+
+  it('refuses a decision whose propensity is zero (IPS would divide by it)', () => {
+    const d = {
+      decisionId: 'd',
+      requestId: 'r',
+      scope: 's',
+      policy: 'p',
+      policyVersion: 0,
+      arm: 'a',
+      propensity: 0,
+      scores: {},
+      priceSnapshot: {},
+      lambda: 0,
+      ts: now,
+    };
+    expect(validate(Topic.Decisions, d).ok).toBe(false);
+    expect(validate(Topic.Decisions, { ...d, propensity: 0.2 }).ok).toBe(true);
+  });
+
+  it('throws ContractError from encode for an invalid message', () => {
+    expect(() => encode(Topic.Catalog, { model: 'x', action: 'exploded', ts: now } as never)).toThrow(ContractError);
+  });
+});
+
+describe('JSON Schema export', () => {
+  it('has one schema per topic plus the dead-letter envelope', () => {
+    const s = topicJsonSchemas();
+    for (const t of TOPIC_SPECS) expect(s[t.name]).toMatchObject({ type: 'object' });
+    expect(s['<topic>.dlq']).toBeDefined();
+    expect((s[Topic.Queries] as { required: string[] }).required).toEqual(expect.arrayContaining(['id', 'messages']));
+  });
+});
+
+describe('dataset rows', () => {
+  it('parses JSONL and drops answer-leaking fields', () => {
+    const rows = parseDataset('{"prompt":"p","source":"s","best_arm":"a","arms":{"a":{"reward":1,"cost":0.1}}}\n\n');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toEqual({ prompt: 'p', source: 's', arms: { a: { reward: 1, cost: 0.1 } } });
+  });
+
+  it('names the line of a bad row', () => {
+    expect(() => parseDataset('{"prompt":"p","arms":{}}\n{"prompt":1}')).toThrow(/line 2/);
+  });
+});

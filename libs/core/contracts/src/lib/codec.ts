@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { TopicName } from './topics';
+import { MessageInputOf, MessageOf, TOPIC_SCHEMAS } from './registry';
+
+/** A message that does not match its topic's schema; `issues` name the exact path. */
+export class ContractError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly issues: { path: string; message: string }[],
+  ) {
+    super(`invalid ${topic} message: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.name = 'ContractError';
+  }
+}
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: ContractError };
+
+function pathOf(path: PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+/** Validates a value against its topic's schema, applying defaults. */
+export function validate<T extends TopicName>(topic: T, value: unknown): Decoded<MessageOf<T>> {
+  const schema = TOPIC_SCHEMAS[topic].schema as unknown as z.ZodType<MessageOf<T>>;
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data };
+  return {
+    ok: false,
+    error: new ContractError(
+      topic,
+      result.error.issues.map((i) => ({ path: pathOf(i.path), message: i.message })),
+    ),
+  };
+}
+
+/** Parses raw Kafka bytes: JSON first, then the topic's schema. Never throws. */
+export function decode<T extends TopicName>(
+  topic: T,
+  bytes: Buffer | string | null | undefined,
+): Decoded<MessageOf<T>> {
+  if (bytes === null || bytes === undefined) {
+    return {
+      ok: false,
+      error: new ContractError(topic, [{ path: '(root)', message: 'empty message (tombstone or null value)' }]),
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+  } catch (e) {
+    return {
+      ok: false,
+      error: new ContractError(topic, [{ path: '(root)', message: `not JSON: ${(e as Error).message}` }]),
+    };
+  }
+  return validate(topic, json);
+}
+
+/** Validates and serialises a message with its record key. Throws ContractError when invalid. */
+export function encode<T extends TopicName>(
+  topic: T,
+  value: MessageInputOf<T>,
+): { key: string; value: string; message: MessageOf<T> } {
+  const result = validate(topic, value);
+  if (!result.ok) throw result.error;
+  const key = (TOPIC_SCHEMAS[topic].key as (m: MessageOf<T>) => string)(result.value);
+  return { key, value: JSON.stringify(result.value), message: result.value };
+}

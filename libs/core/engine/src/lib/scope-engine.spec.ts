@@ -1,0 +1,141 @@
+import { validate, Topic, QueryRequest, PriceEvent } from '@llm-router/contracts';
+import { QueryFeaturizer } from '@llm-router/features';
+import { dense, ScopeEngine, sparse } from './scope-engine';
+import { EngineRegistry } from './engine-registry';
+
+const now = '2026-11-25T12:00:00.000Z';
+const price = (model: string, perM: number, extra: Partial<PriceEvent> = {}): PriceEvent => ({
+  model,
+  inputPerM: perM,
+  outputPerM: perM,
+  effectiveFrom: now,
+  source: 'test',
+  selfHosted: false,
+  discountTiers: [],
+  ...extra,
+});
+const query = (id: string, constraints: Record<string, unknown> = {}): QueryRequest => {
+  const r = validate(Topic.Queries, { id, messages: [{ role: 'user', content: `prompt ${id}` }], constraints });
+  if (!r.ok) throw r.error;
+  return r.value;
+};
+const featurizer = new QueryFeaturizer({ dim: 32 });
+const engine = (algorithm = 'ucb1', lambda = 0) =>
+  new ScopeEngine('s', { algorithm, featureDim: 32, seed: 1, defaultLambda: lambda }, featurizer);
+
+/** Teaches the engine that `good` has quality 0.9 and `bad` 0.5, at equal counts. */
+function teach(e: ScopeEngine) {
+  for (let i = 0; i < 50; i++) {
+    for (const [arm, q] of [
+      ['good', 0.9],
+      ['bad', 0.5],
+    ] as const) {
+      const d = e.decide(query(`t${i}${arm}`, { model: arm })).event;
+      e.learn(d, q);
+    }
+  }
+}
+
+describe('ScopeEngine', () => {
+  it('refuses to decide before any model is priced', () => {
+    expect(() => engine().decide(query('1'))).toThrow(/no model is available/);
+  });
+
+  it('logs an explicit model with propensity 1 and refuses an unknown one', () => {
+    const e = engine();
+    e.applyPrice(price('a', 1));
+    const d = e.decide(query('1', { model: 'a' }));
+    expect(d.event).toMatchObject({ arm: 'a', propensity: 1, policy: 'explicit' });
+    expect(() => e.decide(query('2', { model: 'zzz' }))).toThrow(/not available/);
+  });
+
+  it('a price event flips the next decision without any re-learning', () => {
+    const e = engine('ucb1', 1000);
+    e.applyPrice(price('good', 1));
+    e.applyPrice(price('bad', 1));
+    for (const m of ['good', 'bad']) e.costs.observe(m, 0.0001);
+    teach(e);
+    expect(e.decide(query('before')).event.arm).toBe('good');
+    e.applyPrice(price('good', 100));
+    const after = e.decide(query('after'));
+    expect(after.event.arm).toBe('bad');
+    expect(after.event.priceSnapshot['good']).toBeCloseTo(100 * 0.0001, 9);
+    expect(after.ranking).toEqual(['bad', 'good']);
+  });
+
+  it('computes the reward with the lambda and price in force at decision time', () => {
+    const e = engine('ucb1', 10);
+    e.applyPrice(price('a', 1));
+    e.costs.observe('a', 0.002);
+    const d = e.decide(query('1')).event;
+    e.lambda = 99;
+    const r = e.learn(d, 0.8);
+    expect(r.costUsd).toBeCloseTo(0.002, 12);
+    expect(r.reward).toBeCloseTo(0.8 - 10 * 0.002, 12);
+  });
+
+  it('honours maxCostUsd', () => {
+    const e = engine('ucb1');
+    e.applyPrice(price('cheap', 1));
+    e.applyPrice(price('dear', 100));
+    for (const m of ['cheap', 'dear']) e.costs.observe(m, 0.001 * (m === 'dear' ? 100 : 1));
+    for (let i = 0; i < 10; i++) expect(e.decide(query(`q${i}`, { maxCostUsd: 0.01 })).event.arm).toBe('cheap');
+  });
+
+  it('drops removed and disabled models, and takes an enabled one back', () => {
+    const e = engine();
+    e.applyPrice(price('a', 1));
+    e.applyPrice(price('b', 1));
+    e.applyCatalog('a', 'disabled');
+    expect(e.arms()).toEqual(['b']);
+    e.applyCatalog('a', 'enabled');
+    expect(e.arms()).toEqual(['a', 'b']);
+    e.applyCatalog('b', 'removed');
+    expect(e.arms()).toEqual(['a']);
+    expect(e.policy.arms()).not.toContain('b');
+  });
+
+  it('applies only newer snapshots, and keeps priced arms the snapshot does not know', () => {
+    const learner = engine();
+    learner.applyPrice(price('good', 1));
+    learner.applyPrice(price('bad', 1));
+    teach(learner);
+    const replica = engine();
+    replica.applyPrice(price('good', 1));
+    replica.applyPrice(price('bad', 1));
+    replica.applyPrice(price('new', 1));
+    expect(replica.applySnapshot({ version: 3, algorithm: 'ucb1', state: learner.snapshotState(), lambda: 0.5 })).toBe(
+      true,
+    );
+    expect(replica.applySnapshot({ version: 2, algorithm: 'ucb1', state: engine().snapshotState(), lambda: 9 })).toBe(
+      false,
+    );
+    expect(replica.version).toBe(3);
+    expect(replica.lambda).toBe(0.5);
+    expect(replica.policy.arms().sort()).toEqual(['bad', 'good', 'new']);
+    expect(replica.policy.estimate({}, 'good').mean).toBeCloseTo(learner.policy.estimate({}, 'good').mean, 12);
+  });
+
+  it('round-trips features through the sparse form logged with decisions', () => {
+    const x = featurizer.featurize('What is 2 + 2? Answer with code.');
+    expect(Array.from(dense(sparse(x), 32))).toEqual(Array.from(x));
+  });
+});
+
+describe('EngineRegistry', () => {
+  it('applies remembered prices and catalog events to scopes created later, with per-scope policies', () => {
+    const r = new EngineRegistry(
+      { algorithm: 'ucb1', featureDim: 32, seed: 1, defaultLambda: 0, scopePolicies: { special: 'thompson' } },
+      featurizer,
+    );
+    r.applyPrice(price('a', 1));
+    r.applyPrice(price('b', 1));
+    r.applyCatalog('b', 'disabled');
+    expect(r.get('late').arms()).toEqual(['a']);
+    expect(r.models()).toEqual(['a']);
+    expect(r.get('special').policy.algorithm).toBe('thompson');
+    expect(r.get('late').policy.algorithm).toBe('ucb1');
+    r.drop('late');
+    expect(r.has('late')).toBe(false);
+  });
+});

@@ -1,0 +1,173 @@
+import { createPolicy, DecideConstraints, Policy, policyFromState, PolicyState } from '@llm-router/bandits';
+import { DecisionEvent, PriceEvent, QueryRequest } from '@llm-router/contracts';
+import { CostModel, ModelPrice } from '@llm-router/pricing';
+import { decisionIdFor } from './decision-id';
+
+/** Turns a prompt into the policy's feature vector (libs/core/features' QueryFeaturizer fits). */
+export interface Featurizer {
+  readonly dim: number;
+  featurize(text: string): Float64Array;
+}
+
+export interface EngineOptions {
+  algorithm: string;
+  featureDim: number;
+  seed: number;
+  /** Cost weight until a pacer or a snapshot says otherwise. */
+  defaultLambda: number;
+  /** Per-scope algorithm overrides (scope -> policy name); other scopes use `algorithm`. */
+  scopePolicies?: Record<string, string>;
+  policyOptions?: Record<string, unknown>;
+}
+
+export interface RoutedDecision {
+  event: Omit<DecisionEvent, 'ts'>;
+  /** Eligible arms by descending score: the fallback order when a call fails. */
+  ranking: string[];
+}
+
+/**
+ * Everything one scope needs to route and to learn: its policy, the model catalog, the
+ * cost model and lambda. Routers use decide(); the reward aggregator uses learn() and
+ * snapshot(); both apply prices and catalog events the same way, so they agree on arms.
+ */
+export class ScopeEngine {
+  policy: Policy;
+  version = 0;
+  lambda: number;
+  pacer: unknown = null;
+  readonly costs = new CostModel();
+  private readonly disabled = new Set<string>();
+
+  constructor(
+    readonly scope: string,
+    private readonly opts: EngineOptions,
+    private readonly featurizer: Featurizer,
+  ) {
+    this.lambda = opts.defaultLambda;
+    const algorithm = opts.scopePolicies?.[scope] ?? opts.algorithm;
+    this.policy = createPolicy(algorithm, { arms: [], seed: opts.seed, d: opts.featureDim, ...opts.policyOptions });
+  }
+
+  /** Models that can be routed to now: priced, and not disabled or removed. */
+  arms(): string[] {
+    return this.costs
+      .models()
+      .filter((m) => !this.disabled.has(m))
+      .sort();
+  }
+
+  applyPrice(p: PriceEvent | ModelPrice): void {
+    this.costs.setPrice({
+      model: p.model,
+      inputPerM: p.inputPerM,
+      outputPerM: p.outputPerM,
+      selfHosted: p.selfHosted,
+      concurrency: p.concurrency,
+      costFactor: p.costFactor,
+    });
+    if (!this.policy.arms().includes(p.model)) this.policy.addArm(p.model);
+  }
+
+  applyCatalog(model: string, action: 'added' | 'removed' | 'enabled' | 'disabled'): void {
+    if (action === 'removed') {
+      this.costs.removeModel(model);
+      this.policy.removeArm(model);
+      this.disabled.delete(model);
+    } else if (action === 'disabled') {
+      this.disabled.add(model);
+    } else {
+      this.disabled.delete(model);
+      if (this.costs.price(model) && !this.policy.arms().includes(model)) this.policy.addArm(model);
+    }
+  }
+
+  /** Replaces the local policy with a newer one learned by the aggregator; older versions are ignored. */
+  applySnapshot(s: { version: number; algorithm: string; state: unknown; lambda: number }): boolean {
+    if (s.version <= this.version) return false;
+    this.policy = policyFromState(s.state as PolicyState);
+    for (const m of this.costs.models()) if (!this.policy.arms().includes(m)) this.policy.addArm(m);
+    this.version = s.version;
+    this.lambda = s.lambda;
+    return true;
+  }
+
+  snapshotState(): PolicyState {
+    return this.policy.toState();
+  }
+
+  features(text: string): Float64Array {
+    return this.featurizer.featurize(text);
+  }
+
+  decide(query: QueryRequest, opts: { decisionId?: string } = {}): RoutedDecision {
+    const arms = this.arms();
+    if (arms.length === 0) throw new Error(`scope ${this.scope}: no model is available (no prices received yet?)`);
+    const text = query.messages.map((m) => m.content).join('\n');
+    const x = this.features(text);
+    const costs = this.costs.costs(arms);
+    const c = query.constraints;
+    const decisionId = opts.decisionId ?? decisionIdFor(this.scope, query.id);
+    const base = {
+      decisionId,
+      requestId: query.id,
+      scope: this.scope,
+      policyVersion: this.version,
+      features: sparse(x),
+      priceSnapshot: costs,
+      lambda: this.lambda,
+      mode: c.mode,
+      batchId: query.batchId,
+    };
+    if (c.model) {
+      if (!arms.includes(c.model)) throw new Error(`model ${c.model} is not available (known: ${arms.join(', ')})`);
+      return { event: { ...base, policy: 'explicit', arm: c.model, propensity: 1, scores: {} }, ranking: [c.model] };
+    }
+    const constraints: DecideConstraints = {
+      lambda: this.lambda,
+      costs,
+      maxCostUsd: c.maxCostUsd,
+      minQuality: c.minQuality,
+    };
+    const d = this.policy.decide({ features: x, text }, arms, constraints);
+    const ranking = Object.keys(d.scores).sort((a, b) => d.scores[b] - d.scores[a]);
+    return {
+      event: {
+        ...base,
+        policy: this.policy.algorithm,
+        arm: d.arm,
+        propensity: Math.max(d.propensity, 1e-6),
+        scores: d.scores,
+      },
+      ranking: [d.arm, ...ranking.filter((a) => a !== d.arm)],
+    };
+  }
+
+  /** Learns one observed quality for a logged decision; returns R = quality - lambda * cost at decision time. */
+  learn(
+    decision: Pick<DecisionEvent, 'arm' | 'features' | 'priceSnapshot' | 'lambda'>,
+    quality: number,
+    costUsd?: number,
+  ): { reward: number; costUsd: number } {
+    const cost = costUsd ?? decision.priceSnapshot[decision.arm] ?? 0;
+    const x = dense(decision.features ?? {}, this.opts.featureDim);
+    if (!this.policy.arms().includes(decision.arm)) this.policy.addArm(decision.arm);
+    this.policy.update({ features: x }, decision.arm, { quality, costUsd: cost });
+    return { reward: quality - decision.lambda * cost, costUsd: cost };
+  }
+}
+
+export function sparse(x: ArrayLike<number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < x.length; i++) if (x[i] !== 0) out[i] = x[i];
+  return out;
+}
+
+export function dense(s: Record<string, number>, dim: number): Float64Array {
+  const x = new Float64Array(dim);
+  for (const [k, v] of Object.entries(s)) {
+    const i = Number(k);
+    if (i >= 0 && i < dim) x[i] = v;
+  }
+  return x;
+}

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'numerics',
+  preset: '../../../jest.preset.js',
+  coverageDirectory: '../../../coverage/libs/numerics',
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'ope',
+  preset: '../../../jest.preset.js',
+  coverageDirectory: '../../../coverage/libs/ope',
+};

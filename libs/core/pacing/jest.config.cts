@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'pacing',
+  preset: '../../../jest.preset.js',
+  coverageDirectory: '../../../coverage/libs/pacing',
+};

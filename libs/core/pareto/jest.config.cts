@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'pareto',
+  preset: '../../../jest.preset.js',
+  coverageDirectory: '../../../coverage/libs/pareto',
+};

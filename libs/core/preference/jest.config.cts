@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'preference',
+  preset: '../../../jest.preset.js',
+  coverageDirectory: '../../../coverage/libs/preference',
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'pricing',
+  preset: '../../../jest.preset.js',
+  coverageDirectory: '../../../coverage/libs/pricing',
+};

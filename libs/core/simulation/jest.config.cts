@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'simulation',
+  preset: '../../../jest.preset.js',
+  coverageDirectory: '../../../coverage/libs/simulation',
+};

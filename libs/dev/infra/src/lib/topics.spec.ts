@@ -1,0 +1,70 @@
+import { allTopics } from '@llm-router/contracts';
+import { javaStringHash, offsetsPartitionFor, partitionsCapFromEnv, planTopics, warmUpGroupIds } from './topics';
+
+describe('planTopics', () => {
+  const topics = allTopics();
+
+  it('plans every contract topic with one replica and the contract partition counts', () => {
+    const plan = planTopics(topics);
+    expect(plan.map((t) => t.topic)).toEqual(topics.map((t) => t.name));
+    for (const [i, t] of plan.entries()) {
+      expect(t.replicationFactor).toBe(1);
+      expect(t.numPartitions).toBe(topics[i].partitions);
+    }
+  });
+
+  it('compacts exactly the compacted topics', () => {
+    const plan = planTopics(topics);
+    for (const [i, t] of plan.entries()) {
+      const compact = t.configEntries?.some((e) => e.name === 'cleanup.policy' && e.value === 'compact');
+      expect(compact).toBe(topics[i].compacted);
+    }
+    expect(plan.some((t) => t.configEntries?.length)).toBe(true);
+  });
+
+  it('raises the record size limit where the contract asks (policy snapshots)', () => {
+    const plan = planTopics(topics);
+    const big = plan.filter((t) => t.configEntries?.some((e) => e.name === 'max.message.bytes'));
+    expect(big.map((t) => t.topic)).toEqual(['policy.updates']);
+    expect(big[0].configEntries).toContainEqual({ name: 'max.message.bytes', value: String(16 * 1024 * 1024) });
+  });
+
+  it('caps partitions without going below one', () => {
+    const plan = planTopics(
+      [
+        { name: 'big', partitions: 6, compacted: false },
+        { name: 'small', partitions: 1, compacted: false },
+      ],
+      2,
+    );
+    expect(plan.map((t) => t.numPartitions)).toEqual([2, 1]);
+  });
+});
+
+describe('partitionsCapFromEnv', () => {
+  it('reads a positive integer or nothing', () => {
+    expect(partitionsCapFromEnv({})).toBeUndefined();
+    expect(partitionsCapFromEnv({ KAFKA_PARTITIONS_CAP: ' 2 ' })).toBe(2);
+    expect(() => partitionsCapFromEnv({ KAFKA_PARTITIONS_CAP: '0' })).toThrow(/positive integer/);
+    expect(() => partitionsCapFromEnv({ KAFKA_PARTITIONS_CAP: 'many' })).toThrow(/positive integer/);
+  });
+});
+
+describe('offsets-topic placement', () => {
+  it('hashes like java.lang.String#hashCode', () => {
+    // Values from the JVM: "".hashCode(), "a".hashCode(), "hello".hashCode(), "polygenelubricants".hashCode()
+    expect(javaStringHash('')).toBe(0);
+    expect(javaStringHash('a')).toBe(97);
+    expect(javaStringHash('hello')).toBe(99162322);
+    expect(javaStringHash('polygenelubricants')).toBe(-2147483648);
+    expect(offsetsPartitionFor('polygenelubricants', 3)).toBe(0); // Utils.abs(MIN_VALUE) = 0
+  });
+
+  it('picks one warm-up group per offsets partition', () => {
+    for (const n of [1, 3, 50]) {
+      const ids = warmUpGroupIds(n);
+      expect(ids).toHaveLength(n);
+      expect(new Set(ids.map((id) => offsetsPartitionFor(id, n))).size).toBe(n);
+    }
+  });
+});

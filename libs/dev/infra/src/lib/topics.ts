@@ -1,0 +1,192 @@
+import { allTopics } from '@llm-router/contracts';
+import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import type { InfraLogger } from './logger';
+import { sleep } from './proc';
+
+export interface TopicDefinition {
+  name: string;
+  partitions: number;
+  compacted: boolean;
+  maxMessageBytes?: number;
+}
+
+export interface EnsureTopicsOptions {
+  /** Upper bound on partitions per topic (env KAFKA_PARTITIONS_CAP): fewer partitions, faster tests. */
+  partitionsCap?: number;
+  logger?: InfraLogger;
+  timeoutMs?: number;
+}
+
+export interface EnsureTopicsResult {
+  created: string[];
+  existing: string[];
+}
+
+export function partitionsCapFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env['KAFKA_PARTITIONS_CAP']?.trim();
+  if (!raw) return undefined;
+  const cap = Number(raw);
+  if (!Number.isInteger(cap) || cap < 1)
+    throw new Error(`KAFKA_PARTITIONS_CAP must be a positive integer, got "${raw}"`);
+  return cap;
+}
+
+/** What createTopics is asked for: single replica (one broker), compaction where the contract says. */
+export function planTopics(topics: readonly TopicDefinition[], partitionsCap?: number): ITopicConfig[] {
+  return topics.map((t) => ({
+    topic: t.name,
+    numPartitions: partitionsCap ? Math.max(1, Math.min(t.partitions, partitionsCap)) : t.partitions,
+    replicationFactor: 1,
+    configEntries: [
+      ...(t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+      ...(t.maxMessageBytes ? [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }] : []),
+    ],
+  }));
+}
+
+/**
+ * Creates every missing topic up front and waits until metadata shows each with a leader for
+ * every partition: consumers that subscribe before their topic exists wait a metadata refresh
+ * (or fail, with auto-creation off). Existing topics are left as they are, so it is idempotent
+ * and safe against a shared cluster.
+ */
+export async function ensureTopics(
+  brokers: string[],
+  topics: readonly TopicDefinition[] = allTopics(),
+  options: EnsureTopicsOptions = {},
+): Promise<EnsureTopicsResult> {
+  const partitionsCap = options.partitionsCap ?? partitionsCapFromEnv();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const plan = planTopics(topics, partitionsCap);
+  const kafka = new Kafka({
+    clientId: 'llm-router-infra-topics',
+    brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const before = new Set(await admin.listTopics());
+    const missing = plan.filter((t) => !before.has(t.topic));
+    if (missing.length > 0) {
+      try {
+        await admin.createTopics({
+          topics: missing,
+          waitForLeaders: true,
+          timeout: timeoutMs,
+        });
+      } catch (err) {
+        // Another process may create some of them at the same moment; anything else is real.
+        const errors = (err as { errors?: { type?: string }[] }).errors;
+        if (!errors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) throw err;
+      }
+    }
+    await waitForTopicMetadata(admin, plan, before, timeoutMs);
+    const created = missing.map((t) => t.topic);
+    if (created.length > 0) {
+      options.logger?.info(
+        `created ${created.length} topic(s)${partitionsCap ? ` (partitions capped at ${partitionsCap})` : ''}`,
+      );
+    }
+    return {
+      created,
+      existing: plan.filter((t) => before.has(t.topic)).map((t) => t.topic),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function waitForTopicMetadata(
+  admin: ReturnType<Kafka['admin']>,
+  plan: ITopicConfig[],
+  preexisting: Set<string>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const names = plan.map((t) => t.topic);
+  let lastProblem = '';
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      const byName = new Map(topics.map((t) => [t.name, t]));
+      const notReady = plan.filter((t) => {
+        const meta = byName.get(t.topic);
+        if (!meta) return true;
+        // A pre-existing topic keeps the partition count it was created with.
+        const enough = preexisting.has(t.topic) || meta.partitions.length >= (t.numPartitions ?? 1);
+        return !enough || meta.partitions.some((p) => p.leader < 0);
+      });
+      if (notReady.length === 0) return;
+      lastProblem = `not ready yet: ${notReady.map((t) => t.topic).join(', ')}`;
+    } catch (err) {
+      lastProblem = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`topics not ready after ${timeoutMs / 1000} s: ${lastProblem}`);
+    await sleep(200);
+  }
+}
+
+/** java.lang.String#hashCode, which Kafka uses to place a group on an offsets-topic partition. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Kafka's Utils.abs(groupId.hashCode()) % partitions. */
+export function offsetsPartitionFor(groupId: string, partitions: number): number {
+  const h = javaStringHash(groupId);
+  return (h === -2147483648 ? 0 : Math.abs(h)) % partitions;
+}
+
+/** One group id per partition of the offsets topic, so that touching each loads every partition. */
+export function warmUpGroupIds(partitions: number): string[] {
+  const byPartition = new Map<number, string>();
+  for (let i = 0; byPartition.size < partitions; i++) {
+    const id = `llm-router-infra-warmup-${i}`;
+    const p = offsetsPartitionFor(id, partitions);
+    if (!byPartition.has(p)) byPartition.set(p, id);
+  }
+  return [...byPartition.values()];
+}
+
+/**
+ * A fresh broker creates __consumer_offsets on the first group request and then loads it, and
+ * until then a joining consumer gets "coordinator is loading" and crash-restarts (kafkajs logs
+ * that at ERROR). Touching one group per offsets partition here does that work once, up front,
+ * so the first consumers of tests and services join cleanly.
+ */
+export async function warmUpGroupCoordinator(brokers: string[], timeoutMs = 60_000): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'llm-router-infra-warmup',
+    brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const deadline = Date.now() + timeoutMs;
+  const describe = async (groupId: string) => {
+    for (;;) {
+      try {
+        // Throws while the coordinator is unavailable or loading.
+        await admin.describeGroups([groupId]);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline)
+          throw new Error(`group coordinator not available after ${timeoutMs / 1000} s: ${(err as Error).message}`);
+      }
+      await sleep(100);
+    }
+  };
+  try {
+    await describe(warmUpGroupIds(1)[0]);
+    const { topics } = await admin.fetchTopicMetadata({
+      topics: ['__consumer_offsets'],
+    });
+    const partitions = topics[0]?.partitions.length ?? 1;
+    for (const groupId of warmUpGroupIds(partitions)) await describe(groupId);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'engine',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/engine',
-};

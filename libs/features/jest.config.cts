@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'features',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/features',
-};

@@ -1,0 +1,40 @@
+import { Kafka, logLevel, LogEntry } from 'kafkajs';
+
+export interface KafkaConnection {
+  brokers: string[];
+  clientId: string;
+}
+
+type Log = {
+  warn: (o: object, m: string) => void;
+  error: (o: object, m: string) => void;
+  debug?: (o: object, m: string) => void;
+};
+
+/** Group rebalances and a coordinator still loading are routine and retried by kafkajs: not errors. */
+const ROUTINE = /rebalanc|coordinator is loading|coordinator is not available|not the correct coordinator/i;
+
+/** kafkajs log lines go to the service's structured logger, routine retries at debug. */
+export function kafkaLogCreator(log?: Log) {
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, ...rest } = entry;
+      if (!log) return;
+      const routine =
+        ROUTINE.test(`${message} ${String(rest['error'] ?? '')}`) || /partitioner|Limiting retries/.test(message);
+      if (routine) log.debug?.({ kafka: rest }, message);
+      else if (level <= logLevel.ERROR) log.error({ kafka: rest }, message);
+      else log.warn({ kafka: rest }, message);
+    };
+}
+
+/** A kafkajs client whose logs go to the service's structured logger instead of stdout. */
+export function createKafka(conn: KafkaConnection, log?: Log): Kafka {
+  return new Kafka({
+    clientId: conn.clientId,
+    brokers: conn.brokers,
+    retry: { retries: 8, initialRetryTime: 200 },
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(log),
+  });
+}

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'replica',
+  preset: '../../../jest.preset.js',
+  coverageDirectory: '../../../coverage/libs/replica',
+};

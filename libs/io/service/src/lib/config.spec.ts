@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { baseEnvSchema, ConfigError, loadConfig, scopePoliciesEnv } from './config';
+
+describe('loadConfig', () => {
+  const schema = baseEnvSchema('svc', 3000).extend({ EXTRA: z.coerce.number().int().positive().default(5) });
+
+  it('parses a valid environment with defaults', () => {
+    const c = loadConfig('svc', schema, { KAFKA_BROKERS: 'a:1, b:2', DATABASE_URL: 'postgres://u@h:5/db' });
+    expect(c.KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
+    expect(c.HTTP_PORT).toBe(3000);
+    expect(c.KAFKA_CLIENT_ID).toBe('svc');
+    expect(c.EXTRA).toBe(5);
+  });
+
+  it('names every bad variable in one error', () => {
+    let err: unknown;
+    try {
+      loadConfig('svc', schema, {
+        KAFKA_BROKERS: 'nohost',
+        DATABASE_URL: 'mysql://x',
+        HTTP_PORT: '99999',
+        EXTRA: '-1',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).toMatch(/^svc: invalid configuration/);
+    for (const v of ['KAFKA_BROKERS', 'DATABASE_URL', 'HTTP_PORT', 'EXTRA']) expect(msg).toContain(v);
+    expect(msg).toContain('"nohost"');
+  });
+
+  it('says which variable is missing', () => {
+    expect(() => loadConfig('svc', schema, {})).toThrow(/KAFKA_BROKERS: is required[\s\S]*DATABASE_URL: is required/);
+  });
+});
+
+describe('SCOPE_POLICIES', () => {
+  const schema = baseEnvSchema('svc', 3000).extend({ SCOPE_POLICIES: scopePoliciesEnv });
+  const env = { KAFKA_BROKERS: 'a:1', DATABASE_URL: 'postgres://h/db' };
+
+  it('reads scope=policy lists and JSON objects', () => {
+    expect(
+      loadConfig('svc', schema, { ...env, SCOPE_POLICIES: 'support=thompson, code=linucb' }).SCOPE_POLICIES,
+    ).toEqual({ support: 'thompson', code: 'linucb' });
+    expect(loadConfig('svc', schema, { ...env, SCOPE_POLICIES: '{"a":"ucb1"}' }).SCOPE_POLICIES).toEqual({ a: 'ucb1' });
+    expect(loadConfig('svc', schema, env).SCOPE_POLICIES).toEqual({});
+  });
+
+  it('refuses malformed entries', () => {
+    expect(() => loadConfig('svc', schema, { ...env, SCOPE_POLICIES: 'support' })).toThrow(
+      /SCOPE_POLICIES: "support" is not scope=policy/,
+    );
+    expect(() => loadConfig('svc', schema, { ...env, SCOPE_POLICIES: '{bad' })).toThrow(
+      /SCOPE_POLICIES: must be a JSON object/,
+    );
+  });
+});

@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'numerics',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/numerics',
-};

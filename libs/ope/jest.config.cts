@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'ope',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/ope',
-};

@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'pacing',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/pacing',
-};

@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'pareto',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/pareto',
-};

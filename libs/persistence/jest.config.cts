@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'persistence',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/persistence',
-};

@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'preference',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/preference',
-};

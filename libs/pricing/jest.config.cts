@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'pricing',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/pricing',
-};

@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'providers',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/providers',
-};

@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'replica',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/replica',
-};

@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'simulation',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/simulation',
-};
