@@ -1,2 +1,3 @@
 export * from './lib/budget-pacer';
 export * from './lib/spend-ledger';
+export * from './lib/query-pacer';

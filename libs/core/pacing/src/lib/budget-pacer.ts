@@ -115,7 +115,27 @@ export class BudgetPacer {
     this.total += costUsd;
     const t = this.tgt;
     if (t === null || t <= 0 || this.n <= this.warmup) return this.lambda;
-    const e = (costUsd - t) / t;
+    return this.step((costUsd - t) / t);
+  }
+
+  /**
+   * One dual step on a normalised violation `e` without counting a query: a correction, such
+   * as the difference between a call's expected and realised cost once the bill is known.
+   */
+  nudge(e: number): number {
+    if (!Number.isFinite(e)) throw new RangeError(`violation must be finite, got ${e}`);
+    const t = this.tgt;
+    if (t === null || t <= 0 || this.n <= this.warmup) return this.lambda;
+    return this.step(e);
+  }
+
+  /** Sets lambda directly (clipped to [0, lambdaMax]), e.g. to seed a replica from the fleet's value. */
+  setLambda(lambda: number): void {
+    this.lam = clamp(nonNegative('lambda', lambda), 0, this.lambdaMax);
+  }
+
+  private step(e: number): number {
+    const t = this.tgt as number;
     const s = this.fixedScale ?? 0.01 / t;
     let next: number;
     if (this.mode === 'additive') next = this.lam + this.eta * s * e;

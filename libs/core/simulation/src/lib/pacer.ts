@@ -1,4 +1,4 @@
-import { BudgetPacer } from '@llm-router/pacing';
+import { QueryPacer } from '@llm-router/pacing';
 
 /**
  * What the replay needs from a budget pacer: the lambda to use for the next decision, and
@@ -41,38 +41,22 @@ export interface BudgetPacingOptions {
 }
 
 /**
- * The replay's default pacer: libs/core/pacing's primal-dual BudgetPacer, with its target re-aimed
- * at the remaining budget per remaining query. Spending early is then paid back by a lower
- * target later, so the period's mean cost lands on the budget rather than near it.
+ * The replay's default pacer: libs/core/pacing's QueryPacer, the same class every router replica
+ * paces with, its target re-aimed at the remaining budget per remaining query of the replay.
+ * Spending early is then paid back by a lower target later, so the period's mean cost lands on
+ * the budget rather than near it.
  */
 export function budgetPacing(opts: BudgetPacingOptions = {}): PacerFactory {
-  const track = opts.track ?? true;
-  const band = opts.band ?? 3;
-  const clip = opts.clip ?? 5;
   return ({ budget, horizon, initialLambda }) => {
-    // The lambda scale is pinned to the budget: if it followed the moving target, the step
-    // size would change with every re-aim.
-    const scale = 0.01 / budget;
-    // Starting at lambda = 0 would let the first queries go to the most expensive model, and
-    // at a tight budget a handful of those spend the whole period's money. The scale (the
-    // lambda at which spending one target costs one quality point) is a neutral start.
-    const lambda0 = initialLambda > 0 ? initialLambda : scale;
-    const pacer = new BudgetPacer({ target: budget, lambda0, eta: opts.eta ?? 0.05, scale });
-    let spent = 0;
-    let done = 0;
-    return {
-      lambda: () => pacer.lambda,
-      record(cost: number) {
-        const target = pacer.target ?? budget;
-        pacer.update(Math.min(cost, clip * target));
-        spent += cost;
-        done++;
-        const left = horizon - done;
-        if (track && left > 0) {
-          const t = (budget * horizon - spent) / left;
-          pacer.setTarget(Math.min(budget * band, Math.max(budget / band, t)));
-        }
-      },
-    };
+    const pacer = new QueryPacer({
+      budget,
+      horizon,
+      lambda0: initialLambda,
+      eta: opts.eta,
+      clip: opts.clip,
+      band: opts.band,
+      track: opts.track,
+    });
+    return { lambda: () => pacer.lambda, record: (cost: number) => void pacer.record(cost) };
   };
 }

@@ -1,0 +1,159 @@
+import { Rng } from '@llm-router/numerics';
+import { QueryPacer } from './query-pacer';
+
+/** Two models and noisy costs: the budget falls between them, so the pacer has to mix. */
+const ARMS = [
+  { quality: 0.7, cost: 0.00005 },
+  { quality: 0.9, cost: 0.001 },
+];
+const TARGET = 0.0003;
+
+function choose(lambda: number): number {
+  let best = 0;
+  let bestScore = -Infinity;
+  ARMS.forEach((a, i) => {
+    const s = a.quality - lambda * a.cost;
+    if (s > bestScore) {
+      bestScore = s;
+      best = i;
+    }
+  });
+  return best;
+}
+
+/** The bill differs from the list price by up to +-50%, as token counts do. */
+const bill = (arm: number, rng: Rng) => ARMS[arm].cost * (0.5 + rng.next());
+
+describe('QueryPacer', () => {
+  it('holds the budget on an open-ended stream (no horizon)', () => {
+    const rng = new Rng(1);
+    const p = new QueryPacer({ budget: TARGET });
+    let spent = 0;
+    const n = 5000;
+    for (let t = 0; t < n; t++) {
+      const c = bill(choose(p.lambda), rng);
+      p.record(c);
+      spent += c;
+    }
+    expect(spent / n / TARGET).toBeGreaterThan(0.98);
+    expect(spent / n / TARGET).toBeLessThan(1.02);
+    expect(p.count).toBe(n);
+    expect(p.spent).toBeCloseTo(spent, 12);
+  });
+
+  it('holds the budget when bills arrive late and run 30% over the expected cost', () => {
+    const rng = new Rng(2);
+    const p = new QueryPacer({ budget: TARGET });
+    const inFlight: Array<{ expected: number; realised: number }> = [];
+    let spent = 0;
+    const n = 5000;
+    for (let t = 0; t < n; t++) {
+      const arm = choose(p.lambda);
+      const expected = ARMS[arm].cost;
+      p.record(expected);
+      // The cost model underrates usage: without settle() the pacer would overspend by ~30%.
+      inFlight.push({ expected, realised: 1.3 * bill(arm, rng) });
+      if (inFlight.length > 64) {
+        const done = inFlight.shift()!;
+        p.settle(done.expected, done.realised);
+        spent += done.realised;
+      }
+    }
+    for (const done of inFlight) {
+      p.settle(done.expected, done.realised);
+      spent += done.realised;
+    }
+    expect(p.spent).toBeCloseTo(spent, 12);
+    expect(spent / n / TARGET).toBeGreaterThan(0.97);
+    expect(spent / n / TARGET).toBeLessThan(1.02);
+  });
+
+  it('holds the fleet budget when two replicas each pace their own decisions', () => {
+    const rng = new Rng(3);
+    const replicas = [new QueryPacer({ budget: TARGET }), new QueryPacer({ budget: TARGET })];
+    let spent = 0;
+    const n = 6000;
+    for (let t = 0; t < n; t++) {
+      // Uneven split: one replica takes two queries in three.
+      const p = replicas[t % 3 === 0 ? 1 : 0];
+      const c = bill(choose(p.lambda), rng);
+      p.record(c);
+      spent += c;
+    }
+    expect(spent / n / TARGET).toBeGreaterThan(0.97);
+    expect(spent / n / TARGET).toBeLessThan(1.02);
+  });
+
+  it('settling to the realised cost leaves the same debt as recording the realised cost', () => {
+    const a = new QueryPacer({ budget: TARGET });
+    const b = new QueryPacer({ budget: TARGET });
+    a.record(0.0002);
+    a.settle(0.0002, 0.0007);
+    b.record(0.0007);
+    expect(a.debt).toBeCloseTo(b.debt, 15);
+    expect(a.spent).toBeCloseTo(0.0007, 15);
+    expect(a.count).toBe(1);
+    // An overrun pushes lambda up, an underrun down.
+    const before = a.lambda;
+    a.settle(0.0001, 0.0011);
+    expect(a.lambda).toBeGreaterThan(before);
+    const high = a.lambda;
+    a.settle(0.0011, 0.0001);
+    expect(a.lambda).toBeLessThan(high);
+  });
+
+  it('a new budget keeps the debt (a change of target is not an amnesty)', () => {
+    const p = new QueryPacer({ budget: TARGET });
+    for (let i = 0; i < 10; i++) p.record(0.001);
+    const debt = p.debt;
+    expect(debt).toBeCloseTo(10 * (0.001 - TARGET), 12);
+    p.setBudget(TARGET / 2);
+    expect(p.debt).toBeCloseTo(debt, 15);
+    p.record(TARGET / 2);
+    expect(p.debt).toBeCloseTo(debt, 15);
+    expect(p.budget).toBe(TARGET / 2);
+    // The re-aimed target stays inside the band.
+    expect(p.target).toBeGreaterThanOrEqual(TARGET / 2 / 3 - 1e-18);
+  });
+
+  it('pays a debt back over the horizon when one is known', () => {
+    const p = new QueryPacer({ budget: 1, horizon: 10, band: 100 });
+    p.record(3); // 2 over; 9 queries left to pay it back
+    expect(p.target).toBeCloseTo(1 - 2 / 9, 12);
+  });
+
+  it('restores from its state and continues identically', () => {
+    const rng = new Rng(4);
+    const p = new QueryPacer({ budget: TARGET, payback: 300 });
+    for (let t = 0; t < 500; t++) p.record(bill(choose(p.lambda), rng));
+    p.setBudget(TARGET * 1.5);
+    const q = QueryPacer.fromState(JSON.parse(JSON.stringify(p.toState())));
+    for (let t = 0; t < 500; t++) {
+      const c = bill(choose(p.lambda), rng);
+      expect(q.lambda).toBe(p.lambda);
+      p.record(c);
+      q.record(c);
+    }
+    expect(q.toState()).toEqual(p.toState());
+  });
+
+  it('seeds lambda without touching the debt', () => {
+    const p = new QueryPacer({ budget: TARGET });
+    p.record(0.001);
+    const debt = p.debt;
+    p.setLambda(42);
+    expect(p.lambda).toBe(42);
+    expect(p.debt).toBe(debt);
+  });
+
+  it('refuses nonsense', () => {
+    expect(() => new QueryPacer({ budget: 0 })).toThrow(/budget/);
+    expect(() => new QueryPacer({ budget: TARGET, band: 0.5 })).toThrow(/band/);
+    const p = new QueryPacer({ budget: TARGET });
+    expect(() => p.record(-1)).toThrow(/cost/);
+    expect(() => p.record(NaN)).toThrow(/cost/);
+    expect(() => p.settle(0, Infinity)).toThrow(/realised/);
+    expect(() => p.setBudget(-1)).toThrow(/budget/);
+    expect(() => QueryPacer.fromState({ version: 2 } as never)).toThrow(/version/);
+  });
+});

@@ -1,0 +1,242 @@
+import { BudgetPacer } from './budget-pacer';
+
+/**
+ * The pacer that routes: the replay and every router replica run this one class, so a budget
+ * figure measured offline is the figure the services hold (docs/decisions/0013-pacing-in-the-loop.md).
+ *
+ * It wraps the dual descent of `BudgetPacer` with three things a live stream needs:
+ * - re-aiming: the per-query target is moved so that the debt (spent minus what the budget
+ *   allowed so far) is paid back over the next `payback` queries, or over what is left of a
+ *   known horizon. Dual descent alone holds the mean only up to its O(1 / (eta T)) drift;
+ * - a clip: one query's cost counts for at most `clip` targets in the dual step, because a
+ *   single flagship call can cost a hundred targets and would throw lambda orders of
+ *   magnitude past its equilibrium (the debt still sees the full cost);
+ * - a band: the re-aimed target stays within [budget / band, budget * band], so a debt is
+ *   paid back gradually, never by starving every query at once.
+ *
+ * It learns from realised costs only, at the moment a call is answered: the router knows
+ * them then, with no delay, so this loop has none of the latency of feedback or snapshots.
+ * `record(expected)` at decide time followed by `settle(expected, realised)` when the answer
+ * comes keeps the in-flight calls counted while they run.
+ */
+export interface QueryPacerOptions {
+  /** Target mean cost per query in USD (> 0). */
+  budget: number;
+  /** Starting lambda; default `0.01 / budget` (one target's worth of money buys a hundredth of a quality point). */
+  lambda0?: number;
+  /** Dual step size (default 0.05). */
+  eta?: number;
+  /** One query's cost counts for at most this many targets in the dual step (default 5). */
+  clip?: number;
+  /** The re-aimed target stays within [budget / band, budget * band] (default 3). */
+  band?: number;
+  /**
+   * Queries of the period when known (the replay, a batch): the debt is then paid back over
+   * what is left of it. Otherwise (a live stream) over the next `payback` queries.
+   */
+  horizon?: number;
+  /** Queries over which a debt is paid back on an open-ended stream (default 1000). */
+  payback?: number;
+  /** Re-aim at all (default true). */
+  track?: boolean;
+}
+
+export interface QueryPacerState {
+  version: 1;
+  budget: number;
+  eta: number;
+  clip: number;
+  band: number;
+  horizon: number | null;
+  payback: number;
+  track: boolean;
+  /** Debt carried over from before the last budget change. */
+  debtBefore: number;
+  spentSince: number;
+  doneSince: number;
+  done: number;
+  spent: number;
+  dual: ReturnType<BudgetPacer['toState']>;
+}
+
+export class QueryPacer {
+  private budgetUsd: number;
+  private readonly eta: number;
+  private readonly clip: number;
+  private readonly band: number;
+  private readonly horizon: number | null;
+  private readonly payback: number;
+  private readonly track: boolean;
+  private dual: BudgetPacer;
+  /** Debt is kept as (carried) + (spent - budget * count) since the last budget change: exact while the budget is constant. */
+  private debtBefore = 0;
+  private spentSince = 0;
+  private doneSince = 0;
+  private doneTotal = 0;
+  private spentTotal = 0;
+
+  constructor(opts: QueryPacerOptions) {
+    this.budgetUsd = positive('budget', opts.budget);
+    this.eta = positive('eta', opts.eta ?? 0.05);
+    this.clip = positive('clip', opts.clip ?? 5);
+    this.band = atLeastOne('band', opts.band ?? 3);
+    this.horizon = opts.horizon === undefined ? null : positive('horizon', opts.horizon);
+    this.payback = positive('payback', opts.payback ?? 1000);
+    this.track = opts.track ?? true;
+    // The lambda scale is pinned to the first budget: if it followed the moving target, the
+    // step size would change with every re-aim.
+    const scale = 0.01 / this.budgetUsd;
+    // Starting at lambda = 0 would let the first queries go to the most expensive model, and
+    // at a tight budget a handful of those spend the whole period's money.
+    const lambda0 = opts.lambda0 !== undefined && opts.lambda0 > 0 ? opts.lambda0 : scale;
+    this.dual = new BudgetPacer({ target: this.budgetUsd, lambda0, eta: this.eta, scale });
+  }
+
+  /** The cost weight for the next decision. */
+  get lambda(): number {
+    return this.dual.lambda;
+  }
+
+  /** Target mean cost per query (the budget the debt is measured against). */
+  get budget(): number {
+    return this.budgetUsd;
+  }
+
+  /** Per-query target after re-aiming (what the dual step currently aims at). */
+  get target(): number {
+    return this.dual.target ?? this.budgetUsd;
+  }
+
+  /** Spent minus what the budget allowed, over every query recorded (USD; negative = surplus). */
+  get debt(): number {
+    return this.debtBefore + this.spentSince - this.budgetUsd * this.doneSince;
+  }
+
+  get count(): number {
+    return this.doneTotal;
+  }
+
+  get spent(): number {
+    return this.spentTotal;
+  }
+
+  /** One query's cost (realised, or expected until `settle`). Returns the new lambda. */
+  record(costUsd: number): number {
+    nonNegative('cost', costUsd);
+    this.dual.update(Math.min(costUsd, this.clip * this.target));
+    this.spentSince += costUsd;
+    this.spentTotal += costUsd;
+    this.doneSince++;
+    this.doneTotal++;
+    this.reaim();
+    return this.lambda;
+  }
+
+  /**
+   * Corrects a cost recorded as `expectedUsd` once the bill is known: the debt takes the
+   * difference, and lambda takes one dual step on it (no query is counted twice).
+   */
+  settle(expectedUsd: number, realisedUsd: number): number {
+    nonNegative('expected cost', expectedUsd);
+    nonNegative('realised cost', realisedUsd);
+    const delta = realisedUsd - expectedUsd;
+    if (delta === 0) return this.lambda;
+    this.spentSince += delta;
+    this.spentTotal += delta;
+    this.dual.nudge(Math.max(-this.clip, Math.min(this.clip, delta / this.target)));
+    this.reaim();
+    return this.lambda;
+  }
+
+  /**
+   * A new per-query budget (a daily or monthly budget's share per query, from the fleet's
+   * spend ledger). The debt so far is kept: a change of target is not an amnesty.
+   */
+  setBudget(budgetUsd: number): void {
+    positive('budget', budgetUsd);
+    if (budgetUsd === this.budgetUsd) return;
+    this.debtBefore = this.debt;
+    this.spentSince = 0;
+    this.doneSince = 0;
+    this.budgetUsd = budgetUsd;
+    this.reaim();
+  }
+
+  /** Moves lambda (e.g. a fresh replica seeded from the fleet's lambda), keeping the debt. */
+  setLambda(lambda: number): void {
+    this.dual.setLambda(lambda);
+  }
+
+  toState(): QueryPacerState {
+    return {
+      version: 1,
+      budget: this.budgetUsd,
+      eta: this.eta,
+      clip: this.clip,
+      band: this.band,
+      horizon: this.horizon,
+      payback: this.payback,
+      track: this.track,
+      debtBefore: this.debtBefore,
+      spentSince: this.spentSince,
+      doneSince: this.doneSince,
+      done: this.doneTotal,
+      spent: this.spentTotal,
+      dual: this.dual.toState(),
+    };
+  }
+
+  static fromState(s: QueryPacerState): QueryPacer {
+    if (s?.version !== 1)
+      throw new Error(`unsupported QueryPacer state version ${(s as { version?: unknown })?.version}`);
+    const p = new QueryPacer({
+      budget: s.budget,
+      eta: s.eta,
+      clip: s.clip,
+      band: s.band,
+      horizon: s.horizon ?? undefined,
+      payback: s.payback,
+      track: s.track,
+    });
+    p.dual = BudgetPacer.fromState(s.dual);
+    p.debtBefore = finite('debtBefore', s.debtBefore);
+    p.spentSince = finite('spentSince', s.spentSince);
+    p.doneSince = nonNegative('doneSince', s.doneSince);
+    p.doneTotal = nonNegative('done', s.done);
+    p.spentTotal = finite('spent', s.spent);
+    return p;
+  }
+
+  private reaim(): void {
+    if (!this.track) return;
+    const left = this.horizon !== null ? this.horizon - this.doneTotal : this.payback;
+    if (left <= 0) return;
+    // While the budget has not changed, the replay's original form (money left over queries
+    // left): the same number up to rounding, kept bit for bit so replay figures stay comparable.
+    const t =
+      this.horizon !== null && this.debtBefore === 0 && this.doneSince === this.doneTotal
+        ? (this.budgetUsd * this.horizon - this.spentTotal) / left
+        : this.budgetUsd - this.debt / left;
+    this.dual.setTarget(Math.min(this.budgetUsd * this.band, Math.max(this.budgetUsd / this.band, t)));
+  }
+}
+
+function positive(name: string, x: number): number {
+  if (!(Number.isFinite(x) && x > 0)) throw new RangeError(`${name} must be a finite number > 0, got ${x}`);
+  return x;
+}
+
+function atLeastOne(name: string, x: number): number {
+  if (!(Number.isFinite(x) && x >= 1)) throw new RangeError(`${name} must be a finite number >= 1, got ${x}`);
+  return x;
+}
+
+function nonNegative(name: string, x: number): number {
+  if (!(Number.isFinite(x) && x >= 0)) throw new RangeError(`${name} must be a finite number >= 0, got ${x}`);
+  return x;
+}
+
+function finite(name: string, x: number): number {
+  if (!Number.isFinite(x)) throw new RangeError(`${name} must be finite, got ${x}`);
+  return x;
+}
