@@ -1,7 +1,9 @@
 /**
  * npm run -s e2e -- --json : the whole stack on a real Kafka and PostgreSQL. Produces N
  * queries with a plain kafkajs client, answers them through the replay provider, sends the
- * dataset's quality back as feedback, and checks that nothing was lost or counted twice.
+ * dataset's quality back as feedback, checks that nothing was lost or counted twice, and
+ * measures what the services learned against the offline replay of the same sequence
+ * (../shared/EVAL.md, "End-to-end").
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,11 +13,14 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
 import { parseDataset, Topic } from '@llm-router/contracts';
+import { orderRows } from '@llm-router/simulation';
 import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
 import { percentile, round } from '../lib/stats';
 import { num } from '../lib/cli';
 import { writeSyntheticDataset } from '../lib/synthetic-data';
+import { Answered, learningFigures, quarters, replaySameSequence } from './figures';
+import { sendQueries } from './sender';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -38,7 +43,22 @@ const opts = new Command('e2e')
     num('--aggregators', { integer: true, positive: true }),
     1,
   )
-  .option('--rate <qps>', 'send rate in queries per second (0 = as fast as possible)', num('--rate', { min: 0 }), 0)
+  .option(
+    '--rate <qps>',
+    'send rate in queries per second: 0 = a backlog (throughput), otherwise a smooth pace (latency)',
+    num('--rate', { min: 0 }),
+    0,
+  )
+  .option('--budget <usd>', "target mean cost per query in USD (the pacer's target), or 'none'", budgetArg, null)
+  .option(
+    '--lambda <x>',
+    'cost weight in R = quality - lambda * cost (with --budget: the starting lambda)',
+    num('--lambda', { min: 0 }),
+    0,
+  )
+  .option('--warm-start <file>', 'offline priors from another reward file, for the services and the replay')
+  .option('--seed <n>', 'row shuffle and policy seed (as for replay)', num('--seed', { integer: true, min: 0 }), 1)
+  .option('--no-replay', 'skip the offline replay of the same sequence')
   .option(
     '--timeout <s>',
     'give up waiting for answers and rewards after this long',
@@ -56,8 +76,18 @@ const opts = new Command('e2e')
     aggregators: number;
     rate: number;
     timeout: number;
+    budget: number | null;
+    lambda: number;
+    warmStart?: string;
+    seed: number;
+    replay: boolean;
     json?: boolean;
   }>();
+
+function budgetArg(v: string): number | null {
+  if (v === 'none') return null;
+  return num('--budget', { positive: true })(v);
+}
 
 const say = (msg: string) => process.stderr.write(`[e2e] ${msg}\n`);
 
@@ -90,11 +120,14 @@ async function main() {
   try {
     // A database of its own: a run never mixes with earlier runs' state.
     const databaseUrl = await createDatabase(infra.databaseUrl, 'e2e');
-    const env = {
+    const env: Record<string, string> = {
       KAFKA_BROKERS: infra.kafkaBrokers.join(','),
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'warn',
+      ALLOW_NO_AUTH: 'true',
       ROUTER_POLICY: opts.policy,
+      POLICY_SEED: String(opts.seed),
+      DEFAULT_LAMBDA: String(opts.lambda),
       PROVIDER: 'replay',
       REPLAY_DATASET: dataPath,
       PRICES_FILE: modelsPath!,
@@ -102,6 +135,8 @@ async function main() {
       QUERIES_GROUP_ID: `router-${runId}`,
       AGGREGATOR_GROUP_ID: `reward-aggregator-${runId}`,
       PLANNER_GROUP_ID: `batch-planner-${runId}`,
+      ...(opts.budget !== null && { BUDGET_PER_QUERY_USD: String(opts.budget) }),
+      ...(opts.warmStart && { WARM_START_FILE: resolve(opts.warmStart) }),
     };
     say(`starting services (logs in ${logDir})`);
     services.push(
@@ -120,8 +155,10 @@ async function main() {
     services.push(
       await startServiceProcess({ app: 'batch-planner', name: 'batch-planner', env }, await freePort(), logDir),
     );
+    const routers: RunningService[] = [];
     for (let i = 0; i < opts.routers; i++)
-      services.push(await startServiceProcess({ app: 'router', name: `router-${i}`, env }, await freePort(), logDir));
+      routers.push(await startServiceProcess({ app: 'router', name: `router-${i}`, env }, await freePort(), logDir));
+    services.push(...routers);
 
     const kafka = new Kafka({
       clientId: `e2e-client-${runId}`,
@@ -134,12 +171,20 @@ async function main() {
     await consumer.connect();
     await consumer.subscribe({ topics: [Topic.Responses], fromBeginning: true });
 
+    // The replay's order (seeded shuffle), repeated when more queries than rows are asked for.
+    const ordered = orderRows(
+      rows.map((r, i) => ({ ...r, index: i })),
+      'shuffled',
+      opts.seed,
+    ).map((r) => r.index);
+    const sentRows = Array.from({ length: opts.queries }, (_, j) => ordered[j % ordered.length]);
+
     const sentAt = new Map<string, number>();
-    const answers = new Map<string, { model: string; at: number; row: number }>();
+    const answers = new Map<string, { at: number }>();
+    const answered: Answered[] = [];
     const latencies: number[] = [];
     let duplicated = 0;
     let feedbackSent = 0;
-    const decisionsInOrder: { model: string; quality: number; cost: number }[] = [];
     const bar = process.stderr.isTTY
       ? new SingleBar(
           { format: ' answered {bar} {value}/{total} | {rate} q/s', hideCursor: true },
@@ -148,6 +193,7 @@ async function main() {
       : null;
     bar?.start(opts.queries, 0, { rate: 0 });
     const t0 = Date.now();
+    const feedbackQueue: { key: string; value: string }[] = [];
 
     await consumer.run({
       eachMessage: async ({ message }) => {
@@ -157,27 +203,27 @@ async function main() {
           duplicated += 1;
           return;
         }
-        const row = Number(r.id.split('-').pop()) % rows.length;
-        answers.set(r.id, { model: r.model, at: Date.now(), row });
-        latencies.push(Date.now() - sentAt.get(r.id)!);
-        const quality = rows[row].arms[r.model]?.reward ?? 0;
-        decisionsInOrder.push({ model: r.model, quality, cost: r.costUsd });
-        // The judge's feedback goes out in the background, batched: awaiting each send here
-        // would make this client, not the router, the bottleneck being measured.
+        const at = Date.now();
+        answers.set(r.id, { at });
+        latencies.push(at - sentAt.get(r.id)!);
+        if (r.error && !r.output) return;
+        const row = sentRows[Number(r.id.split('-').pop())];
+        answered.push({ row, model: r.model, costUsd: r.costUsd });
+        // The dataset's judged quality goes back as feedback in the background, batched:
+        // awaiting each send here would make this client, not the router, the bottleneck.
         feedbackQueue.push({
           key: scope,
           value: JSON.stringify({
             decisionId: r.decisionId,
             scope,
-            quality,
-            source: 'judge',
+            quality: rows[row].arms[r.model]?.reward ?? 0,
+            source: 'replay',
             ts: new Date().toISOString(),
           }),
         });
         bar?.update(answers.size, { rate: round(answers.size / ((Date.now() - t0) / 1000), 0) });
       },
     });
-    const feedbackQueue: { key: string; value: string }[] = [];
     let feedbackFailed: unknown = null;
     const feedbackPump = setInterval(() => {
       const batch = feedbackQueue.splice(0);
@@ -188,34 +234,28 @@ async function main() {
         .catch((e) => (feedbackFailed = e));
     }, 20);
 
-    const chunk = 50;
-    for (let i = 0; i < opts.queries; i += chunk) {
-      const msgs = [];
-      for (let j = i; j < Math.min(opts.queries, i + chunk); j++) {
-        const id = `${scope}-${j}`;
-        const row = j % rows.length;
-        sentAt.set(id, Date.now());
-        msgs.push({
-          key: id,
-          value: JSON.stringify({
-            id,
-            scope,
-            messages: [{ role: 'user', content: rows[row].prompt }],
-            datasetRow: row,
-            ts: new Date().toISOString(),
-          }),
-        });
-      }
-      await producer.send({ topic: Topic.Queries, messages: msgs });
-      if (opts.rate > 0) await new Promise((r) => setTimeout(r, (1000 * chunk) / opts.rate));
-    }
+    const queries = sentRows.map((row, j) => {
+      const id = `${scope}-${j}`;
+      return {
+        id,
+        key: id,
+        value: JSON.stringify({
+          id,
+          scope,
+          messages: [{ role: 'user', content: rows[row].prompt }],
+          datasetRow: row,
+          ts: new Date().toISOString(),
+        }),
+      };
+    });
+    await sendQueries(producer, Topic.Queries, queries, opts.rate, (id, at) => sentAt.set(id, at));
     const sent = sentAt.size;
 
     const deadline = Date.now() + opts.timeout * 1000;
     while (answers.size < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    const elapsed = (Math.max(...[...answers.values()].map((a) => a.at), t0 + 1) - t0) / 1000;
+    const lastAnswer = Math.max(...[...answers.values()].map((a) => a.at), t0 + 1);
     bar?.stop();
-    while ((feedbackQueue.length > 0 || feedbackSent < answers.size) && !feedbackFailed && Date.now() < deadline)
+    while ((feedbackQueue.length > 0 || feedbackSent < answered.length) && !feedbackFailed && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     clearInterval(feedbackPump);
     if (feedbackFailed) throw feedbackFailed;
@@ -223,54 +263,92 @@ async function main() {
     // Wait for the aggregator(s) to apply every reward, then read the ledger itself.
     const db = new Client({ connectionString: env.DATABASE_URL });
     await db.connect();
-    let rewardsApplied = 0;
-    while (Date.now() < deadline) {
-      rewardsApplied = (await db.query('SELECT count(*)::int AS n FROM rewards WHERE scope = $1', [scope])).rows[0].n;
-      if (rewardsApplied >= feedbackSent) break;
+    const ledger = async () =>
+      (
+        await db.query(
+          'SELECT count(*)::int AS n, (extract(epoch from max(applied_at)) * 1000)::float8 AS last FROM rewards WHERE scope = $1',
+          [scope],
+        )
+      ).rows[0] as { n: number; last: number | null };
+    let applied = await ledger();
+    while (applied.n < feedbackSent && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 300));
+      applied = await ledger();
     }
     await new Promise((r) => setTimeout(r, 1000));
-    rewardsApplied = (await db.query('SELECT count(*)::int AS n FROM rewards WHERE scope = $1', [scope])).rows[0].n;
+    applied = await ledger();
     const policy = (await db.query('SELECT version, rewards_applied FROM policy_state WHERE scope = $1', [scope]))
       .rows[0];
     await db.end();
+    const added = await routerAddedLatency(routers);
     await consumer.disconnect();
     await producer.disconnect();
 
-    const quarter = Math.floor(decisionsInOrder.length / 4);
-    const learning = quarter > 0 ? learningFigures(decisionsInOrder, quarter, rows) : null;
+    const learning = learningFigures(sentRows, answered, rows, opts.budget);
+    const replay = opts.replay
+      ? replaySameSequence(sentRows, rows, logDir, {
+          policy: opts.policy,
+          seed: opts.seed,
+          budget: opts.budget,
+          lambda: opts.lambda,
+          warmStart: opts.warmStart,
+          models: modelsPath!,
+        })
+      : null;
     const result = {
       sent,
       answered: answers.size,
       lost: sent - answers.size,
       duplicated,
+      dlq: null as number | null,
       feedbackSent,
-      rewardsApplied,
+      rewardsApplied: applied.n,
+      ...learning,
+      ...(replay ?? { replayMeanQuality: null, replayPctOfOracle: null, replayBudgetRatio: null }),
+      budget: opts.budget,
+      throughputPerSec: round(answers.size / ((lastAnswer - t0) / 1000), 1),
+      rewardsPerSec: applied.last ? round(applied.n / ((applied.last - t0) / 1000), 1) : null,
+      e2eP50Ms: percentile(latencies, 50),
+      e2eP99Ms: percentile(latencies, 99),
+      addedP50Ms: added.p50Ms,
+      addedP99Ms: added.p99Ms,
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
-      throughputPerSec: round(answers.size / elapsed, 1),
+      rate: opts.rate,
+      seed: opts.seed,
       policy: opts.policy,
       policyVersion: policy?.version ?? null,
       routers: opts.routers,
       aggregators: opts.aggregators,
       mode: infra.mode,
-      learning,
+      learning: quarters(answered, rows),
     };
+    result.dlq = await dlqCount(kafka);
     if (!opts.json) {
       console.log(
-        `sent ${result.sent}, answered ${result.answered}, lost ${result.lost}, duplicated ${result.duplicated}`,
+        `sent ${result.sent}, answered ${result.answered}, lost ${result.lost}, duplicated ${result.duplicated}, dead-lettered ${result.dlq}`,
       );
       console.log(
         `feedback sent ${result.feedbackSent}, rewards applied ${result.rewardsApplied} (policy version ${result.policyVersion})`,
       );
-      console.log(`latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, throughput ${result.throughputPerSec} q/s`);
-      if (learning) {
+      console.log(
+        `latency p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms (router-added p50 ${result.addedP50Ms} ms, p99 ${result.addedP99Ms} ms), throughput ${result.throughputPerSec} q/s, rewards ${result.rewardsPerSec}/s`,
+      );
+      console.log(
+        `live:   mean quality ${result.meanQuality} (${result.pctOfOracle} of oracle ${result.oracleQuality}), mean cost $${result.meanCostUsd}, budget ratio ${result.budgetRatio}`,
+      );
+      if (replay)
         console.log(
-          `learning (first quarter -> last quarter): mean quality ${learning.firstQuarter.meanQuality} -> ${learning.lastQuarter.meanQuality}, mean cost $${learning.firstQuarter.meanCostUsd} -> $${learning.lastQuarter.meanCostUsd}`,
+          `replay: mean quality ${replay.replayMeanQuality} (${replay.replayPctOfOracle} of oracle), budget ratio ${replay.replayBudgetRatio}`,
+        );
+      if (result.learning) {
+        const l = result.learning;
+        console.log(
+          `first quarter -> last quarter: mean quality ${l.firstQuarter.meanQuality} -> ${l.lastQuarter.meanQuality}, mean cost $${l.firstQuarter.meanCostUsd} -> $${l.lastQuarter.meanCostUsd}`,
         );
         // A contextual policy beats the best single model by leaving it where a cheaper one is as good.
         console.log(
-          `share of the best single model (${learning.bestArm}): ${learning.firstQuarter.bestArmShare} -> ${learning.lastQuarter.bestArmShare}`,
+          `share of the best single model (${l.bestArm}): ${l.firstQuarter.bestArmShare} -> ${l.lastQuarter.bestArmShare}`,
         );
       }
     }
@@ -286,21 +364,47 @@ async function main() {
   process.exit(exitCode);
 }
 
-function learningFigures(
-  ds: { model: string; quality: number; cost: number }[],
-  quarter: number,
-  rows: { arms: Record<string, { reward: number }> }[],
-) {
-  const means: Record<string, number> = {};
-  for (const m of Object.keys(rows[0].arms))
-    means[m] = rows.reduce((s, r) => s + (r.arms[m]?.reward ?? 0), 0) / rows.length;
-  const bestArm = Object.keys(means).sort((a, b) => means[b] - means[a])[0];
-  const fig = (part: typeof ds) => ({
-    meanQuality: round(part.reduce((s, d) => s + d.quality, 0) / part.length),
-    meanCostUsd: round(part.reduce((s, d) => s + d.cost, 0) / part.length, 6),
-    bestArmShare: round(part.filter((d) => d.model === bestArm).length / part.length),
-  });
-  return { bestArm, firstQuarter: fig(ds.slice(0, quarter)), lastQuarter: fig(ds.slice(-quarter)) };
+/**
+ * What each router reports of the time it adds (consumed to response acknowledged, model call
+ * excluded): the summary `router_added_latency_seconds` on its /metrics. The median of the
+ * routers' p50 and the worst p99; null when the routers do not export it.
+ */
+async function routerAddedLatency(routers: RunningService[]): Promise<{ p50Ms: number | null; p99Ms: number | null }> {
+  const p50: number[] = [];
+  const p99: number[] = [];
+  for (const r of routers) {
+    const text = await fetch(`${r.url}/metrics`)
+      .then((res) => res.text())
+      .catch(() => '');
+    const q = (quantile: string) => {
+      const m = text.match(
+        new RegExp(`^router_added_latency_seconds\\{[^}]*quantile="${quantile}"[^}]*\\} ([0-9.eE+-]+)$`, 'm'),
+      );
+      return m ? Number(m[1]) * 1000 : NaN;
+    };
+    if (Number.isFinite(q('0.5'))) p50.push(q('0.5'));
+    if (Number.isFinite(q('0.99'))) p99.push(q('0.99'));
+  }
+  return {
+    p50Ms: p50.length ? round(percentile(p50, 50), 3) : null,
+    p99Ms: p99.length ? round(Math.max(...p99), 3) : null,
+  };
+}
+
+/** Messages on every dead-letter topic (the run uses a fresh broker or a fresh scope; this counts them all). */
+async function dlqCount(kafka: Kafka): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.endsWith('.dlq'));
+    let n = 0;
+    for (const t of topics) {
+      for (const p of await admin.fetchTopicOffsets(t)) n += Number(p.high) - Number(p.low);
+    }
+    return n;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 main();

@@ -1,8 +1,8 @@
 import { Rng } from '@llm-router/bandits';
 
-export type RowOrder = 'shuffled' | 'by-source' | 'by-difficulty';
+export type RowOrder = 'shuffled' | 'by-source' | 'by-difficulty' | 'file';
 
-export const ROW_ORDERS: readonly RowOrder[] = ['shuffled', 'by-source', 'by-difficulty'];
+export const ROW_ORDERS: readonly RowOrder[] = ['shuffled', 'by-source', 'by-difficulty', 'file'];
 
 /** Fisher-Yates with the replay's seeded PRNG: the same seed gives the same order on any machine. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
@@ -34,11 +34,13 @@ export function rowDifficulty(r: OrderableRow): number {
  * Row order of a replay. Both adversarial orders shuffle first, so which rows tie (and, for
  * `by-source`, which source comes first) varies with the seed:
  * - `by-source`: rows grouped by source, so that each window holds one kind of query;
+ * - `file`: the file's own order, unshuffled (how `npm run e2e` replays exactly the sequence it sent);
  * - `by-difficulty`: easiest first (by `rowDifficulty`, stable on ties). A per-query pacer
  *   spends its target on early queries that the cheap model already answers, and has to
  *   hold back when the hard ones arrive; the label is never shown to a policy.
  */
 export function orderRows<T extends OrderableRow>(rows: readonly T[], order: RowOrder, seed: number): T[] {
+  if (order === 'file') return [...rows];
   const shuffled = seededShuffle(rows, seed);
   switch (order) {
     case 'shuffled':

@@ -155,6 +155,12 @@ describe('order', () => {
     expect([...seededShuffle(xs, 3)].sort((a, b) => a - b)).toEqual(xs);
   });
 
+  it('file keeps the rows exactly as given, whatever the seed', () => {
+    const rows = syntheticRows(30);
+    expect(orderRows(rows, 'file', 1)).toEqual(rows);
+    expect(orderRows(rows, 'file', 7)).toEqual(rows);
+  });
+
   it('by-source groups rows of one source together', () => {
     const rows = syntheticRows(30);
     const ordered = orderRows(rows, 'by-source', 1);
