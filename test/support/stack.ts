@@ -76,7 +76,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const routers: INestApplication[] = [];
   for (let i = 0; i < (o.routers ?? 1); i++) {
     const c = loadRouterConfig({ ...env, KAFKA_CLIENT_ID: `router-${i}` });
-    routers.push(await start(`router-${i}`, RouterModule.forRoot(c), c.QUERIES_GROUP_ID));
+    // The router consumes llm.queries itself (QueryBatchConsumer): no Nest Kafka transport, whose
+    // idle member in the same group would be assigned partitions it never reads.
+    routers.push(await start(`router-${i}`, RouterModule.forRoot(c)));
   }
   let planner: INestApplication | undefined;
   if (o.planner) {

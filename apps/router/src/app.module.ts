@@ -1,11 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { KafkaModule } from '@llm-router/kafka';
+import { AnswerStore, PersistenceModule } from '@llm-router/persistence';
 import { OpenAiChatProvider, ReplayProvider } from '@llm-router/providers';
 import { policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
 import { RouterConfig } from './config';
 import { ReplicaModule } from '@llm-router/replica';
 import { CHAT_PROVIDER, RoutingService } from './routing/routing.service';
-import { QueriesController } from './routing/queries.controller';
+import { QueryBatchConsumer } from './routing/query-batch-consumer';
 import { OpenAiController } from './openai/openai.controller';
 
 @Module({})
@@ -15,12 +17,19 @@ export class RouterModule {
       module: RouterModule,
       imports: [
         ServiceCoreModule.forRoot('router', config),
-        KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
+        KafkaModule.forRoot(
+          { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID },
+          { sendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS, retries: config.KAFKA_SEND_RETRIES },
+        ),
+        // router_answers only: the idempotency record of each answered query.
+        PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
         ReplicaModule.forRoot({ service: 'router', ...policyOptionsFromEnv(config) }),
       ],
-      controllers: [QueriesController, OpenAiController],
+      controllers: [OpenAiController],
       providers: [
         RoutingService,
+        QueryBatchConsumer,
+        { provide: AnswerStore, inject: [DataSource], useFactory: (ds: DataSource) => new AnswerStore(ds) },
         {
           provide: CHAT_PROVIDER,
           useFactory: () =>

@@ -1,19 +1,48 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
+import { DecisionEvent, encode, QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
-import { ChatProvider, ProviderError } from '@llm-router/providers';
-import { MetricsService } from '@llm-router/service';
+import { ChatProvider, ChatResult, ProviderError } from '@llm-router/providers';
+import { APP_CONFIG, MetricsService } from '@llm-router/service';
 import { ReplicaService } from '@llm-router/replica';
+import { RouterConfig } from '../config';
 
 export const CHAT_PROVIDER = Symbol('CHAT_PROVIDER');
 
 /** Thrown for a query the router cannot serve as asked (unknown model, no arm): the caller's fault. */
 export class RoutingRejected extends Error {}
 
+/** The answer could not be published to llm.responses or routing.decisions: not a model failure. */
+export class PublishError extends Error {
+  constructor(readonly causes: unknown[]) {
+    super(`publishing failed: ${causes.map((c) => (c as Error)?.message ?? String(c)).join('; ')}`);
+    this.name = 'PublishError';
+  }
+}
+
+/** The query's deadline passed while its model was answering. */
+class DeadlinePassed extends Error {}
+
+/** What routing one query produced, before anything is published. */
+export interface Answer {
+  query: QueryRequest;
+  response: RoutedResponse;
+  /** Null when no model answered (every call failed, or the deadline passed). */
+  decision: DecisionEvent | null;
+}
+
+export interface AnswerOptions {
+  /** Aborts the model call (the router is stopping): the query is then not answered at all. */
+  signal?: AbortSignal;
+  /** When the query was consumed (ms since epoch): ROUTER_QUERY_DEADLINE_MS counts from it. */
+  receivedAt?: number;
+}
+
 /**
  * decide -> call the model -> publish the answer and the decision. A failed call falls back
- * to the next arm in score order; the decision logged is the arm that answered.
+ * to the next arm in score order, until the query's deadline; the decision logged is the arm
+ * that answered. Calling and publishing are separate steps: a failed send is reported as
+ * such and never makes another model answer the same query.
  */
 @Injectable()
 export class RoutingService {
@@ -23,9 +52,21 @@ export class RoutingService {
     @Inject(CHAT_PROVIDER) private readonly provider: ChatProvider,
     private readonly metrics: MetricsService,
     private readonly log: PinoLogger,
+    @Inject(APP_CONFIG) private readonly config: RouterConfig,
   ) {}
 
+  /** The HTTP front door's path: route one query and publish its answer. */
   async route(query: QueryRequest): Promise<RoutedResponse> {
+    const answer = await this.answer(query);
+    await this.publish([answer], [answer]);
+    return answer.response;
+  }
+
+  /** Decides and calls models (with fallbacks, until the deadline); publishes nothing. */
+  async answer(query: QueryRequest, opts: AnswerOptions = {}): Promise<Answer> {
+    const deadline = query.constraints.deadline
+      ? Date.parse(query.constraints.deadline)
+      : (opts.receivedAt ?? Date.now()) + this.config.ROUTER_QUERY_DEADLINE_MS;
     await this.replica.waitForModels();
     const engine = this.replica.engines.get(query.scope);
     let routed;
@@ -45,40 +86,56 @@ export class RoutingService {
     }
     const { event, ranking } = routed;
     let lastError = '';
+    let calls = 0;
+    let deadlinePassed = false;
     for (const model of ranking) {
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) {
+        deadlinePassed = true;
+        break;
+      }
+      let result: ChatResult;
       try {
-        const result = await this.provider.complete({ model, messages: query.messages, datasetRow: query.datasetRow });
-        const costUsd = result.costUsd ?? event.priceSnapshot[model] ?? 0;
-        engine.costs.observe(model, costUsd);
-        const fellBack = model !== event.arm;
-        // A fallback keeps the propensity of the policy's own choice: the fallback arm was not
-        // sampled, it followed from that choice failing.
-        const decision = { ...event, arm: model, ts: new Date().toISOString() };
-        const response: RoutedResponse = {
-          id: query.id,
-          decisionId: event.decisionId,
-          scope: query.scope,
-          model,
-          output: result.output,
-          usage: result.usage,
-          costUsd,
-          latencyMs: result.latencyMs,
-          error: fellBack ? `fell back from ${event.arm}: ${lastError}` : undefined,
-          ts: decision.ts,
-        };
-        await Promise.all([this.producer.send(Topic.Decisions, decision), this.reply(query, response)]);
-        this.metrics
-          .counter('router_decisions_total', 'Routing decisions per scope and arm', ['scope', 'arm'])
-          .inc({ scope: query.scope, arm: model });
-        return response;
+        calls++;
+        result = await this.callModel(model, query, remainingMs, opts.signal);
       } catch (e) {
+        if (opts.signal?.aborted) throw e;
         lastError = (e as Error).message;
         this.metrics.counter('router_provider_errors_total', 'Failed model calls', ['model']).inc({ model });
+        if (e instanceof DeadlinePassed) {
+          deadlinePassed = true;
+          break;
+        }
         this.log.warn({ model, requestId: query.id, err: lastError }, 'model call failed, trying the next arm');
         if (e instanceof ProviderError && !e.retryable && e.status === 400) break;
+        continue;
       }
+      const costUsd = result.costUsd ?? event.priceSnapshot[model] ?? 0;
+      engine.costs.observe(model, costUsd);
+      const fellBack = model !== event.arm;
+      // A fallback keeps the propensity of the policy's own choice: the fallback arm was not
+      // sampled, it followed from that choice failing.
+      const decision: DecisionEvent = { ...event, arm: model, ts: new Date().toISOString() };
+      const response: RoutedResponse = {
+        id: query.id,
+        decisionId: event.decisionId,
+        scope: query.scope,
+        model,
+        output: result.output,
+        usage: result.usage,
+        costUsd,
+        latencyMs: result.latencyMs,
+        error: fellBack ? `fell back from ${event.arm}: ${lastError}` : undefined,
+        ts: decision.ts,
+      };
+      this.metrics
+        .counter('router_decisions_total', 'Routing decisions per scope and arm', ['scope', 'arm'])
+        .inc({ scope: query.scope, arm: model });
+      return { query, response, decision };
     }
-    const failed: RoutedResponse = {
+    if (deadlinePassed)
+      this.metrics.counter('router_deadline_expired_total', 'Queries answered with an error at their deadline').inc();
+    const response: RoutedResponse = {
       id: query.id,
       decisionId: event.decisionId,
       scope: query.scope,
@@ -86,18 +143,114 @@ export class RoutingService {
       output: '',
       costUsd: 0,
       latencyMs: 0,
-      error: `every model failed: ${lastError}`,
+      error: deadlinePassed
+        ? `deadline ${new Date(deadline).toISOString()} passed after ${calls} model call(s)${lastError ? `: ${lastError}` : ''}`
+        : `every model failed: ${lastError}`,
       ts: new Date().toISOString(),
     };
-    await this.reply(query, failed);
-    return failed;
+    return { query, response, decision: null };
   }
 
-  private async reply(query: QueryRequest, response: RoutedResponse): Promise<void> {
-    if (query.replyTo && query.replyTo !== Topic.Responses) {
-      await this.producer.sendRaw(query.replyTo, query.id, JSON.stringify(response));
-    } else {
-      await this.producer.send(Topic.Responses, response);
+  /**
+   * Publishes answers (to their replyTo, or llm.responses) and decisions: one send per topic.
+   * A replyTo that is refused or cannot take the message gets the answer on llm.responses
+   * with the reason; a failed send to llm.responses or routing.decisions throws PublishError
+   * (the caller redelivers: nothing here calls a model).
+   */
+  async publish(replies: Pick<Answer, 'query' | 'response'>[], decided: Pick<Answer, 'decision'>[]): Promise<void> {
+    const decisions = decided.flatMap((a) => (a.decision ? [a.decision] : []));
+    const byTopic = new Map<string, RoutedResponse[]>();
+    const toResponses: RoutedResponse[] = [];
+    for (const { query, response } of replies) {
+      const refused = this.refusedReplyTo(query);
+      if (refused) toResponses.push(withError(response, refused));
+      else if (query.replyTo && query.replyTo !== Topic.Responses) {
+        const list = byTopic.get(query.replyTo) ?? [];
+        list.push(response);
+        byTopic.set(query.replyTo, list);
+      } else toResponses.push(response);
+    }
+    // Whether each replyTo exists, asked once per topic (cached): a missing one is redirected
+    // before it is sent, so it holds up nothing.
+    await Promise.all(
+      [...byTopic.keys()].map(async (topic) => {
+        if (await this.producer.topics.exists(topic)) return;
+        toResponses.push(...byTopic.get(topic)!.map((r) => withError(r, `replyTo ${topic} does not exist`)));
+        byTopic.delete(topic);
+      }),
+    );
+    const sentToReplyTopics = await Promise.all(
+      [...byTopic].map(async ([topic, responses]) => {
+        try {
+          await this.producer.sendRawMany(
+            topic,
+            responses.map((r) => {
+              const e = encode(Topic.Responses, r);
+              return { key: e.key, value: e.value };
+            }),
+          );
+          return [];
+        } catch (e) {
+          this.metrics
+            .counter('router_reply_to_failures_total', 'Answers that could not be sent to their replyTo topic')
+            .inc(responses.length);
+          this.log.warn({ topic, err: (e as Error).message }, 'replyTo send failed: answering on llm.responses');
+          return responses.map((r) => withError(r, `could not deliver to replyTo ${topic}: ${(e as Error).message}`));
+        }
+      }),
+    );
+    toResponses.push(...sentToReplyTopics.flat());
+    const results = await Promise.allSettled([
+      this.producer.sendMany(Topic.Responses, toResponses),
+      this.producer.sendMany(Topic.Decisions, decisions),
+    ]);
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    if (failures.length > 0) {
+      this.metrics.counter('router_publish_errors_total', 'Batches of answers whose publishing failed').inc();
+      throw new PublishError(failures);
     }
   }
+
+  /** Why the query's replyTo is not used, or null when it may be (existence is checked when sending). */
+  private refusedReplyTo(query: QueryRequest): string | null {
+    if (!query.replyTo || query.replyTo === Topic.Responses) return null;
+    if (!this.config.REPLY_TOPIC_PATTERN.test(query.replyTo))
+      return `replyTo ${query.replyTo} refused: it does not match ${this.config.REPLY_TOPIC_PATTERN.source}`;
+    return null;
+  }
+
+  /** One model call, abandoned at the query's deadline or when the router stops. */
+  private async callModel(
+    model: string,
+    query: QueryRequest,
+    remainingMs: number,
+    stopping?: AbortSignal,
+  ): Promise<ChatResult> {
+    this.metrics.counter('router_model_calls_total', 'Model calls made (fallbacks included)', ['model']).inc({ model });
+    const abort = new AbortController();
+    const onStop = () => abort.abort(stopping!.reason ?? new Error('router stopping'));
+    stopping?.addEventListener('abort', onStop, { once: true });
+    const timer = setTimeout(
+      () => abort.abort(new DeadlinePassed(`deadline passed while ${model} was answering`)),
+      remainingMs,
+    );
+    // Providers that ignore the signal are not waited for either.
+    const abandoned = new Promise<never>((_, reject) => {
+      if (abort.signal.aborted) reject(abort.signal.reason);
+      abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
+    });
+    try {
+      return await Promise.race([
+        this.provider.complete({ model, messages: query.messages, datasetRow: query.datasetRow }, abort.signal),
+        abandoned,
+      ]);
+    } finally {
+      clearTimeout(timer);
+      stopping?.removeEventListener('abort', onStop);
+    }
+  }
+}
+
+function withError(r: RoutedResponse, reason: string): RoutedResponse {
+  return { ...r, error: r.error ? `${r.error}; ${reason}` : reason };
 }

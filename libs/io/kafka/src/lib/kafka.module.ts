@@ -3,7 +3,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { PinoLogger } from 'nestjs-pino';
 import { createKafka, KafkaConnection, kafkaLogCreator } from './kafka-client';
-import { MessageProducer } from './producer';
+import { MessageProducer, MessageProducerOptions } from './producer';
 import { TopicConsumer, TopicConsumerOptions } from './topic-consumer';
 
 export const KAFKA = Symbol('KAFKA');
@@ -35,7 +35,7 @@ export class KafkaService implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class KafkaModule {
-  static forRoot(conn: KafkaConnection): DynamicModule {
+  static forRoot(conn: KafkaConnection, producerOptions: MessageProducerOptions = {}): DynamicModule {
     return {
       module: KafkaModule,
       providers: [
@@ -45,7 +45,7 @@ export class KafkaModule {
           provide: MessageProducer,
           inject: [KAFKA],
           useFactory: async (kafka: Kafka) => {
-            const p = new MessageProducer(kafka);
+            const p = new MessageProducer(kafka, producerOptions);
             await p.connect();
             return p;
           },

@@ -1,11 +1,40 @@
 import { Kafka, Message, Producer, CompressionTypes, IHeaders, Partitioners } from 'kafkajs';
 import { encode, MessageInputOf, MessageOf, Topic, TopicName } from '@llm-router/contracts';
+import { TimeoutError, withTimeout } from './deadline';
+import { TopicDirectory } from './topic-directory';
+
+export const DEFAULT_SEND_TIMEOUT_MS = 10000;
+export const DEFAULT_SEND_RETRIES = 5;
+
+export interface MessageProducerOptions {
+  /** Every send settles within this: acknowledged, or rejected (the caller decides what follows). */
+  sendTimeoutMs?: number;
+  /** kafkajs retries of one produce request before it fails (backoff capped at 1 s). */
+  retries?: number;
+}
+
+/** A send to a topic the broker does not have: refused before it could hold up other messages. */
+export class UnknownTopicError extends Error {
+  constructor(readonly topic: string) {
+    super(`topic ${topic} does not exist`);
+    this.name = 'UnknownTopicError';
+  }
+}
 
 interface Pending {
   topic: string;
   message: Message;
+  settled: boolean;
+  timer: NodeJS.Timeout;
   resolve: () => void;
   reject: (e: unknown) => void;
+}
+
+/** A message for sendRawMany: a topic outside the contracts takes bytes as they are. */
+export interface RawMessage {
+  key: string | null;
+  value: string | Buffer;
+  headers?: IHeaders;
 }
 
 /**
@@ -17,25 +46,33 @@ interface Pending {
  * coalesced into the next request (Kafka's linger, with no added delay when idle), so
  * concurrent handlers share round trips instead of queueing behind each other. Each
  * caller's promise resolves only when its own message is acknowledged.
+ *
+ * Nothing waits forever: retries are bounded, every send settles within sendTimeoutMs,
+ * and a topic the broker does not know is refused on its own before it joins a request
+ * (kafkajs would retry its metadata and hold every coalesced message with it).
  */
 export class MessageProducer {
   private readonly producer: Producer;
+  readonly topics: TopicDirectory;
+  readonly sendTimeoutMs: number;
   private connected = false;
   private queue: Pending[] = [];
   private inFlight = false;
 
-  constructor(kafka: Kafka) {
+  constructor(kafka: Kafka, opts: MessageProducerOptions = {}) {
+    this.sendTimeoutMs = opts.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
     // The Java-compatible murmur2 partitioner: records keyed by scope land on the same
     // partition index in every topic and from every client, which co-partitioning relies on.
-    // Unbounded retries (each at most 30 s apart): an idempotent producer that gave up would
-    // turn a broker outage into lost messages.
+    // Bounded retries: a broker outage fails the send, and the caller (a consumer that has
+    // not committed its offsets yet) redelivers it, rather than the producer hanging on.
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 30000, initialRetryTime: 200 },
+      retry: { retries: opts.retries ?? DEFAULT_SEND_RETRIES, maxRetryTime: 1000, initialRetryTime: 100 },
     });
+    this.topics = new TopicDirectory(kafka, { lookupTimeoutMs: this.sendTimeoutMs });
   }
 
   async connect(): Promise<void> {
@@ -49,12 +86,17 @@ export class MessageProducer {
     const e = encode(topic, value);
     if (topic === Topic.PolicyUpdates) {
       // Policy snapshots are large arrays of floats: sent alone, gzipped (roughly halves them).
-      await this.producer.send({
-        topic,
-        acks: -1,
-        compression: CompressionTypes.GZIP,
-        messages: [{ key: e.key, value: e.value, headers }],
-      });
+      await withTimeout(
+        this.producer.send({
+          topic,
+          acks: -1,
+          timeout: this.sendTimeoutMs,
+          compression: CompressionTypes.GZIP,
+          messages: [{ key: e.key, value: e.value, headers }],
+        }),
+        this.sendTimeoutMs,
+        `send to ${topic}`,
+      );
     } else {
       await this.enqueue(topic, [{ key: e.key, value: e.value, headers }]);
     }
@@ -77,20 +119,67 @@ export class MessageProducer {
     await this.enqueue(topic, [{ key, value, headers }]);
   }
 
+  /** Several messages to a topic outside the contracts, acknowledged together. */
+  async sendRawMany(topic: string, messages: RawMessage[]): Promise<void> {
+    if (messages.length > 0) await this.enqueue(topic, messages);
+  }
+
+  /**
+   * Waits for what is queued at most sendTimeoutMs (each send has its own deadline anyway),
+   * so that shutdown is bounded when the broker is gone.
+   */
   async disconnect(): Promise<void> {
-    while (this.inFlight || this.queue.length > 0) await new Promise((r) => setTimeout(r, 10));
+    const deadline = Date.now() + this.sendTimeoutMs;
+    while ((this.inFlight || this.queue.length > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    for (const p of this.queue.splice(0)) this.settle(p, new Error('producer disconnected before the send'));
+    await this.topics.close();
     if (this.connected) {
-      await this.producer.disconnect();
       this.connected = false;
+      await withTimeout(this.producer.disconnect(), this.sendTimeoutMs, 'producer disconnect').catch(() => undefined);
     }
   }
 
-  private enqueue(topic: string, messages: Message[]): Promise<void> {
+  private async enqueue(topic: string, messages: Message[]): Promise<void> {
+    if (!this.topics.isKnown(topic) && !(await this.topics.exists(topic))) throw new UnknownTopicError(topic);
     const all = messages.map(
-      (message) => new Promise<void>((resolve, reject) => this.queue.push({ topic, message, resolve, reject })),
+      (message) =>
+        new Promise<void>((resolve, reject) => {
+          const p: Pending = { topic, message, settled: false, resolve, reject, timer: undefined as never };
+          p.timer = setTimeout(() => {
+            // Still queued: it will never be sent. In flight: it may yet be written, and the
+            // caller, told it failed, redelivers (at-least-once).
+            this.queue = this.queue.filter((q) => q !== p);
+            this.settle(p, new TimeoutError(`send to ${topic}`, this.sendTimeoutMs));
+          }, this.sendTimeoutMs);
+          p.timer.unref();
+          this.queue.push(p);
+        }),
     );
     void this.flush();
-    return Promise.all(all).then(() => undefined);
+    await Promise.all(all);
+  }
+
+  private async sendTopics(topics: string[], byTopic: Map<string, Message[]>): Promise<void> {
+    try {
+      await this.producer.sendBatch({
+        acks: -1,
+        timeout: this.sendTimeoutMs,
+        topicMessages: topics.map((topic) => ({ topic, messages: byTopic.get(topic)! })),
+      });
+    } catch (e) {
+      // A topic deleted since it was checked: look it up again before its next send.
+      for (const topic of topics) this.topics.forget(topic);
+      throw e;
+    }
+  }
+
+  private settle(p: Pending, error?: unknown): void {
+    if (p.settled) return;
+    p.settled = true;
+    clearTimeout(p.timer);
+    if (error === undefined) p.resolve();
+    else p.reject(error);
   }
 
   private async flush(): Promise<void> {
@@ -106,13 +195,25 @@ export class MessageProducer {
           byTopic.set(p.topic, list);
         }
         try {
-          await this.producer.sendBatch({
-            acks: -1,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          });
-          for (const p of batch) p.resolve();
+          await this.sendTopics([...byTopic.keys()], byTopic);
+          for (const p of batch) this.settle(p);
         } catch (e) {
-          for (const p of batch) p.reject(e);
+          if (byTopic.size === 1) {
+            for (const p of batch) this.settle(p, e);
+            continue;
+          }
+          // One topic's failure (a full or too-small replyTo, a deleted topic) must not fail
+          // the messages coalesced with it: each topic is tried once more on its own. A topic
+          // the failed request did write is then written twice (at-least-once, as a redelivery).
+          for (const topic of byTopic.keys()) {
+            const own = batch.filter((p) => p.topic === topic);
+            try {
+              await this.sendTopics([topic], byTopic);
+              for (const p of own) this.settle(p);
+            } catch (err) {
+              for (const p of own) this.settle(p, err);
+            }
+          }
         }
       }
     } finally {

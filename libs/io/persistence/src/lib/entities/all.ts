@@ -10,3 +10,4 @@ export { ModelEntity } from './model.entity';
 export { SpendEntity } from './spend.entity';
 export { BatchPendingEntity } from './batch-pending.entity';
 export { BatchBillEntity } from './batch-bill.entity';
+export { RouterAnswerEntity } from './router-answer.entity';

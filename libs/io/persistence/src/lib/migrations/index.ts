@@ -2,6 +2,7 @@ import { InitialSchema1764086400000 } from './1764086400000-initial-schema';
 import { PriceCostFactor1764090000000 } from './1764090000000-price-cost-factor';
 import { BatchPending1764100000000 } from './1764100000000-batch-pending';
 import { BatchBills1764110000000 } from './1764110000000-batch-bills';
+import { RouterAnswers1764120000000 } from './1764120000000-router-answers';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   PriceCostFactor1764090000000,
   BatchPending1764100000000,
   BatchBills1764110000000,
+  RouterAnswers1764120000000,
 ];

@@ -1,0 +1,173 @@
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import pLimit from 'p-limit';
+import { PinoLogger } from 'nestjs-pino';
+import { decode, DecisionEvent, QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
+import { KAFKA, MessageProducer, sendToDeadLetter, withTimeout } from '@llm-router/kafka';
+import { AnswerStore, answerKey, StoredAnswer } from '@llm-router/persistence';
+import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
+import { RouterConfig } from '../config';
+import { Answer, RoutingRejected, RoutingService } from './routing.service';
+
+const CONSUMER = 'router';
+
+/**
+ * The Kafka front door: llm.queries, consumed in batches by all router replicas in one group.
+ * A fetched batch is decoded (invalid: llm.queries.dlq with the reason), its queries routed
+ * concurrently (ROUTER_MAX_IN_FLIGHT over all partitions), their answers stored, then
+ * published with one send per topic, and only once those sends are acknowledged are the
+ * offsets committed: at-least-once, and a redelivered query is answered from its stored
+ * answer instead of calling a model again. Batch-mode queries go to batch.requests.
+ * docs/decisions/0009-router-batch-consumption.md says why.
+ */
+@Injectable()
+export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly consumer: Consumer;
+  private readonly stopping = new AbortController();
+  private readonly inFlight: pLimit.Limit;
+  private joined = false;
+
+  constructor(
+    @Inject(KAFKA) kafka: Kafka,
+    private readonly producer: MessageProducer,
+    private readonly routing: RoutingService,
+    private readonly answers: AnswerStore,
+    private readonly metrics: MetricsService,
+    private readonly log: PinoLogger,
+    @Inject(APP_CONFIG) private readonly config: RouterConfig,
+    health: HealthRegistry,
+  ) {
+    this.inFlight = pLimit(config.ROUTER_MAX_IN_FLIGHT);
+    this.consumer = kafka.consumer({
+      groupId: config.QUERIES_GROUP_ID,
+      sessionTimeout: config.ROUTER_SESSION_TIMEOUT_MS,
+      heartbeatInterval: config.ROUTER_HEARTBEAT_INTERVAL_MS,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.joined = false;
+      this.log.error({ err: e.payload.error?.message, restart: e.payload.restart }, 'llm.queries consumer crashed');
+    });
+    health.register('queries', () => ({ ok: this.joined, group: config.QUERIES_GROUP_ID }));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [Topic.Queries], fromBeginning: false });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.config.ROUTER_PARTITIONS_CONCURRENCY,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /** Abandons model calls in flight (their queries are redelivered) and leaves the group, bounded. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping.abort(new Error('router stopping'));
+    await withTimeout(this.consumer.disconnect(), this.config.SHUTDOWN_TIMEOUT_MS, 'llm.queries consumer stop').catch(
+      (e: Error) => this.log.warn({ err: e.message }, 'llm.queries consumer did not stop cleanly'),
+    );
+  }
+
+  private async onBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const receivedAt = Date.now();
+    // kafkajs heartbeats only between batches: a model call longer than the session timeout
+    // would get this member evicted and its partitions handed to another, mid-call.
+    const keepAlive = setInterval(
+      () => void heartbeat().catch((e: Error) => this.log.debug({ err: e.message }, 'heartbeat refused')),
+      this.config.ROUTER_HEARTBEAT_INTERVAL_MS,
+    );
+    try {
+      await this.handle(batch.partition, batch.messages, receivedAt);
+    } finally {
+      clearInterval(keepAlive);
+    }
+    if (isStale()) return;
+    const last = batch.messages[batch.messages.length - 1].offset;
+    await this.consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+    ]);
+    resolveOffset(last);
+    this.metrics.counter('router_queries_consumed_total', 'llm.queries records committed').inc(batch.messages.length);
+  }
+
+  /** Everything a batch needs before its offsets may be committed; throws (-> redelivery) otherwise. */
+  private async handle(partition: number, messages: KafkaMessage[], receivedAt: number): Promise<void> {
+    const deadLetters: Promise<void>[] = [];
+    const park = (message: KafkaMessage, reason: string) => {
+      const parked = sendToDeadLetter(this.producer, CONSUMER, Topic.Queries, partition, message, reason);
+      parked.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+      deadLetters.push(parked);
+    };
+    const toPlanner: QueryRequest[] = [];
+    // The same id twice in one batch (a query produced twice) is routed once and answered twice.
+    const toRoute = new Map<string, { query: QueryRequest; messages: KafkaMessage[] }>();
+    for (const message of messages) {
+      const decoded = decode(Topic.Queries, message.value);
+      if (!decoded.ok) {
+        this.log.warn(
+          { offset: message.offset, reason: decoded.error.message },
+          'invalid query sent to dead-letter topic',
+        );
+        park(message, decoded.error.message);
+        continue;
+      }
+      const query = decoded.value;
+      if (query.constraints.mode === 'batch' && !query.constraints.model) {
+        toPlanner.push(query);
+        continue;
+      }
+      const key = answerKey(query.scope, query.id);
+      const entry = toRoute.get(key) ?? { query, messages: [] };
+      entry.messages.push(message);
+      toRoute.set(key, entry);
+    }
+
+    const stored = await this.answers.find<RoutedResponse, DecisionEvent>(
+      [...toRoute.values()].map(({ query }) => ({ scope: query.scope, requestId: query.id })),
+    );
+    const routed = await Promise.all(
+      [...toRoute].map(async ([key, { query, messages: copies }]) => {
+        const known = stored.get(key);
+        if (known) return { query, copies, answer: { query, response: known.response, decision: null }, fresh: false };
+        try {
+          const answer = await this.inFlight(() =>
+            this.routing.answer(query, { signal: this.stopping.signal, receivedAt }),
+          );
+          return { query, copies, answer, fresh: true };
+        } catch (e) {
+          if (!(e instanceof RoutingRejected)) throw e;
+          for (const m of copies) park(m, e.message);
+          return null;
+        }
+      }),
+    );
+    const answered = routed.filter((r) => r !== null);
+    const replayed = answered.filter((r) => !r.fresh).length;
+    if (replayed > 0)
+      this.metrics
+        .counter('router_answers_replayed_total', 'Redelivered queries answered from their stored answer')
+        .inc(replayed);
+
+    // Stored before publishing: if publishing fails, or the router dies before the commit, the
+    // redelivered query is re-published from here and no model is called again.
+    const fresh: Answer[] = answered.filter((r) => r.fresh).map((r) => r.answer);
+    await this.answers.save(fresh.map(storedAnswer));
+
+    await Promise.all([
+      this.routing.publish(
+        answered.flatMap((r) => r.copies.map(() => r.answer)),
+        fresh,
+      ),
+      this.producer.sendMany(Topic.BatchRequests, toPlanner),
+      ...deadLetters,
+    ]);
+  }
+}
+
+function storedAnswer(a: Answer): StoredAnswer {
+  return { scope: a.query.scope, requestId: a.query.id, response: a.response, decision: a.decision };
+}

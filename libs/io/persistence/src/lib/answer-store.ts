@@ -1,0 +1,57 @@
+import { DataSource } from 'typeorm';
+
+export interface StoredAnswer<R = unknown, D = unknown> {
+  scope: string;
+  requestId: string;
+  response: R;
+  decision: D | null;
+}
+
+/**
+ * The router's idempotency records (table router_answers), read and written a Kafka batch at
+ * a time: one query each way per batch, whatever its size.
+ */
+export class AnswerStore {
+  constructor(private readonly ds: DataSource) {}
+
+  /** The stored answers among these (scope, request id) pairs, keyed `${scope}\u0000${requestId}`. */
+  async find<R, D>(keys: { scope: string; requestId: string }[]): Promise<Map<string, StoredAnswer<R, D>>> {
+    const out = new Map<string, StoredAnswer<R, D>>();
+    if (keys.length === 0) return out;
+    const rows: { scope: string; request_id: string; response: R; decision: D | null }[] = await this.ds.query(
+      `SELECT a.scope, a.request_id, a.response, a.decision
+         FROM router_answers a
+         JOIN unnest($1::text[], $2::text[]) AS k(scope, request_id)
+           ON a.scope = k.scope AND a.request_id = k.request_id`,
+      [keys.map((k) => k.scope), keys.map((k) => k.requestId)],
+    );
+    for (const r of rows)
+      out.set(answerKey(r.scope, r.request_id), {
+        scope: r.scope,
+        requestId: r.request_id,
+        response: r.response,
+        decision: r.decision,
+      });
+    return out;
+  }
+
+  /** Records answers; an answer already stored for the same key is kept (the first one wins). */
+  async save(answers: StoredAnswer[]): Promise<void> {
+    if (answers.length === 0) return;
+    await this.ds.query(
+      `INSERT INTO router_answers (scope, request_id, response, decision)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])
+       ON CONFLICT (scope, request_id) DO NOTHING`,
+      [
+        answers.map((a) => a.scope),
+        answers.map((a) => a.requestId),
+        answers.map((a) => JSON.stringify(a.response)),
+        answers.map((a) => (a.decision === null ? null : JSON.stringify(a.decision))),
+      ],
+    );
+  }
+}
+
+export function answerKey(scope: string, requestId: string): string {
+  return `${scope}\u0000${requestId}`;
+}
