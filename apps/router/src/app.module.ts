@@ -23,7 +23,13 @@ export class RouterModule {
         ),
         // router_answers only: the idempotency record of each answered query.
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
-        ReplicaModule.forRoot({ service: 'router', ...policyOptionsFromEnv(config) }),
+        ReplicaModule.forRoot({
+          service: 'router',
+          ...policyOptionsFromEnv(config),
+          budgetPerQuery: config.BUDGET_PER_QUERY_USD ?? null,
+          pacerPayback: config.PACER_PAYBACK_QUERIES,
+          warmStartFile: config.WARM_START_FILE,
+        }),
       ],
       controllers: [OpenAiController],
       providers: [

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_SEND_RETRIES, DEFAULT_SEND_TIMEOUT_MS } from '@llm-router/kafka';
 import { baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
@@ -41,8 +42,17 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     KAFKA_SEND_RETRIES: z.coerce.number().int().min(0).max(20).default(DEFAULT_SEND_RETRIES),
     /** After SIGTERM/SIGINT the process exits within this even if Kafka or PostgreSQL hangs. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
+    // Budget pacing of this router's own decisions (docs/decisions/0013-pacing-in-the-loop.md).
+    /** Target mean cost per query in USD: each router paces its own decisions against it; unset = no pacing. */
+    BUDGET_PER_QUERY_USD: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().positive().optional()),
+    /** A router's overspend (or underspend) is paid back over this many of its next queries. */
+    PACER_PAYBACK_QUERIES: z.coerce.number().int().min(10).default(200),
+    /** An offline reward file (JSONL, the replay's format) that primes new scopes, as replay --warm-start does. */
+    WARM_START_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   })
   .superRefine((c, ctx) => {
+    if (c.WARM_START_FILE && !existsSync(c.WARM_START_FILE))
+      ctx.addIssue({ code: 'custom', path: ['WARM_START_FILE'], message: 'file not found' });
     if (c.PROVIDER === 'replay' && !c.REPLAY_DATASET)
       ctx.addIssue({ code: 'custom', path: ['REPLAY_DATASET'], message: 'is required when PROVIDER=replay' });
     if (c.PROVIDER === 'openai' && !c.OPENAI_BASE_URL)

@@ -29,6 +29,8 @@ export interface Answer {
   response: RoutedResponse;
   /** Null when no model answered (every call failed, or the deadline passed). */
   decision: DecisionEvent | null;
+  /** Time spent waiting for models (every call, fallbacks included), ms: what the router did not add. */
+  modelMs?: number;
 }
 
 export interface AnswerOptions {
@@ -79,12 +81,19 @@ export class RoutingService {
           [1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 1e-2],
         )
         .startTimer();
+      // This router's own pacer sets the cost weight (docs/decisions/0013); without a budget
+      // the policy's lambda from the snapshot stands.
+      const paced = this.replica.pacing.lambda(query.scope, engine.lambda);
+      if (paced !== null) engine.lambda = paced;
       routed = engine.decide(query);
       stop();
     } catch (e) {
       throw new RoutingRejected((e as Error).message);
     }
     const { event, ranking } = routed;
+    const expectedUsd = event.priceSnapshot[event.arm] ?? 0;
+    this.replica.pacing.decided(query.scope, expectedUsd, event.lambda);
+    let modelMs = 0;
     let lastError = '';
     let calls = 0;
     let deadlinePassed = false;
@@ -95,11 +104,16 @@ export class RoutingService {
         break;
       }
       let result: ChatResult;
+      const callStart = performance.now();
       try {
         calls++;
         result = await this.callModel(model, query, remainingMs, opts.signal);
       } catch (e) {
-        if (opts.signal?.aborted) throw e;
+        modelMs += performance.now() - callStart;
+        if (opts.signal?.aborted) {
+          this.replica.pacing.billed(query.scope, expectedUsd, 0);
+          throw e;
+        }
         lastError = (e as Error).message;
         this.metrics.counter('router_provider_errors_total', 'Failed model calls', ['model']).inc({ model });
         if (e instanceof DeadlinePassed) {
@@ -110,12 +124,21 @@ export class RoutingService {
         if (e instanceof ProviderError && !e.retryable && e.status === 400) break;
         continue;
       }
+      modelMs += performance.now() - callStart;
       const costUsd = result.costUsd ?? event.priceSnapshot[model] ?? 0;
       engine.costs.observe(model, costUsd);
+      this.replica.pacing.billed(query.scope, expectedUsd, costUsd);
       const fellBack = model !== event.arm;
-      // A fallback keeps the propensity of the policy's own choice: the fallback arm was not
-      // sampled, it followed from that choice failing.
-      const decision: DecisionEvent = { ...event, arm: model, ts: new Date().toISOString() };
+      // A fallback keeps the propensity of the policy's own choice and is marked as such: the
+      // fallback arm was not sampled, it followed from that choice failing.
+      const decision: DecisionEvent = {
+        ...event,
+        arm: model,
+        realisedCostUsd: costUsd,
+        usage: result.usage,
+        fallbackFrom: fellBack ? event.arm : undefined,
+        ts: new Date().toISOString(),
+      };
       const response: RoutedResponse = {
         id: query.id,
         decisionId: event.decisionId,
@@ -131,8 +154,9 @@ export class RoutingService {
       this.metrics
         .counter('router_decisions_total', 'Routing decisions per scope and arm', ['scope', 'arm'])
         .inc({ scope: query.scope, arm: model });
-      return { query, response, decision };
+      return { query, response, decision, modelMs };
     }
+    this.replica.pacing.billed(query.scope, expectedUsd, 0);
     if (deadlinePassed)
       this.metrics.counter('router_deadline_expired_total', 'Queries answered with an error at their deadline').inc();
     const response: RoutedResponse = {
@@ -148,7 +172,7 @@ export class RoutingService {
         : `every model failed: ${lastError}`,
       ts: new Date().toISOString(),
     };
-    return { query, response, decision: null };
+    return { query, response, decision: null, modelMs };
   }
 
   /**

@@ -1,2 +1,3 @@
 export * from './lib/replica.service';
 export * from './lib/replica.module';
+export * from './lib/replica-pacing';

@@ -12,9 +12,11 @@ export class EngineRegistry {
   private readonly prices = new Map<string, PriceEvent>();
   private readonly catalog = new Map<string, CatalogAction>();
 
+  /** `onCreate` runs once per new scope, after the known prices and catalog are applied (e.g. a warm start). */
   constructor(
     private readonly opts: EngineOptions,
     private readonly featurizer: Featurizer,
+    private readonly onCreate?: (engine: ScopeEngine) => void,
   ) {}
 
   get(scope: string): ScopeEngine {
@@ -24,6 +26,7 @@ export class EngineRegistry {
       for (const p of this.prices.values()) e.applyPrice(p);
       for (const [m, a] of this.catalog) e.applyCatalog(m, a);
       this.engines.set(scope, e);
+      this.onCreate?.(e);
     }
     return e;
   }

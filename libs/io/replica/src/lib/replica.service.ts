@@ -1,10 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { POLICY_SNAPSHOT_MAX_BYTES, Topic } from '@llm-router/contracts';
-import { EngineRegistry } from '@llm-router/engine';
+import { readFileSync } from 'node:fs';
+import { parseDataset, POLICY_SNAPSHOT_MAX_BYTES, Topic } from '@llm-router/contracts';
+import { EngineRegistry, primeCosts, ScopeEngine, warmStartEngine, WarmStartRow } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import { KafkaService, Received, TopicConsumer } from '@llm-router/kafka';
 import { HealthRegistry, MetricsService } from '@llm-router/service';
+import { ReplicaPacing } from './replica-pacing';
 
 export const REPLICA_OPTIONS = Symbol('REPLICA_OPTIONS');
 
@@ -22,6 +24,16 @@ export interface ReplicaOptions {
    * would spend the router's time there instead of routing. 0 applies each at once.
    */
   applyIntervalMs?: number;
+  /** BUDGET_PER_QUERY_USD: this replica paces its own decisions against it (ReplicaPacing). */
+  budgetPerQuery?: number | null;
+  /** PACER_PAYBACK_QUERIES (default 200). */
+  pacerPayback?: number;
+  /**
+   * WARM_START_FILE: an offline reward file that primes every new scope's local policy and
+   * cost model as the replay's --warm-start does, until the aggregator's snapshot (primed the
+   * same way, once) replaces the policy. Costs are not in snapshots, so usage stays primed.
+   */
+  warmStartFile?: string;
 }
 
 type Snapshot = Received<typeof Topic.PolicyUpdates>['value'];
@@ -34,6 +46,8 @@ type Snapshot = Received<typeof Topic.PolicyUpdates>['value'];
 @Injectable()
 export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly engines: EngineRegistry;
+  readonly pacing: ReplicaPacing;
+  private readonly warmRows: WarmStartRow[];
   private consumer?: TopicConsumer;
   private readonly latest = new Map<string, Snapshot>();
   private timer?: NodeJS.Timeout;
@@ -46,7 +60,20 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: MetricsService,
     health: HealthRegistry,
   ) {
-    this.engines = new EngineRegistry(options, new QueryFeaturizer({ dim: options.featureDim }));
+    const warmRows: WarmStartRow[] = options.warmStartFile
+      ? parseDataset(readFileSync(options.warmStartFile, 'utf8'))
+      : [];
+    this.warmRows = warmRows;
+    this.engines = new EngineRegistry(
+      options,
+      new QueryFeaturizer({ dim: options.featureDim }),
+      warmRows.length > 0 ? (e: ScopeEngine) => warmStartEngine(e, warmRows) : undefined,
+    );
+    this.pacing = new ReplicaPacing({
+      budgetPerQuery: options.budgetPerQuery ?? null,
+      payback: options.pacerPayback ?? 200,
+    });
+    health.register('pacing', () => ({ ok: true, scopes: this.pacing.summary() }));
     health.register('replica', () => ({
       ok: this.consumer?.hasJoined ?? false,
       models: this.engines.models(),
@@ -74,7 +101,9 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
   applyLatest(): void {
     for (const [scope, s] of this.latest) {
       this.latest.delete(scope);
-      if (this.engines.get(scope).applySnapshot(s)) {
+      const engine = this.engines.get(scope);
+      if (engine.applySnapshot(s)) {
+        this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda);
         this.metrics
           .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
           .set({ scope }, s.version);
@@ -92,7 +121,12 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     switch (m.topic) {
       case Topic.Prices: {
         const p = m.value as Received<typeof Topic.Prices>['value'];
+        const known = this.engines.models().includes(p.model);
         this.engines.applyPrice(p);
+        // A model priced after its scope was warm-started gets its offline usage now.
+        if (!known && this.warmRows.length > 0)
+          for (const scope of this.engines.scopes())
+            primeCosts(this.engines.get(scope), this.warmRows, new Set([p.model]));
         this.log.info({ model: p.model, inputPerM: p.inputPerM, outputPerM: p.outputPerM }, 'price applied');
         break;
       }

@@ -1,12 +1,12 @@
 import { Controller, Get, Header, Injectable } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 
 /** One Prometheus registry per process; services register their own counters on it. */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  private readonly cache = new Map<string, Counter | Gauge | Histogram>();
+  private readonly cache = new Map<string, Counter | Gauge | Histogram | Summary>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -27,7 +27,27 @@ export class MetricsService {
     ) as Histogram;
   }
 
-  private get(name: string, make: () => Counter | Gauge | Histogram) {
+  /**
+   * Quantiles over a sliding window (default the last 10 minutes, p50/p90/p99): for figures a
+   * benchmark reads back exactly, where histogram buckets would only bracket them.
+   */
+  summary(name: string, help: string, labelNames: string[] = [], percentiles = [0.5, 0.9, 0.99]): Summary {
+    return this.get(
+      name,
+      () =>
+        new Summary({
+          name,
+          help,
+          labelNames,
+          percentiles,
+          maxAgeSeconds: 600,
+          ageBuckets: 5,
+          registers: [this.registry],
+        }),
+    ) as Summary;
+  }
+
+  private get(name: string, make: () => Counter | Gauge | Histogram | Summary) {
     let m = this.cache.get(name);
     if (!m) this.cache.set(name, (m = make()));
     return m;

@@ -10,6 +10,11 @@ export const PolicySnapshot = z.object({
   state: z.unknown(),
   lambda: z.number().finite().nonnegative(),
   pacer: z.unknown().optional(),
+  /**
+   * The per-query budget routers pace against, from the fleet's spend ledger (a daily or
+   * monthly budget's share of what is left); absent when only BUDGET_PER_QUERY_USD binds.
+   */
+  budgetPerQueryUsd: z.number().positive().finite().optional(),
   rewardsApplied: z.number().int().nonnegative(),
   ts: z.string().datetime({ offset: true }),
 });
