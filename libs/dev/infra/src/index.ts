@@ -2,7 +2,7 @@ export { startInfrastructure } from './lib/infrastructure';
 export type { Infrastructure, LocalDetails, StartInfrastructureOptions } from './lib/infrastructure';
 export { ensureTopics, partitionsCapFromEnv, planTopics, warmUpGroupCoordinator } from './lib/topics';
 export type { EnsureTopicsOptions, EnsureTopicsResult, TopicDefinition } from './lib/topics';
-export { freePort, freePorts, isPortOpen } from './lib/ports';
+export { freePort, freePorts, isPortFree, isPortOpen } from './lib/ports';
 export { infraFromEnv, selectMode, INFRA_MODES } from './lib/mode';
 export type { InfraMode, ModeChoice } from './lib/mode';
 export { dockerAvailable } from './lib/docker';
@@ -12,3 +12,12 @@ export { kafkaLibDir, kafkaVersion, DEFAULT_KAFKA_VERSION } from './lib/paths';
 export { generateClusterId, kafkaServerProperties } from './lib/kafka-config';
 export type { InfraLogger } from './lib/logger';
 export { createDatabase } from './lib/database';
+export {
+  clearDataDir,
+  dataDirLayout,
+  defaultDataDir,
+  lockDataDir,
+  prepareDataDir,
+  readRememberedPorts,
+} from './lib/data-dir';
+export type { RememberedPorts } from './lib/data-dir';

@@ -1,10 +1,26 @@
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, realpathSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { dataDirLayout, lockDataDir, prepareDataDir, readRememberedPorts, writeRememberedPorts } from './data-dir';
 import { startDockerInfra } from './docker';
 import { dockerAvailable } from './docker';
-import { ensureJavaAndMaven, ensureKafkaJars, startLocalKafka, type LocalKafka } from './kafka-local';
+import {
+  ensureJavaAndMaven,
+  ensureKafkaJars,
+  startLocalKafka,
+  type LocalKafka,
+  type LocalKafkaOptions,
+} from './kafka-local';
 import { stderrLogger, type InfraLogger } from './logger';
 import { infraFromEnv, selectMode, type InfraMode } from './mode';
 import { kafkaVersion } from './paths';
-import { ensurePostgresBinaries, startLocalPostgres, type LocalPostgres } from './postgres-local';
+import {
+  ensurePostgresBinaries,
+  startLocalPostgres,
+  type LocalPostgres,
+  type LocalPostgresOptions,
+} from './postgres-local';
+import { isRoot, run } from './proc';
 import { ensureTopics, partitionsCapFromEnv, warmUpGroupCoordinator, type TopicDefinition } from './topics';
 
 export interface StartInfrastructureOptions {
@@ -20,6 +36,14 @@ export interface StartInfrastructureOptions {
   mode?: InfraMode;
   /** Topics to create; default every topic of libs/core/contracts. */
   topics?: readonly TopicDefinition[];
+  /**
+   * Local mode: keep Kafka's log dir and the PostgreSQL cluster in this folder instead of temp
+   * dirs, reuse them (and the last ports, when free) on the next start with the same folder, and
+   * stop gracefully without deleting anything. One process at a time per folder. `npm start`
+   * uses it; tests and the demo leave it unset and get throwaway state. Ignored in env mode (the
+   * state is wherever those servers keep it); Docker mode warns that its containers start empty.
+   */
+  dataDir?: string;
 }
 
 export interface LocalDetails {
@@ -28,8 +52,10 @@ export interface LocalDetails {
   postgresPort: number;
   kafkaPid: number;
   postgresPid: number;
-  /** Removed by stop() unless keep. */
+  /** Removed by stop() unless keep or dataDir. */
   tempDirs: string[];
+  /** Set when started with dataDir. */
+  dataDir?: string;
   kafkaLog: string;
   postgresLog: string;
 }
@@ -67,10 +93,11 @@ export async function startInfrastructure(options: StartInfrastructureOptions = 
     if (!env) throw new Error('mode env needs both KAFKA_BROKERS and DATABASE_URL');
     infra = { mode, ...env, downloaded: false, stop: async () => undefined };
   } else if (mode === 'docker') {
+    if (options.dataDir) logger.warn(`Docker mode keeps no state in ${options.dataDir}: the containers start empty`);
     const docker = await startDockerInfra(kafkaVersion(), logger);
     infra = { mode, ...docker, downloaded: false };
   } else {
-    infra = await startLocal(logger, keep);
+    infra = options.dataDir ? await startLocalPersistent(logger, options.dataDir) : await startLocal(logger, keep);
   }
 
   try {
@@ -90,7 +117,69 @@ export async function startInfrastructure(options: StartInfrastructureOptions = 
   return { ...infra, startupMs };
 }
 
-async function startLocal(logger: InfraLogger, keep: boolean): Promise<Omit<Infrastructure, 'startupMs'>> {
+interface LocalPlacement {
+  kafka?: Pick<LocalKafkaOptions, 'dir' | 'preferredPorts'>;
+  postgres?: Pick<LocalPostgresOptions, 'dir' | 'preferredPort'>;
+}
+
+/** startLocal in the folders of a data dir, on the ports it remembers, holding its lock. */
+async function startLocalPersistent(logger: InfraLogger, dataDir: string): Promise<Omit<Infrastructure, 'startupMs'>> {
+  const layout = prepareDataDir(dataDir);
+  const unlock = lockDataDir(dataDir);
+  try {
+    const remembered = readRememberedPorts(layout.portsFile);
+    const infra = await startLocal(logger, true, {
+      kafka: {
+        dir: layout.kafkaDir,
+        preferredPorts: remembered && { port: remembered.kafkaPort, controllerPort: remembered.kafkaControllerPort },
+      },
+      postgres: { dir: await postgresDirReachable(layout, logger), preferredPort: remembered?.postgresPort },
+    });
+    const local = infra.local!;
+    writeRememberedPorts(layout.portsFile, {
+      kafkaPort: local.kafkaPort,
+      kafkaControllerPort: local.kafkaControllerPort,
+      postgresPort: local.postgresPort,
+    });
+    let stopped: Promise<void> | undefined;
+    return {
+      ...infra,
+      local: { ...local, tempDirs: [], dataDir },
+      stop: () => (stopped ??= infra.stop().finally(unlock)),
+    };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+/**
+ * The cluster's folder in the data dir, unless we are root and the postgres user (the server
+ * refuses to run as root) cannot reach it, as under /root (mode 0700): then a folder under
+ * /var/lib/llm-router, named after the data dir and linked from it, so that it is found again
+ * and `--fresh` deletes it too.
+ */
+async function postgresDirReachable(layout: ReturnType<typeof dataDirLayout>, logger: InfraLogger): Promise<string> {
+  const linked = existsSync(layout.postgresDir) && lstatSync(layout.postgresDir).isSymbolicLink();
+  if (linked) return realpathSync(layout.postgresDir);
+  if (!isRoot() || existsSync(layout.postgresDir)) return layout.postgresDir;
+  const reachable = await run('runuser', ['-u', 'postgres', '--', 'test', '-x', layout.root], { allowFailure: true });
+  if (reachable.code === 0) return layout.postgresDir;
+  const target = join(
+    '/var/lib/llm-router',
+    `postgres-${createHash('sha256').update(layout.root).digest('hex').slice(0, 12)}`,
+  );
+  mkdirSync(target, { recursive: true });
+  symlinkSync(target, layout.postgresDir);
+  logger.info(`the postgres user cannot reach ${layout.root}: the cluster lives in ${target} (linked from it)`);
+  return target;
+}
+
+async function startLocal(
+  logger: InfraLogger,
+  keep: boolean,
+  placement: LocalPlacement = {},
+): Promise<Omit<Infrastructure, 'startupMs'>> {
   const version = kafkaVersion();
   // Installs go one after the other (apt holds one lock anyway); the two servers then start
   // side by side, which hides Postgres's start behind the JVM's.
@@ -98,8 +187,8 @@ async function startLocal(logger: InfraLogger, keep: boolean): Promise<Omit<Infr
   await ensureJavaAndMaven(logger, false);
   const binDir = await ensurePostgresBinaries(logger);
   const [kafka, postgres] = await Promise.allSettled([
-    startLocalKafka({ libDir: jars.libDir, logger, keep }),
-    startLocalPostgres({ binDir, logger, keep }),
+    startLocalKafka({ libDir: jars.libDir, logger, keep, ...placement.kafka }),
+    startLocalPostgres({ binDir, logger, keep, ...placement.postgres }),
   ]);
   if (kafka.status === 'rejected' || postgres.status === 'rejected') {
     if (kafka.status === 'fulfilled') await kafka.value.stop();

@@ -18,7 +18,8 @@ import { ownUntilStopped, type OwnedProcess } from './cleanup';
 import { generateClusterId, JAR_STAMP_FILE, jarStamp, kafkaJvmArgs, kafkaServerProperties } from './kafka-config';
 import type { InfraLogger } from './logger';
 import { kafkaLibDir, kafkaLog4jPath, kafkaPomPath } from './paths';
-import { freePorts } from './ports';
+import { choosePorts } from './data-dir';
+import { freePorts, isPortFree } from './ports';
 import { killQuietly, onPath, pidAlive, run, sleep, tailFile, waitForPidExit } from './proc';
 
 export interface KafkaJars {
@@ -116,6 +117,13 @@ export interface LocalKafkaOptions {
   logger: InfraLogger;
   keep?: boolean;
   timeoutMs?: number;
+  /**
+   * Persistent mode: the broker's data and log live here and are reused by the next start with
+   * the same dir (same cluster id, no format); stop is graceful and keeps them.
+   */
+  dir?: string;
+  /** Used when both are free (the last start's ports, for a persistent dir); else free ones. */
+  preferredPorts?: { port: number; controllerPort: number };
 }
 
 class PortTakenError extends Error {}
@@ -124,11 +132,15 @@ function jvmExtra(): string[] {
   return (process.env['KAFKA_JVM_OPTS'] ?? '').split(/\s+/).filter(Boolean);
 }
 
-/** A KRaft broker+controller from the cached jars, on free loopback ports, in a temp dir. */
+/**
+ * A KRaft broker+controller from the cached jars, on free loopback ports, in a temp dir (or in
+ * options.dir, kept and reused).
+ */
 export async function startLocalKafka(options: LocalKafkaOptions): Promise<LocalKafka> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(options);
+      // The preferred ports were free a moment ago; after losing a race for them, take any.
+      return await startOnce(attempt === 1 ? options : { ...options, preferredPorts: undefined });
     } catch (err) {
       if (!(err instanceof PortTakenError) || attempt >= 3) throw err;
       options.logger.warn(`Kafka port was taken before the broker bound it; retrying (${err.message})`);
@@ -137,13 +149,24 @@ export async function startLocalKafka(options: LocalKafkaOptions): Promise<Local
 }
 
 async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
-  const { libDir, logger, keep = false } = options;
+  const { libDir, logger } = options;
+  const persistent = options.dir !== undefined;
+  const keep = persistent || (options.keep ?? false);
   const timeoutMs = options.timeoutMs ?? Number(process.env['KAFKA_START_TIMEOUT_MS'] ?? 90_000);
-  const dir = mkdtempSync(join(tmpdir(), 'llm-router-kafka-'));
-  const [port, controllerPort] = await freePorts(2);
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'llm-router-kafka-'));
+  mkdirSync(dir, { recursive: true });
+  const removeTempDir = () => {
+    if (!persistent) rmSync(dir, { recursive: true, force: true });
+  };
+  const { port, controllerPort } = await choosePorts(options.preferredPorts, isPortFree, async () => {
+    const [p, c] = await freePorts(2);
+    return { port: p, controllerPort: c };
+  });
   const propsFile = join(dir, 'server.properties');
   const logFile = join(dir, 'kafka.log');
-  writeFileSync(propsFile, kafkaServerProperties({ port, controllerPort, logDir: join(dir, 'data') }));
+  const logDir = join(dir, 'data');
+  // Rewritten on every start: the ports may differ from the last one, the log dir does not.
+  writeFileSync(propsFile, kafkaServerProperties({ port, controllerPort, logDir }));
   const log4j = kafkaLog4jPath();
   const jvm = {
     libDir,
@@ -151,14 +174,17 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
     extra: jvmExtra(),
   };
 
-  try {
-    await run(
-      'java',
-      kafkaJvmArgs(jvm, 'kafka.tools.StorageTool', ['format', '-t', generateClusterId(), '-c', propsFile]),
-    );
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
+  // A formatted log dir (meta.properties) keeps its cluster id: formatting again would refuse.
+  if (!existsSync(join(logDir, 'meta.properties'))) {
+    try {
+      await run(
+        'java',
+        kafkaJvmArgs(jvm, 'kafka.tools.StorageTool', ['format', '-t', generateClusterId(), '-c', propsFile]),
+      );
+    } catch (err) {
+      removeTempDir();
+      throw err;
+    }
   }
 
   const out = openSync(logFile, 'a');
@@ -172,7 +198,7 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
   child.unref();
   const pid = child.pid;
   if (pid === undefined) {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir();
     throw new Error('could not spawn java for the Kafka broker');
   }
   let exited: string | undefined;

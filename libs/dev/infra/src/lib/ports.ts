@@ -44,3 +44,12 @@ export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
     socket.setTimeout(2000, () => done(false));
   });
 }
+
+/** True when a listener can bind 127.0.0.1:port now (the test a server's own bind would make). */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}

@@ -1,11 +1,11 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { aptInstall } from './apt';
 import { ownUntilStopped, type OwnedProcess } from './cleanup';
 import type { InfraLogger } from './logger';
-import { freePort } from './ports';
+import { freePort, isPortFree } from './ports';
 import { isRoot, onPath, run, sleep, tailFile } from './proc';
 
 /**
@@ -48,20 +48,25 @@ export interface LocalPostgresOptions {
   logger: InfraLogger;
   keep?: boolean;
   timeoutMs?: number;
+  /**
+   * Persistent mode: the cluster lives here and the next start with the same dir reuses it (no
+   * initdb); it is durable (fsync on) and stop is a fast, clean shutdown that keeps it.
+   */
+  dir?: string;
+  /** Used when free (the last start's port, for a persistent dir); else a free one. */
+  preferredPort?: number;
 }
 
 /**
  * Durability is worthless for a throwaway cluster and costs most of the write time on a busy
  * disk; connections are plenty because every service and test opens a pool.
  */
-export function postgresTuning(socketDir: string): string {
+export function postgresTuning(socketDir: string, durable = false): string {
   return [
-    '# libs/dev/infra: throwaway test cluster',
+    durable ? '# libs/dev/infra: local cluster kept between starts' : '# libs/dev/infra: throwaway test cluster',
     "listen_addresses = '127.0.0.1'",
     `unix_socket_directories = '${socketDir.replace(/'/g, "''")}'`,
-    'fsync = off',
-    'synchronous_commit = off',
-    'full_page_writes = off',
+    ...(durable ? [] : ['fsync = off', 'synchronous_commit = off', 'full_page_writes = off']),
     'max_connections = 200',
     'shared_buffers = 32MB',
     "max_wal_size = '256MB'",
@@ -70,21 +75,26 @@ export function postgresTuning(socketDir: string): string {
   ].join('\n');
 }
 
-/** A throwaway cluster: initdb into a temp dir, pg_ctl start on a free loopback port. */
+/**
+ * A throwaway cluster: initdb into a temp dir, pg_ctl start on a free loopback port. With
+ * options.dir, a kept cluster there instead (initdb only the first time).
+ */
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
-  const { binDir, logger, keep = false } = options;
+  const { binDir, logger } = options;
+  const persistent = options.dir !== undefined;
+  const keep = persistent || (options.keep ?? false);
   const timeoutMs = options.timeoutMs ?? Number(process.env['PG_START_TIMEOUT_MS'] ?? 60_000);
   const bin = (name: string) => (binDir ? join(binDir, name) : name);
   // initdb refuses to run as root; the Debian package always creates the postgres user.
   const asOwner = (cmd: string, args: string[]): [string, string[]] =>
     isRoot() ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
 
-  const dir = mkdtempSync(join(tmpdir(), 'llm-router-pg-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'llm-router-pg-'));
+  mkdirSync(dir, { recursive: true });
   const data = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
-  let started = false;
-  try {
-    if (isRoot()) await run('chown', ['postgres:postgres', dir]);
+  const initialised = existsSync(join(data, 'PG_VERSION'));
+  const initCluster = async () => {
     await run(
       ...asOwner(bin('initdb'), [
         '-D',
@@ -95,14 +105,22 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
         '-E',
         'UTF8',
         '--locale=C',
-        '--no-sync',
+        ...(persistent ? [] : ['--no-sync']),
       ]),
     );
-    appendFileSync(join(data, 'postgresql.conf'), postgresTuning(dir));
+    appendFileSync(join(data, 'postgresql.conf'), postgresTuning(dir, persistent));
+  };
+  let started = false;
+  try {
+    if (isRoot()) await run('chown', ['postgres:postgres', dir]);
+    if (!initialised) await initCluster();
 
     let port = 0;
     for (let attempt = 1; ; attempt++) {
-      port = await freePort();
+      port =
+        attempt === 1 && options.preferredPort !== undefined && (await isPortFree(options.preferredPort))
+          ? options.preferredPort
+          : await freePort();
       const result = await run(
         ...asOwner(bin('pg_ctl'), [
           '-D',
@@ -162,6 +180,8 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
       // pg_ctl can give up waiting while the postmaster goes on starting.
       await run(...asOwner(bin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']), { allowFailure: true });
       if (!keep) rmSync(dir, { recursive: true, force: true });
+      // A cluster this failed start created (maybe half-way) must not pass for a good one next time.
+      else if (persistent && !initialised) rmSync(data, { recursive: true, force: true });
     }
     throw err;
   }
