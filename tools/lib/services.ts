@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 
 export interface ServiceSpec {
   app: 'router' | 'price-watcher' | 'reward-aggregator' | 'batch-planner';
@@ -16,6 +17,14 @@ export interface RunningService {
   logFile: string;
 }
 
+export interface StartServiceOptions {
+  timeoutMs?: number;
+  /** Also receives each line the service writes (stdout and stderr), e.g. to show it prefixed. */
+  onLine?: (line: string) => void;
+  /** Gets the process as soon as it runs, before it is healthy (to stop it while it starts). */
+  onSpawn?: (proc: ChildProcess) => void;
+}
+
 const ROOT = resolve(__dirname, '../..');
 
 /**
@@ -26,8 +35,9 @@ export async function startServiceProcess(
   spec: ServiceSpec,
   port: number,
   logDir: string,
-  timeoutMs = 90000,
+  options: StartServiceOptions = {},
 ): Promise<RunningService> {
+  const { timeoutMs = 90000, onLine, onSpawn } = options;
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${spec.name}.log`);
   const out = createWriteStream(logFile);
@@ -42,8 +52,13 @@ export async function startServiceProcess(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  onSpawn?.(proc);
   proc.stdout!.pipe(out);
   proc.stderr!.pipe(out);
+  if (onLine) {
+    for (const stream of [proc.stdout!, proc.stderr!])
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
+  }
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
