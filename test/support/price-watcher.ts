@@ -46,6 +46,7 @@ export async function startPriceWatcher(o: {
     HTTP_PORT: '0',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     POLICY_GROUP_ID: `price-watcher-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`,
+    ALLOW_NO_AUTH: 'true',
     ...o.env,
   });
   if (o.policyUpdates) await commitAtEnd(config.POLICY_GROUP_ID, Topic.PolicyUpdates);

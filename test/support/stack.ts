@@ -44,6 +44,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     REPLAY_DATASET: o.dataPath,
     PRICES_FILE: o.modelsPath,
     ADMIN_TOKEN: 'test-admin-token',
+    // Tests that check access control override it; the others exercise routing, not keys.
+    ALLOW_NO_AUTH: 'true',
     SNAPSHOT_DEBOUNCE_MS: '100',
     SNAPSHOT_APPLY_MS: '200',
     BATCH_WINDOW_MS: '500',

@@ -45,6 +45,8 @@ export async function startServiceProcess(
     cwd: ROOT,
     env: {
       ...process.env,
+      // The demo, e2e and chaos runs are development: without keys. The HTTP bench overrides it with ROUTER_API_KEYS.
+      ALLOW_NO_AUTH: 'true',
       ...spec.env,
       HTTP_PORT: String(port),
       SWC_NODE_PROJECT: join(ROOT, 'tsconfig.typecheck.json'),

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { KafkaModule } from '@llm-router/kafka';
 import { PersistenceModule } from '@llm-router/persistence';
 import { ReplicaModule } from '@llm-router/replica';
-import { policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
+import { operatorAccessGuardProvider, policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
 import { PlannerConfig } from './config';
 import { PlannerService } from './planner/planner.service';
 import { BatchRequestsController } from './planner/batch-requests.controller';
@@ -21,7 +21,7 @@ export class PlannerModule {
         ReplicaModule.forRoot({ service: 'batch-planner', ...policyOptionsFromEnv(config) }),
       ],
       controllers: [BatchRequestsController],
-      providers: [PlannerService, SpendStore, PendingStore],
+      providers: [PlannerService, SpendStore, PendingStore, operatorAccessGuardProvider],
     };
   }
 }

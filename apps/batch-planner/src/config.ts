@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
+import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
 
 export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
   ...policyEnvShape,
+  /** ADMIN_TOKEN guards the operator endpoints (/metrics, /stats...); ALLOW_NO_AUTH=true opens them (development). */
+  ...accessEnvShape,
   /** A window closes when it holds this many queries... */
   BATCH_WINDOW_SIZE: z.coerce.number().int().positive().default(100),
   /** ...or when its oldest query has waited this long. */

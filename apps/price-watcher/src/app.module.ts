@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { KafkaModule } from '@llm-router/kafka';
 import { PersistenceModule } from '@llm-router/persistence';
-import { HealthRegistry, ServiceCoreModule } from '@llm-router/service';
+import { HealthRegistry, operatorAccessGuardProvider, ServiceCoreModule } from '@llm-router/service';
 import { PriceWatcherConfig } from './config';
 import { PriceBookService } from './price-book/price-book.service';
 import { PRICE_STORE, TypeOrmPriceStore } from './price-book/price-store';
@@ -40,6 +40,7 @@ export class PriceWatcherModule {
         PriceBookService,
         FrontierService,
         AdminTokenGuard,
+        operatorAccessGuardProvider,
         // Sources after the price book: their first read happens at bootstrap, once Postgres' prices are loaded.
         FileSource,
         OpenRouterSource,

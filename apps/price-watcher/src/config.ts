@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_PRICE_PER_M, ModelId } from '@llm-router/contracts';
-import { baseEnvSchema, loadConfig } from '@llm-router/service';
+import { accessEnvShape, baseEnvSchema, loadConfig } from '@llm-router/service';
 
 /** A GPU-served model: its price never follows a price feed, and it holds `concurrency` calls at once. */
 export interface SelfHostedModel {
@@ -98,8 +98,8 @@ export const priceWatcherEnvSchema = baseEnvSchema('price-watcher', 3002)
     /** Quiet time after the last write to PRICES_FILE before it is re-read (editors write in bursts). */
     PRICES_FILE_DEBOUNCE_MS: z.coerce.number().int().min(0).default(250),
     PRICES_FETCH_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
-    /** Bearer token of the admin API; without it the admin API answers 503. */
-    ADMIN_TOKEN: optionalString(z.string().min(1)),
+    /** ADMIN_TOKEN (admin API and operator endpoints; without it the admin API answers 503), ALLOW_NO_AUTH. */
+    ...accessEnvShape,
     /** A new price more than this factor above or below the current one needs confirmation. */
     MAX_PRICE_JUMP: z.coerce.number().gt(1).default(10),
     SELF_HOSTED_MODELS: optionalString(z.string()).transform((s, ctx) => {

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { KafkaModule } from '@llm-router/kafka';
 import { PersistenceModule } from '@llm-router/persistence';
-import { ServiceCoreModule } from '@llm-router/service';
+import { operatorAccessGuardProvider, ServiceCoreModule } from '@llm-router/service';
 import { AggregatorConfig } from './config';
 import { LedgerService } from './ledger/ledger.service';
 import { RewardStreamService } from './streams/reward-stream.service';
@@ -20,7 +20,7 @@ export class AggregatorModule {
         DashboardModule,
       ],
       controllers: [AggregatorController],
-      providers: [LedgerService, RewardStreamService],
+      providers: [LedgerService, RewardStreamService, operatorAccessGuardProvider],
     };
   }
 }

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
+import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
 
 export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).extend({
   ...policyEnvShape,
+  /** ADMIN_TOKEN guards the operator endpoints (/metrics, /stats...); ALLOW_NO_AUTH=true opens them (development). */
+  ...accessEnvShape,
   /** Target mean cost per query in USD; when set, a primal-dual pacer moves lambda to hold it. */
   BUDGET_PER_QUERY_USD: z.coerce.number().positive().optional(),
   /** Feedback whose decision has not arrived after this long is counted as expired and dropped. */

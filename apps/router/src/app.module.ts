@@ -9,6 +9,7 @@ import { ReplicaModule } from '@llm-router/replica';
 import { CHAT_PROVIDER, RoutingService } from './routing/routing.service';
 import { QueryBatchConsumer } from './routing/query-batch-consumer';
 import { OpenAiController } from './openai/openai.controller';
+import { AuthModule } from './auth/auth.module';
 
 @Module({})
 export class RouterModule {
@@ -30,6 +31,7 @@ export class RouterModule {
           pacerPayback: config.PACER_PAYBACK_QUERIES,
           warmStartFile: config.WARM_START_FILE,
         }),
+        AuthModule.forRoot(config),
       ],
       controllers: [OpenAiController],
       providers: [

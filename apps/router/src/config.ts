@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_SEND_RETRIES, DEFAULT_SEND_TIMEOUT_MS } from '@llm-router/kafka';
-import { baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
+import { accessEnvShape, baseEnvSchema, ConfigError, loadConfig, policyEnvShape } from '@llm-router/service';
+import { routerApiKeysEnv, scopeBudgetsEnv } from './auth/api-keys';
 
 export const routerEnvSchema = baseEnvSchema('router', 3001)
   .extend({
@@ -49,10 +50,38 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     PACER_PAYBACK_QUERIES: z.coerce.number().int().min(10).default(200),
     /** An offline reward file (JSONL, the replay's format) that primes new scopes, as replay --warm-start does. */
     WARM_START_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    // --- access control, limits and budget caps (apps/router/README.md, "Security") ---
+    /** ADMIN_TOKEN: the key admin API and the operator endpoints; ALLOW_NO_AUTH=true: no keys (development). */
+    ...accessEnvShape,
+    /** API keys from the configuration (hashed at start); keys in the api_keys table are accepted too. */
+    ROUTER_API_KEYS: routerApiKeysEnv,
+    /** Start with no key in ROUTER_API_KEYS: every key is in the api_keys table. */
+    API_KEYS_FROM_DATABASE_ONLY: accessEnvShape.ALLOW_NO_AUTH,
+    /** A key looked up in the database is trusted this long: revoking a key takes effect within it. */
+    API_KEY_CACHE_S: z.coerce.number().int().min(0).default(10),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    MAX_PROMPT_CHARS: z.coerce.number().int().positive().default(200_000),
+    /** Output tokens reserved against the budget caps when a request gives no max_tokens. */
+    DEFAULT_MAX_TOKENS: z.coerce.number().int().positive().default(4096),
+    SCOPE_BUDGETS: scopeBudgetsEnv,
+    /** A reservation not settled after this long (its router died) is released. */
+    BUDGET_RESERVATION_TTL_S: z.coerce.number().int().positive().default(900),
+    // --- end of access control ---
   })
   .superRefine((c, ctx) => {
     if (c.WARM_START_FILE && !existsSync(c.WARM_START_FILE))
       ctx.addIssue({ code: 'custom', path: ['WARM_START_FILE'], message: 'file not found' });
+    if (!c.ALLOW_NO_AUTH && c.ROUTER_API_KEYS.length === 0 && !c.API_KEYS_FROM_DATABASE_ONLY)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ROUTER_API_KEYS'],
+        message:
+          'no API key: set ROUTER_API_KEYS (or API_KEYS_FROM_DATABASE_ONLY=true to use only the api_keys table); ALLOW_NO_AUTH=true runs without keys, for development only',
+      });
     if (c.PROVIDER === 'replay' && !c.REPLAY_DATASET)
       ctx.addIssue({ code: 'custom', path: ['REPLAY_DATASET'], message: 'is required when PROVIDER=replay' });
     if (c.PROVIDER === 'openai' && !c.OPENAI_BASE_URL)
@@ -60,4 +89,16 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
   });
 
 export type RouterConfig = z.infer<typeof routerEnvSchema>;
-export const loadRouterConfig = (env = process.env) => loadConfig('router', routerEnvSchema, env);
+/** Variables whose values a configuration error must not print (it names them, and says what is wrong). */
+const SECRET_VARIABLES = ['ROUTER_API_KEYS', 'ADMIN_TOKEN', 'OPENAI_API_KEY'];
+
+export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
+  try {
+    return loadConfig('router', routerEnvSchema, env);
+  } catch (e) {
+    if (e instanceof ConfigError)
+      for (const v of SECRET_VARIABLES)
+        if (env[v]) e.message = e.message.replaceAll(`(got ${JSON.stringify(env[v])})`, '(value not shown: a secret)');
+    throw e;
+  }
+}

@@ -18,6 +18,7 @@ import { DiscountTier, IsoTime, ModelId } from '@llm-router/contracts';
 import { PriceBookService, ProposalOutcome } from '../price-book/price-book.service';
 import type { PriceProposal } from '../price-book/validation';
 import { AdminTokenGuard } from './admin.guard';
+import { OwnAccessControl } from '@llm-router/service';
 
 // Prices are left untyped here on purpose: the price book's checks give every source the
 // same reasons (negative, not_finite, absurd), and the admin gets the same words as the log.
@@ -82,6 +83,7 @@ const modelParam = ApiParam({
 @ApiBearerAuth()
 @ApiResponse({ status: 401, description: 'Missing or wrong bearer token' })
 @ApiResponse({ status: 503, description: 'ADMIN_TOKEN is not set (admin API disabled), or Kafka/Postgres failed' })
+@OwnAccessControl()
 @UseGuards(AdminTokenGuard)
 @Controller('admin')
 export class AdminController {

@@ -27,6 +27,7 @@ describe('migrations on a real PostgreSQL', () => {
       'PriceCostFactor1764090000000',
       'BatchPending1764100000000',
       'BatchBills1764110000000',
+      'AccessControl1764120000000',
     ]);
   });
 

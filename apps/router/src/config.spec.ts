@@ -1,0 +1,60 @@
+import { ConfigError, sha256Hex } from '@llm-router/service';
+import { loadRouterConfig } from './config';
+
+describe('router configuration: secure by default', () => {
+  const base = { KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'postgres://h/db', REPLAY_DATASET: '/tmp/d.jsonl' };
+  const KEY = 'sk-test-0123456789abcdef';
+
+  it('refuses to start without API keys, naming the variables that fix it', () => {
+    let err: unknown;
+    try {
+      loadRouterConfig(base);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    for (const v of ['ROUTER_API_KEYS', 'ALLOW_NO_AUTH', 'API_KEYS_FROM_DATABASE_ONLY'])
+      expect((err as Error).message).toContain(v);
+  });
+
+  it('starts without keys only when told so', () => {
+    expect(loadRouterConfig({ ...base, ALLOW_NO_AUTH: 'true' }).ALLOW_NO_AUTH).toBe(true);
+    expect(loadRouterConfig({ ...base, API_KEYS_FROM_DATABASE_ONLY: 'true' }).ROUTER_API_KEYS).toEqual([]);
+    expect(() => loadRouterConfig({ ...base, ALLOW_NO_AUTH: 'maybe' })).toThrow(/ALLOW_NO_AUTH: must be true or false/);
+  });
+
+  it('reads the compact form and JSON, keeping only the hash of each key', () => {
+    const compact = loadRouterConfig({ ...base, ROUTER_API_KEYS: `${KEY}=support|default` }).ROUTER_API_KEYS;
+    expect(compact).toEqual([{ keyHash: sha256Hex(KEY), name: 'config-1', scopes: ['support', 'default'] }]);
+    expect(JSON.stringify(compact)).not.toContain(KEY);
+    const json = loadRouterConfig({
+      ...base,
+      ROUTER_API_KEYS: JSON.stringify([{ key: KEY, name: 'bench', scopes: ['default'], rpm: 60, budgetDayUsd: 5 }]),
+    }).ROUTER_API_KEYS;
+    expect(json[0]).toMatchObject({ name: 'bench', scopes: ['default'], rpm: 60, budgetDayUsd: 5 });
+  });
+
+  it('refuses short keys, keys without a scope and duplicates, without printing the key', () => {
+    for (const bad of ['short=default', `${KEY}`, `${KEY}=default,${KEY}=support`, '[{"key": 1}]']) {
+      let msg = '';
+      try {
+        loadRouterConfig({ ...base, ROUTER_API_KEYS: bad });
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+      expect(msg).toMatch(/ROUTER_API_KEYS/);
+      expect(msg).not.toContain(KEY);
+      expect(msg).not.toContain('short');
+    }
+  });
+
+  it('reads scope budgets and the limits', () => {
+    const c = loadRouterConfig({ ...base, ALLOW_NO_AUTH: 'true', SCOPE_BUDGETS: '{"default":{"dayUsd":2}}' });
+    expect(c.SCOPE_BUDGETS).toEqual({ default: { dayUsd: 2 } });
+    expect(c.MAX_BODY_BYTES).toBe(1024 * 1024);
+    expect(c.MAX_PROMPT_CHARS).toBe(200_000);
+    expect(() =>
+      loadRouterConfig({ ...base, ALLOW_NO_AUTH: 'true', SCOPE_BUDGETS: '{"default":{"dayUsd":-1}}' }),
+    ).toThrow(/SCOPE_BUDGETS/);
+  });
+});
