@@ -27,7 +27,8 @@ describe('migrations on a real PostgreSQL', () => {
       'PriceCostFactor1764090000000',
       'BatchPending1764100000000',
       'BatchBills1764110000000',
-      'AccessControl1764120000000',
+      'RouterAnswers1764120000000',
+      'AccessControl1764130000000',
     ]);
   });
 

@@ -3,7 +3,7 @@ import { PriceCostFactor1764090000000 } from './1764090000000-price-cost-factor'
 import { BatchPending1764100000000 } from './1764100000000-batch-pending';
 import { BatchBills1764110000000 } from './1764110000000-batch-bills';
 import { RouterAnswers1764120000000 } from './1764120000000-router-answers';
-import { AccessControl1764120000000 } from './1764120000000-access-control';
+import { AccessControl1764130000000 } from './1764130000000-access-control';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -12,5 +12,5 @@ export const MIGRATIONS = [
   BatchPending1764100000000,
   BatchBills1764110000000,
   RouterAnswers1764120000000,
-  AccessControl1764120000000,
+  AccessControl1764130000000,
 ];

@@ -5,8 +5,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * the key), per-minute request and token counters, budget counters with reservations, and
  * which key made each HTTP decision (so that only it may send feedback on it).
  */
-export class AccessControl1764120000000 implements MigrationInterface {
-  name = 'AccessControl1764120000000';
+export class AccessControl1764130000000 implements MigrationInterface {
+  name = 'AccessControl1764130000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`CREATE TABLE "api_keys" (
