@@ -31,7 +31,7 @@ export class RouterModule {
           pacerPayback: config.PACER_PAYBACK_QUERIES,
           warmStartFile: config.WARM_START_FILE,
         }),
-        AuthModule.forRoot(config),
+        AuthModule.forRoot(),
       ],
       controllers: [OpenAiController],
       providers: [

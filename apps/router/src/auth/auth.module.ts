@@ -1,8 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { PersistenceModule } from '@llm-router/persistence';
 import { AdminTokenGuard, operatorAccessGuardProvider } from '@llm-router/service';
-import type { RouterConfig } from '../config';
 import { Admission } from './admission';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysController } from './api-keys.controller';
@@ -19,13 +17,14 @@ import { RateLimiter } from './rate-limiter';
  * The router's access control: API keys, rate limits, budget caps, decision owners (all in
  * PostgreSQL, shared by the replicas), the body limit, OpenAI-format errors under /v1, and the
  * operator guard on /metrics. apps/router/README.md, "Security", says what each one does.
+ * It uses the router's PostgreSQL connection (PersistenceModule in RouterModule, which also
+ * runs the migrations that create its tables).
  */
 @Module({})
 export class AuthModule {
-  static forRoot(config: RouterConfig): DynamicModule {
+  static forRoot(): DynamicModule {
     return {
       module: AuthModule,
-      imports: [PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) })],
       controllers: [ApiKeysController],
       providers: [
         accessDbProvider,
