@@ -260,6 +260,7 @@ async function main(): Promise<void> {
     const w = Math.max(500, Math.floor(o.warmup / 5));
     for (const [name, opts, dd] of [
       ['lints', { simd: o.simd }, d],
+      ['auto', {}, d],
       ['epsilon-greedy', {}, 0],
       ['ucb1', {}, 0],
       ['discounted-ucb', {}, 0],

@@ -18,4 +18,4 @@ export * from './lib/conservative';
 export * from './lib/registry';
 export * from './lib/synthetic';
 export * from './lib/warm-start';
-export * from './lib/auto-policy';
+export * from './lib/auto';

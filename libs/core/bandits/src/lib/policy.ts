@@ -9,12 +9,24 @@
  */
 export type ArmId = string;
 
+/** A sparse vector in plain JSON: the indices of the non-zero entries and their values. */
+export interface SparseVector {
+  indices: number[];
+  values: number[];
+}
+
 /** What the policy sees of a query. */
 export interface DecisionContext {
   /** Dense feature vector (dimension fixed per policy instance); contextual policies need it. */
   features?: ArrayLike<number>;
   /** Raw prompt text, for policies that featurise or look at it themselves. */
   text?: string;
+  /**
+   * What the policy derived from `text` (Policy.textFeatures), as logged with the decision. A
+   * policy that featurises text uses these instead of `text`: the learner, which never sees
+   * the prompt, then learns from exactly what the router decided on.
+   */
+  textFeatures?: SparseVector;
 }
 
 export interface DecideConstraints {
@@ -44,6 +56,12 @@ export interface Outcome {
   quality: number;
   /** Realised cost in USD (kept for bookkeeping; policies do not learn it). */
   costUsd: number;
+  /**
+   * The arm's expected cost when the decision was made (DecideConstraints.costs[arm], logged
+   * as DecisionEvent.priceSnapshot). A policy that learns usage compares costUsd with it;
+   * without it, it learns quality only.
+   */
+  expectedCostUsd?: number;
 }
 
 /** What a policy believes about an arm's quality (for Pareto frontiers and batch planning). */
@@ -79,7 +97,14 @@ export interface Policy {
   arms(): ArmId[];
   decide(context: DecisionContext, available: readonly ArmId[], constraints: DecideConstraints): Decision;
   update(context: DecisionContext, arm: ArmId, outcome: Outcome): void;
+  /** What the policy believes; never changes the policy's state. */
   estimate(context: DecisionContext, arm: ArmId): QualityEstimate;
+  /**
+   * For policies that featurise the prompt text themselves: those features, to be logged with
+   * the decision (the text is not) and passed back as DecisionContext.textFeatures to learn.
+   * Deterministic: the same text gives the same vector in every replica.
+   */
+  textFeatures?(text: string): SparseVector;
   /** Hot add: a new arm starts cold (optimistic) or from a prior. Adding a known arm is a no-op. */
   addArm(arm: ArmId, prior?: ArmPrior): void;
   /** Hot removal: the arm is never chosen again; its statistics are dropped. */

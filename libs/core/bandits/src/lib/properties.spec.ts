@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { createPolicy, policyFromState, PolicyOptions } from './registry';
 import { ArmId, DecideConstraints, Policy, PolicyState } from './policy';
 import { LinearPolicy } from './linear-policy';
+// Registers 'auto' for createPolicy.
+import './auto';
 
 /**
  * Property tests over every registered policy: propensities form a distribution, a state
@@ -66,6 +68,8 @@ const CONFIGS: [string, PolicyOptions][] = [
   ['lints', { d: D, propensityDraws: 8 }],
   ['conservative', { inner: 'ucb1', conservative: { baseline: 'a', alpha: 0.2, maxExplorationUsd: 0.2 } }],
   ['conservative', { inner: 'thompson', propensityDraws: 8, conservative: { baseline: 'b' } }],
+  ['auto', { d: D, buckets: 4 }],
+  ['auto', { d: D, buckets: 4, explorationFloor: 0.1, alpha: 0 }],
 ];
 
 const make = (name: string, opts: PolicyOptions, seed: number): Policy =>

@@ -1,4 +1,11 @@
-import { createPolicy, DecideConstraints, Policy, policyFromState, PolicyState } from '@llm-router/bandits';
+import {
+  createPolicy,
+  DecideConstraints,
+  DecisionContext,
+  Policy,
+  policyFromState,
+  PolicyState,
+} from '@llm-router/bandits';
 import { DecisionEvent, PriceEvent, QueryRequest } from '@llm-router/contracts';
 import { CostModel, ModelPrice } from '@llm-router/pricing';
 import { decisionIdFor } from './decision-id';
@@ -105,6 +112,9 @@ export class ScopeEngine {
     if (arms.length === 0) throw new Error(`scope ${this.scope}: no model is available (no prices received yet?)`);
     const text = query.messages.map((m) => m.content).join('\n');
     const x = this.features(text);
+    // Computed once and handed to decide() in place of the text, so that what is logged is
+    // exactly what the policy decided on (and, for explicit choices, what it will learn from).
+    const textFeatures = this.policy.textFeatures?.(text);
     const costs = this.costs.costs(arms);
     const c = query.constraints;
     const decisionId = opts.decisionId ?? decisionIdFor(this.scope, query.id);
@@ -114,6 +124,7 @@ export class ScopeEngine {
       scope: this.scope,
       policyVersion: this.version,
       features: sparse(x),
+      ...(textFeatures ? { textFeatures } : {}),
       priceSnapshot: costs,
       lambda: this.lambda,
       mode: c.mode,
@@ -129,7 +140,7 @@ export class ScopeEngine {
       maxCostUsd: c.maxCostUsd,
       minQuality: c.minQuality,
     };
-    const d = this.policy.decide({ features: x, text }, arms, constraints);
+    const d = this.policy.decide({ features: x, text, textFeatures }, arms, constraints);
     const ranking = Object.keys(d.scores).sort((a, b) => d.scores[b] - d.scores[a]);
     return {
       event: {
@@ -143,18 +154,36 @@ export class ScopeEngine {
     };
   }
 
-  /** Learns one observed quality for a logged decision; returns R = quality - lambda * cost at decision time. */
+  /**
+   * Learns one observed quality for a logged decision, from what the decision logged alone:
+   * the features, the policy's text features and the expected costs (priceSnapshot). Returns
+   * R = quality - lambda * cost at decision time.
+   */
   learn(
-    decision: Pick<DecisionEvent, 'arm' | 'features' | 'priceSnapshot' | 'lambda'>,
+    decision: Pick<DecisionEvent, 'arm' | 'features' | 'textFeatures' | 'priceSnapshot' | 'lambda'>,
     quality: number,
     costUsd?: number,
   ): { reward: number; costUsd: number } {
     const cost = costUsd ?? decision.priceSnapshot[decision.arm] ?? 0;
-    const x = dense(decision.features ?? {}, this.opts.featureDim);
     if (!this.policy.arms().includes(decision.arm)) this.policy.addArm(decision.arm);
-    this.policy.update({ features: x }, decision.arm, { quality, costUsd: cost });
+    this.policy.update(loggedContext(decision, this.opts.featureDim), decision.arm, {
+      quality,
+      costUsd: cost,
+      expectedCostUsd: decision.priceSnapshot[decision.arm],
+    });
     return { reward: quality - decision.lambda * cost, costUsd: cost };
   }
+}
+
+/** The DecisionContext a logged decision restores: what decide() saw, minus the text. */
+export function loggedContext(
+  decision: Pick<DecisionEvent, 'features' | 'textFeatures'>,
+  featureDim: number,
+): DecisionContext {
+  return {
+    features: dense(decision.features ?? {}, featureDim),
+    ...(decision.textFeatures ? { textFeatures: decision.textFeatures } : {}),
+  };
 }
 
 export function sparse(x: ArrayLike<number>): Record<string, number> {

@@ -2,6 +2,15 @@ import { z } from 'zod';
 import { ModelId, Scope, Usd } from './common';
 import { Usage } from './routed-response';
 
+/** A sparse vector: the indices of its non-zero entries and their values, same length. */
+export const SparseFeatureVector = z
+  .object({
+    indices: z.array(z.number().int().nonnegative()),
+    values: z.array(z.number().finite()),
+  })
+  .refine((v) => v.indices.length === v.values.length, 'indices and values must have the same length');
+export type SparseFeatureVector = z.infer<typeof SparseFeatureVector>;
+
 /** Topic routing.decisions, key = scope. The log that off-policy evaluation replays. */
 export const DecisionEvent = z.object({
   decisionId: z.string().min(1),
@@ -15,7 +24,15 @@ export const DecisionEvent = z.object({
   scores: z.record(z.string(), z.number()),
   /** Sparse context: feature index -> value (hashed features are sparse). */
   features: z.record(z.string(), z.number()).optional(),
-  /** Expected cost per arm at decision time, USD. */
+  /**
+   * Features the policy derived from the prompt text itself (auto: log length and template
+   * hashes), in the policy's own coordinates. With `features` and `priceSnapshot` it is
+   * everything the decision used, so the learner, which never sees the text, learns from
+   * exactly that (docs/decisions/0011-one-learning-loop.md). Absent for policies that only
+   * read `features`.
+   */
+  textFeatures: SparseFeatureVector.optional(),
+  /** Expected cost per arm at decision time, USD: the costs the policy scored the arms with. */
   priceSnapshot: z.record(z.string(), Usd),
   lambda: z.number().finite().nonnegative(),
   /**

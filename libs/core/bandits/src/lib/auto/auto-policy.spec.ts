@@ -1,8 +1,9 @@
-import { AutoPolicy, templateKeys } from './auto-policy';
-import { ArmId, DecisionContext } from './policy';
-import { createPolicy, policyFromState } from './registry';
-import { Rng } from './rng';
-import { WarmRow } from './warm-start';
+import { AutoPolicy } from './auto-policy';
+import { templateKeys } from './features';
+import { ArmId, DecisionContext } from '../policy';
+import { createPolicy, policyFromState } from '../registry';
+import { Rng } from '../rng';
+import { WarmRow } from '../warm-start';
 
 /**
  * A contextual problem the right answer of which depends on the prompt's template: the best
@@ -64,7 +65,11 @@ function play(
     const ctx: DecisionContext = { text };
     const d = p.decide(ctx, ARMS, { lambda: 0, costs });
     right.push(d.arm === tpl.best);
-    p.update(ctx, d.arm, { quality: quality(rng, tpl.q[d.arm as keyof typeof tpl.q]), costUsd: costs[d.arm] });
+    p.update(ctx, d.arm, {
+      quality: quality(rng, tpl.q[d.arm as keyof typeof tpl.q]),
+      costUsd: costs[d.arm],
+      expectedCostUsd: costs[d.arm],
+    });
   }
   const share = (from: number, to: number) => right.slice(from, to).filter(Boolean).length / (to - from);
   return { share, right };
@@ -123,9 +128,9 @@ describe('AutoPolicy', () => {
         [long, 8e-3],
         [short, 2e-3],
       ] as const) {
-        const c = { ...ctx };
-        p.decide(c, ['a'], { lambda: 0, costs: { a: 5e-3 } });
-        p.update(c, 'a', { quality: 0.8, costUsd: cost });
+        p.decide({ ...ctx }, ['a'], { lambda: 0, costs: { a: 5e-3 } });
+        // A fresh object: the policy learns from the context's content, not its identity.
+        p.update({ ...ctx }, 'a', { quality: 0.8, costUsd: cost, expectedCostUsd: 5e-3 });
       }
     }
     const cl = p.expectedCost({ ...long }, 'a', 5e-3);
@@ -181,12 +186,65 @@ describe('AutoPolicy', () => {
     }
   });
 
-  it('propensities are those of a deterministic argmax and sum to 1', () => {
-    const p = new AutoPolicy({ arms: ARMS, seed: 1 });
-    const d = p.decide({ text: 'hello there' }, ARMS, { lambda: 0, costs: {} });
-    const sum = Object.values(d.probabilities).reduce((x, y) => x + y, 0);
-    expect(sum).toBeCloseTo(1, 12);
-    expect(d.propensity).toBe(d.probabilities[d.arm]);
+  describe('logged propensity', () => {
+    /** Chooses N times on one context; decide() must not learn, so the draws are i.i.d. */
+    function frequencies(p: AutoPolicy, ctx: DecisionContext, n: number) {
+      const c = { lambda: 10, costs: { coder: 1e-3, generalist: 1e-3, small: 1e-3 } };
+      const first = p.decide(ctx, ARMS, c);
+      const counts: Record<ArmId, number> = Object.fromEntries(ARMS.map((a) => [a, 0]));
+      for (let i = 0; i < n; i++) {
+        const d = p.decide(ctx, ARMS, c);
+        expect(d.probabilities).toEqual(first.probabilities);
+        expect(d.propensity).toBe(d.probabilities[d.arm]);
+        counts[d.arm]++;
+      }
+      return { probabilities: first.probabilities, counts };
+    }
+
+    /** Each arm's count within 5 binomial standard deviations of n * its logged propensity. */
+    function expectMatches(probabilities: Record<ArmId, number>, counts: Record<ArmId, number>, n: number) {
+      const sum = Object.values(probabilities).reduce((x, y) => x + y, 0);
+      expect(sum).toBeCloseTo(1, 12);
+      for (const a of ARMS) {
+        const p = probabilities[a];
+        expect(Math.abs(counts[a] - n * p)).toBeLessThanOrEqual(5 * Math.sqrt(n * p * (1 - p)) + 1);
+      }
+    }
+
+    it('a clear leader: the others are chosen at the exploration floor, as logged', () => {
+      const p = new AutoPolicy({ arms: ARMS, seed: 5, explorationFloor: 0.01 });
+      p.warmStart(warmRows(300, 5));
+      const ctx = { text: `${TEMPLATES[0].prefix} w1 w2 ${TEMPLATES[0].suffix}` };
+      const n = 20000;
+      const { probabilities, counts } = frequencies(p, ctx, n);
+      expect(probabilities).toEqual({ coder: 0.98, generalist: 0.01, small: 0.01 });
+      expectMatches(probabilities, counts, n);
+    });
+
+    it('near-ties share the leader probability evenly', () => {
+      const priors = {
+        coder: { mean: 0.8, weight: 5 },
+        generalist: { mean: 0.8, weight: 5 },
+        small: { mean: 0.5, weight: 5 },
+      };
+      const p = new AutoPolicy({ arms: ARMS, seed: 6, priors, explorationFloor: 0.02 });
+      const n = 20000;
+      const { probabilities, counts } = frequencies(p, { text: 'hello there' }, n);
+      expect(probabilities.coder).toBeCloseTo(0.49, 12);
+      expect(probabilities.generalist).toBeCloseTo(0.49, 12);
+      expect(probabilities.small).toBeCloseTo(0.02, 12);
+      expectMatches(probabilities, counts, n);
+    });
+
+    it('the default floor is 0.2% per eligible arm, and decide() learns nothing', () => {
+      const p = new AutoPolicy({ arms: ARMS, seed: 1 });
+      p.warmStart(warmRows(300, 5));
+      const before = JSON.stringify({ ...p.toState(), rng: 0 });
+      const d = p.decide({ text: `${TEMPLATES[2].prefix} w9 ${TEMPLATES[2].suffix}` }, ARMS, { lambda: 0, costs: {} });
+      expect(Object.values(d.probabilities).sort()).toEqual([0.002, 0.002, 0.996]);
+      p.estimate({ text: 'anything' }, 'coder');
+      expect(JSON.stringify({ ...p.toState(), rng: 0 })).toBe(before);
+    });
   });
 
   it('rejects invalid options', () => {

@@ -1,0 +1,162 @@
+import { identityPacked, invertSpd, packedSize, symMatVec, symRank1 } from '../linalg';
+import { WarmLinearStats } from '../warm-start';
+import { Sparse } from './features';
+
+/** Index of (i, j) in the packed upper triangle; linalg's packedIndex without its swap allocation (hot path). */
+function cell(d: number, i: number, j: number): number {
+  return i <= j ? i * d - (i * (i - 1)) / 2 + (j - i) : j * d - (j * (j - 1)) / 2 + (i - j);
+}
+
+/** What a ridge model serialises: its data, not its inverse (rebuilt on load). */
+export interface RidgeState {
+  /** sum of weight * z z', packed upper triangle (linalg.ts layout). */
+  gram: number[];
+  /** sum of weight * z y. */
+  targetMoment: number[];
+  /** Total weight of the observations (pseudo-observations of a prior included). */
+  weight: number;
+  /**
+   * (I + gram)^-1 (packed) and the coefficients as updated online. Kept so that a restored
+   * model continues bit for bit (re-inverting differs in the last bits); absent in prior
+   * snapshots and format-1 states, which are re-inverted on load.
+   */
+  covariance?: number[];
+  coefficients?: number[];
+}
+
+/**
+ * Ridge regression with unit prior precision on sparse inputs, updated by recursive least
+ * squares (Sherman-Morrison on the packed covariance plus the matching coefficient update):
+ * O(D * nnz + D^2 / 2) per observation, O(nnz^2) per prediction, no inversion after a warm
+ * start or a merge.
+ */
+export class Ridge {
+  readonly gram: Float64Array;
+  readonly targetMoment: Float64Array;
+  /** (I + gram)^-1, packed. */
+  readonly covariance: Float64Array;
+  readonly coefficients: Float64Array;
+  weight = 0;
+  private readonly scratch: Float64Array;
+
+  constructor(readonly dimension: number) {
+    this.gram = new Float64Array(packedSize(dimension));
+    this.targetMoment = new Float64Array(dimension);
+    this.covariance = identityPacked(dimension, 1);
+    this.coefficients = new Float64Array(dimension);
+    this.scratch = new Float64Array(dimension);
+  }
+
+  mean(z: Sparse): number {
+    let s = 0;
+    for (let k = 0; k < z.nnz; k++) s += this.coefficients[z.idx[k]] * z.val[k];
+    return s;
+  }
+
+  /** z' (I + gram)^-1 z: the posterior variance of the mean, in noise units squared. */
+  variance(z: Sparse): number {
+    const { covariance, dimension } = this;
+    // Each unordered pair once, off-diagonal terms doubled (the covariance is symmetric).
+    let s = 0;
+    for (let a = 0; a < z.nnz; a++) {
+      const i = z.idx[a];
+      const va = z.val[a];
+      let r = 0;
+      for (let c = 0; c < z.nnz; c++) {
+        const j = z.idx[c];
+        if (j > i) r += 2 * covariance[cell(dimension, i, j)] * z.val[c];
+        else if (j === i) r += covariance[cell(dimension, i, i)] * z.val[c];
+      }
+      s += r * va;
+    }
+    return Math.max(0, s);
+  }
+
+  update(z: Sparse, y: number, weight = 1): void {
+    const { covariance, dimension, scratch: u, coefficients } = this;
+    const root = Math.sqrt(weight);
+    // u = C z, reading column idx[c] of the packed symmetric C.
+    u.fill(0);
+    for (let c = 0; c < z.nnz; c++) {
+      const j = z.idx[c];
+      const v = z.val[c] * root;
+      for (let i = 0; i < j; i++) u[i] += covariance[cell(dimension, i, j)] * v;
+      // Row j of the triangle holds (j, j..D-1) contiguously.
+      const row = cell(dimension, j, j) - j;
+      for (let i = j; i < dimension; i++) u[i] += covariance[row + i] * v;
+    }
+    let zu = 0;
+    for (let c = 0; c < z.nnz; c++) zu += u[z.idx[c]] * z.val[c] * root;
+    const denom = 1 + zu;
+    const gain = ((y - this.mean(z)) * root) / denom;
+    for (let i = 0; i < dimension; i++) coefficients[i] += u[i] * gain;
+    symRank1(covariance, u, dimension, -1 / denom);
+    for (let a = 0; a < z.nnz; a++) {
+      const va = z.val[a] * weight;
+      this.targetMoment[z.idx[a]] += va * y;
+      for (let c = 0; c < z.nnz; c++) {
+        // Each unordered pair once: the packed triangle holds (i, j) with i <= j only.
+        if (z.idx[c] < z.idx[a]) continue;
+        this.gram[cell(dimension, z.idx[a], z.idx[c])] += va * z.val[c];
+      }
+    }
+    this.weight += weight;
+  }
+
+  /** Recomputes the covariance and the coefficients from gram and targetMoment. */
+  refresh(): void {
+    const { dimension } = this;
+    const a = Float64Array.from(this.gram);
+    for (let i = 0; i < dimension; i++) a[cell(dimension, i, i)] += 1;
+    invertSpd(a, dimension, this.covariance);
+    symMatVec(this.covariance, this.targetMoment, dimension, this.coefficients);
+  }
+
+  /** The data only: what a prior snapshot needs (merges subtract it). */
+  dataState(): RidgeState {
+    return { gram: Array.from(this.gram), targetMoment: Array.from(this.targetMoment), weight: this.weight };
+  }
+
+  toState(): RidgeState {
+    return {
+      ...this.dataState(),
+      covariance: Array.from(this.covariance),
+      coefficients: Array.from(this.coefficients),
+    };
+  }
+
+  load(s: RidgeState): void {
+    this.gram.set(s.gram);
+    this.targetMoment.set(s.targetMoment);
+    this.weight = s.weight;
+    if (s.covariance && s.coefficients) {
+      this.covariance.set(s.covariance);
+      this.coefficients.set(s.coefficients);
+    } else this.refresh();
+  }
+
+  /** Adds another replica's data, minus what both started from (`shared`), then refreshes. */
+  merge(other: RidgeState, shared: RidgeState | null): void {
+    for (let i = 0; i < this.gram.length; i++) this.gram[i] += other.gram[i] - (shared ? shared.gram[i] : 0);
+    for (let i = 0; i < this.targetMoment.length; i++)
+      this.targetMoment[i] += other.targetMoment[i] - (shared ? shared.targetMoment[i] : 0);
+    this.weight += other.weight - (shared ? shared.weight : 0);
+    this.refresh();
+  }
+
+  /**
+   * Loads offline sufficient statistics on raw features into this model on features scaled by
+   * `scale`: gram = S xx' S, targetMoment_i = scale_i * target(i).
+   */
+  absorb(lin: WarmLinearStats, scale: Float64Array, target: (i: number) => number): void {
+    const { dimension } = this;
+    if (lin.d !== dimension) throw new Error(`auto: warm-start dimension ${lin.d} != ${dimension}`);
+    let k = 0;
+    for (let i = 0; i < dimension; i++) {
+      this.targetMoment[i] = scale[i] * target(i);
+      for (let j = i; j < dimension; j++) this.gram[k++] = scale[i] * scale[j] * lin.xx[i * dimension + j];
+    }
+    this.weight = lin.n;
+    this.refresh();
+  }
+}
