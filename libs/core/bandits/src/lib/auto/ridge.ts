@@ -38,6 +38,8 @@ export class Ridge {
   readonly coefficients: Float64Array;
   weight = 0;
   private readonly scratch: Float64Array;
+  /** rowOffset[i] + j is the packed index of (i, j), i <= j: no index arithmetic in the hot loops. */
+  private readonly rowOffset: Int32Array;
 
   constructor(readonly dimension: number) {
     this.gram = new Float64Array(packedSize(dimension));
@@ -45,6 +47,7 @@ export class Ridge {
     this.covariance = identityPacked(dimension, 1);
     this.coefficients = new Float64Array(dimension);
     this.scratch = new Float64Array(dimension);
+    this.rowOffset = Int32Array.from({ length: dimension }, (_, i) => cell(dimension, i, i) - i);
   }
 
   mean(z: Sparse): number {
@@ -55,34 +58,34 @@ export class Ridge {
 
   /** z' (I + gram)^-1 z: the posterior variance of the mean, in noise units squared. */
   variance(z: Sparse): number {
-    const { covariance, dimension } = this;
+    const { covariance, rowOffset } = this;
     // Each unordered pair once, off-diagonal terms doubled (the covariance is symmetric).
     let s = 0;
     for (let a = 0; a < z.nnz; a++) {
       const i = z.idx[a];
+      const row = rowOffset[i];
       const va = z.val[a];
-      let r = 0;
+      let r = 0.5 * covariance[row + i] * va;
       for (let c = 0; c < z.nnz; c++) {
         const j = z.idx[c];
-        if (j > i) r += 2 * covariance[cell(dimension, i, j)] * z.val[c];
-        else if (j === i) r += covariance[cell(dimension, i, i)] * z.val[c];
+        if (j > i) r += covariance[row + j] * z.val[c];
       }
-      s += r * va;
+      s += 2 * r * va;
     }
     return Math.max(0, s);
   }
 
   update(z: Sparse, y: number, weight = 1): void {
-    const { covariance, dimension, scratch: u, coefficients } = this;
+    const { covariance, dimension, scratch: u, coefficients, rowOffset } = this;
     const root = Math.sqrt(weight);
     // u = C z, reading column idx[c] of the packed symmetric C.
     u.fill(0);
     for (let c = 0; c < z.nnz; c++) {
       const j = z.idx[c];
       const v = z.val[c] * root;
-      for (let i = 0; i < j; i++) u[i] += covariance[cell(dimension, i, j)] * v;
+      for (let i = 0; i < j; i++) u[i] += covariance[rowOffset[i] + j] * v;
       // Row j of the triangle holds (j, j..D-1) contiguously.
-      const row = cell(dimension, j, j) - j;
+      const row = rowOffset[j];
       for (let i = j; i < dimension; i++) u[i] += covariance[row + i] * v;
     }
     let zu = 0;
@@ -97,7 +100,7 @@ export class Ridge {
       for (let c = 0; c < z.nnz; c++) {
         // Each unordered pair once: the packed triangle holds (i, j) with i <= j only.
         if (z.idx[c] < z.idx[a]) continue;
-        this.gram[cell(dimension, z.idx[a], z.idx[c])] += va * z.val[c];
+        this.gram[rowOffset[z.idx[a]] + z.idx[c]] += va * z.val[c];
       }
     }
     this.weight += weight;
