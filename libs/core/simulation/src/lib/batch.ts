@@ -289,6 +289,7 @@ export async function runBatchReplay(
     const cost = new Float64Array(m * k);
     const score = new Float64Array(m * k);
     const ctxs: DecisionContext[] = [];
+    const offeredCosts: Record<ArmId, number>[] = [];
     const oracles: number[] = [];
     const levels = arms.map((_, j) => calibration.level(j));
     const fill = (ctx: DecisionContext, available: readonly ArmId[], i: number, out: Estimates) => {
@@ -322,11 +323,10 @@ export async function runBatchReplay(
       ctxs.push(ctx);
       const { available, oracle } = offered(s, row, t + i);
       oracles.push(oracle);
-      // The offer goes through decide() (its pick is discarded) because that is where a policy
-      // records the expected costs it was offered: the per-prompt usage model learns from the
-      // realised cost against that expectation, and without it batch planning would price
+      // The costs the row is offered at are kept for update(): the per-prompt usage model learns
+      // from the realised cost against that expectation; without it batch planning would price
       // every prompt at its model's mean cost while per-query routing prices each one.
-      policy.decide(ctx, available, { lambda: 0, costs: costModel.costs(available) });
+      offeredCosts.push(costModel.costs(available));
       fill(ctx, available, i, cur);
       seen.push({ ctx, available });
     }
@@ -462,7 +462,7 @@ export async function runBatchReplay(
     }
     for (let i = 0; i < m; i++) {
       const o = outcomes[i];
-      policy.update(ctxs[i], o.arm, { quality: o.q, costUsd: o.c });
+      policy.update(ctxs[i], o.arm, { quality: o.q, costUsd: o.c, expectedCostUsd: offeredCosts[i][o.arm] });
       costModel.observe(o.arm, o.c);
     }
     t = end;

@@ -382,6 +382,13 @@ describe('runBatchComparison', () => {
           get(target, key) {
             const v = Reflect.get(target, key, target);
             if (typeof v !== 'function') return v;
+            // The batch run plans a window through estimate() and learns through update():
+            // runs of each are logged (estimate as one entry, updates counted).
+            if (key === 'estimate')
+              return (...args: unknown[]) => {
+                if (log[log.length - 1] !== 'plan') log.push('plan');
+                return v.apply(target, args);
+              };
             if (key === 'decide' || key === 'update') {
               return (...args: unknown[]) => {
                 const last = log[log.length - 1];
@@ -405,15 +412,15 @@ describe('runBatchComparison', () => {
     const off = await calls(0);
     const on = await calls(10);
     // The per-query run comes first (one decide and one update per row), then the batch run.
-    expect(off.log.slice(-4)).toEqual(['decide:50', 'update:50', 'decide:50', 'update:50']);
+    expect(off.log.slice(-4)).toEqual(['plan', 'update:50', 'plan', 'update:50']);
     expect(on.log.slice(-8)).toEqual([
-      'decide:10',
+      'plan',
       'update:10',
-      'decide:40',
+      'plan',
       'update:40',
-      'decide:10',
+      'plan',
       'update:10',
-      'decide:40',
+      'plan',
       'update:40',
     ]);
     for (const { r } of [off, on]) {

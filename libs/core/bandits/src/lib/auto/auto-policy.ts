@@ -96,6 +96,14 @@ export interface AutoOptions {
    * inverse propensity scoring can evaluate any other policy on auto's log.
    */
   explorationFloor?: number;
+  /**
+   * Only arms whose score is within this of the best (in reward units, quality - lambda *
+   * cost) get the floor (default 0.5). Under a tight budget lambda is large, and a flagship
+   * model's score lies far below: a 0.2% floor on a call worth a hundred per-query budgets
+   * would spend a visible share of the period on exploration no candidate policy would
+   * follow. The log still supports any policy that stays within the margin.
+   */
+  explorationMargin?: number;
   /** Scores within this of the best count as tied and share the leader's probability. */
   tieTolerance?: number;
   /** Explicit priors (mean, weight) per arm; an offline warm start replaces them. */
@@ -119,6 +127,7 @@ const DEFAULTS = {
   coldMean: 1,
   coldWeight: 5,
   explorationFloor: 0.002,
+  explorationMargin: 0.5,
   tieTolerance: 1e-6,
 };
 type Params = typeof DEFAULTS;
@@ -282,9 +291,11 @@ export class AutoPolicy implements Policy, WarmStartable {
       scores[a] = m.baseQuality + this.noise * deviation + bonus - c.lambda * cost;
     }
     const probabilities = this.choiceProbabilities(arms, scores);
-    let arm = arms[arms.length - 1];
+    // Rounding can leave u just above the last share: fall back to the last arm with one.
+    let arm = [...arms].reverse().find((a) => probabilities[a] > 0) ?? arms[arms.length - 1];
     let u = this.rng.next();
     for (const a of arms) {
+      if (probabilities[a] === 0) continue;
       u -= probabilities[a];
       if (u < 0) {
         arm = a;
@@ -296,7 +307,7 @@ export class AutoPolicy implements Policy, WarmStartable {
 
   /**
    * The leaders (best score, within tieTolerance) share what the others leave; every other
-   * eligible arm gets the exploration floor.
+   * eligible arm within explorationMargin of the best gets the exploration floor, the rest 0.
    */
   private choiceProbabilities(arms: ArmId[], scores: Record<ArmId, number>): Record<ArmId, number> {
     let best = -Infinity;
@@ -309,9 +320,11 @@ export class AutoPolicy implements Policy, WarmStartable {
       for (const a of arms) probabilities[a] = 1 / arms.length;
       return probabilities;
     }
+    const explored = (a: ArmId) => !leads(a) && scores[a] >= best - this.params.explorationMargin;
+    const floored = arms.filter(explored).length;
     const floor = Math.min(this.params.explorationFloor, 1 / arms.length);
-    const leaderShare = (1 - floor * (arms.length - leaders)) / leaders;
-    for (const a of arms) probabilities[a] = leads(a) ? leaderShare : floor;
+    const leaderShare = (1 - floor * floored) / leaders;
+    for (const a of arms) probabilities[a] = leads(a) ? leaderShare : explored(a) ? floor : 0;
     return probabilities;
   }
 
