@@ -59,10 +59,11 @@ export function searchBudgetPrice(
     if (bound === null || d < bound) bound = d;
   };
 
-  const xLo = new Int32Array(n);
-  const costAtZero = relaxedAssignment(relaxation, 0, xLo);
+  // The assignment at mu = 0, then reused for each bisection midpoint.
+  const candidate = new Int32Array(n);
+  const costAtZero = relaxedAssignment(relaxation, 0, candidate);
   noteBound(0);
-  if (limit === null || costAtZero <= limit) return { budgetPrice: 0, assignment: xLo, bound };
+  if (limit === null || costAtZero <= limit) return { budgetPrice: 0, assignment: candidate, bound };
 
   // Bracket mu. Scale the first guess so that mu*c is comparable to the quality range.
   let sMin = Infinity;
@@ -122,15 +123,15 @@ export function searchBudgetPrice(
   for (let it = 0; it < 60 && hi - lo > 1e-7 * hi; it++) {
     // Geometric midpoint while the bracket spans more than a factor 2: mu's scale is unknown.
     const mid = lo > 0 && hi / lo > 2 ? Math.sqrt(lo * hi) : 0.5 * (lo + hi);
-    const costMid = relaxedAssignment(relaxation, mid, xLo);
+    const costMid = relaxedAssignment(relaxation, mid, candidate);
     noteBound(mid);
     if (costMid > limit) {
       lo = mid;
-      xOver.set(xLo);
+      xOver.set(candidate);
       haveOver = true;
     } else {
       hi = mid;
-      xHi.set(xLo);
+      xHi.set(candidate);
     }
     if (haveOver && differing(xOver, xHi, 2) <= 2) break;
   }

@@ -78,36 +78,37 @@ export function exchangeUpgradeForDowngrade(state: IncrementalAssignment, limit:
   const downModel = new Int32Array(maxMoves);
   const downSaved = new Float64Array(maxMoves);
   const downLoss = new Float64Array(maxMoves);
-  let m = 0;
+  /** Number of candidate downgrades found. */
+  let downgrades = 0;
   for (let i = 0; i < n; i++) {
     const from = state.x[i];
     for (let l = 0; l < k; l++) {
       if (l === from || !state.hasRoom(l)) continue;
       const saved = -state.costDelta(i, l);
       if (!(saved > 1e-15)) continue;
-      downQuery[m] = i;
-      downModel[m] = l;
-      downSaved[m] = saved;
-      downLoss[m] = scores[i * k + from] - scores[i * k + l];
-      m++;
+      downQuery[downgrades] = i;
+      downModel[downgrades] = l;
+      downSaved[downgrades] = saved;
+      downLoss[downgrades] = scores[i * k + from] - scores[i * k + l];
+      downgrades++;
     }
   }
-  if (m === 0) return false;
-  const order = orderByDescending(downSaved, m);
-  // Running best and second best (from a different query) loss over the prefix: the upgrade's
-  // own query cannot also pay for it.
-  const best1 = new Int32Array(m);
-  const best2 = new Int32Array(m);
-  for (let r = 0; r < m; r++) {
+  if (downgrades === 0) return false;
+  const order = orderByDescending(downSaved, downgrades);
+  // Over each prefix of that order: the downgrade with the smallest loss, and the best one from
+  // a different query (the upgrade's own query cannot also pay for it).
+  const cheapestPayer = new Int32Array(downgrades);
+  const runnerUpPayer = new Int32Array(downgrades);
+  for (let r = 0; r < downgrades; r++) {
     const t = order[r];
-    let b1 = r > 0 ? best1[r - 1] : -1;
-    let b2 = r > 0 ? best2[r - 1] : -1;
-    if (b1 < 0 || downLoss[t] < downLoss[b1]) {
-      if (b1 >= 0 && downQuery[b1] !== downQuery[t]) b2 = b1;
-      b1 = t;
-    } else if (downQuery[t] !== downQuery[b1] && (b2 < 0 || downLoss[t] < downLoss[b2])) b2 = t;
-    best1[r] = b1;
-    best2[r] = b2;
+    let first = r > 0 ? cheapestPayer[r - 1] : -1;
+    let second = r > 0 ? runnerUpPayer[r - 1] : -1;
+    if (first < 0 || downLoss[t] < downLoss[first]) {
+      if (first >= 0 && downQuery[first] !== downQuery[t]) second = first;
+      first = t;
+    } else if (downQuery[t] !== downQuery[first] && (second < 0 || downLoss[t] < downLoss[second])) second = t;
+    cheapestPayer[r] = first;
+    runnerUpPayer[r] = second;
   }
   /** An upgrade (query, model) paid for by downgrade number `down`, gaining `net`. */
   const pairs: { net: number; query: number; model: number; down: number }[] = [];
@@ -121,7 +122,7 @@ export function exchangeUpgradeForDowngrade(state: IncrementalAssignment, limit:
       if (need <= 0 && state.hasRoom(l)) continue; // spendLeftoverOnUpgrades takes those
       // Last prefix position whose saving still covers `need`.
       let lo = 0;
-      let hi = m - 1;
+      let hi = downgrades - 1;
       let pos = -1;
       while (lo <= hi) {
         const mid = (lo + hi) >>> 1;
@@ -131,7 +132,7 @@ export function exchangeUpgradeForDowngrade(state: IncrementalAssignment, limit:
         } else hi = mid - 1;
       }
       if (pos < 0) continue;
-      const down = downQuery[best1[pos]] !== i ? best1[pos] : best2[pos];
+      const down = downQuery[cheapestPayer[pos]] !== i ? cheapestPayer[pos] : runnerUpPayer[pos];
       if (down < 0) continue;
       const net = gain - downLoss[down];
       if (net > 1e-12) pairs.push({ net, query: i, model: l, down });
@@ -169,25 +170,25 @@ export function exchangeUpgradeForDowngrade(state: IncrementalAssignment, limit:
 const INDEX_BITS = 21;
 
 /**
- * Indices of the first m (positive) values, largest value first. Writes each index into the
+ * Indices of the first `count` (positive) values, largest value first. Writes each index into the
  * low mantissa bits of its value and sorts the doubles natively: a comparator sort is several
  * times slower here, and the 2^-31 relative precision left is plenty to rank savings.
  */
-export function orderByDescending(values: Float64Array, m: number): Int32Array {
-  const order = new Int32Array(m);
-  if (m >= 1 << INDEX_BITS) {
-    for (let t = 0; t < m; t++) order[t] = t;
+export function orderByDescending(values: Float64Array, count: number): Int32Array {
+  const order = new Int32Array(count);
+  if (count >= 1 << INDEX_BITS) {
+    for (let t = 0; t < count; t++) order[t] = t;
     return order.sort((u, v) => values[v] - values[u]);
   }
-  const keys = new Float64Array(m);
+  const keys = new Float64Array(count);
   const words = new Uint32Array(keys.buffer);
   const lo = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1; // little-endian: low word first
   const mask = (1 << INDEX_BITS) - 1;
-  for (let t = 0; t < m; t++) {
+  for (let t = 0; t < count; t++) {
     keys[t] = values[t];
     words[2 * t + lo] = ((words[2 * t + lo] & ~mask) | t) >>> 0;
   }
   keys.sort();
-  for (let r = 0; r < m; r++) order[r] = words[2 * (m - 1 - r) + lo] & mask;
+  for (let r = 0; r < count; r++) order[r] = words[2 * (count - 1 - r) + lo] & mask;
   return order;
 }
