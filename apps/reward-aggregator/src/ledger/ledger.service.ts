@@ -5,11 +5,26 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DecisionEvent, FeedbackEvent, RewardEvent, Topic } from '@llm-router/contracts';
 import { EngineRegistry, ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
-import { BatchOf, CoPartitionedAssigner, KafkaService, MessageProducer, TopicConsumer } from '@llm-router/kafka';
+import { BatchOf, KafkaService, MessageProducer, TopicConsumer } from '@llm-router/kafka';
 import { DecisionEntity, OffsetStore, PolicyStateEntity } from '@llm-router/persistence';
 import { APP_CONFIG, HealthRegistry, MetricsService, policyOptionsFromEnv } from '@llm-router/service';
 import { AggregatorConfig } from '../config';
 import { ScopeStats } from './scope-stats';
+
+/**
+ * policy_state moved on since this instance loaded it: another aggregator owned the scope in
+ * between (a rebalance). Transient: the batch is tried again after the scope is reloaded.
+ */
+export class StaleWriterError extends Error {
+  readonly transient = true;
+  constructor(
+    readonly scope: string,
+    readonly expectedVersion: number | null,
+  ) {
+    super(`policy_state of ${scope} is no longer at version ${expectedVersion ?? '(none)'}: reloading`);
+    this.name = 'StaleWriterError';
+  }
+}
 
 /**
  * The single writer of policy state. Decisions and feedback of a scope share a partition
@@ -17,11 +32,17 @@ import { ScopeStats } from './scope-stats';
  * scope. Each Kafka batch takes effect in ONE Postgres transaction together with its
  * offsets: after a crash the consumer resumes from the stored offsets, and the reward
  * ledger's primary key (decision id) refuses a second reward for the same decision.
+ *
+ * A scope can move away and come back (rebalance): its policy_state row is written only if
+ * it is still at the version this instance loaded, so a stale copy in memory is refused,
+ * dropped and reloaded instead of overwriting another instance's work.
  */
 @Injectable()
 export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly engines: EngineRegistry;
   private readonly stats = new Map<string, ScopeStats>();
+  /** Version of each loaded scope's policy_state row as this instance last read or wrote it (null: no row). */
+  private readonly persistedVersions = new Map<string, number | null>();
   private consumer?: TopicConsumer;
   private readonly dirty = new Set<string>();
   private flushTimer?: NodeJS.Timeout;
@@ -50,7 +71,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       groupId: this.config.AGGREGATOR_GROUP_ID,
       topics: [Topic.Decisions, Topic.Feedback],
       fromBeginning: true,
-      consumerConfig: { partitionAssigners: [CoPartitionedAssigner] },
+      coPartitioned: true,
     });
     await this.consumer.runTransactional(
       () => OffsetStore.load(this.ds.manager, this.config.AGGREGATOR_GROUP_ID),
@@ -83,20 +104,29 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async applyBatch(batch: BatchOf): Promise<void> {
     const touched = new Set<string>();
+    const loaded = new Set<string>();
     const events: RewardEvent[] = [];
     try {
       await this.ds.transaction(async (em) => {
         for (const m of batch.messages) {
-          if (m.topic === Topic.Decisions) await this.onDecision(em, m.value as DecisionEvent, touched, events);
-          else await this.onFeedback(em, m.value as FeedbackEvent, touched, events);
+          if (m.topic === Topic.Decisions)
+            await this.onDecision(em, m.value as DecisionEvent, { touched, loaded, events });
+          else await this.onFeedback(em, m.value as FeedbackEvent, { touched, loaded, events });
         }
         for (const scope of touched) await this.persistScope(em, scope);
         await OffsetStore.save(em, this.config.AGGREGATOR_GROUP_ID, batch.topic, batch.partition, batch.nextOffset);
       });
     } catch (e) {
-      // The transaction rolled back: in-memory state of the touched scopes may be ahead of
-      // the database, so drop it and reload from Postgres on next use.
-      for (const s of touched) this.forget(s);
+      // The transaction rolled back: in-memory state of every scope it used may be ahead of
+      // the database (a policy may have learned before a later statement failed), or behind
+      // it (a stale writer), so drop it and reload from Postgres on next use.
+      for (const s of loaded) this.forget(s);
+      if (e instanceof StaleWriterError) {
+        this.metrics
+          .counter('aggregator_stale_writes_total', 'Batches refused because policy_state moved on (scope reloaded)')
+          .inc();
+        this.log.warn({ scope: e.scope, expected: e.expectedVersion }, 'stale policy state refused, reloading');
+      }
       throw e;
     }
     for (const s of touched) this.dirty.add(s);
@@ -104,12 +134,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.counter('aggregator_rewards_applied_total', 'Rewards applied to policy state').inc(events.length);
   }
 
-  private async onDecision(
-    em: EntityManager,
-    d: DecisionEvent,
-    touched: Set<string>,
-    events: RewardEvent[],
-  ): Promise<void> {
+  private async onDecision(em: EntityManager, d: DecisionEvent, tx: BatchEffects): Promise<void> {
     const inserted = await em.query(
       `INSERT INTO decisions (decision_id, request_id, scope, policy, policy_version, arm, propensity, scores, features, price_snapshot, lambda, mode, batch_id, decided_at)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
@@ -131,10 +156,10 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       ],
     );
     if (inserted.length === 0) return;
-    const engine = await this.load(em, d.scope);
+    const engine = await this.load(em, d.scope, tx.loaded);
     const st = this.stats.get(d.scope)!;
     engine.lambda = st.onDecision(d.priceSnapshot[d.arm] ?? 0, engine.lambda);
-    touched.add(d.scope);
+    tx.touched.add(d.scope);
     // Feedback that arrived before its decision waits in pending_feedback.
     // TypeORM answers DELETE ... RETURNING with [rows, affected].
     const [pending] = await em.query(
@@ -143,16 +168,11 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     );
     if (pending.length > 0) {
       const p = pending[0];
-      await this.reward(em, d, { quality: p.quality, costUsd: p.cost_usd ?? undefined, source: p.source }, events);
+      await this.reward(em, d, { quality: p.quality, costUsd: p.cost_usd ?? undefined, source: p.source }, tx);
     }
   }
 
-  private async onFeedback(
-    em: EntityManager,
-    f: FeedbackEvent,
-    touched: Set<string>,
-    events: RewardEvent[],
-  ): Promise<void> {
+  private async onFeedback(em: EntityManager, f: FeedbackEvent, tx: BatchEffects): Promise<void> {
     const rows: DecisionEntity[] = f.decisionId
       ? await em.find(DecisionEntity, { where: { decisionId: f.decisionId } })
       : await em.find(DecisionEntity, { where: { requestId: f.requestId! }, order: { decidedAt: 'ASC' }, take: 1 });
@@ -167,13 +187,8 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     const d = rows[0];
-    const applied = await this.reward(
-      em,
-      toEvent(d),
-      { quality: f.quality, costUsd: f.costUsd, source: f.source },
-      events,
-    );
-    if (applied) touched.add(d.scope);
+    const applied = await this.reward(em, toEvent(d), { quality: f.quality, costUsd: f.costUsd, source: f.source }, tx);
+    if (applied) tx.touched.add(d.scope);
     else this.metrics.counter('aggregator_feedback_duplicate_total', 'Feedback for an already rewarded decision').inc();
   }
 
@@ -182,9 +197,9 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     em: EntityManager,
     d: Pick<DecisionEvent, 'decisionId' | 'scope' | 'arm' | 'features' | 'priceSnapshot' | 'lambda'>,
     f: { quality: number; costUsd?: number; source: string },
-    events: RewardEvent[],
+    tx: BatchEffects,
   ): Promise<boolean> {
-    const engine = await this.load(em, d.scope);
+    const engine = await this.load(em, d.scope, tx.loaded);
     const cost = f.costUsd ?? d.priceSnapshot[d.arm] ?? 0;
     const reward = f.quality - d.lambda * cost;
     const inserted = await em.query(
@@ -202,12 +217,13 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     );
     const st = this.stats.get(d.scope)!;
     st.onReward(d.arm, f.quality, cost, reward);
-    events.push(st.event(d.decisionId, d.arm, f.quality, cost, d.lambda, reward));
+    tx.events.push(st.event(d.decisionId, d.arm, f.quality, cost, d.lambda, reward));
     return true;
   }
 
   /** The scope's engine, loaded from Postgres the first time this instance touches it. */
-  private async load(em: EntityManager, scope: string): Promise<ScopeEngine> {
+  private async load(em: EntityManager, scope: string, loaded: Set<string>): Promise<ScopeEngine> {
+    loaded.add(scope);
     if (this.engines.has(scope) && this.stats.has(scope)) return this.engines.get(scope);
     const engine = this.engines.get(scope);
     const row = await em.findOne(PolicyStateEntity, { where: { scope } });
@@ -217,36 +233,56 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (row)
       engine.applySnapshot({ version: row.version, algorithm: row.algorithm, state: row.state, lambda: row.lambda });
     this.stats.set(scope, st);
+    this.persistedVersions.set(scope, row ? row.version : null);
     return engine;
   }
 
   private forget(scope: string): void {
     this.stats.delete(scope);
+    this.persistedVersions.delete(scope);
     this.engines.drop(scope);
   }
 
+  /**
+   * Writes the scope's state only over the version this instance loaded (or last wrote): if
+   * another aggregator wrote the scope meanwhile, nothing is written and StaleWriterError
+   * rolls the batch back.
+   */
   private async persistScope(em: EntityManager, scope: string): Promise<void> {
     const engine = this.engines.get(scope);
     const st = this.stats.get(scope)!;
-    engine.version += 1;
-    await em.query(
-      `INSERT INTO policy_state (scope, algorithm, version, state, lambda, pacer, rewards_applied, cumulative_reward, cumulative_cost_usd, reward_sum_sq, updated_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now())
-       ON CONFLICT (scope) DO UPDATE SET algorithm = $2, version = $3, state = $4, lambda = $5, pacer = $6, rewards_applied = $7,
-       cumulative_reward = $8, cumulative_cost_usd = $9, reward_sum_sq = $10, updated_at = now()`,
-      [
-        scope,
-        engine.policy.algorithm,
-        engine.version,
-        JSON.stringify(engine.snapshotState()),
-        engine.lambda,
-        JSON.stringify(st.pacerState()),
-        st.rewardsApplied,
-        st.cumulativeReward,
-        st.cumulativeCost,
-        st.rewardSumSq,
-      ],
-    );
+    const expected = this.persistedVersions.get(scope) ?? null;
+    engine.version = Math.max(engine.version, expected ?? 0) + 1;
+    const values = [
+      scope,
+      engine.policy.algorithm,
+      engine.version,
+      JSON.stringify(engine.snapshotState()),
+      engine.lambda,
+      JSON.stringify(st.pacerState()),
+      st.rewardsApplied,
+      st.cumulativeReward,
+      st.cumulativeCost,
+      st.rewardSumSq,
+    ];
+    // TypeORM answers INSERT ... RETURNING with the rows, UPDATE ... RETURNING with [rows, affected].
+    const written: unknown[] =
+      expected === null
+        ? await em.query(
+            `INSERT INTO policy_state (scope, algorithm, version, state, lambda, pacer, rewards_applied, cumulative_reward, cumulative_cost_usd, reward_sum_sq, updated_at)
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now()) ON CONFLICT (scope) DO NOTHING RETURNING scope`,
+            values,
+          )
+        : (
+            await em.query(
+              `UPDATE policy_state SET algorithm = $2, version = $3, state = $4, lambda = $5, pacer = $6, rewards_applied = $7,
+               cumulative_reward = $8, cumulative_cost_usd = $9, reward_sum_sq = $10, updated_at = now()
+               WHERE scope = $1 AND version = $11 RETURNING scope`,
+              [...values, expected],
+            )
+          )[0];
+    if (written.length === 0) throw new StaleWriterError(scope, expected);
+    this.persistedVersions.set(scope, engine.version);
   }
 
   /** Publishes the latest snapshot of every changed scope (compacted: replicas only need the last) and the reward stream. */
@@ -298,4 +334,13 @@ function toEvent(
     priceSnapshot: d.priceSnapshot,
     lambda: d.lambda,
   };
+}
+
+/** What one batch's transaction has done so far, for its commit (or its rollback). */
+interface BatchEffects {
+  /** Scopes whose state changed: persisted at the end of the transaction. */
+  touched: Set<string>;
+  /** Scopes read into memory: forgotten if the transaction fails. */
+  loaded: Set<string>;
+  events: RewardEvent[];
 }

@@ -1,29 +1,59 @@
-import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { PinoLogger } from 'nestjs-pino';
 import { createKafka, KafkaConnection, kafkaLogCreator } from './kafka-client';
 import { MessageProducer, MessageProducerOptions } from './producer';
 import { TopicConsumer, TopicConsumerOptions } from './topic-consumer';
+import { PoisonGuard, PoisonGuardOptions } from './poison-guard';
+import { DeadLetterReason } from './dead-letter';
+import { APP_CONFIG, ConsumerRetryConfig, MetricsService } from '@llm-router/service';
 
 export const KAFKA = Symbol('KAFKA');
 export const KAFKA_CONNECTION = Symbol('KAFKA_CONNECTION');
 
-/** Creates consumers bound to the app's Kafka client and producer, and stops them at shutdown. */
+/**
+ * Creates consumers bound to the app's Kafka client and producer, and stops them at shutdown.
+ * Every consumer it makes, and every guard it hands to an @EventPattern handler, retries a
+ * failing message as the service's CONSUMER_RETRIES / CONSUMER_RETRY_BACKOFF_MS say, then
+ * dead-letters it and counts it in `kafka_dead_letters_total{topic,reason}`.
+ */
 @Injectable()
 export class KafkaService implements OnApplicationShutdown {
   private readonly consumers: TopicConsumer[] = [];
+  private readonly poison: PoisonGuardOptions;
 
   constructor(
     @Inject(KAFKA) readonly kafka: Kafka,
     readonly producer: MessageProducer,
     private readonly logger: PinoLogger,
-  ) {}
+    @Optional() @Inject(APP_CONFIG) config?: Partial<ConsumerRetryConfig>,
+    @Optional() metrics?: MetricsService,
+  ) {
+    const deadLetters = metrics?.counter(
+      'kafka_dead_letters_total',
+      'Messages parked on <topic>.dlq, by source topic and reason (schema, database, processing)',
+      ['topic', 'reason'],
+    );
+    this.poison = {
+      retry:
+        config?.CONSUMER_RETRIES !== undefined && config.CONSUMER_RETRY_BACKOFF_MS !== undefined
+          ? { retries: config.CONSUMER_RETRIES, backoffMs: config.CONSUMER_RETRY_BACKOFF_MS }
+          : undefined,
+      onDeadLetter: (topic: string, reason: DeadLetterReason) => deadLetters?.inc({ topic, reason }),
+      log: logger.logger,
+    };
+  }
 
-  consumer(opts: Omit<TopicConsumerOptions, 'log'>): TopicConsumer {
-    const c = new TopicConsumer(this.kafka, this.producer, { ...opts, log: this.logger.logger });
+  consumer(opts: Omit<TopicConsumerOptions, 'log' | 'retry' | 'onDeadLetter'>): TopicConsumer {
+    const c = new TopicConsumer(this.kafka, this.producer, { ...opts, ...this.poison });
     this.consumers.push(c);
     return c;
+  }
+
+  /** For an @EventPattern handler: decode, bounded retry, dead-letter; `consumer` names it in the letters. */
+  guard(consumer: string): PoisonGuard {
+    return new PoisonGuard(this.producer, consumer, this.poison);
   }
 
   async onApplicationShutdown(): Promise<void> {

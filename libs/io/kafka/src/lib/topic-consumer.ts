@@ -1,7 +1,8 @@
 import { Consumer, ConsumerConfig, Kafka, KafkaMessage } from 'kafkajs';
-import { decode, MessageOf, TopicName } from '@llm-router/contracts';
+import { MessageOf, TopicName } from '@llm-router/contracts';
 import { MessageProducer } from './producer';
-import { sendToDeadLetter } from './dead-letter';
+import { isTransient, PoisonGuard, PoisonGuardOptions } from './poison-guard';
+import { coPartitionedAssigner } from './co-partitioned-assignor';
 
 export interface Received<T extends TopicName = TopicName> {
   topic: T;
@@ -26,17 +27,29 @@ export interface TopicConsumerOptions {
   /** Where a group with no committed offset starts: compacted state topics read from the start. */
   fromBeginning?: boolean;
   consumerConfig?: Partial<ConsumerConfig>;
+  /**
+   * Partition p of every topic to one member, sticky across rebalances (CoPartitionedAssigner
+   * fed with this consumer's current assignment).
+   */
+  coPartitioned?: boolean;
   log?: { warn: (o: object, m: string) => void; error: (o: object, m: string) => void };
+  /** Bounded retry of a failing message before it is dead-lettered. */
+  retry?: PoisonGuardOptions['retry'];
+  onDeadLetter?: PoisonGuardOptions['onDeadLetter'];
 }
 
 /**
  * A kafkajs consumer that decodes every message against its topic's schema and parks the
- * invalid ones on the topic's dead-letter topic with the reason: a poison message is never
- * lost and never blocks its partition.
+ * invalid ones on the topic's dead-letter topic with the reason; a message that its handler
+ * (or the database) keeps refusing goes there too after a bounded retry: a poison message is
+ * never lost and never blocks its partition.
  */
 export class TopicConsumer {
   private readonly consumer: Consumer;
+  private readonly guard: PoisonGuard;
   private joined = false;
+  /** Partition indices this member owns now: what a sticky assignor keeps for it. */
+  private ownedIndices: number[] = [];
 
   constructor(
     kafka: Kafka,
@@ -47,9 +60,18 @@ export class TopicConsumer {
       groupId: opts.groupId,
       sessionTimeout: 15000,
       heartbeatInterval: 1500,
+      ...(opts.coPartitioned ? { partitionAssigners: [coPartitionedAssigner(() => this.ownedIndices)] } : {}),
       ...opts.consumerConfig,
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
+    this.guard = new PoisonGuard(producer, opts.groupId, {
+      retry: opts.retry,
+      onDeadLetter: opts.onDeadLetter,
+      log: opts.log,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.joined = true;
+      this.ownedIndices = [...new Set(Object.values(e.payload.memberAssignment).flat())];
+    });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.joined = false;
       opts.log?.error(
@@ -73,18 +95,25 @@ export class TopicConsumer {
     await this.consumer.run({
       autoCommit: true,
       autoCommitInterval: 1000,
-      eachMessage: async ({ topic, partition, message }) => {
-        const decoded = await this.decodeOrPark(topic as TopicName, partition, message);
-        if (decoded) await handler(decoded);
-      },
+      eachMessage: async ({ topic, partition, message }) =>
+        this.guard.process(topic as TopicName, partition, message, (value) =>
+          handler(received(topic as TopicName, partition, message, value)),
+        ),
     });
   }
 
   /**
    * Exactly-once effect: `apply` must persist the batch's effect AND `nextOffset` in one
-   * database transaction. On (re)assignment the consumer seeks to the stored offsets, and
-   * anything below them is skipped, so a crash between the database commit and Kafka's
-   * commit neither loses nor repeats a message.
+   * database transaction, and leave no trace (in memory either) when it throws. On
+   * (re)assignment the consumer seeks to the stored offsets, and anything below them is
+   * skipped, so a crash between the database commit and Kafka's commit neither loses nor
+   * repeats a message.
+   *
+   * A batch that still fails after the bounded retry is split (docs/decisions/0008): its
+   * messages are applied one per transaction until the one that fails is found; that one is
+   * dead-lettered, and the rest of the batch is applied in one transaction whose stored offset
+   * is past it (split again if another poison follows). Transient failures (database down) are
+   * rethrown: the consumer retries the batch and dead-letters nothing.
    */
   async runTransactional(
     loadOffsets: () => Promise<Map<string, string>>,
@@ -106,22 +135,56 @@ export class TopicConsumer {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale()) return;
-        const floor = BigInt(stored.get(`${batch.topic}:${batch.partition}`) ?? '0');
-        const messages: Received[] = [];
+        const topic = batch.topic as TopicName;
+        const { partition } = batch;
+        const floor = BigInt(stored.get(`${topic}:${partition}`) ?? '0');
+        const pending: Pending[] = [];
         let last: string | null = null;
         for (const m of batch.messages) {
           last = m.offset;
           if (BigInt(m.offset) < floor) continue;
-          const decoded = await this.decodeOrPark(batch.topic as TopicName, batch.partition, m);
-          if (decoded) messages.push(decoded);
+          const value = await this.guard.decode(topic, partition, m);
+          if (value !== null) pending.push({ raw: m, received: received(topic, partition, m, value) });
         }
         if (last === null) return;
-        const nextOffset = (BigInt(last) + 1n).toString();
-        await apply({ topic: batch.topic as TopicName, partition: batch.partition, messages, nextOffset });
-        stored.set(`${batch.topic}:${batch.partition}`, nextOffset);
-        resolveOffset(last);
-        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
-        await heartbeat();
+        /** Records that everything below `nextOffset` took effect (the database already says so). */
+        const taken = async (nextOffset: string) => {
+          stored.set(`${topic}:${partition}`, nextOffset);
+          resolveOffset((BigInt(nextOffset) - 1n).toString());
+          await this.consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+          await heartbeat();
+        };
+        const applyInOne = (part: Pending[], nextOffset: string) =>
+          apply({ topic, partition, messages: part.map((p) => p.received), nextOffset });
+        const applyIsolating = async (part: Pending[], nextOffset: string): Promise<void> => {
+          try {
+            await this.guard.retrying(() => applyInOne(part, nextOffset), heartbeat);
+            return taken(nextOffset);
+          } catch (e) {
+            if (isTransient(e) || part.length === 0) throw e;
+            if (part.length === 1) {
+              // Dead-lettered before the offset moves past it: a crash in between repeats the
+              // dead letter, it never loses the message.
+              await this.guard.deadLetter(topic, partition, part[0].raw, e);
+              return applyIsolating([], nextOffset);
+            }
+          }
+          for (let i = 0; i < part.length; i++) {
+            if (!isRunning() || isStale()) return;
+            const own = offsetAfter(part[i]);
+            try {
+              await this.guard.retrying(() => applyInOne([part[i]], own), heartbeat);
+            } catch (e) {
+              if (isTransient(e)) throw e;
+              await this.guard.deadLetter(topic, partition, part[i].raw, e);
+              return applyIsolating(part.slice(i + 1), nextOffset);
+            }
+            await taken(own);
+          }
+          // Every message passed alone: the batch failed as a whole (e.g. a transient conflict).
+          if (BigInt(offsetAfter(part[part.length - 1])) < BigInt(nextOffset)) return applyIsolating([], nextOffset);
+        };
+        await applyIsolating(pending, (BigInt(last) + 1n).toString());
       },
     });
   }
@@ -134,17 +197,15 @@ export class TopicConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: this.opts.fromBeginning ?? false });
   }
+}
 
-  private async decodeOrPark(topic: TopicName, partition: number, message: KafkaMessage): Promise<Received | null> {
-    const r = decode(topic, message.value);
-    if (r.ok) {
-      return { topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: r.value };
-    }
-    this.opts.log?.warn(
-      { topic, partition, offset: message.offset, reason: r.error.message },
-      'invalid message sent to dead-letter topic',
-    );
-    await sendToDeadLetter(this.producer, this.opts.groupId, topic, partition, message, r.error.message);
-    return null;
-  }
+interface Pending {
+  raw: KafkaMessage;
+  received: Received;
+}
+
+const offsetAfter = (p: Pending): string => (BigInt(p.received.offset) + 1n).toString();
+
+function received<T extends TopicName>(topic: T, partition: number, m: KafkaMessage, value: MessageOf<T>): Received<T> {
+  return { topic, partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value };
 }

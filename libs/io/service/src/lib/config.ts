@@ -89,6 +89,18 @@ export function policyOptionsFromEnv(c: PolicyEnv) {
   };
 }
 
+/**
+ * How a consumer treats a message that its handler or the database refuses: it tries again
+ * CONSUMER_RETRIES times (waiting CONSUMER_RETRY_BACKOFF_MS, doubled each time), then parks it
+ * on <topic>.dlq and moves on (docs/decisions/0008).
+ */
+export const consumerRetryEnvShape = {
+  CONSUMER_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
+  CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60000).default(200),
+};
+
+export type ConsumerRetryConfig = { CONSUMER_RETRIES: number; CONSUMER_RETRY_BACKOFF_MS: number };
+
 /** Variables every service reads. */
 export const baseEnvSchema = (service: string, httpPort: number) =>
   z.object({
@@ -97,6 +109,7 @@ export const baseEnvSchema = (service: string, httpPort: number) =>
     HTTP_PORT: port(httpPort),
     KAFKA_CLIENT_ID: z.string().min(1).default(service),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ...consumerRetryEnvShape,
   });
 
 export type BaseConfig = z.infer<ReturnType<typeof baseEnvSchema>>;

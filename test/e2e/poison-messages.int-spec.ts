@@ -1,0 +1,195 @@
+import { Client } from 'pg';
+import { INestApplication } from '@nestjs/common';
+import { Producer } from 'kafkajs';
+import { dlqTopic, Topic } from '@llm-router/contracts';
+import { startService } from '@llm-router/service';
+import { AggregatorModule } from '../../apps/reward-aggregator/src/app.module';
+import { loadAggregatorConfig } from '../../apps/reward-aggregator/src/config';
+import { brokers, collect, plainKafka, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
+import { freshDatabase } from '../support/database';
+
+const GROUP = 'reward-aggregator-poison';
+const SCOPE = 'poison';
+const N = 20;
+
+const decision = (id: string) => ({
+  key: SCOPE,
+  value: JSON.stringify({
+    decisionId: id,
+    requestId: `r-${id}`,
+    scope: SCOPE,
+    policy: 'thompson',
+    policyVersion: 0,
+    arm: id.length % 2 ? 'a' : 'b',
+    propensity: 0.5,
+    scores: {},
+    priceSnapshot: { a: 0.001, b: 0.002 },
+    lambda: 1,
+    ts: new Date().toISOString(),
+  }),
+});
+
+const feedback = (decisionId: string, quality = 0.5) => ({
+  key: SCOPE,
+  value: JSON.stringify({ decisionId, scope: SCOPE, quality, source: 'judge', ts: new Date().toISOString() }),
+});
+
+/**
+ * A message that passes its schema but that processing or the database refuses must not stop
+ * its partition: after a bounded retry it goes to <topic>.dlq and the aggregator moves on,
+ * applying every other message of the batch exactly once.
+ */
+describe('reward aggregator: poison messages are dead-lettered, the partition keeps flowing', () => {
+  let databaseUrl: string;
+  let producer: Producer;
+  let db: Client;
+  let app: INestApplication | undefined;
+  let sink: Awaited<ReturnType<typeof collect>>;
+
+  const start = async () => {
+    const config = loadAggregatorConfig({
+      KAFKA_BROKERS: brokers().join(','),
+      DATABASE_URL: databaseUrl,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'error',
+      ROUTER_POLICY: 'thompson',
+      AGGREGATOR_GROUP_ID: GROUP,
+      CONSUMER_RETRIES: '2',
+      CONSUMER_RETRY_BACKOFF_MS: '50',
+    });
+    app = await startService(AggregatorModule.forRoot(config), {
+      name: 'reward-aggregator',
+      description: 'test',
+      httpPort: 0,
+    });
+  };
+  const stop = async () => {
+    await app?.close();
+    app = undefined;
+  };
+  const count = async (sql: string, params: unknown[] = []) => (await db.query(sql, params)).rows[0].n as number;
+  const rewardsApplied = async () =>
+    (await db.query(`SELECT rewards_applied FROM policy_state WHERE scope = $1`, [SCOPE])).rows[0]?.rewards_applied;
+  const deadLetters = () => sink.of(dlqTopic(Topic.Feedback)).map((r) => r.value);
+
+  beforeAll(async () => {
+    await resetTopics();
+    databaseUrl = await freshDatabase('poison');
+    producer = await plainProducer();
+    db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    sink = await collect([dlqTopic(Topic.Feedback), dlqTopic(Topic.Decisions)]);
+  });
+
+  afterAll(async () => {
+    await stop();
+    await sink?.stop();
+    await producer?.disconnect();
+    await db?.end();
+  });
+
+  it('a feedback whose decision id holds NUL (PostgreSQL refuses it) does not stop later feedback', async () => {
+    await start();
+    const ids = Array.from({ length: N }, (_, i) => `nul-${i}`);
+    await producer.send({ topic: Topic.Decisions, messages: ids.map(decision) });
+    await waitFor('decisions stored', async () => (await count('SELECT count(*)::int AS n FROM decisions')) === N);
+    // One send: the poison sits in the middle of the batch the aggregator fetches.
+    await producer.send({
+      topic: Topic.Feedback,
+      messages: [
+        ...ids.slice(0, N / 2).map((id) => feedback(id)),
+        feedback('nul-\u0000-bad'),
+        ...ids.slice(N / 2).map((id) => feedback(id)),
+      ],
+    });
+    await waitFor(
+      'every good reward',
+      async () => (await count('SELECT count(*)::int AS n FROM rewards')) === N,
+      90000,
+    );
+    await waitFor('state persisted', async () => (await rewardsApplied()) === N);
+    const letter = await waitFor('the dead letter', () =>
+      deadLetters().find((l) => Buffer.from(l.valueBase64, 'base64').toString('utf8').includes('nul-\\u0000-bad')),
+    );
+    expect(letter.topic).toBe(Topic.Feedback);
+    expect(letter.consumer).toBe(GROUP);
+    expect(letter.error).toMatch(/\S/);
+    expect(Number(letter.offset)).toBeGreaterThanOrEqual(0);
+    // Restarting must not replay the poison nor count anything twice.
+    await stop();
+    await start();
+    await producer.send({ topic: Topic.Feedback, messages: [feedback('nul-after-restart')] });
+    await producer.send({ topic: Topic.Decisions, messages: [decision('nul-after-restart')] });
+    await waitFor(
+      'reward after restart',
+      async () => (await count('SELECT count(*)::int AS n FROM rewards')) === N + 1,
+    );
+    await waitFor('state after restart', async () => (await rewardsApplied()) === N + 1);
+    await stop();
+  });
+
+  it('a message the database refuses for another reason is isolated; the rest of its batch counts once', async () => {
+    // A rule the contracts cannot know about: the database alone refuses these rewards.
+    await db.query(`ALTER TABLE rewards ADD CONSTRAINT refuse_for_test CHECK (decision_id NOT LIKE 'refused-%')`);
+    const before = await count('SELECT count(*)::int AS n FROM rewards');
+    const appliedBefore = await rewardsApplied();
+    await start();
+    const good = Array.from({ length: N }, (_, i) => `iso-${i}`);
+    const refused = ['refused-1', 'refused-2'];
+    await producer.send({ topic: Topic.Decisions, messages: [...good, ...refused].map(decision) });
+    await waitFor(
+      'decisions stored',
+      async () =>
+        (await count(
+          `SELECT count(*)::int AS n FROM decisions WHERE decision_id LIKE 'iso-%' OR decision_id LIKE 'refused-%'`,
+        )) ===
+        N + 2,
+    );
+    // Poison at the start, in the middle and at the end of one batch, one good message twice.
+    await producer.send({
+      topic: Topic.Feedback,
+      messages: [
+        feedback('refused-1'),
+        ...good.slice(0, N / 2).map((id) => feedback(id, 0.9)),
+        feedback(good[0], 0.1),
+        feedback('refused-2'),
+        ...good.slice(N / 2).map((id) => feedback(id, 0.9)),
+        feedback('refused-1'),
+      ],
+    });
+    await waitFor(
+      'every good reward',
+      async () => (await count('SELECT count(*)::int AS n FROM rewards')) === before + N,
+      90000,
+    );
+    await waitFor('state persisted', async () => (await rewardsApplied()) === appliedBefore + N);
+    await waitFor('three dead letters', () => {
+      const refusedLetters = deadLetters().filter((l) =>
+        Buffer.from(l.valueBase64, 'base64').toString('utf8').includes('refused-'),
+      );
+      return refusedLetters.length >= 3 && refusedLetters;
+    });
+    expect(deadLetters().find((l) => l.error.includes('refuse_for_test'))).toBeDefined();
+    // The duplicate of iso-0 was refused by the ledger key, not counted twice.
+    const q = await db.query(`SELECT quality FROM rewards WHERE decision_id = 'iso-0'`);
+    expect(q.rows).toEqual([{ quality: 0.9 }]);
+
+    // A restart after Kafka forgot its offsets resumes from the database's: nothing twice.
+    await stop();
+    const admin = plainKafka('poison-admin').admin();
+    await admin.connect();
+    for (const topic of [Topic.Decisions, Topic.Feedback])
+      await admin.resetOffsets({ groupId: GROUP, topic, earliest: true });
+    await admin.disconnect();
+    const lettersBefore = deadLetters().length;
+    await start();
+    await producer.send({ topic: Topic.Decisions, messages: [decision('iso-marker')] });
+    await producer.send({ topic: Topic.Feedback, messages: [feedback('iso-marker')] });
+    await waitFor(
+      'marker reward',
+      async () => (await count('SELECT count(*)::int AS n FROM rewards')) === before + N + 1,
+    );
+    await waitFor('state after restart', async () => (await rewardsApplied()) === appliedBefore + N + 1);
+    expect(deadLetters().length).toBe(lettersBefore);
+  });
+});
