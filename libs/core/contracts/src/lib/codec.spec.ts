@@ -56,6 +56,16 @@ describe('codec', () => {
     }
   });
 
+  it('refuses a NUL character in ids (PostgreSQL text cannot store it)', () => {
+    const ts = new Date().toISOString();
+    const f = decode(Topic.Feedback, JSON.stringify({ decisionId: 'd-\u0000', quality: 1, ts }));
+    expect(f.ok).toBe(false);
+    if (!f.ok) expect(f.error.issues[0]).toEqual({ path: 'decisionId', message: 'must not contain a NUL character' });
+    expect(validate(Topic.Queries, { ...query, id: 'q\u0000' }).ok).toBe(false);
+    expect(validate(Topic.Queries, { ...query, id: 'q'.repeat(201) }).ok).toBe(false);
+    expect(decode(Topic.Feedback, JSON.stringify({ decisionId: 'd-1', quality: 1, ts })).ok).toBe(true);
+  });
+
   it('reports non-JSON bytes and null values without throwing', () => {
     const a = decode(Topic.Queries, Buffer.from('{oops'));
     expect(!a.ok && a.error.message).toMatch(/not JSON/);

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+/**
+ * An identifier (request, decision, feedback, batch). NUL is refused here because PostgreSQL
+ * text cannot hold it: such a message would otherwise fail in the database, not at the door.
+ */
+export const Id = z
+  .string()
+  .min(1)
+  .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
 export const ModelId = z.string().min(1).max(200);
 export const Scope = z
   .string()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ModelId, Scope, Usd } from './common';
+import { Id, ModelId, Scope, Usd } from './common';
 import { Usage } from './routed-response';
 
 /** A sparse vector: the indices of its non-zero entries and their values, same length. */
@@ -13,8 +13,8 @@ export type SparseFeatureVector = z.infer<typeof SparseFeatureVector>;
 
 /** Topic routing.decisions, key = scope. The log that off-policy evaluation replays. */
 export const DecisionEvent = z.object({
-  decisionId: z.string().min(1),
-  requestId: z.string().min(1),
+  decisionId: Id,
+  requestId: Id,
   scope: Scope,
   policy: z.string().min(1),
   policyVersion: z.number().int().nonnegative(),

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { Quality, Scope, Usd } from './common';
+import { Id, Quality, Scope, Usd } from './common';
 
 /** Topic feedback.rewards, key = scope. May arrive late, twice, or never. */
 export const FeedbackEvent = z
   .object({
-    feedbackId: z.string().min(1).optional(),
-    decisionId: z.string().min(1).optional(),
-    requestId: z.string().min(1).optional(),
+    feedbackId: Id.optional(),
+    decisionId: Id.optional(),
+    requestId: Id.optional(),
     scope: Scope.optional(),
     quality: Quality,
     /** Realised cost when known (else the decision's price snapshot is used). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_SCOPE, ModelId, Quality, Scope, Usd } from './common';
+import { Id, DEFAULT_SCOPE, ModelId, Quality, Scope, Usd } from './common';
 
 export const ChatMessage = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
@@ -19,7 +19,7 @@ export const QueryConstraints = z.object({
 
 /** Topic llm.queries, key = id. */
 export const QueryRequest = z.object({
-  id: z.string().min(1).max(200),
+  id: Id.max(200),
   scope: Scope.default(DEFAULT_SCOPE),
   messages: z.array(ChatMessage).min(1),
   /** Optional caller-provided features (e.g. an embedding) appended to ours. */
@@ -30,7 +30,7 @@ export const QueryRequest = z.object({
   /** Replay provider: the dataset row that answers this query. */
   datasetRow: z.number().int().nonnegative().optional(),
   /** Set by the batch planner on a query it dispatches, so the router's decision names its window. */
-  batchId: z.string().min(1).optional(),
+  batchId: Id.optional(),
   ts: z.string().datetime({ offset: true }).optional(),
 });
 export type QueryRequest = z.infer<typeof QueryRequest>;
