@@ -174,6 +174,11 @@ describe('reward aggregator: poison messages are dead-lettered, the partition ke
     const q = await db.query(`SELECT quality FROM rewards WHERE decision_id = 'iso-0'`);
     expect(q.rows).toEqual([{ quality: 0.9 }]);
 
+    // Counted per topic and reason class.
+    const metrics = await (await fetch(`${(await app!.getUrl()).replace('[::1]', '127.0.0.1')}/metrics`)).text();
+    const counted = /^kafka_dead_letters_total\{topic="feedback.rewards",reason="database"\} (\d+)/m.exec(metrics);
+    expect(Number(counted?.[1])).toBeGreaterThanOrEqual(3);
+
     // A restart after Kafka forgot its offsets resumes from the database's: nothing twice.
     await stop();
     const admin = plainKafka('poison-admin').admin();
