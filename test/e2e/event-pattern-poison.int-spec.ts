@@ -36,7 +36,15 @@ describe('batch-planner: a query the database refuses does not stop batch.reques
   beforeAll(async () => {
     // Recreated topics sometimes answer "does not host this topic-partition" to resetTopics'
     // own createTopics on a busy machine: try again rather than fail the file on set-up.
-    await waitFor('topics reset', () => resetTopics().then(() => true, () => false), 120000);
+    await waitFor(
+      'topics reset',
+      () =>
+        resetTopics().then(
+          () => true,
+          () => false,
+        ),
+      120000,
+    );
     const databaseUrl = await freshDatabase('bppoison');
     producer = await plainProducer();
     db = new Client({ connectionString: databaseUrl });
