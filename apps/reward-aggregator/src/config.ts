@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
 
@@ -7,6 +8,17 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
   ...accessEnvShape,
   /** Target mean cost per query in USD; when set, a primal-dual pacer moves lambda to hold it. */
   BUDGET_PER_QUERY_USD: z.coerce.number().positive().optional(),
+  /** A budget per period in USD for every scope: its share per query is published to the routers (docs/decisions/0013). */
+  BUDGET_USD: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().positive().optional()),
+  BUDGET_PERIOD: z.enum(['day', 'month']).default('day'),
+  /** Traffic assumed until an hour of the period has been seen, to spread BUDGET_USD. */
+  EXPECTED_QUERIES_PER_DAY: z.coerce.number().positive().default(10000),
+  /** The fleet pacer's payback horizon in queries (its lambda seeds new routers). */
+  PACER_PAYBACK_QUERIES: z.coerce.number().int().min(10).default(200),
+  /** An offline reward file (the replay's JSONL) that primes each scope once, when it has no stored state. */
+  WARM_START_FILE: z
+    .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+    .refine((f) => f === undefined || existsSync(f), 'file not found'),
   /** Feedback whose decision has not arrived after this long is counted as expired and dropped. */
   FEEDBACK_TTL_S: z.coerce.number().int().positive().default(3600),
   /** policy.updates are published at most this often per scope (the flush timer's period: 10 ms at least). */

@@ -2,14 +2,15 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource, EntityManager } from 'typeorm';
-import { DecisionEvent, FeedbackEvent, RewardEvent, Topic } from '@llm-router/contracts';
-import { EngineRegistry, ScopeEngine } from '@llm-router/engine';
+import { readFileSync } from 'node:fs';
+import { DecisionEvent, FeedbackEvent, parseDataset, RewardEvent, Topic } from '@llm-router/contracts';
+import { EngineRegistry, ScopeEngine, warmStartEngine, WarmStartRow } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import { BatchOf, KafkaService, MessageProducer, TopicConsumer } from '@llm-router/kafka';
 import { DecisionEntity, OffsetStore, PolicyStateEntity } from '@llm-router/persistence';
 import { APP_CONFIG, HealthRegistry, MetricsService, policyOptionsFromEnv } from '@llm-router/service';
 import { AggregatorConfig } from '../config';
-import { ScopeStats } from './scope-stats';
+import { ScopePacingOptions, ScopeStats } from './scope-stats';
 
 /**
  * policy_state moved on since this instance loaded it: another aggregator owned the scope in
@@ -48,6 +49,9 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   private flushTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
   private readonly pendingEvents: RewardEvent[] = [];
+  private readonly pacing: ScopePacingOptions;
+  /** WARM_START_FILE's rows: they prime a scope once, when it has no policy_state yet. */
+  private readonly warmRows: WarmStartRow[];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AggregatorConfig,
@@ -59,6 +63,14 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     health: HealthRegistry,
   ) {
     this.engines = new EngineRegistry(policyOptionsFromEnv(config), new QueryFeaturizer({ dim: config.FEATURE_DIM }));
+    this.pacing = {
+      perQueryUsd: config.BUDGET_PER_QUERY_USD ?? null,
+      periodBudgetUsd: config.BUDGET_USD ?? null,
+      period: config.BUDGET_PERIOD,
+      expectedQueriesPerDay: config.EXPECTED_QUERIES_PER_DAY,
+      payback: config.PACER_PAYBACK_QUERIES,
+    };
+    this.warmRows = config.WARM_START_FILE ? parseDataset(readFileSync(config.WARM_START_FILE, 'utf8')) : [];
     health.register('ledger', () => ({ ok: this.consumer?.hasJoined ?? false, scopes: this.engines.scopes() }));
     health.register('database', async () => {
       await this.ds.query('SELECT 1');
@@ -136,8 +148,9 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async onDecision(em: EntityManager, d: DecisionEvent, tx: BatchEffects): Promise<void> {
     const inserted = await em.query(
-      `INSERT INTO decisions (decision_id, request_id, scope, policy, policy_version, arm, propensity, scores, features, price_snapshot, lambda, mode, batch_id, decided_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
+      `INSERT INTO decisions (decision_id, request_id, scope, policy, policy_version, arm, propensity, scores, features, price_snapshot, lambda, mode, batch_id, decided_at,
+         text_features, realised_cost_usd, usage, fallback_from)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
       [
         d.decisionId,
         d.requestId,
@@ -153,12 +166,17 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
         d.mode,
         d.batchId ?? null,
         d.ts,
+        d.textFeatures ?? null,
+        d.realisedCostUsd ?? null,
+        d.usage ?? null,
+        d.fallbackFrom ?? null,
       ],
     );
     if (inserted.length === 0) return;
     const engine = await this.load(em, d.scope, tx.loaded);
     const st = this.stats.get(d.scope)!;
-    engine.lambda = st.onDecision(d.priceSnapshot[d.arm] ?? 0, engine.lambda);
+    // Spend counts when a decision is answered, rewarded or not, at what the call really cost.
+    engine.lambda = st.onDecision(d.realisedCostUsd ?? d.priceSnapshot[d.arm] ?? 0, Date.parse(d.ts), engine.lambda);
     tx.touched.add(d.scope);
     // Feedback that arrived before its decision waits in pending_feedback.
     // TypeORM answers DELETE ... RETURNING with [rows, affected].
@@ -195,12 +213,12 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Applies one reward once: the ledger insert decides, the policy learns only if it succeeded. */
   private async reward(
     em: EntityManager,
-    d: Pick<DecisionEvent, 'decisionId' | 'scope' | 'arm' | 'features' | 'priceSnapshot' | 'lambda'>,
+    d: LoggedDecision,
     f: { quality: number; costUsd?: number; source: string },
     tx: BatchEffects,
   ): Promise<boolean> {
     const engine = await this.load(em, d.scope, tx.loaded);
-    const cost = f.costUsd ?? d.priceSnapshot[d.arm] ?? 0;
+    const cost = f.costUsd ?? d.realisedCostUsd ?? d.priceSnapshot[d.arm] ?? 0;
     const reward = f.quality - d.lambda * cost;
     const inserted = await em.query(
       `INSERT INTO rewards (decision_id, scope, arm, quality, cost_usd, lambda, reward, source, applied_at)
@@ -227,11 +245,14 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.engines.has(scope) && this.stats.has(scope)) return this.engines.get(scope);
     const engine = this.engines.get(scope);
     const row = await em.findOne(PolicyStateEntity, { where: { scope } });
-    const st = row
-      ? await ScopeStats.load(em, scope, row, this.config.BUDGET_PER_QUERY_USD)
-      : ScopeStats.empty(scope, this.config.BUDGET_PER_QUERY_USD);
+    const st = row ? await ScopeStats.load(em, scope, row, this.pacing) : ScopeStats.empty(scope, this.pacing);
     if (row)
       engine.applySnapshot({ version: row.version, algorithm: row.algorithm, state: row.state, lambda: row.lambda });
+    else if (this.warmRows.length > 0) {
+      // Primed once: the scope has no stored state yet, and from its first persist on it has.
+      warmStartEngine(engine, this.warmRows);
+      this.log.info({ scope, rows: this.warmRows.length }, 'scope warm-started from WARM_START_FILE');
+    }
     this.stats.set(scope, st);
     this.persistedVersions.set(scope, row ? row.version : null);
     return engine;
@@ -302,6 +323,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
         state: engine.snapshotState(),
         lambda: engine.lambda,
         pacer: st.pacerState(),
+        budgetPerQueryUsd: st.budgetPerQueryUsd(Date.now()),
         rewardsApplied: st.rewardsApplied,
         ts: new Date().toISOString(),
       });
@@ -323,16 +345,22 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-function toEvent(
-  d: DecisionEntity,
-): Pick<DecisionEvent, 'decisionId' | 'scope' | 'arm' | 'features' | 'priceSnapshot' | 'lambda'> {
+/** What learning needs of a logged decision: the context it decided on, its prices and its bill. */
+type LoggedDecision = Pick<
+  DecisionEvent,
+  'decisionId' | 'scope' | 'arm' | 'features' | 'textFeatures' | 'priceSnapshot' | 'lambda' | 'realisedCostUsd'
+>;
+
+function toEvent(d: DecisionEntity): LoggedDecision {
   return {
     decisionId: d.decisionId,
     scope: d.scope,
     arm: d.arm,
     features: d.features ?? undefined,
+    textFeatures: d.textFeatures ?? undefined,
     priceSnapshot: d.priceSnapshot,
     lambda: d.lambda,
+    realisedCostUsd: d.realisedCostUsd ?? undefined,
   };
 }
 

@@ -1,6 +1,14 @@
 import { EntityManager } from 'typeorm';
 import { RewardEvent } from '@llm-router/contracts';
-import { BudgetPacer } from '@llm-router/pacing';
+import {
+  BudgetPacer,
+  BudgetPacerState,
+  FleetBudget,
+  FleetBudgetOptions,
+  FleetBudgetState,
+  QueryPacer,
+  QueryPacerState,
+} from '@llm-router/pacing';
 import { ArmStatsEntity, PolicyStateEntity } from '@llm-router/persistence';
 
 interface ArmRunning {
@@ -10,7 +18,24 @@ interface ArmRunning {
   sumReward: number;
 }
 
-/** Running figures of one scope (reward stream, /stats) and its budget pacer. */
+/** How a scope is paced (BUDGET_PER_QUERY_USD, BUDGET_USD, BUDGET_PERIOD, PACER_PAYBACK_QUERIES). */
+export interface ScopePacingOptions extends FleetBudgetOptions {
+  payback?: number;
+}
+
+/** What the `pacer` column of policy_state holds since pacing moved to the routers (docs/decisions/0013). */
+interface StoredPacing {
+  version: 2;
+  pacer: QueryPacerState | null;
+  fleet: FleetBudgetState;
+}
+
+/**
+ * Running figures of one scope (reward stream, /stats) and its pacing: the fleet budget that
+ * turns a daily or monthly budget into the per-query budget routers pace against, and a
+ * QueryPacer over every router's realised costs, whose lambda seeds a router that has not
+ * paced the scope yet.
+ */
 export class ScopeStats {
   rewardsApplied = 0;
   cumulativeReward = 0;
@@ -20,25 +45,32 @@ export class ScopeStats {
 
   private constructor(
     readonly scope: string,
-    private readonly pacer: BudgetPacer | null,
+    private readonly pacer: QueryPacer | null,
+    readonly fleet: FleetBudget,
   ) {}
 
-  static empty(scope: string, budgetPerQuery?: number, pacerState?: unknown): ScopeStats {
-    let pacer: BudgetPacer | null = null;
-    if (budgetPerQuery !== undefined) {
-      pacer = pacerState ? BudgetPacer.fromState(pacerState as never) : new BudgetPacer({ target: budgetPerQuery });
-      pacer.setTarget(budgetPerQuery);
+  static empty(scope: string, pacing: ScopePacingOptions = {}, stored?: unknown): ScopeStats {
+    const fleet = new FleetBudget(pacing);
+    const { pacer: pacerState, fleet: fleetState, lambda } = readStored(stored);
+    fleet.restore(fleetState);
+    const perQuery = pacing.perQueryUsd ?? null;
+    let pacer: QueryPacer | null = null;
+    if (perQuery !== null) {
+      pacer = pacerState
+        ? QueryPacer.fromState(pacerState)
+        : new QueryPacer({ budget: perQuery, payback: pacing.payback, lambda0: lambda });
+      pacer.setBudget(perQuery);
     }
-    return new ScopeStats(scope, pacer);
+    return new ScopeStats(scope, pacer, fleet);
   }
 
   static async load(
     em: EntityManager,
     scope: string,
     row: PolicyStateEntity,
-    budgetPerQuery?: number,
+    pacing: ScopePacingOptions = {},
   ): Promise<ScopeStats> {
-    const st = ScopeStats.empty(scope, budgetPerQuery, row.pacer ?? undefined);
+    const st = ScopeStats.empty(scope, pacing, row.pacer ?? undefined);
     st.rewardsApplied = row.rewardsApplied;
     st.cumulativeReward = row.cumulativeReward;
     st.cumulativeCost = row.cumulativeCostUsd;
@@ -50,15 +82,23 @@ export class ScopeStats {
   }
 
   /**
-   * Spend is known at decision time; the pacer sees it then, not when (or whether) feedback
-   * comes. Returns the scope's lambda afterwards: the pacer's, or `current` without a budget.
+   * Every answered decision's realised cost (the expected one when the router did not report
+   * it), when it is answered, whether or not feedback ever comes. Returns the scope's lambda
+   * afterwards: the fleet pacer's, or `current` without a budget.
    */
-  onDecision(costUsd: number, current: number): number {
-    return this.pacer ? this.pacer.update(costUsd) : current;
+  onDecision(costUsd: number, at: Date | number, current: number): number {
+    this.fleet.record(costUsd, at);
+    return this.pacer ? this.pacer.record(costUsd) : current;
   }
 
-  pacerState(): unknown {
-    return this.pacer ? this.pacer.toState() : null;
+  /** The per-query budget to publish with the next snapshot (damped); undefined when only BUDGET_PER_QUERY_USD binds. */
+  budgetPerQueryUsd(now: Date | number): number | undefined {
+    const b = this.fleet.update(now);
+    return b === null || this.fleet.remaining(now) === null ? undefined : b;
+  }
+
+  pacerState(): StoredPacing {
+    return { version: 2, pacer: this.pacer?.toState() ?? null, fleet: this.fleet.toState() };
   }
 
   onReward(arm: string, quality: number, cost: number, reward: number): void {
@@ -129,4 +169,21 @@ export class ScopeStats {
       arms: this.armSummary(),
     };
   }
+}
+
+/**
+ * The stored pacing, whatever its vintage: version 2 as written now, or a BudgetPacer state
+ * from before pacing moved to the routers (its lambda carries over as the starting point).
+ */
+function readStored(stored: unknown): {
+  pacer: QueryPacerState | null;
+  fleet: FleetBudgetState | null;
+  lambda?: number;
+} {
+  if (!stored || typeof stored !== 'object') return { pacer: null, fleet: null };
+  const s = stored as Partial<StoredPacing> & Partial<BudgetPacerState>;
+  if (s.version === 2) return { pacer: s.pacer ?? null, fleet: s.fleet ?? null };
+  if (s.version === 1 && typeof s.lambda === 'number')
+    return { pacer: null, fleet: null, lambda: BudgetPacer.fromState(s as BudgetPacerState).lambda };
+  return { pacer: null, fleet: null };
 }

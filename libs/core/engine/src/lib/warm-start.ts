@@ -20,13 +20,15 @@ export function primeCosts(engine: ScopeEngine, rows: readonly WarmStartRow[], o
 /**
  * Primes a scope's policy and cost model from offline rows, as `npm run replay -- --warm-start`
  * primes the replay: the policy's own warmStart() (or full-information updates) on the
- * features the engine decides with, then the cost model. Only priced models are primed, so a
- * model added later arrives cold.
+ * features the engine decides with, then the cost model. Where prices are known only priced
+ * models are primed, so a model added later arrives cold.
  */
 export function warmStartEngine(engine: ScopeEngine, rows: readonly WarmStartRow[]): void {
-  const priced = new Set(engine.costs.models());
+  const inRows = [...new Set(rows.flatMap((r) => Object.keys(r.arms)))];
+  // An engine that sees no prices (the aggregator's: it only learns) primes every arm of the file.
+  const priced = new Set(engine.costs.models().length > 0 ? engine.costs.models() : inRows);
   for (const arm of priced) if (!engine.policy.arms().includes(arm)) engine.policy.addArm(arm);
-  const exclude = [...new Set(rows.flatMap((r) => Object.keys(r.arms)))].filter((a) => !priced.has(a));
+  const exclude = inRows.filter((a) => !priced.has(a));
   applyWarmStart(engine.policy, rows, {
     exclude,
     context: (r) => ({ text: r.prompt, features: engine.features(r.prompt) }),

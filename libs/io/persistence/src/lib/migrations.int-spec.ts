@@ -29,6 +29,7 @@ describe('migrations on a real PostgreSQL', () => {
       'BatchBills1764110000000',
       'RouterAnswers1764120000000',
       'AccessControl1764130000000',
+      'DecisionContext1764140000000',
     ]);
   });
 

@@ -12,7 +12,14 @@ export class DecisionEntity {
   @Column({ type: 'double precision' }) propensity!: number;
   @Column({ type: 'jsonb' }) scores!: Record<string, number>;
   @Column({ type: 'jsonb', nullable: true }) features!: Record<string, number> | null;
+  @Column({ name: 'text_features', type: 'jsonb', nullable: true }) textFeatures!: {
+    indices: number[];
+    values: number[];
+  } | null;
   @Column({ name: 'price_snapshot', type: 'jsonb' }) priceSnapshot!: Record<string, number>;
+  @Column({ name: 'realised_cost_usd', type: 'double precision', nullable: true }) realisedCostUsd!: number | null;
+  @Column({ type: 'jsonb', nullable: true }) usage!: { promptTokens: number; completionTokens: number } | null;
+  @Column({ name: 'fallback_from', type: 'text', nullable: true }) fallbackFrom!: string | null;
   @Column({ type: 'double precision' }) lambda!: number;
   @Column({ type: 'text', default: 'query' }) mode!: string;
   @Column({ name: 'batch_id', type: 'text', nullable: true }) batchId!: string | null;

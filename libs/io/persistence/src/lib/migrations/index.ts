@@ -4,6 +4,7 @@ import { BatchPending1764100000000 } from './1764100000000-batch-pending';
 import { BatchBills1764110000000 } from './1764110000000-batch-bills';
 import { RouterAnswers1764120000000 } from './1764120000000-router-answers';
 import { AccessControl1764130000000 } from './1764130000000-access-control';
+import { DecisionContext1764140000000 } from './1764140000000-decision-context';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   BatchBills1764110000000,
   RouterAnswers1764120000000,
   AccessControl1764130000000,
+  DecisionContext1764140000000,
 ];
