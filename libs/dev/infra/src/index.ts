@@ -21,3 +21,11 @@ export {
   readRememberedPorts,
 } from './lib/data-dir';
 export type { RememberedPorts } from './lib/data-dir';
+export { clusterNodeProperties, clusterReplication, startLocalKafkaCluster } from './lib/kafka-cluster';
+export type { ClusterNode, LocalKafkaCluster, LocalKafkaClusterOptions } from './lib/kafka-cluster';
+export { startClusterInfrastructure, startRestartablePostgres } from './lib/cluster-infrastructure';
+export type {
+  ClusterInfrastructure,
+  RestartablePostgres,
+  StartClusterInfrastructureOptions,
+} from './lib/cluster-infrastructure';

@@ -15,6 +15,8 @@ export interface EnsureTopicsOptions {
   partitionsCap?: number;
   logger?: InfraLogger;
   timeoutMs?: number;
+  /** Replicas per partition; default 1 (one broker). A multi-broker cluster passes its own. */
+  replicationFactor?: number;
 }
 
 export interface EnsureTopicsResult {
@@ -31,12 +33,16 @@ export function partitionsCapFromEnv(env: NodeJS.ProcessEnv = process.env): numb
   return cap;
 }
 
-/** What createTopics is asked for: single replica (one broker), compaction where the contract says. */
-export function planTopics(topics: readonly TopicDefinition[], partitionsCap?: number): ITopicConfig[] {
+/** What createTopics is asked for: single replica (one broker) unless told, compaction where the contract says. */
+export function planTopics(
+  topics: readonly TopicDefinition[],
+  partitionsCap?: number,
+  replicationFactor = 1,
+): ITopicConfig[] {
   return topics.map((t) => ({
     topic: t.name,
     numPartitions: partitionsCap ? Math.max(1, Math.min(t.partitions, partitionsCap)) : t.partitions,
-    replicationFactor: 1,
+    replicationFactor,
     configEntries: [
       ...(t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
       ...(t.maxMessageBytes ? [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }] : []),
@@ -57,7 +63,7 @@ export async function ensureTopics(
 ): Promise<EnsureTopicsResult> {
   const partitionsCap = options.partitionsCap ?? partitionsCapFromEnv();
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const plan = planTopics(topics, partitionsCap);
+  const plan = planTopics(topics, partitionsCap, options.replicationFactor);
   const kafka = new Kafka({
     clientId: 'llm-router-infra-topics',
     brokers,
