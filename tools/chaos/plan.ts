@@ -28,6 +28,22 @@ export interface ChaosPlanOptions {
   infrastructure: boolean;
   /** Brokers in the cluster (node ids 1..brokers). */
   brokers: number;
+  /** Keep only these faults (see faultName); default all. The others still draw their numbers, so the kept ones do not move. */
+  only?: readonly string[];
+}
+
+/** The names --faults takes: a service name (its kills), or the fault kind. */
+export const FAULT_NAMES = [...SERVICES, 'mid-batch', 'restart-broker', 'kill-broker', 'restart-postgres'] as const;
+
+export function faultName(f: ChaosFault): string {
+  switch (f.kind) {
+    case 'kill-service':
+      return f.service;
+    case 'kill-aggregator-mid-batch':
+      return 'mid-batch';
+    default:
+      return f.kind;
+  }
 }
 
 /**
@@ -54,7 +70,9 @@ export function planChaos(o: ChaosPlanOptions): PlannedFault[] {
   }
   const start = 0.1 * o.durationSeconds;
   const slot = (0.8 * o.durationSeconds) / faults.length;
-  return faults.map((f, i) => ({ ...f, atSeconds: round1(start + i * slot + rng.next() * 0.5 * slot) }));
+  return faults
+    .map((f, i) => ({ ...f, atSeconds: round1(start + i * slot + rng.next() * 0.5 * slot) }))
+    .filter((f) => !o.only || o.only.includes(faultName(f)));
 }
 
 /** What a fault is, in a few words, for the progress line and the report. */

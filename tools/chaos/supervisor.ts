@@ -22,8 +22,13 @@ interface Slot {
 export class Supervisor {
   private readonly slots = new Map<ServiceName, Slot>();
   /** Exits the run did not cause: a service that died of a fault elsewhere (a finding). */
-  readonly unexpectedExits: { service: ServiceName; at: number; code: number | null; signal: string | null; log: string }[] =
-    [];
+  readonly unexpectedExits: {
+    service: ServiceName;
+    at: number;
+    code: number | null;
+    signal: string | null;
+    log: string;
+  }[] = [];
   readonly restarts: Record<string, number> = {};
   private stopping = false;
 

@@ -29,7 +29,8 @@ export function resolveDataset(dataPath: string, modelsPath: string | undefined,
   const rows = parseDataset(readFileSync(dataPath, 'utf8'));
   const k = Object.keys(rows[0]?.arms ?? {}).length;
   const models =
-    modelsPath ?? [join(dirname(dataPath), `models_k${k}.json`), join(dirname(dataPath), 'models.json')].find(existsSync);
+    modelsPath ??
+    [join(dirname(dataPath), `models_k${k}.json`), join(dirname(dataPath), 'models.json')].find(existsSync);
   if (!models) throw new Error(`no models file beside ${dataPath}: pass --models`);
   return { dataPath, modelsPath: models, rows };
 }

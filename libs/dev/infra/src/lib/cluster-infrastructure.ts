@@ -46,7 +46,8 @@ export async function startRestartablePostgres(logger: InfraLogger): Promise<Res
       if (current) return;
       const started = await startLocalPostgres({ binDir, logger: quiet(logger), dir, preferredPort: port });
       current = started;
-      if (started.port !== port) throw new Error(`Postgres came back on port ${started.port}, not ${port}: taken meanwhile`);
+      if (started.port !== port)
+        throw new Error(`Postgres came back on port ${started.port}, not ${port}: taken meanwhile`);
     },
     destroy: () =>
       (destroyed ??= (async () => {

@@ -104,7 +104,10 @@ export async function startLocalKafkaCluster(options: LocalKafkaClusterOptions):
   const jvm = {
     libDir,
     log4jConfig: existsSync(log4j) ? log4j : undefined,
-    extra: [...(options.jvmExtra ?? ['-Xmx384m']), ...(process.env['KAFKA_JVM_OPTS'] ?? '').split(/\s+/).filter(Boolean)],
+    extra: [
+      ...(options.jvmExtra ?? ['-Xmx384m']),
+      ...(process.env['KAFKA_JVM_OPTS'] ?? '').split(/\s+/).filter(Boolean),
+    ],
   };
   const clusterId = generateClusterId();
   const nodes: ClusterNode[] = [];
@@ -174,7 +177,14 @@ function clusterNode(
       };
       state.stop = ownUntilStopped(
         // keepDirs: a node's data must survive its restarts; the cluster's stop removes the dir.
-        { name: `kafka-${nodeId}`, pid, cmdlineMatch: propsFile, stopSignal: 'SIGKILL', dirs: [nodeDir], keepDirs: true },
+        {
+          name: `kafka-${nodeId}`,
+          pid,
+          cmdlineMatch: propsFile,
+          stopSignal: 'SIGKILL',
+          dirs: [nodeDir],
+          keepDirs: true,
+        },
         async () => {
           killQuietly(pid, state.signal);
           if (!(await waitForPidExit(pid, state.signal === 'SIGTERM' ? 30_000 : 5_000))) killQuietly(pid, 'SIGKILL');
