@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import pLimit from 'p-limit';
@@ -38,6 +39,8 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
     health: HealthRegistry,
   ) {
     this.inFlight = pLimit(config.ROUTER_MAX_IN_FLIGHT);
+    // Every model call in flight listens for the stop: up to ROUTER_MAX_IN_FLIGHT listeners is expected, not a leak.
+    setMaxListeners(config.ROUTER_MAX_IN_FLIGHT + 16, this.stopping.signal);
     this.consumer = kafka.consumer({
       groupId: config.QUERIES_GROUP_ID,
       sessionTimeout: config.ROUTER_SESSION_TIMEOUT_MS,
