@@ -4,7 +4,7 @@ import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import pLimit from 'p-limit';
 import { PinoLogger } from 'nestjs-pino';
 import { decode, DecisionEvent, QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
-import { KAFKA, MessageProducer, sendToDeadLetter, withTimeout } from '@llm-router/kafka';
+import { KAFKA, keepConsuming, MessageProducer, sendToDeadLetter, withTimeout } from '@llm-router/kafka';
 import { AnswerStore, answerKey, StoredAnswer } from '@llm-router/persistence';
 import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
 import { RouterConfig } from '../config';
@@ -56,14 +56,22 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [Topic.Queries], fromBeginning: false });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.config.ROUTER_PARTITIONS_CONCURRENCY,
-      eachBatch: (payload) => this.onBatch(payload),
+    const start = async () => {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topics: [Topic.Queries], fromBeginning: false });
+      await this.consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.config.ROUTER_PARTITIONS_CONCURRENCY,
+        eachBatch: (payload) => this.onBatch(payload),
+      });
+    };
+    keepConsuming(this.consumer, start, {
+      name: this.config.QUERIES_GROUP_ID,
+      isStopping: () => this.stopping.signal.aborted,
+      log: { warn: (o, m) => this.log.warn(o, m), error: (o, m) => this.log.error(o, m) },
     });
+    await start();
   }
 
   /** Abandons model calls in flight (their queries are redelivered) and leaves the group, bounded. */

@@ -7,3 +7,4 @@ export * from './lib/co-partitioned-assignor';
 export * from './lib/kafka.module';
 export * from './lib/topic-directory';
 export * from './lib/deadline';
+export * from './lib/keep-consuming';

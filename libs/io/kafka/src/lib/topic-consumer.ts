@@ -1,8 +1,9 @@
-import { Consumer, ConsumerConfig, Kafka, KafkaMessage } from 'kafkajs';
+import { Consumer, ConsumerConfig, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 import { MessageOf, TopicName } from '@llm-router/contracts';
 import { MessageProducer } from './producer';
 import { isTransient, PoisonGuard, PoisonGuardOptions } from './poison-guard';
 import { coPartitionedAssigner } from './co-partitioned-assignor';
+import { keepConsuming } from './keep-consuming';
 
 export interface Received<T extends TopicName = TopicName> {
   topic: T;
@@ -48,6 +49,7 @@ export class TopicConsumer {
   private readonly consumer: Consumer;
   private readonly guard: PoisonGuard;
   private joined = false;
+  private stopping = false;
   /** Partition indices this member owns now: what a sticky assignor keeps for it. */
   private ownedIndices: number[] = [];
 
@@ -91,8 +93,7 @@ export class TopicConsumer {
 
   /** At-least-once: each message is handled, then its offset is committed. */
   async runEach(handler: (m: Received) => Promise<void>): Promise<void> {
-    await this.subscribe();
-    await this.consumer.run({
+    await this.start({
       autoCommit: true,
       autoCommitInterval: 1000,
       eachMessage: async ({ topic, partition, message }) =>
@@ -129,8 +130,7 @@ export class TopicConsumer {
         }
       }
     });
-    await this.subscribe();
-    await this.consumer.run({
+    await this.start({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
@@ -190,12 +190,23 @@ export class TopicConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer.disconnect();
   }
 
-  private async subscribe(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: this.opts.fromBeginning ?? false });
+  /** Connects, subscribes and runs; and again after a crash kafkajs would not restart from. */
+  private async start(config: ConsumerRunConfig): Promise<void> {
+    const run = async () => {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: this.opts.fromBeginning ?? false });
+      await this.consumer.run(config);
+    };
+    keepConsuming(this.consumer, run, {
+      name: this.opts.groupId,
+      isStopping: () => this.stopping,
+      log: this.opts.log,
+    });
+    await run();
   }
 }
 
