@@ -5,7 +5,8 @@
  * call timed on its own with process.hrtime.bigint after a warm-up; the batch planner's bench
  * (./batch, owned by the batch library); and the same decide + update work done by MABWiser and
  * Vowpal Wabbit in one Python run (./peers.py), reported as ratios because absolute times on a
- * shared machine are noisy. The last stdout line with --json is one JSON object (EVAL.md).
+ * shared machine are noisy. With --http, also the router's HTTP front door under load (./http).
+ * The last stdout line with --json is one JSON object (EVAL.md).
  */
 import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,8 @@ import { existsSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ArmId, createPolicy, DecideConstraints, Policy, Rng, simdModule } from '@llm-router/bandits';
+import { num } from '../lib/cli';
+import { benchHttp, HttpBenchResult } from './http';
 
 interface Timing {
   policy: string;
@@ -222,7 +225,7 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('bench')
     .description(
-      'Micro-benchmarks of the pure libraries (LinUCB k=16 d=64, batch planner) and peer libraries (MABWiser, Vowpal Wabbit).',
+      "Micro-benchmarks of the pure libraries (LinUCB k=16 d=64, batch planner) and peer libraries (MABWiser, Vowpal Wabbit); with --http, the router's HTTP front door under load.",
     )
     .option('--json', 'print one JSON object as the last line of stdout')
     .option('--iterations <n>', 'timed decide/update calls (after warm-up)', (v) => parseInt(v, 10), 30000)
@@ -234,6 +237,29 @@ async function main(): Promise<void> {
     .option('--no-batch', 'skip the batch planner bench')
     .option('--no-others', 'skip the other policies (only linucb)')
     .option('--no-simd', 'linear policies without the WebAssembly SIMD kernel (plain JS loops)')
+    .option(
+      '--http',
+      "also load the router's POST /v1/chat/completions (real Kafka and PostgreSQL, a built-in upstream) at 1 and 64 connections",
+    )
+    .option('--no-library', 'skip the library micro-benchmarks (with --http: only the HTTP bench)')
+    .option(
+      '--http-duration <s>',
+      'seconds of each HTTP load',
+      num('--http-duration', { integer: true, positive: true }),
+      20,
+    )
+    .option(
+      '--http-warmup <s>',
+      'seconds of HTTP load before measuring',
+      num('--http-warmup', { integer: true, positive: true }),
+      5,
+    )
+    .option(
+      '--repeat <n>',
+      'HTTP measurements per connection count; the report gives medians',
+      num('--repeat', { integer: true, positive: true }),
+      1,
+    )
     .parse();
   const o = program.opts<{
     json?: boolean;
@@ -246,10 +272,68 @@ async function main(): Promise<void> {
     batch: boolean;
     others: boolean;
     simd: boolean;
+    http?: boolean;
+    library: boolean;
+    httpDuration: number;
+    httpWarmup: number;
+    repeat: number;
   }>();
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
-  const { k, d } = o;
+  const library = o.library ? await benchLibraries(o, log) : null;
+  const http = o.http
+    ? await benchHttp({
+        durationS: o.httpDuration,
+        warmupS: o.httpWarmup,
+        repeat: o.repeat,
+        progress: process.stderr.isTTY === true,
+        log,
+      })
+    : null;
+  const env = {
+    node: process.version,
+    cpus: cpus().length,
+    loadAvg1m: Math.round(loadavg()[0] * 100) / 100,
+    simd: o.simd && simdModule() !== null,
+  };
+  const result = { ...library?.result, ...http, env };
+  if (!o.json) {
+    if (library) process.stdout.write(library.text);
+    if (http) process.stdout.write(httpTable(http));
+    process.stdout.write(`env: ${JSON.stringify(env)}\n`);
+    return;
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
 
+function httpTable(h: HttpBenchResult): string {
+  const rows: (string | number)[][] = [['POST /v1/chat/completions', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors']];
+  for (const [label, f] of [
+    ['router, 1 connection', h.http.c1],
+    ['router, 64 connections', h.http.c64],
+    ['upstream alone, 64 connections', h.upstream.c64],
+  ] as const)
+    rows.push([label, f.reqPerSec, f.p50Ms, f.p99Ms, f.non2xx, f.errors]);
+  return `${table(rows)}\n(median of ${h.repeat} run(s) of ${h.durationS} s each)\n\n`;
+}
+
+interface LibraryOptions {
+  iterations: number;
+  warmup: number;
+  k: number;
+  d: number;
+  peerIterations: number;
+  peers: boolean;
+  batch: boolean;
+  others: boolean;
+  simd: boolean;
+}
+
+/** The micro-benchmarks of the pure libraries: their JSON fields and the readable report. */
+async function benchLibraries(
+  o: LibraryOptions,
+  log: (s: string) => void,
+): Promise<{ result: Record<string, unknown>; text: string }> {
+  const { k, d } = o;
   log(`linucb k=${k} d=${d}: ${o.warmup} warm-up + ${o.iterations} timed calls`);
   const lin = benchPolicy('linucb', { simd: o.simd }, k, d, o.iterations, o.warmup);
   const cyclePerSec = 1e6 / (lin.decide.meanUs + lin.update.meanUs);
@@ -290,34 +374,24 @@ async function main(): Promise<void> {
     ...(batchNote ? { batchNote } : {}),
     peers,
     others,
-    env: {
-      node: process.version,
-      cpus: cpus().length,
-      loadAvg1m: Math.round(loadavg()[0] * 100) / 100,
-      simd: o.simd && simdModule() !== null,
-    },
   };
 
-  if (!o.json) {
-    const rows: (string | number)[][] = [['call', 'policy', 'k', 'd', 'p50 us', 'p99 us', 'per sec']];
-    const add = (call: string, t: Timing) => rows.push([call, t.policy, t.k, t.d || '-', t.p50Us, t.p99Us, t.perSec]);
-    add('decide', lin.decide);
-    add('update', lin.update);
-    for (const [label, t] of Object.entries(others)) {
-      add('decide', { ...t.decide, policy: label });
-      add('update', { ...t.update, policy: label });
-    }
-    process.stdout.write(`${table(rows)}\n\n`);
-    const peerRows: (string | number)[][] = [['peer (same decide+update work)', 'cycles/s', 'ours / peer']];
-    peerRows.push(['llm-router linucb', Math.round(cyclePerSec), 1]);
-    for (const [name, p] of Object.entries(peers))
-      peerRows.push([name, p.perSec ?? `unavailable: ${p.reason}`, p.ratio ?? '-']);
-    if (o.peers) process.stdout.write(`${table(peerRows)}\n\n`);
-    process.stdout.write(batch ? `batch: ${JSON.stringify(batch)}\n` : `batch: ${batchNote}\n`);
-    process.stdout.write(`env: ${JSON.stringify(result.env)}\n`);
-    return;
+  const rows: (string | number)[][] = [['call', 'policy', 'k', 'd', 'p50 us', 'p99 us', 'per sec']];
+  const add = (call: string, t: Timing) => rows.push([call, t.policy, t.k, t.d || '-', t.p50Us, t.p99Us, t.perSec]);
+  add('decide', lin.decide);
+  add('update', lin.update);
+  for (const [label, t] of Object.entries(others)) {
+    add('decide', { ...t.decide, policy: label });
+    add('update', { ...t.update, policy: label });
   }
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  let text = `${table(rows)}\n\n`;
+  const peerRows: (string | number)[][] = [['peer (same decide+update work)', 'cycles/s', 'ours / peer']];
+  peerRows.push(['llm-router linucb', Math.round(cyclePerSec), 1]);
+  for (const [name, p] of Object.entries(peers))
+    peerRows.push([name, p.perSec ?? `unavailable: ${p.reason}`, p.ratio ?? '-']);
+  if (o.peers) text += `${table(peerRows)}\n\n`;
+  text += batch ? `batch: ${JSON.stringify(batch)}\n` : `batch: ${batchNote}\n`;
+  return { result, text };
 }
 
 main().catch((e) => {
