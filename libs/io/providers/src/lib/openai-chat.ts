@@ -1,85 +1,80 @@
-import { ChatProvider, ChatRequest, ChatResult, ProviderError } from './chat-provider';
+import { ChatProvider, ChatRequest, ChatResult, ChunkSink, ChatChunk, ProviderError } from './chat-provider';
+import { final, HttpCallOptions, joinUrl, postJson, withRetries } from './http-call';
+import { readServerSentEvents, StreamAssembler } from './stream';
 
-export interface OpenAiChatOptions {
+export interface OpenAiChatOptions extends HttpCallOptions {
+  /** The API root: `/v1/chat/completions` is appended (a trailing `/v1` is accepted too). */
   baseUrl: string;
   apiKey?: string;
-  timeoutMs?: number;
-  retries?: number;
-  /** First backoff; doubles per retry, with jitter. */
-  backoffMs?: number;
+}
+
+interface Completion {
+  choices?: { message?: Record<string, unknown> & { content?: string | null }; finish_reason?: string }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
 }
 
 /**
  * OpenAI-compatible /v1/chat/completions client (OpenAI, vLLM, Ollama, LiteLLM, OpenRouter).
- * Retries 429/5xx/network errors with exponential backoff; 4xx other than 429 fail at once.
+ * The client's body is sent as it came (only `model` is set); a stream is passed on chunk by
+ * chunk as the upstream sends it. Retries 429/5xx/network errors with exponential backoff
+ * until the first chunk; 4xx other than 429 fail at once.
  */
 export class OpenAiChatProvider implements ChatProvider {
   readonly name = 'openai';
-  constructor(private readonly opts: OpenAiChatOptions) {}
+  private readonly url: string;
 
-  async complete(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
-    const retries = this.opts.retries ?? 2;
-    let last: unknown;
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      try {
-        return await this.once(req, signal);
-      } catch (e) {
-        last = e;
-        if (!(e instanceof ProviderError) || !e.retryable || attempt === retries || signal?.aborted) throw e;
-        const wait = (this.opts.backoffMs ?? 200) * 2 ** attempt * (0.5 + Math.random());
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
-    throw last;
+  constructor(private readonly opts: OpenAiChatOptions) {
+    this.url = joinUrl(opts.baseUrl.replace(/\/v1\/?$/, ''), '/v1/chat/completions');
   }
 
-  private async once(req: ChatRequest, outer?: AbortSignal): Promise<ChatResult> {
+  complete(req: ChatRequest, signal?: AbortSignal, onChunk?: ChunkSink): Promise<ChatResult> {
+    return withRetries(this.opts, signal, (s) => this.once(req, s, onChunk));
+  }
+
+  private async once(req: ChatRequest, signal: AbortSignal, onChunk?: ChunkSink): Promise<ChatResult> {
     const t0 = performance.now();
-    const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), this.opts.timeoutMs ?? 30000);
-    outer?.addEventListener('abort', () => ctl.abort(), { once: true });
-    try {
-      const res = await fetch(`${this.opts.baseUrl.replace(/\/$/, '')}/v1/chat/completions`, {
-        method: 'POST',
-        signal: ctl.signal,
-        headers: {
-          'content-type': 'application/json',
-          ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}),
-        },
-        body: JSON.stringify({
-          model: req.model,
-          messages: req.messages,
-          ...(req.maxTokens ? { max_tokens: req.maxTokens } : {}),
-        }),
-      });
-      const text = await res.text();
-      if (!res.ok) {
-        throw new ProviderError(
-          `${req.model}: HTTP ${res.status}: ${text.slice(0, 300)}`,
-          res.status === 429 || res.status >= 500,
-          res.status,
-        );
-      }
-      const body = JSON.parse(text) as {
-        choices?: { message?: { content?: string } }[];
-        usage?: { prompt_tokens?: number; completion_tokens?: number };
-      };
-      const output = body.choices?.[0]?.message?.content;
-      if (typeof output !== 'string')
-        throw new ProviderError(`${req.model}: response has no choices[0].message.content`, false, res.status);
-      return {
-        output,
-        usage: body.usage
-          ? { promptTokens: body.usage.prompt_tokens ?? 0, completionTokens: body.usage.completion_tokens ?? 0 }
-          : undefined,
-        latencyMs: performance.now() - t0,
-      };
-    } catch (e) {
-      if (e instanceof ProviderError) throw e;
-      const aborted = (e as Error).name === 'AbortError';
-      throw new ProviderError(`${req.model}: ${aborted ? 'timed out' : (e as Error).message}`, true);
-    } finally {
-      clearTimeout(timer);
+    const body: Record<string, unknown> = req.body
+      ? { ...req.body, model: req.model }
+      : { model: req.model, messages: req.messages, ...(req.maxTokens ? { max_tokens: req.maxTokens } : {}) };
+    if (onChunk) body['stream'] = true;
+    else {
+      delete body['stream'];
+      delete body['stream_options'];
     }
+    const headers: Record<string, string> = this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {};
+    const res = await postJson(this.url, headers, body, signal, req.model);
+    if (onChunk) return this.stream(req.model, res, onChunk, t0);
+    const parsed = (await res.json()) as Completion;
+    const choice = parsed.choices?.[0];
+    const message = choice?.message;
+    if (!message || (typeof message.content !== 'string' && !message['tool_calls']))
+      throw new ProviderError(`${req.model}: response has no choices[0].message`, false, res.status);
+    return {
+      output: message.content ?? '',
+      message,
+      finishReason: choice.finish_reason,
+      usage: parsed.usage
+        ? { promptTokens: parsed.usage.prompt_tokens ?? 0, completionTokens: parsed.usage.completion_tokens ?? 0 }
+        : undefined,
+      latencyMs: performance.now() - t0,
+    };
+  }
+
+  private async stream(model: string, res: Response, onChunk: ChunkSink, t0: number): Promise<ChatResult> {
+    const assembled = new StreamAssembler();
+    let started = false;
+    try {
+      await readServerSentEvents(res.body, (data) => {
+        if (data.trim() === '[DONE]') return;
+        const chunk = JSON.parse(data) as ChatChunk & { error?: { message?: string } };
+        if (chunk.error) throw new ProviderError(`${model}: ${chunk.error.message ?? 'error in stream'}`, !started);
+        started = true;
+        assembled.add(chunk);
+        onChunk(chunk);
+      });
+    } catch (e) {
+      throw started ? final(e) : e;
+    }
+    return assembled.result(performance.now() - t0);
   }
 }

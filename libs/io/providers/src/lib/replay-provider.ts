@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DatasetRow, parseDataset } from '@llm-router/contracts';
-import { ChatProvider, ChatRequest, ChatResult, ProviderError } from './chat-provider';
+import { ChatProvider, ChatRequest, ChatResult, ChunkSink, ProviderError } from './chat-provider';
+import { chunkOf } from './stream';
 
 /**
  * Answers from a reward dataset instead of calling a model: the "answer" names the model and
@@ -40,13 +41,26 @@ export class ReplayProvider implements ChatProvider {
     return this.rows[row]?.arms[model]?.reward;
   }
 
-  async complete(req: ChatRequest): Promise<ChatResult> {
+  /** Streamed, the answer comes word by word, in several chunks, as a model's would. */
+  async complete(req: ChatRequest, _signal?: AbortSignal, onChunk?: ChunkSink): Promise<ChatResult> {
     const t0 = performance.now();
     const row = this.rowOf(req);
     const arm = this.rows[row].arms[req.model];
     if (!arm) throw new ProviderError(`replay provider: model ${req.model} has no answer for row ${row}`, false, 404);
+    const output = `[replay ${req.model} row ${row}]`;
+    if (onChunk) {
+      const id = `chatcmpl-replay-${row}`;
+      onChunk(chunkOf(id, req.model, { role: 'assistant', content: '' }));
+      for (const word of output.split(/(?<= )/)) {
+        // A turn of the event loop between chunks: they leave as separate writes, as a model's do.
+        await new Promise((r) => setImmediate(r));
+        onChunk(chunkOf(id, req.model, { content: word }));
+      }
+      onChunk(chunkOf(id, req.model, {}, 'stop'));
+    }
     return {
-      output: `[replay ${req.model} row ${row}]`,
+      output,
+      finishReason: 'stop',
       costUsd: arm.cost,
       latencyMs: performance.now() - t0,
     };

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { ModelId } from './common';
+import { ProviderFields } from './price-event';
 
 /** Topic model.catalog, key = model id, compacted: hot add and removal of models. */
 export const ModelEvent = z.object({
   model: ModelId,
   action: z.enum(['added', 'removed', 'enabled', 'disabled']),
-  endpoint: z.string().url().optional(),
+  ...ProviderFields,
   concurrency: z.number().int().positive().optional(),
   selfHosted: z.boolean().default(false),
   ts: z.string().datetime({ offset: true }),

@@ -15,6 +15,21 @@ export const DiscountTier = z.object({
   factor: z.number().gt(0).max(1),
 });
 
+/** How a model is called: shared by PriceEvent and ModelEvent (the router builds its client from it). */
+export const ProviderFields = {
+  /** Base URL of the model's API (its /v1/chat/completions or /v1/messages lives under it). */
+  endpoint: z.string().url().optional(),
+  /** Wire protocol: OpenAI Chat Completions, or Anthropic Messages. */
+  protocol: z.enum(['openai', 'anthropic']).optional(),
+  /** Name of the environment variable (of the router) that holds the API key; never the key itself. */
+  keyEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+    .optional(),
+  /** One call (a whole stream included) is abandoned after this. */
+  timeoutMs: z.number().int().positive().optional(),
+};
+
 /** Topic model.prices, key = model id, compacted. */
 export const PriceEvent = z.object({
   model: ModelId,
@@ -25,6 +40,12 @@ export const PriceEvent = z.object({
   selfHosted: z.boolean().default(false),
   /** Self-hosted: concurrent requests the GPUs hold. */
   concurrency: z.number().int().positive().optional(),
+  /** Self-hosted: the constant cost of one call in USD (GPU time), whatever its tokens. */
+  perCallUsd: z.number().finite().positive().optional(),
+  /** Calls beyond `concurrency` wait in a queue of at most this many, for at most queueTimeoutMs, then go to the next arm. */
+  queueLimit: z.number().int().nonnegative().optional(),
+  queueTimeoutMs: z.number().int().nonnegative().optional(),
+  ...ProviderFields,
   discountTiers: z.array(DiscountTier).default([]),
   /** Price-cut scenarios: a multiplier applied to the dataset cost of this model. */
   costFactor: z.number().finite().positive().optional(),

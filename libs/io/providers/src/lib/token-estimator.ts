@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { countTokens } from 'gpt-tokenizer';
+import { Usage } from '@llm-router/contracts';
+
+/**
+ * Token counts before (or without) a provider's usage: gpt-tokenizer's o200k_base encoding,
+ * close enough for other vendors' tokenizers to price a call. Prompts are counted once and
+ * cached by their hash (a retried or fallback call does not tokenize again).
+ */
+export class TokenEstimator {
+  private readonly cache = new Map<string, number>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  count(text: string): number {
+    if (text === '') return 0;
+    const key = createHash('sha256').update(text).digest('base64');
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      // Map keeps insertion order: re-inserting makes this the most recently used entry.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const n = countTokens(text);
+    this.cache.set(key, n);
+    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
+    return n;
+  }
+
+  /** Usage of a call the provider did not report: prompt and answer counted here. */
+  usage(promptText: string, output: string): Usage {
+    return { promptTokens: this.count(promptText), completionTokens: this.count(output) };
+  }
+
+  get cached(): number {
+    return this.cache.size;
+  }
+}
+
+/** The prices a call is billed with. */
+export interface CallPrice {
+  inputPerM: number;
+  outputPerM: number;
+  /** Self-hosted: the constant cost of one call, whatever its tokens. */
+  perCallUsd?: number;
+}
+
+/** Realised cost of one call: usage x the price in force when it was made; a self-hosted model's constant price per call. */
+export function callCostUsd(price: CallPrice, usage: Usage): number {
+  if (price.perCallUsd !== undefined) return price.perCallUsd;
+  return (usage.promptTokens * price.inputPerM + usage.completionTokens * price.outputPerM) / 1e6;
+}
