@@ -78,7 +78,7 @@ describe('router access control', () => {
     const ok = await chat(r0, KEY_B);
     expect(ok.res.status).toBe(200);
     expect(ok.body.router.scope).toBe('default');
-    const denied = await chat(r0, KEY_B, { model: 'capped' });
+    const denied = await chat(r0, KEY_B, { model: 'auto:capped' });
     expect(denied.res.status).toBe(403);
     expect(denied.body.error).toMatchObject({ type: 'permission_error', code: 'scope_not_allowed' });
   });
@@ -196,7 +196,7 @@ describe('router access control', () => {
         const r = client % 2;
         for (;;) {
           const { res, body } = await chat(routers[r], KEY_A, {
-            model: 'capped',
+            model: 'auto:capped',
             max_tokens: 150,
             dataset_row: client % 100,
           });

@@ -2,8 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { KafkaModule } from '@llm-router/kafka';
 import { AnswerStore, PersistenceModule } from '@llm-router/persistence';
-import { OpenAiChatProvider, ReplayProvider } from '@llm-router/providers';
-import { policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
+import { ChatProvider, ModelProviders, OpenAiChatProvider, ReplayProvider } from '@llm-router/providers';
+import { HealthRegistry, policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
 import { RouterConfig } from './config';
 import { ReplicaModule } from '@llm-router/replica';
 import { CHAT_PROVIDER, RoutingService } from './routing/routing.service';
@@ -49,6 +49,26 @@ export class RouterModule {
                   timeoutMs: config.PROVIDER_TIMEOUT_MS,
                   retries: config.PROVIDER_RETRIES,
                 }),
+        },
+        {
+          provide: ModelProviders,
+          inject: [CHAT_PROVIDER, HealthRegistry],
+          useFactory: (fallback: ChatProvider, health: HealthRegistry) => {
+            const providers = new ModelProviders({
+              fallback,
+              breaker: {
+                failureThreshold: config.PROVIDER_BREAKER_FAILURES,
+                coolDownMs: config.PROVIDER_BREAKER_COOLDOWN_MS,
+              },
+              retries: config.PROVIDER_RETRIES,
+              timeoutMs: config.PROVIDER_TIMEOUT_MS,
+              queueTimeoutMs: config.PROVIDER_QUEUE_TIMEOUT_MS,
+              defaultMaxTokens: config.DEFAULT_MAX_TOKENS,
+            });
+            // Informative: an open circuit is routed around, restarting would not close it.
+            health.register('providers', () => ({ models: providers.summary() }));
+            return providers;
+          },
         },
       ],
     };

@@ -14,6 +14,13 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     OPENAI_API_KEY: z.string().optional(),
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(30000),
     PROVIDER_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    // Per-model provider health (apps/router/README.md, "Providers").
+    /** Consecutive failed calls that open a model's circuit. */
+    PROVIDER_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
+    /** An open circuit gets one probe call after this long. */
+    PROVIDER_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(0).default(30000),
+    /** A call to a model at its concurrency waits this long at most (unless its models-file entry says otherwise). */
+    PROVIDER_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(0).default(2000),
     /** Consumer group shared by router replicas for llm.queries. */
     QUERIES_GROUP_ID: z.string().default('router'),
     // Consumption of llm.queries, producing and shutdown (apps/router/README.md, docs/decisions/0009).

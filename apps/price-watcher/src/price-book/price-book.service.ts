@@ -5,7 +5,7 @@ import { MessageProducer } from '@llm-router/kafka';
 import { APP_CONFIG, MetricsService } from '@llm-router/service';
 import type { PriceWatcherConfig, SelfHostedModel } from '../config';
 import { CatalogEntry, PRICE_STORE, PriceHistoryRow, PriceStore } from './price-store';
-import { checkPrice, PriceProposal, RejectReason, samePrice, SourceKind } from './validation';
+import { CALL_FIELDS, checkPrice, PriceProposal, RejectReason, samePrice, SourceKind } from './validation';
 
 export type ProposalOutcome =
   | { status: 'accepted'; model: string; price: PriceEvent; catalog?: ModelEvent['action'] }
@@ -236,10 +236,20 @@ export class PriceBookService implements OnModuleInit {
       concurrency: proposal.concurrency ?? current?.concurrency,
       discountTiers: proposal.discountTiers ?? current?.discountTiers,
       costFactor: opts.whole ? proposal.costFactor : (proposal.costFactor ?? current?.costFactor),
+      // How a model is called comes from the models file; an admin or feed price keeps it.
+      ...Object.fromEntries(CALL_FIELDS.map((f) => [f, proposal[f] ?? current?.[f]])),
       ...(pin ? { selfHosted: true, concurrency: proposal.concurrency ?? pin.concurrency } : {}),
     };
     if (merged.selfHosted && merged.concurrency === undefined) {
       return this.reject(kind, model, 'invalid', `concurrency: a self-hosted model needs its concurrency limit`);
+    }
+    if (merged.selfHosted && merged.perCallUsd === undefined && merged.inputPerM === 0 && merged.outputPerM === 0) {
+      return this.reject(
+        kind,
+        model,
+        'invalid',
+        'perCallUsd: a self-hosted model with no token price needs its price per call (its calls are never free)',
+      );
     }
     const check = checkPrice(merged, current, {
       source: opts.label ?? kind,
@@ -255,15 +265,17 @@ export class PriceBookService implements OnModuleInit {
     else if (entry.status === 'disabled' && opts.addModel) action = 'enabled';
     else if (opts.addModel?.endpoint !== undefined && opts.addModel.endpoint !== entry.endpoint) action = 'enabled';
     const priceChanged = !samePrice(current, price);
+    const callChanged = !!current && CALL_FIELDS.some((f) => (current[f] ?? null) !== (price[f] ?? null));
     const selfHostedChanged =
-      entry !== undefined &&
-      (entry.selfHosted !== (price.selfHosted ?? false) || (entry.concurrency ?? undefined) !== price.concurrency);
+      callChanged ||
+      (entry !== undefined &&
+        (entry.selfHosted !== (price.selfHosted ?? false) || (entry.concurrency ?? undefined) !== price.concurrency));
     if (!priceChanged && !action && !selfHostedChanged) return { status: 'unchanged', model, price: current! };
 
     const nextEntry: CatalogEntry = {
       model,
       status: 'enabled',
-      endpoint: opts.addModel?.endpoint ?? (wasActive ? entry.endpoint : undefined),
+      endpoint: opts.addModel?.endpoint ?? price.endpoint ?? (wasActive ? entry.endpoint : undefined),
       concurrency: price.concurrency,
       selfHosted: price.selfHosted ?? false,
     };
@@ -277,6 +289,9 @@ export class PriceBookService implements OnModuleInit {
           model,
           action: action ?? 'enabled',
           ...(nextEntry.endpoint ? { endpoint: nextEntry.endpoint } : {}),
+          ...(price.protocol ? { protocol: price.protocol } : {}),
+          ...(price.keyEnv ? { keyEnv: price.keyEnv } : {}),
+          ...(price.timeoutMs ? { timeoutMs: price.timeoutMs } : {}),
           ...(nextEntry.concurrency ? { concurrency: nextEntry.concurrency } : {}),
           selfHosted: nextEntry.selfHosted,
           ts: new Date().toISOString(),

@@ -25,7 +25,26 @@ export interface PriceProposal {
   concurrency?: number;
   discountTiers?: { fromCalls: number; factor: number }[];
   costFactor?: number;
+  perCallUsd?: number;
+  queueLimit?: number;
+  queueTimeoutMs?: number;
+  /** How the router calls the model (models file): endpoint, protocol, key variable, timeout. */
+  endpoint?: string;
+  protocol?: 'openai' | 'anthropic';
+  keyEnv?: string;
+  timeoutMs?: number;
 }
+
+/** Fields of a price that say how the model is called rather than what it costs. */
+export const CALL_FIELDS = [
+  'perCallUsd',
+  'queueLimit',
+  'queueTimeoutMs',
+  'endpoint',
+  'protocol',
+  'keyEnv',
+  'timeoutMs',
+] as const;
 
 export interface Rejection {
   ok: false;
@@ -118,6 +137,7 @@ export function samePrice(a: PriceEvent | undefined, b: PriceEvent): boolean {
     (a.selfHosted ?? false) === (b.selfHosted ?? false) &&
     (a.concurrency ?? null) === (b.concurrency ?? null) &&
     (a.costFactor ?? null) === (b.costFactor ?? null) &&
-    JSON.stringify(a.discountTiers ?? []) === JSON.stringify(b.discountTiers ?? [])
+    JSON.stringify(a.discountTiers ?? []) === JSON.stringify(b.discountTiers ?? []) &&
+    CALL_FIELDS.every((f) => (a[f] ?? null) === (b[f] ?? null))
   );
 }

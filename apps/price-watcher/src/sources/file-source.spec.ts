@@ -22,6 +22,52 @@ const K3 = {
 };
 
 describe('parseModelsFile', () => {
+  it('reads YAML with per-model provider fields, and a self-hosted model priced per call', () => {
+    const r = parseModelsFile(
+      [
+        'models:',
+        '  - model_id: openai/gpt-4o-mini',
+        '    input_cost_per_m: 0.15',
+        '    output_cost_per_m: 0.6',
+        '    protocol: openai',
+        '    base_url: https://api.openai.com/v1',
+        '    api_key_env: OPENAI_API_KEY',
+        '    timeout_ms: 20000',
+        '  - model_id: local/llama',
+        '    self_hosted: true',
+        '    concurrency: 4',
+        '    queue_limit: 8',
+        '    queue_timeout_ms: 500',
+        '    price_per_call_usd: 0.0004',
+        '    base_url: http://gpu-1:8000',
+      ].join('\n'),
+    );
+    expect(r.skipped).toEqual([]);
+    expect(r.proposals).toEqual([
+      {
+        model: 'openai/gpt-4o-mini',
+        inputPerM: 0.15,
+        outputPerM: 0.6,
+        protocol: 'openai',
+        endpoint: 'https://api.openai.com/v1',
+        keyEnv: 'OPENAI_API_KEY',
+        timeoutMs: 20000,
+      },
+      {
+        model: 'local/llama',
+        inputPerM: 0,
+        outputPerM: 0,
+        selfHosted: true,
+        concurrency: 4,
+        queueLimit: 8,
+        queueTimeoutMs: 500,
+        perCallUsd: 0.0004,
+        endpoint: 'http://gpu-1:8000',
+      },
+    ]);
+    expect(() => parseModelsFile('models: [unclosed')).toThrow(/not YAML/);
+  });
+
   it('reads the models file format', () => {
     const r = parseModelsFile(JSON.stringify(K3));
     expect(r.skipped).toEqual([]);

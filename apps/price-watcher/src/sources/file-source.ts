@@ -3,28 +3,49 @@ import { FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { PinoLogger } from 'nestjs-pino';
+import { parse as parseYaml } from 'yaml';
 import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
 import type { PriceWatcherConfig } from '../config';
 import { PriceBookService } from '../price-book/price-book.service';
 import type { PriceProposal } from '../price-book/validation';
 import { FeedResult, ParsedPrices, SourceFeed, SourceFormatError } from './source-feed';
 
+/** Models-file keys (snake_case, as in models_k3.json) and the PriceProposal field each one sets. */
+const OPTIONAL_FIELDS = {
+  self_hosted: 'selfHosted',
+  concurrency: 'concurrency',
+  price_per_call_usd: 'perCallUsd',
+  queue_limit: 'queueLimit',
+  queue_timeout_ms: 'queueTimeoutMs',
+  base_url: 'endpoint',
+  protocol: 'protocol',
+  api_key_env: 'keyEnv',
+  timeout_ms: 'timeoutMs',
+} as const satisfies Record<string, keyof PriceProposal>;
+
+/** JSON when the document starts like JSON, YAML otherwise (YAML being a superset, errors stay JSON's for JSON files). */
+function parseDocument(text: string): unknown {
+  const json = /^\s*[{[]/.test(text);
+  try {
+    return json ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new SourceFormatError(`not ${json ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+  }
+}
+
 /**
- * Reads a models file (the format of ../shared/data/paretobandit/models_k3.json):
+ * Reads a models file, JSON or YAML (the format of ../shared/data/paretobandit/models_k3.json):
  *   {"models": [{"model_id": "...", "input_cost_per_m": 0.1, "output_cost_per_m": 0.1,
- *                "self_hosted"?: true, "concurrency"?: 8, ...}]}
+ *                "self_hosted"?: true, "concurrency"?: 8, "price_per_call_usd"?: 0.002,
+ *                "base_url"?: "https://...", "protocol"?: "openai" | "anthropic",
+ *                "api_key_env"?: "OPENAI_API_KEY", "timeout_ms"?: 30000, ...}]}
  * Prices are taken as written (the price book validates them), so one bad entry is rejected
  * on its own instead of discarding the whole file. Throws SourceFormatError when the document
- * itself is unusable.
+ * itself is unusable. apps/price-watcher/README.md documents every field.
  */
 export function parseModelsFile(text: string): ParsedPrices {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new SourceFormatError(`not JSON: ${(e as Error).message}`);
-  }
-  const models = (json as { models?: unknown } | null)?.models;
+  const doc = parseDocument(text);
+  const models = (doc as { models?: unknown } | null)?.models;
   if (!Array.isArray(models)) throw new SourceFormatError('expected {"models": [...]} (the models_k3.json format)');
   const out: ParsedPrices = { proposals: [], skipped: [] };
   const seen = new Set<string>();
@@ -47,13 +68,15 @@ export function parseModelsFile(text: string): ParsedPrices {
       return;
     }
     seen.add(id);
+    // A self-hosted model priced per call may leave out token prices.
+    const perCall = m.price_per_call_usd !== undefined;
     const p: PriceProposal = {
       model: id,
-      inputPerM: m.input_cost_per_m as number,
-      outputPerM: m.output_cost_per_m as number,
+      inputPerM: (m.input_cost_per_m ?? (perCall ? 0 : undefined)) as number,
+      outputPerM: (m.output_cost_per_m ?? (perCall ? 0 : undefined)) as number,
     };
-    if (m.self_hosted !== undefined) p.selfHosted = m.self_hosted as boolean;
-    if (m.concurrency !== undefined) p.concurrency = m.concurrency as number;
+    for (const [key, field] of Object.entries(OPTIONAL_FIELDS))
+      if (m[key] !== undefined) (p as unknown as Record<string, unknown>)[field] = m[key];
     out.proposals.push(p);
   });
   return out;

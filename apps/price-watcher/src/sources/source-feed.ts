@@ -1,7 +1,7 @@
 import type { PinoLogger } from 'nestjs-pino';
 import type { MetricsService } from '@llm-router/service';
 import type { PriceBookService, ProposalOutcome } from '../price-book/price-book.service';
-import type { PriceProposal, RejectReason, SourceKind } from '../price-book/validation';
+import { CALL_FIELDS, PriceProposal, RejectReason, SourceKind } from '../price-book/validation';
 
 /** What a source document yields: proposals for the price book, and entries that are not even a price. */
 export interface ParsedPrices {
@@ -83,6 +83,7 @@ function fingerprint(p: PriceProposal): string {
       p.concurrency ?? null,
       p.discountTiers ?? null,
       p.costFactor ?? null,
+      ...CALL_FIELDS.map((f) => p[f] ?? null),
     ].map((v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)),
   );
 }

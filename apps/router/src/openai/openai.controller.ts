@@ -16,26 +16,47 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { ChatMessage, DEFAULT_SCOPE, Scope, Topic, validate } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
+import { ModelProviders, OpenAiChatBody } from '@llm-router/providers';
 import { ReplicaService } from '@llm-router/replica';
 import { APP_CONFIG, OwnAccessControl } from '@llm-router/service';
-import { RoutingRejected, RoutingService } from '../routing/routing.service';
+import { Answer, RoutingRejected, RoutingService, StreamSink } from '../routing/routing.service';
 import type { RouterConfig } from '../config';
 import { Admission } from '../auth/admission';
 import { ApiKeyGuard, callerOf } from '../auth/api-key.guard';
 import { OpenAiError } from '../auth/openai-errors';
-import { estimatedTokens, TokenPrices, worstCaseCostUsd } from '../auth/worst-case-cost';
+import { estimatedTokens, worstCaseCostUsd } from '../auth/worst-case-cost';
 
-const ChatCompletionBody = z.object({
-  /** "auto" routes in the default scope; any other value names a scope, or a model to bypass routing. */
-  model: z.string().min(1).default('auto'),
-  messages: z.array(ChatMessage).min(1),
-  max_cost_usd: z.number().nonnegative().optional(),
-  min_quality: z.number().min(0).max(1).optional(),
-  /** Output tokens at most: what the budget caps reserve (DEFAULT_MAX_TOKENS when absent). */
-  max_tokens: z.number().int().positive().optional(),
-  /** Replay provider only: the dataset row that answers. */
-  dataset_row: z.number().int().nonnegative().optional(),
-});
+/** A message as OpenAI clients send it: content as text, as parts (text, images...) or null with tool calls. */
+const ChatCompletionMessage = z
+  .object({
+    role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+    content: z.union([z.string(), z.array(z.object({ type: z.string() }).passthrough()), z.null()]).optional(),
+  })
+  .passthrough();
+
+/** Router extensions of the body: they steer routing and are not sent to the model. */
+const ROUTER_FIELDS = ['max_cost_usd', 'min_quality', 'latency_slo_ms', 'dataset_row', 'extra_body'] as const;
+
+const ChatCompletionBody = z
+  .object({
+    /** "auto" (the key's default scope), "auto:<scope>", or a model id of the catalog (routing bypassed). */
+    model: z.string().min(1).default('auto'),
+    messages: z.array(ChatCompletionMessage).min(1),
+    stream: z.boolean().nullish(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().nullish(),
+    /** Output tokens at most: what the budget caps reserve (DEFAULT_MAX_TOKENS when absent). */
+    max_tokens: z.number().int().positive().nullish(),
+    max_completion_tokens: z.number().int().positive().nullish(),
+    max_cost_usd: z.number().nonnegative().optional(),
+    min_quality: z.number().min(0).max(1).optional(),
+    latency_slo_ms: z.number().int().positive().optional(),
+    /** Replay provider only: the dataset row that answers. */
+    dataset_row: z.number().int().nonnegative().optional(),
+    /** Python clients' extra_body, when a client sends it as a field rather than merging it: merged into the body. */
+    extra_body: z.record(z.string(), z.unknown()).optional(),
+  })
+  .passthrough();
+type ChatCompletionBody = z.infer<typeof ChatCompletionBody>;
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
@@ -45,6 +66,78 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/** The text of a message (text parts joined; images and tool calls carry no text): what routing features and the replay see. */
+function textOf(content: ChatCompletionBody['messages'][number]['content']): string {
+  if (typeof content === 'string') return content;
+  return (content ?? []).map((p) => (p.type === 'text' && typeof p['text'] === 'string' ? p['text'] : '')).join('');
+}
+
+const ROLE: Record<string, ChatMessage['role']> = { developer: 'system', function: 'tool' };
+
+const modelNotFound = (model: string) =>
+  new OpenAiError(
+    404,
+    `The model "${model}" does not exist: use "auto", "auto:<scope>" or a model of GET /v1/models`,
+    'invalid_request_error',
+    'model_not_found',
+  );
+
+/** What the client asked for, resolved: where it is routed and what goes to the model. */
+interface Resolved {
+  req: ChatCompletionBody;
+  scope: string;
+  explicit?: string;
+  messages: ChatMessage[];
+  promptText: string;
+  /** The client's body minus the router's own fields, extra_body merged: sent to the model as it is. */
+  forward: OpenAiChatBody;
+}
+
+/**
+ * One streamed answer as Server-Sent Events: the headers go with the first chunk (the model
+ * that answers is known then), each chunk is written as it arrives, the cost follows as a
+ * trailer, and `data: [DONE]` ends it.
+ */
+class SseAnswer {
+  started = false;
+  private sentUsage = false;
+
+  constructor(
+    private readonly res: Response,
+    private readonly scope: string,
+    private readonly includeUsage: boolean,
+  ) {}
+
+  readonly send: StreamSink = (chunk, meta) => {
+    if (!this.started) {
+      this.started = true;
+      this.res.status(200);
+      this.res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+      this.res.setHeader('cache-control', 'no-cache');
+      this.res.setHeader('x-router-model', meta.model);
+      this.res.setHeader('x-router-decision-id', meta.decisionId);
+      this.res.setHeader('x-router-scope', this.scope);
+      this.res.setHeader('trailer', 'x-router-cost-usd');
+      this.res.flushHeaders();
+    }
+    if (chunk.usage) this.sentUsage = true;
+    this.res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+  };
+
+  /** After the last chunk: the usage chunk the client asked for if the model sent none (estimated), the cost, [DONE]. */
+  end(headers: Record<string, string>, usage?: Record<string, number>): void {
+    if (this.includeUsage && !this.sentUsage && usage)
+      this.res.write(`data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [], usage })}\n\n`);
+    this.res.addTrailers({ 'x-router-cost-usd': headers['x-router-cost-usd'] });
+    this.res.end('data: [DONE]\n\n');
+  }
+
+  /** The model failed after its first chunk: OpenAI clients raise an error event. */
+  fail(message: string): void {
+    this.res.end(`data: ${JSON.stringify({ error: { message, type: 'server_error', code: 'upstream_error' } })}\n\n`);
+  }
+}
 
 /** OpenAI-compatible HTTP front door: existing clients point their base URL here and send model "auto". */
 @ApiTags('openai')
@@ -58,6 +151,7 @@ export class OpenAiController {
     private readonly replica: ReplicaService,
     private readonly producer: MessageProducer,
     private readonly admission: Admission,
+    private readonly providers: ModelProviders,
     @Inject(APP_CONFIG)
     private readonly config: Pick<RouterConfig, 'MAX_PROMPT_CHARS' | 'DEFAULT_MAX_TOKENS'>,
   ) {}
@@ -65,7 +159,8 @@ export class OpenAiController {
   @Post('chat/completions')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Route a chat completion; headers x-router-model, x-router-decision-id, x-router-cost-usd name the choice',
+    summary:
+      'Route a chat completion (stream: true for SSE); headers x-router-model, x-router-decision-id, x-router-cost-usd, x-router-scope name the choice',
   })
   @ApiBody({
     schema: {
@@ -76,96 +171,124 @@ export class OpenAiController {
       },
     },
   })
-  async chat(@Body() body: unknown, @Req() http: Request, @Res({ passthrough: true }) res: Response) {
-    const req = parse(ChatCompletionBody, body);
-    const promptChars = req.messages.reduce((n, m) => n + m.content.length, 0);
-    if (promptChars > this.config.MAX_PROMPT_CHARS)
-      throw new OpenAiError(
-        400,
-        `the prompt has ${promptChars} characters; this router accepts at most ${this.config.MAX_PROMPT_CHARS}`,
-        'invalid_request_error',
-        'prompt_too_long',
-      );
+  async chat(@Body() body: unknown, @Req() http: Request, @Res() res: Response): Promise<void> {
     const caller = callerOf(http);
     // The worst case of a call is priced on the models the replica knows.
     await this.replica.waitForModels();
-    const models = this.replica.engines.models();
-    const explicit = models.includes(req.model) ? req.model : undefined;
-    const scope = req.model === 'auto' || explicit ? this.admission.defaultScope(caller, DEFAULT_SCOPE) : req.model;
-    if (!Scope.safeParse(scope).success)
-      throw new BadRequestException(`model: "${req.model}" is neither "auto", a known model, nor a valid scope name`);
-    const promptBytes = req.messages.reduce((n, m) => n + bytes(m.content), 0);
-    const prices = (explicit ? [explicit] : models)
+    const r = this.resolve(parse(ChatCompletionBody, body), caller);
+    const { req, scope, explicit, promptText } = r;
+    const promptBytes = bytes(promptText);
+    const prices = (explicit ? [explicit] : this.replica.engines.models())
       .map((m) => this.replica.engines.price(m))
-      .filter((p): p is TokenPrices & NonNullable<typeof p> => p !== undefined);
-    const admitted = await this.admission.admit(
-      caller,
-      scope,
-      worstCaseCostUsd(prices, promptBytes, req.max_tokens ?? this.config.DEFAULT_MAX_TOKENS),
+      .filter((p): p is NonNullable<typeof p> => p !== undefined);
+    const maxTokens = req.max_tokens ?? req.max_completion_tokens ?? this.config.DEFAULT_MAX_TOKENS;
+    // Bytes bound tokens from above, so the reservation is a true worst case; a self-hosted model costs its price per call.
+    const worstUsd = Math.max(
+      worstCaseCostUsd(prices, promptBytes, maxTokens),
+      ...prices.map((p) => p.perCallUsd ?? 0),
     );
+    const admitted = await this.admission.admit(caller, scope, worstUsd);
     const id = `http-${randomUUID()}`;
     const outcome: Parameters<Admission['complete']>[2] = { costUsd: 0, tokens: 0, requestId: id };
     try {
-      return await this.answer(req, scope, explicit, id, res, outcome, promptBytes);
+      await this.answer(r, id, res, outcome);
     } finally {
       await this.admission.complete(caller, admitted, outcome);
     }
   }
 
-  /** Routes the admitted request; fills outcome with what the call cost and used. */
-  private async answer(
-    req: z.infer<typeof ChatCompletionBody>,
-    scope: string,
-    explicit: string | undefined,
-    id: string,
-    res: Response,
-    outcome: Parameters<Admission['complete']>[2],
-    promptBytes: number,
-  ) {
+  /** model -> scope or explicit model (404 for anything else), messages as text, and the body to forward. */
+  private resolve(req: ChatCompletionBody, caller: ReturnType<typeof callerOf>): Resolved {
+    const messages: ChatMessage[] = req.messages.map(
+      (m) => ({ role: ROLE[m.role] ?? m.role, content: textOf(m.content) }) as ChatMessage,
+    );
+    const promptText = messages.map((m) => m.content).join('\n');
+    if (promptText.length > this.config.MAX_PROMPT_CHARS)
+      throw new OpenAiError(
+        400,
+        `the prompt has ${promptText.length} characters; this router accepts at most ${this.config.MAX_PROMPT_CHARS}`,
+        'invalid_request_error',
+        'prompt_too_long',
+      );
+    let scope = this.admission.defaultScope(caller, DEFAULT_SCOPE);
+    let explicit: string | undefined;
+    if (req.model.startsWith('auto:')) {
+      scope = req.model.slice('auto:'.length);
+      if (!Scope.safeParse(scope).success) throw modelNotFound(req.model);
+    } else if (req.model !== 'auto') {
+      if (!this.replica.engines.models().includes(req.model)) throw modelNotFound(req.model);
+      explicit = req.model;
+    }
+    const forward: Record<string, unknown> = { ...req, ...(req.extra_body ?? {}) };
+    for (const f of ROUTER_FIELDS) delete forward[f];
+    return { req, scope, explicit, messages, promptText, forward: forward as OpenAiChatBody };
+  }
+
+  /** Routes the admitted request and writes the answer (JSON, or SSE as it streams); fills outcome with what it cost and used. */
+  private async answer(r: Resolved, id: string, res: Response, outcome: Parameters<Admission['complete']>[2]) {
+    const { req, scope, explicit } = r;
     const q = validate(Topic.Queries, {
       id,
       scope,
-      messages: req.messages,
+      messages: r.messages,
       datasetRow: req.dataset_row,
-      constraints: { mode: 'query', maxCostUsd: req.max_cost_usd, minQuality: req.min_quality, model: explicit },
+      constraints: {
+        mode: 'query',
+        maxCostUsd: req.max_cost_usd,
+        minQuality: req.min_quality,
+        latencySloMs: req.latency_slo_ms,
+        model: explicit,
+      },
     });
     if (!q.ok) throw new BadRequestException(q.error.message);
-    let r;
+    const stream = req.stream ? new SseAnswer(res, scope, req.stream_options?.include_usage === true) : undefined;
+    let a: Answer;
     try {
-      r = await this.routing.route(q.value);
+      a = await this.routing.route(q.value, { body: r.forward, onChunk: stream?.send });
     } catch (e) {
       if (e instanceof RoutingRejected) throw new BadRequestException(e.message);
+      if (stream?.started) return stream.fail((e as Error).message);
       throw e;
     }
-    outcome.costUsd = r.costUsd;
-    outcome.tokens = r.usage
-      ? r.usage.promptTokens + r.usage.completionTokens
-      : estimatedTokens(promptBytes + bytes(r.output));
-    if (!r.error || r.output) outcome.decisionId = r.decisionId;
-    res.setHeader('x-router-model', r.model);
-    res.setHeader('x-router-decision-id', r.decisionId);
-    res.setHeader('x-router-cost-usd', String(r.costUsd));
-    return {
+    const { response, decision } = a;
+    outcome.costUsd = response.costUsd;
+    outcome.tokens = response.usage
+      ? response.usage.promptTokens + response.usage.completionTokens
+      : estimatedTokens(bytes(r.promptText) + bytes(response.output));
+    if (decision) outcome.decisionId = response.decisionId;
+    const headers = {
+      'x-router-model': response.model,
+      'x-router-decision-id': response.decisionId,
+      'x-router-cost-usd': String(response.costUsd),
+      'x-router-scope': scope,
+    };
+    if (!decision) {
+      if (stream?.started) return stream.fail(response.error ?? 'every model failed');
+      throw new OpenAiError(502, response.error ?? 'every model failed', 'server_error', 'upstream_error', headers);
+    }
+    const usage = response.usage && {
+      prompt_tokens: response.usage.promptTokens,
+      completion_tokens: response.usage.completionTokens,
+      total_tokens: response.usage.promptTokens + response.usage.completionTokens,
+    };
+    if (stream) return stream.end(headers, usage);
+    const result = a.result;
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    res.status(200).json({
       id,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
-      model: r.model,
+      model: response.model,
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: r.output },
-          finish_reason: r.error && !r.output ? 'error' : 'stop',
+          message: result?.message ?? { role: 'assistant', content: response.output },
+          finish_reason: result?.finishReason ?? 'stop',
         },
       ],
-      usage: r.usage
-        ? {
-            prompt_tokens: r.usage.promptTokens,
-            completion_tokens: r.usage.completionTokens,
-            total_tokens: r.usage.promptTokens + r.usage.completionTokens,
-          }
-        : undefined,
-      router: { decision_id: r.decisionId, scope, cost_usd: r.costUsd, error: r.error },
-    };
+      usage,
+      router: { decision_id: response.decisionId, scope, cost_usd: response.costUsd, error: response.error },
+    });
   }
 
   @Get('models')

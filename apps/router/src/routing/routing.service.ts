@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { DecisionEvent, encode, QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
-import { ChatProvider, ChatResult, ProviderError } from '@llm-router/providers';
+import { ChatChunk, ChatResult, ModelCall, ModelProviders, OpenAiChatBody, ProviderError } from '@llm-router/providers';
 import { APP_CONFIG, MetricsService } from '@llm-router/service';
 import { ReplicaService } from '@llm-router/replica';
 import { RouterConfig } from '../config';
 
+/** The provider of models whose price event names no endpoint (PROVIDER=replay or openai). */
 export const CHAT_PROVIDER = Symbol('CHAT_PROVIDER');
 
 /** Thrown for a query the router cannot serve as asked (unknown model, no arm): the caller's fault. */
@@ -31,13 +32,25 @@ export interface Answer {
   decision: DecisionEvent | null;
   /** Time spent waiting for models (every call, fallbacks included), ms: what the router did not add. */
   modelMs?: number;
+  /** The model's answer as it gave it (tool calls, finish reason): what the HTTP front door returns. */
+  result?: ChatResult;
 }
+
+/** A streamed chunk, with the model that sent it and the decision it belongs to. */
+export type StreamSink = (chunk: ChatChunk, meta: { model: string; decisionId: string }) => void;
 
 export interface AnswerOptions {
   /** Aborts the model call (the router is stopping): the query is then not answered at all. */
   signal?: AbortSignal;
   /** When the query was consumed (ms since epoch): ROUTER_QUERY_DEADLINE_MS counts from it. */
   receivedAt?: number;
+  /** HTTP front door: the client's Chat Completions body, passed to the provider unchanged. */
+  body?: OpenAiChatBody;
+  /**
+   * Streams the answer: chunks are handed over as the model sends them. Once one has gone
+   * out, a failure of that model ends the answer (the client already has part of it).
+   */
+  onChunk?: StreamSink;
 }
 
 /**
@@ -51,17 +64,17 @@ export class RoutingService {
   constructor(
     private readonly replica: ReplicaService,
     private readonly producer: MessageProducer,
-    @Inject(CHAT_PROVIDER) private readonly provider: ChatProvider,
+    private readonly providers: ModelProviders,
     private readonly metrics: MetricsService,
     private readonly log: PinoLogger,
     @Inject(APP_CONFIG) private readonly config: RouterConfig,
   ) {}
 
   /** The HTTP front door's path: route one query and publish its answer. */
-  async route(query: QueryRequest): Promise<RoutedResponse> {
-    const answer = await this.answer(query);
+  async route(query: QueryRequest, opts: Pick<AnswerOptions, 'body' | 'onChunk'> = {}): Promise<Answer> {
+    const answer = await this.answer(query, opts);
     await this.publish([answer], [answer]);
-    return answer.response;
+    return answer;
   }
 
   /** Decides and calls models (with fallbacks, until the deadline); publishes nothing. */
@@ -97,17 +110,32 @@ export class RoutingService {
     let lastError = '';
     let calls = 0;
     let deadlinePassed = false;
+    let streamed = false;
+    const onChunk = opts.onChunk;
+    const sink = onChunk
+      ? (model: string) => (chunk: ChatChunk) => {
+          streamed = true;
+          onChunk(chunk, { model, decisionId: event.decisionId });
+        }
+      : undefined;
     for (const model of ranking) {
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) {
         deadlinePassed = true;
         break;
       }
-      let result: ChatResult;
+      // An open circuit, or a learned latency above the query's SLO: not worth a call.
+      const unavailable = this.providers.unavailable(model, query.constraints.latencySloMs);
+      if (unavailable) {
+        lastError = unavailable;
+        this.metrics.counter('router_models_skipped_total', 'Arms skipped before a call', ['model']).inc({ model });
+        continue;
+      }
+      let call: ModelCall;
       const callStart = performance.now();
       try {
         calls++;
-        result = await this.callModel(model, query, remainingMs, opts.signal);
+        call = await this.callModel(model, query, remainingMs, opts, sink?.(model));
       } catch (e) {
         modelMs += performance.now() - callStart;
         if (opts.signal?.aborted) {
@@ -122,10 +150,12 @@ export class RoutingService {
         }
         this.log.warn({ model, requestId: query.id, err: lastError }, 'model call failed, trying the next arm');
         if (e instanceof ProviderError && !e.retryable && e.status === 400) break;
+        if (streamed) break;
         continue;
       }
       modelMs += performance.now() - callStart;
-      const costUsd = result.costUsd ?? event.priceSnapshot[model] ?? 0;
+      const { result, usage } = call;
+      const costUsd = call.costUsd ?? event.priceSnapshot[model] ?? 0;
       engine.costs.observe(model, costUsd);
       this.replica.pacing.billed(query.scope, expectedUsd, costUsd);
       const fellBack = model !== event.arm;
@@ -135,7 +165,7 @@ export class RoutingService {
         ...event,
         arm: model,
         realisedCostUsd: costUsd,
-        usage: result.usage,
+        usage,
         fallbackFrom: fellBack ? event.arm : undefined,
         ts: new Date().toISOString(),
       };
@@ -145,7 +175,7 @@ export class RoutingService {
         scope: query.scope,
         model,
         output: result.output,
-        usage: result.usage,
+        usage,
         costUsd,
         latencyMs: result.latencyMs,
         error: fellBack ? `fell back from ${event.arm}: ${lastError}` : undefined,
@@ -154,7 +184,7 @@ export class RoutingService {
       this.metrics
         .counter('router_decisions_total', 'Routing decisions per scope and arm', ['scope', 'arm'])
         .inc({ scope: query.scope, arm: model });
-      return { query, response, decision, modelMs };
+      return { query, response, decision, modelMs, result };
     }
     this.replica.pacing.billed(query.scope, expectedUsd, 0);
     if (deadlinePassed)
@@ -243,13 +273,19 @@ export class RoutingService {
     return null;
   }
 
-  /** One model call, abandoned at the query's deadline or when the router stops. */
+  /**
+   * One model call through the provider registry (the model's own endpoint and protocol, its
+   * breaker and concurrency gate), priced at the price in force now; abandoned at the query's
+   * deadline or when the router stops.
+   */
   private async callModel(
     model: string,
     query: QueryRequest,
     remainingMs: number,
-    stopping?: AbortSignal,
-  ): Promise<ChatResult> {
+    opts: Pick<AnswerOptions, 'signal' | 'body'>,
+    onChunk?: (chunk: ChatChunk) => void,
+  ): Promise<ModelCall> {
+    const stopping = opts.signal;
     this.metrics.counter('router_model_calls_total', 'Model calls made (fallbacks included)', ['model']).inc({ model });
     const abort = new AbortController();
     const onStop = () => abort.abort(stopping!.reason ?? new Error('router stopping'));
@@ -265,7 +301,13 @@ export class RoutingService {
     });
     try {
       return await Promise.race([
-        this.provider.complete({ model, messages: query.messages, datasetRow: query.datasetRow }, abort.signal),
+        this.providers.call(
+          this.replica.engines.price(model),
+          { model, messages: query.messages, datasetRow: query.datasetRow, body: opts.body },
+          query.messages.map((m) => m.content).join('\n'),
+          abort.signal,
+          onChunk,
+        ),
         abandoned,
       ]);
     } finally {
