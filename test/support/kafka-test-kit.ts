@@ -52,7 +52,16 @@ async function resetTopicsOnce(): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-  await ensureTopics(brokers(), allTopics(), { partitionsCap: Number(process.env['KAFKA_PARTITIONS_CAP'] ?? 3) });
+  // Right after a deletion the broker can answer a recreated topic's metadata with "does not
+  // host this topic-partition", which kafkajs does not retry: the creation is tried again.
+  await waitFor('topics to be recreated', async () => {
+    try {
+      await ensureTopics(brokers(), allTopics(), { partitionsCap: Number(process.env['KAFKA_PARTITIONS_CAP'] ?? 3) });
+      return true;
+    } catch {
+      return false;
+    }
+  });
   // A recreated topic can be in the metadata before its partitions are served ("this server
   // does not host this topic-partition"): wait until every partition answers ListOffsets.
   const probe = plainKafka('test-admin-probe').admin();

@@ -243,7 +243,14 @@ export class PriceBookService implements OnModuleInit {
     if (merged.selfHosted && merged.concurrency === undefined) {
       return this.reject(kind, model, 'invalid', `concurrency: a self-hosted model needs its concurrency limit`);
     }
-    if (merged.selfHosted && merged.perCallUsd === undefined && merged.inputPerM === 0 && merged.outputPerM === 0) {
+    // SELF_HOSTED_MODELS keeps its documented price-0 default; the models file must price every call.
+    if (
+      kind === 'file' &&
+      merged.selfHosted &&
+      merged.perCallUsd === undefined &&
+      merged.inputPerM === 0 &&
+      merged.outputPerM === 0
+    ) {
       return this.reject(
         kind,
         model,
