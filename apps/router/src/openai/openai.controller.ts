@@ -16,7 +16,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { ChatMessage, DEFAULT_SCOPE, Scope, Topic, validate } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
-import { ModelProviders, OpenAiChatBody } from '@llm-router/providers';
+import { OpenAiChatBody } from '@llm-router/providers';
 import { ReplicaService } from '@llm-router/replica';
 import { APP_CONFIG, OwnAccessControl } from '@llm-router/service';
 import { Answer, RoutingRejected, RoutingService, StreamSink } from '../routing/routing.service';
@@ -151,7 +151,6 @@ export class OpenAiController {
     private readonly replica: ReplicaService,
     private readonly producer: MessageProducer,
     private readonly admission: Admission,
-    private readonly providers: ModelProviders,
     @Inject(APP_CONFIG)
     private readonly config: Pick<RouterConfig, 'MAX_PROMPT_CHARS' | 'DEFAULT_MAX_TOKENS'>,
   ) {}
