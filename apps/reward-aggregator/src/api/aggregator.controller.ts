@@ -4,7 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import { DataSource } from 'typeorm';
 import { filter, from, map, merge, Observable } from 'rxjs';
 import { PolicyStateEntity } from '@llm-router/persistence';
-import { APP_CONFIG } from '@llm-router/service';
+import { APP_CONFIG, ScopeParamPipe } from '@llm-router/service';
 import { AggregatorConfig } from '../config';
 import { LedgerService } from '../ledger/ledger.service';
 import { RewardStreamService } from '../streams/reward-stream.service';
@@ -23,7 +23,7 @@ export class AggregatorController {
   @ApiOperation({
     summary: 'The stored policy of a scope: version, algorithm, lambda, serialised statistics and per-arm estimates',
   })
-  async policy(@Param('scope') scope: string) {
+  async policy(@Param('scope', ScopeParamPipe) scope: string) {
     const row = await this.ds.getRepository(PolicyStateEntity).findOne({ where: { scope } });
     if (!row) throw new NotFoundException(`no policy for scope "${scope}" yet`);
     const engine = this.ledger.engine(scope);

@@ -11,7 +11,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG } from '@llm-router/service';
+import { APP_CONFIG, ScopeParamPipe } from '@llm-router/service';
 import { AggregatorConfig } from '../config';
 import { ObservedArm, observedFrontier } from './observed-frontier';
 import { dashboardPublicDirCandidates, findChartJsUmd, findDashboardPublicDir } from './static-files';
@@ -125,7 +125,7 @@ export class DashboardController {
     description:
       '{ scope, source: "observed", frontier, dominated }; points are { model, quality, costUsd, pulls }, empty before any reward',
   })
-  async observed(@Param('scope') scope: string) {
+  async observed(@Param('scope', ScopeParamPipe) scope: string) {
     const arms: ObservedArm[] = await this.ds.query(
       `SELECT arm, pulls, sum_quality / GREATEST(pulls,1) AS "meanQuality", sum_cost / GREATEST(pulls,1) AS "meanCost"
          FROM arm_stats WHERE scope = $1 AND pulls > 0 ORDER BY arm`,

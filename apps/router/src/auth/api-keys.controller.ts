@@ -41,6 +41,8 @@ export class ApiKeysController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a key by its SHA-256 (keyHash); routers stop accepting it within API_KEY_CACHE_S' })
   async revoke(@Param('keyHash') keyHash: string): Promise<void> {
+    if (!/^[0-9a-f]{64}$/.test(keyHash))
+      throw new BadRequestException("keyHash: must be the key's SHA-256, 64 hex digits");
     if (!(await this.keys.revoke(keyHash))) throw new NotFoundException('no active key has this hash');
   }
 }

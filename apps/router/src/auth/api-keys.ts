@@ -4,7 +4,12 @@ import { sha256Hex } from '@llm-router/service';
 
 /** What a key may do. Scopes: the first is where model "auto" routes. Limits: unset = none. */
 export const KeyLimits = z.object({
-  name: z.string().min(1).optional(),
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((n) => !n.includes('\u0000'), 'must not contain a NUL character')
+    .optional(),
   scopes: z.array(Scope).min(1),
   budgetDayUsd: z.number().positive().optional(),
   budgetMonthUsd: z.number().positive().optional(),

@@ -4,3 +4,4 @@ export * from './lib/health';
 export * from './lib/service-core.module';
 export * from './lib/bootstrap';
 export * from './lib/access';
+export * from './lib/params';
