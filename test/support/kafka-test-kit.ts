@@ -18,8 +18,7 @@ export function plainKafka(clientId = 'test-client'): Kafka {
 /**
  * Integration test files share one broker: each starts from empty topics so that one
  * file's messages cannot leak into the next file's consumers.
- */
-/**
+ *
  * Deletes and recreates every contract topic. A broker still finishing a deletion can refuse
  * the recreation or its first metadata calls ("this server does not host this
  * topic-partition"): the whole reset is tried again, a few times, before a test sees it.
