@@ -2,7 +2,12 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { KafkaModule } from '@llm-router/kafka';
 import { PersistenceModule } from '@llm-router/persistence';
 import { ReplicaModule } from '@llm-router/replica';
-import { operatorAccessGuardProvider, policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
+import {
+  kafkaConnectionOf,
+  operatorAccessGuardProvider,
+  policyOptionsFromEnv,
+  ServiceCoreModule,
+} from '@llm-router/service';
 import { PlannerConfig } from './config';
 import { PlannerService } from './planner/planner.service';
 import { BatchRequestsController } from './planner/batch-requests.controller';
@@ -16,7 +21,7 @@ export class PlannerModule {
       module: PlannerModule,
       imports: [
         ServiceCoreModule.forRoot('batch-planner', config),
-        KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
+        KafkaModule.forRoot(kafkaConnectionOf(config)),
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
         ReplicaModule.forRoot({ service: 'batch-planner', ...policyOptionsFromEnv(config) }),
       ],

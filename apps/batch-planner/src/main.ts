@@ -1,5 +1,5 @@
 import { kafkaMicroserviceOptions } from '@llm-router/kafka';
-import { runMain, startService } from '@llm-router/service';
+import { kafkaConnectionOf, runMain, startService } from '@llm-router/service';
 import { loadPlannerConfig } from './config';
 import { PlannerModule } from './app.module';
 
@@ -9,11 +9,6 @@ runMain(async () => {
     name: 'batch-planner',
     description: 'Routes queries that may wait in windows, as one assignment per window under budget and concurrency',
     httpPort: config.HTTP_PORT,
-    microservice: (log) =>
-      kafkaMicroserviceOptions(
-        { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID },
-        config.PLANNER_GROUP_ID,
-        log,
-      ),
+    microservice: (log) => kafkaMicroserviceOptions(kafkaConnectionOf(config), config.PLANNER_GROUP_ID, log),
   });
 });

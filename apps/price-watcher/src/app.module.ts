@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { KafkaModule } from '@llm-router/kafka';
 import { PersistenceModule } from '@llm-router/persistence';
-import { HealthRegistry, operatorAccessGuardProvider, ServiceCoreModule } from '@llm-router/service';
+import { kafkaConnectionOf, HealthRegistry, operatorAccessGuardProvider, ServiceCoreModule } from '@llm-router/service';
 import { PriceWatcherConfig } from './config';
 import { PriceBookService } from './price-book/price-book.service';
 import { PRICE_STORE, TypeOrmPriceStore } from './price-book/price-store';
@@ -28,7 +28,7 @@ export class PriceWatcherModule {
       module: PriceWatcherModule,
       imports: [
         ServiceCoreModule.forRoot('price-watcher', config),
-        KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
+        KafkaModule.forRoot(kafkaConnectionOf(config)),
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
       ],
       controllers: [PricesController, AdminController, FrontierController, PolicyUpdatesController],

@@ -1,5 +1,5 @@
 import { kafkaMicroserviceOptions } from '@llm-router/kafka';
-import { runMain, startService } from '@llm-router/service';
+import { kafkaConnectionOf, runMain, startService } from '@llm-router/service';
 import { loadPriceWatcherConfig } from './config';
 import { PriceWatcherModule } from './app.module';
 
@@ -13,11 +13,6 @@ runMain(async () => {
     httpPort: config.HTTP_PORT,
     // policy.updates feeds the frontier's quality axis; a single consumer group, because
     // price-watcher runs as one instance (it is the only writer of the price history).
-    microservice: (log) =>
-      kafkaMicroserviceOptions(
-        { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID },
-        config.POLICY_GROUP_ID,
-        log,
-      ),
+    microservice: (log) => kafkaMicroserviceOptions(kafkaConnectionOf(config), config.POLICY_GROUP_ID, log),
   });
 });

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { KafkaModule } from '@llm-router/kafka';
 import { PersistenceModule } from '@llm-router/persistence';
-import { operatorAccessGuardProvider, ServiceCoreModule } from '@llm-router/service';
+import { kafkaConnectionOf, operatorAccessGuardProvider, ServiceCoreModule } from '@llm-router/service';
 import { AggregatorConfig } from './config';
 import { LedgerService } from './ledger/ledger.service';
 import { RewardStreamService } from './streams/reward-stream.service';
@@ -15,7 +15,7 @@ export class AggregatorModule {
       module: AggregatorModule,
       imports: [
         ServiceCoreModule.forRoot('reward-aggregator', config),
-        KafkaModule.forRoot({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }),
+        KafkaModule.forRoot(kafkaConnectionOf(config)),
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
         DashboardModule,
       ],

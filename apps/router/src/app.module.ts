@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { KafkaModule } from '@llm-router/kafka';
 import { AnswerStore, PersistenceModule } from '@llm-router/persistence';
 import { ChatProvider, ModelProviders, OpenAiChatProvider, ReplayProvider } from '@llm-router/providers';
-import { HealthRegistry, policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
+import { HealthRegistry, kafkaConnectionOf, policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
 import { RouterConfig } from './config';
 import { ReplicaModule } from '@llm-router/replica';
 import { CHAT_PROVIDER, RoutingService } from './routing/routing.service';
@@ -18,10 +18,10 @@ export class RouterModule {
       module: RouterModule,
       imports: [
         ServiceCoreModule.forRoot('router', config),
-        KafkaModule.forRoot(
-          { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID },
-          { sendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS, retries: config.KAFKA_SEND_RETRIES },
-        ),
+        KafkaModule.forRoot(kafkaConnectionOf(config), {
+          sendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
+          retries: config.KAFKA_SEND_RETRIES,
+        }),
         // router_answers only: the idempotency record of each answered query.
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
         ReplicaModule.forRoot({

@@ -1,8 +1,27 @@
-import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import { Kafka, KafkaConfig, logLevel, LogEntry } from 'kafkajs';
+
+/** SCRAM-SHA-512: the only mechanism the brokers enable (docs/decisions/0014-kafka-sasl-and-acls.md). */
+export interface KafkaSaslCredentials {
+  mechanism: 'scram-sha-512';
+  username: string;
+  password: string;
+}
 
 export interface KafkaConnection {
   brokers: string[];
   clientId: string;
+  /** The service's own principal; unset: an unauthenticated connection (development brokers). */
+  sasl?: KafkaSaslCredentials;
+  /** TLS to the brokers (SASL_SSL in production); the system's CAs verify them. */
+  ssl?: boolean;
+}
+
+/** The authentication part of a kafkajs configuration, shared by every client a service makes. */
+export function kafkaSecurityOptions(conn: Pick<KafkaConnection, 'sasl' | 'ssl'>): Pick<KafkaConfig, 'sasl' | 'ssl'> {
+  return {
+    ...(conn.sasl ? { sasl: { ...conn.sasl } } : {}),
+    ...(conn.ssl ? { ssl: true } : {}),
+  };
 }
 
 type Log = {
@@ -33,6 +52,7 @@ export function createKafka(conn: KafkaConnection, log?: Log): Kafka {
   return new Kafka({
     clientId: conn.clientId,
     brokers: conn.brokers,
+    ...kafkaSecurityOptions(conn),
     retry: { retries: 8, initialRetryTime: 200 },
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator(log),

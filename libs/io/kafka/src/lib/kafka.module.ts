@@ -2,7 +2,7 @@ import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdow
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { PinoLogger } from 'nestjs-pino';
-import { createKafka, KafkaConnection, kafkaLogCreator } from './kafka-client';
+import { createKafka, KafkaConnection, kafkaLogCreator, kafkaSecurityOptions } from './kafka-client';
 import { MessageProducer, MessageProducerOptions } from './producer';
 import { TopicConsumer, TopicConsumerOptions } from './topic-consumer';
 import { PoisonGuard, PoisonGuardOptions } from './poison-guard';
@@ -102,6 +102,7 @@ export function kafkaMicroserviceOptions(
       client: {
         clientId: `${conn.clientId}-server`,
         brokers: conn.brokers,
+        ...kafkaSecurityOptions(conn),
         retry: { retries: 8, initialRetryTime: 200 },
         logLevel: logLevel.WARN,
         logCreator: kafkaLogCreator(log),

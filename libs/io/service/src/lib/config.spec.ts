@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, ConfigError, loadConfig, scopePoliciesEnv } from './config';
+import { baseEnvSchema, ConfigError, kafkaConnectionOf, loadConfig, scopePoliciesEnv } from './config';
 
 describe('loadConfig', () => {
   const schema = baseEnvSchema('svc', 3000).extend({ EXTRA: z.coerce.number().int().positive().default(5) });
@@ -55,5 +55,58 @@ describe('SCOPE_POLICIES', () => {
     expect(() => loadConfig('svc', schema, { ...env, SCOPE_POLICIES: '{bad' })).toThrow(
       /SCOPE_POLICIES: must be a JSON object/,
     );
+  });
+});
+
+describe('Kafka SASL variables', () => {
+  const schema = baseEnvSchema('svc', 3000).extend({ EXTRA: z.string().default('x') });
+  const env = { KAFKA_BROKERS: 'a:1', DATABASE_URL: 'postgres://h/db' };
+  const password = 'pw-s3cret-value';
+  const errorOf = (vars: Record<string, string>): string => {
+    try {
+      loadConfig('svc', schema, { ...env, ...vars });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('connects without SASL when none is set', () => {
+    const conn = kafkaConnectionOf(loadConfig('svc', schema, env));
+    expect(conn).toEqual({ brokers: ['a:1'], clientId: 'svc' });
+  });
+
+  it('gives the connection its principal, SCRAM-SHA-512 by default, and TLS when asked', () => {
+    const c = loadConfig('svc', schema, {
+      ...env,
+      KAFKA_SASL_USERNAME: 'router',
+      KAFKA_SASL_PASSWORD: password,
+      KAFKA_SSL: 'true',
+    });
+    expect(kafkaConnectionOf(c)).toEqual({
+      brokers: ['a:1'],
+      clientId: 'svc',
+      sasl: { mechanism: 'scram-sha-512', username: 'router', password },
+      ssl: true,
+    });
+  });
+
+  it('needs the username and the password together, and never prints the password', () => {
+    const noUser = errorOf({ KAFKA_SASL_PASSWORD: password });
+    expect(noUser).toMatch(/KAFKA_SASL_USERNAME: is required with KAFKA_SASL_PASSWORD/);
+    expect(errorOf({ KAFKA_SASL_USERNAME: 'router' })).toMatch(
+      /KAFKA_SASL_PASSWORD: is required with KAFKA_SASL_USERNAME/,
+    );
+    expect(errorOf({ KAFKA_SASL_MECHANISM: 'scram-sha-512' })).toMatch(/KAFKA_SASL_USERNAME: is required/);
+    // Other problems reported next to a set password do not quote it either.
+    const mixed = errorOf({ KAFKA_SASL_PASSWORD: password, KAFKA_SASL_MECHANISM: 'plain', HTTP_PORT: '-1' });
+    expect(mixed).toMatch(/KAFKA_SASL_MECHANISM: must be scram-sha-512/);
+    for (const msg of [noUser, mixed]) expect(msg).not.toContain(password);
+  });
+
+  it('treats empty variables as unset', () => {
+    const c = loadConfig('svc', schema, { ...env, KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '', KAFKA_SSL: '' });
+    expect(kafkaConnectionOf(c)).toEqual({ brokers: ['a:1'], clientId: 'svc' });
   });
 });

@@ -101,16 +101,76 @@ export const consumerRetryEnvShape = {
 
 export type ConsumerRetryConfig = { CONSUMER_RETRIES: number; CONSUMER_RETRY_BACKOFF_MS: number };
 
+/** An empty variable means "not set", as in a shell. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+/**
+ * Kafka authentication (docs/decisions/0014-kafka-sasl-and-acls.md): each service connects as
+ * its own SCRAM principal, which the brokers' ACLs allow exactly its topics and groups.
+ * KAFKA_SASL_PASSWORD is a secret: no issue is ever reported against it, so a configuration
+ * error (which quotes the value of the variable it names) cannot print it.
+ */
+const kafkaSaslEnvShape = {
+  KAFKA_SASL_MECHANISM: unsetIfEmpty(z.enum(['scram-sha-512'], { error: 'must be scram-sha-512' })),
+  KAFKA_SASL_USERNAME: unsetIfEmpty(z.string()),
+  KAFKA_SASL_PASSWORD: unsetIfEmpty(z.string()),
+  /** TLS to the brokers (SASL_SSL listeners). */
+  KAFKA_SSL: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+};
+
+type KafkaSaslEnv = {
+  KAFKA_SASL_MECHANISM?: 'scram-sha-512';
+  KAFKA_SASL_USERNAME?: string;
+  KAFKA_SASL_PASSWORD?: string;
+};
+
+function checkKafkaSasl(c: KafkaSaslEnv, ctx: z.RefinementCtx): void {
+  if (c.KAFKA_SASL_USERNAME && !c.KAFKA_SASL_PASSWORD)
+    ctx.addIssue({ code: 'custom', path: ['KAFKA_SASL_PASSWORD'], message: 'is required with KAFKA_SASL_USERNAME' });
+  else if (!c.KAFKA_SASL_USERNAME && (c.KAFKA_SASL_PASSWORD || c.KAFKA_SASL_MECHANISM))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KAFKA_SASL_USERNAME'],
+      message:
+        'is required with KAFKA_SASL_PASSWORD or KAFKA_SASL_MECHANISM (set both username and password, or neither)',
+    });
+}
+
 /** Variables every service reads. */
 export const baseEnvSchema = (service: string, httpPort: number) =>
-  z.object({
-    KAFKA_BROKERS: brokerList,
-    DATABASE_URL: postgresUrl,
-    HTTP_PORT: port(httpPort),
-    KAFKA_CLIENT_ID: z.string().min(1).default(service),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    ...consumerRetryEnvShape,
-  });
+  z
+    .object({
+      KAFKA_BROKERS: brokerList,
+      DATABASE_URL: postgresUrl,
+      HTTP_PORT: port(httpPort),
+      KAFKA_CLIENT_ID: z.string().min(1).default(service),
+      LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      ...consumerRetryEnvShape,
+      ...kafkaSaslEnvShape,
+    })
+    .superRefine(checkKafkaSasl);
+
+/** The service's Kafka connection (libs/io/kafka KafkaConnection): brokers, client id, its principal. */
+export function kafkaConnectionOf(c: BaseConfig) {
+  return {
+    brokers: c.KAFKA_BROKERS,
+    clientId: c.KAFKA_CLIENT_ID,
+    ...(c.KAFKA_SASL_USERNAME && c.KAFKA_SASL_PASSWORD
+      ? {
+          sasl: {
+            mechanism: c.KAFKA_SASL_MECHANISM ?? ('scram-sha-512' as const),
+            username: c.KAFKA_SASL_USERNAME,
+            password: c.KAFKA_SASL_PASSWORD,
+          },
+        }
+      : {}),
+    ...(c.KAFKA_SSL ? { ssl: true } : {}),
+  };
+}
 
 export type BaseConfig = z.infer<ReturnType<typeof baseEnvSchema>>;
 
