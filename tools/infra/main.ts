@@ -3,16 +3,22 @@
  *   npm run -s infra -- up                      start, print export lines, stop on Ctrl-C
  *   npm run -s infra -- run -- <cmd> [args...]  start, run cmd with KAFKA_BROKERS/DATABASE_URL, stop
  *   npm run -s infra -- status                  which mode would be used, and what is cached
+ *   npm run -s infra -- up --security sasl      SCRAM + ACLs, one principal per service (docs/decisions/0014)
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { SASLOptions } from 'kafkajs';
 import {
+  applyKafkaAcls,
   dockerAvailable,
   ensureTopics,
   findPostgresBinDir,
   partitionsCapFromEnv,
   INFRA_MODES,
+  KAFKA_PRINCIPALS,
+  KAFKA_SECURITY_MODES,
+  kafkaAcls,
   kafkaJarsCached,
   kafkaLibDir,
   kafkaVersion,
@@ -20,6 +26,7 @@ import {
   startInfrastructure,
   type Infrastructure,
   type InfraMode,
+  type KafkaSecurity,
   type StartInfrastructureOptions,
 } from '@llm-router/infra';
 import { allTopics } from '@llm-router/contracts';
@@ -28,6 +35,7 @@ interface StartFlags {
   mode?: InfraMode;
   partitionsCap?: number;
   keep?: boolean;
+  security?: KafkaSecurity;
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -42,13 +50,19 @@ function withStartFlags(command: Command): Command {
   return command
     .addOption(new Option('--mode <mode>', 'skip the search and use this mode (env INFRA_MODE)').choices(INFRA_MODES))
     .option('--partitions-cap <n>', 'at most n partitions per topic (env KAFKA_PARTITIONS_CAP)', positiveInt)
-    .option('--keep', 'keep local data and logs after stopping (env INFRA_KEEP=1)');
+    .option('--keep', 'keep local data and logs after stopping (env INFRA_KEEP=1)')
+    .addOption(
+      new Option('--security <mode>', 'Kafka with SASL/SCRAM and ACLs, local mode only (env KAFKA_SECURITY)').choices(
+        KAFKA_SECURITY_MODES,
+      ),
+    );
 }
 
 const startOptions = (flags: StartFlags): StartInfrastructureOptions => ({
   mode: flags.mode,
   partitionsCap: flags.partitionsCap,
   keep: flags.keep,
+  security: flags.security,
 });
 
 async function stopQuietly(infra: Infrastructure): Promise<void> {
@@ -73,6 +87,13 @@ withStartFlags(
   process.stdout.write(
     `export KAFKA_BROKERS=${infra.kafkaBrokers.join(',')}\nexport DATABASE_URL=${infra.databaseUrl}\n`,
   );
+  // A throwaway broker's credentials: each service runs with its own (KAFKA_SASL_* of its README).
+  const sasl = infra.kafkaSasl;
+  if (sasl)
+    for (const c of [sasl.admin, ...Object.values(sasl.principals)])
+      process.stdout.write(
+        `# ${c.username}: KAFKA_SASL_MECHANISM=scram-sha-512 KAFKA_SASL_USERNAME=${c.username} KAFKA_SASL_PASSWORD=${c.password}\n`,
+      );
   process.stderr.write('[infra] up; Ctrl-C to stop\n');
   // Neither signal listeners nor the (unref'd) servers keep Node alive; this does, until a signal.
   const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -145,16 +166,34 @@ program
     }
   });
 
+/** A super user's KAFKA_SASL_USERNAME/PASSWORD, for a broker with SASL. */
+function adminSaslFromEnv(): SASLOptions | undefined {
+  const username = process.env['KAFKA_SASL_USERNAME'];
+  const password = process.env['KAFKA_SASL_PASSWORD'];
+  if (!username && !password) return undefined;
+  if (!username || !password) throw new Error('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD go together');
+  return { mechanism: 'scram-sha-512', username, password };
+}
+
 program
   .command('topics')
   .description(
-    'create every topic of libs/core/contracts on the broker in KAFKA_BROKERS (idempotent; for docker compose)',
+    'create every topic of libs/core/contracts on the broker in KAFKA_BROKERS (idempotent; for docker compose), ' +
+      'as KAFKA_SASL_USERNAME/PASSWORD when set',
   )
-  .action(async () => {
-    const brokers = process.env['KAFKA_BROKERS'];
+  .option('--acls', 'also create the ACLs of one principal per service (needs a super user in KAFKA_SASL_*)')
+  .action(async (flags: { acls?: boolean }) => {
+    const brokers = process.env['KAFKA_BROKERS']?.split(',');
     if (!brokers) throw new Error('KAFKA_BROKERS is required');
-    const r = await ensureTopics(brokers.split(','), allTopics(), { partitionsCap: partitionsCapFromEnv() });
+    const sasl = adminSaslFromEnv();
+    const ssl = process.env['KAFKA_SSL'] === 'true';
+    const r = await ensureTopics(brokers, allTopics(), { partitionsCap: partitionsCapFromEnv(), sasl, ssl });
     console.log(`topics: ${r.created.length} created, ${r.existing.length} already there`);
+    if (flags.acls) {
+      if (!sasl) throw new Error('--acls needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD of a super user');
+      await applyKafkaAcls(brokers, sasl, kafkaAcls(), ssl);
+      console.log(`acls: ${kafkaAcls().length} allow rules for ${KAFKA_PRINCIPALS.join(', ')}`);
+    }
   });
 
 program.parseAsync().catch((err: Error) => {

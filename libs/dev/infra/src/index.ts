@@ -10,6 +10,24 @@ export { ensureKafkaJars, kafkaJarsCached } from './lib/kafka-local';
 export { findPostgresBinDir } from './lib/postgres-local';
 export { kafkaLibDir, kafkaVersion, DEFAULT_KAFKA_VERSION } from './lib/paths';
 export { generateClusterId, kafkaServerProperties } from './lib/kafka-config';
+export {
+  applyKafkaAcls,
+  generateSaslSetup,
+  KAFKA_ACL_MATRIX,
+  KAFKA_ADMIN_USER,
+  KAFKA_PRINCIPALS,
+  KAFKA_SECURITY_MODES,
+  kafkaAcls,
+  kafkaSecurityFromEnv,
+  saslOptions,
+} from './lib/kafka-security';
+export type {
+  KafkaPrincipal,
+  KafkaSaslSetup,
+  KafkaSecurity,
+  PrincipalGrants,
+  ScramCredential,
+} from './lib/kafka-security';
 export type { InfraLogger } from './lib/logger';
 export { createDatabase } from './lib/database';
 export {

@@ -11,6 +11,14 @@ import {
   type LocalKafka,
   type LocalKafkaOptions,
 } from './kafka-local';
+import {
+  applyKafkaAcls,
+  KAFKA_ADMIN_USER,
+  kafkaSecurityFromEnv,
+  saslOptions,
+  type KafkaSaslSetup,
+  type KafkaSecurity,
+} from './kafka-security';
 import { stderrLogger, type InfraLogger } from './logger';
 import { infraFromEnv, selectMode, type InfraMode } from './mode';
 import { kafkaVersion } from './paths';
@@ -44,6 +52,12 @@ export interface StartInfrastructureOptions {
    * state is wherever those servers keep it); Docker mode warns that its containers start empty.
    */
   dataDir?: string;
+  /**
+   * `sasl`: the broker takes SCRAM-SHA-512 clients only and enforces the ACLs of kafka-security.ts
+   * (one principal per service); the credentials are in Infrastructure.kafkaSasl. Local mode only.
+   * Default env KAFKA_SECURITY, else `plaintext` (docs/decisions/0014-kafka-sasl-and-acls.md).
+   */
+  security?: KafkaSecurity;
 }
 
 export interface LocalDetails {
@@ -70,6 +84,8 @@ export interface Infrastructure {
   startupMs: number;
   /** Local mode only: what stop() tears down. */
   local?: LocalDetails;
+  /** Security `sasl`: the super user's and each service principal's credentials. */
+  kafkaSasl?: KafkaSaslSetup;
   /** Idempotent. Nothing to stop in env mode. */
   stop(): Promise<void>;
 }
@@ -84,8 +100,13 @@ export async function startInfrastructure(options: StartInfrastructureOptions = 
   const keep = options.keep ?? process.env['INFRA_KEEP'] === '1';
   const partitionsCap = options.partitionsCap ?? partitionsCapFromEnv();
   const started = Date.now();
+  const security = options.security ?? kafkaSecurityFromEnv();
   const { mode, reason } = await selectMode(process.env, () => dockerAvailable(), options.mode);
-  logger.info(`infrastructure mode: ${mode} (${reason})`);
+  logger.info(`infrastructure mode: ${mode} (${reason})${security === 'sasl' ? ', Kafka with SASL and ACLs' : ''}`);
+  if (security === 'sasl' && mode !== 'local')
+    throw new Error(
+      `Kafka security sasl is set up by the local mode only (INFRA_MODE=local), not ${mode}; docker-compose.yml runs it with Docker`,
+    );
 
   let infra: Omit<Infrastructure, 'startupMs'>;
   if (mode === 'env') {
@@ -97,15 +118,20 @@ export async function startInfrastructure(options: StartInfrastructureOptions = 
     const docker = await startDockerInfra(kafkaVersion(), logger);
     infra = { mode, ...docker, downloaded: false };
   } else {
-    infra = options.dataDir ? await startLocalPersistent(logger, options.dataDir) : await startLocal(logger, keep);
+    infra = options.dataDir
+      ? await startLocalPersistent(logger, options.dataDir, security)
+      : await startLocal(logger, keep, {}, security);
   }
 
+  const admin = infra.kafkaSasl && saslOptions(infra.kafkaSasl, KAFKA_ADMIN_USER);
   try {
     await ensureTopics(infra.kafkaBrokers, options.topics, {
       partitionsCap,
       logger,
+      sasl: admin,
     });
-    await warmUpGroupCoordinator(infra.kafkaBrokers);
+    if (admin) await applyKafkaAcls(infra.kafkaBrokers, admin);
+    await warmUpGroupCoordinator(infra.kafkaBrokers, undefined, admin);
   } catch (err) {
     await infra.stop().catch(() => undefined);
     throw err;
@@ -123,18 +149,27 @@ interface LocalPlacement {
 }
 
 /** startLocal in the folders of a data dir, on the ports it remembers, holding its lock. */
-async function startLocalPersistent(logger: InfraLogger, dataDir: string): Promise<Omit<Infrastructure, 'startupMs'>> {
+async function startLocalPersistent(
+  logger: InfraLogger,
+  dataDir: string,
+  security: KafkaSecurity,
+): Promise<Omit<Infrastructure, 'startupMs'>> {
   const layout = prepareDataDir(dataDir);
   const unlock = lockDataDir(dataDir);
   try {
     const remembered = readRememberedPorts(layout.portsFile);
-    const infra = await startLocal(logger, true, {
-      kafka: {
-        dir: layout.kafkaDir,
-        preferredPorts: remembered && { port: remembered.kafkaPort, controllerPort: remembered.kafkaControllerPort },
+    const infra = await startLocal(
+      logger,
+      true,
+      {
+        kafka: {
+          dir: layout.kafkaDir,
+          preferredPorts: remembered && { port: remembered.kafkaPort, controllerPort: remembered.kafkaControllerPort },
+        },
+        postgres: { dir: await postgresDirReachable(layout, logger), preferredPort: remembered?.postgresPort },
       },
-      postgres: { dir: await postgresDirReachable(layout, logger), preferredPort: remembered?.postgresPort },
-    });
+      security,
+    );
     const local = infra.local!;
     writeRememberedPorts(layout.portsFile, {
       kafkaPort: local.kafkaPort,
@@ -179,6 +214,7 @@ async function startLocal(
   logger: InfraLogger,
   keep: boolean,
   placement: LocalPlacement = {},
+  security: KafkaSecurity = 'plaintext',
 ): Promise<Omit<Infrastructure, 'startupMs'>> {
   const version = kafkaVersion();
   // Installs go one after the other (apt holds one lock anyway); the two servers then start
@@ -187,7 +223,7 @@ async function startLocal(
   await ensureJavaAndMaven(logger, false);
   const binDir = await ensurePostgresBinaries(logger);
   const [kafka, postgres] = await Promise.allSettled([
-    startLocalKafka({ libDir: jars.libDir, logger, keep, ...placement.kafka }),
+    startLocalKafka({ libDir: jars.libDir, logger, keep, security, ...placement.kafka }),
     startLocalPostgres({ binDir, logger, keep, ...placement.postgres }),
   ]);
   if (kafka.status === 'rejected' || postgres.status === 'rejected') {
@@ -203,6 +239,7 @@ async function startLocal(
     kafkaBrokers: k.brokers,
     databaseUrl: pg.databaseUrl,
     downloaded: jars.downloaded,
+    kafkaSasl: k.sasl,
     local: {
       kafkaPort: k.port,
       kafkaControllerPort: k.controllerPort,

@@ -89,6 +89,48 @@ describe('kafkaServerProperties', () => {
   });
 });
 
+describe('kafkaServerProperties with SASL', () => {
+  const props = parseProperties(
+    kafkaServerProperties({
+      port: 19092,
+      controllerPort: 19093,
+      logDir: '/tmp/k/data',
+      sasl: { adminUsername: 'admin', adminPassword: 'abc123' },
+    }),
+  );
+
+  it('takes clients on SCRAM-SHA-512 only, with the broker itself as the super user', () => {
+    expect(props.get('listeners')).toBe('SASL_PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093');
+    expect(props.get('advertised.listeners')).toBe('SASL_PLAINTEXT://127.0.0.1:19092');
+    expect(props.get('listener.security.protocol.map')).toBe('SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT');
+    expect(props.get('inter.broker.listener.name')).toBe('SASL_PLAINTEXT');
+    expect(props.get('sasl.enabled.mechanisms')).toBe('SCRAM-SHA-512');
+    expect(props.get('sasl.mechanism.inter.broker.protocol')).toBe('SCRAM-SHA-512');
+    expect(props.get('listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config')).toBe(
+      'org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="abc123";',
+    );
+  });
+
+  it('authenticates the controller listener with PLAIN and denies what no ACL allows', () => {
+    expect(props.get('sasl.mechanism.controller.protocol')).toBe('PLAIN');
+    expect(props.get('listener.name.controller.plain.sasl.jaas.config')).toContain('user_admin="abc123"');
+    expect(props.get('authorizer.class.name')).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    expect(props.get('super.users')).toBe('User:admin');
+    expect(props.get('allow.everyone.if.no.acl.found')).toBe('false');
+  });
+
+  it('writes each listener key once', () => {
+    const text = kafkaServerProperties({
+      port: 1,
+      controllerPort: 2,
+      logDir: '/d',
+      sasl: { adminUsername: 'admin', adminPassword: 'x' },
+    });
+    for (const key of ['listeners', 'advertised.listeners', 'inter.broker.listener.name'])
+      expect(text.match(new RegExp(`^${key.replace(/\./g, '\\.')}=`, 'gm'))).toHaveLength(1);
+  });
+});
+
 describe('kafkaJvmArgs', () => {
   it('runs the main class from the cached jars with a small heap and the log4j2 config', () => {
     const args = kafkaJvmArgs(

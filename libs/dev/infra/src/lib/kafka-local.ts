@@ -12,10 +12,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { aptInstall } from './apt';
 import { ownUntilStopped, type OwnedProcess } from './cleanup';
 import { generateClusterId, JAR_STAMP_FILE, jarStamp, kafkaJvmArgs, kafkaServerProperties } from './kafka-config';
+import { KAFKA_ADMIN_USER, saslOptions, saslSetupIn, scramFormatArgs, type KafkaSaslSetup } from './kafka-security';
 import type { InfraLogger } from './logger';
 import { kafkaLibDir, kafkaLog4jPath, kafkaPomPath } from './paths';
 import { choosePorts } from './data-dir';
@@ -109,6 +110,8 @@ export interface LocalKafka {
   dir: string;
   pid: number;
   logFile: string;
+  /** SASL mode: the credentials of its super user and of each service's principal. */
+  sasl?: KafkaSaslSetup;
   stop(): Promise<void>;
 }
 
@@ -124,6 +127,8 @@ export interface LocalKafkaOptions {
   dir?: string;
   /** Used when both are free (the last start's ports, for a persistent dir); else free ones. */
   preferredPorts?: { port: number; controllerPort: number };
+  /** SCRAM-SHA-512 listener and StandardAuthorizer (kafka-security.ts); default PLAINTEXT. */
+  security?: 'plaintext' | 'sasl';
 }
 
 class PortTakenError extends Error {}
@@ -165,8 +170,11 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
   const propsFile = join(dir, 'server.properties');
   const logFile = join(dir, 'kafka.log');
   const logDir = join(dir, 'data');
+  const formatted = existsSync(join(logDir, 'meta.properties'));
+  const sasl = options.security === 'sasl' ? saslSetupIn(dir, formatted) : undefined;
+  const adminSasl = sasl && { adminUsername: sasl.admin.username, adminPassword: sasl.admin.password };
   // Rewritten on every start: the ports may differ from the last one, the log dir does not.
-  writeFileSync(propsFile, kafkaServerProperties({ port, controllerPort, logDir }));
+  writeFileSync(propsFile, kafkaServerProperties({ port, controllerPort, logDir, sasl: adminSasl }), { mode: 0o600 });
   const log4j = kafkaLog4jPath();
   const jvm = {
     libDir,
@@ -175,11 +183,18 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
   };
 
   // A formatted log dir (meta.properties) keeps its cluster id: formatting again would refuse.
-  if (!existsSync(join(logDir, 'meta.properties'))) {
+  if (!formatted) {
     try {
       await run(
         'java',
-        kafkaJvmArgs(jvm, 'kafka.tools.StorageTool', ['format', '-t', generateClusterId(), '-c', propsFile]),
+        kafkaJvmArgs(jvm, 'kafka.tools.StorageTool', [
+          'format',
+          '-t',
+          generateClusterId(),
+          '-c',
+          propsFile,
+          ...(sasl ? scramFormatArgs(sasl) : []),
+        ]),
       );
     } catch (err) {
       removeTempDir();
@@ -236,13 +251,14 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
         throw new Error(`Kafka broker exited (${exited ?? 'gone'}) before it was ready. ${logFile}:\n${tail}`);
       },
       () => tailFile(logFile),
+      sasl && saslOptions(sasl, KAFKA_ADMIN_USER),
     );
   } catch (err) {
     await stop();
     throw err;
   }
   logger.debug?.(`Kafka broker pid ${pid} on ${brokers[0]}, dir ${dir}`);
-  return { brokers, port, controllerPort, dir, pid, logFile, stop };
+  return { brokers, port, controllerPort, dir, pid, logFile, sasl, stop };
 }
 
 /**
@@ -254,10 +270,12 @@ export async function waitForKafka(
   timeoutMs: number,
   checkAlive: () => void = () => undefined,
   logTail: () => string = () => '',
+  sasl?: SASLOptions,
 ): Promise<void> {
   const kafka = new Kafka({
     clientId: 'llm-router-infra-readiness',
     brokers,
+    sasl,
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,
     requestTimeout: 5000,

@@ -1,5 +1,5 @@
 import { allTopics } from '@llm-router/contracts';
-import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel, type ITopicConfig, type SASLOptions } from 'kafkajs';
 import type { InfraLogger } from './logger';
 import { sleep } from './proc';
 
@@ -17,6 +17,9 @@ export interface EnsureTopicsOptions {
   timeoutMs?: number;
   /** Replicas per partition; default 1 (one broker). A multi-broker cluster passes its own. */
   replicationFactor?: number;
+  /** A SASL cluster: a principal allowed to create topics (its super user). */
+  sasl?: SASLOptions;
+  ssl?: boolean;
 }
 
 export interface EnsureTopicsResult {
@@ -67,6 +70,8 @@ export async function ensureTopics(
   const kafka = new Kafka({
     clientId: 'llm-router-infra-topics',
     brokers,
+    sasl: options.sasl,
+    ssl: options.ssl,
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();
@@ -163,10 +168,11 @@ export function warmUpGroupIds(partitions: number): string[] {
  * that at ERROR). Touching one group per offsets partition here does that work once, up front,
  * so the first consumers of tests and services join cleanly.
  */
-export async function warmUpGroupCoordinator(brokers: string[], timeoutMs = 60_000): Promise<void> {
+export async function warmUpGroupCoordinator(brokers: string[], timeoutMs = 60_000, sasl?: SASLOptions): Promise<void> {
   const kafka = new Kafka({
     clientId: 'llm-router-infra-warmup',
     brokers,
+    sasl,
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();
