@@ -220,7 +220,7 @@ describe('Kafka with SASL/SCRAM and ACLs: one principal per service', () => {
     await intruder.disconnect();
   });
 
-  it('a price-watcher process with its principal becomes healthy and publishes prices, and never logs its password', async () => {
+  it('a price-watcher process with its principal becomes healthy, publishes prices, consumes its group and never logs its password', async () => {
     const { modelsPath } = writeSyntheticDataset(5);
     const credentials = infra.kafkaSasl!.principals['price-watcher'];
     const watcher = await startServiceProcess(
@@ -258,6 +258,40 @@ describe('Kafka with SASL/SCRAM and ACLs: one principal per service', () => {
       ['acme/small', 'acme/medium', 'acme/large'].every((m) => models.has(m)) ? true : undefined,
     );
     await consumer.disconnect();
+
+    // Its Nest Kafka transport authenticates too: it consumes policy.updates in its group (from
+    // the latest offset, so an invalid snapshot is sent until it has joined) and parks what it
+    // cannot decode on policy.updates.dlq.
+    const parked: string[] = [];
+    const dlq = kafkaAs('sasl-admin-dlq', saslOptions(infra.kafkaSasl!, KAFKA_ADMIN_USER)).consumer({
+      groupId: 'admin-sasl-dlq',
+    });
+    consumers.push(dlq);
+    await dlq.connect();
+    await dlq.subscribe({ topics: [dlqTopic(Topic.PolicyUpdates)], fromBeginning: true });
+    await dlq.run({
+      eachMessage: async ({ message }) => {
+        if (message.headers?.['x-original-topic']?.toString() === Topic.PolicyUpdates)
+          parked.push(message.value!.toString());
+      },
+    });
+    const admin = kafkaAs('sasl-admin-poison', saslOptions(infra.kafkaSasl!, KAFKA_ADMIN_USER)).producer();
+    await admin.connect();
+    const poison = setInterval(
+      () =>
+        void admin
+          .send({ topic: Topic.PolicyUpdates, messages: [{ key: 'x', value: 'not a snapshot' }] })
+          .catch(() => undefined),
+      2000,
+    );
+    try {
+      const letter = await until('the price-watcher to dead-letter an invalid policy update', () => parked[0]);
+      expect(JSON.parse(letter)).toMatchObject({ topic: Topic.PolicyUpdates, consumer: 'price-watcher' });
+    } finally {
+      clearInterval(poison);
+      await admin.disconnect();
+      await dlq.disconnect();
+    }
 
     await stopServices(running.splice(0));
     const log = readFileSync(watcher.logFile, 'utf8');

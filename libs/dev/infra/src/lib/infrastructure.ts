@@ -120,7 +120,7 @@ export async function startInfrastructure(options: StartInfrastructureOptions = 
   } else {
     infra = options.dataDir
       ? await startLocalPersistent(logger, options.dataDir, security)
-      : await startLocal(logger, keep, {}, security);
+      : await startLocal(logger, keep, { kafka: { security } });
   }
 
   const admin = infra.kafkaSasl && saslOptions(infra.kafkaSasl, KAFKA_ADMIN_USER);
@@ -144,7 +144,7 @@ export async function startInfrastructure(options: StartInfrastructureOptions = 
 }
 
 interface LocalPlacement {
-  kafka?: Pick<LocalKafkaOptions, 'dir' | 'preferredPorts'>;
+  kafka?: Pick<LocalKafkaOptions, 'dir' | 'preferredPorts' | 'security'>;
   postgres?: Pick<LocalPostgresOptions, 'dir' | 'preferredPort'>;
 }
 
@@ -158,18 +158,14 @@ async function startLocalPersistent(
   const unlock = lockDataDir(dataDir);
   try {
     const remembered = readRememberedPorts(layout.portsFile);
-    const infra = await startLocal(
-      logger,
-      true,
-      {
-        kafka: {
-          dir: layout.kafkaDir,
-          preferredPorts: remembered && { port: remembered.kafkaPort, controllerPort: remembered.kafkaControllerPort },
-        },
-        postgres: { dir: await postgresDirReachable(layout, logger), preferredPort: remembered?.postgresPort },
+    const infra = await startLocal(logger, true, {
+      kafka: {
+        dir: layout.kafkaDir,
+        preferredPorts: remembered && { port: remembered.kafkaPort, controllerPort: remembered.kafkaControllerPort },
+        security,
       },
-      security,
-    );
+      postgres: { dir: await postgresDirReachable(layout, logger), preferredPort: remembered?.postgresPort },
+    });
     const local = infra.local!;
     writeRememberedPorts(layout.portsFile, {
       kafkaPort: local.kafkaPort,
@@ -214,7 +210,6 @@ async function startLocal(
   logger: InfraLogger,
   keep: boolean,
   placement: LocalPlacement = {},
-  security: KafkaSecurity = 'plaintext',
 ): Promise<Omit<Infrastructure, 'startupMs'>> {
   const version = kafkaVersion();
   // Installs go one after the other (apt holds one lock anyway); the two servers then start
@@ -223,7 +218,7 @@ async function startLocal(
   await ensureJavaAndMaven(logger, false);
   const binDir = await ensurePostgresBinaries(logger);
   const [kafka, postgres] = await Promise.allSettled([
-    startLocalKafka({ libDir: jars.libDir, logger, keep, security, ...placement.kafka }),
+    startLocalKafka({ libDir: jars.libDir, logger, keep, ...placement.kafka }),
     startLocalPostgres({ binDir, logger, keep, ...placement.postgres }),
   ]);
   if (kafka.status === 'rejected' || postgres.status === 'rejected') {

@@ -16,7 +16,14 @@ import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { aptInstall } from './apt';
 import { ownUntilStopped, type OwnedProcess } from './cleanup';
 import { generateClusterId, JAR_STAMP_FILE, jarStamp, kafkaJvmArgs, kafkaServerProperties } from './kafka-config';
-import { KAFKA_ADMIN_USER, saslOptions, saslSetupIn, scramFormatArgs, type KafkaSaslSetup } from './kafka-security';
+import {
+  KAFKA_ADMIN_USER,
+  saslOptions,
+  saslSetupIn,
+  scramFormatArgs,
+  type KafkaSaslSetup,
+  type KafkaSecurity,
+} from './kafka-security';
 import type { InfraLogger } from './logger';
 import { kafkaLibDir, kafkaLog4jPath, kafkaPomPath } from './paths';
 import { choosePorts } from './data-dir';
@@ -128,7 +135,7 @@ export interface LocalKafkaOptions {
   /** Used when both are free (the last start's ports, for a persistent dir); else free ones. */
   preferredPorts?: { port: number; controllerPort: number };
   /** SCRAM-SHA-512 listener and StandardAuthorizer (kafka-security.ts); default PLAINTEXT. */
-  security?: 'plaintext' | 'sasl';
+  security?: KafkaSecurity;
 }
 
 class PortTakenError extends Error {}
