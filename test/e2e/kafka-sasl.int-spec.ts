@@ -1,5 +1,5 @@
 /**
- * Kafka with SASL/SCRAM-SHA-512 and ACLs (docs/decisions/0016-kafka-sasl-and-acls.md) on a real
+ * Kafka with SASL/SCRAM-SHA-512 and ACLs (docs/decisions/0021-kafka-sasl-and-acls.md) on a real
  * local broker: each service's principal can do its job and nothing else, and a client without
  * credentials gets nothing. Starts its own infrastructure in local mode with security `sasl`
  * (whatever KAFKA_BROKERS says: the shared test broker is PLAINTEXT).

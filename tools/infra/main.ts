@@ -3,7 +3,7 @@
  *   npm run -s infra -- up                      start, print export lines, stop on Ctrl-C
  *   npm run -s infra -- run -- <cmd> [args...]  start, run cmd with KAFKA_BROKERS/DATABASE_URL, stop
  *   npm run -s infra -- status                  which mode would be used, and what is cached
- *   npm run -s infra -- up --security sasl      SCRAM + ACLs, one principal per service (docs/decisions/0016)
+ *   npm run -s infra -- up --security sasl      SCRAM + ACLs, one principal per service (docs/decisions/0021)
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';

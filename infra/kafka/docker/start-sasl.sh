@@ -3,7 +3,7 @@
 # on SASL PLAIN, the StandardAuthorizer with User:admin as the only super user, and a SCRAM user
 # per service created in the bootstrap metadata. The same settings as libs/dev/infra
 # kafkaSaslProperties (the local broker of KAFKA_SECURITY=sasl); the ACLs come from the
-# one-shot kafka-setup service (`infra topics --acls`). docs/decisions/0016-kafka-sasl-and-acls.md
+# one-shot kafka-setup service (`infra topics --acls`). docs/decisions/0021-kafka-sasl-and-acls.md
 set -euo pipefail
 
 : "${CLUSTER_ID:?}" "${KAFKA_ADMIN_PASSWORD:?}"

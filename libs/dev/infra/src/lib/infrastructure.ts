@@ -55,7 +55,7 @@ export interface StartInfrastructureOptions {
   /**
    * `sasl`: the broker takes SCRAM-SHA-512 clients only and enforces the ACLs of kafka-security.ts
    * (one principal per service); the credentials are in Infrastructure.kafkaSasl. Local mode only.
-   * Default env KAFKA_SECURITY, else `plaintext` (docs/decisions/0016-kafka-sasl-and-acls.md).
+   * Default env KAFKA_SECURITY, else `plaintext` (docs/decisions/0021-kafka-sasl-and-acls.md).
    */
   security?: KafkaSecurity;
 }

@@ -22,7 +22,7 @@ export interface KafkaServerConfig {
   controllerPort: number;
   logDir: string;
   /**
-   * SASL mode (docs/decisions/0016-kafka-sasl-and-acls.md): clients authenticate with
+   * SASL mode (docs/decisions/0021-kafka-sasl-and-acls.md): clients authenticate with
    * SCRAM-SHA-512 and ACLs decide; this super user is also the broker's own identity towards
    * itself and its controller. Unset: PLAINTEXT, no authorizer.
    */

@@ -14,7 +14,7 @@ import {
 } from 'kafkajs';
 
 /**
- * Who may do what on Kafka (docs/decisions/0016-kafka-sasl-and-acls.md). `plaintext`: no
+ * Who may do what on Kafka (docs/decisions/0021-kafka-sasl-and-acls.md). `plaintext`: no
  * authentication, anyone on the listener may do anything (tests, demo, e2e). `sasl`: clients
  * authenticate with SCRAM-SHA-512, the StandardAuthorizer denies what no ACL allows, and each
  * service's principal is allowed its own topics and consumer groups only.

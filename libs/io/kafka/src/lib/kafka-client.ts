@@ -1,6 +1,6 @@
 import { Kafka, KafkaConfig, logLevel, LogEntry } from 'kafkajs';
 
-/** SCRAM-SHA-512: the only mechanism the brokers enable (docs/decisions/0016-kafka-sasl-and-acls.md). */
+/** SCRAM-SHA-512: the only mechanism the brokers enable (docs/decisions/0021-kafka-sasl-and-acls.md). */
 export interface KafkaSaslCredentials {
   mechanism: 'scram-sha-512';
   username: string;

@@ -106,7 +106,7 @@ const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 /**
- * Kafka authentication (docs/decisions/0016-kafka-sasl-and-acls.md): each service connects as
+ * Kafka authentication (docs/decisions/0021-kafka-sasl-and-acls.md): each service connects as
  * its own SCRAM principal, which the brokers' ACLs allow exactly its topics and groups.
  * KAFKA_SASL_PASSWORD is a secret: no issue is ever reported against it, so a configuration
  * error (which quotes the value of the variable it names) cannot print it.
