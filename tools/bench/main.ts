@@ -2,7 +2,9 @@
  * Micro-benchmarks: `npm run -s bench -- [--json] [--iterations N]`.
  *
  * LinUCB decide and update with k = 16 arms and d = 64 features (random feature vectors), each
- * call timed on its own with process.hrtime.bigint after a warm-up; the batch planner's bench
+ * call timed on its own with process.hrtime.bigint after a warm-up, plus its CPU time; the
+ * other policies likewise (auto, the default, in the services' configuration: QueryFeaturizer
+ * features of template-like prompts plus auto's own text features); the batch planner's bench
  * (./batch, owned by the batch library); and the same decide + update work done by MABWiser and
  * Vowpal Wabbit in one Python run (./peers.py), reported as ratios because absolute times on a
  * shared machine are noisy. With --http, also the router's HTTP front door under load (./http).
@@ -13,7 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ArmId, createPolicy, DecideConstraints, Policy, Rng, simdModule } from '@llm-router/bandits';
+import { ArmId, createPolicy, DecideConstraints, DecisionContext, Policy, Rng, simdModule } from '@llm-router/bandits';
+import { QueryFeaturizer } from '@llm-router/features';
 import { num } from '../lib/cli';
 import { benchHttp, HttpBenchResult } from './http';
 
@@ -26,6 +29,11 @@ interface Timing {
   meanUs: number;
   perSec: number;
   iterations: number;
+  /**
+   * Mean CPU time (user + system, process.cpuUsage) per call: unlike the wall-clock
+   * quantiles it does not count the time another process held the core.
+   */
+  cpuUs: number;
 }
 
 interface PeerResult {
@@ -40,7 +48,7 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
 }
 
-function summarise(policy: string, k: number, d: number, us: Float64Array): Timing {
+function summarise(policy: string, k: number, d: number, us: Float64Array, cpuUsTotal: number): Timing {
   const sorted = Float64Array.from(us).sort();
   let sum = 0;
   for (const v of us) sum += v;
@@ -55,26 +63,71 @@ function summarise(policy: string, k: number, d: number, us: Float64Array): Timi
     meanUs: r(meanUs),
     perSec: Math.round(1e6 / meanUs),
     iterations: us.length,
+    cpuUs: r(cpuUsTotal / us.length),
   };
 }
 
+const OPENERS = [
+  'Answer with the correct letter.',
+  'Write a python function that',
+  'Translate to French:',
+  'Summarise the following text:',
+  'You are a helpful assistant.',
+  'Solve for x:',
+  'Extract every date from',
+  'Explain why',
+];
+const CLOSERS = [
+  'Answer:',
+  'Return only the code.',
+  'Show your work.',
+  'Be concise.',
+  'Use JSON.',
+  'Think step by step.',
+];
+const WORDS =
+  'the model router budget price quality arm prompt token latency cache query reward policy value matrix vector data user error test result'.split(
+    ' ',
+  );
+
+/** A template-like prompt: an opener, 10-60 content words (some digits), a closer. */
+function prompt(rng: Rng): string {
+  const words = Array.from({ length: 10 + Math.floor(rng.next() * 50) }, () =>
+    rng.next() < 0.1 ? String(Math.floor(rng.next() * 1000)) : WORDS[Math.floor(rng.next() * WORDS.length)],
+  );
+  const pick = <T>(xs: T[]) => xs[Math.floor(rng.next() * xs.length)];
+  return `${pick(OPENERS)} ${words.join(' ')} ${pick(CLOSERS)}`;
+}
+
 /**
- * One seeded routing workload: a pool of random feature vectors (so that generating them is
- * not timed), hidden linear qualities per arm, per-arm costs.
+ * One seeded routing workload: a pool of contexts (so that building them is not timed),
+ * hidden linear qualities per arm, per-arm costs. `services`: the contexts the services pass
+ * (libs/core/engine ScopeEngine.decide/learn): QueryFeaturizer features of a prompt plus the
+ * policy's own text features of it; otherwise random dense feature vectors.
  */
-function workload(k: number, d: number, seed: number) {
+function workload(
+  k: number,
+  d: number,
+  seed: number,
+  textFeatures: ((text: string) => DecisionContext['textFeatures']) | null,
+) {
   const rng = new Rng(seed);
   const arms: ArmId[] = Array.from({ length: k }, (_, i) => `model-${i}`);
-  const pool = Array.from({ length: 1024 }, () => {
+  const featurizer = textFeatures ? new QueryFeaturizer({ dim: d }) : null;
+  const pool: DecisionContext[] = Array.from({ length: 1024 }, () => {
+    if (featurizer && textFeatures) {
+      const text = prompt(rng);
+      return { features: featurizer.featurize(text), textFeatures: textFeatures(text) };
+    }
     const x = new Float64Array(d);
     for (let j = 0; j < d; j++) x[j] = rng.normal() / Math.sqrt(d);
-    return x;
+    return { features: x };
   });
   const thetas = arms.map(() => Float64Array.from({ length: d }, () => rng.normal() / Math.sqrt(d)));
   const costs: Record<ArmId, number> = {};
   arms.forEach((a, i) => (costs[a] = 0.0005 * (i + 1)));
   const constraints: DecideConstraints = { lambda: 1, costs };
-  const quality = (arm: number, x: Float64Array) => {
+  const quality = (arm: number, x: ArrayLike<number>) => {
     let m = 0.5;
     const t = thetas[arm];
     for (let j = 0; j < d; j++) m += t[j] * x[j];
@@ -83,7 +136,13 @@ function workload(k: number, d: number, seed: number) {
   return { arms, pool, constraints, quality, index: new Map(arms.map((a, i) => [a, i])) };
 }
 
-/** Interleaved decide -> update, as in production; each call timed separately. */
+const cpuUs = (c: NodeJS.CpuUsage) => c.user + c.system;
+
+/**
+ * Interleaved decide -> update, as in production; each call timed separately (wall clock),
+ * and its CPU time summed. Policies with text features (auto) get the services' contexts and
+ * realised costs against the decision's expected cost, which is what trains their usage model.
+ */
 function benchPolicy(
   name: string,
   opts: Record<string, unknown>,
@@ -92,25 +151,40 @@ function benchPolicy(
   iterations: number,
   warmup: number,
 ) {
-  const w = workload(k, d, 7);
-  const policy: Policy = createPolicy(name, { arms: w.arms, seed: 1, d, ...opts });
+  const policy: Policy = createPolicy(name, { arms: [], seed: 1, d, ...opts });
+  const services = policy.textFeatures !== undefined;
+  const w = workload(k, d, 7, services ? (t) => policy.textFeatures!(t) : null);
+  for (const a of w.arms) policy.addArm(a);
   const dec = new Float64Array(iterations);
   const upd = new Float64Array(iterations);
+  let decCpu = 0;
+  let updCpu = 0;
   for (let i = 0; i < warmup + iterations; i++) {
-    const ctx = { features: w.pool[i & 1023] };
+    const ctx = w.pool[i & 1023];
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const decision = policy.decide(ctx, w.arms, w.constraints);
     const t1 = process.hrtime.bigint();
-    const outcome = { quality: w.quality(w.index.get(decision.arm)!, ctx.features), costUsd: 0 };
+    const c1 = process.cpuUsage(c0);
+    const expected = w.constraints.costs[decision.arm];
+    const outcome = {
+      quality: w.quality(w.index.get(decision.arm)!, ctx.features!),
+      costUsd: services ? expected : 0,
+      ...(services ? { expectedCostUsd: expected } : {}),
+    };
+    const c2 = process.cpuUsage();
     const t2 = process.hrtime.bigint();
     policy.update(ctx, decision.arm, outcome);
     const t3 = process.hrtime.bigint();
+    const c3 = process.cpuUsage(c2);
     if (i >= warmup) {
       dec[i - warmup] = Number(t1 - t0) / 1000;
       upd[i - warmup] = Number(t3 - t2) / 1000;
+      decCpu += cpuUs(c1);
+      updCpu += cpuUs(c3);
     }
   }
-  return { decide: summarise(name, k, d, dec), update: summarise(name, k, d, upd) };
+  return { decide: summarise(name, k, d, dec, decCpu), update: summarise(name, k, d, upd, updCpu) };
 }
 
 const PYENV = join(homedir(), '.cache', 'llm-router', 'pyenv');
@@ -376,8 +450,9 @@ async function benchLibraries(
     others,
   };
 
-  const rows: (string | number)[][] = [['call', 'policy', 'k', 'd', 'p50 us', 'p99 us', 'per sec']];
-  const add = (call: string, t: Timing) => rows.push([call, t.policy, t.k, t.d || '-', t.p50Us, t.p99Us, t.perSec]);
+  const rows: (string | number)[][] = [['call', 'policy', 'k', 'd', 'p50 us', 'p99 us', 'cpu us', 'per sec']];
+  const add = (call: string, t: Timing) =>
+    rows.push([call, t.policy, t.k, t.d || '-', t.p50Us, t.p99Us, t.cpuUs, t.perSec]);
   add('decide', lin.decide);
   add('update', lin.update);
   for (const [label, t] of Object.entries(others)) {
