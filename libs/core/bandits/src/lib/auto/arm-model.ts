@@ -1,3 +1,4 @@
+import { PackedStore } from '../simd';
 import { Ridge, RidgeState } from './ridge';
 import { TrafficMean } from './usage';
 
@@ -36,13 +37,19 @@ export interface ArmModel {
   cold: boolean;
 }
 
-export function blankArmModel(baseQuality: number, deviationScale: Float64Array, dimension: number): ArmModel {
+/** `store`: where the deviation covariance lives (the one decide reads), see Ridge. */
+export function blankArmModel(
+  baseQuality: number,
+  deviationScale: Float64Array,
+  dimension: number,
+  store: PackedStore | null = null,
+): ArmModel {
   return {
     baseQuality,
     deviationScale: Float64Array.from(deviationScale),
     borrowedDeviation: null,
     borrowedUsage: null,
-    deviation: new Ridge(dimension),
+    deviation: new Ridge(dimension, store),
     usage: new Ridge(dimension),
     pulls: 0,
     offlineRows: 0,

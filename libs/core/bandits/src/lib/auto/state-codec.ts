@@ -1,5 +1,6 @@
 import { ArmId } from '../policy';
 import { packedSize } from '../linalg';
+import { PackedStore } from '../simd';
 import { ArmModel, blankArmModel } from './arm-model';
 import { RidgeState } from './ridge';
 import { TrafficMean } from './usage';
@@ -58,8 +59,8 @@ export function armState(m: ArmModel): ArmState {
 }
 
 /** An arm model with the priors and shape of `s` but blank data (merge adds the data). */
-export function armSkeleton(s: ArmState, dimension: number): ArmModel {
-  const m = blankArmModel(s.baseQuality, Float64Array.from(s.deviationScale), dimension);
+export function armSkeleton(s: ArmState, dimension: number, store: PackedStore | null = null): ArmModel {
+  const m = blankArmModel(s.baseQuality, Float64Array.from(s.deviationScale), dimension, store);
   m.borrowedDeviation = s.borrowedDeviation ? Float64Array.from(s.borrowedDeviation) : null;
   m.borrowedUsage = s.borrowedUsage ? Float64Array.from(s.borrowedUsage) : null;
   m.offlineRows = s.offlineRows;
@@ -67,8 +68,8 @@ export function armSkeleton(s: ArmState, dimension: number): ArmModel {
   return m;
 }
 
-export function armModelFromState(s: ArmState, dimension: number): ArmModel {
-  const m = armSkeleton(s, dimension);
+export function armModelFromState(s: ArmState, dimension: number, store: PackedStore | null = null): ArmModel {
+  const m = armSkeleton(s, dimension, store);
   m.deviation.load(s.deviation);
   m.usage.load(s.usage);
   m.pulls = s.pulls;
