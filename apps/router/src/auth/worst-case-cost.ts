@@ -1,7 +1,8 @@
-/** List prices in USD per million tokens. */
+/** List prices in USD per million tokens; a self-hosted model's constant price per call. */
 export interface TokenPrices {
   inputPerM: number;
   outputPerM: number;
+  perCallUsd?: number;
 }
 
 /**
@@ -13,6 +14,11 @@ export function worstCaseCostUsd(prices: TokenPrices[], promptBytes: number, max
   let worst = 0;
   for (const p of prices) worst = Math.max(worst, (promptBytes * p.inputPerM + maxOutputTokens * p.outputPerM) / 1e6);
   return worst;
+}
+
+/** The worst case including self-hosted models, which cost their price per call whatever the tokens. */
+export function worstCaseCallUsd(prices: TokenPrices[], promptBytes: number, maxOutputTokens: number): number {
+  return Math.max(worstCaseCostUsd(prices, promptBytes, maxOutputTokens), ...prices.map((p) => p.perCallUsd ?? 0));
 }
 
 /** Tokens of a call when the provider reports no usage: about four bytes of text per token. */

@@ -24,7 +24,7 @@ import type { RouterConfig } from '../config';
 import { Admission } from '../auth/admission';
 import { ApiKeyGuard, callerOf } from '../auth/api-key.guard';
 import { OpenAiError } from '../auth/openai-errors';
-import { estimatedTokens, worstCaseCostUsd } from '../auth/worst-case-cost';
+import { estimatedTokens, worstCaseCallUsd } from '../auth/worst-case-cost';
 
 /** A message as OpenAI clients send it: content as text, as parts (text, images...) or null with tool calls. */
 const ChatCompletionMessage = z
@@ -182,10 +182,7 @@ export class OpenAiController {
       .filter((p): p is NonNullable<typeof p> => p !== undefined);
     const maxTokens = req.max_tokens ?? req.max_completion_tokens ?? this.config.DEFAULT_MAX_TOKENS;
     // Bytes bound tokens from above, so the reservation is a true worst case; a self-hosted model costs its price per call.
-    const worstUsd = Math.max(
-      worstCaseCostUsd(prices, promptBytes, maxTokens),
-      ...prices.map((p) => p.perCallUsd ?? 0),
-    );
+    const worstUsd = worstCaseCallUsd(prices, promptBytes, maxTokens);
     const admitted = await this.admission.admit(caller, scope, worstUsd);
     const id = `http-${randomUUID()}`;
     const outcome: Parameters<Admission['complete']>[2] = { costUsd: 0, tokens: 0, requestId: id };

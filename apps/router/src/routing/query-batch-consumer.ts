@@ -8,6 +8,10 @@ import { KAFKA, keepConsuming, MessageProducer, sendToDeadLetter, withTimeout } 
 import { AnswerStore, answerKey, StoredAnswer } from '@llm-router/persistence';
 import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
 import { RouterConfig } from '../config';
+import { BudgetCap } from '../auth/budget-cap';
+import { worstCaseCallUsd } from '../auth/worst-case-cost';
+import { ReplicaService } from '@llm-router/replica';
+import { decisionIdFor } from '@llm-router/engine';
 import { Answer, RoutingRejected, RoutingService } from './routing.service';
 
 const CONSUMER = 'router';
@@ -33,6 +37,8 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
     private readonly producer: MessageProducer,
     private readonly routing: RoutingService,
     private readonly answers: AnswerStore,
+    private readonly budget: BudgetCap,
+    private readonly replica: ReplicaService,
     private readonly metrics: MetricsService,
     private readonly log: PinoLogger,
     @Inject(APP_CONFIG) private readonly config: RouterConfig,
@@ -105,6 +111,31 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
     this.metrics.counter('router_queries_consumed_total', 'llm.queries records committed').inc(batch.messages.length);
   }
 
+  /**
+   * Routes one query within the scope's hard budget caps (SCOPE_BUDGETS), as the HTTP front
+   * door does: the worst case is reserved before any model is called and settled to the bill
+   * after, so several routers together never pass a cap by more than their calls in flight.
+   */
+  private async answerWithinCaps(query: QueryRequest, receivedAt: number): Promise<Answer> {
+    const text = query.messages.map((m) => m.content).join('\n');
+    const models = query.constraints.model ? [query.constraints.model] : this.replica.engines.models();
+    const prices = models.map((m) => this.replica.engines.price(m)).filter((p) => p !== undefined);
+    const worst = worstCaseCallUsd(prices, Buffer.byteLength(text), this.config.DEFAULT_MAX_TOKENS);
+    const reservation = await this.budget.reserve(query.scope, undefined, worst);
+    if (!reservation.ok) {
+      this.metrics.counter('router_budget_capped_total', 'Kafka queries refused by a hard budget cap').inc();
+      return cappedAnswer(query, reservation.reason);
+    }
+    let costUsd = 0;
+    try {
+      const answer = await this.routing.answer(query, { signal: this.stopping.signal, receivedAt });
+      costUsd = answer.response.costUsd;
+      return answer;
+    } finally {
+      await this.budget.settle(reservation.id, costUsd);
+    }
+  }
+
   /** Everything a batch needs before its offsets may be committed; throws (-> redelivery) otherwise. */
   private async handle(partition: number, messages: KafkaMessage[], receivedAt: number): Promise<void> {
     const deadLetters: Promise<void>[] = [];
@@ -145,9 +176,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
         const known = stored.get(key);
         if (known) return { query, copies, answer: { query, response: known.response, decision: null }, fresh: false };
         try {
-          const answer = await this.inFlight(() =>
-            this.routing.answer(query, { signal: this.stopping.signal, receivedAt }),
-          );
+          const answer = await this.inFlight(() => this.answerWithinCaps(query, receivedAt));
           return { query, copies, answer, fresh: true };
         } catch (e) {
           if (!(e instanceof RoutingRejected)) throw e;
@@ -184,6 +213,25 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
     );
     for (const a of fresh) added.observe(Math.max(0, acked - receivedAt - (a.modelMs ?? 0)) / 1000);
   }
+}
+
+/** A query the scope's hard budget cap refused: answered with the reason, no model called, no decision. */
+function cappedAnswer(query: QueryRequest, reason: string): Answer {
+  return {
+    query,
+    decision: null,
+    response: {
+      id: query.id,
+      decisionId: decisionIdFor(query.scope, query.id),
+      scope: query.scope,
+      model: query.constraints.model ?? 'none',
+      output: '',
+      costUsd: 0,
+      latencyMs: 0,
+      error: `insufficient_quota: ${reason}`,
+      ts: new Date().toISOString(),
+    },
+  };
 }
 
 function storedAnswer(a: Answer): StoredAnswer {
