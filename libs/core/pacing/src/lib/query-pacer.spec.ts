@@ -91,6 +91,8 @@ describe('QueryPacer', () => {
     a.settle(0.0002, 0.0007);
     b.record(0.0007);
     expect(a.debt).toBeCloseTo(b.debt, 15);
+    // ... and moves lambda as recording the bill would have (up to the re-aimed target).
+    expect(a.lambda / b.lambda).toBeCloseTo(1, 2);
     expect(a.spent).toBeCloseTo(0.0007, 15);
     expect(a.count).toBe(1);
     // An overrun pushes lambda up, an underrun down.
@@ -144,6 +146,23 @@ describe('QueryPacer', () => {
     p.setLambda(42);
     expect(p.lambda).toBe(42);
     expect(p.debt).toBe(debt);
+  });
+
+  it('settling many cheap bills of capped expensive expectations does not drive lambda to 0', () => {
+    // A tight budget: the re-aimed target sits at budget / band, and a call expected at 15
+    // targets is clipped to 5 in record(); its bill comes in at 2 targets. Settling must
+    // net to the step of a 2-target call (lambda up), not to an unclipped -13 (lambda down).
+    const p = new QueryPacer({ budget: 0.0001, lambda0: 500 });
+    for (let i = 0; i < 20; i++) p.record(0.0005);
+    const before = p.lambda;
+    for (let i = 0; i < 10; i++) p.record(0.0015);
+    for (let i = 0; i < 10; i++) p.settle(0.0015, 0.0002);
+    const q = new QueryPacer({ budget: 0.0001, lambda0: 500 });
+    for (let i = 0; i < 20; i++) q.record(0.0005);
+    for (let i = 0; i < 10; i++) q.record(0.0002);
+    expect(p.lambda).toBeGreaterThan(before / 2);
+    expect(p.lambda / q.lambda).toBeGreaterThan(0.5);
+    expect(p.lambda / q.lambda).toBeLessThan(2);
   });
 
   it('refuses nonsense', () => {

@@ -143,7 +143,13 @@ export class QueryPacer {
     if (delta === 0) return this.lambda;
     this.spentSince += delta;
     this.spentTotal += delta;
-    this.dual.nudge(Math.max(-this.clip, Math.min(this.clip, delta / this.target)));
+    // The step the bill would have taken minus the one the expectation took, both clipped as
+    // record() clips: record(expected) + settle(expected, realised) moves lambda as
+    // record(realised) does. An unclipped difference would pull lambda down every time a call
+    // the clip had capped came in cheaper than expected (seen live: lambda 660 -> 0 in one batch).
+    const t = this.target;
+    const cap = this.clip * t;
+    this.dual.nudge((Math.min(realisedUsd, cap) - Math.min(expectedUsd, cap)) / t);
     this.reaim();
     return this.lambda;
   }
