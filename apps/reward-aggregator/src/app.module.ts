@@ -7,6 +7,7 @@ import { LedgerService } from './ledger/ledger.service';
 import { RewardStreamService } from './streams/reward-stream.service';
 import { AggregatorController } from './api/aggregator.controller';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { WarmStartController } from './warm-start/warm-start.controller';
 
 @Module({})
 export class AggregatorModule {
@@ -19,7 +20,7 @@ export class AggregatorModule {
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
         DashboardModule,
       ],
-      controllers: [AggregatorController],
+      controllers: [AggregatorController, WarmStartController],
       providers: [LedgerService, RewardStreamService, operatorAccessGuardProvider],
     };
   }
