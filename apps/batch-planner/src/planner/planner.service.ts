@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { solveBatch } from '@llm-router/batch';
 import { costLevel } from '@llm-router/pricing';
 import { QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
@@ -11,16 +10,7 @@ import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
-import {
-  billingError,
-  buildWindowProblem,
-  objectiveFor,
-  periodKey,
-  planFromSolution,
-  POLICY_HALF_WIDTH_LEVEL,
-  reconciledSpend,
-  windowBudget,
-} from './window-problem';
+import { assignWindow, billingError, periodBudget, periodKey, reconciledSpend, ROUTED_MIX_MAX } from './window-problem';
 
 /** What /health tells about the last window assigned. */
 export interface LastWindow {
@@ -38,6 +28,8 @@ export interface LastWindow {
   feasible: boolean;
   expectedCostUsd: number;
   budgetUsd: number | null;
+  /** Quality points a dollar was worth in this window (0: the budget was only a cap). */
+  dualPrice: number;
   /** Realised minus expected cost of this period's rewarded batch decisions when the window was planned. */
   billingErrorUsd: number;
   warnings: string[];
@@ -77,6 +69,11 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private restored = 0;
   /** Ledger totals per scope as of the last window, for /health without a database round trip. */
   private readonly spentByScope = new Map<string, { period: string; spentUsd: number; queries: number }>();
+  /**
+   * The latest queries dispatched per scope in the current period (at most ROUTED_MIX_MAX): the
+   * planner's picture of the mix, from which it sets the dual price of the dollar.
+   */
+  private readonly routedByScope = new Map<string, { period: string; queries: QueryRequest[] }>();
   /**
    * Windows are solved one after another: two windows of a scope solved at once would both
    * read the same budget left and together overspend it.
@@ -248,7 +245,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         'scope',
       ])
       .set({ scope: w.scope }, billingErrorUsd);
-    const budget = windowBudget({
+    const state = periodBudget({
       periodBudgetUsd: c.BATCH_BUDGET_USD,
       period: c.BATCH_BUDGET_PERIOD,
       spentUsd: reconciledSpend(ledger.spentUsd, billed),
@@ -257,26 +254,26 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       windowSize: w.queries.length,
       now,
     });
+    const routed = this.routedByScope.get(w.scope);
     // The replica's cost model does not learn usage; the bills of this period's windows do.
     const costLevelOf = (m: string) => (billed[m] ? costLevel(billed[m]) : 1);
-    const wp = buildWindowProblem(w.queries, engine, {
+    const objectiveKind = c.BATCH_ROBUST ? 'lcb' : 'mean';
+    const window = await assignWindow(w.queries, engine, {
       priceOf: (m) => this.replica.engines.price(m),
-      budgetUsd: budget.windowUsd,
       level: c.BATCH_CONFIDENCE,
       costLevel: costLevelOf,
-    });
-    const objectiveKind = objectiveFor(c.BATCH_ROBUST);
-    const solution = await solveBatch(wp.problem, {
+      budget: state.budget,
+      routed: routed?.period === period ? routed.queries : [],
+      robust: c.BATCH_ROBUST,
       solver: c.BATCH_SOLVER,
       timeLimitMs: c.BATCH_TIME_LIMIT_MS,
-      objective: objectiveKind,
-      level: c.BATCH_CONFIDENCE,
-      halfWidthLevel: POLICY_HALF_WIDTH_LEVEL,
     });
-    const plan = planFromSolution(wp, solution);
+    const { solution } = window.plan;
+    const budgetUsd = window.plan.windowBudgetUsd;
+    const plan = window;
     const batchId = `batch-${w.scope}-${now.toString(36)}-${this.windowsClosed + this.windowsFailed + 1}`;
-    const warnings = [...solution.warnings];
-    if (budget.windowUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
+    const warnings = [...window.plan.warnings];
+    if (budgetUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
 
     const bills = plan.assignments.map((a) => ({
       decisionId: decisionIdFor(w.scope, a.query.id),
@@ -300,7 +297,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       bound: solution.bound,
       solver: solution.solver,
       solveMs: solution.ms,
-      budgetUsd: budget.windowUsd,
+      budgetUsd,
       warnings,
       ts: new Date().toISOString(),
     });
@@ -314,6 +311,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       })),
     );
     stage.dispatched = true;
+    const mix = routed?.period === period ? routed.queries : [];
+    mix.push(...plan.assignments.map((a) => a.query));
+    this.routedByScope.set(w.scope, { period, queries: mix.slice(-ROUTED_MIX_MAX) });
     // Only now: a crash before this point leaves the rows, and the queries are planned again.
     await this.release(plan.assignments.map((a) => a.query));
     if (plan.deferred.length > 0) this.buffer.requeue(plan.deferred, Date.now());
@@ -332,7 +332,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       solveMs: solution.ms,
       feasible: solution.feasible,
       expectedCostUsd: plan.expectedCostUsd,
-      budgetUsd: budget.windowUsd,
+      budgetUsd,
+      dualPrice: window.plan.dualPrice,
       billingErrorUsd,
       warnings,
     };
@@ -365,7 +366,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         objective: solution.objective,
         gapPct: solution.gapPct,
         costUsd: plan.expectedCostUsd,
-        budgetUsd: budget.windowUsd,
+        budgetUsd,
         ms: solution.ms,
       },
       'window assigned',

@@ -1,16 +1,16 @@
-import { checkAssignment, halfWidthMultiplier, solveBatch } from '@llm-router/batch';
+import { halfWidthMultiplier, PeriodBudget } from '@llm-router/batch';
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import {
-  buildWindowProblem,
-  INELIGIBLE_QUALITY,
+  assignWindow,
+  AssignWindowOptions,
+  buildWindowEstimates,
+  periodBudget,
   periodKey,
-  planFromSolution,
   queryText,
   reconciledSpend,
   billingError,
-  windowBudget,
 } from './window-problem';
 
 const at = '2026-11-25T12:00:00.000Z';
@@ -53,26 +53,27 @@ function teach(e: ScopeEngine, arm: string, quality: number, times: number, cont
 
 const z90 = halfWidthMultiplier(0.9, 0.95);
 
-describe('buildWindowProblem', () => {
+describe('buildWindowEstimates', () => {
   it('lays out one row per query and one column per model, with the policy estimate and the expected cost', () => {
     const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
     teach(engine, 'big', 0.9, 30);
     teach(engine, 'cheap', 0.4, 30);
     const qs = [query('a'), query('b'), query('c')];
-    const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: 0.01, level: 0.9 });
+    const wp = buildWindowEstimates(qs, engine, { priceOf, level: 0.9 });
     expect(wp.models).toEqual(['big', 'cheap']);
-    expect(wp.problem).toMatchObject({ n: 3, k: 2, budget: 0.01, models: ['big', 'cheap'] });
+    expect(wp.estimates).toMatchObject({ n: 3, k: 2 });
+    expect(Array.from(wp.estimates.available)).toEqual([1, 1, 1, 1, 1, 1]);
     for (let i = 0; i < 3; i++) {
       const text = queryText(qs[i]);
       for (let j = 0; j < 2; j++) {
         const est = engine.policy.estimate({ features: engine.features(text), text }, wp.models[j]);
-        expect(wp.problem.quality[i * 2 + j]).toBeCloseTo(est.mean, 12);
-        expect(wp.problem.halfWidth![i * 2 + j]).toBeCloseTo(Math.min(est.halfWidth, est.mean / z90), 12);
-        expect(wp.problem.cost[i * 2 + j]).toBe(engine.costs.expectedCost(wp.models[j]));
+        expect(wp.estimates.quality[i * 2 + j]).toBeCloseTo(est.mean, 12);
+        expect(wp.estimates.halfWidth![i * 2 + j]).toBeCloseTo(Math.min(est.halfWidth, est.mean / z90), 12);
+        expect(wp.estimates.cost[i * 2 + j]).toBe(engine.costs.expectedCost(wp.models[j]));
       }
     }
-    expect(wp.problem.quality[0]).toBeGreaterThan(wp.problem.quality[1]);
-    expect(wp.problem.cost[0]).toBeGreaterThan(wp.problem.cost[1]);
+    expect(wp.estimates.quality[0]).toBeGreaterThan(wp.estimates.quality[1]);
+    expect(wp.estimates.cost[0]).toBeGreaterThan(wp.estimates.cost[1]);
   });
 
   it("uses each query's features: a contextual policy gives different rows to different prompts", () => {
@@ -83,12 +84,12 @@ describe('buildWindowProblem', () => {
       teach(engine, 'poet', 0.1, 1, `python function sort list ${r}`);
       teach(engine, 'poet', 0.95, 1, `write a sonnet about the moon ${r}`);
     }
-    const wp = buildWindowProblem(
+    const wp = buildWindowEstimates(
       [query('code', 'python function sort list now'), query('poem', 'write a sonnet about the moon now')],
       engine,
-      { priceOf, budgetUsd: null, level: 0.9 },
+      { priceOf, level: 0.9 },
     );
-    const [codeCoder, codePoet, poemCoder, poemPoet] = wp.problem.quality;
+    const [codeCoder, codePoet, poemCoder, poemPoet] = wp.estimates.quality;
     expect(codeCoder).toBeGreaterThan(codePoet);
     expect(poemPoet).toBeGreaterThan(poemCoder);
   });
@@ -96,13 +97,13 @@ describe('buildWindowProblem', () => {
   it('keeps lower bounds at or above 0: unseen models get a finite bound of 0, clamped means stay in [0, 1]', () => {
     const { engine, priceOf } = engineWith([price('known', 1), price('fresh', 1)]);
     teach(engine, 'known', 0.7, 40);
-    const wp = buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 });
+    const wp = buildWindowEstimates([query('a')], engine, { priceOf, level: 0.9 });
     const j = wp.models.indexOf('fresh');
     expect(engine.policy.estimate({}, 'fresh').halfWidth).toBe(Infinity);
-    expect(Number.isFinite(wp.problem.halfWidth![j])).toBe(true);
-    expect(wp.problem.quality[j] - z90 * wp.problem.halfWidth![j]).toBeCloseTo(0, 12);
+    expect(Number.isFinite(wp.estimates.halfWidth![j])).toBe(true);
+    expect(wp.estimates.quality[j] - z90 * wp.estimates.halfWidth![j]).toBeCloseTo(0, 12);
     const k = wp.models.indexOf('known');
-    expect(wp.problem.quality[k] - z90 * wp.problem.halfWidth![k]).toBeGreaterThan(0.5);
+    expect(wp.estimates.quality[k] - z90 * wp.estimates.halfWidth![k]).toBeGreaterThan(0.5);
   });
 
   it('gives self-hosted models their concurrency as capacity, and every model its discount tiers', () => {
@@ -112,15 +113,15 @@ describe('buildWindowProblem', () => {
       price('gpu', 0.2, { selfHosted: true, concurrency: 4 }),
       price('gpu-nolimit', 0.2, { selfHosted: true }),
     ]);
-    const wp = buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 });
+    const wp = buildWindowEstimates([query('a')], engine, { priceOf, level: 0.9 });
     expect(wp.models).toEqual(['api', 'gpu', 'gpu-nolimit']);
-    expect(wp.problem.capacity).toEqual([Infinity, 4, Infinity]);
-    expect(wp.problem.tiers).toEqual([tiers, null, null]);
+    expect(wp.capacity).toEqual([Infinity, 4, Infinity]);
+    expect(wp.tiers).toEqual([tiers, null, null]);
     // Self-hosted: the GPUs are paid for, the marginal cost of a query is 0.
-    expect(Array.from(wp.problem.cost)).toEqual([engine.costs.expectedCost('api'), 0, 0]);
+    expect(Array.from(wp.estimates.cost)).toEqual([engine.costs.expectedCost('api'), 0, 0]);
   });
 
-  it("honours a query's own maxCostUsd and minQuality by making excluded models the worst choice", () => {
+  it("honours a query's own maxCostUsd and minQuality by marking excluded models unavailable", () => {
     const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
     teach(engine, 'big', 0.9, 30);
     teach(engine, 'cheap', 0.4, 30);
@@ -130,25 +131,36 @@ describe('buildWindowProblem', () => {
       query('picky', 'y', { minQuality: 0.8 }),
       query('free', 'z'),
     ];
-    const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: null, level: 0.9 });
-    const q = (i: number, m: string) => wp.problem.quality[i * 2 + wp.models.indexOf(m)];
-    expect(q(0, 'big')).toBe(INELIGIBLE_QUALITY);
-    expect(q(0, 'cheap')).toBeGreaterThan(0);
-    expect(q(1, 'cheap')).toBe(INELIGIBLE_QUALITY);
-    expect(q(2, 'big')).toBeGreaterThan(0);
-    expect(q(2, 'cheap')).toBeGreaterThan(0);
+    const wp = buildWindowEstimates(qs, engine, { priceOf, level: 0.9 });
+    const ok = (i: number, m: string) => wp.estimates.available[i * 2 + wp.models.indexOf(m)] === 1;
+    expect(ok(0, 'big')).toBe(false);
+    expect(ok(0, 'cheap')).toBe(true);
+    expect(ok(1, 'cheap')).toBe(false);
+    expect(ok(1, 'big')).toBe(true);
+    expect(ok(2, 'big')).toBe(true);
+    expect(ok(2, 'cheap')).toBe(true);
   });
 
   it('refuses a window when no model is priced', () => {
     const { engine, priceOf } = engineWith([]);
-    expect(() => buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 })).toThrow(
-      /no model/,
-    );
+    expect(() => buildWindowEstimates([query('a')], engine, { priceOf, level: 0.9 })).toThrow(/no model/);
   });
 });
 
-describe('solving a window', () => {
-  it('spends the window budget on the queries where the better model gains most, and stays within it', async () => {
+/** The period's last window: it may spend all that is left of `totalUsd`, at no price of the dollar. */
+const lastWindowOf = (queries: number, totalUsd: number, spentUsd = 0): PeriodBudget => ({
+  perQueryUsd: totalUsd / queries,
+  expectedQueries: queries,
+  routedQueries: 0,
+  spentUsd,
+});
+const opts = (
+  priceOf: AssignWindowOptions['priceOf'],
+  extra: Partial<AssignWindowOptions> = {},
+): AssignWindowOptions => ({ priceOf, level: 0.9, budget: null, routed: [], robust: true, ...extra });
+
+describe('assignWindow (libs/core/batch planWindow)', () => {
+  it("spends the period's last window on the queries where the better model gains most, and stays within it", async () => {
     const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
     teach(engine, 'big', 0.9, 50);
     teach(engine, 'cheap', 0.4, 50);
@@ -156,16 +168,47 @@ describe('solving a window', () => {
     const big = engine.costs.expectedCost('big');
     const cheap = engine.costs.expectedCost('cheap');
     const budget = 3 * big + 7 * cheap;
-    const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: budget, level: 0.9 });
     for (const solver of ['heuristic', 'ilp'] as const) {
-      const s = await solveBatch(wp.problem, { solver, objective: 'lcb', level: 0.9 });
-      const plan = planFromSolution(wp, s);
-      expect(plan.deferred).toHaveLength(0);
-      expect(plan.assignments.map((a) => a.query.id)).toEqual(qs.map((q) => q.id));
-      expect(plan.assignments.filter((a) => a.model === 'big')).toHaveLength(3);
-      expect(plan.expectedCostUsd).toBeLessThanOrEqual(budget * (1 + 1e-9));
-      expect(plan.expectedCostUsd).toBeCloseTo(checkAssignment(wp.problem, s.assignment).totalCost, 15);
+      const w = await assignWindow(qs, engine, opts(priceOf, { budget: lastWindowOf(10, budget), solver }));
+      expect(w.plan.dualPrice).toBe(0);
+      expect(w.plan.windowBudgetUsd).toBeCloseTo(budget, 15);
+      expect(w.deferred).toHaveLength(0);
+      expect(w.assignments.map((a) => a.query.id)).toEqual(qs.map((q) => q.id));
+      expect(w.assignments.filter((a) => a.model === 'big')).toHaveLength(3);
+      expect(w.expectedCostUsd).toBeLessThanOrEqual(budget * (1 + 1e-9));
     }
+  });
+
+  it('prices the dollar when more of the period is to come, and keeps a reserve for it', async () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
+    teach(engine, 'big', 0.9, 50);
+    teach(engine, 'cheap', 0.4, 50);
+    const qs = Array.from({ length: 10 }, (_, i) => query(`q${i}`));
+    const big = engine.costs.expectedCost('big');
+    const cheap = engine.costs.expectedCost('cheap');
+    // 100 queries expected, 3 upgrades' worth of money for the period: this window may not take them all.
+    const total = 100 * cheap + 3 * (big - cheap);
+    const budget: PeriodBudget = { perQueryUsd: total / 100, expectedQueries: 100, routedQueries: 0, spentUsd: 0 };
+    const w = await assignWindow(qs, engine, opts(priceOf, { budget, robust: false }));
+    expect(w.plan.reserveUsd).toBeCloseTo(90 * cheap, 12);
+    expect(w.plan.windowBudgetUsd).toBeCloseTo(total - 90 * cheap, 12);
+    expect(w.plan.dualPrice).toBeGreaterThan(0);
+    // Every query of the mix gains alike, so the price spreads the upgrades over the period.
+    expect(w.assignments.filter((a) => a.model === 'big').length).toBeLessThan(3);
+    expect(w.expectedCostUsd).toBeLessThanOrEqual(w.plan.windowBudgetUsd! * (1 + 1e-9));
+  });
+
+  it('never assigns a model a query excludes, even when the budget leaves nothing else', async () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
+    teach(engine, 'big', 0.9, 30);
+    teach(engine, 'cheap', 0.4, 30);
+    // `picky` excludes the cheap model; a budget of nothing makes every other query take it.
+    const qs = [query('picky', 'y', { minQuality: 0.8 }), query('free', 'z')];
+    const w = await assignWindow(qs, engine, opts(priceOf, { budget: lastWindowOf(2, 1e-12) }));
+    expect(w.assignments.map((a) => a.model)).toEqual(['big', 'cheap']);
+    expect(w.plan.feasible).toBe(false);
+    expect(w.plan.solution.bound).toBeNull();
+    expect(w.plan.warnings.join('\n')).toMatch(/infeasible/);
   });
 
   it('robust mode keeps an unproven model off the queries it does not need to take', async () => {
@@ -173,9 +216,9 @@ describe('solving a window', () => {
     teach(engine, 'proven', 0.7, 60);
     // One lucky observation: a higher mean than `proven`, but a wide interval.
     teach(engine, 'newcomer', 0.9, 1);
-    const wp = buildWindowProblem([query('a'), query('b')], engine, { priceOf, budgetUsd: null, level: 0.9 });
-    const robust = planFromSolution(wp, await solveBatch(wp.problem, { solver: 'ilp', objective: 'lcb', level: 0.9 }));
-    const mean = planFromSolution(wp, await solveBatch(wp.problem, { solver: 'ilp', objective: 'mean' }));
+    const qs = [query('a'), query('b')];
+    const robust = await assignWindow(qs, engine, opts(priceOf, { solver: 'ilp' }));
+    const mean = await assignWindow(qs, engine, opts(priceOf, { solver: 'ilp', robust: false }));
     expect(robust.assignments.map((a) => a.model)).toEqual(['proven', 'proven']);
     expect(mean.assignments.map((a) => a.model)).toEqual(['newcomer', 'newcomer']);
   });
@@ -183,46 +226,36 @@ describe('solving a window', () => {
   it('defers what the GPUs cannot hold to the next window, in order', async () => {
     const { engine, priceOf } = engineWith([price('gpu', 0.1, { selfHosted: true, concurrency: 2 })]);
     const qs = [query('a'), query('b'), query('c'), query('d'), query('e')];
-    const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: null, level: 0.9 });
-    const s = await solveBatch(wp.problem, { solver: 'heuristic' });
-    const plan = planFromSolution(wp, s);
-    expect(plan.assignments).toHaveLength(2);
-    expect(plan.assignments.every((a) => a.model === 'gpu')).toBe(true);
-    expect(plan.deferred).toHaveLength(3);
-    expect([...plan.assignments.map((a) => a.query.id), ...plan.deferred.map((q) => q.id)].sort()).toEqual([
+    const w = await assignWindow(qs, engine, opts(priceOf, { solver: 'heuristic' }));
+    expect(w.assignments).toHaveLength(2);
+    expect(w.assignments.every((a) => a.model === 'gpu')).toBe(true);
+    expect(w.deferred).toHaveLength(3);
+    expect([...w.assignments.map((a) => a.query.id), ...w.deferred.map((q) => q.id)].sort()).toEqual([
       'a',
       'b',
       'c',
       'd',
       'e',
     ]);
-    const order = plan.deferred.map((q) => qs.indexOf(q));
+    const order = w.deferred.map((q) => qs.indexOf(q));
     expect(order).toEqual([...order].sort((x, y) => x - y));
-    expect(s.warnings.join()).toMatch(/deferred/);
+    expect(w.plan.warnings.join()).toMatch(/deferred/);
   });
 
   it('gives each assignment its share of the expected bill, volume discounts spread pro rata', async () => {
     const tiers = [{ fromCalls: 3, factor: 0.5 }];
     const { engine, priceOf } = engineWith([price('api', 1, { discountTiers: tiers })]);
     const qs = Array.from({ length: 4 }, (_, i) => query(`q${i}`));
-    const wp = buildWindowProblem(qs, engine, { priceOf, budgetUsd: null, level: 0.9 });
-    const s = await solveBatch(wp.problem, { solver: 'ilp' });
-    const plan = planFromSolution(wp, s);
+    const w = await assignWindow(qs, engine, opts(priceOf, { solver: 'ilp' }));
     const list = engine.costs.expectedCost('api');
     // All-units tiers: four calls reach the tier, so every call is billed at half the list price.
-    expect(plan.expectedCostUsd).toBeCloseTo(2 * list, 15);
-    for (const a of plan.assignments) expect(a.expectedUsd).toBeCloseTo(0.5 * list, 15);
-    expect(plan.assignments.reduce((x, a) => x + a.expectedUsd, 0)).toBeCloseTo(plan.expectedCostUsd, 15);
-  });
-
-  it('rejects a solution of another size', () => {
-    const { engine, priceOf } = engineWith([price('m', 1)]);
-    const wp = buildWindowProblem([query('a')], engine, { priceOf, budgetUsd: null, level: 0.9 });
-    expect(() => planFromSolution(wp, { assignment: new Int32Array(2) } as never)).toThrow(/2 entries for 1/);
+    expect(w.expectedCostUsd).toBeCloseTo(2 * list, 15);
+    for (const a of w.assignments) expect(a.expectedUsd).toBeCloseTo(0.5 * list, 15);
+    expect(w.assignments.reduce((x, a) => x + a.expectedUsd, 0)).toBeCloseTo(w.expectedCostUsd, 15);
   });
 });
 
-describe('windowBudget', () => {
+describe('periodBudget', () => {
   const noon = Date.parse('2026-11-25T12:00:00Z');
   const base = {
     period: 'daily' as const,
@@ -234,32 +267,33 @@ describe('windowBudget', () => {
   };
 
   it('does not bind without a budget', () => {
-    expect(windowBudget({ ...base, periodBudgetUsd: undefined })).toEqual({
-      windowUsd: null,
+    expect(periodBudget({ ...base, periodBudgetUsd: undefined })).toEqual({
+      budget: null,
       remainingUsd: null,
       periodKey: '2026-11-25',
     });
   });
 
-  it("spreads what is left of the day over the day's remaining expected queries", () => {
-    // Half the day left: 500 queries expected; $24 - $4 spent = $20 left, $0.04 a query.
-    const b = windowBudget({ ...base, periodBudgetUsd: 24, spentUsd: 4, queries: 100 });
+  it("counts the queries routed and the rest of the day's expected ones, and keeps the period's total", () => {
+    // Half the day left: 500 queries still expected after the 100 routed; $4 of $24 spent.
+    const b = periodBudget({ ...base, periodBudgetUsd: 24, spentUsd: 4, queries: 100 });
     expect(b.remainingUsd).toBeCloseTo(20, 12);
-    expect(b.windowUsd).toBeCloseTo(10 * (20 / 500), 12);
+    expect(b.budget).toMatchObject({ expectedQueries: 600, routedQueries: 100, spentUsd: 4 });
+    expect(b.budget!.perQueryUsd * b.budget!.expectedQueries).toBeCloseTo(24, 12);
   });
 
-  it('never gives a window more than what is left, and nothing once it is spent', () => {
-    expect(
-      windowBudget({ ...base, periodBudgetUsd: 1, expectedQueriesPerPeriod: 1, windowSize: 50 }).windowUsd,
-    ).toBeCloseTo(1, 12);
-    expect(windowBudget({ ...base, periodBudgetUsd: 1, spentUsd: 1.5 }).windowUsd).toBe(0);
+  it("makes a window larger than the expected rest the period's last", () => {
+    const b = periodBudget({ ...base, periodBudgetUsd: 1, expectedQueriesPerPeriod: 1, windowSize: 50 });
+    expect(b.budget!.expectedQueries).toBe(50);
+    expect(b.remainingUsd).toBe(1);
+    expect(periodBudget({ ...base, periodBudgetUsd: 1, spentUsd: 1.5 }).remainingUsd).toBe(0);
   });
 
   it('spreads a monthly budget over the days left in the month', () => {
-    // 30-day November, noon of the 25th: 5.5 days of 30 left.
-    const b = windowBudget({ ...base, period: 'monthly', periodBudgetUsd: 300, expectedQueriesPerPeriod: 30_000 });
+    // 30-day November, noon of the 25th: 5.5 days of 30 left, 1000 queries a day.
+    const b = periodBudget({ ...base, period: 'monthly', periodBudgetUsd: 300, expectedQueriesPerPeriod: 30_000 });
     expect(b.periodKey).toBe('2026-11');
-    expect(b.windowUsd).toBeCloseTo(10 * (300 / (1000 * 5.5)), 12);
+    expect(b.budget!.expectedQueries).toBeCloseTo(5500, 9);
   });
 
   it('keys periods in UTC', () => {
@@ -283,13 +317,12 @@ describe('reconciledSpend', () => {
 
   it('prices a model at its cost level', () => {
     const { engine, priceOf } = engineWith([price('a', 1), price('b', 1)]);
-    const wp = buildWindowProblem([query('q')], engine, {
+    const wp = buildWindowEstimates([query('q')], engine, {
       priceOf,
-      budgetUsd: null,
       level: 0.9,
-      costLevel: (m) => (m === 'b' ? 3 : 1),
+      costLevel: (m: string) => (m === 'b' ? 3 : 1),
     });
-    const [a, b] = ['a', 'b'].map((m) => wp.problem.cost[wp.models.indexOf(m)]);
+    const [a, b] = ['a', 'b'].map((m) => wp.estimates.cost[wp.models.indexOf(m)]);
     expect(a).toBeCloseTo(engine.costs.expectedCost('a'), 15);
     expect(b).toBeCloseTo(3 * engine.costs.expectedCost('b'), 15);
   });

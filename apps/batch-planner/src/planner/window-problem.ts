@@ -1,5 +1,18 @@
 import { ArmId, eligibleArms, QualityEstimate } from '@llm-router/bandits';
-import { BatchObjective, BatchProblem, BatchSolution, DiscountTier, halfWidthMultiplier } from '@llm-router/batch';
+import {
+  DiscountTier,
+  DispatchCheck,
+  EstimatedMix,
+  PeriodBudget,
+  SolverChoice,
+  WindowEstimates,
+  WindowPlan,
+  checkAssignment,
+  emptyWindowEstimates,
+  halfWidthMultiplier,
+  periodTotalUsd,
+  planWindow,
+} from '@llm-router/batch';
 import { QueryRequest } from '@llm-router/contracts';
 import { SpendLedger } from '@llm-router/pacing';
 import { BillTotals } from '@llm-router/pricing';
@@ -22,10 +35,8 @@ export interface WindowPriceInfo {
   discountTiers?: readonly DiscountTier[];
 }
 
-export interface WindowProblemOptions {
+export interface WindowEstimateOptions {
   priceOf(model: string): WindowPriceInfo | undefined;
-  /** USD the window may spend; null = unbinding. */
-  budgetUsd: number | null;
   /** Two-sided level of the lower confidence bound the robust objective uses. */
   level: number;
   /** Level of the policy's `halfWidth` (QualityEstimate: ~95%). */
@@ -34,20 +45,17 @@ export interface WindowProblemOptions {
   costLevel?: (model: string) => number;
 }
 
-export interface WindowProblem {
-  problem: BatchProblem;
-  /** Column j of the problem is models[j]. */
+/** One window as the planner (libs/core/batch `planWindow`) takes it. */
+export interface WindowInput {
+  estimates: WindowEstimates;
+  /** Column j of the estimates is models[j]. */
   models: string[];
-  /** Row i of the problem is queries[i]. */
+  /** Row i of the estimates is queries[i]. */
   queries: QueryRequest[];
+  /** Per model: a self-hosted model's concurrency (a window is dispatched at once), else Infinity. */
+  capacity: number[];
+  tiers: (DiscountTier[] | null)[];
 }
-
-/**
- * A quality no eligible model can score below (eligible scores are kept >= 0): models a
- * query's own constraints exclude get it, so the solver takes them only when the budget
- * leaves no other choice.
- */
-export const INELIGIBLE_QUALITY = -1;
 
 export const POLICY_HALF_WIDTH_LEVEL = 0.95;
 
@@ -56,19 +64,22 @@ export function queryText(q: QueryRequest): string {
   return q.messages.map((m) => m.content).join('\n');
 }
 
-export function buildWindowProblem(
+/**
+ * The window's estimates from the scope's policy replica (quality mean and half-width per query
+ * and model, with the query's features) and cost model (times each model's cost level). A model a
+ * query's own maxCostUsd / minQuality excludes is unavailable to it.
+ */
+export function buildWindowEstimates(
   queries: QueryRequest[],
   engine: WindowEngine,
-  opts: WindowProblemOptions,
-): WindowProblem {
+  opts: WindowEstimateOptions,
+): WindowInput {
   const models = engine.arms();
   const n = queries.length;
   const k = models.length;
   if (k === 0) throw new Error('no model is available (no prices received yet?)');
   const z = halfWidthMultiplier(opts.level, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL);
-  const quality = new Float64Array(n * k);
-  const halfWidth = new Float64Array(n * k);
-  const cost = new Float64Array(n * k);
+  const e = emptyWindowEstimates(n, k);
   const costs: Record<string, number> = {};
   for (const m of models) costs[m] = engine.costs.expectedCost(m) * (opts.costLevel?.(m) ?? 1);
 
@@ -91,18 +102,14 @@ export function buildWindowProblem(
     for (let j = 0; j < k; j++) {
       const x = i * k + j;
       const m = models[j];
-      cost[x] = costs[m];
-      if (eligible && !eligible.has(m)) {
-        quality[x] = INELIGIBLE_QUALITY;
-        halfWidth[x] = 0;
-        continue;
-      }
-      const e = est[j];
-      quality[x] = e.mean;
+      e.cost[x] = costs[m];
+      if (eligible && !eligible.has(m)) continue;
+      e.available[x] = 1;
+      const { mean, halfWidth } = est[j];
+      e.quality[x] = mean;
       // Quality lives in [0, 1], so no lower bound needs to go below 0. Capping also gives
-      // unseen arms (infinite width) a finite, worst-possible bound of 0 instead of the
-      // solver's "rank last" penalty, which would rank them below ineligible models.
-      halfWidth[x] = e.mean > 0 ? Math.min(e.halfWidth, e.mean / z) : 0;
+      // unseen arms (infinite width) a finite, worst-possible bound of 0.
+      e.halfWidth[x] = mean > 0 ? Math.min(halfWidth, mean / z) : 0;
     }
   }
 
@@ -114,11 +121,7 @@ export function buildWindowProblem(
     capacity.push(p?.selfHosted && p.concurrency ? p.concurrency : Infinity);
     tiers.push(p?.discountTiers?.length ? [...p.discountTiers] : null);
   }
-  return {
-    problem: { n, k, quality, halfWidth, cost, budget: opts.budgetUsd, capacity, tiers, models },
-    models,
-    queries,
-  };
+  return { estimates: e, models, queries, capacity, tiers };
 }
 
 /** Policies may extrapolate (linear ones) or know nothing; the solver needs finite qualities in [0, 1]. */
@@ -135,7 +138,9 @@ export interface WindowAssignment {
   expectedUsd: number;
 }
 
-export interface WindowPlan {
+export interface AssignedWindow {
+  /** The planner's decision: assignment before the dispatch check, dual price, window budget, solver record. */
+  plan: WindowPlan;
   assignments: WindowAssignment[];
   /** Queries the capacities could not hold: they wait for the next window. */
   deferred: QueryRequest[];
@@ -143,39 +148,90 @@ export interface WindowPlan {
   expectedCostUsd: number;
 }
 
-export function planFromSolution(wp: WindowProblem, s: BatchSolution): WindowPlan {
-  if (s.assignment.length !== wp.queries.length)
-    throw new Error(`solution has ${s.assignment.length} entries for ${wp.queries.length} queries`);
+export interface AssignWindowOptions extends WindowEstimateOptions {
+  /** Where the period's budget stands (`periodBudget`); null = no budget. */
+  budget: PeriodBudget | null;
+  /** Queries of this scope routed earlier in the period (most recent last): the picture of the mix for the dual price. */
+  routed: readonly QueryRequest[];
+  robust: boolean;
+  solver?: SolverChoice;
+  timeLimitMs?: number;
+}
+
+/**
+ * Plans a window with libs/core/batch's window planner (the same code as the batch replay): the
+ * app supplies the estimates, costs and the period's budget; the planner decides the dual price,
+ * the assignment and, query by query, the dispatch check (on expected costs: the bills come back
+ * later, with the rewards, and reach the next windows through the reconciled spend).
+ */
+export async function assignWindow(
+  queries: QueryRequest[],
+  engine: WindowEngine,
+  opts: AssignWindowOptions,
+): Promise<AssignedWindow> {
+  const wi = buildWindowEstimates(queries, engine, opts);
+  const z = opts.robust ? halfWidthMultiplier(opts.level, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL) : 0;
+  const routed = new EstimatedMix(wi.models.length);
+  if (opts.budget) {
+    routed.add(buildWindowEstimates(opts.routed.slice(-ROUTED_MIX_MAX), engine, opts).estimates, z);
+    routed.add(wi.estimates, z);
+  }
+  const plan = await planWindow({
+    estimates: wi.estimates,
+    budget: opts.budget,
+    routed,
+    robust: opts.robust,
+    level: opts.level,
+    halfWidthLevel: opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL,
+    solver: opts.solver,
+    timeLimitMs: opts.timeLimitMs,
+    capacity: wi.capacity,
+    tiers: wi.tiers,
+    models: wi.models,
+  });
+  const total = opts.budget && periodTotalUsd(opts.budget);
+  const check = new DispatchCheck(wi.estimates, plan.assignment, total, opts.budget?.spentUsd ?? 0, plan.reserveUsd);
+  const { k, cost } = wi.estimates;
+  const dispatched = new Int32Array(queries.length);
+  for (let i = 0; i < queries.length; i++) {
+    const j = check.armFor(i);
+    dispatched[i] = j;
+    if (j >= 0) check.settle(i, j, cost[i * k + j]);
+  }
   const assignments: WindowAssignment[] = [];
   const deferred: QueryRequest[] = [];
-  const { k, cost } = wp.problem;
   let listTotal = 0;
-  wp.queries.forEach((query, i) => {
-    const j = s.assignment[i];
+  queries.forEach((query, i) => {
+    const j = dispatched[i];
     if (j < 0) deferred.push(query);
     else {
-      assignments.push({ query, model: wp.models[j], expectedUsd: cost[i * k + j] });
+      assignments.push({ query, model: wi.models[j], expectedUsd: cost[i * k + j] });
       listTotal += cost[i * k + j];
     }
   });
-  // Volume discounts price the window, not a query: each query carries its share of the bill.
-  const share = listTotal > 0 ? s.totalCost / listTotal : 0;
+  // Volume discounts price the window, not a query: each query carries its share of the bill
+  // (deferred queries are not billed).
+  const expectedCostUsd = checkAssignment(
+    { n: queries.length, k, quality: wi.estimates.quality, cost, tiers: wi.tiers },
+    dispatched,
+  ).totalCost;
+  const share = listTotal > 0 ? expectedCostUsd / listTotal : 0;
   for (const a of assignments) a.expectedUsd *= share;
-  return { assignments, deferred, expectedCostUsd: s.totalCost };
+  return { plan, assignments, deferred, expectedCostUsd };
 }
 
-export function objectiveFor(robust: boolean): BatchObjective {
-  return robust ? 'lcb' : 'mean';
-}
+/** Earlier queries of a scope re-estimated for the dual price of each window. */
+export const ROUTED_MIX_MAX = 1000;
 
 export type BudgetPeriodName = 'daily' | 'monthly';
 
-export interface WindowBudgetInput {
+export interface PeriodBudgetInput {
   /** Budget of the period; undefined/null = none. */
   periodBudgetUsd?: number | null;
   period: BudgetPeriodName;
-  /** What the spend ledger holds for this scope and period. */
+  /** What the spend ledger holds for this scope and period (reconciled with the bills). */
   spentUsd: number;
+  /** Queries the ledger has counted this period. */
   queries: number;
   /** Batch queries expected over a whole period. */
   expectedQueriesPerPeriod: number;
@@ -183,9 +239,9 @@ export interface WindowBudgetInput {
   now: number;
 }
 
-export interface WindowBudget {
-  /** USD this window may spend; null when there is no budget. */
-  windowUsd: number | null;
+export interface PeriodBudgetState {
+  /** For the planner; null when there is no budget. */
+  budget: PeriodBudget | null;
   /** Left of the period before this window. */
   remainingUsd: number | null;
   /** spend_ledger period key: `2026-11-25` (daily) or `2026-11` (monthly), UTC. */
@@ -220,17 +276,30 @@ export function periodKey(period: BudgetPeriodName, now: number): string {
 }
 
 /**
- * The window's share of what is left: the pacer's per-query target (remaining spread over
- * the queries still expected this period) times the window's size, never more than what is
- * left, so a window larger than the expected traffic cannot overdraw the period.
+ * Where the period stands for the planner: the queries still expected are those of the rest of
+ * the period at the expected rate (at least this window), so the period counts the queries routed
+ * so far plus those; its budget per query is the period's budget over that count. The planner
+ * then gives the window what is left minus a reserve for the later queries' cheapest models, at a
+ * dual price of the dollar (libs/core/batch `planWindow`); a window at least as large as the
+ * expected rest is the period's last and may spend all that is left.
  */
-export function windowBudget(b: WindowBudgetInput): WindowBudget {
+export function periodBudget(b: PeriodBudgetInput): PeriodBudgetState {
   const key = periodKey(b.period, b.now);
-  if (b.periodBudgetUsd == null) return { windowUsd: null, remainingUsd: null, periodKey: key };
+  if (b.periodBudgetUsd == null) return { budget: null, remainingUsd: null, periodKey: key };
   const ledger = new SpendLedger({ budgetUsd: b.periodBudgetUsd, period: ledgerPeriod(b.period) });
   ledger.record(Math.max(0, b.spentUsd), b.now, b.queries);
   const days = (ledger.periodEnd(b.now) - ledger.periodStart(b.now)) / 86_400_000;
-  const perQuery = ledger.targetPerQuery(b.now, b.expectedQueriesPerPeriod / days);
-  const remaining = ledger.remaining(b.now);
-  return { windowUsd: Math.min(remaining, perQuery * b.windowSize), remainingUsd: remaining, periodKey: key };
+  const daysLeft = (ledger.periodEnd(b.now) - b.now) / 86_400_000;
+  const stillExpected = Math.max(b.windowSize, (b.expectedQueriesPerPeriod / days) * daysLeft);
+  const expectedQueries = b.queries + stillExpected;
+  return {
+    budget: {
+      perQueryUsd: b.periodBudgetUsd / expectedQueries,
+      expectedQueries,
+      routedQueries: b.queries,
+      spentUsd: Math.max(0, b.spentUsd),
+    },
+    remainingUsd: ledger.remaining(b.now),
+    periodKey: key,
+  };
 }

@@ -3,3 +3,4 @@ export * from './lib/heuristic';
 export * from './lib/ilp';
 export * from './lib/solve';
 export * from './lib/random-instance';
+export * from './lib/window';

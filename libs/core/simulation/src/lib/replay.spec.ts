@@ -13,7 +13,8 @@ import { adaptSteps, armShares, quantile } from './metrics';
 import { RowOrder, orderRows, rowDifficulty, seededShuffle } from './order';
 import { budgetPacing } from './pacer';
 import { ReplayOptions, ReplayRow, runReplay } from './replay';
-import { CostCalibration, runBatchComparison, windowQualities, worstWindowQuality } from './batch';
+import { CostCalibration } from '@llm-router/batch';
+import { runBatchComparison, windowQualities, worstWindowQuality } from './batch';
 
 const CHEAP = 'cheap';
 const MID = 'mid';
@@ -358,6 +359,24 @@ describe('runBatchComparison', () => {
     expect(r.batch.budgetRatio!).toBeLessThan(1.1);
     expect(r.batch.budgetRatio!).toBeGreaterThan(0.8);
     expect(Object.values(r.armShares).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('runs on its per-query side exactly the per-query replay of the same options (the CLI --mode query)', async () => {
+    const rows = syntheticRows(300);
+    const warmStart = syntheticRows(120, 11);
+    for (const order of ['by-source', 'by-difficulty'] as const) {
+      const options = { ...base({ budget: 1e-3, seed: 3, order, warmStart }), batchSize: 50, timeLimitMs: 300 };
+      const r = await runBatchComparison(rows, { ...options, robust: true, explore: 4 });
+      const q = runReplay(rows, options);
+      // Exact equality, not closeness: the two are one computation, not two that agree.
+      expect(r.perQuery).toEqual({
+        meanQuality: q.meanQuality,
+        meanCost: q.meanCost,
+        budgetRatio: q.budgetRatio,
+        pctOfOracle: q.pctOfOracle,
+        worstWindowQuality: worstWindowQuality(rows, q, 50),
+      });
+    }
   });
 
   it('reports the worst window of each mode over the same windows', async () => {

@@ -1,0 +1,64 @@
+import { budgetLimit } from '../problem';
+import { WindowEstimates, cheapestArm } from './window-estimates';
+
+/**
+ * The bill check a window's plan goes through as it is dispatched, query by query, in order.
+ * The plan is fixed before any outcome of the window is seen; dispatch only checks the bill. A
+ * query goes to its cheapest arm instead of the planned one when
+ * - the period's ledger says the call no longer fits: what is spent, this call, the rest of the
+ *   plan and the reserve for the later queries' cheapest arms (which they take whatever is left)
+ *   would pass the period's budget; or
+ * - under a budget, its arm has already cost this window more than COST_SURPRISE times what the
+ *   plan expected of those calls: the plan priced it on a usage it does not have.
+ */
+export class DispatchCheck {
+  private plannedRest = 0;
+  private readonly armExpected: Float64Array;
+  private readonly armRealised: Float64Array;
+
+  /**
+   * @param periodTotalUsd the period's budget; null = no budget, every planned arm goes.
+   * @param spentUsd what the period has spent before this window.
+   * @param reserveUsd kept for the queries after this window.
+   */
+  constructor(
+    private readonly estimates: WindowEstimates,
+    private readonly plan: Int32Array,
+    private readonly periodTotalUsd: number | null,
+    private spentUsd: number,
+    private readonly reserveUsd: number,
+  ) {
+    for (let i = 0; i < plan.length; i++)
+      if (plan[i] >= 0) this.plannedRest += estimates.cost[i * estimates.k + plan[i]];
+    this.armExpected = new Float64Array(estimates.k);
+    this.armRealised = new Float64Array(estimates.k);
+  }
+
+  /** The arm query i goes to now (call in order, each followed by `settle`); -1 = deferred. */
+  armFor(i: number): number {
+    const { cost, k } = this.estimates;
+    const j = this.plan[i];
+    if (j < 0) return j;
+    this.plannedRest -= cost[i * k + j];
+    if (this.periodTotalUsd === null) return j;
+    // The library's one budget test (its rounding tolerance), so a plan the solver made to fit still fits.
+    const overBudget =
+      this.spentUsd + cost[i * k + j] + this.plannedRest + this.reserveUsd >
+      budgetLimit(this.periodTotalUsd * DISPATCH_CAP);
+    const surprised = this.armRealised[j] > COST_SURPRISE * this.armExpected[j];
+    return overBudget || surprised ? cheapestArm(this.estimates, i) : j;
+  }
+
+  /** What query i's call on `arm` cost (the expected cost when the bill is not known yet). */
+  settle(i: number, arm: number, realisedUsd: number): void {
+    this.spentUsd += realisedUsd;
+    this.armExpected[arm] += this.estimates.cost[i * this.estimates.k + arm];
+    this.armRealised[arm] += realisedUsd;
+  }
+}
+
+/** An arm whose calls in a window cost more than this multiple of their planned cost gets no more of them. */
+const COST_SURPRISE = 3;
+
+/** Dispatch never lets the period's spend pass this multiple of its budget. */
+const DISPATCH_CAP = 1;

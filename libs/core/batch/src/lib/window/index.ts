@@ -1,0 +1,6 @@
+export * from './window-estimates';
+export * from './estimated-mix';
+export * from './dual-price';
+export * from './cost-calibration';
+export * from './dispatch-check';
+export * from './window-planner';

@@ -1,0 +1,160 @@
+import { CostCalibration } from './cost-calibration';
+import { DispatchCheck } from './dispatch-check';
+import { PeriodBudget, dualPriceOfDollar } from './dual-price';
+import { EstimatedMix } from './estimated-mix';
+import { planWindow } from './window-planner';
+import { WindowEstimates, cheapestArm, emptyWindowEstimates } from './window-estimates';
+
+/** Queries with the same (quality, cost) per arm; every arm available unless `unavailable` says otherwise. */
+function window(n: number, arms: { q: number; c: number; h?: number }[], unavailable: [number, number][] = []) {
+  const k = arms.length;
+  const e = emptyWindowEstimates(n, k);
+  for (let i = 0; i < n; i++)
+    arms.forEach((a, j) => {
+      e.quality[i * k + j] = a.q;
+      e.cost[i * k + j] = a.c;
+      e.halfWidth[i * k + j] = a.h ?? 0.05;
+      e.available[i * k + j] = 1;
+    });
+  for (const [i, j] of unavailable) e.available[i * k + j] = 0;
+  return e;
+}
+
+const CHEAP = { q: 0.5, c: 1 };
+const GOOD = { q: 0.9, c: 3 };
+const budgetOf = (perQueryUsd: number, expectedQueries: number, routedQueries = 0, spentUsd = 0): PeriodBudget => ({
+  perQueryUsd,
+  expectedQueries,
+  routedQueries,
+  spentUsd,
+});
+const plan = (
+  e: WindowEstimates,
+  budget: PeriodBudget | null,
+  extra: Partial<Parameters<typeof planWindow>[0]> = {},
+) => {
+  const routed = new EstimatedMix(e.k);
+  routed.add(e, 0);
+  return planWindow({ estimates: e, budget, routed, robust: false, level: 0.3, solver: 'heuristic', ...extra });
+};
+
+describe('planWindow', () => {
+  it('never assigns an arm a query does not offer, however good and however much money there is', async () => {
+    const e = window(
+      4,
+      [CHEAP, { q: 1, c: 0.5 }],
+      [
+        [1, 1],
+        [3, 1],
+      ],
+    );
+    const p = await plan(e, null);
+    expect(Array.from(p.assignment)).toEqual([1, 0, 1, 0]);
+  });
+
+  it("gives the period's last window all that is left, at no price of the dollar", async () => {
+    const e = window(10, [CHEAP, GOOD]);
+    // 10 queries in the period, 5 routed for $10: $20 left buys 5 upgrades.
+    const p = await plan(e, budgetOf(3, 10, 0, 10));
+    expect(p.dualPrice).toBe(0);
+    expect(p.reserveUsd).toBe(0);
+    expect(p.windowBudgetUsd).toBeCloseTo(20, 12);
+    expect(Array.from(p.assignment).filter((j) => j === 1)).toHaveLength(5);
+  });
+
+  it('keeps a reserve for the later queries and buys an upgrade only above the dual price', async () => {
+    // Half the queries gain 0.4 from the upgrade ($2 more), half 0.05; the period affords upgrading half.
+    const e = window(100, [CHEAP, GOOD]);
+    for (let i = 50; i < 100; i++) e.quality[i * 2 + 1] = 0.55;
+    const b = budgetOf(2, 1000);
+    const p = await plan(e, b);
+    expect(p.reserveUsd).toBeCloseTo(900, 9);
+    expect(p.windowBudgetUsd).toBeCloseTo(2000 - 900, 9);
+    // At the price the mix spends the budget per query, 1 + 2 * (share upgraded) = 2: the price lies
+    // between the two kinds' gains per dollar, so only the first kind is upgraded, though the
+    // window's cap would buy more.
+    expect(p.dualPrice).toBeGreaterThan(0.05 / 2);
+    expect(p.dualPrice).toBeLessThan(0.4 / 2);
+    const upgraded = Array.from(p.assignment)
+      .map((j, i) => (j === 1 ? i : -1))
+      .filter((i) => i >= 0);
+    expect(upgraded.length).toBe(50);
+    expect(upgraded.every((i) => i < 50)).toBe(true);
+  });
+
+  it('warns and reports no bound when what is left cannot buy the cheapest arm of every query', async () => {
+    const e = window(5, [CHEAP, GOOD]);
+    const p = await plan(e, budgetOf(1, 10, 5, 8));
+    expect(p.windowBudgetUsd).toBeCloseTo(2, 12);
+    expect(p.feasible).toBe(false);
+    expect(p.solution.bound).toBeNull();
+    expect(p.warnings.join('\n')).toMatch(/infeasible/);
+    expect(Array.from(p.assignment)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('samples arms never pulled round-robin in an exploration sub-round, unless one call costs more than 20 targets', async () => {
+    const e = window(4, [CHEAP, GOOD, { q: 0.95, c: 100 }]);
+    const p = await plan(e, budgetOf(2, 1000), { exploration: { unpulledArms: [1, 2] } });
+    expect(p.solution.solver).toBe('round-robin');
+    expect(Array.from(p.assignment)).toEqual([1, 1, 1, 1]);
+    const q = await plan(e, budgetOf(2, 1000), { exploration: { unpulledArms: [] } });
+    expect(q.solution.solver).not.toBe('round-robin');
+  });
+});
+
+describe('dualPriceOfDollar', () => {
+  it('sets the price at which the mix spends what is left per remaining query', () => {
+    const e = window(100, [CHEAP, GOOD]);
+    for (let i = 0; i < 100; i++) e.quality[i * 2 + 1] = 0.5 + 0.4 * (i / 100);
+    const mix = new EstimatedMix(2);
+    mix.add(e, 0);
+    const mu = dualPriceOfDollar({
+      budget: budgetOf(2, 10_000),
+      windowQueries: 100,
+      windowCheapestUsd: 100,
+      routed: mix,
+    });
+    expect(mix.spendAt(mu)).toBeLessThanOrEqual(2 + 1e-9);
+    expect(mix.spendAt(mu * 0.99)).toBeGreaterThan(2 - 0.05);
+  });
+});
+
+describe('DispatchCheck', () => {
+  it('sends a query to its cheapest arm when the planned call would pass the period budget', () => {
+    const e = window(3, [CHEAP, GOOD]);
+    const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 9, 0, 0);
+    const arms = [0, 1, 2].map((i) => {
+      const j = check.armFor(i);
+      // The first call cost twice what was planned.
+      check.settle(i, j, i === 0 ? 6 : e.cost[i * 2 + j]);
+      return j;
+    });
+    expect(arms).toEqual([1, 0, 0]);
+  });
+
+  it('stops an arm whose calls cost this window more than three times the plan', () => {
+    const e = window(3, [CHEAP, GOOD]);
+    const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 1e9, 0, 0);
+    expect(check.armFor(0)).toBe(1);
+    check.settle(0, 1, 10);
+    expect(check.armFor(1)).toBe(cheapestArm(e, 1));
+  });
+
+  it('lets every planned arm go without a budget', () => {
+    const e = window(2, [CHEAP, GOOD]);
+    const check = new DispatchCheck(e, Int32Array.from([1, 1]), null, 0, 0);
+    expect(check.armFor(0)).toBe(1);
+    check.settle(0, 1, 1e6);
+    expect(check.armFor(1)).toBe(1);
+  });
+});
+
+describe('CostCalibration', () => {
+  it('is 1 before any call and moves towards realised over expected', () => {
+    const c = new CostCalibration(1);
+    expect(c.level(0)).toBe(1);
+    for (let i = 0; i < 50; i++) c.observe(0, 3, 1);
+    expect(c.level(0)).toBeGreaterThan(2.5);
+    expect(c.level(0)).toBeLessThan(3);
+  });
+});

@@ -1,0 +1,211 @@
+import { BatchObjective, BatchProblem, BatchSolution, DiscountTier, checkAssignment } from '../problem';
+import { SolverChoice, solveBatch } from '../solve';
+import { EstimatedMix } from './estimated-mix';
+import { PeriodBudget, dualPriceOfDollar, periodTotalUsd } from './dual-price';
+import { WindowEstimates, cheapestArm, cheapestBill } from './window-estimates';
+
+/** One window to plan: the caller's estimates and where the period's budget stands. */
+export interface WindowPlanInput {
+  estimates: WindowEstimates;
+  /** null = no budget: the objective is the quality estimate alone. */
+  budget: PeriodBudget | null;
+  /** Queries routed so far, re-estimated now (see DualPriceInput.routed); needed under a budget. */
+  routed?: EstimatedMix;
+  /** The period's expected mix (see DualPriceInput.forecast). */
+  forecast?: EstimatedMix;
+  /** Maximise the lower confidence bound at `level` instead of the mean. */
+  robust: boolean;
+  /** Two-sided level of the robust lower bound. */
+  level: number;
+  /** Level of the estimates' half-widths (default 0.95). */
+  halfWidthLevel?: number;
+  /**
+   * Plan the window as an exploration sub-round: optimism in the face of uncertainty (see
+   * `explorationObjective`). `unpulledArms` are arms the policy has never pulled.
+   */
+  exploration?: { unpulledArms: readonly number[] };
+  solver?: SolverChoice;
+  timeLimitMs?: number;
+  /** Per arm: calls the window may hold (self-hosted concurrency); see BatchProblem.capacity. */
+  capacity?: ArrayLike<number | undefined>;
+  tiers?: ReadonlyArray<readonly DiscountTier[] | undefined | null>;
+  models?: readonly string[];
+}
+
+export interface WindowPlan {
+  /** Arm per query; -1 = deferred (the capacities cannot hold it). Never an unavailable arm. */
+  assignment: Int32Array;
+  /** Quality points one dollar is worth in this window (0 = the budget is only a cap). */
+  dualPrice: number;
+  /** What the window may spend: what is left of the period minus the reserve; null = no budget. */
+  windowBudgetUsd: number | null;
+  /** Kept for the later queries' cheapest arms. */
+  reserveUsd: number;
+  /** The solver's answer (its objective is in the planner's score units). */
+  solution: BatchSolution;
+  /** False when the window's budget cannot buy even the cheapest arm of every query. */
+  feasible: boolean;
+  warnings: string[];
+}
+
+/**
+ * Plans one window: the cap (what is left of the period's budget, minus a reserve for the later
+ * queries' cheapest arms; the period's last window gets all that is left), the dual price of the
+ * dollar, the objective quality - price * cost (or its exploration variant), the solve, and a
+ * repair that sends any pick of an unavailable arm to the query's cheapest available one.
+ */
+export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
+  const { estimates: e, budget } = input;
+  const { n: m, k } = e;
+  let windowBudgetUsd: number | null = null;
+  let capUsd: number | null = null;
+  let reserveUsd = 0;
+  let dualPrice = 0;
+  let objective = maskedObjective(e, null);
+  if (budget !== null) {
+    const left = periodTotalUsd(budget) - budget.spentUsd;
+    const after = budget.expectedQueries - budget.routedQueries - m;
+    const cheap = cheapestBill(e);
+    // Every later query must still afford its cheapest arm, whatever this window takes.
+    reserveUsd = after > 0 ? (after * cheap) / m : 0;
+    windowBudgetUsd = left - reserveUsd;
+    capUsd = Math.max(cheap, windowBudgetUsd);
+    if (after > 0) {
+      if (!input.routed) throw new Error('planWindow: a window under a budget needs the routed mix');
+      dualPrice = dualPriceOfDollar({
+        budget,
+        windowQueries: m,
+        windowCheapestUsd: cheap,
+        routed: input.routed,
+        forecast: input.forecast,
+      });
+      objective = maskedObjective(e, dualPrice);
+    }
+  }
+  let forced: Int32Array | null = null;
+  if (input.exploration) {
+    objective = explorationObjective(e, objective);
+    forced = roundRobinAssignment(e, coldArmsWorthACall(e, input.exploration.unpulledArms, budget));
+  }
+  const problem: BatchProblem = {
+    n: m,
+    k,
+    quality: objective,
+    halfWidth: e.halfWidth,
+    cost: e.cost,
+    budget: capUsd,
+    capacity: input.capacity,
+    tiers: input.tiers,
+    models: input.models,
+  };
+  const solution = forced
+    ? sampledSolution(problem, forced)
+    : await solveBatch(problem, {
+        solver: input.solver,
+        objective: plannedObjective(input.robust && !input.exploration),
+        level: input.level,
+        halfWidthLevel: input.halfWidthLevel,
+        timeLimitMs: input.timeLimitMs,
+      });
+  const assignment = Int32Array.from(solution.assignment);
+  for (let i = 0; i < m; i++) {
+    const j = assignment[i];
+    if (j >= 0 && !e.available[i * k + j]) assignment[i] = cheapestArm(e, i);
+  }
+  const warnings = [...solution.warnings];
+  const feasible = windowBudgetUsd === null || capUsd === windowBudgetUsd;
+  if (!feasible)
+    warnings.push(
+      `window budget infeasible: $${windowBudgetUsd} is less than the cheapest assignment ($${capUsd}): every query takes its cheapest model`,
+    );
+  return {
+    assignment,
+    dualPrice,
+    windowBudgetUsd,
+    reserveUsd,
+    // A bound of the budget-constrained problem says nothing about a window that cannot meet its budget.
+    solution: feasible ? solution : { ...solution, bound: null, gapPct: null, feasible: false },
+    feasible: feasible && solution.feasible,
+    warnings,
+  };
+}
+
+export function plannedObjective(robust: boolean): BatchObjective {
+  return robust ? 'lcb' : 'mean';
+}
+
+/**
+ * What the solver maximises per (query, arm): quality - price * cost, with a tie-break towards
+ * cheaper arms under a price. An unavailable arm gets UNAVAILABLE_SCORE, below anything an
+ * available one scores, so the solver takes it only when nothing else fits the cap (and the
+ * planner's repair then moves the query to its cheapest available arm).
+ */
+function maskedObjective(e: WindowEstimates, price: number | null): Float64Array {
+  const out = new Float64Array(e.n * e.k);
+  let maxCost = 1e-300;
+  for (let x = 0; x < out.length; x++) if (e.available[x]) maxCost = Math.max(maxCost, e.cost[x]);
+  for (let x = 0; x < out.length; x++) {
+    if (!e.available[x]) out[x] = UNAVAILABLE_SCORE;
+    else out[x] = price === null ? e.quality[x] : e.quality[x] - price * e.cost[x] - (TIE * e.cost[x]) / maxCost;
+  }
+  return out;
+}
+
+/** The solution record of a sub-round whose arms were sampled, not solved for. */
+function sampledSolution(p: BatchProblem, assignment: Int32Array): BatchSolution {
+  const check = checkAssignment(p, assignment);
+  let objective = 0;
+  for (let i = 0; i < p.n; i++) objective += p.quality[i * p.k + assignment[i]];
+  return {
+    assignment,
+    objective,
+    bound: null,
+    gapPct: null,
+    solver: 'round-robin',
+    ms: 0,
+    feasible: check.feasible,
+    totalCost: check.totalCost,
+    warnings: [],
+  };
+}
+
+/**
+ * Exploration sub-round: optimism in the face of uncertainty (the objective plus the half-width,
+ * at most one point more) at the same price of a dollar, so the arms whose value on this kind of
+ * query is least known get sampled before the rest of the window is committed.
+ */
+export function explorationObjective(e: WindowEstimates, objective: Float64Array): Float64Array {
+  const out = new Float64Array(objective.length);
+  for (let x = 0; x < out.length; x++)
+    out[x] = e.available[x] ? objective[x] + Math.min(1, e.halfWidth[x]) : UNAVAILABLE_SCORE;
+  return out;
+}
+
+/**
+ * Arms never pulled that the first query of the window offers, except those whose expected cost
+ * per call is more than COLD_CAP per-query targets (one call of them would spend the budget of
+ * many queries).
+ */
+function coldArmsWorthACall(e: WindowEstimates, unpulled: readonly number[], budget: PeriodBudget | null): number[] {
+  return unpulled.filter((j) => e.available[j] && (budget === null || e.cost[j] <= COLD_CAP * budget.perQueryUsd));
+}
+
+/** Cold arms sampled round-robin; null when there are none or a query does not offer its turn's arm. */
+function roundRobinAssignment(e: WindowEstimates, cold: readonly number[]): Int32Array | null {
+  if (cold.length === 0) return null;
+  const a = new Int32Array(e.n);
+  for (let i = 0; i < e.n; i++) {
+    a[i] = cold[i % cold.length];
+    if (!e.available[i * e.k + a[i]]) return null;
+  }
+  return a;
+}
+
+/** Solver score of an arm the query cannot take: far below any quality - price * cost of an available one. */
+const UNAVAILABLE_SCORE = -10;
+
+/** Quality the most expensive arm of a window loses to break ties towards cheaper arms. */
+const TIE = 1e-3;
+
+/** An arm never pulled is explored only if one call is expected to cost at most this many per-query targets. */
+const COLD_CAP = 20;
