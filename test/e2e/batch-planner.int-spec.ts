@@ -239,12 +239,16 @@ describe('batch planner through Kafka and PostgreSQL', () => {
 
   it('charges the next windows with what the billed decisions really cost, not with what was expected of them', async () => {
     const ids = [...batchOf(['b1-0']), ...batchOf(['b2-0'])].map((b) => (b.value as BatchEvent).batchId);
-    const decisions = (
-      await e2e.db.query(
-        'SELECT d.decision_id, b.expected_usd FROM decisions d JOIN batch_bills b ON b.decision_id = d.decision_id WHERE d.batch_id = ANY($1)',
-        [ids],
-      )
-    ).rows as { decision_id: string; expected_usd: number }[];
+    // The second window's responses were awaited, not the aggregator storing its decisions: poll.
+    const decisions = await waitFor('decisions of both windows stored with their bills', async () => {
+      const rows = (
+        await e2e.db.query(
+          'SELECT d.decision_id, b.expected_usd FROM decisions d JOIN batch_bills b ON b.decision_id = d.decision_id WHERE d.batch_id = ANY($1)',
+          [ids],
+        )
+      ).rows as { decision_id: string; expected_usd: number }[];
+      return rows.length >= 2 * WINDOW && rows;
+    });
     expect(decisions).toHaveLength(2 * WINDOW);
     // The bills come in at a tenth of what the planner expected (a provider discount the price table did not know).
     const bill = (d: (typeof decisions)[number]) => 0.1 * d.expected_usd;
