@@ -16,6 +16,7 @@ export * from './lib/lin-ts';
 export * from './lib/fixed-policy';
 export * from './lib/conservative';
 export * from './lib/registry';
+export * from './lib/policy-options';
 export * from './lib/synthetic';
 export * from './lib/warm-start';
 export * from './lib/auto';

@@ -106,9 +106,12 @@ registerPolicy(
 );
 
 /**
- * 'conservative' (or 'conservative:<inner>'): options.inner names the wrapped policy (default
- * 'ucb1'), options.conservative carries { baseline, alpha, baselineMean, maxExplorationUsd };
- * every other option goes to the inner policy.
+ * 'conservative' (or 'conservative:<inner>'), in either form:
+ * - flat, as configuration gives it: { baseline, alpha, baselineMean, maxExplorationUsd,
+ *   inner (the wrapped policy's name, default 'ucb1'), innerOptions }; arms, seed and d go to
+ *   the inner policy too;
+ * - nested: options.conservative carries { baseline, alpha, baselineMean, maxExplorationUsd }
+ *   and every other option goes to the inner policy.
  */
 registerPolicy(
   'conservative',
@@ -117,8 +120,20 @@ registerPolicy(
       inner?: string;
       conservative?: Omit<ConservativeOptions, 'inner'>;
     };
-    if (!conservative?.baseline) throw new Error('conservative policy needs options.conservative.baseline');
-    return new ConservativePolicy({ ...conservative, inner: createPolicy(arg ?? inner ?? 'ucb1', rest) });
+    if (conservative) {
+      if (!conservative.baseline) throw new Error('conservative policy needs options.conservative.baseline');
+      return new ConservativePolicy({ ...conservative, inner: createPolicy(arg ?? inner ?? 'ucb1', rest) });
+    }
+    const { baseline, alpha, baselineMean, maxExplorationUsd, innerOptions, arms, seed, d } = rest as PolicyOptions &
+      Partial<Omit<ConservativeOptions, 'inner'>> & { innerOptions?: PolicyOptions };
+    if (!baseline) throw new Error('conservative policy needs options.baseline (the safe arm)');
+    return new ConservativePolicy({
+      baseline,
+      alpha,
+      baselineMean,
+      maxExplorationUsd,
+      inner: createPolicy(arg ?? inner ?? 'ucb1', { arms, seed, d, ...innerOptions }),
+    });
   },
   (s) => ConservativePolicy.fromState(s, policyFromState),
 );

@@ -1,4 +1,5 @@
 import {
+  basePolicyName,
   createPolicy,
   DecideConstraints,
   DecisionContext,
@@ -24,7 +25,12 @@ export interface EngineOptions {
   defaultLambda: number;
   /** Per-scope algorithm overrides (scope -> policy name); other scopes use `algorithm`. */
   scopePolicies?: Record<string, string>;
+  /** Options for every scope's policy, whatever its name (programmatic use and tests). */
   policyOptions?: Record<string, unknown>;
+  /** Options per policy name (POLICY_OPTIONS): a scope gets those of the policy it runs. */
+  optionsByPolicy?: Record<string, Record<string, unknown>>;
+  /** Options per scope (SCOPE_POLICIES' JSON form): they win, key by key, over optionsByPolicy. */
+  scopePolicyOptions?: Record<string, Record<string, unknown>>;
 }
 
 export interface RoutedDecision {
@@ -53,7 +59,14 @@ export class ScopeEngine {
   ) {
     this.lambda = opts.defaultLambda;
     const algorithm = opts.scopePolicies?.[scope] ?? opts.algorithm;
-    this.policy = createPolicy(algorithm, { arms: [], seed: opts.seed, d: opts.featureDim, ...opts.policyOptions });
+    this.policy = createPolicy(algorithm, {
+      arms: [],
+      seed: opts.seed,
+      d: opts.featureDim,
+      ...opts.policyOptions,
+      ...opts.optionsByPolicy?.[basePolicyName(algorithm)],
+      ...opts.scopePolicyOptions?.[scope],
+    });
   }
 
   /** Models that can be routed to now: priced, and not disabled or removed. */

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { basePolicyName, formatOptionProblems, policyNameProblems, policyOptionProblems } from '@llm-router/bandits';
+// Registers 'preference' (its library depends on the bandits one): every registered policy
+// can then be configured, and is known to every service that reads these variables.
+import '@llm-router/preference';
 
 /** A service refuses to start on bad configuration, with one message naming every bad variable. */
 export class ConfigError extends Error {
@@ -26,41 +30,103 @@ const postgresUrl = z
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
+/** A JSON object variable, or {} when unset or blank. */
+function jsonObjectEnv(what: string) {
+  return z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s || !s.trim()) return {} as Record<string, unknown>;
+      try {
+        const v: unknown = JSON.parse(s);
+        if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+      } catch {
+        /* reported below */
+      }
+      ctx.addIssue({ code: 'custom', message: `must be a JSON object of ${what}` });
+      return z.NEVER;
+    });
+}
+
+function addNameIssues(ctx: z.RefinementCtx, name: string, path: string[] = []): void {
+  for (const message of policyNameProblems(name)) ctx.addIssue({ code: 'custom', path, message });
+}
+
 /** SCOPE_POLICIES: `support=thompson,code=linucb` or a JSON object; scopes not named use the default policy. */
 export const scopePoliciesEnv = z
   .string()
   .optional()
   .transform((s, ctx) => {
     if (!s || !s.trim()) return {} as Record<string, string>;
+    let out: Record<string, string> = {};
     if (s.trim().startsWith('{')) {
       try {
-        return z.record(z.string(), z.string().min(1)).parse(JSON.parse(s));
+        out = z.record(z.string(), z.string().min(1)).parse(JSON.parse(s));
       } catch {
         ctx.addIssue({ code: 'custom', message: 'must be a JSON object of scope -> policy name' });
         return z.NEVER;
       }
-    }
-    const out: Record<string, string> = {};
-    for (const part of s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean)) {
-      const [scope, policy] = part.split('=').map((x) => x?.trim());
-      if (!scope || !policy) {
-        ctx.addIssue({ code: 'custom', message: `"${part}" is not scope=policy` });
-        return z.NEVER;
+    } else {
+      for (const part of s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)) {
+        const [scope, policy] = part.split('=').map((x) => x?.trim());
+        if (!scope || !policy) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not scope=policy` });
+          return z.NEVER;
+        }
+        out[scope] = policy;
       }
-      out[scope] = policy;
     }
+    for (const [scope, policy] of Object.entries(out)) addNameIssues(ctx, policy, [scope]);
     return out;
   });
+
+/**
+ * POLICY_OPTIONS: a JSON object of policy name -> options, e.g.
+ * `{"epsilon-greedy":{"epsilon":0.05},"conservative":{"baseline":"m","alpha":0.1}}`. Every
+ * name must be registered and every option known to its schema, of the right type and range.
+ */
+export const policyOptionsEnv = jsonObjectEnv('policy name -> options').transform((byPolicy, ctx) => {
+  for (const [name, options] of Object.entries(byPolicy)) {
+    const nameProblems = policyNameProblems(name);
+    if (nameProblems.length > 0) addNameIssues(ctx, name, [name]);
+    else if (name.includes(':'))
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `name the policy without its argument ('${basePolicyName(name)}')`,
+      });
+    else
+      for (const p of policyOptionProblems(name, options))
+        ctx.addIssue({ code: 'custom', path: [name, ...p.path.map(String)], message: p.message });
+  }
+  return byPolicy as Record<string, Record<string, unknown>>;
+});
+
+/** SCOPE_POLICY_OPTIONS: a JSON object of scope -> options of that scope's policy (checked in policyOptionsFromEnv). */
+export const scopePolicyOptionsEnv = jsonObjectEnv('scope -> options').transform((byScope, ctx) => {
+  for (const [scope, options] of Object.entries(byScope))
+    if (typeof options !== 'object' || options === null || Array.isArray(options))
+      ctx.addIssue({ code: 'custom', path: [scope], message: 'must be an object of option -> value' });
+  return byScope as Record<string, Record<string, unknown>>;
+});
 
 /** Variables of every service that holds a policy (router, reward-aggregator, batch-planner): they must agree. */
 export const policyEnvShape = {
   /** Default policy of every scope. */
-  ROUTER_POLICY: z.string().min(1).default('auto'),
+  ROUTER_POLICY: z
+    .string()
+    .min(1)
+    .default('auto')
+    .superRefine((name, ctx) => addNameIssues(ctx, name)),
   /** Per-scope overrides of ROUTER_POLICY, e.g. `support=thompson,code=linucb`. */
   SCOPE_POLICIES: scopePoliciesEnv,
+  /** Options per policy name (JSON). */
+  POLICY_OPTIONS: policyOptionsEnv,
+  /** Options per scope (JSON), over POLICY_OPTIONS of the scope's policy. */
+  SCOPE_POLICY_OPTIONS: scopePolicyOptionsEnv,
   FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(64),
   POLICY_SEED: z.coerce.number().int().default(1),
   DEFAULT_LAMBDA: z.coerce.number().nonnegative().default(0),
@@ -71,17 +137,40 @@ export const policyEnvShape = {
 type PolicyEnv = {
   ROUTER_POLICY: string;
   SCOPE_POLICIES: Record<string, string>;
+  POLICY_OPTIONS?: Record<string, Record<string, unknown>>;
+  SCOPE_POLICY_OPTIONS?: Record<string, Record<string, unknown>>;
   FEATURE_DIM: number;
   POLICY_SEED: number;
   DEFAULT_LAMBDA: number;
   SNAPSHOT_APPLY_MS: number;
 };
 
-/** The engine options those variables describe. */
-export function policyOptionsFromEnv(c: PolicyEnv) {
+/**
+ * The engine options those variables describe. Checks what no single variable can: the
+ * options each configured policy ends up with (POLICY_OPTIONS of its name, then its scope's
+ * SCOPE_POLICY_OPTIONS) against its schema, complete (conservative needs a baseline). Services
+ * call it while they are built, so a bad combination stops them with a ConfigError.
+ */
+export function policyOptionsFromEnv(c: PolicyEnv, service = 'policy configuration') {
+  const optionsByPolicy = c.POLICY_OPTIONS ?? {};
+  const scopePolicyOptions = c.SCOPE_POLICY_OPTIONS ?? {};
+  const problems: string[] = [];
+  const check = (name: string, scope: string | null) => {
+    const options = { ...optionsByPolicy[basePolicyName(name)], ...(scope ? scopePolicyOptions[scope] : {}) };
+    const where = scope
+      ? `scope ${scope} (${name}): ${scopePolicyOptions[scope] ? 'SCOPE_POLICY_OPTIONS.' + scope : 'POLICY_OPTIONS.' + basePolicyName(name)}`
+      : `ROUTER_POLICY=${name}: POLICY_OPTIONS.${basePolicyName(name)}`;
+    problems.push(...formatOptionProblems(where, policyOptionProblems(name, options, { complete: true })));
+  };
+  check(c.ROUTER_POLICY, null);
+  for (const scope of new Set([...Object.keys(c.SCOPE_POLICIES), ...Object.keys(scopePolicyOptions)]))
+    check(c.SCOPE_POLICIES[scope] ?? c.ROUTER_POLICY, scope);
+  if (problems.length > 0) throw new ConfigError(service, problems);
   return {
     algorithm: c.ROUTER_POLICY,
     scopePolicies: c.SCOPE_POLICIES,
+    optionsByPolicy,
+    scopePolicyOptions,
     featureDim: c.FEATURE_DIM,
     seed: c.POLICY_SEED,
     defaultLambda: c.DEFAULT_LAMBDA,
