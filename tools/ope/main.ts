@@ -1,6 +1,7 @@
 /**
  * npm run -s ope -- --log decisions.jsonl [options]
  * npm run -s ope -- --data FILE --policy random [options]
+ * npm run -s ope -- --from-db --scope S [--candidates ...] [--export FILE] (reads DATABASE_URL)
  *
  * Off-policy evaluation of candidate routing policies on logged decisions, and the promotion
  * gate: a candidate is promoted only when the lower end of its interval beats the live
@@ -28,11 +29,19 @@ import {
   toLoggedDecision,
 } from '@llm-router/ope';
 import { UsageError, num, readText } from '../lib/cli';
+import { runFromDb } from './from-db';
+import { SWITCH_GATE_DEFAULTS } from '@llm-router/ope';
 
 const FEATURE_DIM = 64;
+const DEFAULT_CANDIDATES = 'fixed:*,greedy';
 
 interface Cli {
   log?: string;
+  fromDb?: boolean;
+  scope: string;
+  options?: string;
+  tolerance: number;
+  export?: string;
   data?: string;
   policy: string;
   candidates: string;
@@ -60,6 +69,19 @@ function program(): Command {
     )
     .option('--data <file>', 'reward dataset (JSONL, ParetoBandit format) to build a log from')
     .option(
+      '--from-db',
+      "the scope's log in PostgreSQL (DATABASE_URL), judged by the aggregator's switch gate (SNIPS and DR lower bounds >= current value - --tolerance); fallbacks and explicit models are left out",
+    )
+    .option('--scope <scope>', '--from-db: the scope', 'default')
+    .option('--options <json>', '--from-db: options per policy name, as POLICY_OPTIONS')
+    .option(
+      '--tolerance <x>',
+      '--from-db: how far below the current value a candidate lower bound may be',
+      num('--tolerance', { min: 0 }),
+      SWITCH_GATE_DEFAULTS.tolerance,
+    )
+    .option('--export <file>', '--from-db: also write the log as JSONL (readable with --log)')
+    .option(
       '--policy <name>',
       "logging policy for --data: 'random' (uniform) or any explorative policy name createPolicy knows",
       'random',
@@ -67,7 +89,7 @@ function program(): Command {
     .option(
       '--candidates <list>',
       "comma-separated candidates: 'fixed:*' (every arm), fixed:<arm>, 'greedy' (best mean arm, cross-fitted on the log), or a policy name for createPolicy (trained on the log as it is replayed)",
-      'fixed:*,greedy',
+      DEFAULT_CANDIDATES,
     )
     .option('--lambda <x>', '--data: cost weight in reward = quality - lambda * cost', num('--lambda', { min: 0 }), 0)
     .option('--seed <n>', '--data: logging policy seed', num('--seed', { integer: true, min: 0 }), 1)
@@ -386,7 +408,7 @@ function run(cli: Cli): void {
   }
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const prog = program().exitOverride();
   let cli: Cli;
   try {
@@ -396,7 +418,21 @@ function main(argv: string[]): number {
     throw e;
   }
   try {
-    run(cli);
+    if (cli.fromDb) {
+      if (cli.log || cli.data) throw new UsageError('--from-db reads the database: give no --log or --data');
+      await runFromDb({
+        scope: cli.scope,
+        // 'greedy' is a fitted baseline, not a policy the gate can switch to.
+        candidates: cli.candidates === DEFAULT_CANDIDATES ? 'fixed:*' : cli.candidates,
+        options: cli.options,
+        tolerance: cli.tolerance,
+        level: cli.level,
+        minEss: cli.minEss,
+        limit: cli.limit ?? SWITCH_GATE_DEFAULTS.maxDecisions,
+        export: cli.export,
+        json: cli.json,
+      });
+    } else run(cli);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
@@ -407,4 +443,4 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv);
+void main(process.argv).then((code) => (process.exitCode = code));

@@ -8,6 +8,8 @@ import { RewardStreamService } from './streams/reward-stream.service';
 import { AggregatorController } from './api/aggregator.controller';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { WarmStartController } from './warm-start/warm-start.controller';
+import { PolicySwitchController } from './admin/policy-switch.controller';
+import { PolicySwitchService } from './admin/policy-switch.service';
 
 @Module({})
 export class AggregatorModule {
@@ -20,8 +22,8 @@ export class AggregatorModule {
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
         DashboardModule,
       ],
-      controllers: [AggregatorController, WarmStartController],
-      providers: [LedgerService, RewardStreamService, operatorAccessGuardProvider],
+      controllers: [AggregatorController, WarmStartController, PolicySwitchController],
+      providers: [LedgerService, RewardStreamService, PolicySwitchService, operatorAccessGuardProvider],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
+import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape, policyOptionsFromEnv } from '@llm-router/service';
+import { policySwitchEnvShape } from './admin/policy-switch.config';
 
 export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).extend({
   ...policyEnvShape,
@@ -30,7 +31,14 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
    * the observed per-arm means instead. An empty value means unset, as in a shell.
    */
   PRICE_WATCHER_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
+  ...policySwitchEnvShape,
 });
 
 export type AggregatorConfig = z.infer<typeof aggregatorEnvSchema>;
-export const loadAggregatorConfig = (env = process.env) => loadConfig('reward-aggregator', aggregatorEnvSchema, env);
+export function loadAggregatorConfig(env = process.env): AggregatorConfig {
+  const config = loadConfig('reward-aggregator', aggregatorEnvSchema, env);
+  // The policies' options as a whole (conservative's baseline, a scope's options): checked
+  // here, so that a bad combination stops the service before it is built.
+  policyOptionsFromEnv(config, 'reward-aggregator');
+  return config;
+}

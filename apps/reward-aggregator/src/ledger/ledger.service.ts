@@ -10,6 +10,7 @@ import { BatchOf, KafkaService, MessageProducer, TopicConsumer } from '@llm-rout
 import { DecisionEntity, OffsetStore, PolicyStateEntity } from '@llm-router/persistence';
 import { APP_CONFIG, HealthRegistry, MetricsService, policyOptionsFromEnv } from '@llm-router/service';
 import { AggregatorConfig } from '../config';
+import type { PolicyState } from '@llm-router/bandits';
 import { ScopePacingOptions, ScopeStats } from './scope-stats';
 
 /**
@@ -342,6 +343,46 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       this.log.warn({ expired: rows.length }, 'unmatched feedback expired');
     }
     return rows.length;
+  }
+
+  /**
+   * Replaces a scope's policy (the admin switch, docs/decisions/0016): writes `state` as the
+   * next version of policy_state with the row locked, runs `record` in the same transaction,
+   * and publishes the snapshot so that routers adopt it. Any aggregator's in-memory copy of the
+   * scope (this one's included) is now behind the stored version: its next write is refused as
+   * stale and the scope reloaded with the new policy (StaleWriterError), and this instance's
+   * not yet published older snapshot is dropped so that it cannot follow this one.
+   */
+  async replaceScopePolicy(
+    scope: string,
+    state: PolicyState,
+    record: (em: EntityManager, version: number) => Promise<void>,
+  ): Promise<{ version: number; algorithm: string }> {
+    const snapshot = await this.ds.transaction(async (em) => {
+      const row = await em.findOne(PolicyStateEntity, { where: { scope }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw new Error(`scope ${scope} has no policy state to replace`);
+      const version = row.version + 1;
+      await em.query(
+        `UPDATE policy_state SET algorithm = $2, version = $3, state = $4, updated_at = now() WHERE scope = $1`,
+        [scope, state.algorithm, version, JSON.stringify(state)],
+      );
+      await record(em, version);
+      const st = this.stats.get(scope) ?? (await ScopeStats.load(em, scope, row, this.pacing));
+      return {
+        scope,
+        version,
+        algorithm: state.algorithm,
+        state,
+        lambda: row.lambda,
+        pacer: st.pacerState(),
+        budgetPerQueryUsd: st.budgetPerQueryUsd(Date.now()),
+        rewardsApplied: row.rewardsApplied,
+        ts: new Date().toISOString(),
+      };
+    });
+    this.dirty.delete(scope);
+    await this.producer.send(Topic.PolicyUpdates, snapshot);
+    return snapshot;
   }
 }
 

@@ -5,3 +5,5 @@ export * from './lib/gate';
 export * from './lib/policies';
 export * from './lib/synthetic';
 export * from './lib/decision-log';
+export * from './lib/switch-gate';
+export * from './lib/scope-log';

@@ -30,6 +30,7 @@ describe('migrations on a real PostgreSQL', () => {
       'RouterAnswers1764120000000',
       'AccessControl1764130000000',
       'DecisionContext1764140000000',
+      'PolicySwitches1764150000000',
     ]);
   });
 

@@ -11,3 +11,4 @@ export { SpendEntity } from './spend.entity';
 export { BatchPendingEntity } from './batch-pending.entity';
 export { BatchBillEntity } from './batch-bill.entity';
 export { RouterAnswerEntity } from './router-answer.entity';
+export { PolicySwitchEntity } from './policy-switch.entity';

@@ -5,6 +5,7 @@ import { BatchBills1764110000000 } from './1764110000000-batch-bills';
 import { RouterAnswers1764120000000 } from './1764120000000-router-answers';
 import { AccessControl1764130000000 } from './1764130000000-access-control';
 import { DecisionContext1764140000000 } from './1764140000000-decision-context';
+import { PolicySwitches1764150000000 } from './1764150000000-policy-switches';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   RouterAnswers1764120000000,
   AccessControl1764130000000,
   DecisionContext1764140000000,
+  PolicySwitches1764150000000,
 ];
