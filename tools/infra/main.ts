@@ -15,6 +15,7 @@ import {
   ensureTopics,
   findPostgresBinDir,
   partitionsCapFromEnv,
+  retentionDaysFromEnv,
   INFRA_MODES,
   KAFKA_PRINCIPALS,
   KAFKA_SECURITY_MODES,
@@ -179,6 +180,7 @@ program
   .command('topics')
   .description(
     'create every topic of libs/core/contracts on the broker in KAFKA_BROKERS (idempotent; for docker compose), ' +
+      'and give existing ones the contract configuration (retention from RETENTION_DAYS, compaction), ' +
       'as KAFKA_SASL_USERNAME/PASSWORD when set',
   )
   .option('--acls', 'also create the ACLs of one principal per service (needs a super user in KAFKA_SASL_*)')
@@ -187,8 +189,15 @@ program
     if (!brokers) throw new Error('KAFKA_BROKERS is required');
     const sasl = adminSaslFromEnv();
     const ssl = process.env['KAFKA_SSL'] === 'true';
-    const r = await ensureTopics(brokers, allTopics(), { partitionsCap: partitionsCapFromEnv(), sasl, ssl });
-    console.log(`topics: ${r.created.length} created, ${r.existing.length} already there`);
+    const r = await ensureTopics(brokers, allTopics({ retentionDays: retentionDaysFromEnv() }), {
+      partitionsCap: partitionsCapFromEnv(),
+      sasl,
+      ssl,
+      alterExisting: true,
+    });
+    console.log(
+      `topics: ${r.created.length} created, ${r.existing.length} already there, ${r.altered.length} reconfigured`,
+    );
     if (flags.acls) {
       if (!sasl) throw new Error('--acls needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD of a super user');
       await applyKafkaAcls(brokers, sasl, kafkaAcls(), ssl);

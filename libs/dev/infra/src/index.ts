@@ -1,6 +1,12 @@
 export { startInfrastructure } from './lib/infrastructure';
 export type { Infrastructure, LocalDetails, StartInfrastructureOptions } from './lib/infrastructure';
-export { ensureTopics, partitionsCapFromEnv, planTopics, warmUpGroupCoordinator } from './lib/topics';
+export {
+  ensureTopics,
+  partitionsCapFromEnv,
+  planTopics,
+  retentionDaysFromEnv,
+  warmUpGroupCoordinator,
+} from './lib/topics';
 export type { EnsureTopicsOptions, EnsureTopicsResult, TopicDefinition } from './lib/topics';
 export { freePort, freePorts, isPortFree, isPortOpen } from './lib/ports';
 export { infraFromEnv, selectMode, INFRA_MODES } from './lib/mode';

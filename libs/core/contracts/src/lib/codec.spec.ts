@@ -1,5 +1,5 @@
 import { decode, encode, validate, ContractError } from './codec';
-import { Topic, allTopics, dlqTopic, TOPIC_SPECS } from './topics';
+import { Topic, allTopics, dlqTopic, TOPIC_SPECS, DEAD_LETTER_RETENTION_DAYS, DEFAULT_RETENTION_DAYS } from './topics';
 import { topicJsonSchemas } from './json-schema';
 import { parseDataset } from './dataset';
 
@@ -18,6 +18,22 @@ describe('topics', () => {
       .map((t) => t.name)
       .sort();
     expect(compacted).toEqual([Topic.Catalog, Topic.ParetoFrontier, Topic.PolicyUpdates, Topic.Prices].sort());
+  });
+
+  it('keeps history for RETENTION_DAYS, state per key, dead letters longer', () => {
+    const day = 24 * 3600 * 1000;
+    const byName = (days?: number) => new Map(allTopics({ retentionDays: days }).map((t) => [t.name, t]));
+    for (const t of TOPIC_SPECS) expect(t.retention === 'latest-per-key').toBe(t.compacted);
+    const defaults = byName();
+    for (const t of [Topic.Queries, Topic.Responses, Topic.Decisions, Topic.Feedback, Topic.RewardStream])
+      expect(defaults.get(t)?.retentionMs).toBe(DEFAULT_RETENTION_DAYS * day);
+    expect(defaults.get(Topic.PolicyUpdates)?.retentionMs).toBeUndefined();
+    expect(defaults.get(dlqTopic(Topic.Queries))?.retentionMs).toBe(DEAD_LETTER_RETENTION_DAYS * day);
+    const long = byName(365);
+    expect(long.get(Topic.Decisions)?.retentionMs).toBe(365 * day);
+    // A dead letter never goes before the data it came from.
+    expect(long.get(dlqTopic(Topic.Decisions))?.retentionMs).toBe(365 * day);
+    expect(() => allTopics({ retentionDays: 0 })).toThrow(/positive/);
   });
 
   it('gives llm.queries at least 6 partitions and co-partitions decisions with feedback', () => {

@@ -15,12 +15,31 @@ export const Topic = {
 
 export type TopicName = (typeof Topic)[keyof typeof Topic];
 
+/**
+ * How long a topic keeps its records (docs/decisions/0022-data-lifecycle.md):
+ * - `data`: RETENTION_DAYS, the deployment's data lifetime, the same as the PostgreSQL rows these
+ *   records produce (the aggregator prunes those);
+ * - `latest-per-key`: compacted state, the last value of each key stays, with no time limit.
+ * Dead-letter topics keep DEAD_LETTER_RETENTION_DAYS (longer: an operator replays them after a fix).
+ */
+export type TopicRetention = 'data' | 'latest-per-key';
+
+/** RETENTION_DAYS when unset: how long queries, answers, decisions and rewards are kept. */
+export const DEFAULT_RETENTION_DAYS = 30;
+
+/** Dead letters outlive the data they came from, so that a fix can still replay them. */
+export const DEAD_LETTER_RETENTION_DAYS = 90;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 export interface TopicSpec {
   name: TopicName;
   /** Partition count used when the topic is created (tests may cap it). */
   partitions: number;
   /** Compacted topics keep the last value per key: state, not history. */
   compacted: boolean;
+  /** How long records stay (`latest-per-key` exactly when compacted). */
+  retention: TopicRetention;
   /** What the record key is; ordering is per key. */
   key: string;
   /** Largest record the topic accepts, when above the broker's 1 MiB default. */
@@ -34,32 +53,61 @@ export interface TopicSpec {
 export const POLICY_SNAPSHOT_MAX_BYTES = 16 * 1024 * 1024;
 
 export const TOPIC_SPECS: readonly TopicSpec[] = [
-  { name: Topic.Queries, partitions: 6, compacted: false, key: 'request id' },
-  { name: Topic.Responses, partitions: 6, compacted: false, key: 'request id' },
-  { name: Topic.Decisions, partitions: 6, compacted: false, key: 'scope' },
-  { name: Topic.Feedback, partitions: 6, compacted: false, key: 'scope' },
-  { name: Topic.Prices, partitions: 1, compacted: true, key: 'model id' },
-  { name: Topic.Catalog, partitions: 1, compacted: true, key: 'model id' },
+  { name: Topic.Queries, partitions: 6, compacted: false, retention: 'data', key: 'request id' },
+  { name: Topic.Responses, partitions: 6, compacted: false, retention: 'data', key: 'request id' },
+  { name: Topic.Decisions, partitions: 6, compacted: false, retention: 'data', key: 'scope' },
+  { name: Topic.Feedback, partitions: 6, compacted: false, retention: 'data', key: 'scope' },
+  { name: Topic.Prices, partitions: 1, compacted: true, retention: 'latest-per-key', key: 'model id' },
+  { name: Topic.Catalog, partitions: 1, compacted: true, retention: 'latest-per-key', key: 'model id' },
   {
     name: Topic.PolicyUpdates,
     partitions: 3,
     compacted: true,
+    retention: 'latest-per-key',
     key: 'scope',
     maxMessageBytes: POLICY_SNAPSHOT_MAX_BYTES,
   },
-  { name: Topic.ParetoFrontier, partitions: 1, compacted: true, key: 'scope' },
-  { name: Topic.RewardStream, partitions: 3, compacted: false, key: 'scope' },
-  { name: Topic.BatchRequests, partitions: 3, compacted: false, key: 'request id' },
-  { name: Topic.BatchAssignments, partitions: 3, compacted: false, key: 'batch id' },
+  { name: Topic.ParetoFrontier, partitions: 1, compacted: true, retention: 'latest-per-key', key: 'scope' },
+  { name: Topic.RewardStream, partitions: 3, compacted: false, retention: 'data', key: 'scope' },
+  { name: Topic.BatchRequests, partitions: 3, compacted: false, retention: 'data', key: 'request id' },
+  { name: Topic.BatchAssignments, partitions: 3, compacted: false, retention: 'data', key: 'batch id' },
 ];
 
 /** Poison messages of topic T are parked on `${T}.dlq` with the reason; nothing is dropped. */
 export const dlqTopic = (topic: string): string => `${topic}.dlq`;
 
+/** A topic as created: the contract's spec resolved against the deployment's retention. */
+export interface TopicDefinition {
+  name: string;
+  partitions: number;
+  compacted: boolean;
+  /** retention.ms; absent on compacted topics, whose records are kept per key with no time limit. */
+  retentionMs?: number;
+  maxMessageBytes?: number;
+}
+
+export interface AllTopicsOptions {
+  /** RETENTION_DAYS of the deployment (default DEFAULT_RETENTION_DAYS). */
+  retentionDays?: number;
+}
+
 /** Every topic, dead-letter topics included, for up-front creation. */
-export function allTopics(): { name: string; partitions: number; compacted: boolean; maxMessageBytes?: number }[] {
+export function allTopics(options: AllTopicsOptions = {}): TopicDefinition[] {
+  const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  if (!(retentionDays > 0)) throw new Error(`retention must be a positive number of days, got ${retentionDays}`);
   return TOPIC_SPECS.flatMap((t) => [
-    { name: t.name, partitions: t.partitions, compacted: t.compacted, maxMessageBytes: t.maxMessageBytes },
-    { name: dlqTopic(t.name), partitions: 1, compacted: false },
+    {
+      name: t.name,
+      partitions: t.partitions,
+      compacted: t.compacted,
+      retentionMs: t.retention === 'data' ? Math.round(retentionDays * DAY_MS) : undefined,
+      maxMessageBytes: t.maxMessageBytes,
+    },
+    {
+      name: dlqTopic(t.name),
+      partitions: 1,
+      compacted: false,
+      retentionMs: Math.round(Math.max(retentionDays, DEAD_LETTER_RETENTION_DAYS) * DAY_MS),
+    },
   ]);
 }

@@ -1,5 +1,12 @@
 import { allTopics } from '@llm-router/contracts';
-import { javaStringHash, offsetsPartitionFor, partitionsCapFromEnv, planTopics, warmUpGroupIds } from './topics';
+import {
+  javaStringHash,
+  offsetsPartitionFor,
+  partitionsCapFromEnv,
+  planTopics,
+  retentionDaysFromEnv,
+  warmUpGroupIds,
+} from './topics';
 
 describe('planTopics', () => {
   const topics = allTopics();
@@ -29,6 +36,16 @@ describe('planTopics', () => {
     expect(big[0].configEntries).toContainEqual({ name: 'max.message.bytes', value: String(16 * 1024 * 1024) });
   });
 
+  it('sets retention.ms exactly where the contract gives one (not on compacted topics)', () => {
+    const plan = planTopics(allTopics({ retentionDays: 7 }));
+    const retention = (name: string) =>
+      plan.find((t) => t.topic === name)?.configEntries?.find((e) => e.name === 'retention.ms')?.value;
+    expect(retention('llm.queries')).toBe(String(7 * 86_400_000));
+    expect(retention('reward.stream')).toBe(String(7 * 86_400_000));
+    expect(retention('llm.queries.dlq')).toBe(String(90 * 86_400_000));
+    expect(retention('policy.updates')).toBeUndefined();
+  });
+
   it('caps partitions without going below one', () => {
     const plan = planTopics(
       [
@@ -47,6 +64,16 @@ describe('partitionsCapFromEnv', () => {
     expect(partitionsCapFromEnv({ KAFKA_PARTITIONS_CAP: ' 2 ' })).toBe(2);
     expect(() => partitionsCapFromEnv({ KAFKA_PARTITIONS_CAP: '0' })).toThrow(/positive integer/);
     expect(() => partitionsCapFromEnv({ KAFKA_PARTITIONS_CAP: 'many' })).toThrow(/positive integer/);
+  });
+});
+
+describe('retentionDaysFromEnv', () => {
+  it('reads a positive number of days or nothing', () => {
+    expect(retentionDaysFromEnv({})).toBeUndefined();
+    expect(retentionDaysFromEnv({ RETENTION_DAYS: '7' })).toBe(7);
+    expect(retentionDaysFromEnv({ RETENTION_DAYS: '0.5' })).toBe(0.5);
+    expect(() => retentionDaysFromEnv({ RETENTION_DAYS: '0' })).toThrow(/positive/);
+    expect(() => retentionDaysFromEnv({ RETENTION_DAYS: 'forever' })).toThrow(/positive/);
   });
 });
 

@@ -1,14 +1,9 @@
-import { allTopics } from '@llm-router/contracts';
-import { Kafka, logLevel, type ITopicConfig, type SASLOptions } from 'kafkajs';
+import { allTopics, type TopicDefinition } from '@llm-router/contracts';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin, type ITopicConfig, type SASLOptions } from 'kafkajs';
 import type { InfraLogger } from './logger';
 import { sleep } from './proc';
 
-export interface TopicDefinition {
-  name: string;
-  partitions: number;
-  compacted: boolean;
-  maxMessageBytes?: number;
-}
+export type { TopicDefinition };
 
 export interface EnsureTopicsOptions {
   /** Upper bound on partitions per topic (env KAFKA_PARTITIONS_CAP): fewer partitions, faster tests. */
@@ -20,11 +15,19 @@ export interface EnsureTopicsOptions {
   /** A SASL cluster: a principal allowed to create topics (its super user). */
   sasl?: SASLOptions;
   ssl?: boolean;
+  /**
+   * Also give existing topics the planned configuration (retention, compaction, record size)
+   * where it differs: `npm run -s infra -- topics` on a running cluster. Off by default, so that
+   * tests and services sharing a broker leave each other's topics alone.
+   */
+  alterExisting?: boolean;
 }
 
 export interface EnsureTopicsResult {
   created: string[];
   existing: string[];
+  /** Existing topics whose configuration was changed to the plan (only with alterExisting). */
+  altered: string[];
 }
 
 export function partitionsCapFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
@@ -36,7 +39,16 @@ export function partitionsCapFromEnv(env: NodeJS.ProcessEnv = process.env): numb
   return cap;
 }
 
-/** What createTopics is asked for: single replica (one broker) unless told, compaction where the contract says. */
+/** RETENTION_DAYS (positive, fractions allowed) or the contract's default when unset. */
+export function retentionDaysFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env['RETENTION_DAYS']?.trim();
+  if (!raw) return undefined;
+  const days = Number(raw);
+  if (!Number.isFinite(days) || days <= 0) throw new Error(`RETENTION_DAYS must be a positive number, got "${raw}"`);
+  return days;
+}
+
+/** What createTopics is asked for: single replica (one broker) unless told; compaction and retention as the contract says. */
 export function planTopics(
   topics: readonly TopicDefinition[],
   partitionsCap?: number,
@@ -48,6 +60,7 @@ export function planTopics(
     replicationFactor,
     configEntries: [
       ...(t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+      ...(t.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(t.retentionMs) }] : []),
       ...(t.maxMessageBytes ? [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }] : []),
     ],
   }));
@@ -56,12 +69,12 @@ export function planTopics(
 /**
  * Creates every missing topic up front and waits until metadata shows each with a leader for
  * every partition: consumers that subscribe before their topic exists wait a metadata refresh
- * (or fail, with auto-creation off). Existing topics are left as they are, so it is idempotent
- * and safe against a shared cluster.
+ * (or fail, with auto-creation off). Existing topics are left as they are unless
+ * `alterExisting`, so it is idempotent and safe against a shared cluster.
  */
 export async function ensureTopics(
   brokers: string[],
-  topics: readonly TopicDefinition[] = allTopics(),
+  topics: readonly TopicDefinition[] = allTopics({ retentionDays: retentionDaysFromEnv() }),
   options: EnsureTopicsOptions = {},
 ): Promise<EnsureTopicsResult> {
   const partitionsCap = options.partitionsCap ?? partitionsCapFromEnv();
@@ -93,6 +106,14 @@ export async function ensureTopics(
       }
     }
     await waitForTopicMetadata(admin, plan, before, timeoutMs);
+    const altered = options.alterExisting
+      ? await alignTopicConfigs(
+          admin,
+          plan.filter((t) => before.has(t.topic)),
+        )
+      : [];
+    if (altered.length > 0)
+      options.logger?.info(`configured ${altered.length} existing topic(s): ${altered.join(', ')}`);
     const created = missing.map((t) => t.topic);
     if (created.length > 0) {
       options.logger?.info(
@@ -102,14 +123,45 @@ export async function ensureTopics(
     return {
       created,
       existing: plan.filter((t) => before.has(t.topic)).map((t) => t.topic),
+      altered,
     };
   } finally {
     await admin.disconnect();
   }
 }
 
+/**
+ * Gives existing topics the planned configuration where any planned entry differs, and returns
+ * their names. AlterConfigs (kafkajs has no incremental variant) replaces a topic's whole
+ * dynamic configuration, so each altered topic gets exactly the contract's entries: a setting
+ * made by hand on it outside the contract is reset to the broker default.
+ */
+async function alignTopicConfigs(admin: Admin, existing: ITopicConfig[]): Promise<string[]> {
+  if (existing.length === 0) return [];
+  const { resources } = await admin.describeConfigs({
+    resources: existing.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.topic })),
+    includeSynonyms: false,
+  });
+  const current = new Map(
+    resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]),
+  );
+  const differing = existing.filter((t) =>
+    (t.configEntries ?? []).some((e) => current.get(t.topic)?.get(e.name) !== e.value),
+  );
+  if (differing.length > 0)
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: differing.map((t) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: t.topic,
+        configEntries: t.configEntries ?? [],
+      })),
+    });
+  return differing.map((t) => t.topic);
+}
+
 async function waitForTopicMetadata(
-  admin: ReturnType<Kafka['admin']>,
+  admin: Admin,
   plan: ITopicConfig[],
   preexisting: Set<string>,
   timeoutMs: number,
