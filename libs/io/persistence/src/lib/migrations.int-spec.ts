@@ -31,6 +31,7 @@ describe('migrations on a real PostgreSQL', () => {
       'AccessControl1764130000000',
       'DecisionContext1764140000000',
       'PolicySwitches1764150000000',
+      'RetentionIndexes1764160000000',
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * What the batch-planner expected one dispatched batch decision to cost, filed under the budget
@@ -13,4 +13,8 @@ export class BatchBillEntity {
   @Column({ type: 'text' }) period!: string;
   @Column({ type: 'text' }) model!: string;
   @Column({ name: 'expected_usd', type: 'double precision' }) expectedUsd!: number;
+  /** When it was filed: the retention sweep prunes bills by it. */
+  @Index('IDX_batch_bills_recorded_at')
+  @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' })
+  recordedAt!: Date;
 }

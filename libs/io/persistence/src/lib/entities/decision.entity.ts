@@ -24,5 +24,7 @@ export class DecisionEntity {
   @Column({ type: 'text', default: 'query' }) mode!: string;
   @Column({ name: 'batch_id', type: 'text', nullable: true }) batchId!: string | null;
   @Column({ name: 'decided_at', type: 'timestamptz' }) decidedAt!: Date;
-  @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
+  @Index('IDX_decisions_recorded_at')
+  @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' })
+  recordedAt!: Date;
 }

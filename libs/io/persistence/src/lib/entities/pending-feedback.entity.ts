@@ -13,5 +13,7 @@ export class PendingFeedbackEntity {
   @Column({ name: 'cost_usd', type: 'double precision', nullable: true }) costUsd!: number | null;
   @Column({ type: 'text' }) source!: string;
   @Index('IDX_pending_feedback_expires_at') @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
-  @CreateDateColumn({ name: 'received_at', type: 'timestamptz' }) receivedAt!: Date;
+  @Index('IDX_pending_feedback_received_at')
+  @CreateDateColumn({ name: 'received_at', type: 'timestamptz' })
+  receivedAt!: Date;
 }

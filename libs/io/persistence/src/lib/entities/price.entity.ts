@@ -14,5 +14,7 @@ export class PriceEntity {
   @Column({ name: 'discount_tiers', type: 'jsonb', default: () => "'[]'" }) discountTiers!: unknown;
   /** PriceEvent.costFactor (price-cut scenarios); null when the price has none. */
   @Column({ name: 'cost_factor', type: 'double precision', nullable: true }) costFactor!: number | null;
-  @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
+  @Index('IDX_price_history_recorded_at')
+  @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' })
+  recordedAt!: Date;
 }

@@ -11,5 +11,5 @@ export class RewardEntity {
   @Column({ type: 'double precision' }) lambda!: number;
   @Column({ type: 'double precision' }) reward!: number;
   @Column({ type: 'text' }) source!: string;
-  @Column({ name: 'applied_at', type: 'timestamptz' }) appliedAt!: Date;
+  @Index('IDX_rewards_applied_at') @Column({ name: 'applied_at', type: 'timestamptz' }) appliedAt!: Date;
 }

@@ -6,6 +6,7 @@ import { RouterAnswers1764120000000 } from './1764120000000-router-answers';
 import { AccessControl1764130000000 } from './1764130000000-access-control';
 import { DecisionContext1764140000000 } from './1764140000000-decision-context';
 import { PolicySwitches1764150000000 } from './1764150000000-policy-switches';
+import { RetentionIndexes1764160000000 } from './1764160000000-retention-indexes';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   AccessControl1764130000000,
   DecisionContext1764140000000,
   PolicySwitches1764150000000,
+  RetentionIndexes1764160000000,
 ];
