@@ -10,6 +10,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { WarmStartController } from './warm-start/warm-start.controller';
 import { PolicySwitchController } from './admin/policy-switch.controller';
 import { PolicySwitchService } from './admin/policy-switch.service';
+import { RetentionModule } from './retention/retention.module';
 
 @Module({})
 export class AggregatorModule {
@@ -21,6 +22,7 @@ export class AggregatorModule {
         KafkaModule.forRoot(kafkaConnectionOf(config)),
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
         DashboardModule,
+        RetentionModule,
       ],
       controllers: [AggregatorController, WarmStartController, PolicySwitchController],
       providers: [LedgerService, RewardStreamService, PolicySwitchService, operatorAccessGuardProvider],

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_RETENTION_DAYS } from '@llm-router/contracts';
 import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape, policyOptionsFromEnv } from '@llm-router/service';
 import { policySwitchEnvShape } from './admin/policy-switch.config';
 
@@ -25,6 +26,16 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
   /** policy.updates are published at most this often per scope (the flush timer's period: 10 ms at least). */
   SNAPSHOT_DEBOUNCE_MS: z.coerce.number().int().min(10).default(200),
   AGGREGATOR_GROUP_ID: z.string().default('reward-aggregator'),
+  /**
+   * Data lifecycle (docs/decisions/0022-data-lifecycle.md): decisions, rewards, pending feedback,
+   * router answers, batch bills and superseded prices older than this many days are pruned
+   * (a decision is kept at least FEEDBACK_TTL_S plus an hour, whatever this says).
+   */
+  RETENTION_DAYS: z.coerce.number().positive().default(DEFAULT_RETENTION_DAYS),
+  /** Seconds between two retention sweeps (one instance sweeps at a time). */
+  RETENTION_SWEEP_S: z.coerce.number().int().positive().default(3600),
+  /** Rows deleted per statement: a large backlog goes in many short transactions, never one long lock. */
+  RETENTION_BATCH_ROWS: z.coerce.number().int().positive().default(1000),
   /**
    * Base URL of a price-watcher (e.g. http://price-watcher:3002). When set, GET /frontier
    * proxies its Pareto frontier for the dashboard; unset, the dashboard plots a frontier of
