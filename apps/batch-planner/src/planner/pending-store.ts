@@ -15,6 +15,10 @@ export interface PendingRow {
  * batch_pending in Postgres: the queries of this planner's open windows, so that they survive
  * a restart. A query is written before its batch.requests offset can be committed and deleted
  * once its window has been dispatched.
+ *
+ * The one table that holds prompts (docs/decisions/0022-data-lifecycle.md): a pending query is
+ * stored whole, messages included, because a restarted planner must still send it; remove()
+ * at dispatch is what keeps a prompt in PostgreSQL no longer than its query is pending.
  */
 @Injectable()
 export class PendingStore {
