@@ -31,6 +31,8 @@ describe('reward aggregator: a scope that moves A -> B -> A keeps every reward',
       HTTP_PORT: '0',
       LOG_LEVEL: 'error',
       ROUTER_POLICY: 'thompson',
+      // The test reads /metrics, an operator endpoint: open without a token only in development mode.
+      ALLOW_NO_AUTH: 'true',
       AGGREGATOR_GROUP_ID: GROUP,
       KAFKA_CLIENT_ID: name,
     });

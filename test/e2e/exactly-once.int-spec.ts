@@ -143,8 +143,8 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
     ).rows[0];
     expect(after.rewards_applied).toBe(N);
     expect(after.cumulative_reward).toBeCloseTo(before.cumulative_reward, 9);
-    // The pacer saw the 60 replayed decisions' spend once, plus the marker's.
-    expect(after.pacer.n).toBe(before.pacer.n + 1);
+    // The fleet pacer (stored pacing, version 2) saw the 60 replayed decisions' spend once, plus the marker's.
+    expect(after.pacer.pacer.done).toBe(before.pacer.pacer.done + 1);
     expect(await count('SELECT count(*)::int AS n FROM rewards')).toBe(N);
     await stop();
   });

@@ -53,6 +53,8 @@ describe('reward aggregator: poison messages are dead-lettered, the partition ke
       HTTP_PORT: '0',
       LOG_LEVEL: 'error',
       ROUTER_POLICY: 'thompson',
+      // The test reads /metrics, an operator endpoint: open without a token only in development mode.
+      ALLOW_NO_AUTH: 'true',
       AGGREGATOR_GROUP_ID: GROUP,
       CONSUMER_RETRIES: '2',
       CONSUMER_RETRY_BACKOFF_MS: '50',
