@@ -2,11 +2,9 @@ import { Client } from 'pg';
 import { INestApplication } from '@nestjs/common';
 import { AssignerProtocol, Partitioners, Producer } from 'kafkajs';
 import { Topic } from '@llm-router/contracts';
-import { startService } from '@llm-router/service';
-import { AggregatorModule } from '../../apps/reward-aggregator/src/app.module';
-import { loadAggregatorConfig } from '../../apps/reward-aggregator/src/config';
 import { brokers, plainKafka, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
+import { startAggregator } from '../support/aggregator';
 
 const GROUP = 'reward-aggregator-rebalance';
 const PER_SCOPE_AND_PHASE = 5;
@@ -25,18 +23,7 @@ describe('reward aggregator: a scope that moves A -> B -> A keeps every reward',
   let sent = 0;
 
   const start = async (name: string) => {
-    const config = loadAggregatorConfig({
-      KAFKA_BROKERS: brokers().join(','),
-      DATABASE_URL: databaseUrl,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'error',
-      ROUTER_POLICY: 'thompson',
-      // The test reads /metrics, an operator endpoint: open without a token only in development mode.
-      ALLOW_NO_AUTH: 'true',
-      AGGREGATOR_GROUP_ID: GROUP,
-      KAFKA_CLIENT_ID: name,
-    });
-    apps.set(name, await startService(AggregatorModule.forRoot(config), { name, description: 'test', httpPort: 0 }));
+    apps.set(name, await startAggregator(databaseUrl, GROUP, { KAFKA_CLIENT_ID: name }, name));
   };
   const stop = async (name: string) => {
     await apps.get(name)?.close();

@@ -2,11 +2,9 @@ import { Client } from 'pg';
 import { INestApplication } from '@nestjs/common';
 import { Producer } from 'kafkajs';
 import { Topic } from '@llm-router/contracts';
-import { startService } from '@llm-router/service';
-import { AggregatorModule } from '../../apps/reward-aggregator/src/app.module';
-import { loadAggregatorConfig } from '../../apps/reward-aggregator/src/config';
 import { brokers, plainKafka, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
+import { startAggregator } from '../support/aggregator';
 
 const GROUP = 'reward-aggregator-eo';
 const N = 60;
@@ -23,20 +21,7 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
   let app: INestApplication | undefined;
 
   const start = async () => {
-    const config = loadAggregatorConfig({
-      KAFKA_BROKERS: brokers().join(','),
-      DATABASE_URL: databaseUrl,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'error',
-      ROUTER_POLICY: 'thompson',
-      AGGREGATOR_GROUP_ID: GROUP,
-      BUDGET_PER_QUERY_USD: '0.001',
-    });
-    app = await startService(AggregatorModule.forRoot(config), {
-      name: 'reward-aggregator',
-      description: 'test',
-      httpPort: 0,
-    });
+    app = await startAggregator(databaseUrl, GROUP, { BUDGET_PER_QUERY_USD: '0.001' });
   };
   const stop = async () => {
     await app?.close();

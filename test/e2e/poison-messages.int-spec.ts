@@ -2,11 +2,9 @@ import { Client } from 'pg';
 import { INestApplication } from '@nestjs/common';
 import { Producer } from 'kafkajs';
 import { dlqTopic, Topic } from '@llm-router/contracts';
-import { startService } from '@llm-router/service';
-import { AggregatorModule } from '../../apps/reward-aggregator/src/app.module';
-import { loadAggregatorConfig } from '../../apps/reward-aggregator/src/config';
 import { brokers, collect, plainKafka, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
+import { startAggregator } from '../support/aggregator';
 
 const GROUP = 'reward-aggregator-poison';
 const SCOPE = 'poison';
@@ -47,23 +45,7 @@ describe('reward aggregator: poison messages are dead-lettered, the partition ke
   let sink: Awaited<ReturnType<typeof collect>>;
 
   const start = async () => {
-    const config = loadAggregatorConfig({
-      KAFKA_BROKERS: brokers().join(','),
-      DATABASE_URL: databaseUrl,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'error',
-      ROUTER_POLICY: 'thompson',
-      // The test reads /metrics, an operator endpoint: open without a token only in development mode.
-      ALLOW_NO_AUTH: 'true',
-      AGGREGATOR_GROUP_ID: GROUP,
-      CONSUMER_RETRIES: '2',
-      CONSUMER_RETRY_BACKOFF_MS: '50',
-    });
-    app = await startService(AggregatorModule.forRoot(config), {
-      name: 'reward-aggregator',
-      description: 'test',
-      httpPort: 0,
-    });
+    app = await startAggregator(databaseUrl, GROUP, { CONSUMER_RETRIES: '2', CONSUMER_RETRY_BACKOFF_MS: '50' });
   };
   const stop = async () => {
     await app?.close();
