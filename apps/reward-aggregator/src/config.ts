@@ -43,6 +43,13 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
    */
   PRICE_WATCHER_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
   ...policySwitchEnvShape,
+  /**
+   * Base URL of a router (e.g. http://router:3001): the dashboard's manual pulls and their
+   * ratings go through its /v1 API, proxied so that the browser needs neither CORS nor a key.
+   */
+  ROUTER_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
+  /** The router API key those pulls are sent with (none when the router has ALLOW_NO_AUTH=true). */
+  ROUTER_API_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
 });
 
 export type AggregatorConfig = z.infer<typeof aggregatorEnvSchema>;

@@ -1,9 +1,20 @@
-import { Controller, Get, Header, Inject, Param, ServiceUnavailableException, StreamableFile } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  Inject,
+  Param,
+  ParseFloatPipe,
+  Query,
+  ServiceUnavailableException,
+  StreamableFile,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   ApiExcludeEndpoint,
   ApiOkResponse,
   ApiOperation,
+  ApiQuery,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
@@ -11,9 +22,10 @@ import { PinoLogger } from 'nestjs-pino';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { pickByBudget, pickByMinQuality } from '@llm-router/pareto';
 import { APP_CONFIG, ScopeParamPipe } from '@llm-router/service';
-import { AggregatorConfig } from '../config';
-import { ObservedArm, observedFrontier } from './observed-frontier';
+import { FrontierPoint, ObservedArm, observedFrontier } from './observed-frontier';
+import { callUpstream, priceWatcherOf, Upstream, UpstreamConfig } from './upstream';
 import { dashboardPublicDirCandidates, findChartJsUmd, findDashboardPublicDir } from './static-files';
 
 /** A dashboard poll must not hang on a price-watcher that accepts connections but never answers. */
@@ -29,12 +41,14 @@ export const PRICE_WATCHER_TIMEOUT_MS = 3000;
 export class DashboardController {
   private readonly publicDir = findDashboardPublicDir();
   private readonly chartJs = findChartJsUmd();
+  private readonly priceWatcher: Upstream;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: Pick<AggregatorConfig, 'PRICE_WATCHER_URL'>,
+    @Inject(APP_CONFIG) config: UpstreamConfig,
     @InjectDataSource() private readonly ds: Pick<DataSource, 'query'>,
     private readonly log: PinoLogger,
   ) {
+    this.priceWatcher = priceWatcherOf(config);
     // Missing files should not stop the aggregator (it owns the policy state), but must not go unnoticed.
     if (!this.publicDir)
       this.log.error(
@@ -81,39 +95,15 @@ export class DashboardController {
     description: 'PRICE_WATCHER_URL unset, price-watcher unreachable, or an answer that is not a frontier',
   })
   async frontier(): Promise<unknown> {
-    const base = this.config.PRICE_WATCHER_URL;
-    if (!base) {
-      throw new ServiceUnavailableException(
-        'PRICE_WATCHER_URL is not set: no price-watcher to ask (GET /frontier/observed/:scope computes a frontier from the observed means)',
-      );
-    }
-    const url = `${base.replace(/\/+$/, '')}/frontier`;
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        headers: { accept: 'application/json' },
-        signal: AbortSignal.timeout(PRICE_WATCHER_TIMEOUT_MS),
-      });
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      throw new ServiceUnavailableException(
-        `price-watcher at ${url} is unreachable: ${err.cause?.code ?? err.cause?.message ?? err.message}`,
-      );
-    }
-    if (!res.ok) throw new ServiceUnavailableException(`price-watcher at ${url} answered HTTP ${res.status}`);
-    let body: unknown;
-    try {
-      body = await res.json();
-    } catch {
-      throw new ServiceUnavailableException(`price-watcher at ${url} answered something that is not JSON`);
-    }
+    const a = await callUpstream(this.priceWatcher, '/frontier', { timeoutMs: PRICE_WATCHER_TIMEOUT_MS });
+    if (!a.ok) throw new ServiceUnavailableException(`price-watcher at ${a.url} answered HTTP ${a.status}`);
     // Checked only as far as the dashboard relies on it, so that a wrong URL (another service) says so.
-    if (!body || !Array.isArray((body as { scopes?: unknown }).scopes)) {
+    if (!a.body || !Array.isArray((a.body as { scopes?: unknown }).scopes)) {
       throw new ServiceUnavailableException(
-        `price-watcher at ${url} answered without a "scopes" list: is PRICE_WATCHER_URL a price-watcher?`,
+        `price-watcher at ${a.url} answered without a "scopes" list: is PRICE_WATCHER_URL a price-watcher?`,
       );
     }
-    return body;
+    return a.body;
   }
 
   @Get('frontier/observed/:scope')
@@ -132,6 +122,45 @@ export class DashboardController {
       [scope],
     );
     return observedFrontier(scope, arms);
+  }
+
+  @Get('dashboard/pick/:scope')
+  @ApiOperation({
+    summary:
+      "Which model a budget per query buys, and the cheapest one reaching a minimum quality, on the scope's current frontier (the price-watcher's, else the observed one)",
+  })
+  @ApiQuery({ name: 'budget', required: false, description: 'USD per query' })
+  @ApiQuery({ name: 'minQuality', required: false, description: 'quality in [0, 1]' })
+  async pick(
+    @Param('scope', ScopeParamPipe) scope: string,
+    @Query('budget', new ParseFloatPipe({ optional: true })) budget?: number,
+    @Query('minQuality', new ParseFloatPipe({ optional: true })) minQuality?: number,
+  ) {
+    const { source, frontier } = await this.currentFrontier(scope);
+    const points = frontier.map((p) => ({ id: p.model, quality: Number(p.quality), cost: Number(p.costUsd) }));
+    const asPoint = (p: (typeof points)[number] | undefined) =>
+      p ? { model: p.id, quality: p.quality, costUsd: p.cost } : null;
+    return {
+      scope,
+      source,
+      frontier: points.map(asPoint),
+      ...(budget !== undefined ? { budgetUsd: budget, byBudget: asPoint(pickByBudget(points, budget)) } : {}),
+      ...(minQuality !== undefined ? { minQuality, byQuality: asPoint(pickByMinQuality(points, minQuality)) } : {}),
+    };
+  }
+
+  /** The frontier the page plots: the price-watcher's when it has one for the scope, else the observed one. */
+  private async currentFrontier(scope: string): Promise<{ source: string; frontier: FrontierPoint[] }> {
+    try {
+      const body = (await this.frontier()) as {
+        scopes: { scope: string; frontier?: { frontier?: FrontierPoint[] } }[];
+      };
+      const points = body.scopes.find((s) => s.scope === scope)?.frontier?.frontier;
+      if (points && points.length > 0) return { source: 'price-watcher', frontier: points };
+    } catch (e) {
+      if (!(e instanceof ServiceUnavailableException)) throw e;
+    }
+    return { source: 'observed', frontier: (await this.observed(scope)).frontier };
   }
 
   private publicFile(name: string): StreamableFile {

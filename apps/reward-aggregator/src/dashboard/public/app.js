@@ -10,6 +10,8 @@
 
   const POLL_MS = 3000;
   const RECENT_ROWS = 20;
+  /** Rewards in the rolling variance: few enough to show the policy settling, enough to be more than noise. */
+  const ROLLING_WINDOW = 20;
   // Enough for a long session; beyond it the older half is thinned, so the whole run stays visible.
   const MAX_SERIES_POINTS = 4000;
   const PALETTE = [
@@ -42,6 +44,17 @@
     recent: [],
     latestEvent: null,
     stream: 'connecting',
+    /** rewardsApplied -> that query's own reward, from the stream (the rolling variance's input). */
+    perQuery: new Map(),
+    /** Models the price-watcher prices now (null while it cannot be asked), and why not. */
+    activeModels: null,
+    pricesNote: '',
+    /** Every model seen this session: active, rewarded or estimated, so a removed one can be ticked back. */
+    knownModels: new Set(),
+    /** The last manual pull: { model, decisionId, costUsd, answer }, its rating, and its reward event once streamed. */
+    pull: null,
+    pick: null,
+    priceHistory: null,
   };
 
   // ---------- formatting ----------
@@ -181,8 +194,17 @@
     }),
     variance: new Chart($('chart-variance'), {
       type: 'line',
-      data: { datasets: [{ label: 'reward variance', data: [], borderColor: '#9c36b5' }] },
-      options: lineOptions('variance'),
+      data: {
+        datasets: [
+          { label: 'since the start', data: [], borderColor: '#9c36b5' },
+          { label: `last ${ROLLING_WINDOW} rewards`, data: [], borderColor: '#f59f00', borderWidth: 1.5 },
+        ],
+      },
+      options: (() => {
+        const o = lineOptions('variance');
+        o.plugins.legend = { display: true, position: 'bottom' };
+        return o;
+      })(),
     }),
     frontier: new Chart($('chart-frontier'), {
       type: 'scatter',
@@ -226,6 +248,26 @@
       },
       plugins: [pointLabels],
     }),
+    prices: new Chart($('chart-prices'), {
+      type: 'line',
+      data: {
+        datasets: [
+          { label: 'input', data: [], borderColor: '#2f6fed', stepped: 'before' },
+          { label: 'output', data: [], borderColor: '#e8590c', stepped: 'before' },
+        ],
+      },
+      options: (() => {
+        const o = lineOptions('USD per million tokens');
+        o.scales.x = {
+          type: 'linear',
+          title: { display: true, text: 'effective from' },
+          ticks: { callback: (v) => new Date(v).toLocaleString(), maxRotation: 0, autoSkipPadding: 20 },
+        };
+        o.elements.point.radius = 3;
+        o.plugins.legend = { display: true, position: 'bottom' };
+        return o;
+      })(),
+    }),
     budget: new Chart($('chart-budget'), {
       type: 'line',
       data: {
@@ -252,10 +294,21 @@
   // ---------- data ----------
 
   async function getJson(path) {
-    const res = await fetch(path, { headers: { accept: 'application/json' } });
-    const body = await res.json().catch(() => ({}));
-    return { ok: res.ok, status: res.status, body };
+    return sendJson('GET', path);
   }
+
+  async function sendJson(method, path, body) {
+    const res = await fetch(path, {
+      method,
+      headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const answer = await res.json().catch(() => ({}));
+    return { ok: res.ok, status: res.status, body: answer };
+  }
+
+  /** An error answer's reason, for a note. */
+  const reasonOf = (r) => String((r.body && r.body.message) || 'HTTP ' + r.status);
 
   function addPoint(x, fields) {
     if (!Number.isFinite(x) || x <= 0) return;
@@ -283,6 +336,8 @@
       cost: num(e.cumulativeCostUsd),
     });
     if (!state.latestEvent || num(e.rewardsApplied) >= num(state.latestEvent.rewardsApplied)) state.latestEvent = e;
+    if (Number.isFinite(num(e.reward))) state.perQuery.set(num(e.rewardsApplied), num(e.reward));
+    if (state.pull && e.decisionId === state.pull.decisionId) state.pull.reward = e;
     // A reconnecting stream replays its history: a decision already listed is not listed twice.
     if (!state.recent.some((r) => r.decisionId === e.decisionId)) {
       state.recent.push(e);
@@ -326,6 +381,8 @@
     state.series = new Map();
     state.recent = [];
     state.latestEvent = null;
+    state.perQuery = new Map();
+    state.pick = null;
     state.policy = null;
     state.frontier = null;
     const url = new URL(location.href);
@@ -384,6 +441,7 @@
         state.budgetPerQueryUsd = s.body.budgetPerQueryUsd ?? null;
         updateScopes((s.body.scopes || []).map((r) => r.scope));
       }
+      await loadPrices();
       const scope = state.scope;
       if (scope) {
         const row = scopeRow();
@@ -414,6 +472,82 @@
       scheduleRender();
       if (pollAgain) void poll();
     }
+  }
+
+  async function loadPrices() {
+    const r = await getJson('/dashboard/prices');
+    state.activeModels = r.ok ? (r.body.prices || []).map((p) => p.model).sort() : null;
+    state.pricesNote = r.ok ? '' : reasonOf(r);
+    for (const m of state.activeModels || []) state.knownModels.add(m);
+    if (!state.priceHistory && state.activeModels && state.activeModels.length)
+      await loadPriceHistory(state.activeModels[0]);
+  }
+
+  async function loadPriceHistory(model) {
+    const r = await getJson('/dashboard/prices/' + encodeURIComponent(model) + '/history');
+    state.priceHistory = r.ok ? r.body : { model, history: [], error: reasonOf(r) };
+    scheduleRender();
+  }
+
+  // ---------- operator actions ----------
+
+  async function pull() {
+    const model = $('pull-model').value;
+    const prompt = $('pull-prompt').value;
+    $('pull-go').disabled = true;
+    $('pull-rate').disabled = true;
+    $('pull-answer').textContent = `Asking ${model}…`;
+    state.pull = null;
+    try {
+      const r = await sendJson('POST', '/dashboard/pull', { model, prompt });
+      if (!r.ok) {
+        $('pull-answer').textContent = 'Pull failed: ' + reasonOf(r);
+        return;
+      }
+      state.pull = { ...r.body, rated: null, reward: null };
+      $('pull-rate').disabled = false;
+    } finally {
+      $('pull-go').disabled = false;
+      scheduleRender();
+    }
+  }
+
+  async function ratePull() {
+    const p = state.pull;
+    if (!p) return;
+    const quality = num($('pull-quality').value);
+    $('pull-rate').disabled = true;
+    const r = await sendJson('POST', '/dashboard/pull/rating', { decisionId: p.decisionId, quality });
+    p.rated = r.ok ? quality : null;
+    p.rateError = r.ok ? '' : reasonOf(r);
+    if (!r.ok) $('pull-rate').disabled = false;
+    scheduleRender();
+  }
+
+  async function pick() {
+    const q = new URLSearchParams();
+    for (const [id, key] of [
+      ['pick-budget', 'budget'],
+      ['pick-quality', 'minQuality'],
+    ])
+      if ($(id).value !== '') q.set(key, $(id).value);
+    const r = await getJson('/dashboard/pick/' + encodeURIComponent(state.scope) + '?' + q);
+    state.pick = r.ok ? r.body : { error: reasonOf(r) };
+    scheduleRender();
+  }
+
+  async function toggleModel(model, on) {
+    const note = $('note-models');
+    note.classList.remove('warn');
+    note.textContent = `${on ? 'Adding' : 'Removing'} ${model}…`;
+    const r = await sendJson(on ? 'POST' : 'DELETE', '/dashboard/models/' + encodeURIComponent(model));
+    if (r.ok)
+      note.textContent = `${model} ${on ? 'added back' : 'removed'}; the frontier is redrawn when the price-watcher republishes it.`;
+    else {
+      note.textContent = `Could not ${on ? 'add' : 'remove'} ${model}: ${reasonOf(r)}`;
+      note.classList.add('warn');
+    }
+    await poll();
   }
 
   function updateScopes(scopes) {
@@ -447,6 +581,10 @@
     renderFrontier();
     renderBudget(series);
     renderRecent();
+    renderModels();
+    renderPull();
+    renderPick();
+    renderPrices();
     window.dashboard.renders += 1;
   }
 
@@ -551,12 +689,26 @@
     charts.variance.data.datasets[0].data = series
       .filter((p) => 'variance' in p)
       .map((p) => ({ x: p.x, y: p.variance }));
+    charts.variance.data.datasets[1].data = rollingVariance();
     charts.variance.update('none');
     const last = series[series.length - 1];
     $('note-reward').textContent =
       last && 'reward' in last
         ? `Σ (quality − λ · cost) after ${last.x} rewards: ${fixed(last.reward)} (${fixed(last.reward / last.x)} per query).`
         : 'Σ (quality − λ · cost) over rewards applied.';
+  }
+
+  /** Sample variance of the last ROLLING_WINDOW per-query rewards, at each reward the stream delivered. */
+  function rollingVariance() {
+    const xs = [...state.perQuery.keys()].sort((a, b) => a - b);
+    const points = [];
+    for (let i = 1; i < xs.length; i++) {
+      const window = xs.slice(Math.max(0, i + 1 - ROLLING_WINDOW), i + 1).map((x) => state.perQuery.get(x));
+      const mean = window.reduce((a, b) => a + b, 0) / window.length;
+      const variance = window.reduce((a, b) => a + (b - mean) ** 2, 0) / (window.length - 1);
+      points.push({ x: xs[i], y: variance });
+    }
+    return points;
   }
 
   function renderFrontier() {
@@ -650,12 +802,105 @@
     );
   }
 
+  function modelsOnShow() {
+    const f = latestFigures();
+    for (const a of f ? Object.keys(f.arms) : []) state.knownModels.add(a);
+    for (const a of Object.keys((state.policy && state.policy.estimates) || {})) state.knownModels.add(a);
+    return [...state.knownModels].sort();
+  }
+
+  /** Replaces a select's options only when they changed, so an open select or a choice is not reset by a poll. */
+  function fillSelect(sel, values) {
+    const current = [...sel.options].map((o) => o.value);
+    if (current.join('\n') === values.join('\n')) return;
+    const chosen = sel.value;
+    sel.replaceChildren(...values.map((v) => new Option(v, v)));
+    if (values.includes(chosen)) sel.value = chosen;
+  }
+
+  function renderModels() {
+    const all = modelsOnShow();
+    const active = state.activeModels;
+    const box = $('model-toggles');
+    box.replaceChildren(
+      ...all.map((m) => {
+        const label = document.createElement('label');
+        const cb = document.createElement('input');
+        cb.type = 'checkbox';
+        cb.dataset.model = m;
+        cb.checked = !!active && active.includes(m);
+        cb.disabled = !active;
+        cb.addEventListener('change', () => void toggleModel(m, cb.checked));
+        const sw = document.createElement('span');
+        sw.className = 'swatch';
+        sw.style.background = colour(m);
+        label.append(cb, sw, m);
+        return label;
+      }),
+    );
+    const note = $('note-models');
+    if (!active) {
+      note.textContent = 'Models cannot be changed here: ' + state.pricesNote;
+      note.classList.add('warn');
+    } else if (note.textContent.startsWith('Models cannot')) {
+      note.textContent = 'Untick to remove a model from routing, tick to add it back at its last price.';
+      note.classList.remove('warn');
+    }
+    fillSelect($('pull-model'), active || all);
+    fillSelect($('prices-model'), all);
+  }
+
+  function renderPull() {
+    const p = state.pull;
+    if (!p) return;
+    $('pull-answer').textContent = `${p.model} (${usd(p.costUsd)}, decision ${p.decisionId}):\n${p.answer}`;
+    const out = $('pull-reward');
+    if (p.rateError) out.textContent = 'Rating refused: ' + p.rateError;
+    else if (p.reward)
+      out.textContent = `Reward ${fixed(p.reward.reward)} (quality ${fixed(p.reward.quality)} − λ ${fixed(p.reward.lambda, 2)} × cost ${usd(p.reward.costUsd)})`;
+    else if (p.rated !== null) out.textContent = `Rated ${fixed(p.rated, 2)}; waiting for its reward…`;
+    else out.textContent = 'Not rated yet.';
+  }
+
+  function renderPick() {
+    const p = state.pick;
+    const show = (x) =>
+      x ? `${x.model}: quality ${fixed(x.quality)}, ${usd(x.costUsd)} per query` : 'no frontier yet';
+    $('pick-by-budget').textContent = !p ? '–' : p.error ? p.error : 'byBudget' in p ? show(p.byBudget) : '–';
+    $('pick-by-quality').textContent = !p ? '–' : p.error ? p.error : 'byQuality' in p ? show(p.byQuality) : '–';
+    if (p && !p.error)
+      $('note-pick').textContent = `On the ${p.source} frontier of ${p.scope} (${p.frontier.length} models).`;
+  }
+
+  function renderPrices() {
+    const h = state.priceHistory;
+    const c = charts.prices;
+    const rows = h ? [...h.history].reverse() : [];
+    const at = (r) => Date.parse(r.effectiveFrom);
+    // The price in force runs on to now.
+    const tail = rows.length ? [{ ...rows[rows.length - 1], effectiveFrom: new Date().toISOString() }] : [];
+    c.data.datasets[0].data = rows.concat(tail).map((r) => ({ x: at(r), y: num(r.inputPerM) }));
+    c.data.datasets[1].data = rows.concat(tail).map((r) => ({ x: at(r), y: num(r.outputPerM) }));
+    c.$model = h ? h.model : null;
+    c.update('none');
+    if (h) $('prices-model').value = h.model;
+    $('note-prices').textContent = !h
+      ? state.pricesNote || 'Waiting for the price-watcher…'
+      : h.error
+        ? h.error
+        : `${h.model}: ${h.history.length} accepted price${h.history.length === 1 ? '' : 's'}, ${h.status || 'unknown'}.`;
+  }
+
   // ---------- start ----------
 
   // Exposed for the browser test and for poking at from the console.
-  window.dashboard = { state, charts, renders: 0, poll };
+  window.dashboard = { state, charts, renders: 0, poll, ROLLING_WINDOW };
 
   $('scope').addEventListener('change', (ev) => selectScope(ev.target.value));
+  $('pull-go').addEventListener('click', () => void pull());
+  $('pull-rate').addEventListener('click', () => void ratePull());
+  $('pick-go').addEventListener('click', () => void pick());
+  $('prices-model').addEventListener('change', (ev) => void loadPriceHistory(ev.target.value));
   if (state.scope) connectStream();
   void poll();
   setInterval(poll, POLL_MS);
