@@ -1,12 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Producer } from 'kafkajs';
-import { PinoLogger } from 'nestjs-pino';
 import { BrowserContext, chromium, Page } from 'playwright-core';
-import { DataSource } from 'typeorm';
 import { Topic } from '@llm-router/contracts';
-import { DashboardController } from '../../apps/reward-aggregator/src/dashboard/dashboard.controller';
+import { pickByBudget, pickByMinQuality } from '@llm-router/pareto';
 import { writeSyntheticDataset, DEFAULT_ARMS } from '../../tools/lib/synthetic-data';
 import { collect, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
@@ -19,6 +19,33 @@ const BUDGET_PER_QUERY_USD = 0.001;
 const FIRST_QUERIES = 40;
 const ARM_IDS = DEFAULT_ARMS.map((a) => a.id).sort();
 
+/**
+ * A stable address for a service that starts after the aggregator (the stack starts the
+ * router last, on an ephemeral port): requests are passed through once `bind` names the
+ * target; before that the connection is dropped, as by a service that is not up.
+ */
+async function lateBoundForwarder(): Promise<{ url: string; bind(target: string): void; close(): Promise<void> }> {
+  let target: URL | undefined;
+  const server: Server = createServer((req, res) => {
+    if (!target) return void req.socket.destroy();
+    const upstream = request(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bind: (t) => void (target = new URL(t)),
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
 /** What the page shows, read from the Chart.js instances and the state app.js exposes on window.dashboard. */
 interface DashboardView {
   scope: string;
@@ -28,6 +55,7 @@ interface DashboardView {
   estimates: { labels: string[]; means: (number | null)[] };
   reward: { x: number; y: number }[];
   variance: { x: number; y: number }[];
+  rollingVariance: { x: number; y: number }[];
   frontier: {
     source: string | null;
     frontier: { x: number; y: number; label: string }[];
@@ -55,6 +83,7 @@ const view = (page: Page): Promise<DashboardView> =>
       estimates: { labels: c.estimates.data.labels, means: c.estimates.data.datasets[1].data },
       reward: c.reward.data.datasets[0].data,
       variance: c.variance.data.datasets[0].data,
+      rollingVariance: c.variance.data.datasets[1].data,
       frontier: {
         source: c.frontier.$source,
         frontier: c.frontier.data.datasets[0].data,
@@ -79,6 +108,9 @@ describe('live dashboard in Chromium', () => {
   let page: Page;
   let aggUrl: string;
   let userDataDir: string;
+  let routerDoor: Awaited<ReturnType<typeof lateBoundForwarder>>;
+  let priceWatcherDoor: Awaited<ReturnType<typeof lateBoundForwarder>>;
+  let priceWatcherUp = false;
   const pageErrors: string[] = [];
   let sent = 0;
 
@@ -141,14 +173,23 @@ describe('live dashboard in Chromium', () => {
     const databaseUrl = await freshDatabase('dashboard');
     const data = writeSyntheticDataset(200);
     sink = await collect([Topic.Responses]);
+    routerDoor = await lateBoundForwarder();
+    priceWatcherDoor = await lateBoundForwarder();
     // A learning policy (not the stack's default 'random'): its estimates have intervals, and only
     // estimates with observations give the price-watcher a quality axis for its frontier.
     stack = await startStack({
       databaseUrl,
       dataPath: data.dataPath,
       modelsPath: data.modelsPath,
-      env: { ROUTER_POLICY: 'thompson', POLICY_SEED: '5', BUDGET_PER_QUERY_USD: String(BUDGET_PER_QUERY_USD) },
+      env: {
+        ROUTER_POLICY: 'thompson',
+        POLICY_SEED: '5',
+        BUDGET_PER_QUERY_USD: String(BUDGET_PER_QUERY_USD),
+        ROUTER_URL: routerDoor.url,
+        PRICE_WATCHER_URL: priceWatcherDoor.url,
+      },
     });
+    routerDoor.bind(await stack.url(stack.routers[0]));
     producer = await plainProducer();
     aggUrl = await stack.url(stack.aggregators[0]);
 
@@ -177,9 +218,11 @@ describe('live dashboard in Chromium', () => {
     page.on('console', (m) => {
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
     });
-    // GET /frontier answers 503 by design here (no PRICE_WATCHER_URL); any other failed request is a fault.
+    // Until the price-watcher is let through, what the page asks of it answers 503 by design; any other failed request is a fault.
     page.on('response', (r) => {
-      if (r.status() >= 400 && new URL(r.url()).pathname !== '/frontier') pageErrors.push(`${r.status()} ${r.url()}`);
+      const path = new URL(r.url()).pathname;
+      const expected = !priceWatcherUp && (path === '/frontier' || path === '/dashboard/prices');
+      if (r.status() >= 400 && !expected) pageErrors.push(`${r.status()} ${r.url()}`);
     });
   });
 
@@ -189,6 +232,8 @@ describe('live dashboard in Chromium', () => {
     await producer?.disconnect();
     await sink?.stop();
     await stack?.stop();
+    await routerDoor?.close();
+    await priceWatcherDoor?.close();
   });
 
   it('serves the page, its script, Chart.js, and the budget target in /stats', async () => {
@@ -204,10 +249,10 @@ describe('live dashboard in Chromium', () => {
     expect((await stats()).budgetPerQueryUsd).toBe(BUDGET_PER_QUERY_USD);
   });
 
-  it('answers GET /frontier with 503 and a reason when PRICE_WATCHER_URL is not set', async () => {
+  it('answers GET /frontier with 503 and a reason while the price-watcher cannot be reached', async () => {
     const res = await fetch(`${aggUrl}/frontier`);
     expect(res.status).toBe(503);
-    expect((await res.json()).message).toMatch(/PRICE_WATCHER_URL is not set/);
+    expect((await res.json()).message).toMatch(/^price-watcher at http:\/\/127\.0\.0\.1:\d+\/frontier is unreachable/);
   });
 
   it('renders every panel with the figures the aggregator holds', async () => {
@@ -267,7 +312,7 @@ describe('live dashboard in Chromium', () => {
     expect(v.variance[v.variance.length - 1].y).toBeCloseTo(s.live.default.rewardVariance, 9);
     expect(v.variance[v.variance.length - 1].y).toBeGreaterThan(0);
 
-    // Pareto frontier: without a price-watcher URL, the observed frontier of this aggregator.
+    // Pareto frontier: without a price-watcher to ask, the observed frontier of this aggregator.
     const observed = await (await fetch(`${aggUrl}/frontier/observed/default`)).json();
     expect(v.frontier.source).toBe('observed');
     expect(v.frontier.frontier.length).toBeGreaterThan(0);
@@ -275,7 +320,8 @@ describe('live dashboard in Chromium', () => {
       observed.frontier.map((p: { model: string }) => p.model).sort(),
     );
     expect([...v.frontier.frontier, ...v.frontier.dominated].map((p) => p.label).sort()).toEqual(v.pulls.labels);
-    expect(await text('#note-frontier')).toContain('PRICE_WATCHER_URL is not set');
+    expect(await text('#note-frontier')).toMatch(/\(price-watcher: price-watcher at \S+ is unreachable/);
+    expect(await text('#note-models')).toMatch(/^Models cannot be changed here: price-watcher at \S+ is unreachable/);
 
     // Budget burn: the spend of /stats against rewardsApplied x target.
     const lastSpend = v.spend[v.spend.length - 1];
@@ -289,8 +335,6 @@ describe('live dashboard in Chromium', () => {
     expect(await text('#kpi-rewards')).toBe(String(FIRST_QUERIES));
     expect(await text('#stream-status')).toBe('live');
 
-    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 
@@ -319,7 +363,7 @@ describe('live dashboard in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it("plots the price-watcher's frontier when GET /frontier has one for the scope", async () => {
+  it("plots the price-watcher's frontier once the price-watcher answers", async () => {
     const pwUrl = await stack.url(stack.priceWatcher);
     // The price-watcher computes a frontier once policy.updates brought it quality estimates.
     const pw = await waitFor('a price-watcher frontier for default', async () => {
@@ -327,22 +371,9 @@ describe('live dashboard in Chromium', () => {
       const entry = body.scopes.find((x: { scope: string }) => x.scope === 'default');
       return entry?.frontier?.frontier.length > 0 && { body, entry };
     });
+    priceWatcherDoor.bind(pwUrl);
+    priceWatcherUp = true;
 
-    // The proxy as the aggregator runs it, against the real price-watcher.
-    const log = { error: () => undefined } as unknown as PinoLogger;
-    const proxied = await new DashboardController(
-      { PRICE_WATCHER_URL: pwUrl },
-      stack.aggregators[0].get(DataSource),
-      log,
-    ).frontier();
-    expect((proxied as { scopes: { scope: string }[] }).scopes.map((x) => x.scope)).toContain('default');
-
-    // This stack's aggregator has no PRICE_WATCHER_URL: the page's /frontier is answered with
-    // what the proxy would pass through, to check the page reads the price-watcher's format.
-    await page.route('**/frontier', (route) =>
-      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(proxied) }),
-    );
-    await page.evaluate(() => (globalThis as { dashboard?: { poll(): Promise<void> } }).dashboard!.poll());
     await page.waitForFunction(
       () =>
         (globalThis as { dashboard?: { charts: { frontier: { $source: string } } } }).dashboard!.charts.frontier
@@ -352,7 +383,10 @@ describe('live dashboard in Chromium', () => {
     );
     await nextRender();
     const v = await view(page);
-    const expected = pw.entry.frontier;
+    const expected = (await (await fetch(`${aggUrl}/frontier`)).json()).scopes.find(
+      (x: { scope: string }) => x.scope === 'default',
+    ).frontier;
+    expect(expected.frontier.length).toBe(pw.entry.frontier.frontier.length);
     expect(v.frontier.frontier.map((p) => p.label).sort()).toEqual(
       expected.frontier.map((p: { model: string }) => p.model).sort(),
     );
@@ -367,7 +401,170 @@ describe('live dashboard in Chromium', () => {
     await page
       .locator('#panel-frontier')
       .screenshot({ path: join(SCREENSHOT, '../dashboard-frontier-price-watcher.png') });
-    await page.unroute('**/frontier');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('pulls one query through the chosen model and shows its reward once rated', async () => {
+    await page.waitForFunction(() => document.querySelectorAll('#pull-model option').length === 3, undefined, {
+      timeout: 30000,
+    });
+    await page.locator('#pull-model').selectOption('acme/large');
+    await page.locator('#pull-prompt').fill('Question 5 about python: explain item 5.');
+    await page.locator('#pull-go').click();
+    await page.waitForFunction(() => !!(globalThis as any).dashboard.state.pull, undefined, { timeout: 60000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const pulled = await page.evaluate(() => (globalThis as any).dashboard.state.pull); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(pulled).toMatchObject({ model: 'acme/large', scope: 'default', decisionId: expect.stringMatching(/^dec_/) });
+    expect(pulled.answer).toContain('[replay acme/large');
+    expect(pulled.costUsd).toBeGreaterThan(0);
+    await nextRender();
+    expect(await text('#pull-answer')).toContain(pulled.decisionId);
+    expect(await text('#pull-reward')).toBe('Not rated yet.');
+
+    await page.locator('#pull-quality').fill('0.9');
+    await page.locator('#pull-rate').click();
+    await page.waitForFunction(() => !!(globalThis as any).dashboard.state.pull.reward, undefined, { timeout: 60000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await nextRender();
+    const reward = await page.evaluate(() => (globalThis as any).dashboard.state.pull.reward); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(reward).toMatchObject({ decisionId: pulled.decisionId, arm: 'acme/large', quality: 0.9 });
+    expect(reward.reward).toBeCloseTo(0.9 - reward.lambda * reward.costUsd, 9);
+    expect(await text('#pull-reward')).toBe(
+      `Reward ${reward.reward.toFixed(3)} (quality 0.900 − λ ${reward.lambda.toFixed(2)} × cost ${await page.evaluate(
+        () => document.querySelector('#recent-rows tr td:nth-child(4)')!.textContent,
+      )})`,
+    );
+    // The pull is a reward like any other: counted in /stats and listed first.
+    expect(await rewardsApplied()).toBe(FIRST_QUERIES + 6);
+    expect(await page.locator('#recent-rows tr').first().getAttribute('data-decision')).toBe(pulled.decisionId);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('plots the reward variance over a rolling window of the streamed rewards', async () => {
+    await nextRender();
+    const v = await view(page);
+    const w = await page.evaluate(() => (globalThis as any).dashboard.ROLLING_WINDOW); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(w).toBe(20);
+    // The newest window is the recent-pulls table: its rewards give the last point.
+    const recent = await page.evaluate(
+      () => (globalThis as any).dashboard.state.recent.map((e: { reward: number; rewardsApplied: number }) => e), // eslint-disable-line @typescript-eslint/no-explicit-any
+    );
+    const rewards = recent.map((e: { reward: number }) => e.reward);
+    const mean = rewards.reduce((a: number, b: number) => a + b, 0) / rewards.length;
+    const sampleVariance = rewards.reduce((a: number, b: number) => a + (b - mean) ** 2, 0) / (rewards.length - 1);
+    const last = v.rollingVariance[v.rollingVariance.length - 1];
+    expect(last.x).toBe(recent[0].rewardsApplied);
+    expect(last.y).toBeCloseTo(sampleVariance, 12);
+    // One point per streamed reward after the first; not the cumulative series under another name.
+    expect(v.rollingVariance.length).toBe(FIRST_QUERIES + 6 - 1);
+    expect(v.rollingVariance.map((p) => p.y)).not.toEqual(v.variance.slice(-v.rollingVariance.length).map((p) => p.y));
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows the price history of the chosen model', async () => {
+    const pwUrl = await stack.url(stack.priceWatcher);
+    const set = await fetch(`${pwUrl}/admin/prices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer test-admin-token' },
+      body: JSON.stringify({ model: 'acme/small', inputPerM: 0.12, outputPerM: 0.14 }),
+    });
+    expect(set.status).toBe(200);
+    await page.locator('#prices-model').selectOption('acme/small');
+    await page.waitForFunction(
+      () => (globalThis as any).dashboard.charts.prices.data.datasets[0].data.some((p: { y: number }) => p.y === 0.12), // eslint-disable-line @typescript-eslint/no-explicit-any
+      undefined,
+      { timeout: 30000 },
+    );
+    await nextRender();
+    const history = (await (await fetch(`${pwUrl}/prices/${encodeURIComponent('acme/small')}/history`)).json()).history;
+    expect(history).toHaveLength(2);
+    const chart = await page.evaluate(() => {
+      const c = (globalThis as any).dashboard.charts.prices; // eslint-disable-line @typescript-eslint/no-explicit-any
+      return { model: c.$model, input: c.data.datasets[0].data, output: c.data.datasets[1].data };
+    });
+    expect(chart.model).toBe('acme/small');
+    // Oldest first, then the price in force carried on to now.
+    expect(chart.input.map((p: { y: number }) => p.y)).toEqual([0.1, 0.12, 0.12]);
+    expect(chart.output.map((p: { y: number }) => p.y)).toEqual([0.1, 0.14, 0.14]);
+    expect(chart.input[1].x).toBe(Date.parse(history[0].effectiveFrom));
+    expect(await text('#note-prices')).toBe('acme/small: 2 accepted prices, enabled.');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('removes and adds back a model from its toggle, and the frontier is redrawn without it and with it', async () => {
+    const pwUrl = await stack.url(stack.priceWatcher);
+    const active = async () =>
+      ((await (await fetch(`${pwUrl}/prices`)).json()).prices as { model: string }[]).map((p) => p.model).sort();
+    const frontierLabels = () =>
+      page.evaluate(() => {
+        const c = (globalThis as any).dashboard.charts.frontier; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return [...c.data.datasets[0].data, ...c.data.datasets[1].data].map((p: { label: string }) => p.label).sort();
+      });
+    expect(await frontierLabels()).toContain('acme/large');
+    const toggle = page.locator('#model-toggles input[data-model="acme/large"]');
+    expect(await toggle.isChecked()).toBe(true);
+
+    await toggle.uncheck();
+    await page.waitForFunction(
+      () => {
+        const c = (globalThis as any).dashboard.charts.frontier; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const labels = [...c.data.datasets[0].data, ...c.data.datasets[1].data].map((p: { label: string }) => p.label);
+        return c.$source === 'price-watcher' && labels.length > 0 && !labels.includes('acme/large');
+      },
+      undefined,
+      { timeout: 60000 },
+    );
+    expect(await active()).toEqual(['acme/medium', 'acme/small']);
+    await nextRender();
+    expect(await page.locator('#model-toggles input[data-model="acme/large"]').isChecked()).toBe(false);
+    expect(await text('#note-models')).toMatch(/^acme\/large removed/);
+
+    await page.locator('#model-toggles input[data-model="acme/large"]').check();
+    await page.waitForFunction(
+      () => {
+        const c = (globalThis as any).dashboard.charts.frontier; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return [...c.data.datasets[0].data, ...c.data.datasets[1].data].some(
+          (p: { label: string }) => p.label === 'acme/large',
+        );
+      },
+      undefined,
+      { timeout: 60000 },
+    );
+    expect(await active()).toEqual(['acme/large', 'acme/medium', 'acme/small']);
+    // Added back at its last accepted price.
+    const large = (await (await fetch(`${pwUrl}/prices`)).json()).prices.find(
+      (p: { model: string }) => p.model === 'acme/large',
+    );
+    expect(large).toMatchObject({ inputPerM: 2, outputPerM: 6 });
+    await nextRender();
+    expect(await text('#note-models')).toMatch(/^acme\/large added back/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('picks by budget and by minimum quality on the frontier it shows', async () => {
+    await page.locator('#pick-budget').fill('0.001');
+    await page.locator('#pick-quality').fill('0.5');
+    await page.locator('#pick-go').click();
+    await page.waitForFunction(() => !!(globalThis as any).dashboard.state.pick, undefined, { timeout: 30000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await nextRender();
+    const picked = await page.evaluate(() => (globalThis as any).dashboard.state.pick); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(picked.source).toBe('price-watcher');
+    const served = (await (await fetch(`${aggUrl}/frontier`)).json()).scopes.find(
+      (x: { scope: string }) => x.scope === 'default',
+    ).frontier.frontier as { model: string; quality: number; costUsd: number }[];
+    expect(picked.frontier.map((p: { model: string }) => p.model).sort()).toEqual(served.map((p) => p.model).sort());
+    const points = served.map((p) => ({ id: p.model, quality: p.quality, cost: p.costUsd }));
+    expect(picked.byBudget.model).toBe(pickByBudget(points, 0.001)!.id);
+    expect(picked.byQuality.model).toBe(pickByMinQuality(points, 0.5)!.id);
+    expect(await text('#pick-by-budget')).toMatch(new RegExp(`^${picked.byBudget.model}: quality `));
+    expect(await text('#pick-by-quality')).toMatch(new RegExp(`^${picked.byQuality.model}: quality `));
+
+    // A budget below every model: the cheapest one, as pickByBudget answers.
+    const bad = await fetch(`${aggUrl}/dashboard/pick/default?budget=cheap`);
+    expect(bad.status).toBe(400);
+    const tiny = await (await fetch(`${aggUrl}/dashboard/pick/default?budget=0`)).json();
+    expect(tiny.byBudget.model).toBe(pickByBudget(points, 0)!.id);
+
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 
