@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Topic } from '@llm-router/contracts';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
@@ -76,6 +76,31 @@ describe('llm-router terminal client', () => {
     expect(r.stderr).toMatch(
       /^llm-router: POST http:\/\/\S+\/v1\/chat\/completions answered HTTP 404: .*nobody\/nothing/,
     );
+  });
+
+  it('watch: one line per reward of the scope, as the aggregator streams it', async () => {
+    const watcher = spawn(process.execPath, [BIN, 'watch', '--scope', 'default'], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    watcher.stdout.on('data', (c) => (stdout += c));
+    watcher.stderr.on('data', (c) => (stderr += c));
+    try {
+      await waitFor('the watcher to subscribe', () => stderr.includes('watching rewards of default'));
+      const asked = await client(['ask', 'Question 8 about poetry: explain item 8.']);
+      const [, model, decisionId] = /^\[(\S+) · .* decision (dec_\w+)\]/.exec(asked.stderr)!;
+      const fed = await fetch(`${env['ROUTER_URL']}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ decisionId, quality: 0.7 }),
+      });
+      expect(fed.status).toBe(202);
+      const line = await waitFor('the reward line', () => stdout.split('\n').find((l) => l.endsWith(` ${decisionId}`)));
+      expect(line).toMatch(
+        new RegExp(`^\\S+ default ${model} quality=0\\.700 cost=\\$[\\d.e-]+ reward=-?[\\d.]+ #\\d+ ${decisionId}$`),
+      );
+    } finally {
+      watcher.kill();
+    }
   });
 
   it('price set: the price-watcher accepts the price and publishes it', async () => {
