@@ -8,7 +8,12 @@ export const Id = z
   .string()
   .min(1)
   .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
-export const ModelId = z.string().min(1).max(200);
+/** A model id: stored in PostgreSQL text columns too, so NUL is refused as for Id. */
+export const ModelId = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
 export const Scope = z
   .string()
   .min(1)
