@@ -5,20 +5,20 @@
  * measures what the services learned against the offline replay of the same sequence
  * (../shared/EVAL.md, "End-to-end").
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
-import { parseDataset, Topic } from '@llm-router/contracts';
+import { Topic } from '@llm-router/contracts';
 import { orderRows } from '@llm-router/simulation';
 import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
 import { percentile, round } from '../lib/stats';
 import { num } from '../lib/cli';
-import { writeSyntheticDataset } from '../lib/synthetic-data';
+import { resolveDataset } from '../lib/dataset';
 import { Answered, learningFigures, quarters, replaySameSequence } from './figures';
 import { sendQueries } from './sender';
 
@@ -92,23 +92,12 @@ function budgetArg(v: string): number | null {
 const say = (msg: string) => process.stderr.write(`[e2e] ${msg}\n`);
 
 async function main() {
-  let dataPath = opts.data;
-  let modelsPath = opts.models;
-  if (!existsSync(dataPath)) {
-    const gen = writeSyntheticDataset(Math.max(500, Math.min(opts.queries, 5000)));
-    say(`${dataPath} not found: using generated data in ${gen.dir}`);
-    dataPath = gen.dataPath;
-    modelsPath = gen.modelsPath;
-  }
-  if (!modelsPath) {
-    const rows0 = parseDataset(readFileSync(dataPath, 'utf8').split('\n', 1)[0]);
-    const k = Object.keys(rows0[0].arms).length;
-    modelsPath = [join(dirname(dataPath), `models_k${k}.json`), join(dirname(dataPath), 'models.json')].find(
-      existsSync,
-    );
-    if (!modelsPath) throw new Error(`no models file beside ${dataPath}: pass --models`);
-  }
-  const rows = parseDataset(readFileSync(dataPath, 'utf8'));
+  const { dataPath, modelsPath, rows, generatedIn } = resolveDataset(
+    opts.data,
+    opts.models,
+    Math.max(500, Math.min(opts.queries, 5000)),
+  );
+  if (generatedIn) say(`${opts.data} not found: using generated data in ${generatedIn}`);
   say(`dataset ${dataPath}: ${rows.length} rows, models ${modelsPath}`);
 
   const infra = await startInfrastructure();
@@ -130,7 +119,7 @@ async function main() {
       DEFAULT_LAMBDA: String(opts.lambda),
       PROVIDER: 'replay',
       REPLAY_DATASET: dataPath,
-      PRICES_FILE: modelsPath!,
+      PRICES_FILE: modelsPath,
       ADMIN_TOKEN: `e2e-${runId}`,
       QUERIES_GROUP_ID: `router-${runId}`,
       AGGREGATOR_GROUP_ID: `reward-aggregator-${runId}`,
@@ -292,7 +281,7 @@ async function main() {
           budget: opts.budget,
           lambda: opts.lambda,
           warmStart: opts.warmStart,
-          models: modelsPath!,
+          models: modelsPath,
         })
       : null;
     const result = {
