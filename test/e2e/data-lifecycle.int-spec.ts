@@ -85,6 +85,14 @@ describe('data lifecycle: retention and prompt storage', () => {
       ]);
     await sql(`INSERT INTO router_answers (scope, request_id, response) VALUES ('ret', 'ret-a-new', '{}')`);
     for (const [id, at] of [
+      ['ret-s-old', ago(36)],
+      ['ret-s-new', ago(0)],
+    ] as const)
+      await sql(`INSERT INTO stored_prompts (scope, request_id, messages, stored_at) VALUES ('ret', $1, '[]', $2)`, [
+        id,
+        at,
+      ]);
+    for (const [id, at] of [
       ['ret-b-old', ago(36)],
       ['ret-b-new', ago(0)],
     ] as const)
@@ -116,6 +124,7 @@ describe('data lifecycle: retention and prompt storage', () => {
     expect(await ids('pending_feedback', 'match_key', 'd:ret-')).toEqual(['d:ret-p-new']);
     expect(await ids('router_answers', 'request_id', 'ret-')).toEqual(['ret-a-new']);
     expect(await ids('batch_bills', 'decision_id', 'ret-')).toEqual(['ret-b-new']);
+    expect(await ids('stored_prompts', 'request_id', 'ret-')).toEqual(['ret-s-new']);
     const prices = await sql<{ model: string; recent: boolean }>(
       `SELECT model, recorded_at > now() - interval '1 hour' AS recent FROM price_history WHERE model LIKE 'ret-%' ORDER BY model`,
     );
@@ -130,6 +139,7 @@ describe('data lifecycle: retention and prompt storage', () => {
       rewards: 2,
       pending_feedback: 1,
       router_answers: 5,
+      stored_prompts: 1,
       batch_bills: 1,
       price_history: 2,
     });

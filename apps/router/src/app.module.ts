@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { KafkaModule } from '@llm-router/kafka';
-import { AnswerStore, PersistenceModule } from '@llm-router/persistence';
+import { AnswerStore, PersistenceModule, PromptStore } from '@llm-router/persistence';
 import { ChatProvider, ModelProviders, OpenAiChatProvider, ReplayProvider } from '@llm-router/providers';
 import { HealthRegistry, kafkaConnectionOf, policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
 import { RouterConfig } from './config';
@@ -22,7 +22,7 @@ export class RouterModule {
           sendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
           retries: config.KAFKA_SEND_RETRIES,
         }),
-        // router_answers only: the idempotency record of each answered query.
+        // router_answers (the idempotency record of each answered query) and, with STORE_PROMPTS, stored_prompts.
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
         ReplicaModule.forRoot({
           service: 'router',
@@ -38,6 +38,7 @@ export class RouterModule {
         RoutingService,
         QueryBatchConsumer,
         { provide: AnswerStore, inject: [DataSource], useFactory: (ds: DataSource) => new AnswerStore(ds) },
+        { provide: PromptStore, inject: [DataSource], useFactory: (ds: DataSource) => new PromptStore(ds) },
         {
           provide: CHAT_PROVIDER,
           useFactory: () =>

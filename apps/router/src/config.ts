@@ -59,6 +59,8 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     PACER_PAYBACK_QUERIES: z.coerce.number().int().min(10).default(200),
     /** An offline reward file (JSONL, the replay's format) that primes new scopes, as replay --warm-start does. */
     WARM_START_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    /** Keep each query's messages in PostgreSQL (stored_prompts, pruned after RETENTION_DAYS); off by default. */
+    STORE_PROMPTS: accessEnvShape.ALLOW_NO_AUTH,
     // --- access control, limits and budget caps (apps/router/README.md, "Security") ---
     /** ADMIN_TOKEN: the key admin API and the operator endpoints; ALLOW_NO_AUTH=true: no keys (development). */
     ...accessEnvShape,

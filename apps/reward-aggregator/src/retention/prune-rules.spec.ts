@@ -8,7 +8,15 @@ describe('prune rules', () => {
     expect(tables).not.toContain('consumer_offsets');
     expect(tables).not.toContain('policy_state');
     expect(tables.sort()).toEqual(
-      ['batch_bills', 'decisions', 'pending_feedback', 'price_history', 'rewards', 'router_answers'].sort(),
+      [
+        'batch_bills',
+        'decisions',
+        'pending_feedback',
+        'price_history',
+        'rewards',
+        'router_answers',
+        'stored_prompts',
+      ].sort(),
     );
   });
 

@@ -37,6 +37,7 @@ export const PRUNE_RULES: readonly PruneRule[] = [
   // The ledger expires (and counts) pending feedback after FEEDBACK_TTL_S; this is a backstop.
   { table: 'pending_feedback', age: 'decision', where: olderThan('received_at') },
   { table: 'router_answers', age: 'data', where: olderThan('answered_at') },
+  { table: 'stored_prompts', age: 'data', where: olderThan('stored_at') },
   { table: 'batch_bills', age: 'data', where: olderThan('recorded_at') },
   // The newest row of a model (by id, as the price-watcher loads it) is its price in force, however old.
   {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { DecisionEvent, encode, QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
+import { PromptStore } from '@llm-router/persistence';
 import { ChatChunk, ChatResult, ModelCall, ModelProviders, OpenAiChatBody, ProviderError } from '@llm-router/providers';
 import { APP_CONFIG, MetricsService } from '@llm-router/service';
 import { ReplicaService } from '@llm-router/replica';
@@ -68,6 +69,7 @@ export class RoutingService {
     private readonly metrics: MetricsService,
     private readonly log: PinoLogger,
     @Inject(APP_CONFIG) private readonly config: RouterConfig,
+    private readonly prompts: PromptStore,
   ) {}
 
   /** The HTTP front door's path: route one query and publish its answer. */
@@ -254,14 +256,38 @@ export class RoutingService {
       }),
     );
     toResponses.push(...sentToReplyTopics.flat());
-    const results = await Promise.allSettled([
-      this.producer.sendMany(Topic.Responses, toResponses),
-      this.producer.sendMany(Topic.Decisions, decisions),
+    const [results] = await Promise.all([
+      Promise.allSettled([
+        this.producer.sendMany(Topic.Responses, toResponses),
+        this.producer.sendMany(Topic.Decisions, decisions),
+      ]),
+      this.keepPrompts(replies),
     ]);
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
     if (failures.length > 0) {
       this.metrics.counter('router_publish_errors_total', 'Batches of answers whose publishing failed').inc();
       throw new PublishError(failures);
+    }
+  }
+
+  /**
+   * STORE_PROMPTS=true: the prompts of these answers go to stored_prompts. Best effort: a
+   * database failure is logged and counted, and never holds up or fails the answers.
+   */
+  private async keepPrompts(replies: Pick<Answer, 'query' | 'response'>[]): Promise<void> {
+    if (!this.config.STORE_PROMPTS || replies.length === 0) return;
+    try {
+      await this.prompts.save(
+        replies.map(({ query, response }) => ({
+          scope: query.scope,
+          requestId: query.id,
+          decisionId: response.error && !response.output ? null : response.decisionId,
+          messages: query.messages,
+        })),
+      );
+    } catch (e) {
+      this.metrics.counter('router_prompt_store_errors_total', 'Batches of prompts that could not be stored').inc();
+      this.log.warn({ err: (e as Error).message }, 'storing prompts failed (STORE_PROMPTS=true)');
     }
   }
 

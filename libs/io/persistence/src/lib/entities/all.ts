@@ -12,3 +12,4 @@ export { BatchPendingEntity } from './batch-pending.entity';
 export { BatchBillEntity } from './batch-bill.entity';
 export { RouterAnswerEntity } from './router-answer.entity';
 export { PolicySwitchEntity } from './policy-switch.entity';
+export { StoredPromptEntity } from './stored-prompt.entity';
