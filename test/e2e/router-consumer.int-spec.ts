@@ -1,4 +1,5 @@
 import { Topic } from '@llm-router/contracts';
+import { decisionIdFor } from '@llm-router/engine';
 import type { ChatProvider, ChatRequest } from '@llm-router/providers';
 import { CHAT_PROVIDER } from '../../apps/router/src/routing/routing.service';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
@@ -130,6 +131,30 @@ describe('router consumption of llm.queries', () => {
     expect(both[1].value.decisionId).toBe(first.value.decisionId);
     expect(both[1].value.model).toBe(first.value.model);
     expect(new Set(decisionsOf('redelivered').map((d) => d.value.arm))).toEqual(new Set([first.value.model]));
+  });
+
+  it('a redelivered query whose decision was never published gets it published from the stored answer', async () => {
+    // What a crash (or a failed send) between storing an answer and publishing it leaves: the
+    // answer and its decision in router_answers, nothing on the topics. Built from a real answer.
+    await e2e.producer.send({ topic: Topic.Queries, messages: [query('stored-source', 16)] });
+    await waitFor('the source answer', () => responsesTo('stored-source')[0]);
+    const [row] = (
+      await e2e.db.query(`SELECT scope, response, decision FROM router_answers WHERE request_id = 'stored-source'`)
+    ).rows;
+    const decisionId = decisionIdFor(row.scope, 'stored-unpublished');
+    await e2e.db.query(`INSERT INTO router_answers (scope, request_id, response, decision) VALUES ($1, $2, $3, $4)`, [
+      row.scope,
+      'stored-unpublished',
+      JSON.stringify({ ...row.response, id: 'stored-unpublished', decisionId }),
+      JSON.stringify({ ...row.decision, requestId: 'stored-unpublished', decisionId }),
+    ]);
+
+    await e2e.producer.send({ topic: Topic.Queries, messages: [query('stored-unpublished', 16)] });
+    const answer = await waitFor('the answer', () => responsesTo('stored-unpublished')[0]);
+    const decision = await waitFor('its decision', () => decisionsOf('stored-unpublished')[0]);
+    expect(answer.value.decisionId).toBe(decisionId);
+    expect(decision.value).toMatchObject({ decisionId, arm: row.decision.arm });
+    expect(callsOf(16)).toBe(1);
   });
 
   it('a query whose deadline has passed gets an error answer and calls no model', async () => {

@@ -111,3 +111,58 @@ export function recoverySeconds(
   }
   return Number.isFinite(done) ? Math.max(0, (done - faultAt) / 1000) : null;
 }
+
+/** Where in the pipeline a query that never got an answer stopped, as far as the database knows. */
+export interface LostTrace {
+  requestId: string;
+  /** The router answered it and stored the answer (router_answers): the answer was lost after that. */
+  storedAnswer: boolean;
+  /** The aggregator recorded a decision for it. */
+  decisionRecorded: boolean;
+  /** A batch-mode query still waiting in the planner's batch_pending. */
+  batchPending: boolean;
+}
+
+export async function traceLost(db: Client, scope: string, requestIds: string[]): Promise<LostTrace[]> {
+  const ids = async (sql: string) =>
+    new Set((await db.query<{ id: string }>(sql, [scope, requestIds])).rows.map((r) => r.id));
+  const answered = await ids('SELECT request_id AS id FROM router_answers WHERE scope = $1 AND request_id = ANY($2)');
+  const decided = await ids('SELECT request_id AS id FROM decisions WHERE scope = $1 AND request_id = ANY($2)');
+  const pending = await ids(`SELECT request_id AS id FROM batch_pending WHERE scope = $1 AND request_id = ANY($2)`);
+  return requestIds.map((requestId) => ({
+    requestId,
+    storedAnswer: answered.has(requestId),
+    decisionRecorded: decided.has(requestId),
+    batchPending: pending.has(requestId),
+  }));
+}
+
+/** Why acknowledged feedback has no reward row: its decision never reached the ledger, or it is still pending. */
+export interface MissingRewardTrace {
+  decisionId: string;
+  decisionRecorded: boolean;
+  feedbackPending: boolean;
+}
+
+export async function traceMissingRewards(db: Client, decisionIds: string[]): Promise<MissingRewardTrace[]> {
+  const decided = new Set(
+    (
+      await db.query<{ id: string }>('SELECT decision_id AS id FROM decisions WHERE decision_id = ANY($1)', [
+        decisionIds,
+      ])
+    ).rows.map((r) => r.id),
+  );
+  const pending = new Set(
+    (
+      await db.query<{ id: string }>(
+        `SELECT substr(match_key, 3) AS id FROM pending_feedback WHERE match_key = ANY($1)`,
+        [decisionIds.map((d) => `d:${d}`)],
+      )
+    ).rows.map((r) => r.id),
+  );
+  return decisionIds.map((decisionId) => ({
+    decisionId,
+    decisionRecorded: decided.has(decisionId),
+    feedbackPending: pending.has(decisionId),
+  }));
+}

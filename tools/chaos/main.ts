@@ -16,7 +16,7 @@ import { createDatabase, startClusterInfrastructure, type ClusterInfrastructure 
 import { num } from '../lib/cli';
 import { resolveDataset } from '../lib/dataset';
 import { round } from '../lib/stats';
-import { readLedger, recoverySeconds, rewardTimes } from './ledger';
+import { readLedger, recoverySeconds, rewardTimes, traceLost, traceMissingRewards } from './ledger';
 import { ChaosLoad } from './load';
 import { describeFault, FAULT_NAMES, planChaos, type PlannedFault } from './plan';
 import { Supervisor } from './supervisor';
@@ -252,6 +252,9 @@ async function main(): Promise<number> {
     const duplicatedIds = new Set([...load.conflicting, ...ledger.requestsWithConflictingDecisions]);
     const missingRewards = [...load.feedbackAcked].filter((d) => !ledger.rewardedDecisions.has(d));
     const recoveries = faults.map((f) => f.recoverySeconds).filter((x): x is number => x !== null);
+    // Where the first few losses stopped, so that a failed run says what to look at.
+    const lostTrace = await withDb(databaseUrl, (db) => traceLost(db, scope, lostIds.slice(0, 10)));
+    const missingRewardsTrace = await withDb(databaseUrl, (db) => traceMissingRewards(db, missingRewards.slice(0, 10)));
     const result = {
       sent: load.sent.size,
       answered: load.answers.size,
@@ -278,8 +281,13 @@ async function main(): Promise<number> {
       clientSendErrors: load.sendErrors,
       clientConsumerRestarts: load.consumerRestarts,
       lostSample: lostIds.slice(0, 10),
+      lostTrace: lostTrace.map((t) => ({
+        ...t,
+        sentAtSeconds: round(((load!.firstSentAt.get(t.requestId) ?? t0) - t0) / 1000, 1),
+      })),
       duplicatedSample: [...duplicatedIds].slice(0, 10),
       missingRewardsSample: missingRewards.slice(0, 10),
+      missingRewardsTrace,
       faults,
       seed: opts.seed,
       durationSeconds: opts.duration,

@@ -22,7 +22,7 @@ const CONSUMER = 'router';
  * concurrently (ROUTER_MAX_IN_FLIGHT over all partitions), their answers stored, then
  * published with one send per topic, and only once those sends are acknowledged are the
  * offsets committed: at-least-once, and a redelivered query is answered from its stored
- * answer instead of calling a model again. Batch-mode queries go to batch.requests.
+ * answer (and decision, published again) instead of calling a model again. Batch-mode queries go to batch.requests.
  * docs/decisions/0009-router-batch-consumption.md says why.
  */
 @Injectable()
@@ -174,7 +174,10 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
     const routed = await Promise.all(
       [...toRoute].map(async ([key, { query, messages: copies }]) => {
         const known = stored.get(key);
-        if (known) return { query, copies, answer: { query, response: known.response, decision: null }, fresh: false };
+        // The stored decision goes out again with the answer: the crash or failed send that
+        // caused this redelivery may have lost it, and the aggregator records a decision once.
+        if (known)
+          return { query, copies, answer: { query, response: known.response, decision: known.decision }, fresh: false };
         try {
           const answer = await this.inFlight(() => this.answerWithinCaps(query, receivedAt));
           return { query, copies, answer, fresh: true };
@@ -200,7 +203,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
     await Promise.all([
       this.routing.publish(
         answered.flatMap((r) => r.copies.map(() => r.answer)),
-        fresh,
+        answered.map((r) => r.answer),
       ),
       this.producer.sendMany(Topic.BatchRequests, toPlanner),
       ...deadLetters,
