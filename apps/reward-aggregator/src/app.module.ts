@@ -11,6 +11,7 @@ import { WarmStartController } from './warm-start/warm-start.controller';
 import { PolicySwitchController } from './admin/policy-switch.controller';
 import { PolicySwitchService } from './admin/policy-switch.service';
 import { RetentionModule } from './retention/retention.module';
+import { FeedbackReleaseService } from './feedback-selection/feedback-release.service';
 
 @Module({})
 export class AggregatorModule {
@@ -25,7 +26,7 @@ export class AggregatorModule {
         RetentionModule,
       ],
       controllers: [AggregatorController, WarmStartController, PolicySwitchController],
-      providers: [LedgerService, RewardStreamService, PolicySwitchService, operatorAccessGuardProvider],
+      providers: [LedgerService, RewardStreamService, PolicySwitchService, FeedbackReleaseService, operatorAccessGuardProvider],
     };
   }
 }

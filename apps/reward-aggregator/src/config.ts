@@ -23,6 +23,10 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
     .refine((f) => f === undefined || existsSync(f), 'file not found'),
   /** Feedback whose decision has not arrived after this long is counted as expired and dropped. */
   FEEDBACK_TTL_S: z.coerce.number().int().positive().default(3600),
+  /** Judge and heuristic scores wait this long after their decision for client feedback, which takes precedence. */
+  FEEDBACK_GRACE_S: z.coerce.number().int().min(0).default(600),
+  /** How often held scores past their grace are released. */
+  FEEDBACK_RELEASE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   /** policy.updates are published at most this often per scope (the flush timer's period: 10 ms at least). */
   SNAPSHOT_DEBOUNCE_MS: z.coerce.number().int().min(10).default(200),
   AGGREGATOR_GROUP_ID: z.string().default('reward-aggregator'),

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource, EntityManager } from 'typeorm';
 import { readFileSync } from 'node:fs';
-import { DecisionEvent, FeedbackEvent, parseDataset, RewardEvent, Topic } from '@llm-router/contracts';
+import { DecisionEvent, FeedbackEvent, isPairwise, parseDataset, RewardEvent, Topic } from '@llm-router/contracts';
 import { EngineRegistry, ScopeEngine, warmStartEngine, WarmStartRow } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import { BatchOf, KafkaService, MessageProducer, TopicConsumer } from '@llm-router/kafka';
@@ -12,6 +12,7 @@ import { APP_CONFIG, HealthRegistry, MetricsService, policyOptionsFromEnv } from
 import { AggregatorConfig } from '../config';
 import type { PolicyState } from '@llm-router/bandits';
 import { ScopePacingOptions, ScopeStats } from './scope-stats';
+import { admitScore, learnPairwise } from '../feedback-selection/feedback-selection';
 
 /**
  * policy_state moved on since this instance loaded it: another aggregator owned the scope in
@@ -192,6 +193,10 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async onFeedback(em: EntityManager, f: FeedbackEvent, tx: BatchEffects): Promise<void> {
+    // Every source is logged; only the one that takes precedence goes on (feedback-selection/).
+    if (isPairwise(f))
+      return learnPairwise(em, f, this.config.FEATURE_DIM, (s) => this.load(em, s, tx.loaded), tx.touched);
+    if (!(await admitScore(em, f, this.config.FEEDBACK_GRACE_S))) return;
     const rows: DecisionEntity[] = f.decisionId
       ? await em.find(DecisionEntity, { where: { decisionId: f.decisionId } })
       : await em.find(DecisionEntity, { where: { requestId: f.requestId! }, order: { decidedAt: 'ASC' }, take: 1 });

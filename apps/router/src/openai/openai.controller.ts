@@ -14,7 +14,7 @@ import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@n
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { ChatMessage, DEFAULT_SCOPE, Scope, Topic, validate } from '@llm-router/contracts';
+import { ChatMessage, DEFAULT_SCOPE, FeedbackSource, Id, IsoTime, isPairwise, Quality, Scope, Topic, Usd, validate } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
 import { OpenAiChatBody } from '@llm-router/providers';
 import { ReplicaService } from '@llm-router/replica';
@@ -57,6 +57,37 @@ const ChatCompletionBody = z
   })
   .passthrough();
 type ChatCompletionBody = z.infer<typeof ChatCompletionBody>;
+
+/**
+ * POST /v1/feedback: a score in [0,1] or thumbs, ids in snake_case or camelCase. Unknown
+ * fields are refused, so a client cannot pose as the aggregator's release of held feedback.
+ */
+const ClientFeedbackBody = z
+  .object({
+    decision_id: Id.optional(),
+    decisionId: Id.optional(),
+    request_id: Id.optional(),
+    requestId: Id.optional(),
+    scope: Scope.optional(),
+    quality: Quality.optional(),
+    thumbs: z.enum(['up', 'down']).optional(),
+    costUsd: Usd.optional(),
+    source: FeedbackSource.optional(),
+    feedbackId: Id.optional(),
+    ts: IsoTime.optional(),
+  })
+  .strict()
+  .refine((b) => (b.quality === undefined) !== (b.thumbs === undefined), {
+    message: 'give either quality (0..1) or thumbs ("up" or "down")',
+    path: ['quality'],
+  });
+
+const THUMBS = { up: 1, down: 0 } as const;
+
+/** POST /v1/feedback/pairwise: the winner's answer was better than the loser's. */
+const PairwiseFeedbackBody = z
+  .object({ winner_decision_id: Id, loser_decision_id: Id, scope: Scope.optional() })
+  .strict();
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
@@ -300,12 +331,47 @@ export class OpenAiController {
 
   @Post('feedback')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Report the quality (0..1) of an answer, by decision id or request id' })
-  @ApiBody({ schema: { example: { decisionId: 'dec_0123456789abcdef', quality: 0.9, source: 'user' } } })
-  async feedback(@Body() body: Record<string, unknown>, @Req() http: Request) {
-    const r = validate(Topic.Feedback, { source: 'user', ts: new Date().toISOString(), ...body });
-    if (!r.ok) throw new BadRequestException(r.error.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+  @ApiOperation({
+    summary:
+      'Report the quality of an answer, by decision id or request id: quality in [0,1], or thumbs "up" (1) / "down" (0)',
+  })
+  @ApiBody({ schema: { example: { decision_id: 'dec_0123456789abcdef', thumbs: 'up' } } })
+  async feedback(@Body() body: unknown, @Req() http: Request) {
+    const { thumbs, decision_id, request_id, ...rest } = parse(ClientFeedbackBody, body);
+    const r = validate(Topic.Feedback, {
+      source: 'user',
+      ts: new Date().toISOString(),
+      ...rest,
+      decisionId: rest.decisionId ?? decision_id,
+      requestId: rest.requestId ?? request_id,
+      quality: thumbs ? THUMBS[thumbs] : rest.quality,
+      kind: 'score',
+    });
+    if (!r.ok || isPairwise(r.value))
+      throw new BadRequestException(r.ok ? 'not a score' : r.error.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     await this.admission.checkFeedback(callerOf(http), r.value);
+    await this.producer.send(Topic.Feedback, r.value);
+    return { accepted: true };
+  }
+
+  @Post('feedback/pairwise')
+  @HttpCode(202)
+  @ApiOperation({ summary: "Report that the answer of one decision was better than another's (preference learning)" })
+  @ApiBody({ schema: { example: { winner_decision_id: 'dec_0123456789abcdef', loser_decision_id: 'dec_fedcba9876543210' } } })
+  async pairwiseFeedback(@Body() body: unknown, @Req() http: Request) {
+    const b = parse(PairwiseFeedbackBody, body);
+    const r = validate(Topic.Feedback, {
+      kind: 'pairwise',
+      source: 'user',
+      ts: new Date().toISOString(),
+      winnerDecisionId: b.winner_decision_id,
+      loserDecisionId: b.loser_decision_id,
+      scope: b.scope,
+    });
+    if (!r.ok) throw new BadRequestException(r.error.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    const caller = callerOf(http);
+    for (const decisionId of [b.winner_decision_id, b.loser_decision_id])
+      await this.admission.checkFeedback(caller, { decisionId });
     await this.producer.send(Topic.Feedback, r.value);
     return { accepted: true };
   }

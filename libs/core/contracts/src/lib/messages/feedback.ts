@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import { Id, Quality, Scope, Usd } from './common';
 
-/** Topic feedback.rewards, key = scope. May arrive late, twice, or never. */
-export const FeedbackEvent = z
+export const FeedbackSource = z.enum(['user', 'judge', 'heuristic', 'replay']);
+export type FeedbackSource = z.infer<typeof FeedbackSource>;
+
+/** A quality score for one decision's answer: the reward's quality term. */
+export const ScoreFeedback = z
   .object({
+    /** Absent on messages written before pairwise feedback existed. */
+    kind: z.literal('score').optional(),
     feedbackId: Id.optional(),
     decisionId: Id.optional(),
     requestId: Id.optional(),
@@ -11,11 +16,41 @@ export const FeedbackEvent = z
     quality: Quality,
     /** Realised cost when known (else the decision's price snapshot is used). */
     costUsd: Usd.optional(),
-    source: z.enum(['user', 'judge', 'heuristic', 'replay']).default('user'),
+    source: FeedbackSource.default('user'),
+    /** What producing this feedback cost (an LLM judge's call): kept in the ledger, not part of the reward. */
+    evaluationCostUsd: Usd.optional(),
+    /**
+     * Set only by the reward-aggregator when it re-publishes a held judge or heuristic score
+     * after FEEDBACK_GRACE_S with no client feedback: the ledger then applies it at once.
+     */
+    graceElapsed: z.literal(true).optional(),
     ts: z.string().datetime({ offset: true }),
   })
   .refine((f) => f.decisionId !== undefined || f.requestId !== undefined, {
     message: 'feedback needs a decisionId or a requestId',
     path: ['decisionId'],
   });
+export type ScoreFeedback = z.infer<typeof ScoreFeedback>;
+
+/** "The answer of decision winner was better than that of decision loser": fed to preference learners. */
+export const PairwiseFeedback = z
+  .object({
+    kind: z.literal('pairwise'),
+    feedbackId: Id.optional(),
+    winnerDecisionId: Id,
+    loserDecisionId: Id,
+    scope: Scope.optional(),
+    source: FeedbackSource.default('user'),
+    ts: z.string().datetime({ offset: true }),
+  })
+  .refine((f) => f.winnerDecisionId !== f.loserDecisionId, {
+    message: 'a decision cannot be preferred to itself',
+    path: ['loserDecisionId'],
+  });
+export type PairwiseFeedback = z.infer<typeof PairwiseFeedback>;
+
+/** Topic feedback.rewards, key = scope. May arrive late, twice, or never. */
+export const FeedbackEvent = z.union([PairwiseFeedback, ScoreFeedback]);
 export type FeedbackEvent = z.infer<typeof FeedbackEvent>;
+
+export const isPairwise = (f: FeedbackEvent): f is PairwiseFeedback => f.kind === 'pairwise';

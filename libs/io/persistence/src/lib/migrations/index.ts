@@ -7,6 +7,7 @@ import { AccessControl1764130000000 } from './1764130000000-access-control';
 import { DecisionContext1764140000000 } from './1764140000000-decision-context';
 import { PolicySwitches1764150000000 } from './1764150000000-policy-switches';
 import { RetentionIndexes1764160000000 } from './1764160000000-retention-indexes';
+import { FeedbackLog1764180000000 } from './1764180000000-feedback-log';
 import { StoredPrompts1764190000000 } from './1764190000000-stored-prompts';
 
 /** In order. A new migration is appended here, never edited in place once released. */
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   DecisionContext1764140000000,
   PolicySwitches1764150000000,
   RetentionIndexes1764160000000,
+  FeedbackLog1764180000000,
   StoredPrompts1764190000000,
 ];

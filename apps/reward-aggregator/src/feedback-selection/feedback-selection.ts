@@ -1,0 +1,146 @@
+import { EntityManager } from 'typeorm';
+import { FeedbackSource, PairwiseFeedback, ScoreFeedback } from '@llm-router/contracts';
+import { loggedContext, ScopeEngine } from '@llm-router/engine';
+import { learnFromPreference } from '@llm-router/preference';
+import { DecisionEntity } from '@llm-router/persistence';
+
+/**
+ * Which source's score becomes a decision's one reward: the client's (or a replay's, which
+ * stands for one) over the judge's over the heuristic's.
+ */
+export const PRECEDENCE: Record<FeedbackSource, number> = { user: 3, replay: 3, judge: 2, heuristic: 1 };
+const TOP = 3;
+
+/**
+ * feedback_log.state: 'offered' (top precedence, handed to the ledger, which applies it or
+ * finds the decision already rewarded), 'late' (client feedback after the grace, while a
+ * lower source had waited for it), 'held' (judge or heuristic, waiting), 'released' (held,
+ * then re-published as the reward), 'superseded' (held, but another source was applied),
+ * 'expired' (held, its decision never came); pairwise: 'learned', 'logged' (the policy cannot
+ * learn from a comparison, or both answers came from one arm), 'unmatched', 'cross-scope'.
+ */
+export type FeedbackLogState =
+  | 'offered'
+  | 'late'
+  | 'held'
+  | 'released'
+  | 'superseded'
+  | 'expired'
+  | 'learned'
+  | 'logged'
+  | 'unmatched'
+  | 'cross-scope';
+
+/**
+ * Logs a score feedback in feedback_log (in the batch's transaction, with its offsets) and
+ * says whether the ledger applies it now. Judge and heuristic scores are held: the release
+ * job re-publishes the best one when FEEDBACK_GRACE_S has passed without client feedback.
+ */
+export async function admitScore(em: EntityManager, f: ScoreFeedback, graceS: number): Promise<boolean> {
+  // Already logged when it was held: this is its release.
+  if (f.graceElapsed) return true;
+  let state: FeedbackLogState = PRECEDENCE[f.source] === TOP ? 'offered' : 'held';
+  if (state === 'offered' && f.decisionId) {
+    // Judged by when the client gave it (ts), so a replay of the log decides the same way.
+    const waited: unknown[] = await em.query(
+      `SELECT 1 FROM feedback_log fl JOIN decisions d ON d.decision_id = fl.decision_id
+       WHERE fl.decision_id = $1 AND fl.kind = 'score' AND fl.state IN ('held', 'released')
+         AND d.decided_at + make_interval(secs => $2) < $3::timestamptz LIMIT 1`,
+      [f.decisionId, graceS, f.ts],
+    );
+    if (waited.length > 0) state = 'late';
+  }
+  await logFeedback(em, {
+    kind: 'score',
+    source: f.source,
+    scope: f.scope ?? null,
+    decision_id: f.decisionId ?? null,
+    request_id: f.requestId ?? null,
+    quality: f.quality,
+    cost_usd: f.costUsd ?? null,
+    evaluation_cost_usd: f.evaluationCostUsd ?? null,
+    state,
+    given_at: f.ts,
+  });
+  return state === 'offered';
+}
+
+/**
+ * A pairwise preference: kept in feedback_log, and learned by the scope's policy when both
+ * decisions are known, in one scope, from different arms, and the policy learns from
+ * comparisons (the preference router). The context is the winner's as it was decided on
+ * (the same prompt as the loser's in an A/B comparison). A preference that arrives before
+ * its decisions is logged as 'unmatched', not retried.
+ */
+export async function learnPairwise(
+  em: EntityManager,
+  f: PairwiseFeedback,
+  featureDim: number,
+  engineOf: (scope: string) => Promise<ScopeEngine>,
+  touched: Set<string>,
+): Promise<void> {
+  const rows = await em.find(DecisionEntity, {
+    where: [{ decisionId: f.winnerDecisionId }, { decisionId: f.loserDecisionId }],
+  });
+  const winner = rows.find((r) => r.decisionId === f.winnerDecisionId);
+  const loser = rows.find((r) => r.decisionId === f.loserDecisionId);
+  let state: FeedbackLogState = 'unmatched';
+  if (winner && loser && winner.scope !== loser.scope) state = 'cross-scope';
+  else if (winner && loser) {
+    const engine = await engineOf(winner.scope);
+    const ctx = loggedContext(
+      { features: winner.features ?? undefined, textFeatures: winner.textFeatures ?? undefined },
+      featureDim,
+    );
+    state = learnFromPreference(engine.policy, ctx, winner.arm, loser.arm) ? 'learned' : 'logged';
+    if (state === 'learned') touched.add(winner.scope);
+  }
+  await logFeedback(em, {
+    kind: 'pairwise',
+    source: f.source,
+    scope: winner?.scope ?? f.scope ?? null,
+    winner_decision_id: f.winnerDecisionId,
+    loser_decision_id: f.loserDecisionId,
+    state,
+    given_at: f.ts,
+  });
+}
+
+type FeedbackLogRow = {
+  kind: 'score' | 'pairwise';
+  source: FeedbackSource;
+  scope: string | null;
+  state: FeedbackLogState;
+  given_at: string;
+} & Partial<
+  Record<'decision_id' | 'request_id' | 'winner_decision_id' | 'loser_decision_id', string | null> &
+    Record<'quality' | 'cost_usd' | 'evaluation_cost_usd', number | null>
+>;
+
+async function logFeedback(em: EntityManager, row: FeedbackLogRow): Promise<void> {
+  const columns = Object.keys(row);
+  await em.query(
+    `INSERT INTO feedback_log (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+    Object.values(row),
+  );
+}
+
+/** A held score whose grace has passed, with the decision it belongs to. */
+export interface DueFeedback {
+  id: string;
+  source: FeedbackSource;
+  quality: number;
+  cost_usd: number | null;
+  decision_id: string;
+  scope: string;
+}
+
+/** Of the held scores of one decision, the one that becomes its reward: highest precedence, then the first received. */
+export function chooseHeld(held: readonly DueFeedback[]): DueFeedback {
+  return held.reduce((best, f) =>
+    PRECEDENCE[f.source] > PRECEDENCE[best.source] ||
+    (PRECEDENCE[f.source] === PRECEDENCE[best.source] && BigInt(f.id) < BigInt(best.id))
+      ? f
+      : best,
+  );
+}
