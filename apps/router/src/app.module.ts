@@ -10,6 +10,7 @@ import { CHAT_PROVIDER, RoutingService } from './routing/routing.service';
 import { QueryBatchConsumer } from './routing/query-batch-consumer';
 import { OpenAiController } from './openai/openai.controller';
 import { AuthModule } from './auth/auth.module';
+import { AnswerFeedback } from './feedback/answer-feedback.service';
 
 @Module({})
 export class RouterModule {
@@ -36,6 +37,7 @@ export class RouterModule {
       controllers: [OpenAiController],
       providers: [
         RoutingService,
+        AnswerFeedback,
         QueryBatchConsumer,
         { provide: AnswerStore, inject: [DataSource], useFactory: (ds: DataSource) => new AnswerStore(ds) },
         { provide: PromptStore, inject: [DataSource], useFactory: (ds: DataSource) => new PromptStore(ds) },

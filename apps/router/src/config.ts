@@ -53,6 +53,18 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     /** After SIGTERM/SIGINT the process exits within this even if Kafka or PostgreSQL hangs. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
     // Budget pacing of this router's own decisions (docs/decisions/0013-pacing-in-the-loop.md).
+    // Feedback the router gives itself (apps/router/README.md, "Feedback sources").
+    /** Publish a heuristic score for empty, refused and truncated answers. */
+    HEURISTIC_FEEDBACK: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
+    /** A model of the catalog that judges a sample of answers; unset = no judge. */
+    JUDGE_MODEL: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+    /** Share of answers the judge scores. */
+    JUDGE_SAMPLE: z.coerce.number().min(0).max(1).default(0.05),
+    /** The judge's prompt template ({{prompt}}, {{answer}}); read at start when JUDGE_MODEL is set. */
+    JUDGE_PROMPT_FILE: z.string().default('prompts/judge.md'),
     /** Target mean cost per query in USD: each router paces its own decisions against it; unset = no pacing. */
     BUDGET_PER_QUERY_USD: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().positive().optional()),
     /** A router's overspend (or underspend) is paid back over this many of its next queries. */
@@ -86,6 +98,8 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
   .superRefine((c, ctx) => {
     if (c.WARM_START_FILE && !existsSync(c.WARM_START_FILE))
       ctx.addIssue({ code: 'custom', path: ['WARM_START_FILE'], message: 'file not found' });
+    if (c.JUDGE_MODEL && !existsSync(c.JUDGE_PROMPT_FILE))
+      ctx.addIssue({ code: 'custom', path: ['JUDGE_PROMPT_FILE'], message: 'file not found (needed by JUDGE_MODEL)' });
     if (!c.ALLOW_NO_AUTH && c.ROUTER_API_KEYS.length === 0 && !c.API_KEYS_FROM_DATABASE_ONLY)
       ctx.addIssue({
         code: 'custom',

@@ -14,7 +14,19 @@ import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@n
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { ChatMessage, DEFAULT_SCOPE, FeedbackSource, Id, IsoTime, isPairwise, Quality, Scope, Topic, Usd, validate } from '@llm-router/contracts';
+import {
+  ChatMessage,
+  DEFAULT_SCOPE,
+  FeedbackSource,
+  Id,
+  IsoTime,
+  isPairwise,
+  Quality,
+  Scope,
+  Topic,
+  Usd,
+  validate,
+} from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
 import { OpenAiChatBody } from '@llm-router/providers';
 import { ReplicaService } from '@llm-router/replica';
@@ -348,7 +360,9 @@ export class OpenAiController {
       kind: 'score',
     });
     if (!r.ok || isPairwise(r.value))
-      throw new BadRequestException(r.ok ? 'not a score' : r.error.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+      throw new BadRequestException(
+        r.ok ? 'not a score' : r.error.issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+      );
     await this.admission.checkFeedback(callerOf(http), r.value);
     await this.producer.send(Topic.Feedback, r.value);
     return { accepted: true };
@@ -357,7 +371,9 @@ export class OpenAiController {
   @Post('feedback/pairwise')
   @HttpCode(202)
   @ApiOperation({ summary: "Report that the answer of one decision was better than another's (preference learning)" })
-  @ApiBody({ schema: { example: { winner_decision_id: 'dec_0123456789abcdef', loser_decision_id: 'dec_fedcba9876543210' } } })
+  @ApiBody({
+    schema: { example: { winner_decision_id: 'dec_0123456789abcdef', loser_decision_id: 'dec_fedcba9876543210' } },
+  })
   async pairwiseFeedback(@Body() body: unknown, @Req() http: Request) {
     const b = parse(PairwiseFeedbackBody, body);
     const r = validate(Topic.Feedback, {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { DecisionEvent, encode, QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
@@ -7,6 +7,7 @@ import { ChatChunk, ChatResult, ModelCall, ModelProviders, OpenAiChatBody, Provi
 import { APP_CONFIG, MetricsService } from '@llm-router/service';
 import { ReplicaService } from '@llm-router/replica';
 import { RouterConfig } from '../config';
+import { AnswerFeedback } from '../feedback/answer-feedback.service';
 
 /** The provider of models whose price event names no endpoint (PROVIDER=replay or openai). */
 export const CHAT_PROVIDER = Symbol('CHAT_PROVIDER');
@@ -70,6 +71,7 @@ export class RoutingService {
     private readonly log: PinoLogger,
     @Inject(APP_CONFIG) private readonly config: RouterConfig,
     private readonly prompts: PromptStore,
+    @Optional() private readonly feedback?: AnswerFeedback,
   ) {}
 
   /** The HTTP front door's path: route one query and publish its answer. */
@@ -213,7 +215,10 @@ export class RoutingService {
    * with the reason; a failed send to llm.responses or routing.decisions throws PublishError
    * (the caller redelivers: nothing here calls a model).
    */
-  async publish(replies: Pick<Answer, 'query' | 'response'>[], decided: Pick<Answer, 'decision'>[]): Promise<void> {
+  async publish(
+    replies: Pick<Answer, 'query' | 'response'>[],
+    decided: (Pick<Answer, 'decision'> & Partial<Answer>)[],
+  ): Promise<void> {
     const decisions = decided.flatMap((a) => (a.decision ? [a.decision] : []));
     const byTopic = new Map<string, RoutedResponse[]>();
     const toResponses: RoutedResponse[] = [];
@@ -268,6 +273,8 @@ export class RoutingService {
       this.metrics.counter('router_publish_errors_total', 'Batches of answers whose publishing failed').inc();
       throw new PublishError(failures);
     }
+    // Published: the router's own checks of these answers may follow (in the background).
+    this.feedback?.observe(decided);
   }
 
   /**

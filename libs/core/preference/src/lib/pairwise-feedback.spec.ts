@@ -37,7 +37,8 @@ describe('learnFromPreference', () => {
     expect(choices(p, 'math').mathy).toBe(50);
 
     // Users now prefer mathy's answers on code prompts (a new mathy release, say).
-    for (let i = 0; i < 300; i++) expect(learnFromPreference(p, { features: context('code', rng) }, 'mathy', 'coder')).toBe(true);
+    for (let i = 0; i < 300; i++)
+      expect(learnFromPreference(p, { features: context('code', rng) }, 'mathy', 'coder')).toBe(true);
 
     expect(choices(p, 'code').mathy).toBe(50);
     // Maths prompts were never compared differently: still mathy.

@@ -49,8 +49,33 @@ export const PairwiseFeedback = z
   });
 export type PairwiseFeedback = z.infer<typeof PairwiseFeedback>;
 
-/** Topic feedback.rewards, key = scope. May arrive late, twice, or never. */
-export const FeedbackEvent = z.union([PairwiseFeedback, ScoreFeedback]);
-export type FeedbackEvent = z.infer<typeof FeedbackEvent>;
+/**
+ * Topic feedback.rewards, key = scope. May arrive late, twice, or never. One flat object
+ * (kind absent or 'score': a score; 'pairwise': a preference), checked per kind, so that its
+ * JSON Schema stays one object and a missing field is named; typed as the union.
+ */
+export const FeedbackEvent = z
+  .object({
+    kind: z.enum(['score', 'pairwise']).optional(),
+    feedbackId: Id.optional(),
+    decisionId: Id.optional(),
+    requestId: Id.optional(),
+    winnerDecisionId: Id.optional(),
+    loserDecisionId: Id.optional(),
+    scope: Scope.optional(),
+    quality: Quality.optional(),
+    costUsd: Usd.optional(),
+    source: FeedbackSource.default('user'),
+    evaluationCostUsd: Usd.optional(),
+    graceElapsed: z.literal(true).optional(),
+    ts: z.string().datetime({ offset: true }),
+  })
+  .superRefine((f, ctx) => {
+    const schema = f.kind === 'pairwise' ? PairwiseFeedback : ScoreFeedback;
+    const r = schema.safeParse(f);
+    if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, code: 'custom' });
+  })
+  .transform((f) => f as ScoreFeedback | PairwiseFeedback);
+export type FeedbackEvent = z.output<typeof FeedbackEvent>;
 
 export const isPairwise = (f: FeedbackEvent): f is PairwiseFeedback => f.kind === 'pairwise';
