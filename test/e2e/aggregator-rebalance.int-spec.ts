@@ -93,7 +93,7 @@ describe('reward aggregator: a scope that moves A -> B -> A keeps every reward',
         topic: Topic.Feedback,
         messages: ids.map((decisionId, i) => ({
           key: scope,
-          value: JSON.stringify({ decisionId, scope, quality: (i % 4) / 4, source: 'judge', ts }),
+          value: JSON.stringify({ decisionId, scope, quality: (i % 4) / 4, source: 'user', ts }),
         })),
       });
     }

@@ -6,7 +6,7 @@ const RUN = `ev-${Date.now()}`;
 
 const feedback = (decisionId: string) => ({
   key: 'ev',
-  value: JSON.stringify({ decisionId, scope: 'ev', quality: 1, source: 'judge', ts: new Date().toISOString() }),
+  value: JSON.stringify({ decisionId, scope: 'ev', quality: 1, source: 'user', ts: new Date().toISOString() }),
 });
 
 /** Blocks the event loop: no heartbeat leaves, as in a stalled process on a busy machine. */

@@ -141,7 +141,7 @@ describe('live dashboard in Chromium', () => {
           decisionId: r.decisionId,
           scope: 'default',
           quality: ((i * 37) % 100) / 100,
-          source: 'judge',
+          source: 'user',
           ts: new Date().toISOString(),
         }),
       })),

@@ -45,7 +45,7 @@ const decision = (decisionId: string) => ({
 });
 const feedback = (decisionId: string) => ({
   key: SCOPE,
-  value: JSON.stringify({ decisionId, scope: SCOPE, quality: 0.5, source: 'judge', ts: new Date().toISOString() }),
+  value: JSON.stringify({ decisionId, scope: SCOPE, quality: 0.5, source: 'user', ts: new Date().toISOString() }),
 });
 
 /** Dead letters are listed with their error and source, and replayed to their topic once the cause is fixed. */

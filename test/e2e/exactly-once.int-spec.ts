@@ -72,7 +72,7 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
     const feedback = decisions.flatMap((d, i) => {
       const f = {
         key: 'eo',
-        value: JSON.stringify({ decisionId: d.decisionId, scope: 'eo', quality: (i % 10) / 10, source: 'judge', ts }),
+        value: JSON.stringify({ decisionId: d.decisionId, scope: 'eo', quality: (i % 10) / 10, source: 'user', ts }),
       };
       return i % 5 === 0 ? [f, f] : [f];
     });
@@ -147,7 +147,7 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
             decisionId: 'd-marker',
             scope: 'eo',
             quality: 1,
-            source: 'judge',
+            source: 'user',
             ts: new Date().toISOString(),
           }),
         },

@@ -72,7 +72,7 @@ describe('full loop through Kafka and PostgreSQL', () => {
       decisionId: resp.value.decisionId,
       scope: 'default',
       quality: 0.8,
-      source: 'judge',
+      source: 'user',
       ts: new Date().toISOString(),
     };
     await e2e.producer.send({
@@ -87,7 +87,7 @@ describe('full loop through Kafka and PostgreSQL', () => {
       return r.rows.length > 0 && r.rows;
     });
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ arm: resp.value.model, quality: 0.8, source: 'judge' });
+    expect(rows[0]).toMatchObject({ arm: resp.value.model, quality: 0.8, source: 'user' });
     // Give the duplicate time to be processed, then check it was not counted.
     await new Promise((r) => setTimeout(r, 1500));
     const again = await e2e.db.query('SELECT count(*)::int AS n FROM rewards WHERE decision_id = $1', [

@@ -124,7 +124,7 @@ describe(`Kafka fuzzing of llm.queries and feedback.rewards (FUZZ_SEED=${SEED})`
       scope: 'default',
       quality: 0.7,
       costUsd: 0.001,
-      source: 'judge',
+      source: 'user',
       ts: new Date().toISOString(),
     };
     const values = fuzzValues(valid, RECORDS, SEED + 1);

@@ -64,7 +64,7 @@ describe('learning online through Kafka', () => {
           decisionId: a.value.decisionId,
           scope: 'default',
           quality: rows[Number(a.value.id.slice(2)) % rows.length].arms[a.value.model].reward,
-          source: 'judge',
+          source: 'user',
           ts: new Date().toISOString(),
         }),
       })),

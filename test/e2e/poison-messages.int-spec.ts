@@ -29,7 +29,7 @@ const decision = (id: string) => ({
 
 const feedback = (decisionId: string, quality = 0.5) => ({
   key: SCOPE,
-  value: JSON.stringify({ decisionId, scope: SCOPE, quality, source: 'judge', ts: new Date().toISOString() }),
+  value: JSON.stringify({ decisionId, scope: SCOPE, quality, source: 'user', ts: new Date().toISOString() }),
 });
 
 /**

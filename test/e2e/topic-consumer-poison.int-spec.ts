@@ -6,7 +6,7 @@ const RUN = `tc-${Date.now()}`;
 
 const feedback = (decisionId: string) => ({
   key: 'tc',
-  value: JSON.stringify({ decisionId, scope: 'tc', quality: 1, source: 'judge', ts: new Date().toISOString() }),
+  value: JSON.stringify({ decisionId, scope: 'tc', quality: 1, source: 'user', ts: new Date().toISOString() }),
 });
 
 /** TopicConsumer.runEach on the real broker: a message its handler keeps refusing is parked, the rest flows. */

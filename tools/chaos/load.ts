@@ -205,7 +205,7 @@ export class ChaosLoad {
         decisionId: r.decisionId,
         scope: this.o.scope,
         quality: row.arms[r.model]?.reward ?? 0,
-        source: 'judge',
+        source: 'replay',
         ts: new Date().toISOString(),
       }),
     };
