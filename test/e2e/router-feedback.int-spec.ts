@@ -1,0 +1,142 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { stringify } from 'yaml';
+import { Topic } from '@llm-router/contracts';
+import { FakeOpenAiUpstream } from '@llm-router/providers';
+import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
+import { waitFor } from '../support/kafka-test-kit';
+import { useStack } from '../support/use-stack';
+
+const REFUSAL = "I'm sorry, but I can't help with that.";
+const JUDGE_REPLY = 'Sure. ```json\n{"score": 0.25, "reason": "a refusal of a harmless request"}\n```';
+
+/** One upstream for both models: the answering model refuses, the judge grades. */
+class RefusingUpstream extends FakeOpenAiUpstream {
+  protected override async answer(path: string, body: Record<string, unknown>, res: ServerResponse): Promise<void> {
+    this.reply = body['model'] === 'up/judge' ? JUDGE_REPLY : REFUSAL;
+    return super.answer(path, body, res);
+  }
+}
+const upstream = new RefusingUpstream();
+
+/**
+ * The router's own feedback on the real stack: a heuristic and a sampled LLM judge score each
+ * answer, the aggregator applies the client's thumbs over them, else the judge's after the
+ * grace; pairwise preferences over HTTP reach the ledger.
+ */
+describe('router: heuristic, judge, thumbs and pairwise feedback', () => {
+  beforeAll(() => upstream.start());
+  afterAll(() => upstream.stop());
+
+  const e2e = useStack({
+    database: 'rfb',
+    dataset: () => {
+      const d = writeSyntheticDataset(10, [{ id: 't/one', quality: 0.5, cost: 0.001, inputPerM: 10, outputPerM: 10 }]);
+      const modelsPath = join(d.dir, 'models.yaml');
+      const model = (id: string) => ({
+        model_id: id,
+        input_cost_per_m: 2,
+        output_cost_per_m: 4,
+        protocol: 'openai',
+        base_url: `${upstream.url}/v1`,
+      });
+      writeFileSync(modelsPath, stringify({ models: [model('up/answer'), model('up/judge')] }));
+      return { dataPath: d.dataPath, modelsPath };
+    },
+    topics: [Topic.Feedback],
+    env: {
+      JUDGE_MODEL: 'up/judge',
+      JUDGE_SAMPLE: '1',
+      JUDGE_PROMPT_FILE: join(__dirname, '../../prompts/judge.md'),
+      FEEDBACK_GRACE_S: '2',
+      FEEDBACK_RELEASE_INTERVAL_MS: '200',
+      PROVIDER_RETRIES: '0',
+    },
+  });
+
+  let base = '';
+  const post = async (path: string, body: unknown) =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const ask = async (content: string) => {
+    const res = await post('/v1/chat/completions', { model: 'up/answer', messages: [{ role: 'user', content }] });
+    expect(res.status).toBe(200);
+    return res.headers.get('x-router-decision-id')!;
+  };
+  const feedbackOn = (decisionId: string) =>
+    e2e.sink
+      .of(Topic.Feedback)
+      .filter((m) => m.value.decisionId === decisionId)
+      .map((m) => m.value);
+  const rewardOf = async (id: string) =>
+    (await e2e.db.query(`SELECT source, quality FROM rewards WHERE decision_id = $1`, [id])).rows[0];
+
+  beforeAll(async () => {
+    base = await e2e.stack.url(e2e.stack.routers[0]);
+    await waitFor('models priced', async () => {
+      const r = await (await fetch(`${base}/v1/models`)).json();
+      return r.data.length === 3;
+    });
+  });
+
+  it('publishes a heuristic and a judge score, and applies the judge after the grace', async () => {
+    const decisionId = await ask('How do I boil an egg?');
+    await waitFor('heuristic and judge feedback', () => feedbackOn(decisionId).length >= 2);
+    const bySource = Object.fromEntries(feedbackOn(decisionId).map((f) => [f.source, f]));
+    expect(bySource['heuristic']).toMatchObject({ quality: 0, scope: 'default' });
+    expect(bySource['judge']).toMatchObject({ quality: 0.25, evaluationCostUsd: expect.any(Number) });
+    expect(bySource['judge'].evaluationCostUsd).toBeGreaterThan(0);
+    // The judge saw the prompt and the answer, through the repository's prompt.
+    const judged = upstream.received.find((r) => (r.body as { model?: string }).model === 'up/judge')!;
+    expect(JSON.stringify(judged.body)).toContain('How do I boil an egg?');
+    expect(JSON.stringify(judged.body)).toContain("I'm sorry, but I can't help with that.");
+
+    await waitFor('judge applied after the grace', async () => await rewardOf(decisionId));
+    expect(await rewardOf(decisionId)).toEqual({ source: 'judge', quality: 0.25 });
+    const log = await e2e.db.query(
+      `SELECT source, state, evaluation_cost_usd FROM feedback_log WHERE decision_id = $1 ORDER BY source`,
+      [decisionId],
+    );
+    expect(log.rows.map((r) => `${r.source}:${r.state}`)).toEqual(['heuristic:superseded', 'judge:released']);
+    expect(log.rows[1].evaluation_cost_usd).toBeGreaterThan(0);
+  });
+
+  it('applies a thumbs up from the client over the judge and the heuristic', async () => {
+    const decisionId = await ask('Name a prime number.');
+    const res = await post('/v1/feedback', { decision_id: decisionId, thumbs: 'up' });
+    expect(res.status).toBe(202);
+    await waitFor('client reward', async () => await rewardOf(decisionId));
+    expect(await rewardOf(decisionId)).toEqual({ source: 'user', quality: 1 });
+    expect((await post('/v1/feedback', { decision_id: decisionId, thumbs: 'sideways' })).status).toBe(400);
+    expect((await post('/v1/feedback', { decision_id: decisionId, thumbs: 'up', quality: 1 })).status).toBe(400);
+    expect((await post('/v1/feedback', { decision_id: decisionId, quality: 1, graceElapsed: true })).status).toBe(400);
+  });
+
+  it('takes a pairwise preference over HTTP to the ledger', async () => {
+    const [winner, loser] = [await ask('Translate "cat" to French.'), await ask('Translate "dog" to French.')];
+    // A preference that comes before its decisions is only logged ('unmatched'): wait for them.
+    await waitFor('decisions in the ledger', async () =>
+      (await e2e.db.query(`SELECT 1 FROM decisions WHERE decision_id = ANY($1)`, [[winner, loser]])).rows.length === 2
+        ? true
+        : undefined,
+    );
+    const res = await post('/v1/feedback/pairwise', { winner_decision_id: winner, loser_decision_id: loser });
+    expect(res.status).toBe(202);
+    const row = await waitFor('pairwise in feedback_log', async () => {
+      const r = await e2e.db.query(
+        `SELECT kind, source, state FROM feedback_log WHERE winner_decision_id = $1 AND loser_decision_id = $2`,
+        [winner, loser],
+      );
+      return r.rows[0];
+    });
+    // Both answers came from one explicit model: kept, nothing for a policy to learn.
+    expect(row).toEqual({ kind: 'pairwise', source: 'user', state: 'logged' });
+    expect(
+      (await post('/v1/feedback/pairwise', { winner_decision_id: winner, loser_decision_id: winner })).status,
+    ).toBe(400);
+  });
+});
