@@ -28,7 +28,8 @@ describe('KAFKA_ACL_MATRIX', () => {
     expect(writers(Topic.BatchRequests)).toEqual(['router']);
     expect(writers(Topic.BatchAssignments)).toEqual(['batch-planner']);
     expect(writers(Topic.Queries)).toEqual(['batch-planner', 'client']);
-    expect(writers(Topic.Feedback)).toEqual(['router', 'client']);
+    // The aggregator re-publishes held judge/heuristic scores when their grace passes (docs/decisions/0023).
+    expect(writers(Topic.Feedback)).toEqual(['router', 'reward-aggregator', 'client']);
   });
 
   it('has a writer for every topic of the contracts, and a reader for all but two logs no service reads', () => {

@@ -76,7 +76,8 @@ export const KAFKA_ACL_MATRIX: Record<KafkaPrincipal, PrincipalGrants> = {
     groupPrefixes: ['price-watcher'],
   },
   'reward-aggregator': {
-    writes: [Topic.PolicyUpdates, Topic.RewardStream],
+    // feedback.rewards: held judge/heuristic scores are re-published there once their grace passes.
+    writes: [Topic.PolicyUpdates, Topic.RewardStream, Topic.Feedback],
     reads: [Topic.Decisions, Topic.Feedback, Topic.RewardStream],
     // AGGREGATOR_GROUP_ID `reward-aggregator`; the dashboard stream's `reward-stream-<pid>-<t>`.
     groupPrefixes: ['reward-aggregator', 'reward-stream-'],
