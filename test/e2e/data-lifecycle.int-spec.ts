@@ -78,6 +78,16 @@ describe('data lifecycle: retention and prompt storage', () => {
          VALUES ($1, 'ret', 1, 'user', now() + interval '1 day', $2)`,
         [key, at],
       );
+    // feedback_log keeps every source's score as long as decisions are kept (2 days + 1 hour here).
+    for (const [id, at] of [
+      ['ret-f-old', ago(72)],
+      ['ret-f-mid', ago(36)],
+    ] as const)
+      await sql(
+        `INSERT INTO feedback_log (kind, source, scope, decision_id, quality, state, given_at, received_at)
+         VALUES ('score', 'judge', 'ret', $1, 0.5, 'superseded', $2, $2)`,
+        [id, at],
+      );
     for (let i = 0; i < 5; i++)
       await sql(`INSERT INTO router_answers (scope, request_id, response, answered_at) VALUES ('ret', $1, '{}', $2)`, [
         `ret-a-old-${i}`,
@@ -122,6 +132,7 @@ describe('data lifecycle: retention and prompt storage', () => {
     expect(await ids('decisions', 'decision_id', 'ret-')).toEqual(['ret-d-mid', 'ret-d-new']);
     expect(await ids('rewards', 'decision_id', 'ret-')).toEqual(['ret-d-mid', 'ret-d-new']);
     expect(await ids('pending_feedback', 'match_key', 'd:ret-')).toEqual(['d:ret-p-new']);
+    expect(await ids('feedback_log', 'decision_id', 'ret-')).toEqual(['ret-f-mid']);
     expect(await ids('router_answers', 'request_id', 'ret-')).toEqual(['ret-a-new']);
     expect(await ids('batch_bills', 'decision_id', 'ret-')).toEqual(['ret-b-new']);
     expect(await ids('stored_prompts', 'request_id', 'ret-')).toEqual(['ret-s-new']);
@@ -138,6 +149,7 @@ describe('data lifecycle: retention and prompt storage', () => {
       decisions: 1,
       rewards: 2,
       pending_feedback: 1,
+      feedback_log: 1,
       router_answers: 5,
       stored_prompts: 1,
       batch_bills: 1,

@@ -2,12 +2,11 @@ import { Client } from 'pg';
 import { INestApplication } from '@nestjs/common';
 import { Producer } from 'kafkajs';
 import { Topic } from '@llm-router/contracts';
-import { startService } from '@llm-router/service';
-import { AggregatorModule } from '../../apps/reward-aggregator/src/app.module';
-import { loadAggregatorConfig } from '../../apps/reward-aggregator/src/config';
+import { PreferenceRouter } from '@llm-router/preference';
 import { FeedbackReleaseService } from '../../apps/reward-aggregator/src/feedback-selection/feedback-release.service';
-import { brokers, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
+import { plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
+import { startAggregator } from '../support/aggregator';
 
 const SCOPE = 'fs';
 const GRACE_S = 3;
@@ -60,20 +59,10 @@ describe('reward aggregator: feedback sources and precedence', () => {
     producer = await plainProducer();
     db = new Client({ connectionString: databaseUrl });
     await db.connect();
-    const config = loadAggregatorConfig({
-      KAFKA_BROKERS: brokers().join(','),
-      DATABASE_URL: databaseUrl,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'error',
+    app = await startAggregator(databaseUrl, 'reward-aggregator-fs', {
       ROUTER_POLICY: 'preference',
-      AGGREGATOR_GROUP_ID: 'reward-aggregator-fs',
       FEEDBACK_GRACE_S: String(GRACE_S),
       FEEDBACK_RELEASE_INTERVAL_MS: '200',
-    });
-    app = await startService(AggregatorModule.forRoot(config), {
-      name: 'reward-aggregator',
-      description: 'test',
-      httpPort: 0,
     });
   });
 
@@ -187,6 +176,68 @@ describe('reward aggregator: feedback sources and precedence', () => {
     const after = await stateOf();
     expect(JSON.stringify(after.state)).not.toEqual(JSON.stringify(before.state));
     expect((await db.query(`SELECT count(*)::int AS n FROM rewards WHERE decision_id LIKE 'pair-%'`)).rows[0].n).toBe(
+      0,
+    );
+  });
+
+  it('turns a stream of pairwise preferences into different choices of the preference router', async () => {
+    // One kind of prompt (features 1 and 2 set), as the router logged it with each decision.
+    const features = { '1': 1, '2': 1 };
+    const stored = async () =>
+      PreferenceRouter.fromState(
+        (await db.query(`SELECT state FROM policy_state WHERE scope = $1`, [SCOPE])).rows[0].state,
+      );
+    /** The arm the stored policy picks most often for that prompt (it explores with a small epsilon). */
+    const choice = async () => {
+      const policy = await stored();
+      const ctx = { features: new Float64Array(policy.d) };
+      for (const [i, v] of Object.entries(features)) ctx.features[Number(i)] = v;
+      const picks = { a: 0, b: 0 };
+      for (let i = 0; i < 50; i++)
+        picks[policy.decide(ctx, ['a', 'b'], { lambda: 0, costs: { a: 0, b: 0 } }).arm as 'a' | 'b']++;
+      return picks.a > picks.b ? 'a' : 'b';
+    };
+    const before = await choice();
+    const preferred = before === 'a' ? 'b' : 'a';
+    const PAIRS = 200;
+    const pairs = Array.from({ length: PAIRS }, (_, i) => [`stream-win-${i}`, `stream-lose-${i}`] as const);
+    await send(
+      Topic.Decisions,
+      pairs.flatMap(([w, l]) => [
+        { ...decision(w, preferred), features },
+        { ...decision(l, before), features },
+      ]),
+    );
+    await waitFor('stream decisions logged', async () =>
+      (await db.query(`SELECT count(*)::int AS n FROM decisions WHERE decision_id LIKE 'stream-%'`)).rows[0].n ===
+      2 * PAIRS
+        ? true
+        : undefined,
+    );
+    await send(
+      Topic.Feedback,
+      pairs.map(([w, l]) => ({
+        kind: 'pairwise',
+        winnerDecisionId: w,
+        loserDecisionId: l,
+        scope: SCOPE,
+        ts: new Date().toISOString(),
+      })),
+    );
+    await waitFor('every preference learned', async () =>
+      (
+        await db.query(
+          `SELECT count(*)::int AS n FROM feedback_log WHERE winner_decision_id LIKE 'stream-win-%' AND state = 'learned'`,
+        )
+      ).rows[0].n === PAIRS
+        ? true
+        : undefined,
+    );
+    // The state is persisted with the batch that learned: poll until the last one is written.
+    await waitFor('the router prefers the arm the stream preferred', async () =>
+      (await choice()) === preferred ? true : undefined,
+    );
+    expect((await db.query(`SELECT count(*)::int AS n FROM rewards WHERE decision_id LIKE 'stream-%'`)).rows[0].n).toBe(
       0,
     );
   });

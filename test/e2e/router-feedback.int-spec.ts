@@ -52,6 +52,9 @@ describe('router: heuristic, judge, thumbs and pairwise feedback', () => {
       FEEDBACK_GRACE_S: '2',
       FEEDBACK_RELEASE_INTERVAL_MS: '200',
       PROVIDER_RETRIES: '0',
+      // A cap and a period budget that never bind: they show where the judge's spend is counted.
+      SCOPE_BUDGETS: JSON.stringify({ default: { dayUsd: 100 } }),
+      BUDGET_USD: '100',
     },
   });
 
@@ -111,6 +114,10 @@ describe('router: heuristic, judge, thumbs and pairwise feedback', () => {
     expect(res.status).toBe(202);
     await waitFor('client reward', async () => await rewardOf(decisionId));
     expect(await rewardOf(decisionId)).toEqual({ source: 'user', quality: 1 });
+    const downId = await ask('Name an even prime number.');
+    expect((await post('/v1/feedback', { decisionId: downId, thumbs: 'down' })).status).toBe(202);
+    await waitFor('thumbs down reward', async () => await rewardOf(downId));
+    expect(await rewardOf(downId)).toEqual({ source: 'user', quality: 0 });
     expect((await post('/v1/feedback', { decision_id: decisionId, thumbs: 'sideways' })).status).toBe(400);
     expect((await post('/v1/feedback', { decision_id: decisionId, thumbs: 'up', quality: 1 })).status).toBe(400);
     expect((await post('/v1/feedback', { decision_id: decisionId, quality: 1, graceElapsed: true })).status).toBe(400);
@@ -138,5 +145,37 @@ describe('router: heuristic, judge, thumbs and pairwise feedback', () => {
     expect(
       (await post('/v1/feedback/pairwise', { winner_decision_id: winner, loser_decision_id: winner })).status,
     ).toBe(400);
+  });
+
+  it("counts the judge's calls against the scope's budget cap and the fleet's period budget", async () => {
+    const sum = async (q: string) => Number((await e2e.db.query(q)).rows[0].usd ?? 0);
+    const answersUsd = () => sum(`SELECT sum(realised_cost_usd) AS usd FROM decisions WHERE scope = 'default'`);
+    const judgeUsd = () =>
+      sum(`SELECT sum(evaluation_cost_usd) AS usd FROM feedback_log WHERE source = 'judge' AND scope = 'default'`);
+    const capSpentUsd = () => sum(`SELECT sum(spent_usd) AS usd FROM budget_counters WHERE subject = 'scope:default'`);
+    const fleetSpentUsd = async () => {
+      const { rows } = await e2e.db.query(`SELECT pacer FROM policy_state WHERE scope = 'default'`);
+      const periods: { spentUsd: number }[] = rows[0]?.pacer?.fleet?.ledger?.periods ?? [];
+      return periods.reduce((t, p) => t + p.spentUsd, 0);
+    };
+    await ask('What is the boiling point of water?');
+    // Every sampled answer was judged: the spend of both the answers and the judge is settled.
+    await waitFor('every answer judged and every reservation settled', async () => {
+      const judged = Number(
+        (await e2e.db.query(`SELECT count(*) AS n FROM feedback_log WHERE source = 'judge'`)).rows[0].n,
+      );
+      const decided = Number((await e2e.db.query(`SELECT count(*) AS n FROM decisions`)).rows[0].n);
+      const open = Number((await e2e.db.query(`SELECT count(*) AS n FROM budget_reservations`)).rows[0].n);
+      return judged === decided && open === 0 ? true : undefined;
+    });
+    const judge = await judgeUsd();
+    expect(judge).toBeGreaterThan(0);
+    const expected = (await answersUsd()) + judge;
+    await waitFor('the cap counted answers and judge', async () =>
+      Math.abs((await capSpentUsd()) - expected) < 1e-12 ? true : undefined,
+    );
+    await waitFor('the fleet ledger counted answers and judge', async () =>
+      Math.abs((await fleetSpentUsd()) - expected) < 1e-12 ? true : undefined,
+    );
   });
 });

@@ -26,7 +26,13 @@ export class AggregatorModule {
         RetentionModule,
       ],
       controllers: [AggregatorController, WarmStartController, PolicySwitchController],
-      providers: [LedgerService, RewardStreamService, PolicySwitchService, FeedbackReleaseService, operatorAccessGuardProvider],
+      providers: [
+        LedgerService,
+        RewardStreamService,
+        PolicySwitchService,
+        FeedbackReleaseService,
+        operatorAccessGuardProvider,
+      ],
     };
   }
 }

@@ -3,7 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource, EntityManager } from 'typeorm';
 import { readFileSync } from 'node:fs';
-import { DecisionEvent, FeedbackEvent, isPairwise, parseDataset, RewardEvent, Topic } from '@llm-router/contracts';
+import {
+  DecisionEvent,
+  DEFAULT_SCOPE,
+  FeedbackEvent,
+  isPairwise,
+  parseDataset,
+  RewardEvent,
+  Topic,
+} from '@llm-router/contracts';
 import { EngineRegistry, ScopeEngine, warmStartEngine, WarmStartRow } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import { BatchOf, KafkaService, MessageProducer, TopicConsumer } from '@llm-router/kafka';
@@ -196,6 +204,13 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     // Every source is logged; only the one that takes precedence goes on (feedback-selection/).
     if (isPairwise(f))
       return learnPairwise(em, f, this.config.FEATURE_DIM, (s) => this.load(em, s, tx.loaded), tx.touched);
+    // A judge's call is spend whichever score becomes the reward; its release carries no cost.
+    if (f.evaluationCostUsd && !f.graceElapsed) {
+      const scope = f.scope ?? DEFAULT_SCOPE;
+      const engine = await this.load(em, scope, tx.loaded);
+      engine.lambda = this.stats.get(scope)!.onEvaluation(f.evaluationCostUsd, Date.parse(f.ts), engine.lambda);
+      tx.touched.add(scope);
+    }
     if (!(await admitScore(em, f, this.config.FEEDBACK_GRACE_S))) return;
     const rows: DecisionEntity[] = f.decisionId
       ? await em.find(DecisionEntity, { where: { decisionId: f.decisionId } })

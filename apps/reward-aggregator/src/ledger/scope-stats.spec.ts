@@ -21,6 +21,19 @@ describe('ScopeStats pacing', () => {
     expect(st.budgetPerQueryUsd(now)).toBeCloseTo(0.0002, 12);
   });
 
+  it("files a judge's cost as spend of the period and of the pacer, not as a query", () => {
+    const opts = { perQueryUsd: 0.001, periodBudgetUsd: 10 };
+    const judged = ScopeStats.empty('s', opts);
+    const unjudged = ScopeStats.empty('s', opts);
+    const lambdaBefore = judged.onDecision(0.001, now, 0);
+    expect(unjudged.onDecision(0.001, now, 0)).toBe(lambdaBefore);
+    expect(judged.onEvaluation(0.004, now, lambdaBefore)).toBeGreaterThan(lambdaBefore);
+    expect(judged.fleet.spent(now)).toBeCloseTo(0.005, 12);
+    const queriesOf = (st: ScopeStats) =>
+      (st.pacerState().fleet?.ledger?.periods ?? []).reduce((n, p) => n + p.queries, 0);
+    expect(queriesOf(judged)).toBe(1);
+  });
+
   it('round-trips its state, and carries the lambda of a stored BudgetPacer (before 0013) over', () => {
     const opts = { perQueryUsd: 0.001, periodBudgetUsd: 10 };
     const st = ScopeStats.empty('s', opts);

@@ -91,6 +91,16 @@ export class ScopeStats {
     return this.pacer ? this.pacer.record(costUsd) : current;
   }
 
+  /**
+   * What evaluating an answer cost (an LLM judge's call): money out of the same budget, so it
+   * is filed and paced like a decision's cost, but it is not a query. Returns the lambda, as
+   * onDecision does.
+   */
+  onEvaluation(costUsd: number, at: Date | number, current: number): number {
+    this.fleet.record(costUsd, at, 0);
+    return this.pacer ? this.pacer.settle(0, costUsd) : current;
+  }
+
   /** The per-query budget to publish with the next snapshot (damped); undefined when only BUDGET_PER_QUERY_USD binds. */
   budgetPerQueryUsd(now: Date | number): number | undefined {
     const b = this.fleet.update(now);

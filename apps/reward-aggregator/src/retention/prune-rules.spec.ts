@@ -11,6 +11,7 @@ describe('prune rules', () => {
       [
         'batch_bills',
         'decisions',
+        'feedback_log',
         'pending_feedback',
         'price_history',
         'rewards',

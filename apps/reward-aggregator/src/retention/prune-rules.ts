@@ -36,6 +36,9 @@ export const PRUNE_RULES: readonly PruneRule[] = [
   },
   // The ledger expires (and counts) pending feedback after FEEDBACK_TTL_S; this is a backstop.
   { table: 'pending_feedback', age: 'decision', where: olderThan('received_at') },
+  // Every source's score and every preference (docs/decisions/0023): kept as long as decisions,
+  // so that a held score is never pruned before its grace and TTL have run out.
+  { table: 'feedback_log', age: 'decision', where: olderThan('received_at') },
   { table: 'router_answers', age: 'data', where: olderThan('answered_at') },
   { table: 'stored_prompts', age: 'data', where: olderThan('stored_at') },
   { table: 'batch_bills', age: 'data', where: olderThan('recorded_at') },

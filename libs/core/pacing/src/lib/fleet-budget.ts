@@ -53,9 +53,13 @@ export class FleetBudget {
     return this.perQuery !== null || this.ledger !== null;
   }
 
-  /** One answered decision's realised cost, filed under the period it was incurred in. */
-  record(realisedUsd: number, at: Date | number): void {
-    this.ledger?.record(realisedUsd, at);
+  /**
+   * One answered decision's realised cost, filed under the period it was incurred in; a cost
+   * that answered no query (an LLM judge's call) is filed with `queries` 0, so that it spends
+   * the budget without counting as traffic.
+   */
+  record(realisedUsd: number, at: Date | number, queries = 1): void {
+    this.ledger?.record(realisedUsd, at, queries);
   }
 
   /** Spent in the period of `now` (0 without a period budget). */

@@ -28,6 +28,8 @@ export class FeedbackLog1764180000000 implements MigrationInterface {
     )`);
     await q.query(`CREATE INDEX "IDX_feedback_log_decision" ON "feedback_log" ("decision_id")`);
     await q.query(`CREATE INDEX "IDX_feedback_log_held" ON "feedback_log" ("received_at") WHERE "state" = 'held'`);
+    // The retention sweep's age index (docs/decisions/0022).
+    await q.query(`CREATE INDEX "IDX_feedback_log_received_at" ON "feedback_log" ("received_at")`);
   }
 
   async down(q: QueryRunner): Promise<void> {
