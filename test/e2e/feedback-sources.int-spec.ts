@@ -180,25 +180,24 @@ describe('reward aggregator: feedback sources and precedence', () => {
     );
   });
 
-  it('turns a stream of pairwise preferences into different choices of the preference router', async () => {
+  it("turns a stream of pairwise preferences into the preference router's judgement", async () => {
     // One kind of prompt (features 1 and 2 set), as the router logged it with each decision.
     const features = { '1': 1, '2': 1 };
     const stored = async () =>
       PreferenceRouter.fromState(
         (await db.query(`SELECT state FROM policy_state WHERE scope = $1`, [SCOPE])).rows[0].state,
       );
-    /** The arm the stored policy picks most often for that prompt (it explores with a small epsilon). */
-    const choice = async () => {
+    /** P(a's answer beats b's) on that prompt, as the stored policy sees it. */
+    const winProbability = async (a: string, b: string) => {
       const policy = await stored();
-      const ctx = { features: new Float64Array(policy.d) };
-      for (const [i, v] of Object.entries(features)) ctx.features[Number(i)] = v;
-      const picks = { a: 0, b: 0 };
-      for (let i = 0; i < 50; i++)
-        picks[policy.decide(ctx, ['a', 'b'], { lambda: 0, costs: { a: 0, b: 0 } }).arm as 'a' | 'b']++;
-      return picks.a > picks.b ? 'a' : 'b';
+      const x = new Float64Array(policy.d);
+      for (const [i, v] of Object.entries(features)) x[Number(i)] = v;
+      return policy.winProbability({ features: x }, a, b);
     };
-    const before = await choice();
+    // The stream prefers the arm the policy currently rates lower.
+    const before = (await winProbability('a', 'b')) >= 0.5 ? 'a' : 'b';
     const preferred = before === 'a' ? 'b' : 'a';
+    const p0 = await winProbability(preferred, before);
     const PAIRS = 200;
     const pairs = Array.from({ length: PAIRS }, (_, i) => [`stream-win-${i}`, `stream-lose-${i}`] as const);
     await send(
@@ -234,9 +233,10 @@ describe('reward aggregator: feedback sources and precedence', () => {
         : undefined,
     );
     // The state is persisted with the batch that learned: poll until the last one is written.
-    await waitFor('the router prefers the arm the stream preferred', async () =>
-      (await choice()) === preferred ? true : undefined,
+    await waitFor('the policy rates the preferred arm higher', async () =>
+      (await winProbability(preferred, before)) > 0.5 ? true : undefined,
     );
+    expect(await winProbability(preferred, before)).toBeGreaterThan(p0);
     expect((await db.query(`SELECT count(*)::int AS n FROM rewards WHERE decision_id LIKE 'stream-%'`)).rows[0].n).toBe(
       0,
     );
