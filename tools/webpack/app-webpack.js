@@ -25,7 +25,11 @@ function appWebpackConfig(dirname, { assets = [] } = {}) {
     mode: process.env.NODE_ENV === 'production' ? 'production' : 'development',
     target: 'node',
     context: dirname,
-    entry: { main: './src/main.ts' },
+    // The replica's snapshot decoder runs on a worker thread, from its own file next to main.js.
+    entry: {
+      main: './src/main.ts',
+      'snapshot-decoder.worker': join(ROOT, 'libs/io/replica/src/lib/snapshot-decoder.worker.ts'),
+    },
     devtool: 'source-map',
     output: {
       path: join(ROOT, 'dist/apps', app),

@@ -1,5 +1,6 @@
 export * from './lib/topics';
 export * from './lib/codec';
+export * from './lib/snapshot-codec';
 export * from './lib/registry';
 export * from './lib/json-schema';
 export * from './lib/messages/common';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TopicName } from './topics';
 import { MessageInputOf, MessageOf, TOPIC_SCHEMAS } from './registry';
+import { decodeSnapshotBytes, encodeSnapshotBytes, isBinarySnapshot } from './snapshot-codec';
 
 /** A message that does not match its topic's schema; `issues` name the exact path. */
 export class ContractError extends Error {
@@ -34,10 +35,13 @@ export function validate<T extends TopicName>(topic: T, value: unknown): Decoded
   };
 }
 
-/** Parses raw Kafka bytes: JSON first, then the topic's schema. Never throws. */
+/**
+ * Parses raw Kafka bytes: JSON, or the binary snapshot encoding (encodeBinary), then the
+ * topic's schema. Never throws. Binary blocks come back as number[], as JSON would give them.
+ */
 export function decode<T extends TopicName>(
   topic: T,
-  bytes: Buffer | string | null | undefined,
+  bytes: Buffer | Uint8Array | string | null | undefined,
 ): Decoded<MessageOf<T>> {
   if (bytes === null || bytes === undefined) {
     return {
@@ -47,14 +51,29 @@ export function decode<T extends TopicName>(
   }
   let json: unknown;
   try {
-    json = JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+    json = typeof bytes === 'string' ? JSON.parse(bytes) : decodeSnapshotBytes(bytes, { typedArrays: false }).value;
   } catch (e) {
+    const what = typeof bytes !== 'string' && isBinarySnapshot(bytes) ? 'not a valid binary snapshot' : 'not JSON';
     return {
       ok: false,
-      error: new ContractError(topic, [{ path: '(root)', message: `not JSON: ${(e as Error).message}` }]),
+      error: new ContractError(topic, [{ path: '(root)', message: `${what}: ${(e as Error).message}` }]),
     };
   }
   return validate(topic, json);
+}
+
+/**
+ * Like encode, in the binary snapshot encoding (docs/decisions/0018): for messages made of
+ * long numeric arrays (policy.updates), whose JSON text is megabytes to write and to parse.
+ */
+export function encodeBinary<T extends TopicName>(
+  topic: T,
+  value: MessageInputOf<T>,
+): { key: string; value: Uint8Array; message: MessageOf<T> } {
+  const result = validate(topic, value);
+  if (!result.ok) throw result.error;
+  const key = (TOPIC_SCHEMAS[topic].key as (m: MessageOf<T>) => string)(result.value);
+  return { key, value: encodeSnapshotBytes(result.value), message: result.value };
 }
 
 /** Validates and serialises a message with its record key. Throws ContractError when invalid. */

@@ -1,5 +1,5 @@
 import { Kafka, Message, Producer, CompressionTypes, IHeaders, Partitioners } from 'kafkajs';
-import { encode, MessageInputOf, MessageOf, Topic, TopicName } from '@llm-router/contracts';
+import { encode, encodeBinary, MessageInputOf, MessageOf, Topic, TopicName } from '@llm-router/contracts';
 import { TimeoutError, withTimeout } from './deadline';
 import { TopicDirectory } from './topic-directory';
 
@@ -83,23 +83,27 @@ export class MessageProducer {
   }
 
   async send<T extends TopicName>(topic: T, value: MessageInputOf<T>, headers?: IHeaders): Promise<MessageOf<T>> {
-    const e = encode(topic, value);
     if (topic === Topic.PolicyUpdates) {
-      // Policy snapshots are large arrays of floats: sent alone, gzipped (roughly halves them).
+      // Policy snapshots are large arrays of floats: binary (docs/decisions/0018), sent alone,
+      // gzipped (zeros and repeated doubles shrink; kafkajs unzips on libuv's pool, off the loop).
+      const e = encodeBinary(topic, value);
       await withTimeout(
         this.producer.send({
           topic,
           acks: -1,
           timeout: this.sendTimeoutMs,
           compression: CompressionTypes.GZIP,
-          messages: [{ key: e.key, value: e.value, headers }],
+          messages: [
+            { key: e.key, value: Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength), headers },
+          ],
         }),
         this.sendTimeoutMs,
         `send to ${topic}`,
       );
-    } else {
-      await this.enqueue(topic, [{ key: e.key, value: e.value, headers }]);
+      return e.message;
     }
+    const e = encode(topic, value);
+    await this.enqueue(topic, [{ key: e.key, value: e.value, headers }]);
     return e.message;
   }
 

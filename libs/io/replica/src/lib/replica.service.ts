@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { Consumer } from 'kafkajs';
 import { readFileSync } from 'node:fs';
 import { parseDataset, POLICY_SNAPSHOT_MAX_BYTES, Topic } from '@llm-router/contracts';
 import { EngineRegistry, primeCosts, ScopeEngine, warmStartEngine, WarmStartRow } from '@llm-router/engine';
@@ -7,6 +8,7 @@ import { QueryFeaturizer } from '@llm-router/features';
 import { KafkaService, Received, TopicConsumer } from '@llm-router/kafka';
 import { HealthRegistry, MetricsService } from '@llm-router/service';
 import { ReplicaPacing } from './replica-pacing';
+import { SnapshotDecoder } from './snapshot-decoder';
 
 export const REPLICA_OPTIONS = Symbol('REPLICA_OPTIONS');
 
@@ -42,6 +44,11 @@ type Snapshot = Received<typeof Topic.PolicyUpdates>['value'];
  * A service's in-memory replica of what the fleet learned: prices, catalog and the latest
  * policy snapshot of every scope. Every replica reads the compacted state topics from the
  * beginning in a consumer group of its own, so all replicas converge to the same state.
+ *
+ * Snapshots never hold the event loop (docs/decisions/0018): their records go as bytes to a
+ * worker thread (SnapshotDecoder), which decodes and validates them and hands back typed
+ * arrays; while one of a scope is being decoded only the newest arriving is kept. The swap
+ * into the engine is one synchronous step here, on the main thread.
  */
 @Injectable()
 export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -49,6 +56,8 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly pacing: ReplicaPacing;
   private readonly warmRows: WarmStartRow[];
   private consumer?: TopicConsumer;
+  private snapshotConsumer?: Consumer;
+  private readonly decoder = new SnapshotDecoder();
   private readonly latest = new Map<string, Snapshot>();
   private timer?: NodeJS.Timeout;
   private readonly instanceId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -75,26 +84,70 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     health.register('pacing', () => ({ ok: true, scopes: this.pacing.summary() }));
     health.register('replica', () => ({
-      ok: this.consumer?.hasJoined ?? false,
+      ok: (this.consumer?.hasJoined ?? false) && this.snapshotsJoined,
       models: this.engines.models(),
       scopes: Object.fromEntries(this.engines.scopes().map((s) => [s, this.engines.get(s).version])),
     }));
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.consumer = this.kafka.consumer({
-      groupId: `${this.options.service}-replica-${this.instanceId}`,
-      topics: [Topic.Prices, Topic.Catalog, Topic.PolicyUpdates],
-      fromBeginning: true,
-      consumerConfig: { maxBytesPerPartition: POLICY_SNAPSHOT_MAX_BYTES, maxBytes: 2 * POLICY_SNAPSHOT_MAX_BYTES },
-    });
+    const groupId = `${this.options.service}-replica-${this.instanceId}`;
+    this.consumer = this.kafka.consumer({ groupId, topics: [Topic.Prices, Topic.Catalog], fromBeginning: true });
     await this.consumer.runEach(async (m) => this.apply(m));
+    await this.consumeSnapshots(`${groupId}-snapshots`);
     const every = this.options.applyIntervalMs ?? 0;
     if (every > 0) this.timer = setInterval(() => this.applyLatest(), every);
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    await this.snapshotConsumer?.disconnect().catch(() => undefined);
+    await this.decoder.close();
+  }
+
+  private snapshotsJoined = false;
+
+  /**
+   * policy.updates as raw bytes (a plain kafkajs consumer: TopicConsumer would decode them
+   * here): each record is handed to the decoder without waiting for it, so a burst coalesces
+   * there. Offsets need no care: the group is this instance's own and reads from the start.
+   */
+  private async consumeSnapshots(groupId: string): Promise<void> {
+    const guard = this.kafka.guard(groupId);
+    const consumer = this.kafka.kafka.consumer({
+      groupId,
+      sessionTimeout: 15000,
+      heartbeatInterval: 1500,
+      maxBytesPerPartition: POLICY_SNAPSHOT_MAX_BYTES,
+      maxBytes: 2 * POLICY_SNAPSHOT_MAX_BYTES,
+    });
+    this.snapshotConsumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => (this.snapshotsJoined = true));
+    consumer.on(consumer.events.CRASH, () => (this.snapshotsJoined = false));
+    await consumer.connect();
+    await consumer.subscribe({ topics: [Topic.PolicyUpdates], fromBeginning: true });
+    const decoded = this.metrics.counter(
+      'replica_snapshots_total',
+      'policy.updates records by outcome (applied, superseded: a newer one came first, stale, invalid)',
+      ['outcome'],
+    );
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        // A tombstone deletes a scope's snapshot from the compacted topic; it is not a bad message.
+        if (!message.value) return;
+        const scope = message.key?.toString('utf8') ?? '';
+        void this.decoder.decode(scope, message.value).then(async (d) => {
+          if (d.ok) decoded.inc({ outcome: this.offer(d.snapshot) ? 'applied' : 'stale' });
+          else if ('superseded' in d) decoded.inc({ outcome: 'superseded' });
+          else {
+            decoded.inc({ outcome: 'invalid' });
+            await guard
+              .deadLetter(topic, partition, message, new Error(d.error))
+              .catch((e) => this.log.error({ err: (e as Error).message }, 'could not dead-letter a snapshot'));
+          }
+        });
+      },
+    });
   }
 
   /** Applies the newest pending snapshot of every scope. */
@@ -136,14 +189,20 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
         this.log.info({ model: c.model, action: c.action }, 'catalog change applied');
         break;
       }
-      case Topic.PolicyUpdates: {
-        const s = m.value as Snapshot;
-        const pending = this.latest.get(s.scope);
-        if (!pending || pending.version < s.version) this.latest.set(s.scope, s);
-        // A scope seen for the first time is applied at once: routing it with an empty policy would waste traffic.
-        if (!this.options.applyIntervalMs || !this.engines.has(s.scope)) this.applyLatest();
+      case Topic.PolicyUpdates:
+        this.offer(m.value as Snapshot);
         break;
-      }
     }
+  }
+
+  /** A decoded snapshot: kept as its scope's newest pending one, applied now or on the next tick. False: older than what is known. */
+  private offer(s: Snapshot): boolean {
+    const pending = this.latest.get(s.scope);
+    const known = this.engines.has(s.scope) ? this.engines.get(s.scope).version : -1;
+    if (s.version <= known || (pending && pending.version >= s.version)) return false;
+    this.latest.set(s.scope, s);
+    // A scope seen for the first time is applied at once: routing it with an empty policy would waste traffic.
+    if (!this.options.applyIntervalMs || !this.engines.has(s.scope)) this.applyLatest();
+    return true;
   }
 }
