@@ -29,6 +29,13 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
   FEEDBACK_RELEASE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   /** policy.updates are published at most this often per scope (the flush timer's period: 10 ms at least). */
   SNAPSHOT_DEBOUNCE_MS: z.coerce.number().int().min(10).default(200),
+  /**
+   * The policy's large state is written to policy_state at most this often per scope, or after
+   * CHECKPOINT_EVERY_REWARDS rewards, whichever comes first; a restart replays the rewards
+   * since (docs/decisions/0018). 0 writes it with every batch.
+   */
+  CHECKPOINT_EVERY_MS: z.coerce.number().int().min(0).default(5000),
+  CHECKPOINT_EVERY_REWARDS: z.coerce.number().int().min(1).default(20000),
   AGGREGATOR_GROUP_ID: z.string().default('reward-aggregator'),
   /**
    * Data lifecycle (docs/decisions/0022-data-lifecycle.md): decisions, rewards, pending feedback,

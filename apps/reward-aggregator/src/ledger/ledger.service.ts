@@ -10,17 +10,19 @@ import {
   isPairwise,
   parseDataset,
   RewardEvent,
+  ScoreFeedback,
   Topic,
 } from '@llm-router/contracts';
 import { EngineRegistry, ScopeEngine, warmStartEngine, WarmStartRow } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import { BatchOf, KafkaService, MessageProducer, TopicConsumer } from '@llm-router/kafka';
-import { DecisionEntity, OffsetStore, PolicyStateEntity } from '@llm-router/persistence';
+import { OffsetStore, PolicyStateEntity } from '@llm-router/persistence';
 import { APP_CONFIG, HealthRegistry, MetricsService, policyOptionsFromEnv } from '@llm-router/service';
 import { AggregatorConfig } from '../config';
 import type { PolicyState } from '@llm-router/bandits';
 import { ScopePacingOptions, ScopeStats } from './scope-stats';
 import { admitScore, learnPairwise } from '../feedback-selection/feedback-selection';
+import { LoggedDecision, RewardRow, SetBasedLedger } from './set-based-ledger';
 
 /**
  * policy_state moved on since this instance loaded it: another aggregator owned the scope in
@@ -47,6 +49,13 @@ export class StaleWriterError extends Error {
  * A scope can move away and come back (rebalance): its policy_state row is written only if
  * it is still at the version this instance loaded, so a stale copy in memory is refused,
  * dropped and reloaded instead of overwriting another instance's work.
+ *
+ * Each batch costs a fixed handful of set-based statements (SetBasedLedger), whatever its
+ * size. The policy's large state is checkpointed only every CHECKPOINT_EVERY_MS or
+ * CHECKPOINT_EVERY_REWARDS (policy_state.state with state_seq, the last reward it holds);
+ * the small figures, pacing and version are written with every batch. Loading a scope
+ * replays the rewards after state_seq onto the checkpoint, in the order they were applied,
+ * which gives the state an uninterrupted run would have (docs/decisions/0018).
  */
 @Injectable()
 export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -62,6 +71,9 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly pacing: ScopePacingOptions;
   /** WARM_START_FILE's rows: they prime a scope once, when it has no policy_state yet. */
   private readonly warmRows: WarmStartRow[];
+  /** Per loaded scope: how far its engine has learned, and how far its stored checkpoint. */
+  private readonly progress = new Map<string, CheckpointProgress>();
+  private readonly ledger = new SetBasedLedger();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AggregatorConfig,
@@ -130,11 +142,10 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     const events: RewardEvent[] = [];
     try {
       await this.ds.transaction(async (em) => {
-        for (const m of batch.messages) {
-          if (m.topic === Topic.Decisions)
-            await this.onDecision(em, m.value as DecisionEvent, { touched, loaded, events });
-          else await this.onFeedback(em, m.value as FeedbackEvent, { touched, loaded, events });
-        }
+        const tx = { touched, loaded, events };
+        const values = batch.messages.map((m) => m.value);
+        if (batch.topic === Topic.Decisions) await this.onDecisions(em, values as DecisionEvent[], tx);
+        else await this.onFeedbacks(em, values as FeedbackEvent[], tx);
         for (const scope of touched) await this.persistScope(em, scope);
         await OffsetStore.save(em, this.config.AGGREGATOR_GROUP_ID, batch.topic, batch.partition, batch.nextOffset);
       });
@@ -156,108 +167,108 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.counter('aggregator_rewards_applied_total', 'Rewards applied to policy state').inc(events.length);
   }
 
-  private async onDecision(em: EntityManager, d: DecisionEvent, tx: BatchEffects): Promise<void> {
-    const inserted = await em.query(
-      `INSERT INTO decisions (decision_id, request_id, scope, policy, policy_version, arm, propensity, scores, features, price_snapshot, lambda, mode, batch_id, decided_at,
-         text_features, realised_cost_usd, usage, fallback_from)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
-      [
-        d.decisionId,
-        d.requestId,
-        d.scope,
-        d.policy,
-        d.policyVersion,
-        d.arm,
-        d.propensity,
-        d.scores,
-        d.features ?? null,
-        d.priceSnapshot,
-        d.lambda,
-        d.mode,
-        d.batchId ?? null,
-        d.ts,
-        d.textFeatures ?? null,
-        d.realisedCostUsd ?? null,
-        d.usage ?? null,
-        d.fallbackFrom ?? null,
-      ],
-    );
+  /** One batch of routing.decisions: the new ones count their spend and take the feedback waiting for them. */
+  private async onDecisions(em: EntityManager, decisions: DecisionEvent[], tx: BatchEffects): Promise<void> {
+    const inserted = await this.ledger.insertDecisions(em, decisions);
     if (inserted.length === 0) return;
-    const engine = await this.load(em, d.scope, tx.loaded);
-    const st = this.stats.get(d.scope)!;
-    // Spend counts when a decision is answered, rewarded or not, at what the call really cost.
-    engine.lambda = st.onDecision(d.realisedCostUsd ?? d.priceSnapshot[d.arm] ?? 0, Date.parse(d.ts), engine.lambda);
-    tx.touched.add(d.scope);
+    for (const d of inserted) {
+      const engine = await this.load(em, d.scope, tx.loaded);
+      // Spend counts when a decision is answered, rewarded or not, at what the call really cost.
+      engine.lambda = this.stats
+        .get(d.scope)!
+        .onDecision(d.realisedCostUsd ?? d.priceSnapshot[d.arm] ?? 0, Date.parse(d.ts), engine.lambda);
+      tx.touched.add(d.scope);
+    }
     // Feedback that arrived before its decision waits in pending_feedback.
-    // TypeORM answers DELETE ... RETURNING with [rows, affected].
-    const [pending] = await em.query(
-      `DELETE FROM pending_feedback WHERE match_key = ANY($1) RETURNING quality, cost_usd, source`,
-      [[`d:${d.decisionId}`, `r:${d.requestId}`]],
+    const waiting = await this.ledger.takePending(em, inserted);
+    await this.reward(
+      em,
+      inserted.flatMap((d) => {
+        const f = waiting.get(d.decisionId);
+        return f ? [{ decision: d, feedback: f }] : [];
+      }),
+      tx,
     );
-    if (pending.length > 0) {
-      const p = pending[0];
-      await this.reward(em, d, { quality: p.quality, costUsd: p.cost_usd ?? undefined, source: p.source }, tx);
-    }
   }
 
-  private async onFeedback(em: EntityManager, f: FeedbackEvent, tx: BatchEffects): Promise<void> {
+  /** One batch of feedback.rewards: matched to logged decisions, or parked until the decision comes. */
+  private async onFeedbacks(em: EntityManager, batch: FeedbackEvent[], tx: BatchEffects): Promise<void> {
     // Every source is logged; only the one that takes precedence goes on (feedback-selection/).
-    if (isPairwise(f))
-      return learnPairwise(em, f, this.config.FEATURE_DIM, (s) => this.load(em, s, tx.loaded), tx.touched);
-    // A judge's call is spend whichever score becomes the reward; its release carries no cost.
-    if (f.evaluationCostUsd && !f.graceElapsed) {
-      const scope = f.scope ?? DEFAULT_SCOPE;
-      const engine = await this.load(em, scope, tx.loaded);
-      engine.lambda = this.stats.get(scope)!.onEvaluation(f.evaluationCostUsd, Date.parse(f.ts), engine.lambda);
-      tx.touched.add(scope);
+    const feedback: ScoreFeedback[] = [];
+    for (const f of batch) {
+      if (isPairwise(f)) {
+        await learnPairwise(em, f, this.config.FEATURE_DIM, (s) => this.load(em, s, tx.loaded), tx.touched);
+        continue;
+      }
+      // A judge's call is spend whichever score becomes the reward; its release carries no cost.
+      if (f.evaluationCostUsd && !f.graceElapsed) {
+        const scope = f.scope ?? DEFAULT_SCOPE;
+        const engine = await this.load(em, scope, tx.loaded);
+        engine.lambda = this.stats.get(scope)!.onEvaluation(f.evaluationCostUsd, Date.parse(f.ts), engine.lambda);
+        tx.touched.add(scope);
+      }
+      if (await admitScore(em, f, this.config.FEEDBACK_GRACE_S)) feedback.push(f);
     }
-    if (!(await admitScore(em, f, this.config.FEEDBACK_GRACE_S))) return;
-    const rows: DecisionEntity[] = f.decisionId
-      ? await em.find(DecisionEntity, { where: { decisionId: f.decisionId } })
-      : await em.find(DecisionEntity, { where: { requestId: f.requestId! }, order: { decidedAt: 'ASC' }, take: 1 });
-    if (rows.length === 0) {
-      const key = f.decisionId ? `d:${f.decisionId}` : `r:${f.requestId}`;
-      await em.query(
-        `INSERT INTO pending_feedback (match_key, scope, quality, cost_usd, source, expires_at)
-         VALUES ($1,$2,$3,$4,$5, now() + make_interval(secs => $6)) ON CONFLICT (match_key) DO NOTHING`,
-        [key, f.scope ?? null, f.quality, f.costUsd ?? null, f.source, this.config.FEEDBACK_TTL_S],
-      );
-      this.metrics.counter('aggregator_feedback_pending_total', 'Feedback received before its decision').inc();
-      return;
+    if (feedback.length === 0) return;
+    const decisions = await this.ledger.findDecisions(em, feedback);
+    const matched: Candidate[] = [];
+    const unmatched: ScoreFeedback[] = [];
+    for (const f of feedback) {
+      const d = f.decisionId ? decisions.byId.get(f.decisionId) : decisions.byRequest.get(f.requestId!);
+      if (d) matched.push({ decision: d, feedback: { quality: f.quality, costUsd: f.costUsd, source: f.source } });
+      else unmatched.push(f);
     }
-    const d = rows[0];
-    const applied = await this.reward(em, toEvent(d), { quality: f.quality, costUsd: f.costUsd, source: f.source }, tx);
-    if (applied) tx.touched.add(d.scope);
-    else this.metrics.counter('aggregator_feedback_duplicate_total', 'Feedback for an already rewarded decision').inc();
+    if (unmatched.length > 0) {
+      await this.ledger.park(em, unmatched, this.config.FEEDBACK_TTL_S);
+      this.metrics
+        .counter('aggregator_feedback_pending_total', 'Feedback received before its decision')
+        .inc(unmatched.length);
+    }
+    const applied = await this.reward(em, matched, tx);
+    if (applied < matched.length)
+      this.metrics
+        .counter('aggregator_feedback_duplicate_total', 'Feedback for an already rewarded decision')
+        .inc(matched.length - applied);
   }
 
-  /** Applies one reward once: the ledger insert decides, the policy learns only if it succeeded. */
-  private async reward(
-    em: EntityManager,
-    d: LoggedDecision,
-    f: { quality: number; costUsd?: number; source: string },
-    tx: BatchEffects,
-  ): Promise<boolean> {
-    const engine = await this.load(em, d.scope, tx.loaded);
-    const cost = f.costUsd ?? d.realisedCostUsd ?? d.priceSnapshot[d.arm] ?? 0;
-    const reward = f.quality - d.lambda * cost;
-    const inserted = await em.query(
-      `INSERT INTO rewards (decision_id, scope, arm, quality, cost_usd, lambda, reward, source, applied_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8, now()) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id`,
-      [d.decisionId, d.scope, d.arm, f.quality, cost, d.lambda, reward, f.source],
-    );
-    if (inserted.length === 0) return false;
-    engine.learn(d, f.quality, cost);
-    await em.query(
-      `INSERT INTO arm_stats (scope, arm, pulls, sum_quality, sum_cost, sum_reward) VALUES ($1,$2,1,$3,$4,$5)
-       ON CONFLICT (scope, arm) DO UPDATE SET pulls = arm_stats.pulls + 1, sum_quality = arm_stats.sum_quality + $3,
-       sum_cost = arm_stats.sum_cost + $4, sum_reward = arm_stats.sum_reward + $5`,
-      [d.scope, d.arm, f.quality, cost, reward],
-    );
-    const st = this.stats.get(d.scope)!;
-    st.onReward(d.arm, f.quality, cost, reward);
-    tx.events.push(st.event(d.decisionId, d.arm, f.quality, cost, d.lambda, reward));
-    return true;
+  /**
+   * Applies each reward once, in log order: the ledger insert decides (its primary key refuses
+   * a second reward for a decision), and the policy learns only from the rows it inserted.
+   * Returns how many were applied.
+   */
+  private async reward(em: EntityManager, candidates: Candidate[], tx: BatchEffects): Promise<number> {
+    if (candidates.length === 0) return 0;
+    const rows: RewardRow[] = candidates.map(({ decision: d, feedback: f }) => {
+      const cost = f.costUsd ?? d.realisedCostUsd ?? d.priceSnapshot[d.arm] ?? 0;
+      return {
+        decisionId: d.decisionId,
+        scope: d.scope,
+        arm: d.arm,
+        quality: f.quality,
+        costUsd: cost,
+        lambda: d.lambda,
+        reward: f.quality - d.lambda * cost,
+        source: f.source,
+      };
+    });
+    // Loaded before the insert: a scope loaded after it would replay this batch's rewards from
+    // the ledger and then learn them a second time below.
+    for (const scope of new Set(rows.map((r) => r.scope))) await this.load(em, scope, tx.loaded);
+    const inserted = await this.ledger.insertRewards(em, rows);
+    const decisionOf = new Map(candidates.map((c) => [c.decision.decisionId, c.decision]));
+    for (const r of inserted) {
+      const d = decisionOf.get(r.decisionId)!;
+      this.engines.get(d.scope).learn(d, r.quality, r.costUsd);
+      const progress = this.progress.get(d.scope)!;
+      progress.learnedSeq = r.seq;
+      progress.sinceCheckpoint += 1;
+      const st = this.stats.get(d.scope)!;
+      st.onReward(d.arm, r.quality, r.costUsd, r.reward);
+      tx.events.push(st.event(d.decisionId, d.arm, r.quality, r.costUsd, d.lambda, r.reward));
+      tx.touched.add(d.scope);
+    }
+    await this.ledger.addArmStats(em, inserted);
+    return inserted.length;
   }
 
   /** The scope's engine, loaded from Postgres the first time this instance touches it. */
@@ -267,20 +278,35 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     const engine = this.engines.get(scope);
     const row = await em.findOne(PolicyStateEntity, { where: { scope } });
     const st = row ? await ScopeStats.load(em, scope, row, this.pacing) : ScopeStats.empty(scope, this.pacing);
-    if (row)
+    let learnedSeq = row?.stateSeq ?? '0';
+    if (row) {
       engine.applySnapshot({ version: row.version, algorithm: row.algorithm, state: row.state, lambda: row.lambda });
-    else if (this.warmRows.length > 0) {
+      // The checkpoint, then every reward applied after it, in the order it was applied.
+      const replayed = await this.ledger.rewardsAfter(em, scope, learnedSeq);
+      for (const r of replayed) engine.learn(r.decision, r.quality, r.costUsd);
+      if (replayed.length > 0) {
+        learnedSeq = replayed[replayed.length - 1].seq;
+        this.log.info({ scope, rewards: replayed.length }, 'policy rebuilt from its checkpoint and the reward ledger');
+      }
+    } else if (this.warmRows.length > 0) {
       // Primed once: the scope has no stored state yet, and from its first persist on it has.
       warmStartEngine(engine, this.warmRows);
       this.log.info({ scope, rows: this.warmRows.length }, 'scope warm-started from WARM_START_FILE');
     }
     this.stats.set(scope, st);
     this.persistedVersions.set(scope, row ? row.version : null);
+    this.progress.set(scope, {
+      learnedSeq,
+      checkpointSeq: row?.stateSeq ?? '0',
+      checkpointAt: Date.now(),
+      sinceCheckpoint: 0,
+    });
     return engine;
   }
 
   private forget(scope: string): void {
     this.stats.delete(scope);
+    this.progress.delete(scope);
     this.persistedVersions.delete(scope);
     this.engines.drop(scope);
   }
@@ -294,37 +320,53 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     const engine = this.engines.get(scope);
     const st = this.stats.get(scope)!;
     const expected = this.persistedVersions.get(scope) ?? null;
+    const progress = this.progress.get(scope)!;
     engine.version = Math.max(engine.version, expected ?? 0) + 1;
+    // The large state only when a checkpoint is due (a new row always has one); null keeps the stored one.
+    const checkpoint = expected === null || this.checkpointDue(progress);
     const values = [
       scope,
       engine.policy.algorithm,
       engine.version,
-      JSON.stringify(engine.snapshotState()),
+      checkpoint ? JSON.stringify(engine.snapshotState()) : null,
       engine.lambda,
       JSON.stringify(st.pacerState()),
       st.rewardsApplied,
       st.cumulativeReward,
       st.cumulativeCost,
       st.rewardSumSq,
+      progress.learnedSeq,
     ];
     // TypeORM answers INSERT ... RETURNING with the rows, UPDATE ... RETURNING with [rows, affected].
     const written: unknown[] =
       expected === null
         ? await em.query(
-            `INSERT INTO policy_state (scope, algorithm, version, state, lambda, pacer, rewards_applied, cumulative_reward, cumulative_cost_usd, reward_sum_sq, updated_at)
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, now()) ON CONFLICT (scope) DO NOTHING RETURNING scope`,
+            `INSERT INTO policy_state (scope, algorithm, version, state, lambda, pacer, rewards_applied, cumulative_reward, cumulative_cost_usd, reward_sum_sq, state_seq, updated_at)
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11, now()) ON CONFLICT (scope) DO NOTHING RETURNING scope`,
             values,
           )
         : (
             await em.query(
-              `UPDATE policy_state SET algorithm = $2, version = $3, state = $4, lambda = $5, pacer = $6, rewards_applied = $7,
-               cumulative_reward = $8, cumulative_cost_usd = $9, reward_sum_sq = $10, updated_at = now()
-               WHERE scope = $1 AND version = $11 RETURNING scope`,
+              `UPDATE policy_state SET algorithm = $2, version = $3, state = coalesce($4, state), lambda = $5, pacer = $6,
+               rewards_applied = $7, cumulative_reward = $8, cumulative_cost_usd = $9, reward_sum_sq = $10,
+               state_seq = CASE WHEN $4::jsonb IS NULL THEN state_seq ELSE $11 END, updated_at = now()
+               WHERE scope = $1 AND version = $12 RETURNING scope`,
               [...values, expected],
             )
           )[0];
     if (written.length === 0) throw new StaleWriterError(scope, expected);
     this.persistedVersions.set(scope, engine.version);
+    // In memory only after the write: a rolled-back batch forgets the scope anyway.
+    if (checkpoint)
+      Object.assign(progress, { checkpointSeq: progress.learnedSeq, checkpointAt: Date.now(), sinceCheckpoint: 0 });
+  }
+
+  private checkpointDue(p: CheckpointProgress): boolean {
+    if (p.learnedSeq === p.checkpointSeq) return false;
+    return (
+      Date.now() - p.checkpointAt >= this.config.CHECKPOINT_EVERY_MS ||
+      p.sinceCheckpoint >= this.config.CHECKPOINT_EVERY_REWARDS
+    );
   }
 
   /** Publishes the latest snapshot of every changed scope (compacted: replicas only need the last) and the reward stream. */
@@ -406,23 +448,19 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-/** What learning needs of a logged decision: the context it decided on, its prices and its bill. */
-type LoggedDecision = Pick<
-  DecisionEvent,
-  'decisionId' | 'scope' | 'arm' | 'features' | 'textFeatures' | 'priceSnapshot' | 'lambda' | 'realisedCostUsd'
->;
+interface CheckpointProgress {
+  /** The last rewards.seq learned into the engine in memory. */
+  learnedSeq: string;
+  /** The last rewards.seq in the stored state (policy_state.state_seq). */
+  checkpointSeq: string;
+  checkpointAt: number;
+  sinceCheckpoint: number;
+}
 
-function toEvent(d: DecisionEntity): LoggedDecision {
-  return {
-    decisionId: d.decisionId,
-    scope: d.scope,
-    arm: d.arm,
-    features: d.features ?? undefined,
-    textFeatures: d.textFeatures ?? undefined,
-    priceSnapshot: d.priceSnapshot,
-    lambda: d.lambda,
-    realisedCostUsd: d.realisedCostUsd ?? undefined,
-  };
+/** A reward about to be offered to the ledger: the decision it rewards and the feedback. */
+interface Candidate {
+  decision: LoggedDecision;
+  feedback: { quality: number; costUsd?: number; source: string };
 }
 
 /** What one batch's transaction has done so far, for its commit (or its rollback). */

@@ -7,6 +7,8 @@ export class PolicyStateEntity {
   @Column({ type: 'text' }) algorithm!: string;
   @Column({ type: 'integer' }) version!: number;
   @Column({ type: 'jsonb' }) state!: unknown;
+  /** The last rewards.seq learned into `state` (a checkpoint): later rewards are replayed onto it on load. */
+  @Column({ name: 'state_seq', type: 'bigint', default: 0 }) stateSeq!: string;
   @Column({ type: 'double precision' }) lambda!: number;
   @Column({ type: 'jsonb', nullable: true }) pacer!: unknown;
   @Column({ name: 'rewards_applied', type: 'integer', default: 0 }) rewardsApplied!: number;

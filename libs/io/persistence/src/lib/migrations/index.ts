@@ -9,6 +9,7 @@ import { PolicySwitches1764150000000 } from './1764150000000-policy-switches';
 import { RetentionIndexes1764160000000 } from './1764160000000-retention-indexes';
 import { FeedbackLog1764180000000 } from './1764180000000-feedback-log';
 import { StoredPrompts1764190000000 } from './1764190000000-stored-prompts';
+import { RewardSequence1764200000000 } from './1764200000000-reward-sequence';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   RetentionIndexes1764160000000,
   FeedbackLog1764180000000,
   StoredPrompts1764190000000,
+  RewardSequence1764200000000,
 ];
