@@ -1,5 +1,5 @@
 import { Admin, Consumer, Kafka, logLevel, Producer } from 'kafkajs';
-import { allTopics } from '@llm-router/contracts';
+import { allTopics, decodeSnapshotBytes, isBinarySnapshot } from '@llm-router/contracts';
 import { ensureTopics } from '@llm-router/infra';
 
 export function brokers(): string[] {
@@ -92,16 +92,26 @@ export async function collect(
     eachMessage: async ({ topic, message }) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      let value: unknown = message.value?.toString('utf8');
-      try {
-        value = JSON.parse(value as string);
-      } catch {
-        /* keep raw text */
-      }
-      received.push({ topic, key: message.key?.toString('utf8') ?? null, value, headers });
+      received.push({ topic, key: message.key?.toString('utf8') ?? null, value: readValue(message.value), headers });
     },
   });
   return { received, stop: () => consumer.disconnect(), of: (t: string) => received.filter((r) => r.topic === t) };
+}
+
+/**
+ * A record's value as a client reads it: JSON, or raw text when it is not JSON. policy.updates
+ * records are in the binary snapshot encoding (docs/decisions/0018), read with the codec that
+ * contracts publishes for every consumer, not with the services' code.
+ */
+function readValue(bytes: Buffer | null): unknown {
+  if (!bytes) return undefined;
+  if (isBinarySnapshot(bytes)) return decodeSnapshotBytes(bytes).value;
+  const text = bytes.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 export async function plainProducer(): Promise<Producer> {
