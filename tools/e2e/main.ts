@@ -181,6 +181,8 @@ async function main() {
         )
       : null;
     bar?.start(opts.queries, 0, { rate: 0 });
+    // Starts the routers' event-loop delay window: the next scrape covers the load alone.
+    await scrapeMetrics(routers);
     const t0 = Date.now();
     const feedbackQueue: { key: string; value: string }[] = [];
 
@@ -243,6 +245,7 @@ async function main() {
     const deadline = Date.now() + opts.timeout * 1000;
     while (answers.size < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const lastAnswer = Math.max(...[...answers.values()].map((a) => a.at), t0 + 1);
+    const eventLoop = routerEventLoop(await scrapeMetrics(routers));
     bar?.stop();
     while ((feedbackQueue.length > 0 || feedbackSent < answered.length) && !feedbackFailed && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
@@ -301,6 +304,9 @@ async function main() {
       e2eP99Ms: percentile(latencies, 99),
       addedP50Ms: added.p50Ms,
       addedP99Ms: added.p99Ms,
+      routerEventLoopP50Ms: eventLoop.p50Ms,
+      routerEventLoopP99Ms: eventLoop.p99Ms,
+      routerEventLoopMaxMs: eventLoop.maxMs,
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       rate: opts.rate,
@@ -321,7 +327,7 @@ async function main() {
         `feedback sent ${result.feedbackSent}, rewards applied ${result.rewardsApplied} (policy version ${result.policyVersion})`,
       );
       console.log(
-        `latency p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms (router-added p50 ${result.addedP50Ms} ms, p99 ${result.addedP99Ms} ms), throughput ${result.throughputPerSec} q/s, rewards ${result.rewardsPerSec}/s`,
+        `latency p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms (router-added p50 ${result.addedP50Ms} ms, p99 ${result.addedP99Ms} ms; router event-loop delay p99 ${result.routerEventLoopP99Ms} ms, max ${result.routerEventLoopMaxMs} ms), throughput ${result.throughputPerSec} q/s, rewards ${result.rewardsPerSec}/s`,
       );
       console.log(
         `live:   mean quality ${result.meanQuality} (${result.pctOfOracle} of oracle ${result.oracleQuality}), mean cost $${result.meanCostUsd}, budget ratio ${result.budgetRatio}`,
@@ -353,31 +359,54 @@ async function main() {
   process.exit(exitCode);
 }
 
+/** Each router's /metrics text ('' when it does not answer). */
+async function scrapeMetrics(routers: RunningService[]): Promise<string[]> {
+  return Promise.all(
+    routers.map((r) =>
+      fetch(`${r.url}/metrics`)
+        .then((res) => res.text())
+        .catch(() => ''),
+    ),
+  );
+}
+
+/** A quantile of a summary or gauge in a Prometheus scrape, in ms (its unit is seconds); NaN when absent. */
+function quantileMs(text: string, metric: string, quantile: string): number {
+  const m = text.match(new RegExp(`^${metric}\\{[^}]*quantile="${quantile}"[^}]*\\} ([0-9.eE+-]+)$`, 'm'));
+  return m ? Number(m[1]) * 1000 : NaN;
+}
+
 /**
  * What each router reports of the time it adds (consumed to response acknowledged, model call
  * excluded): the summary `router_added_latency_seconds` on its /metrics. The median of the
  * routers' p50 and the worst p99; null when the routers do not export it.
  */
 async function routerAddedLatency(routers: RunningService[]): Promise<{ p50Ms: number | null; p99Ms: number | null }> {
-  const p50: number[] = [];
-  const p99: number[] = [];
-  for (const r of routers) {
-    const text = await fetch(`${r.url}/metrics`)
-      .then((res) => res.text())
-      .catch(() => '');
-    const q = (quantile: string) => {
-      const m = text.match(
-        new RegExp(`^router_added_latency_seconds\\{[^}]*quantile="${quantile}"[^}]*\\} ([0-9.eE+-]+)$`, 'm'),
-      );
-      return m ? Number(m[1]) * 1000 : NaN;
-    };
-    if (Number.isFinite(q('0.5'))) p50.push(q('0.5'));
-    if (Number.isFinite(q('0.99'))) p99.push(q('0.99'));
-  }
+  const scrapes = await scrapeMetrics(routers);
+  const p50 = scrapes.map((t) => quantileMs(t, 'router_added_latency_seconds', '0.5')).filter(Number.isFinite);
+  const p99 = scrapes.map((t) => quantileMs(t, 'router_added_latency_seconds', '0.99')).filter(Number.isFinite);
   return {
     p50Ms: p50.length ? round(percentile(p50, 50), 3) : null,
     p99Ms: p99.length ? round(Math.max(...p99), 3) : null,
   };
+}
+
+/**
+ * The routers' event-loop delay while they answered the run's queries: each scrape of
+ * `event_loop_delay_seconds` covers the time since the previous one (libs/io/service
+ * metrics.ts), and the run scrapes once before its first query. The worst router's figures;
+ * null when the routers do not export it.
+ */
+function routerEventLoop(scrapes: string[]): {
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+} {
+  const worst = (quantile: string) => {
+    const v = scrapes.map((t) => quantileMs(t, 'event_loop_delay_seconds', quantile)).filter(Number.isFinite);
+    return v.length ? round(Math.max(...v), 3) : null;
+  };
+  return { p50Ms: worst('0.5'), p99Ms: worst('0.99'), maxMs: worst('max') };
 }
 
 /** Messages on every dead-letter topic (the run uses a fresh broker or a fresh scope; this counts them all). */
