@@ -197,7 +197,13 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     const feedback: ScoreFeedback[] = [];
     for (const f of batch) {
       if (isPairwise(f)) {
-        await learnPairwise(em, f, this.config.FEATURE_DIM, (s) => this.load(em, s, tx.loaded), tx.touched);
+        await learnPairwise(
+          em,
+          f,
+          this.config.FEATURE_DIM,
+          (s) => this.loadForLearningOutsideLedger(em, s, tx),
+          tx.touched,
+        );
         continue;
       }
       // A judge's call is spend whichever score becomes the reward; its release carries no cost.
@@ -300,7 +306,18 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       checkpointSeq: row?.stateSeq ?? '0',
       checkpointAt: Date.now(),
       sinceCheckpoint: 0,
+      outsideLedger: false,
     });
+    return engine;
+  }
+
+  /**
+   * The scope's engine, about to learn from something the reward ledger does not hold (a pairwise
+   * preference): a restart could not replay it onto the checkpoint, so this batch writes one.
+   */
+  private async loadForLearningOutsideLedger(em: EntityManager, scope: string, tx: BatchEffects): Promise<ScopeEngine> {
+    const engine = await this.load(em, scope, tx.loaded);
+    this.progress.get(scope)!.outsideLedger = true;
     return engine;
   }
 
@@ -358,10 +375,16 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.persistedVersions.set(scope, engine.version);
     // In memory only after the write: a rolled-back batch forgets the scope anyway.
     if (checkpoint)
-      Object.assign(progress, { checkpointSeq: progress.learnedSeq, checkpointAt: Date.now(), sinceCheckpoint: 0 });
+      Object.assign(progress, {
+        checkpointSeq: progress.learnedSeq,
+        checkpointAt: Date.now(),
+        sinceCheckpoint: 0,
+        outsideLedger: false,
+      });
   }
 
   private checkpointDue(p: CheckpointProgress): boolean {
+    if (p.outsideLedger) return true;
     if (p.learnedSeq === p.checkpointSeq) return false;
     return (
       Date.now() - p.checkpointAt >= this.config.CHECKPOINT_EVERY_MS ||
@@ -455,6 +478,8 @@ interface CheckpointProgress {
   checkpointSeq: string;
   checkpointAt: number;
   sinceCheckpoint: number;
+  /** Learned something the ledger cannot replay (a pairwise preference): the next write is a checkpoint. */
+  outsideLedger: boolean;
 }
 
 /** A reward about to be offered to the ledger: the decision it rewards and the feedback. */
