@@ -104,7 +104,7 @@ describe('reward aggregator: policy rebuilt from checkpoint + ledger after SIGKI
         decisionId: d.decisionId,
         scope: SCOPE,
         quality: ((i * 37) % 11) / 10,
-        source: 'judge',
+        source: 'replay',
         ts,
       }),
     }));

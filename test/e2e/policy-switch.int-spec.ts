@@ -61,7 +61,7 @@ describe('gated policy switch', () => {
           decisionId: a.value.decisionId,
           scope: 'default',
           quality: rows[row(a.key)].arms[a.value.model].reward,
-          source: 'judge',
+          source: 'replay',
           ts: new Date().toISOString(),
         }),
       })),
