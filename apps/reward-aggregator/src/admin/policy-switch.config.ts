@@ -22,5 +22,6 @@ export interface PolicySwitchConfig {
   POLICY_SWITCH_MIN_ESS: number;
   POLICY_SWITCH_MAX_DECISIONS: number;
   FEATURE_DIM: number;
+  EMBEDDING_DIM: number;
   POLICY_SEED: number;
 }

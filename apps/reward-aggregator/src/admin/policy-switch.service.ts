@@ -4,7 +4,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { DataSource, EntityManager } from 'typeorm';
 import { CandidateSpec, evaluateSwitch, readScopeDecisionLog, SwitchVerdict } from '@llm-router/ope';
 import { PolicyStateEntity, PolicySwitchEntity } from '@llm-router/persistence';
-import { APP_CONFIG, MetricsService } from '@llm-router/service';
+import { APP_CONFIG, MetricsService, policyFeatureDim } from '@llm-router/service';
 import { LedgerService } from '../ledger/ledger.service';
 import type { PolicySwitchConfig } from './policy-switch.config';
 
@@ -43,7 +43,7 @@ export class PolicySwitchService {
     const { verdict, policy } = evaluateSwitch(
       decisions,
       candidate,
-      { featureDim: this.config.FEATURE_DIM, seed: this.config.POLICY_SEED },
+      { featureDim: policyFeatureDim(this.config), seed: this.config.POLICY_SEED },
       {
         tolerance: this.config.POLICY_SWITCH_TOLERANCE,
         level: this.config.POLICY_SWITCH_LEVEL,

@@ -8,6 +8,7 @@ import {
   PolicyState,
 } from '@llm-router/bandits';
 import { DecisionEvent, PriceEvent, QueryRequest } from '@llm-router/contracts';
+import { appendEmbeddingBlock } from '@llm-router/features';
 import { CostModel, ModelPrice } from '@llm-router/pricing';
 import { decisionIdFor } from './decision-id';
 
@@ -19,6 +20,10 @@ export interface Featurizer {
 
 export interface EngineOptions {
   algorithm: string;
+  /**
+   * The policy's dimension: the featurizer's features, then (when larger) an embedding block
+   * of featureDim - featurizer.dim coordinates that decide() fills from its `embedding`.
+   */
   featureDim: number;
   seed: number;
   /** Cost weight until a pacer or a snapshot says otherwise. */
@@ -116,15 +121,20 @@ export class ScopeEngine {
     return this.policy.toState();
   }
 
-  features(text: string): Float64Array {
-    return this.featurizer.featurize(text);
+  /** The policy's context for `text`: its features, then the embedding block (zeros without `embedding`). */
+  features(text: string, embedding?: ArrayLike<number>): Float64Array {
+    return appendEmbeddingBlock(this.featurizer.featurize(text), embedding, this.opts.featureDim);
   }
 
-  decide(query: QueryRequest, opts: { decisionId?: string } = {}): RoutedDecision {
+  /**
+   * `embedding`: the query's embedding block (libs/core/features EmbeddingBlock), already
+   * quantised: it is logged in `features` with the rest, so the learner gets exactly it back.
+   */
+  decide(query: QueryRequest, opts: { decisionId?: string; embedding?: ArrayLike<number> } = {}): RoutedDecision {
     const arms = this.arms();
     if (arms.length === 0) throw new Error(`scope ${this.scope}: no model is available (no prices received yet?)`);
     const text = query.messages.map((m) => m.content).join('\n');
-    const x = this.features(text);
+    const x = this.features(text, opts.embedding);
     // Computed once and handed to decide() in place of the text, so that what is logged is
     // exactly what the policy decided on (and, for explicit choices, what it will learn from).
     const textFeatures = this.policy.textFeatures?.(text);

@@ -128,6 +128,11 @@ export const policyEnvShape = {
   /** Options per scope (JSON), over POLICY_OPTIONS of the scope's policy. */
   SCOPE_POLICY_OPTIONS: scopePolicyOptionsEnv,
   FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(64),
+  /**
+   * Coordinates of the embedding block after the FEATURE_DIM hashed features (an embeddings
+   * provider's vector or the caller's `features`, docs/decisions/0024); 0 = no block.
+   */
+  EMBEDDING_DIM: z.coerce.number().int().min(0).max(256).default(0),
   POLICY_SEED: z.coerce.number().int().default(1),
   DEFAULT_LAMBDA: z.coerce.number().nonnegative().default(0),
   /** Replicas (router, batch-planner) apply policy snapshots at most this often per scope. */
@@ -140,10 +145,16 @@ type PolicyEnv = {
   POLICY_OPTIONS?: Record<string, Record<string, unknown>>;
   SCOPE_POLICY_OPTIONS?: Record<string, Record<string, unknown>>;
   FEATURE_DIM: number;
+  EMBEDDING_DIM: number;
   POLICY_SEED: number;
   DEFAULT_LAMBDA: number;
   SNAPSHOT_APPLY_MS: number;
 };
+
+/** The dimension of every policy: the hashed features, then the embedding block. */
+export function policyFeatureDim(c: Pick<PolicyEnv, 'FEATURE_DIM' | 'EMBEDDING_DIM'>): number {
+  return c.FEATURE_DIM + c.EMBEDDING_DIM;
+}
 
 /**
  * The engine options those variables describe. Checks what no single variable can: the
@@ -171,7 +182,7 @@ export function policyOptionsFromEnv(c: PolicyEnv, service = 'policy configurati
     scopePolicies: c.SCOPE_POLICIES,
     optionsByPolicy,
     scopePolicyOptions,
-    featureDim: c.FEATURE_DIM,
+    featureDim: policyFeatureDim(c),
     seed: c.POLICY_SEED,
     defaultLambda: c.DEFAULT_LAMBDA,
     applyIntervalMs: c.SNAPSHOT_APPLY_MS,

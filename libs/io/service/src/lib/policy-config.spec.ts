@@ -137,3 +137,18 @@ describe('policy configuration errors stop the service, naming what is wrong', (
     );
   });
 });
+
+describe('EMBEDDING_DIM', () => {
+  it('extends every policy by the embedding block after the hashed features; 0 (the default) adds none', () => {
+    expect(engineOptions({}).featureDim).toBe(32);
+    expect(engineOptions({ EMBEDDING_DIM: '16' }).featureDim).toBe(48);
+    const opts = engineOptions({ EMBEDDING_DIM: '16', ROUTER_POLICY: 'linucb' });
+    const engine = new EngineRegistry(opts, new QueryFeaturizer({ dim: 32 })).get('s');
+    expect(engine.features('a prompt').length).toBe(48);
+  });
+
+  it('refuses a negative or huge block', () => {
+    expect(configError({ EMBEDDING_DIM: '-1' })).toMatch(/EMBEDDING_DIM/);
+    expect(configError({ EMBEDDING_DIM: '100000' })).toMatch(/EMBEDDING_DIM/);
+  });
+});
