@@ -1,11 +1,13 @@
 /**
  * The HTTP bench's stand-in for a model provider: an OpenAI-compatible POST /v1/chat/completions
  * that answers at once with a fixed chat.completion (with usage), so that what the bench
- * measures is the router, not a model. Run as its own process (`node --import tsx upstream.ts`,
+ * measures is the router, not a model; and POST /v1/embeddings answering the deterministic
+ * embedding of each input (a hash of the text, @llm-router/providers). Run as its own process (`node --import tsx upstream.ts`,
  * PORT=0 for a free port): it prints `listening <port>` on stdout when ready.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { deterministicEmbeddingsResponse } from '@llm-router/providers';
 
 const COMPLETION = JSON.stringify({
   id: 'chatcmpl-bench',
@@ -17,6 +19,16 @@ const COMPLETION = JSON.stringify({
 });
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
+  if (req.method === 'POST' && req.url === '/v1/embeddings') {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const answer = JSON.stringify(deterministicEmbeddingsResponse(JSON.parse(raw || '{}')));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+    });
+    return;
+  }
   // The body is read to the end (as a real provider would) and then ignored.
   req.resume();
   req.on('end', () => {

@@ -8,3 +8,5 @@ export * from './lib/resilience';
 export * from './lib/token-estimator';
 export * from './lib/model-providers';
 export * from './lib/testing/fake-upstreams';
+export * from './lib/embedding-features';
+export * from './lib/lru-cache';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { countTokens } from 'gpt-tokenizer';
 import { Usage } from '@llm-router/contracts';
+import { LruCache } from './lru-cache';
 
 /**
  * Token counts before (or without) a provider's usage: gpt-tokenizer's o200k_base encoding,
@@ -8,23 +9,19 @@ import { Usage } from '@llm-router/contracts';
  * cached by their hash (a retried or fallback call does not tokenize again).
  */
 export class TokenEstimator {
-  private readonly cache = new Map<string, number>();
+  private readonly cache: LruCache<number>;
 
-  constructor(private readonly capacity = 10_000) {}
+  constructor(capacity = 10_000) {
+    this.cache = new LruCache(capacity);
+  }
 
   count(text: string): number {
     if (text === '') return 0;
     const key = createHash('sha256').update(text).digest('base64');
     const hit = this.cache.get(key);
-    if (hit !== undefined) {
-      // Map keeps insertion order: re-inserting makes this the most recently used entry.
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const n = countTokens(text);
     this.cache.set(key, n);
-    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
     return n;
   }
 

@@ -1,5 +1,31 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { murmur3 } from '@llm-router/features';
+
+/** Length of a deterministic embedding when the request names no `dimensions`. */
+export const DETERMINISTIC_EMBEDDING_DIM = 64;
+
+/**
+ * The test upstreams' embedding of a text: coordinate i is a hash of (text, i) in [-1, 1).
+ * Deterministic, so a test can compute what the router must have logged; unrelated texts get
+ * nearly orthogonal vectors, as with a real model.
+ */
+export function deterministicEmbedding(text: string, dim = DETERMINISTIC_EMBEDDING_DIM): number[] {
+  return Array.from({ length: dim }, (_, i) => murmur3(text, i) / 2 ** 31 - 1);
+}
+
+/** An OpenAI /v1/embeddings answer to `body` ({model, input: string | string[], dimensions?}). */
+export function deterministicEmbeddingsResponse(body: Record<string, unknown>): Record<string, unknown> {
+  const input = body['input'];
+  const texts = Array.isArray(input) ? (input as string[]) : [String(input ?? '')];
+  const dim = typeof body['dimensions'] === 'number' ? body['dimensions'] : DETERMINISTIC_EMBEDDING_DIM;
+  return {
+    object: 'list',
+    model: body['model'],
+    data: texts.map((t, index) => ({ object: 'embedding', index, embedding: deterministicEmbedding(t, dim) })),
+    usage: { prompt_tokens: texts.length, total_tokens: texts.length },
+  };
+}
 
 /** A request the fake received, as it arrived. */
 export interface Received {
@@ -92,9 +118,17 @@ abstract class FakeUpstream {
 
 const firstTool = (body: Json) => (body['tools'] as { function: { name: string } }[] | undefined)?.[0]?.function.name;
 
-/** An OpenAI-compatible /v1/chat/completions server (JSON and SSE, tools, stream_options.include_usage). */
+/**
+ * An OpenAI-compatible /v1/chat/completions server (JSON and SSE, tools,
+ * stream_options.include_usage), with a deterministic /v1/embeddings.
+ */
 export class FakeOpenAiUpstream extends FakeUpstream {
   protected async answer(path: string, body: Json, res: ServerResponse): Promise<void> {
+    if (path === '/v1/embeddings') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(deterministicEmbeddingsResponse(body)));
+      return;
+    }
     if (path !== '/v1/chat/completions') {
       res.writeHead(404).end();
       return;
