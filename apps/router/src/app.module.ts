@@ -3,10 +3,18 @@ import { DataSource } from 'typeorm';
 import { KafkaModule } from '@llm-router/kafka';
 import { AnswerStore, PersistenceModule, PromptStore } from '@llm-router/persistence';
 import { ChatProvider, ModelProviders, OpenAiChatProvider, ReplayProvider } from '@llm-router/providers';
-import { HealthRegistry, kafkaConnectionOf, policyOptionsFromEnv, ServiceCoreModule } from '@llm-router/service';
+import {
+  HealthRegistry,
+  kafkaConnectionOf,
+  MetricsService,
+  policyOptionsFromEnv,
+  ServiceCoreModule,
+} from '@llm-router/service';
+import { PinoLogger } from 'nestjs-pino';
 import { RouterConfig } from './config';
 import { ReplicaModule } from '@llm-router/replica';
 import { CHAT_PROVIDER, RoutingService } from './routing/routing.service';
+import { EMBEDDINGS, routerEmbeddings } from './routing/embeddings';
 import { QueryBatchConsumer } from './routing/query-batch-consumer';
 import { OpenAiController } from './openai/openai.controller';
 import { AuthModule } from './auth/auth.module';
@@ -52,6 +60,12 @@ export class RouterModule {
                   timeoutMs: config.PROVIDER_TIMEOUT_MS,
                   retries: config.PROVIDER_RETRIES,
                 }),
+        },
+        {
+          provide: EMBEDDINGS,
+          inject: [MetricsService, PinoLogger, HealthRegistry],
+          useFactory: (metrics: MetricsService, log: PinoLogger, health: HealthRegistry) =>
+            routerEmbeddings(config, metrics, log, health),
         },
         {
           provide: ModelProviders,

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, sha256Hex } from '@llm-router/service';
 import { loadRouterConfig } from './config';
 
@@ -56,5 +59,36 @@ describe('router configuration: secure by default', () => {
     expect(() =>
       loadRouterConfig({ ...base, ALLOW_NO_AUTH: 'true', SCOPE_BUDGETS: '{"default":{"dayUsd":-1}}' }),
     ).toThrow(/SCOPE_BUDGETS/);
+  });
+});
+
+describe('router configuration: embeddings from the models file', () => {
+  const base = {
+    KAFKA_BROKERS: 'k:9092',
+    DATABASE_URL: 'postgres://h/db',
+    REPLAY_DATASET: '/tmp/d.jsonl',
+    ALLOW_NO_AUTH: 'true',
+  };
+  const modelsFile = (doc: unknown) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'router-models-')), 'models.json');
+    writeFileSync(path, JSON.stringify(doc));
+    return path;
+  };
+  const embeddings = { base_url: 'http://127.0.0.1:9', model: 'e', dim: 64 };
+
+  it('needs EMBEDDING_DIM when the models file configures embeddings', () => {
+    const MODELS_FILE = modelsFile({ models: [], embeddings });
+    expect(() => loadRouterConfig({ ...base, MODELS_FILE })).toThrow(
+      /EMBEDDING_DIM: is 0 but MODELS_FILE configures embeddings/,
+    );
+    expect(loadRouterConfig({ ...base, MODELS_FILE, EMBEDDING_DIM: '16' }).EMBEDDING_DIM).toBe(16);
+    expect(loadRouterConfig({ ...base, MODELS_FILE: modelsFile({ models: [] }) }).EMBEDDING_DIM).toBe(0);
+  });
+
+  it('names the file and field of a wrong embeddings entry', () => {
+    const MODELS_FILE = modelsFile({ models: [], embeddings: { ...embeddings, base_url: 'not a url' } });
+    expect(() => loadRouterConfig({ ...base, MODELS_FILE, EMBEDDING_DIM: '16' })).toThrow(
+      /MODELS_FILE: .*models\.json: embeddings: base_url/,
+    );
   });
 });

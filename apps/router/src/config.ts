@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_SEND_RETRIES, DEFAULT_SEND_TIMEOUT_MS } from '@llm-router/kafka';
+import { readEmbeddingsEntry } from '@llm-router/providers';
 import { accessEnvShape, baseEnvSchema, ConfigError, loadConfig, policyEnvShape } from '@llm-router/service';
 import { routerApiKeysEnv, scopeBudgetsEnv } from './auth/api-keys';
 
@@ -73,6 +74,11 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     WARM_START_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
     /** Keep each query's messages in PostgreSQL (stored_prompts, pruned after RETENTION_DAYS); off by default. */
     STORE_PROMPTS: accessEnvShape.ALLOW_NO_AUTH,
+    /**
+     * A models file (JSON or YAML) whose top-level `embeddings` entry configures the embeddings
+     * provider (docs/decisions/0024-embedding-features.md); read once at start. Unset: no provider.
+     */
+    MODELS_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
     // --- access control, limits and budget caps (apps/router/README.md, "Security") ---
     /** ADMIN_TOKEN: the key admin API and the operator endpoints; ALLOW_NO_AUTH=true: no keys (development). */
     ...accessEnvShape,
@@ -100,6 +106,19 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
       ctx.addIssue({ code: 'custom', path: ['WARM_START_FILE'], message: 'file not found' });
     if (c.JUDGE_MODEL && !existsSync(c.JUDGE_PROMPT_FILE))
       ctx.addIssue({ code: 'custom', path: ['JUDGE_PROMPT_FILE'], message: 'file not found (needed by JUDGE_MODEL)' });
+    if (c.MODELS_FILE) {
+      try {
+        if (readEmbeddingsEntry(c.MODELS_FILE) && c.EMBEDDING_DIM === 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['EMBEDDING_DIM'],
+            message:
+              'is 0 but MODELS_FILE configures embeddings: set it (e.g. 16) on the router, reward-aggregator and batch-planner alike',
+          });
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['MODELS_FILE'], message: (e as Error).message });
+      }
+    }
     if (!c.ALLOW_NO_AUTH && c.ROUTER_API_KEYS.length === 0 && !c.API_KEYS_FROM_DATABASE_ONLY)
       ctx.addIssue({
         code: 'custom',

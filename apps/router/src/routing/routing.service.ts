@@ -3,11 +3,13 @@ import { PinoLogger } from 'nestjs-pino';
 import { DecisionEvent, encode, QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
 import { MessageProducer } from '@llm-router/kafka';
 import { PromptStore } from '@llm-router/persistence';
+import { queryText } from '@llm-router/engine';
 import { ChatChunk, ChatResult, ModelCall, ModelProviders, OpenAiChatBody, ProviderError } from '@llm-router/providers';
 import { APP_CONFIG, MetricsService } from '@llm-router/service';
 import { ReplicaService } from '@llm-router/replica';
 import { RouterConfig } from '../config';
 import { AnswerFeedback } from '../feedback/answer-feedback.service';
+import { EMBEDDINGS, RouterEmbeddings } from './embeddings';
 
 /** The provider of models whose price event names no endpoint (PROVIDER=replay or openai). */
 export const CHAT_PROVIDER = Symbol('CHAT_PROVIDER');
@@ -70,6 +72,7 @@ export class RoutingService {
     private readonly metrics: MetricsService,
     private readonly log: PinoLogger,
     @Inject(APP_CONFIG) private readonly config: RouterConfig,
+    @Inject(EMBEDDINGS) private readonly embeddings: RouterEmbeddings,
     private readonly prompts: PromptStore,
     @Optional() private readonly feedback?: AnswerFeedback,
   ) {}
@@ -81,6 +84,24 @@ export class RoutingService {
     return answer;
   }
 
+  /**
+   * The query's embedding block: the caller's `features` when it sent them (no provider call),
+   * else the provider's embedding of the prompt; undefined (the block stays zero) when the
+   * router has no provider or it failed. Caller features the block cannot take are refused.
+   */
+  private async embeddingOf(query: QueryRequest): Promise<Float64Array | undefined> {
+    const { block, provider } = this.embeddings;
+    if (query.features) {
+      if (!block) throw new RoutingRejected('features: this router takes no caller features (EMBEDDING_DIM is 0)');
+      try {
+        return block.fromCallerFeatures(query.features);
+      } catch (e) {
+        throw new RoutingRejected((e as Error).message);
+      }
+    }
+    return provider?.blockFor(queryText(query));
+  }
+
   /** Decides and calls models (with fallbacks, until the deadline); publishes nothing. */
   async answer(query: QueryRequest, opts: AnswerOptions = {}): Promise<Answer> {
     const deadline = query.constraints.deadline
@@ -88,6 +109,7 @@ export class RoutingService {
       : (opts.receivedAt ?? Date.now()) + this.config.ROUTER_QUERY_DEADLINE_MS;
     await this.replica.waitForModels();
     const engine = this.replica.engines.get(query.scope);
+    const embedding = await this.embeddingOf(query);
     let routed;
     try {
       const stop = this.metrics
@@ -102,7 +124,7 @@ export class RoutingService {
       // the policy's lambda from the snapshot stands.
       const paced = this.replica.pacing.lambda(query.scope, engine.lambda);
       if (paced !== null) engine.lambda = paced;
-      routed = engine.decide(query);
+      routed = engine.decide(query, { embedding });
       stop();
     } catch (e) {
       throw new RoutingRejected((e as Error).message);

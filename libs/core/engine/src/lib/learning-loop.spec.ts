@@ -74,7 +74,8 @@ function engine(name: string, seed: number, context: Context = 'hashed'): ScopeE
   const setup = POLICY_SETUP[name];
   const opts: EngineOptions = {
     algorithm: setup.algorithm ?? name,
-    featureDim: context === 'embedding' ? DIM + EMBEDDING_DIM : DIM,
+    featureDim: DIM,
+    embeddingDim: context === 'embedding' ? EMBEDDING_DIM : 0,
     seed,
     defaultLambda: 0,
     policyOptions: setup.policyOptions,

@@ -20,11 +20,13 @@ export interface Featurizer {
 
 export interface EngineOptions {
   algorithm: string;
-  /**
-   * The policy's dimension: the featurizer's features, then (when larger) an embedding block
-   * of featureDim - featurizer.dim coordinates that decide() fills from its `embedding`.
-   */
+  /** Length of the featurizer's vectors (FEATURE_DIM). */
   featureDim: number;
+  /**
+   * Coordinates of the embedding block after them (EMBEDDING_DIM, default 0), which decide()
+   * fills from its `embedding`: the policy's dimension is featureDim + embeddingDim.
+   */
+  embeddingDim?: number;
   seed: number;
   /** Cost weight until a pacer or a snapshot says otherwise. */
   defaultLambda: number;
@@ -56,6 +58,8 @@ export class ScopeEngine {
   pacer: unknown = null;
   readonly costs = new CostModel();
   private readonly disabled = new Set<string>();
+  /** The policy's dimension: the featurizer's features, then the embedding block. */
+  private readonly dim: number;
 
   constructor(
     readonly scope: string,
@@ -63,11 +67,12 @@ export class ScopeEngine {
     private readonly featurizer: Featurizer,
   ) {
     this.lambda = opts.defaultLambda;
+    this.dim = opts.featureDim + (opts.embeddingDim ?? 0);
     const algorithm = opts.scopePolicies?.[scope] ?? opts.algorithm;
     this.policy = createPolicy(algorithm, {
       arms: [],
       seed: opts.seed,
-      d: opts.featureDim,
+      d: this.dim,
       ...opts.policyOptions,
       ...opts.optionsByPolicy?.[basePolicyName(algorithm)],
       ...opts.scopePolicyOptions?.[scope],
@@ -123,7 +128,7 @@ export class ScopeEngine {
 
   /** The policy's context for `text`: its features, then the embedding block (zeros without `embedding`). */
   features(text: string, embedding?: ArrayLike<number>): Float64Array {
-    return appendEmbeddingBlock(this.featurizer.featurize(text), embedding, this.opts.featureDim);
+    return appendEmbeddingBlock(this.featurizer.featurize(text), embedding, this.dim);
   }
 
   /**
@@ -133,7 +138,7 @@ export class ScopeEngine {
   decide(query: QueryRequest, opts: { decisionId?: string; embedding?: ArrayLike<number> } = {}): RoutedDecision {
     const arms = this.arms();
     if (arms.length === 0) throw new Error(`scope ${this.scope}: no model is available (no prices received yet?)`);
-    const text = query.messages.map((m) => m.content).join('\n');
+    const text = queryText(query);
     const x = this.features(text, opts.embedding);
     // Computed once and handed to decide() in place of the text, so that what is logged is
     // exactly what the policy decided on (and, for explicit choices, what it will learn from).
@@ -189,13 +194,18 @@ export class ScopeEngine {
   ): { reward: number; costUsd: number } {
     const cost = costUsd ?? decision.priceSnapshot[decision.arm] ?? 0;
     if (!this.policy.arms().includes(decision.arm)) this.policy.addArm(decision.arm);
-    this.policy.update(loggedContext(decision, this.opts.featureDim), decision.arm, {
+    this.policy.update(loggedContext(decision, this.dim), decision.arm, {
       quality,
       costUsd: cost,
       expectedCostUsd: decision.priceSnapshot[decision.arm],
     });
     return { reward: quality - decision.lambda * cost, costUsd: cost };
   }
+}
+
+/** The text a query's features (and its embedding) are computed from: its messages, one per line. */
+export function queryText(query: Pick<QueryRequest, 'messages'>): string {
+  return query.messages.map((m) => m.content).join('\n');
 }
 
 /** The DecisionContext a logged decision restores: what decide() saw, minus the text. */

@@ -17,6 +17,8 @@ export interface ReplicaOptions {
   service: string;
   algorithm: string;
   featureDim: number;
+  /** EMBEDDING_DIM: the embedding block after the hashed features (decide() is given it per query). */
+  embeddingDim?: number;
   seed: number;
   defaultLambda: number;
   scopePolicies?: Record<string, string>;

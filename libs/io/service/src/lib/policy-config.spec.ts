@@ -140,11 +140,12 @@ describe('policy configuration errors stop the service, naming what is wrong', (
 
 describe('EMBEDDING_DIM', () => {
   it('extends every policy by the embedding block after the hashed features; 0 (the default) adds none', () => {
-    expect(engineOptions({}).featureDim).toBe(32);
-    expect(engineOptions({ EMBEDDING_DIM: '16' }).featureDim).toBe(48);
+    expect(engineOptions({})).toMatchObject({ featureDim: 32, embeddingDim: 0 });
+    expect(engineOptions({ EMBEDDING_DIM: '16' })).toMatchObject({ featureDim: 32, embeddingDim: 16 });
     const opts = engineOptions({ EMBEDDING_DIM: '16', ROUTER_POLICY: 'linucb' });
     const engine = new EngineRegistry(opts, new QueryFeaturizer({ dim: 32 })).get('s');
     expect(engine.features('a prompt').length).toBe(48);
+    expect((engine.snapshotState().params as { d: number }).d).toBe(48);
   });
 
   it('refuses a negative or huge block', () => {
