@@ -24,9 +24,12 @@ export interface FromDbOptions {
 export async function runFromDb(o: FromDbOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const url = env['DATABASE_URL'];
   if (!url) throw new UsageError('--from-db reads DATABASE_URL (postgres://user@host:port/db), which is not set');
-  // The candidate is created as the services create it: their FEATURE_DIM and POLICY_SEED
-  // (same defaults; @llm-router/service, which defines them, is a Nest library tsx cannot load).
-  const featureDim = num('FEATURE_DIM', { integer: true, min: 16 })(env['FEATURE_DIM'] ?? '64');
+  // The candidate is created as the services create it: their FEATURE_DIM, EMBEDDING_DIM and
+  // POLICY_SEED (same defaults; @llm-router/service, which defines them, is a Nest library tsx
+  // cannot load). The policy's dimension is the hashed features plus the embedding block.
+  const featureDim =
+    num('FEATURE_DIM', { integer: true, min: 16 })(env['FEATURE_DIM'] ?? '64') +
+    num('EMBEDDING_DIM', { integer: true, min: 0 })(env['EMBEDDING_DIM'] ?? '0');
   const seed = num('POLICY_SEED', { integer: true })(env['POLICY_SEED'] ?? '1');
   const client = new Client({ connectionString: url });
   await client.connect();
