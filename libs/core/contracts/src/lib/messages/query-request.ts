@@ -22,8 +22,18 @@ export const QueryRequest = z.object({
   id: Id.max(200),
   scope: Scope.default(DEFAULT_SCOPE),
   messages: z.array(ChatMessage).min(1),
-  /** Optional caller-provided features (e.g. an embedding) appended to ours. */
-  features: z.array(z.number().finite()).optional(),
+  /**
+   * The caller's own embedding of the prompt (or any signal): exactly EMBEDDING_DIM numbers,
+   * which fill the embedding block after the router's hashed features in place of its
+   * embeddings provider; refused (llm.queries.dlq) by a router with another EMBEDDING_DIM or
+   * none. apps/router/README.md, "Embedding features".
+   */
+  features: z
+    .array(z.number().finite())
+    .optional()
+    .describe(
+      "Caller's embedding of the prompt: exactly EMBEDDING_DIM numbers, used as the routing features' embedding block instead of the router's embeddings provider; any other length is refused",
+    ),
   constraints: QueryConstraints.default({ mode: 'query' }),
   /** Topic the answer goes to; llm.responses when absent. */
   replyTo: z.string().min(1).optional(),
