@@ -103,6 +103,7 @@ describe('serviceEnv', () => {
       PROVIDER: 'replay',
       REPLAY_DATASET: data.dataPath,
       ROUTER_API_KEYS: keys,
+      MODELS_FILE: data.modelsPath,
     });
     expect(serviceEnv('price-watcher', c, infra, keys, {})['PRICES_FILE']).toBe(data.modelsPath);
     expect(serviceEnv('price-watcher', c, infra, keys, {})['ROUTER_API_KEYS']).toBeUndefined();

@@ -132,5 +132,7 @@ export function serviceEnv(
   if (app === 'reward-aggregator' && !inherited['PRICE_WATCHER_URL'])
     env['PRICE_WATCHER_URL'] = `http://127.0.0.1:${c.ports['price-watcher']}`;
   if (app === 'router' && routerApiKeys) env['ROUTER_API_KEYS'] = routerApiKeys;
+  // The router reads the same file for its `embeddings` entry (with EMBEDDING_DIM, inherited).
+  if (app === 'router' && c.modelsFile) env['MODELS_FILE'] = c.modelsFile;
   return env;
 }

@@ -222,7 +222,7 @@ Environment:
   PROVIDER                                replay (default) or openai (then OPENAI_BASE_URL, OPENAI_API_KEY)
   REPLAY_DATASET                          reward dataset answering queries with PROVIDER=replay
                                           (default ../shared/data/paretobandit/val.jsonl)
-  MODELS_FILE                             models and prices (default: models_k<k>.json beside the dataset)
+  MODELS_FILE                             models and prices, and the router's embeddings entry (default: models_k<k>.json beside the dataset)
   ROUTER_API_KEYS                         the router's keys; unset: a key made on first start
   KAFKA_BROKERS + DATABASE_URL            use these servers instead of local ones
 Everything else (OPENAI_*, ROUTER_POLICY, LOG_LEVEL, ...) passes through to the services.`,
