@@ -80,7 +80,7 @@ describe('embeddings as routing features', () => {
             decisionId: decision.value.decisionId,
             scope: 'default',
             quality: 0.75,
-            source: 'judge',
+            source: 'user',
             ts: new Date().toISOString(),
           }),
         },
