@@ -34,7 +34,7 @@ describe('embeddings as routing features', () => {
       writeFileSync(modelsFile, JSON.stringify(doc));
       return { dataPath: data.dataPath, modelsPath: modelsFile };
     },
-    topics: [Topic.Responses, Topic.Decisions, 'llm.queries.dlq'],
+    topics: [Topic.Responses, Topic.Decisions, Topic.PolicyUpdates, 'llm.queries.dlq'],
     env: {
       ROUTER_POLICY: 'linucb',
       FEATURE_DIM: String(FEATURE_DIM),
@@ -86,10 +86,12 @@ describe('embeddings as routing features', () => {
         },
       ],
     });
-    const state = await waitFor('policy state with the reward', async () => {
-      const rows = (await e2e.db.query(`SELECT state, rewards_applied FROM policy_state WHERE scope = 'default'`)).rows;
-      return rows[0]?.rewards_applied >= 1 && rows[0].state;
-    });
+    // The snapshot the aggregator publishes after applying it (policy_state.state is only a
+    // checkpoint, written every CHECKPOINT_EVERY_MS while traffic flows: docs/decisions/0018).
+    const snapshot = await waitFor('a policy snapshot with the reward', () =>
+      e2e.sink.of(Topic.PolicyUpdates).find((s) => s.value.rewardsApplied >= 1),
+    );
+    const state = snapshot.value.state;
     expect(state.params.d).toBe(FEATURE_DIM + EMBEDDING_DIM);
     // Ridge statistics: b = sum of quality x context over the arm's rewards, here one of them.
     const b: number[] = state.stats.arms[decision.value.arm].b;
