@@ -7,11 +7,12 @@
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
 import { encode, Topic } from '@llm-router/contracts';
 import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
@@ -26,6 +27,8 @@ export interface HttpBenchOptions {
   repeat: number;
   /** A progress bar per load (autocannon's) on stderr. */
   progress: boolean;
+  /** A directory for a V8 CPU profile of the router process (written when it stops); none when unset. */
+  profileDir?: string;
   log: (s: string) => void;
 }
 
@@ -35,6 +38,17 @@ export interface LoadFigures {
   p99Ms: number;
   non2xx: number;
   errors: number;
+  /**
+   * PostgreSQL transactions committed or rolled back in the router's database per answered
+   * request (a statement outside a transaction counts as one): what the front door costs the
+   * database. pg_stat_database lags by up to a second, so it is approximate over a short load.
+   */
+  dbTxPerReq?: number;
+  /**
+   * CPU time of the router process (user + system) per answered request, ms: unlike
+   * throughput, it barely depends on how many other processes share the cores.
+   */
+  cpuMsPerReq?: number;
 }
 
 export interface HttpBenchResult {
@@ -138,6 +152,58 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+/** Commits and rollbacks so far in the database the client is connected to. */
+async function transactions(db: Client): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return Number(rows[0].n);
+}
+
+/** CPU ms (user + system) a process has used so far, from /proc (Linux); undefined elsewhere. */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A router load, with the database transactions and the router's CPU time per answered request. */
+async function loadRouter(
+  db: Client,
+  routerPid: number | undefined,
+  ...args: Parameters<typeof load>
+): Promise<LoadFigures> {
+  // Stats of other backends reach pg_stat_database within a second: the sums are taken settled.
+  const settle = () => new Promise((r) => setTimeout(r, 1500));
+  await settle();
+  const txBefore = await transactions(db);
+  const cpuBefore = cpuMsOf(routerPid);
+  const figures = await load(...args);
+  const cpuAfter = cpuMsOf(routerPid);
+  await settle();
+  // The two counting queries themselves are not the router's.
+  const tx = (await transactions(db)) - txBefore - 2;
+  const answered = figures.reqPerSec * args[3];
+  if (answered === 0) return figures;
+  return {
+    ...figures,
+    dbTxPerReq: round(tx / answered, 2),
+    cpuMsPerReq:
+      cpuBefore !== undefined && cpuAfter !== undefined ? round((cpuAfter - cpuBefore) / answered, 3) : undefined,
+  };
+}
+
+/** { [field]: median } when every run measured the field, else nothing. */
+function medianOf(runs: LoadFigures[], field: 'dbTxPerReq' | 'cpuMsPerReq', digits: number) {
+  const xs = runs.map((r) => r[field]);
+  if (xs.length === 0 || xs.some((x) => x === undefined)) return {};
+  return { [field]: round(median(xs as number[]), digits) };
+}
+
 /** The median of each figure over the runs; non2xx and errors are summed (any of them is worth seeing). */
 function medianFigures(runs: LoadFigures[]): LoadFigures {
   return {
@@ -146,6 +212,8 @@ function medianFigures(runs: LoadFigures[]): LoadFigures {
     p99Ms: round(median(runs.map((r) => r.p99Ms)), 2),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
+    ...medianOf(runs, 'dbTxPerReq', 2),
+    ...medianOf(runs, 'cpuMsPerReq', 3),
   };
 }
 
@@ -156,13 +224,17 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
   const infra = await startInfrastructure();
   const services: RunningService[] = [];
   let upstream: { url: string; proc: ChildProcess } | undefined;
+  let db: Client | undefined;
   try {
     upstream = await startUpstream(logDir);
     o.log(`upstream at ${upstream.url}; publishing prices of ${BENCH_MODELS.length} models`);
     await publishPrices(infra.kafkaBrokers);
+    const databaseUrl = await createDatabase(infra.databaseUrl, 'bench_http');
+    db = new Client({ connectionString: databaseUrl });
+    await db.connect();
     const env: Record<string, string> = {
       KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      DATABASE_URL: await createDatabase(infra.databaseUrl, 'bench_http'),
+      DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'warn',
       // The front door as deployed: with an API key (and no rate limits on it).
       ALLOW_NO_AUTH: 'false',
@@ -172,7 +244,10 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
       QUERIES_GROUP_ID: `router-bench-${runId}`,
     };
     o.log(`starting the router (logs in ${logDir})`);
-    const router = await startServiceProcess({ app: 'router', name: 'router', env }, await freePort(), logDir);
+    const router = await startServiceProcess({ app: 'router', name: 'router', env }, await freePort(), logDir, {
+      // The router alone is profiled: the load generator and the upstream would drown it.
+      nodeArgs: o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
+    });
     services.push(router);
 
     const check = await fetch(`${router.url}/v1/chat/completions`, {
@@ -190,9 +265,11 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
     // Interleaved, so that a burst of load from elsewhere on the machine does not hit one figure only.
     for (let i = 1; i <= o.repeat; i++) {
       o.log(`run ${i}/${o.repeat}: router at 1 connection (${o.durationS} s)`);
-      runs.c1.push(await load(`router c1 run ${i}`, router.url, 1, o.durationS, o, apiKey));
+      runs.c1.push(await loadRouter(db, router.proc.pid, `router c1 run ${i}`, router.url, 1, o.durationS, o, apiKey));
       o.log(`run ${i}/${o.repeat}: router at 64 connections (${o.durationS} s)`);
-      runs.c64.push(await load(`router c64 run ${i}`, router.url, 64, o.durationS, o, apiKey));
+      runs.c64.push(
+        await loadRouter(db, router.proc.pid, `router c64 run ${i}`, router.url, 64, o.durationS, o, apiKey),
+      );
       o.log(`run ${i}/${o.repeat}: upstream alone at 64 connections (${o.durationS} s)`);
       runs.upstream64.push(await load(`upstream c64 run ${i}`, upstream.url, 64, o.durationS, o));
     }
@@ -204,6 +281,7 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
       infraMode: infra.mode,
     };
   } finally {
+    await db?.end().catch(() => undefined);
     await stopServices(services);
     upstream?.proc.kill('SIGTERM');
     await infra.stop();

@@ -328,6 +328,7 @@ async function main(): Promise<void> {
       num('--http-warmup', { integer: true, positive: true }),
       5,
     )
+    .option('--http-profile <dir>', 'write a V8 CPU profile (.cpuprofile) of the router process into this directory')
     .option(
       '--repeat <n>',
       'HTTP measurements per connection count; the report gives medians',
@@ -350,6 +351,7 @@ async function main(): Promise<void> {
     library: boolean;
     httpDuration: number;
     httpWarmup: number;
+    httpProfile?: string;
     repeat: number;
   }>();
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -359,6 +361,7 @@ async function main(): Promise<void> {
         durationS: o.httpDuration,
         warmupS: o.httpWarmup,
         repeat: o.repeat,
+        profileDir: o.httpProfile,
         progress: process.stderr.isTTY === true,
         log,
       })

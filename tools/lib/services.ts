@@ -23,6 +23,8 @@ export interface StartServiceOptions {
   onLine?: (line: string) => void;
   /** Gets the process as soon as it runs, before it is healthy (to stop it while it starts). */
   onSpawn?: (proc: ChildProcess) => void;
+  /** Options of the node process itself (e.g. --cpu-prof, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
 }
 
 const ROOT = resolve(__dirname, '../..');
@@ -37,23 +39,27 @@ export async function startServiceProcess(
   logDir: string,
   options: StartServiceOptions = {},
 ): Promise<RunningService> {
-  const { timeoutMs = 90000, onLine, onSpawn } = options;
+  const { timeoutMs = 90000, onLine, onSpawn, nodeArgs = [] } = options;
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${spec.name}.log`);
   const out = createWriteStream(logFile);
-  const proc = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps', spec.app, 'src', 'main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      // The demo, e2e and chaos runs are development: without keys. The HTTP bench overrides it with ROUTER_API_KEYS.
-      ALLOW_NO_AUTH: 'true',
-      ...spec.env,
-      HTTP_PORT: String(port),
-      SWC_NODE_PROJECT: join(ROOT, 'tsconfig.typecheck.json'),
-      KAFKA_CLIENT_ID: spec.name,
+  const proc = spawn(
+    process.execPath,
+    [...nodeArgs, '-r', '@swc-node/register', join(ROOT, 'apps', spec.app, 'src', 'main.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        // The demo, e2e and chaos runs are development: without keys. The HTTP bench overrides it with ROUTER_API_KEYS.
+        ALLOW_NO_AUTH: 'true',
+        ...spec.env,
+        HTTP_PORT: String(port),
+        SWC_NODE_PROJECT: join(ROOT, 'tsconfig.typecheck.json'),
+        KAFKA_CLIENT_ID: spec.name,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   onSpawn?.(proc);
   proc.stdout!.pipe(out);
   proc.stderr!.pipe(out);
