@@ -1,5 +1,5 @@
 import { ChatProvider, ChatRequest, ChatResult, ChunkSink, ProviderError } from './chat-provider';
-import { final, HttpCallOptions, joinUrl, postJson, withRetries } from './http-call';
+import { final, HttpCallOptions, joinUrl, postJson, UpstreamResponse, withRetries } from './http-call';
 import { chunkOf, readServerSentEvents, StreamAssembler } from './stream';
 
 export interface AnthropicMessagesOptions extends HttpCallOptions {
@@ -173,7 +173,7 @@ export class AnthropicMessagesProvider implements ChatProvider {
   /** Anthropic's events as chat.completion.chunks, each handed over as it arrives. */
   private async stream(
     model: string,
-    res: Response,
+    res: UpstreamResponse,
     onChunk: ChunkSink,
     includeUsage: boolean,
     t0: number,

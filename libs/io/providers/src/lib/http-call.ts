@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { ProviderError } from './chat-provider';
 
 export interface HttpCallOptions {
@@ -43,29 +44,41 @@ function asProviderError(e: unknown, signal: AbortSignal): ProviderError {
   return new ProviderError((e as Error).message, true);
 }
 
-/** POSTs JSON; a non-2xx answer is a ProviderError (retryable for 429 and 5xx) carrying the upstream's message. */
+/** An upstream's 2xx answer: read once, as JSON or as a byte stream (Server-Sent Events). */
+export interface UpstreamResponse {
+  status: number;
+  body: AsyncIterable<Uint8Array>;
+  json(): Promise<unknown>;
+}
+
+/**
+ * POSTs JSON; a non-2xx answer is a ProviderError (retryable for 429 and 5xx) carrying the
+ * upstream's message. undici's request() rather than fetch(): on the front door's hot path
+ * fetch's WHATWG Request/Response/stream objects cost more CPU than the call itself
+ * (docs/benchmarks.md, "HTTP front door"); connections are kept alive by the same pool.
+ */
 export async function postJson(
   url: string,
   headers: Record<string, string>,
   body: unknown,
   signal: AbortSignal,
   model: string,
-): Promise<Response> {
-  const res = await fetch(url, {
+): Promise<UpstreamResponse> {
+  const res = await request(url, {
     method: 'POST',
     signal,
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
-  if (!res.ok) {
-    const text = await res.text().catch(() => '');
+  if (res.statusCode < 200 || res.statusCode > 299) {
+    const text = await res.body.text().catch(() => '');
     throw new ProviderError(
-      `${model}: HTTP ${res.status}: ${text.slice(0, 300)}`,
-      res.status === 429 || res.status >= 500,
-      res.status,
+      `${model}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`,
+      res.statusCode === 429 || res.statusCode >= 500,
+      res.statusCode,
     );
   }
-  return res;
+  return { status: res.statusCode, body: res.body, json: () => res.body.json() };
 }
 
 export const joinUrl = (base: string, path: string) => `${base.replace(/\/+$/, '')}${path}`;

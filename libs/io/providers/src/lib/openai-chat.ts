@@ -1,5 +1,5 @@
 import { ChatProvider, ChatRequest, ChatResult, ChunkSink, ChatChunk, ProviderError } from './chat-provider';
-import { final, HttpCallOptions, joinUrl, postJson, withRetries } from './http-call';
+import { final, HttpCallOptions, joinUrl, postJson, UpstreamResponse, withRetries } from './http-call';
 import { readServerSentEvents, StreamAssembler } from './stream';
 
 export interface OpenAiChatOptions extends HttpCallOptions {
@@ -60,7 +60,7 @@ export class OpenAiChatProvider implements ChatProvider {
     };
   }
 
-  private async stream(model: string, res: Response, onChunk: ChunkSink, t0: number): Promise<ChatResult> {
+  private async stream(model: string, res: UpstreamResponse, onChunk: ChunkSink, t0: number): Promise<ChatResult> {
     const assembled = new StreamAssembler();
     let started = false;
     try {

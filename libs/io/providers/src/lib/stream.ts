@@ -70,7 +70,7 @@ export class StreamAssembler {
 
 /** Reads a Server-Sent Events body, handing over each event's data (and name) as it arrives. */
 export async function readServerSentEvents(
-  body: ReadableStream<Uint8Array> | null,
+  body: AsyncIterable<Uint8Array> | null,
   onEvent: (data: string, event: string | undefined) => void,
 ): Promise<void> {
   if (!body) throw new ProviderError('the stream has no body', true);
@@ -86,7 +86,7 @@ export async function readServerSentEvents(
     },
   });
   const decoder = new TextDecoder();
-  for await (const bytes of body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const bytes of body) {
     parser.feed(decoder.decode(bytes, { stream: true }));
     if (failure) throw failure;
   }
