@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { BatchedWrites } from './batched-writes';
 import { ACCESS_DB, AccessDb } from './database';
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterS: number; reason: string };
@@ -14,6 +15,18 @@ const UNLIMITED = 2_147_483_647;
  */
 @Injectable()
 export class RateLimiter {
+  // The tokens of concurrent calls, summed per key, in one UPSERT (docs/decisions/0025).
+  private readonly tokenWrites = new BatchedWrites<{ keyHash: string; tokens: number }>(async (calls) => {
+    const perKey = new Map<string, number>();
+    for (const c of calls) perKey.set(c.keyHash, (perKey.get(c.keyHash) ?? 0) + c.tokens);
+    await this.db.query(
+      `INSERT INTO rate_windows (key_hash, window_start, requests, tokens)
+       SELECT key_hash, date_trunc('minute', now()), 0, tokens FROM unnest($1::text[], $2::bigint[]) AS t(key_hash, tokens)
+       ON CONFLICT (key_hash, window_start) DO UPDATE SET tokens = rate_windows.tokens + EXCLUDED.tokens`,
+      [[...perKey.keys()], [...perKey.values()]],
+    );
+  });
+
   constructor(@Inject(ACCESS_DB) private readonly db: AccessDb) {}
 
   async admit(keyHash: string, limits: { rpm?: number; tpm?: number }): Promise<RateDecision> {
@@ -42,14 +55,10 @@ export class RateLimiter {
     };
   }
 
+  /** Resolves once the tokens are committed (batched with concurrent calls' tokens). */
   async addTokens(keyHash: string, tokens: number): Promise<void> {
     if (!(tokens > 0)) return;
-    await this.db.query(
-      `INSERT INTO rate_windows (key_hash, window_start, requests, tokens)
-       VALUES ($1, date_trunc('minute', now()), 0, $2)
-       ON CONFLICT (key_hash, window_start) DO UPDATE SET tokens = rate_windows.tokens + EXCLUDED.tokens`,
-      [keyHash, Math.ceil(tokens)],
-    );
+    await this.tokenWrites.add({ keyHash, tokens: Math.ceil(tokens) });
   }
 
   /** Windows older than a few minutes are never read again. */

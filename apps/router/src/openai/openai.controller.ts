@@ -229,10 +229,14 @@ export class OpenAiController {
     const admitted = await this.admission.admit(caller, scope, worstUsd);
     const id = `http-${randomUUID()}`;
     const outcome: Parameters<Admission['complete']>[2] = { costUsd: 0, tokens: 0, requestId: id };
+    // Cost, tokens and decision owner are committed before the client has the answer, so that
+    // its next request (or its feedback, on any router) sees them; once, whatever the path.
+    let completed: Promise<void> | undefined;
+    const complete = () => (completed ??= this.admission.complete(caller, admitted, outcome));
     try {
-      await this.answer(r, id, res, outcome);
+      await this.answer(r, id, res, outcome, complete);
     } finally {
-      await this.admission.complete(caller, admitted, outcome);
+      await complete();
     }
   }
 
@@ -264,7 +268,13 @@ export class OpenAiController {
   }
 
   /** Routes the admitted request and writes the answer (JSON, or SSE as it streams); fills outcome with what it cost and used. */
-  private async answer(r: Resolved, id: string, res: Response, outcome: Parameters<Admission['complete']>[2]) {
+  private async answer(
+    r: Resolved,
+    id: string,
+    res: Response,
+    outcome: Parameters<Admission['complete']>[2],
+    complete: () => Promise<void>,
+  ) {
     const { req, scope, explicit } = r;
     const q = validate(Topic.Queries, {
       id,
@@ -310,6 +320,7 @@ export class OpenAiController {
       completion_tokens: response.usage.completionTokens,
       total_tokens: response.usage.promptTokens + response.usage.completionTokens,
     };
+    await complete();
     if (stream) return stream.end(headers, usage);
     const result = a.result;
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
