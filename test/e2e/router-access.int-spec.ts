@@ -226,4 +226,19 @@ describe('router access control', () => {
     expect(counter.rows[0].reserved_usd).toBeCloseTo(0, 9);
     expect((await e2e.db.query('SELECT count(*)::int AS n FROM budget_reservations')).rows[0].n).toBe(0);
   });
+  it('counts spend again on a counter row deleted while the routers run (an operator reset)', async () => {
+    const routers = await urls();
+    // Both routers have booked on this counter already (the cap test): each remembers that it exists.
+    await e2e.db.query(`DELETE FROM budget_counters WHERE subject = 'scope:capped'`);
+    for (const base of routers) {
+      const { res } = await chat(base, KEY_A, { model: 'auto:capped', max_tokens: 150, dataset_row: 5 });
+      expect(res.status).toBe(200);
+    }
+    const counter = await e2e.db.query(
+      `SELECT spent_usd, reserved_usd FROM budget_counters WHERE subject = 'scope:capped'`,
+    );
+    expect(counter.rows).toHaveLength(1);
+    expect(counter.rows[0].spent_usd).toBeGreaterThan(0);
+    expect(counter.rows[0].reserved_usd).toBeCloseTo(0, 9);
+  });
 });
