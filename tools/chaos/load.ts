@@ -46,6 +46,8 @@ export class ChaosLoad {
   readonly failedAnswers = new Set<string>();
   /** Decision ids whose feedback the broker acknowledged. */
   readonly feedbackAcked = new Set<string>();
+  /** Request ids sent in batch mode (answered through the batch planner). */
+  readonly batchIds = new Set<string>();
   readonly samples: LoopSample[] = [];
   sendErrors = 0;
   consumerRestarts = 0;
@@ -126,6 +128,7 @@ export class ChaosLoad {
     const row = j % this.o.rows.length;
     this.firstSentAt.set(id, Date.now());
     const batch = this.rng.next() < this.o.batchShare;
+    if (batch) this.batchIds.add(id);
     return {
       key: id,
       value: JSON.stringify({

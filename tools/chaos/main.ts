@@ -13,10 +13,12 @@ import { SingleBar, Presets } from 'cli-progress';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { createDatabase, startClusterInfrastructure, type ClusterInfrastructure } from '@llm-router/infra';
+import { Topic } from '@llm-router/contracts';
 import { num } from '../lib/cli';
 import { resolveDataset } from '../lib/dataset';
 import { round } from '../lib/stats';
 import { readLedger, recoverySeconds, rewardTimes, traceLost, traceMissingRewards } from './ledger';
+import { findKeysInTopic } from './topic-trace';
 import { ChaosLoad } from './load';
 import { describeFault, FAULT_NAMES, planChaos, type PlannedFault } from './plan';
 import { Supervisor } from './supervisor';
@@ -254,6 +256,8 @@ async function main(): Promise<number> {
     const recoveries = faults.map((f) => f.recoverySeconds).filter((x): x is number => x !== null);
     // Where the first few losses stopped, so that a failed run says what to look at.
     const lostTrace = await withDb(databaseUrl, (db) => traceLost(db, scope, lostIds.slice(0, 10)));
+    const lostInQueries = await findKeysInTopic(kafka, Topic.Queries, lostIds.slice(0, 10), `router-${runId}`);
+    const lostInBatchRequests = await findKeysInTopic(kafka, Topic.BatchRequests, lostIds.slice(0, 10));
     const missingRewardsTrace = await withDb(databaseUrl, (db) => traceMissingRewards(db, missingRewards.slice(0, 10)));
     const result = {
       sent: load.sent.size,
@@ -284,6 +288,9 @@ async function main(): Promise<number> {
       lostTrace: lostTrace.map((t) => ({
         ...t,
         sentAtSeconds: round(((load!.firstSentAt.get(t.requestId) ?? t0) - t0) / 1000, 1),
+        batch: load!.batchIds.has(t.requestId),
+        inQueries: lostInQueries.get(t.requestId) ?? [],
+        inBatchRequests: lostInBatchRequests.get(t.requestId) ?? [],
       })),
       duplicatedSample: [...duplicatedIds].slice(0, 10),
       missingRewardsSample: missingRewards.slice(0, 10),
