@@ -8,6 +8,7 @@
 import { Consumer, Kafka, Producer } from 'kafkajs';
 import { Topic, type DatasetRow } from '@llm-router/contracts';
 import { Rng } from '@llm-router/numerics';
+import { PartitionedProducer } from '@llm-router/kafka';
 import type { LoopSample } from './ledger';
 
 type Message = { key: string; value: string };
@@ -53,6 +54,7 @@ export class ChaosLoad {
   consumerRestarts = 0;
 
   private readonly producer: Producer;
+  private readonly sender: PartitionedProducer;
   private consumer?: Consumer;
   private readonly rng: Rng;
   private nextQuery = 0;
@@ -68,6 +70,8 @@ export class ChaosLoad {
   constructor(private readonly o: ChaosLoadOptions) {
     this.rng = new Rng(o.seed + 7919);
     this.producer = o.kafka.producer({ retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 } });
+    // One request per partition: a kafkajs retry after a leader change can drop records otherwise.
+    this.sender = new PartitionedProducer(o.kafka, this.producer);
   }
 
   async start(): Promise<void> {
@@ -110,6 +114,7 @@ export class ChaosLoad {
     this.stopped = true;
     clearInterval(this.ticker);
     await this.consumer?.disconnect().catch(() => undefined);
+    await this.sender.close().catch(() => undefined);
     await this.producer.disconnect().catch(() => undefined);
   }
 
@@ -144,7 +149,7 @@ export class ChaosLoad {
 
   private async sendQueries(messages: Message[]): Promise<void> {
     try {
-      await this.producer.send({ topic: Topic.Queries, messages });
+      await this.sender.send({ topic: Topic.Queries, messages });
       for (const m of messages) this.sent.add(m.key);
     } catch {
       this.sendErrors += 1;
@@ -156,7 +161,7 @@ export class ChaosLoad {
     if (messages.length === 0) return;
     this.feedbackInFlight += 1;
     try {
-      await this.producer.send({ topic: Topic.Feedback, messages });
+      await this.sender.send({ topic: Topic.Feedback, messages });
       for (const m of messages) this.feedbackAcked.add(JSON.parse(m.value).decisionId);
     } catch (e) {
       this.sendErrors += 1;

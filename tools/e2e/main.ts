@@ -13,6 +13,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
 import { Topic } from '@llm-router/contracts';
+import { PartitionedProducer } from '@llm-router/kafka';
 import { orderRows } from '@llm-router/simulation';
 import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
@@ -154,8 +155,10 @@ async function main() {
       brokers: infra.kafkaBrokers,
       logLevel: logLevel.NOTHING,
     });
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
+    const kafkaProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await kafkaProducer.connect();
+    // One request per partition: a kafkajs retry after a leader change can drop records otherwise.
+    const producer = new PartitionedProducer(kafka, kafkaProducer);
     const consumer = kafka.consumer({ groupId: `e2e-client-${runId}` });
     await consumer.connect();
     await consumer.subscribe({ topics: [Topic.Responses], fromBeginning: true });
@@ -274,7 +277,8 @@ async function main() {
     await db.end();
     const added = await routerAddedLatency(routers);
     await consumer.disconnect();
-    await producer.disconnect();
+    await producer.close();
+    await kafkaProducer.disconnect();
 
     const learning = learningFigures(sentRows, answered, rows, opts.budget);
     const replay = opts.replay

@@ -1,5 +1,5 @@
 /** Sends the run's queries: a backlog as fast as the broker takes it, or a smooth pace. */
-import type { Producer } from 'kafkajs';
+import type { ProducerRecord } from 'kafkajs';
 
 export interface OutgoingQuery {
   id: string;
@@ -14,7 +14,7 @@ export interface OutgoingQuery {
  * chunk; `onSent` gets each query's real send time, which latency is measured from.
  */
 export async function sendQueries(
-  producer: Producer,
+  producer: { send(record: ProducerRecord): Promise<unknown> },
   topic: string,
   queries: OutgoingQuery[],
   rate: number,

@@ -8,3 +8,4 @@ export * from './lib/kafka.module';
 export * from './lib/topic-directory';
 export * from './lib/deadline';
 export * from './lib/keep-consuming';
+export * from './lib/partitioned-send';

@@ -2,6 +2,7 @@ import { Kafka, Message, Producer, CompressionTypes, IHeaders, Partitioners } fr
 import { encode, encodeBinary, MessageInputOf, MessageOf, Topic, TopicName } from '@llm-router/contracts';
 import { TimeoutError, withTimeout } from './deadline';
 import { TopicDirectory } from './topic-directory';
+import { defaultPartitionOf, PartitionOf, sendBatchByPartition } from './partitioned-send';
 
 export const DEFAULT_SEND_TIMEOUT_MS = 10000;
 export const DEFAULT_SEND_RETRIES = 5;
@@ -55,6 +56,7 @@ export class MessageProducer {
   private readonly producer: Producer;
   readonly topics: TopicDirectory;
   readonly sendTimeoutMs: number;
+  private readonly partitionOf: PartitionOf;
   private connected = false;
   private queue: Pending[] = [];
   private inFlight = false;
@@ -73,6 +75,7 @@ export class MessageProducer {
       retry: { retries: opts.retries ?? DEFAULT_SEND_RETRIES, maxRetryTime: 1000, initialRetryTime: 100 },
     });
     this.topics = new TopicDirectory(kafka, { lookupTimeoutMs: this.sendTimeoutMs });
+    this.partitionOf = defaultPartitionOf((topic) => this.topics.partitionCount(topic));
   }
 
   async connect(): Promise<void> {
@@ -166,11 +169,16 @@ export class MessageProducer {
 
   private async sendTopics(topics: string[], byTopic: Map<string, Message[]>): Promise<void> {
     try {
-      await this.producer.sendBatch({
-        acks: -1,
-        timeout: this.sendTimeoutMs,
-        topicMessages: topics.map((topic) => ({ topic, messages: byTopic.get(topic)! })),
-      });
+      // One request per partition: see partitioned-send.ts (a kafkajs retry can drop records).
+      await sendBatchByPartition(
+        this.producer,
+        {
+          acks: -1,
+          timeout: this.sendTimeoutMs,
+          topicMessages: topics.map((topic) => ({ topic, messages: byTopic.get(topic)! })),
+        },
+        this.partitionOf,
+      );
     } catch (e) {
       // A topic deleted since it was checked: look it up again before its next send.
       for (const topic of topics) this.topics.forget(topic);

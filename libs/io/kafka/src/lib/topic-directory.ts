@@ -1,6 +1,9 @@
 import { Admin, Kafka } from 'kafkajs';
 import { withTimeout } from './deadline';
 
+/** How long a topic's partition count is trusted before the metadata is asked again. */
+const PARTITIONS_TTL_MS = 5 * 60_000;
+
 export interface TopicDirectoryOptions {
   /** Bound on one metadata look-up; a look-up that does not answer in time counts as "unknown". */
   lookupTimeoutMs?: number;
@@ -16,6 +19,8 @@ export interface TopicDirectoryOptions {
 export class TopicDirectory {
   private admin: Admin | null = null;
   private readonly present = new Set<string>();
+  private readonly partitions = new Map<string, number>();
+  private refreshedAt = 0;
   private readonly missingSince = new Map<string, number>();
   private lookup: Promise<void> | null = null;
   private readonly lookupTimeoutMs: number;
@@ -31,7 +36,16 @@ export class TopicDirectory {
 
   /** True when the topic is known to exist without asking the broker. */
   isKnown(topic: string): boolean {
+    // Partition counts grow: look again now and then, in the background.
+    if (Date.now() - this.refreshedAt > PARTITIONS_TTL_MS) void this.refresh().catch(() => undefined);
     return this.present.has(topic);
+  }
+
+  /** The topic's partition count, as last looked up (after isKnown or exists said it exists). */
+  partitionCount(topic: string): number {
+    const n = this.partitions.get(topic);
+    if (n === undefined) throw new Error(`no partition count for topic ${topic}: check that it exists first`);
+    return n;
   }
 
   async exists(topic: string): Promise<boolean> {
@@ -59,7 +73,7 @@ export class TopicDirectory {
     if (admin) await withTimeout(admin.disconnect(), this.lookupTimeoutMs, 'admin disconnect').catch(() => undefined);
   }
 
-  /** One listTopics answers for every topic, and concurrent look-ups share it. */
+  /** One metadata request answers for every topic, and concurrent look-ups share it. */
   private refresh(): Promise<void> {
     this.lookup ??= withTimeout(this.listTopics(), this.lookupTimeoutMs, 'topic metadata look-up').finally(() => {
       this.lookup = null;
@@ -73,9 +87,12 @@ export class TopicDirectory {
       await admin.connect();
       this.admin = admin;
     }
-    for (const t of await this.admin.listTopics()) {
-      this.present.add(t);
-      this.missingSince.delete(t);
+    const { topics } = await this.admin.fetchTopicMetadata();
+    for (const t of topics) {
+      this.present.add(t.name);
+      this.partitions.set(t.name, t.partitions.length);
+      this.missingSince.delete(t.name);
     }
+    this.refreshedAt = Date.now();
   }
 }
