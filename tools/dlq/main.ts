@@ -9,6 +9,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { DeadLetter, dlqTopic } from '@llm-router/contracts';
+import { PartitionedProducer } from '@llm-router/kafka';
 import { UsageError, num } from '../lib/cli';
 
 interface Filters {
@@ -154,8 +155,10 @@ export function program(out: Out = (l) => process.stdout.write(`${l}\n`)): Comma
           createPartitioner: Partitioners.DefaultPartitioner,
         });
         await producer.connect();
+        // One request per partition: a kafkajs retry after a leader change can drop records otherwise.
+        const sender = new PartitionedProducer(kafka, producer);
         try {
-          await producer.send({
+          await sender.send({
             topic,
             acks: -1,
             messages: unique.map((l) => ({
@@ -165,6 +168,7 @@ export function program(out: Out = (l) => process.stdout.write(`${l}\n`)): Comma
             })),
           });
         } finally {
+          await sender.close();
           await producer.disconnect();
         }
       }
