@@ -8,7 +8,7 @@
 import { Consumer, Kafka, Producer } from 'kafkajs';
 import { Topic, type DatasetRow } from '@llm-router/contracts';
 import { Rng } from '@llm-router/numerics';
-import { PartitionedProducer } from '@llm-router/kafka';
+import { PartitionedProducer } from '@llm-router/kafka/partitioned-send';
 import type { LoopSample } from './ledger';
 
 type Message = { key: string; value: string };

@@ -9,7 +9,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { DeadLetter, dlqTopic } from '@llm-router/contracts';
-import { PartitionedProducer } from '@llm-router/kafka';
+import { PartitionedProducer } from '@llm-router/kafka/partitioned-send';
 import { UsageError, num } from '../lib/cli';
 
 interface Filters {

@@ -13,7 +13,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
 import { Topic } from '@llm-router/contracts';
-import { PartitionedProducer } from '@llm-router/kafka';
+import { PartitionedProducer } from '@llm-router/kafka/partitioned-send';
 import { orderRows } from '@llm-router/simulation';
 import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
