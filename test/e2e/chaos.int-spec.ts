@@ -70,6 +70,8 @@ describe('npm run chaos', () => {
     expect(result.rewardsDoubleCounted).toBe(0);
     expect(result.feedbackSent).toBeGreaterThan(0);
     expect(result.rewardsApplied).toBe(result.feedbackSent);
+    // The load's feedback comes from the dataset: labelled replay in the ledger.
+    expect(result.rewardSources).toEqual({ replay: result.rewardsApplied });
     expect(result.policyRewardsApplied).toBe(result.rewardsApplied);
     expect(result.ok).toBe(true);
     expect(r.code).toBe(0);

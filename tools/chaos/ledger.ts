@@ -21,11 +21,13 @@ export interface LedgerFigures {
   decisionsRecorded: number;
   /** Decision ids that have a reward row. */
   rewardedDecisions: Set<string>;
+  /** Reward rows per feedback source (the load labels its feedback `replay`). */
+  rewardSources: Record<string, number>;
 }
 
 export async function readLedger(db: Client, scope: string): Promise<LedgerFigures> {
-  const rewards = await db.query<{ decision_id: string; arm: string }>(
-    'SELECT decision_id, arm FROM rewards WHERE scope = $1',
+  const rewards = await db.query<{ decision_id: string; arm: string; source: string }>(
+    'SELECT decision_id, arm, source FROM rewards WHERE scope = $1',
     [scope],
   );
   const policy = await db.query<{ rewards_applied: number }>(
@@ -44,6 +46,8 @@ export async function readLedger(db: Client, scope: string): Promise<LedgerFigur
     'SELECT count(DISTINCT request_id)::int AS n FROM decisions WHERE scope = $1',
     [scope],
   );
+  const rewardSources: Record<string, number> = {};
+  for (const r of rewards.rows) rewardSources[r.source] = (rewardSources[r.source] ?? 0) + 1;
   const rewardRowsByArm = new Map<string, number>();
   for (const r of rewards.rows) rewardRowsByArm.set(r.arm, (rewardRowsByArm.get(r.arm) ?? 0) + 1);
   const policyRewardsApplied = policy.rows[0]?.rewards_applied ?? null;
@@ -59,6 +63,7 @@ export async function readLedger(db: Client, scope: string): Promise<LedgerFigur
     requestsWithConflictingDecisions: conflicts.rows.map((r) => r.request_id),
     decisionsRecorded: recorded.rows[0].n,
     rewardedDecisions: new Set(rewards.rows.map((r) => r.decision_id)),
+    rewardSources,
   };
 }
 

@@ -267,6 +267,7 @@ async function main(): Promise<number> {
       duplicated: duplicatedIds.size,
       feedbackSent: load.feedbackAcked.size,
       rewardsApplied: ledger.rewardsApplied,
+      rewardSources: ledger.rewardSources,
       rewardsDoubleCounted: ledger.rewardsDoubleCounted,
       maxRecoverySeconds: recoveries.length ? round(Math.max(...recoveries), 1) : null,
       policyRewardsApplied: ledger.policyRewardsApplied,
