@@ -1,4 +1,13 @@
-import { Kafka, Message, Partitioners, Producer, ProducerBatch, ProducerRecord, TopicMessages } from 'kafkajs';
+import {
+  Kafka,
+  Message,
+  PartitionMetadata,
+  Partitioners,
+  Producer,
+  ProducerBatch,
+  ProducerRecord,
+  TopicMessages,
+} from 'kafkajs';
 import { TopicDirectory } from './topic-directory';
 
 /**
@@ -18,17 +27,26 @@ export type PartitionOf = (topic: string, message: Message) => number;
  */
 export function defaultPartitionOf(partitionCount: (topic: string) => number): PartitionOf {
   const partitioner = Partitioners.DefaultPartitioner();
+  // The partitioner reads only the count (and, for keyless records, which partitions have a
+  // leader): one metadata list per count, not one per message on the send path.
+  const metadataByCount = new Map<number, PartitionMetadata[]>();
+  const metadataOf = (n: number) => {
+    let list = metadataByCount.get(n);
+    if (!list) {
+      list = Array.from({ length: n }, (_, partitionId) => ({
+        partitionId,
+        leader: 0,
+        partitionErrorCode: 0,
+        replicas: [],
+        isr: [],
+      }));
+      metadataByCount.set(n, list);
+    }
+    return list;
+  };
   return (topic, message) => {
     if (message.partition !== undefined) return message.partition;
-    const n = partitionCount(topic);
-    const partitionMetadata = Array.from({ length: n }, (_, partitionId) => ({
-      partitionId,
-      leader: 0,
-      partitionErrorCode: 0,
-      replicas: [],
-      isr: [],
-    }));
-    return partitioner({ topic, partitionMetadata, message });
+    return partitioner({ topic, partitionMetadata: metadataOf(partitionCount(topic)), message });
   };
 }
 
