@@ -1,7 +1,7 @@
-import { Topic } from '@llm-router/contracts';
+import { dlqTopic, QueryRequest, Topic } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
 import type { ChatProvider, ChatRequest } from '@llm-router/providers';
-import { CHAT_PROVIDER } from '../../apps/router/src/routing/routing.service';
+import { CHAT_PROVIDER, RoutingService } from '../../apps/router/src/routing/routing.service';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
 import { collect, plainKafka, waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
@@ -10,6 +10,7 @@ const SESSION_TIMEOUT_MS = 6000;
 /** Longer than the session timeout of this file's router (6 s) and of the old Nest consumer (15 s). */
 const SLOW_CALL_MS = 20000;
 const GROUP = 'router';
+const RETRIES = 2;
 
 /**
  * The router's llm.queries consumer on the real broker and database: a bad replyTo, a send
@@ -21,12 +22,14 @@ describe('router consumption of llm.queries', () => {
   const e2e = useStack({
     database: 'routercons',
     dataset: () => writeSyntheticDataset(100),
-    topics: [Topic.Responses, Topic.Decisions],
+    topics: [Topic.Responses, Topic.Decisions, dlqTopic(Topic.Queries)],
     env: {
       ALLOW_NO_AUTH: 'true',
       ROUTER_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
       ROUTER_HEARTBEAT_INTERVAL_MS: '500',
       KAFKA_SEND_TIMEOUT_MS: '5000',
+      CONSUMER_RETRIES: String(RETRIES),
+      CONSUMER_RETRY_BACKOFF_MS: '50',
     },
   });
 
@@ -156,6 +159,50 @@ describe('router consumption of llm.queries', () => {
     expect(decision.value).toMatchObject({ decisionId, arm: row.decision.arm });
     expect(callsOf(16)).toBe(1);
   });
+
+  it('a query that routing fails on for a reason of its own is retried, parked with the error and its offset, and its partition flows on', async () => {
+    // A bug the message triggers (as a scope named __proto__ once did): not a model failure, not transient.
+    const routing = e2e.stack.routers[0].get(RoutingService);
+    const answer = routing.answer.bind(routing);
+    let tries = 0;
+    routing.answer = async (q: QueryRequest, o: Parameters<RoutingService['answer']>[1]) => {
+      if (q.id !== 'routing-bug') return answer(q, o);
+      tries++;
+      throw new TypeError('name.indexOf is not a function');
+    };
+    try {
+      // One partition, the poison first: the query behind it must still be answered.
+      await e2e.producer.send({
+        topic: Topic.Queries,
+        messages: [
+          { ...query('routing-bug', 17), partition: 0 },
+          { ...query('after-routing-bug', 18), partition: 0 },
+        ],
+      });
+      const letter = await waitFor('the dead letter', () =>
+        e2e.sink.of(dlqTopic(Topic.Queries)).find((r) => r.key === 'routing-bug'),
+      );
+      expect(letter.value).toMatchObject({ topic: Topic.Queries, consumer: 'router', partition: 0 });
+      expect(letter.value.error).toMatch(/name\.indexOf is not a function/);
+      expect(Number(letter.value.offset)).toBeGreaterThanOrEqual(0);
+      await waitFor('answer to after-routing-bug', () => responsesTo('after-routing-bug')[0]);
+      expect(tries).toBe(1 + RETRIES);
+      expect(responsesTo('routing-bug')).toHaveLength(0);
+    } finally {
+      routing.answer = answer;
+    }
+  });
+
+  it.each(['__proto__', 'constructor', 'toString'])(
+    'a query in a scope named %s (a key every plain object inherits) is answered like any other',
+    async (scope) => {
+      const id = `scope-${scope}`;
+      await e2e.producer.send({ topic: Topic.Queries, messages: [query(id, 19, { scope })] });
+      const answer = await waitFor(`answer to ${id}`, () => responsesTo(id)[0]);
+      expect(answer.value.error).toBeUndefined();
+      expect(answer.value.model).toMatch(/\S/);
+    },
+  );
 
   it('a query whose deadline has passed gets an error answer and calls no model', async () => {
     const deadline = new Date(Date.now() - 1000).toISOString();

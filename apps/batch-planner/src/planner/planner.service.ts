@@ -196,14 +196,14 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   } {
     const c = this.config;
     const key = periodKey(c.BATCH_BUDGET_PERIOD, now);
-    const scopes: Record<string, { spentUsd: number; leftUsd: number | null }> = {};
-    for (const [scope, s] of this.spentByScope) {
-      const spentUsd = s.period === key ? s.spentUsd : 0;
-      scopes[scope] = {
-        spentUsd,
-        leftUsd: c.BATCH_BUDGET_USD == null ? null : Math.max(0, c.BATCH_BUDGET_USD - spentUsd),
-      };
-    }
+    // fromEntries defines own keys: a scope named __proto__ is listed, not taken as the prototype.
+    const scopes = Object.fromEntries(
+      [...this.spentByScope].map(([scope, s]) => {
+        const spentUsd = s.period === key ? s.spentUsd : 0;
+        const leftUsd = c.BATCH_BUDGET_USD == null ? null : Math.max(0, c.BATCH_BUDGET_USD - spentUsd);
+        return [scope, { spentUsd, leftUsd }];
+      }),
+    );
     return { periodBudgetUsd: c.BATCH_BUDGET_USD ?? null, period: key, scopes };
   }
 

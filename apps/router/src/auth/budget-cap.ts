@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { ownValue } from '@llm-router/contracts';
 import { APP_CONFIG } from '@llm-router/service';
 import type { RouterConfig } from '../config';
 import { ACCESS_DB, AccessDb, inTransaction } from './database';
@@ -50,7 +51,7 @@ export class BudgetCap {
 
   private counters(scope: string, key: BudgetKey | undefined, now: Date): Counter[] {
     const { day, month } = budgetPeriods(now);
-    const s = this.config.SCOPE_BUDGETS[scope] ?? {};
+    const s = ownValue(this.config.SCOPE_BUDGETS, scope) ?? {};
     const out: Counter[] = [];
     const add = (subject: string, period: string, cap: number | undefined, label: string) => {
       if (cap !== undefined) out.push({ subject, period, capUsd: cap, label });

@@ -4,7 +4,17 @@ import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import pLimit from 'p-limit';
 import { PinoLogger } from 'nestjs-pino';
 import { decode, DecisionEvent, QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
-import { KAFKA, keepConsuming, MessageProducer, sendToDeadLetter, withTimeout } from '@llm-router/kafka';
+import {
+  errorMessage,
+  isTransient,
+  KAFKA,
+  KafkaService,
+  keepConsuming,
+  MessageProducer,
+  PoisonGuard,
+  sendToDeadLetter,
+  withTimeout,
+} from '@llm-router/kafka';
 import { AnswerStore, answerKey, StoredAnswer } from '@llm-router/persistence';
 import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
 import { RouterConfig } from '../config';
@@ -30,10 +40,12 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
   private readonly inFlight: pLimit.Limit;
+  private readonly guard: PoisonGuard;
   private joined = false;
 
   constructor(
     @Inject(KAFKA) kafka: Kafka,
+    kafkaService: KafkaService,
     private readonly producer: MessageProducer,
     private readonly routing: RoutingService,
     private readonly answers: AnswerStore,
@@ -45,6 +57,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
     health: HealthRegistry,
   ) {
     this.inFlight = pLimit(config.ROUTER_MAX_IN_FLIGHT);
+    this.guard = kafkaService.guard(CONSUMER);
     // Every model call in flight listens for the stop: up to ROUTER_MAX_IN_FLIGHT listeners is expected, not a leak.
     setMaxListeners(config.ROUTER_MAX_IN_FLIGHT + 16, this.stopping.signal);
     this.consumer = kafka.consumer({
@@ -179,11 +192,19 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
         if (known)
           return { query, copies, answer: { query, response: known.response, decision: known.decision }, fresh: false };
         try {
-          const answer = await this.inFlight(() => this.answerWithinCaps(query, receivedAt));
+          const answer = await this.inFlight(() =>
+            this.guard.retrying(() => this.answerWithinCaps(query, receivedAt), {
+              retryIf: (e) => !(e instanceof RoutingRejected) && !this.stopping.signal.aborted,
+            }),
+          );
           return { query, copies, answer, fresh: true };
         } catch (e) {
-          if (!(e instanceof RoutingRejected)) throw e;
-          for (const m of copies) park(m, e.message);
+          // Stopping or a database that is away: the batch is redelivered. Anything else is this
+          // query's own fault (or a bug it triggers) and must not hold its partition.
+          if (this.stopping.signal.aborted || isTransient(e)) throw e;
+          if (!(e instanceof RoutingRejected))
+            this.log.error({ requestId: query.id, scope: query.scope, err: errorMessage(e) }, 'query failed, parked');
+          for (const m of copies) park(m, errorMessage(e));
           return null;
         }
       }),

@@ -16,3 +16,4 @@ export * from './lib/messages/reward-event';
 export * from './lib/messages/batch-assignment';
 export * from './lib/messages/dead-letter';
 export * from './lib/dataset';
+export * from './lib/own';

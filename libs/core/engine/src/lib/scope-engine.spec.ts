@@ -138,4 +138,26 @@ describe('EngineRegistry', () => {
     r.drop('late');
     expect(r.has('late')).toBe(false);
   });
+
+  it.each(['__proto__', 'constructor', 'toString'])(
+    'gives a scope named %s (a key inherited by plain objects) the default policy and options',
+    (scope) => {
+      const r = new EngineRegistry(
+        {
+          algorithm: 'ucb1',
+          featureDim: 32,
+          seed: 1,
+          defaultLambda: 0,
+          scopePolicies: { special: 'thompson' },
+          scopePolicyOptions: { special: {} },
+          optionsByPolicy: {},
+        },
+        featurizer,
+      );
+      r.applyPrice(price('a', 1));
+      const e = r.get(scope);
+      expect(e.policy.algorithm).toBe('ucb1');
+      expect(e.arms()).toEqual(['a']);
+    },
+  );
 });

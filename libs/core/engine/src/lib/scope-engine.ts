@@ -7,7 +7,7 @@ import {
   policyFromState,
   PolicyState,
 } from '@llm-router/bandits';
-import { DecisionEvent, PriceEvent, QueryRequest } from '@llm-router/contracts';
+import { DecisionEvent, ownValue, PriceEvent, QueryRequest } from '@llm-router/contracts';
 import { appendEmbeddingBlock } from '@llm-router/features';
 import { CostModel, ModelPrice } from '@llm-router/pricing';
 import { decisionIdFor } from './decision-id';
@@ -68,14 +68,14 @@ export class ScopeEngine {
   ) {
     this.lambda = opts.defaultLambda;
     this.dim = opts.featureDim + (opts.embeddingDim ?? 0);
-    const algorithm = opts.scopePolicies?.[scope] ?? opts.algorithm;
+    const algorithm = ownValue(opts.scopePolicies, scope) ?? opts.algorithm;
     this.policy = createPolicy(algorithm, {
       arms: [],
       seed: opts.seed,
       d: this.dim,
       ...opts.policyOptions,
-      ...opts.optionsByPolicy?.[basePolicyName(algorithm)],
-      ...opts.scopePolicyOptions?.[scope],
+      ...ownValue(opts.optionsByPolicy, basePolicyName(algorithm)),
+      ...ownValue(opts.scopePolicyOptions, scope),
     });
   }
 

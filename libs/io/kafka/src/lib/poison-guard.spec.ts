@@ -49,11 +49,28 @@ describe('PoisonGuard.retrying', () => {
     let n = 0;
     const onRetry = jest.fn(async () => undefined);
     expect(
-      await guard.retrying(async () => {
-        if (++n < 2) throw new Error('once');
-        return n;
-      }, onRetry),
+      await guard.retrying(
+        async () => {
+          if (++n < 2) throw new Error('once');
+          return n;
+        },
+        { onRetry },
+      ),
     ).toBe(2);
     expect(onRetry).toHaveBeenCalledTimes(1);
+  });
+
+  it('stops at once when retryIf says another try cannot help', async () => {
+    let n = 0;
+    await expect(
+      guard.retrying(
+        async () => {
+          n++;
+          throw new Error('refused');
+        },
+        { retryIf: (e) => (e as Error).message !== 'refused' },
+      ),
+    ).rejects.toThrow('refused');
+    expect(n).toBe(1);
   });
 });

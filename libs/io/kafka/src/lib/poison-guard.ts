@@ -73,16 +73,22 @@ export class PoisonGuard {
     return null;
   }
 
-  /** Runs `attempt` until it succeeds or the retries are spent; throws the last error. */
-  async retrying<R>(attempt: () => Promise<R>, onRetry?: () => Promise<void>): Promise<R> {
+  /**
+   * Runs `attempt` until it succeeds, the retries are spent or `retryIf` says another try cannot
+   * help; throws the last error.
+   */
+  async retrying<R>(
+    attempt: () => Promise<R>,
+    opts: { onRetry?: () => Promise<void>; retryIf?: (error: unknown) => boolean } = {},
+  ): Promise<R> {
     for (let i = 0; ; i++) {
       try {
         return await attempt();
       } catch (e) {
-        if (i >= this.retry.retries) throw e;
+        if (i >= this.retry.retries || (opts.retryIf && !opts.retryIf(e))) throw e;
         this.opts.log?.warn({ err: errorMessage(e), attempt: i + 1 }, 'message failed, retrying');
         await sleep(this.retry.backoffMs * 2 ** i);
-        await onRetry?.();
+        await opts.onRetry?.();
       }
     }
   }

@@ -158,7 +158,7 @@ export class TopicConsumer {
           apply({ topic, partition, messages: part.map((p) => p.received), nextOffset });
         const applyIsolating = async (part: Pending[], nextOffset: string): Promise<void> => {
           try {
-            await this.guard.retrying(() => applyInOne(part, nextOffset), heartbeat);
+            await this.guard.retrying(() => applyInOne(part, nextOffset), { onRetry: heartbeat });
             return taken(nextOffset);
           } catch (e) {
             if (isTransient(e) || part.length === 0) throw e;
@@ -173,7 +173,7 @@ export class TopicConsumer {
             if (!isRunning() || isStale()) return;
             const own = offsetAfter(part[i]);
             try {
-              await this.guard.retrying(() => applyInOne([part[i]], own), heartbeat);
+              await this.guard.retrying(() => applyInOne([part[i]], own), { onRetry: heartbeat });
             } catch (e) {
               if (isTransient(e)) throw e;
               await this.guard.deadLetter(topic, partition, part[i].raw, e);

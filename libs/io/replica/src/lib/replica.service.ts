@@ -128,11 +128,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     consumer.on(consumer.events.CRASH, () => (this.snapshotsJoined = false));
     await consumer.connect();
     await consumer.subscribe({ topics: [Topic.PolicyUpdates], fromBeginning: true });
-    const decoded = this.metrics.counter(
-      'replica_snapshots_total',
-      'policy.updates records by outcome (applied, superseded: a newer one came first, stale, invalid)',
-      ['outcome'],
-    );
+    const decoded = this.snapshotOutcomes();
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         // A tombstone deletes a scope's snapshot from the compacted topic; it is not a bad message.
@@ -152,16 +148,33 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
+  private snapshotOutcomes() {
+    return this.metrics.counter(
+      'replica_snapshots_total',
+      'policy.updates records by outcome (applied, superseded: a newer one came first, stale, invalid, unrestorable)',
+      ['outcome'],
+    );
+  }
+
   /** Applies the newest pending snapshot of every scope. */
   applyLatest(): void {
     for (const [scope, s] of this.latest) {
       this.latest.delete(scope);
-      const engine = this.engines.get(scope);
-      if (engine.applySnapshot(s)) {
-        this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda);
-        this.metrics
-          .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
-          .set({ scope }, s.version);
+      // Runs on a timer: one snapshot that cannot be restored must not take the process down.
+      try {
+        const engine = this.engines.get(scope);
+        if (engine.applySnapshot(s)) {
+          this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda);
+          this.metrics
+            .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
+            .set({ scope }, s.version);
+        }
+      } catch (e) {
+        this.snapshotOutcomes().inc({ outcome: 'unrestorable' });
+        this.log.error(
+          { scope, version: s.version, err: (e as Error).message },
+          'policy snapshot could not be applied',
+        );
       }
     }
   }
