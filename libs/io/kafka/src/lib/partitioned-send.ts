@@ -99,8 +99,7 @@ export class PartitionedProducer {
 
   async send(record: ProducerRecord): Promise<void> {
     const { topic, messages, ...options } = record;
-    if (!this.topics.isKnown(topic) && !(await this.topics.exists(topic)))
-      throw new Error(`topic ${topic} does not exist`);
+    await this.topics.require(topic);
     await sendBatchByPartition(
       this.producer,
       { acks: -1, ...options, topicMessages: [{ topic, messages }] },

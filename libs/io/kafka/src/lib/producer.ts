@@ -14,14 +14,6 @@ export interface MessageProducerOptions {
   retries?: number;
 }
 
-/** A send to a topic the broker does not have: refused before it could hold up other messages. */
-export class UnknownTopicError extends Error {
-  constructor(readonly topic: string) {
-    super(`topic ${topic} does not exist`);
-    this.name = 'UnknownTopicError';
-  }
-}
-
 interface Pending {
   topic: string;
   message: Message;
@@ -148,7 +140,7 @@ export class MessageProducer {
   }
 
   private async enqueue(topic: string, messages: Message[]): Promise<void> {
-    if (!this.topics.isKnown(topic) && !(await this.topics.exists(topic))) throw new UnknownTopicError(topic);
+    await this.topics.require(topic);
     const all = messages.map(
       (message) =>
         new Promise<void>((resolve, reject) => {

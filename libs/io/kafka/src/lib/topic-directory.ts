@@ -11,6 +11,14 @@ export interface TopicDirectoryOptions {
   missingTtlMs?: number;
 }
 
+/** A send to a topic the broker does not have: refused before it could hold up other messages. */
+export class UnknownTopicError extends Error {
+  constructor(readonly topic: string) {
+    super(`topic ${topic} does not exist`);
+    this.name = 'UnknownTopicError';
+  }
+}
+
 /**
  * Which topics exist, from the broker's metadata, cached. A producer must not hand kafkajs a
  * topic that does not exist: with auto-creation off, kafkajs retries its metadata until the
@@ -60,6 +68,11 @@ export class TopicDirectory {
     if (this.present.has(topic)) return true;
     this.missingSince.set(topic, Date.now());
     return false;
+  }
+
+  /** Resolves when the topic exists (from the cache when it can); throws UnknownTopicError otherwise. */
+  async require(topic: string): Promise<void> {
+    if (!this.isKnown(topic) && !(await this.exists(topic))) throw new UnknownTopicError(topic);
   }
 
   /** After a send to it failed: the topic may have been deleted, ask again next time. */
