@@ -15,6 +15,7 @@ import {
   KAFKA_ADMIN_USER,
   KAFKA_PRINCIPALS,
   saslOptions,
+  saslServiceEnv,
   startInfrastructure,
   type Infrastructure,
   type KafkaPrincipal,
@@ -222,7 +223,6 @@ describe('Kafka with SASL/SCRAM and ACLs: one principal per service', () => {
 
   it('a price-watcher process with its principal becomes healthy, publishes prices, consumes its group and never logs its password', async () => {
     const { modelsPath } = writeSyntheticDataset(5);
-    const credentials = infra.kafkaSasl!.principals['price-watcher'];
     const watcher = await startServiceProcess(
       {
         app: 'price-watcher',
@@ -230,9 +230,7 @@ describe('Kafka with SASL/SCRAM and ACLs: one principal per service', () => {
         env: {
           KAFKA_BROKERS: infra.kafkaBrokers.join(','),
           DATABASE_URL: await createDatabase(infra.databaseUrl, 'sasl'),
-          KAFKA_SASL_MECHANISM: 'scram-sha-512',
-          KAFKA_SASL_USERNAME: credentials.username,
-          KAFKA_SASL_PASSWORD: credentials.password,
+          ...saslServiceEnv(infra.kafkaSasl!, 'price-watcher'),
           PRICES_FILE: modelsPath,
           LOG_LEVEL: 'debug',
         },
@@ -296,6 +294,6 @@ describe('Kafka with SASL/SCRAM and ACLs: one principal per service', () => {
     await stopServices(running.splice(0));
     const log = readFileSync(watcher.logFile, 'utf8');
     expect(log.length).toBeGreaterThan(0);
-    expect(log).not.toContain(credentials.password);
+    expect(log).not.toContain(infra.kafkaSasl!.principals['price-watcher'].password);
   });
 });

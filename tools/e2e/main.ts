@@ -8,14 +8,27 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
 import { Topic } from '@llm-router/contracts';
 import { PartitionedProducer } from '@llm-router/kafka/partitioned-send';
 import { orderRows } from '@llm-router/simulation';
-import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
+import {
+  createDatabase,
+  dockerAvailable,
+  freePort,
+  KAFKA_ADMIN_USER,
+  KAFKA_SECURITY_MODES,
+  kafkaSecurityFromEnv,
+  saslOptions,
+  saslServiceEnv,
+  selectMode,
+  startInfrastructure,
+  type KafkaPrincipal,
+  type KafkaSecurity,
+} from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
 import { percentile, round } from '../lib/stats';
 import { num } from '../lib/cli';
@@ -24,6 +37,8 @@ import { Answered, learningFigures, quarters, replaySameSequence } from './figur
 import { sendQueries } from './sender';
 
 const ROOT = resolve(__dirname, '../..');
+/** High enough never to bind a run, so it measures the cap's cost, not its effect. */
+const DEFAULT_SCOPE_CAP_USD = 1000;
 
 const opts = new Command('e2e')
   .description(
@@ -60,6 +75,18 @@ const opts = new Command('e2e')
   .option('--warm-start <file>', 'offline priors from another reward file, for the services and the replay')
   .option('--seed <n>', 'row shuffle and policy seed (as for replay)', num('--seed', { integer: true, min: 0 }), 1)
   .option('--no-replay', 'skip the offline replay of the same sequence')
+  .addOption(
+    new Option(
+      '--kafka-security <mode>',
+      'Kafka authentication: sasl (SCRAM, one principal per service and ACLs; local infrastructure only) or plaintext (default: KAFKA_SECURITY, else sasl when the infrastructure is local)',
+    ).choices([...KAFKA_SECURITY_MODES]),
+  )
+  .option(
+    '--scope-cap <usd>',
+    "hard daily budget cap of the run's scope (SCOPE_BUDGETS: each query reserves its worst case before its model call), or 'none'",
+    capArg,
+    DEFAULT_SCOPE_CAP_USD,
+  )
   .option(
     '--timeout <s>',
     'give up waiting for answers and rewards after this long',
@@ -82,8 +109,26 @@ const opts = new Command('e2e')
     warmStart?: string;
     seed: number;
     replay: boolean;
+    kafkaSecurity?: KafkaSecurity;
+    scopeCap: number | null;
     json?: boolean;
   }>();
+
+function capArg(v: string): number | null {
+  if (v === 'none') return null;
+  return num('--scope-cap', { positive: true })(v);
+}
+
+/**
+ * Measurements run as production does (issue 11): authenticated Kafka where this command
+ * starts the broker itself; a broker it is given (KAFKA_BROKERS, Docker) is used as it is.
+ */
+async function kafkaSecurityOf(chosen: KafkaSecurity | undefined): Promise<KafkaSecurity> {
+  if (chosen) return chosen;
+  if (process.env['KAFKA_SECURITY']?.trim()) return kafkaSecurityFromEnv();
+  const { mode } = await selectMode(process.env, () => dockerAvailable());
+  return mode === 'local' ? 'sasl' : 'plaintext';
+}
 
 function budgetArg(v: string): number | null {
   if (v === 'none') return null;
@@ -101,7 +146,8 @@ async function main() {
   if (generatedIn) say(`${opts.data} not found: using generated data in ${generatedIn}`);
   say(`dataset ${dataPath}: ${rows.length} rows, models ${modelsPath}`);
 
-  const infra = await startInfrastructure();
+  const security = await kafkaSecurityOf(opts.kafkaSecurity);
+  const infra = await startInfrastructure({ security });
   const services: RunningService[] = [];
   const runId = Date.now().toString(36);
   const scope = `e2e-${runId}`;
@@ -127,15 +173,23 @@ async function main() {
       PLANNER_GROUP_ID: `batch-planner-${runId}`,
       ...(opts.budget !== null && { BUDGET_PER_QUERY_USD: String(opts.budget) }),
       ...(opts.warmStart && { WARM_START_FILE: resolve(opts.warmStart) }),
+      ...(opts.scopeCap !== null && { SCOPE_BUDGETS: JSON.stringify({ [scope]: { dayUsd: opts.scopeCap } }) }),
     };
+    const sasl = infra.kafkaSasl;
+    // Each service connects as its own principal, the ACLs allowing it its topics and groups only.
+    const envOf = (app: KafkaPrincipal) => (sasl ? { ...env, ...saslServiceEnv(sasl, app) } : env);
     say(`starting services (logs in ${logDir})`);
     services.push(
-      await startServiceProcess({ app: 'price-watcher', name: 'price-watcher', env }, await freePort(), logDir),
+      await startServiceProcess(
+        { app: 'price-watcher', name: 'price-watcher', env: envOf('price-watcher') },
+        await freePort(),
+        logDir,
+      ),
     );
     const aggregators = await Promise.all(
       Array.from({ length: opts.aggregators }, async (_, i) =>
         startServiceProcess(
-          { app: 'reward-aggregator', name: `reward-aggregator-${i}`, env },
+          { app: 'reward-aggregator', name: `reward-aggregator-${i}`, env: envOf('reward-aggregator') },
           await freePort(),
           logDir,
         ),
@@ -143,23 +197,37 @@ async function main() {
     );
     services.push(...aggregators);
     services.push(
-      await startServiceProcess({ app: 'batch-planner', name: 'batch-planner', env }, await freePort(), logDir),
+      await startServiceProcess(
+        { app: 'batch-planner', name: 'batch-planner', env: envOf('batch-planner') },
+        await freePort(),
+        logDir,
+      ),
     );
     const routers: RunningService[] = [];
     for (let i = 0; i < opts.routers; i++)
-      routers.push(await startServiceProcess({ app: 'router', name: `router-${i}`, env }, await freePort(), logDir));
+      routers.push(
+        await startServiceProcess(
+          { app: 'router', name: `router-${i}`, env: envOf('router') },
+          await freePort(),
+          logDir,
+        ),
+      );
     services.push(...routers);
 
-    const kafka = new Kafka({
-      clientId: `e2e-client-${runId}`,
-      brokers: infra.kafkaBrokers,
-      logLevel: logLevel.NOTHING,
-    });
+    // The load is an application (principal `client`); counting the dead letters takes the super user.
+    const kafkaAs = (clientId: string, who: KafkaPrincipal | typeof KAFKA_ADMIN_USER) =>
+      new Kafka({
+        clientId,
+        brokers: infra.kafkaBrokers,
+        logLevel: logLevel.NOTHING,
+        ...(sasl && { sasl: saslOptions(sasl, who) }),
+      });
+    const kafka = kafkaAs(`e2e-client-${runId}`, 'client');
     const kafkaProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await kafkaProducer.connect();
     // One request per partition: a kafkajs retry after a leader change can drop records otherwise.
     const producer = new PartitionedProducer(kafka, kafkaProducer);
-    const consumer = kafka.consumer({ groupId: `e2e-client-${runId}` });
+    const consumer = kafka.consumer({ groupId: `client-e2e-${runId}` });
     await consumer.connect();
     await consumer.subscribe({ topics: [Topic.Responses], fromBeginning: true });
 
@@ -276,6 +344,10 @@ async function main() {
       .rows[0];
     await db.end();
     const added = await routerAddedLatency(routers);
+    const budgetCapped = (await scrapeMetrics(routers)).reduce(
+      (n, text) => n + counterValue(text, 'router_budget_capped_total'),
+      0,
+    );
     await consumer.disconnect();
     await producer.close();
     await kafkaProducer.disconnect();
@@ -320,9 +392,12 @@ async function main() {
       routers: opts.routers,
       aggregators: opts.aggregators,
       mode: infra.mode,
+      kafkaSecurity: security,
+      scopeCapUsd: opts.scopeCap,
+      budgetCapped,
       learning: quarters(answered, rows),
     };
-    result.dlq = await dlqCount(kafka);
+    result.dlq = await dlqCount(kafkaAs(`e2e-admin-${runId}`, KAFKA_ADMIN_USER));
     if (!opts.json) {
       console.log(
         `sent ${result.sent}, answered ${result.answered}, lost ${result.lost}, duplicated ${result.duplicated}, dead-lettered ${result.dlq}`,
@@ -378,6 +453,12 @@ async function scrapeMetrics(routers: RunningService[]): Promise<string[]> {
 function quantileMs(text: string, metric: string, quantile: string): number {
   const m = text.match(new RegExp(`^${metric}\\{[^}]*quantile="${quantile}"[^}]*\\} ([0-9.eE+-]+)$`, 'm'));
   return m ? Number(m[1]) * 1000 : NaN;
+}
+
+/** An unlabelled counter's value in a Prometheus scrape; 0 when absent. */
+function counterValue(text: string, metric: string): number {
+  const m = text.match(new RegExp(`^${metric} ([0-9.eE+-]+)$`, 'm'));
+  return m ? Number(m[1]) : 0;
 }
 
 /**

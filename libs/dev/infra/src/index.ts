@@ -26,6 +26,7 @@ export {
   kafkaAcls,
   kafkaSecurityFromEnv,
   saslOptions,
+  saslServiceEnv,
 } from './lib/kafka-security';
 export type {
   KafkaPrincipal,

@@ -184,6 +184,12 @@ export function saslOptions(setup: KafkaSaslSetup, who: KafkaPrincipal | typeof 
   return { mechanism: setup.mechanism, username: c.username, password: c.password };
 }
 
+/** The KAFKA_SASL_* variables a service (libs/io/service config) connects with as `who`. */
+export function saslServiceEnv(setup: KafkaSaslSetup, who: KafkaPrincipal): Record<string, string> {
+  const c = setup.principals[who];
+  return { KAFKA_SASL_MECHANISM: setup.mechanism, KAFKA_SASL_USERNAME: c.username, KAFKA_SASL_PASSWORD: c.password };
+}
+
 /**
  * Creates the matrix's ACLs as the super user. Creating an ACL that exists is a no-op, so this
  * is idempotent (a persistent broker gets them again at each start, and a changed matrix adds

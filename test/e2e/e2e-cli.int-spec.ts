@@ -1,0 +1,95 @@
+/**
+ * `npm run -s e2e -- --json` as a user runs it (here through tsx), on its own local Kafka and
+ * PostgreSQL (it ignores the suite's KAFKA_BROKERS / DATABASE_URL so that it can start the
+ * broker with SASL): the measurement conditions of issue 11 (authenticated Kafka, one principal
+ * per service, a hard budget cap on the scope) and the invariants of ../shared/EVAL.md, read
+ * from the JSON line it prints.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
+
+const ROOT = resolve(__dirname, '../..');
+const RUN_DEADLINE_MS = 420_000;
+
+jest.setTimeout(2 * RUN_DEADLINE_MS + 60_000);
+
+function runE2e(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'tools/e2e/main.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, KAFKA_BROKERS: '', DATABASE_URL: '', KAFKA_SECURITY: '', INFRA_MODE: 'local' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGINT'), RUN_DEADLINE_MS);
+    child.once('error', fail);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
+
+describe('npm run e2e', () => {
+  const data = writeSyntheticDataset(200);
+
+  it('prints its options with --help', async () => {
+    const r = await runE2e(['--help']);
+    expect(r.code).toBe(0);
+    for (const option of [
+      '--queries',
+      '--rate',
+      '--budget',
+      '--warm-start',
+      '--kafka-security',
+      '--scope-cap',
+      '--json',
+    ])
+      expect(r.stdout).toContain(option);
+  });
+
+  it('runs the stack with SASL principals and a scope cap: nothing lost or doubled, every reward applied, replay beside it', async () => {
+    const r = await runE2e(['--json', '--queries', '300', '--data', data.dataPath, '--models', data.modelsPath]);
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-3000) }).toEqual({ code: 0, stderr: '' });
+    const out = lastJson(r.stdout);
+    expect(out).toMatchObject({
+      sent: 300,
+      answered: 300,
+      lost: 0,
+      duplicated: 0,
+      dlq: 0,
+      kafkaSecurity: 'sasl',
+      scopeCapUsd: 1000,
+      budgetCapped: 0,
+      policy: 'auto',
+    });
+    expect(out.rewardsApplied).toBe(out.feedbackSent);
+    expect(out.feedbackSent).toBe(300);
+    expect(out.meanQuality).toBeGreaterThan(0);
+    expect(out.replayMeanQuality).toBeGreaterThan(0);
+  });
+
+  it('enforces the scope cap on the Kafka path: past it, queries are answered with the reason and no model call', async () => {
+    // A cap below one query's worst case: every query is refused before its model call.
+    const r = await runE2e([
+      '--json',
+      '--queries',
+      '20',
+      '--no-replay',
+      '--scope-cap',
+      '0.0000001',
+      '--data',
+      data.dataPath,
+      '--models',
+      data.modelsPath,
+    ]);
+    const out = lastJson(r.stdout);
+    expect(out).toMatchObject({ sent: 20, answered: 20, lost: 0, budgetCapped: 20, feedbackSent: 0 });
+  });
+});
