@@ -411,6 +411,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
         pacer: st.pacerState(),
         budgetPerQueryUsd: st.budgetPerQueryUsd(Date.now()),
         rewardsApplied: st.rewardsApplied,
+        decisionsRecorded: st.decisionsRecorded,
         ts: new Date().toISOString(),
       });
     }
@@ -462,6 +463,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
         pacer: st.pacerState(),
         budgetPerQueryUsd: st.budgetPerQueryUsd(Date.now()),
         rewardsApplied: row.rewardsApplied,
+        decisionsRecorded: st.decisionsRecorded,
         ts: new Date().toISOString(),
       };
     });

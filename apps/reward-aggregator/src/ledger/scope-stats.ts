@@ -38,6 +38,8 @@ interface StoredPacing {
  */
 export class ScopeStats {
   rewardsApplied = 0;
+  /** Decisions recorded since this aggregator loaded the scope (in memory: routers use its differences). */
+  decisionsRecorded = 0;
   cumulativeReward = 0;
   cumulativeCost = 0;
   rewardSumSq = 0;
@@ -87,6 +89,7 @@ export class ScopeStats {
    * afterwards: the fleet pacer's, or `current` without a budget.
    */
   onDecision(costUsd: number, at: Date | number, current: number): number {
+    this.decisionsRecorded += 1;
     this.fleet.record(costUsd, at);
     return this.pacer ? this.pacer.record(costUsd) : current;
   }

@@ -124,6 +124,17 @@ describe('QueryPacer', () => {
     expect(p.target).toBeCloseTo(1 - 2 / 9, 12);
   });
 
+  it('pays a debt back faster over a shorter horizon (setPayback), and keeps the horizon in its state', () => {
+    const long = new QueryPacer({ budget: TARGET, payback: 200 });
+    const short = new QueryPacer({ budget: TARGET, payback: 200 });
+    short.setPayback(100);
+    for (const p of [long, short]) for (let i = 0; i < 10; i++) p.record(3 * TARGET);
+    expect(short.debt).toBeCloseTo(long.debt, 15);
+    expect(short.target).toBeLessThan(long.target);
+    expect(QueryPacer.fromState(JSON.parse(JSON.stringify(short.toState()))).payback).toBe(100);
+    expect(() => short.setPayback(0)).toThrow(/payback/);
+  });
+
   it('restores from its state and continues identically', () => {
     const rng = new Rng(4);
     const p = new QueryPacer({ budget: TARGET, payback: 300 });

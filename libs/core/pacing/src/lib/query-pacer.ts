@@ -65,7 +65,7 @@ export class QueryPacer {
   private readonly clip: number;
   private readonly band: number;
   private readonly horizon: number | null;
-  private readonly payback: number;
+  private paybackQueries: number;
   private readonly track: boolean;
   private dual: BudgetPacer;
   /** Debt is kept as (carried) + (spent - budget * count) since the last budget change: exact while the budget is constant. */
@@ -81,7 +81,7 @@ export class QueryPacer {
     this.clip = positive('clip', opts.clip ?? 5);
     this.band = atLeastOne('band', opts.band ?? 3);
     this.horizon = opts.horizon === undefined ? null : positive('horizon', opts.horizon);
-    this.payback = positive('payback', opts.payback ?? 1000);
+    this.paybackQueries = positive('payback', opts.payback ?? 1000);
     this.track = opts.track ?? true;
     // The lambda scale is pinned to the first budget: if it followed the moving target, the
     // step size would change with every re-aim.
@@ -168,6 +168,20 @@ export class QueryPacer {
     this.reaim();
   }
 
+  /** Queries over which a debt is paid back on an open-ended stream. */
+  get payback(): number {
+    return this.paybackQueries;
+  }
+
+  /**
+   * A new payback horizon, in this pacer's own queries. A router that sees a share s of a
+   * scope's traffic pays back over s x PACER_PAYBACK_QUERIES of its own queries: the same
+   * stretch of the fleet's stream as one router would (ReplicaPacing).
+   */
+  setPayback(queries: number): void {
+    this.paybackQueries = positive('payback', queries);
+  }
+
   /** Moves lambda (e.g. a fresh replica seeded from the fleet's lambda), keeping the debt. */
   setLambda(lambda: number): void {
     this.dual.setLambda(lambda);
@@ -181,7 +195,7 @@ export class QueryPacer {
       clip: this.clip,
       band: this.band,
       horizon: this.horizon,
-      payback: this.payback,
+      payback: this.paybackQueries,
       track: this.track,
       debtBefore: this.debtBefore,
       spentSince: this.spentSince,
@@ -215,7 +229,7 @@ export class QueryPacer {
 
   private reaim(): void {
     if (!this.track) return;
-    const left = this.horizon !== null ? this.horizon - this.doneTotal : this.payback;
+    const left = this.horizon !== null ? this.horizon - this.doneTotal : this.paybackQueries;
     if (left <= 0) return;
     // While the budget has not changed, the replay's original form (money left over queries
     // left): the same number up to rounding, kept bit for bit so replay figures stay comparable.

@@ -164,7 +164,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         const engine = this.engines.get(scope);
         if (engine.applySnapshot(s)) {
-          this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda);
+          this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda, s.decisionsRecorded);
           this.metrics
             .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
             .set({ scope }, s.version);

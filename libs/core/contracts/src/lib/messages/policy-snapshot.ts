@@ -16,6 +16,11 @@ export const PolicySnapshot = z.object({
    */
   budgetPerQueryUsd: z.number().positive().finite().optional(),
   rewardsApplied: z.number().int().nonnegative(),
+  /**
+   * Decisions of the scope the aggregator has recorded since it started (every router's): a
+   * router compares it with its own count to know its share of the scope's traffic.
+   */
+  decisionsRecorded: z.number().int().nonnegative().optional(),
   ts: z.string().datetime({ offset: true }),
 });
 export type PolicySnapshot = z.infer<typeof PolicySnapshot>;
