@@ -16,7 +16,7 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
   /** Traffic assumed until an hour of the period has been seen, to spread BUDGET_USD. */
   EXPECTED_QUERIES_PER_DAY: z.coerce.number().positive().default(10000),
   /** The fleet pacer's payback horizon in queries (its lambda seeds new routers). */
-  PACER_PAYBACK_QUERIES: z.coerce.number().int().min(10).default(200),
+  PACER_PAYBACK_QUERIES: z.coerce.number().int().min(10).default(100),
   /** An offline reward file (the replay's JSONL) that primes each scope once, when it has no stored state. */
   WARM_START_FILE: z
     .preprocess((v) => (v === '' ? undefined : v), z.string().optional())

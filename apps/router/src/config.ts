@@ -69,7 +69,7 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     /** Target mean cost per query in USD: each router paces its own decisions against it; unset = no pacing. */
     BUDGET_PER_QUERY_USD: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().positive().optional()),
     /** A router's overspend (or underspend) is paid back over this many of its next queries. */
-    PACER_PAYBACK_QUERIES: z.coerce.number().int().min(10).default(200),
+    PACER_PAYBACK_QUERIES: z.coerce.number().int().min(10).default(100),
     /** An offline reward file (JSONL, the replay's format) that primes new scopes, as replay --warm-start does. */
     WARM_START_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
     /** Keep each query's messages in PostgreSQL (stored_prompts, pruned after RETENTION_DAYS); off by default. */

@@ -30,7 +30,7 @@ export interface ReplicaOptions {
   applyIntervalMs?: number;
   /** BUDGET_PER_QUERY_USD: this replica paces its own decisions against it (ReplicaPacing). */
   budgetPerQuery?: number | null;
-  /** PACER_PAYBACK_QUERIES (default 200). */
+  /** PACER_PAYBACK_QUERIES (default 100). */
   pacerPayback?: number;
   /**
    * WARM_START_FILE: an offline reward file that primes every new scope's local policy and
@@ -82,7 +82,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     );
     this.pacing = new ReplicaPacing({
       budgetPerQuery: options.budgetPerQuery ?? null,
-      payback: options.pacerPayback ?? 200,
+      payback: options.pacerPayback ?? 100,
     });
     health.register('pacing', () => ({ ok: true, scopes: this.pacing.summary() }));
     health.register('replica', () => ({
