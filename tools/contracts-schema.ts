@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { topicJsonSchemas } from '@llm-router/contracts';
+import { schemaFileName, topicJsonSchemas } from '@llm-router/contracts';
 
 const opts = new Command('contracts:schema')
   .description('Write one JSON Schema file per Kafka topic message')
@@ -12,7 +12,7 @@ const opts = new Command('contracts:schema')
 
 mkdirSync(opts.out, { recursive: true });
 for (const [topic, schema] of Object.entries(topicJsonSchemas())) {
-  const file = join(opts.out, `${topic.replace(/[<>]/g, '')}.schema.json`);
+  const file = join(opts.out, schemaFileName(topic));
   writeFileSync(file, JSON.stringify(schema, null, 2) + '\n');
   console.log(`wrote ${file}`);
 }

@@ -11,3 +11,8 @@ export function topicJsonSchemas(): Record<string, unknown> {
   out['<topic>.dlq'] = z.toJSONSchema(DeadLetter, { io: 'input' });
   return out;
 }
+
+/** The file docs/schemas keeps a topic's schema in (`<topic>.dlq` -> `topic.dlq.schema.json`). */
+export function schemaFileName(topic: string): string {
+  return `${topic.replace(/[<>]/g, '')}.schema.json`;
+}
