@@ -1,4 +1,3 @@
-import { PackedStore } from '../simd';
 import { Ridge, RidgeState } from './ridge';
 import { TrafficMean } from './usage';
 
@@ -37,20 +36,20 @@ export interface ArmModel {
   cold: boolean;
 }
 
-/** `store`: where the deviation covariance lives (the one decide reads), see Ridge. */
+/** `coreSize`: the coordinates whose covariance the ridge models keep in full (see Ridge). */
 export function blankArmModel(
   baseQuality: number,
   deviationScale: Float64Array,
   dimension: number,
-  store: PackedStore | null = null,
+  coreSize: number,
 ): ArmModel {
   return {
     baseQuality,
     deviationScale: Float64Array.from(deviationScale),
     borrowedDeviation: null,
     borrowedUsage: null,
-    deviation: new Ridge(dimension, store),
-    usage: new Ridge(dimension),
+    deviation: new Ridge(dimension, coreSize),
+    usage: new Ridge(dimension, coreSize),
     pulls: 0,
     offlineRows: 0,
     usageMultiplier: { mean: 0, count: 0 },

@@ -28,8 +28,6 @@ import {
 } from './usage';
 import { MIN_NOISE, empiricalBayes, templateScale } from './priors';
 import { ArmModel, blankArmModel, unobserved } from './arm-model';
-import { packedSize } from '../linalg';
-import { PackedStore } from '../simd';
 import { AUTO_STATE_FORMAT, AutoStats, armModelFromState, armSkeleton, armState, migrateStats } from './state-codec';
 
 /**
@@ -165,14 +163,6 @@ export class AutoPolicy implements Policy, WarmStartable {
   private readonly rng: Rng;
   private readonly seed: number;
   private readonly priors: Record<ArmId, ArmPrior>;
-  /**
-   * The arms' deviation covariances, plus two scratch slots (a context's dense feature block
-   * and its packed outer product), in WebAssembly memory where the SIMD kernels read them in
-   * place: the posterior variance is most of a decision's work (see deviationVariances).
-   */
-  private readonly store: PackedStore;
-  private readonly tailSlot: number;
-  private readonly outerSlot: number;
 
   constructor(opts: AutoOptions = {}) {
     const p = { ...DEFAULTS };
@@ -191,9 +181,6 @@ export class AutoPolicy implements Policy, WarmStartable {
     this.seed = opts.seed ?? 1;
     this.rng = new Rng(this.seed);
     this.featureMap = new AutoFeatureMap(p.d, p.buckets);
-    this.store = new PackedStore(packedSize(this.featureMap.dimension), true);
-    this.tailSlot = this.store.alloc();
-    this.outerSlot = this.store.alloc();
     this.noise = p.noise;
     // The shared model has no intercept: levels are per arm (baseQuality and the deviation intercept).
     this.sharedScale = this.featureMap.scales(0, p.sharedTemplateScale, p.sharedFeatureScale, p.sharedFeatureScale);
@@ -204,7 +191,7 @@ export class AutoPolicy implements Policy, WarmStartable {
       p.costFeatureScale,
       p.costFeatureScale,
     );
-    this.shared = new Ridge(this.featureMap.dimension);
+    this.shared = new Ridge(this.featureMap.dimension, this.featureMap.coreSize);
     this.priors = { ...(opts.priors ?? {}) };
     for (const a of opts.arms ?? []) this.addArm(a, this.priors[a]);
   }
@@ -289,23 +276,20 @@ export class AutoPolicy implements Policy, WarmStartable {
       throw new Error('auto: no arm available to decide between (all offered arms were removed)');
     const e = this.encode(ctx);
     const arms = eligibleArms(offered, c, (a) => this.quality(this.model(a), e));
-    // Every model first: adding one may grow the store, which detaches its views.
-    const models = arms.map((a) => this.model(a));
-    const variances = this.params.alpha > 0 ? this.deviationVariances(e.raw, models) : null;
     const scores: Record<ArmId, number> = {};
     // The shared part is the same for every arm: it is left out of the comparison, and so is
     // its uncertainty (exploring cannot tell arms apart on it).
-    arms.forEach((a, i) => {
-      const m = models[i];
+    for (const a of arms) {
+      const m = this.model(a);
       const shape = this.shapeOf(m);
       const z = scaled(e.raw, m.deviationScale);
-      const bonus = variances ? this.params.alpha * this.noise * Math.sqrt(variances[i]) : 0;
+      const bonus = this.params.alpha > 0 ? this.params.alpha * this.noise * Math.sqrt(m.deviation.variance(z)) : 0;
       const deviation = m.deviation.mean(z) + (shape.deviation ? dotSparse(shape.deviation, e.raw) : 0);
       const multiplier = this.usageMultiplier(m, e, shape);
       // Normalised by the traffic mean as update() leaves it after learning this decision.
       const cost = promptCost(c.costs[a] ?? 0, multiplier, withValue(m.usageMultiplier, multiplier).mean);
       scores[a] = m.baseQuality + this.noise * deviation + bonus - c.lambda * cost;
-    });
+    }
     const probabilities = this.choiceProbabilities(arms, scores);
     // Rounding can leave u just above the last share: fall back to the last arm with one.
     let arm = [...arms].reverse().find((a) => probabilities[a] > 0) ?? arms[arms.length - 1];
@@ -319,50 +303,6 @@ export class AutoPolicy implements Policy, WarmStartable {
       }
     }
     return { arm, propensity: probabilities[arm], scores, probabilities };
-  }
-
-  /**
-   * Posterior variance of each model's deviation at raw context x (noise units squared).
-   * The dense context-feature block is the tail of auto's coordinates, and every arm scales
-   * it by one number (featureScale): its packed outer product is built once per decision and
-   * each arm's variance is then one SIMD dot product with the tail of its packed covariance,
-   * plus a short one per template or length coordinate (Ridge.tailVariance). A model whose
-   * feature block is scaled unevenly (none is built so) takes the plain sparse loop.
-   */
-  private deviationVariances(x: Sparse, models: ArmModel[]): Float64Array {
-    const out = new Float64Array(models.length);
-    const start = this.featureMap.featureStart;
-    const tail = this.featureMap.dimension - start;
-    const fast = this.store.simd && tail > 0;
-    let head = 0;
-    while (head < x.nnz && x.idx[head] < start) head++;
-    const headIdx = x.idx.subarray(0, head);
-    const headVal = new Float64Array(head);
-    const ascending = isAscendingBelow(x, head);
-    let built = NaN;
-    models.forEach((m, i) => {
-      const s = m.deviationScale;
-      const uniform = fast && ascending && isUniformFrom(s, start);
-      if (!uniform) {
-        out[i] = m.deviation.variance(scaled(x, s));
-        return;
-      }
-      if (s[start] !== built) {
-        const dense = this.store.view(this.tailSlot, 0, tail);
-        dense.fill(0);
-        for (let k = head; k < x.nnz; k++) dense[x.idx[k] - start] = x.val[k] * s[start];
-        this.store.outer(this.tailSlot, this.outerSlot, tail);
-        built = s[start];
-      }
-      for (let k = 0; k < head; k++) headVal[k] = x.val[k] * s[x.idx[k]];
-      out[i] = m.deviation.tailVariance(
-        { idx: headIdx, val: headVal, nnz: head },
-        start,
-        this.tailSlot,
-        this.outerSlot,
-      );
-    });
-    return out;
   }
 
   /**
@@ -452,7 +392,7 @@ export class AutoPolicy implements Policy, WarmStartable {
       prior ? prior.mean : this.params.coldMean,
       this.defaultDeviationScale,
       this.featureMap.dimension,
-      this.store,
+      this.featureMap.coreSize,
     );
     // A cold arm's level is an assumption worth `coldWeight` outcomes: enough that one bad
     // draw does not bury it, few enough that a genuinely worse arm is dropped quickly.
@@ -466,7 +406,6 @@ export class AutoPolicy implements Policy, WarmStartable {
   }
 
   removeArm(arm: ArmId): void {
-    this.models.get(arm)?.deviation.release();
     this.models.delete(arm);
     this.removed.add(arm);
   }
@@ -532,8 +471,7 @@ export class AutoPolicy implements Policy, WarmStartable {
       const scale = eb
         ? this.featureMap.scales(p.biasScale, templateScale(eb.armTau[a], this.noise), p.featureScale, p.featureScale)
         : this.defaultDeviationScale;
-      const m = blankArmModel(s.meanQuality, scale, D, this.store);
-      this.models.get(a)?.deviation.release();
+      const m = blankArmModel(s.meanQuality, scale, D, this.featureMap.coreSize);
       this.models.set(a, m);
       this.removed.delete(a);
       // Deviation: centred quality minus the shared part, sum x (q - m0) - sum x ebar.
@@ -590,14 +528,15 @@ export class AutoPolicy implements Policy, WarmStartable {
    * subtracted once so that it is not counted twice.
    */
   merge(other: PolicyState, base?: PolicyState): void {
-    const o = migrateStats(other.stats);
-    const b = base ? migrateStats(base.stats) : undefined;
+    const { dimension, coreSize } = this.featureMap;
+    const o = migrateStats(other.stats, coreSize);
+    const b = base ? migrateStats(base.stats, coreSize) : undefined;
     this.shared.merge(o.shared, b ? b.shared : o.sharedPrior);
     this.sharedMean = pooled(this.sharedMean, o.sharedMean);
     for (const a of other.arms) {
       if (this.removed.has(a)) continue;
       const os = o.arms[a];
-      if (!this.models.has(a)) this.models.set(a, armSkeleton(os, this.featureMap.dimension, this.store));
+      if (!this.models.has(a)) this.models.set(a, armSkeleton(os, dimension, coreSize));
       const m = this.models.get(a)!;
       const bs = b?.arms[a];
       m.deviation.merge(os.deviation, bs ? bs.deviation : os.deviationPrior);
@@ -608,32 +547,22 @@ export class AutoPolicy implements Policy, WarmStartable {
     }
   }
 
-  /** Restores any stored format (state-codec migrates format 1). */
+  /** Restores any stored format (state-codec migrates formats 1 and 2). */
   static fromState(s: PolicyState): AutoPolicy {
     const params = s.params as Partial<Params> & { seed?: number; priors?: Record<ArmId, ArmPrior> };
     const p = new AutoPolicy({ ...params, arms: [] });
-    const st = migrateStats(s.stats);
+    const st = migrateStats(s.stats, p.featureMap.coreSize);
     p.noise = st.noise;
     p.sharedMean = { ...st.sharedMean };
     p.sharedScale = Float64Array.from(st.sharedScale);
     p.shared.load(st.shared);
     p.sharedPrior = st.sharedPrior;
-    for (const a of s.arms) p.models.set(a, armModelFromState(st.arms[a], p.featureMap.dimension, p.store));
+    for (const a of s.arms)
+      p.models.set(a, armModelFromState(st.arms[a], p.featureMap.dimension, p.featureMap.coreSize));
     for (const a of st.removed) p.removed.add(a);
     if (s.rng !== undefined) p.rng.state = s.rng;
     return p;
   }
-}
-
-/** The first `head` indices ascend (AutoFeatureMap builds them so; a foreign log might not). */
-function isAscendingBelow(x: Sparse, head: number): boolean {
-  for (let k = 1; k < head; k++) if (x.idx[k] <= x.idx[k - 1]) return false;
-  return true;
-}
-
-function isUniformFrom(s: Float64Array, start: number): boolean {
-  for (let k = start + 1; k < s.length; k++) if (s[k] !== s[start]) return false;
-  return true;
 }
 
 /** Coefficients on raw features of a model fitted on scaled ones (plus a raw prior). */

@@ -51,6 +51,12 @@ export class AutoFeatureMap {
   /** Total number of coordinates. */
   readonly dimension: number;
   readonly featureStart: number;
+  /**
+   * The coordinates derived from the text (intercept, length, template blocks): the ridge
+   * models keep their full covariance; the caller's dense features get independent
+   * posteriors (docs/decisions/0027-auto-cheaper-model.md).
+   */
+  readonly coreSize: number;
 
   constructor(
     readonly contextDim: number,
@@ -58,6 +64,7 @@ export class AutoFeatureMap {
   ) {
     this.featureStart = TEMPLATE_START + TEMPLATE_KEY_COUNT * buckets;
     this.dimension = this.featureStart + contextDim;
+    this.coreSize = this.featureStart;
   }
 
   /** Log length and the hashed template indicators of a prompt. */

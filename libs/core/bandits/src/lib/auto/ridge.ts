@@ -1,5 +1,4 @@
 import { identityPacked, invertSpd, packedSize, symMatVec, symRank1 } from '../linalg';
-import { PackedStore } from '../simd';
 import { WarmLinearStats } from '../warm-start';
 import { Sparse } from './features';
 
@@ -8,102 +7,84 @@ function cell(d: number, i: number, j: number): number {
   return i <= j ? i * d - (i * (i - 1)) / 2 + (j - i) : j * d - (j * (j - 1)) / 2 + (i - j);
 }
 
-/** Strictly ascending indices (what AutoFeatureMap builds): the hot loops can skip half the pairs. */
-function isAscending(z: Sparse): boolean {
-  for (let k = 1; k < z.nnz; k++) if (z.idx[k] <= z.idx[k - 1]) return false;
-  return true;
-}
-
-/** What a ridge model serialises: its data, not its inverse (rebuilt on load). */
+/** What a ridge model serialises: its data, and the posterior as updated online. */
 export interface RidgeState {
-  /** sum of weight * z z', packed upper triangle (linalg.ts layout). */
+  /** sum of weight * z z', packed upper triangle (linalg.ts layout), over all coordinates. */
   gram: number[];
   /** sum of weight * z y. */
   targetMoment: number[];
   /** Total weight of the observations (pseudo-observations of a prior included). */
   weight: number;
   /**
-   * (I + gram)^-1 (packed) and the coefficients as updated online. Kept so that a restored
-   * model continues bit for bit (re-inverting differs in the last bits); absent in prior
-   * snapshots and format-1 states, which are re-inverted on load.
+   * The posterior as updated online: the core block's covariance (packed), the other
+   * coordinates' variances and the coefficients. Kept so that a restored model continues
+   * bit for bit; absent in prior snapshots, which are rebuilt from the data on load.
    */
-  covariance?: number[];
+  coreCovariance?: number[];
+  tailVariance?: number[];
   coefficients?: number[];
 }
 
 /**
- * Ridge regression with unit prior precision on sparse inputs, updated by recursive least
- * squares (Sherman-Morrison on the packed covariance plus the matching coefficient update):
- * O(D * nnz + D^2 / 2) per observation, O(nnz^2) per prediction, no inversion after a warm
- * start or a merge.
+ * The block-diagonal projection of a full packed posterior covariance (dimension d): the
+ * core block [0, coreSize) as it is, and the marginal variance of every later coordinate.
+ * What refresh() keeps of an exact posterior, and what a format-2 state migrates to.
+ */
+export function projectCovariance(
+  full: ArrayLike<number>,
+  dimension: number,
+  coreSize: number,
+): { core: Float64Array; tail: Float64Array } {
+  const core = new Float64Array(packedSize(coreSize));
+  let k = 0;
+  for (let i = 0; i < coreSize; i++) {
+    const row = cell(dimension, i, i);
+    for (let j = i; j < coreSize; j++) core[k++] = full[row + j - i];
+  }
+  const tail = new Float64Array(dimension - coreSize);
+  for (let i = coreSize; i < dimension; i++) tail[i - coreSize] = full[cell(dimension, i, i)];
+  return { core, tail };
+}
+
+/**
+ * Bayesian ridge regression (unit prior precision) on sparse inputs with a block-diagonal
+ * posterior: a full covariance on the core coordinates [0, coreSize) and independent
+ * coordinates after them (docs/decisions/0027-auto-cheaper-model.md). Each observation is
+ * the exact Bayesian update of that posterior (recursive least squares) followed by dropping
+ * the core-tail and tail-tail covariances it creates (assumed density filtering): O(coreSize^2
+ * / 2 + nnz) per observation instead of O(dimension^2 / 2), O(nnz_core^2 + nnz) per prediction.
+ * With coreSize = dimension it is exact ridge.
+ *
+ * The data (gram, targetMoment) stay exact over all coordinates: merges and warm starts refit
+ * the exact ridge posterior from them and project it (projectCovariance).
  */
 export class Ridge {
   readonly gram: Float64Array;
   readonly targetMoment: Float64Array;
   readonly coefficients: Float64Array;
+  readonly coreCovariance: Float64Array;
+  readonly tailVariance: Float64Array;
   weight = 0;
   private readonly scratch: Float64Array;
-  /** rowOffset[i] + j is the packed index of (i, j), i <= j: no index arithmetic in the hot loops. */
+  /** rowOffset[i] + j is the packed index of (i, j), i <= j, in the full (gram) triangle. */
   private readonly rowOffset: Int32Array;
-  /** The covariance when it does not live in a store slot. */
-  private readonly ownCovariance: Float64Array | null;
-  private readonly slot: number;
+  /** The same for the core covariance's triangle. */
+  private readonly coreRowOffset: Int32Array;
 
-  /**
-   * With a `store` (slots of packedSize(dimension) doubles) the covariance lives in one of its
-   * slots, where the WebAssembly SIMD kernels read it in place (tailVariance).
-   */
   constructor(
     readonly dimension: number,
-    private readonly store: PackedStore | null = null,
+    readonly coreSize: number = dimension,
   ) {
+    if (!Number.isInteger(coreSize) || coreSize < 0 || coreSize > dimension)
+      throw new Error(`auto: ridge core size ${coreSize} outside [0, ${dimension}]`);
     this.gram = new Float64Array(packedSize(dimension));
     this.targetMoment = new Float64Array(dimension);
-    if (store) {
-      if (store.size !== packedSize(dimension)) throw new Error('auto: ridge store slot size != packed dimension');
-      this.slot = store.alloc();
-      this.ownCovariance = null;
-      identityPacked(dimension, 1, store.view(this.slot));
-    } else {
-      this.slot = -1;
-      this.ownCovariance = identityPacked(dimension, 1);
-    }
     this.coefficients = new Float64Array(dimension);
-    this.scratch = new Float64Array(dimension);
+    this.coreCovariance = identityPacked(coreSize, 1);
+    this.tailVariance = new Float64Array(dimension - coreSize).fill(1);
+    this.scratch = new Float64Array(coreSize);
     this.rowOffset = Int32Array.from({ length: dimension }, (_, i) => cell(dimension, i, i) - i);
-  }
-
-  /** (I + gram)^-1, packed. A store view: do not keep it across a store alloc (growth detaches it). */
-  get covariance(): Float64Array {
-    return this.ownCovariance ?? this.store!.view(this.slot);
-  }
-
-  /** Gives the store slot back (the model is dropped). */
-  release(): void {
-    if (this.store) this.store.release(this.slot);
-  }
-
-  /**
-   * z' C z for z = [head (sparse, indices < tailStart), tail (dense, coordinates tailStart..)],
-   * the tail given as store slots: `tailSlot` holds it, `outerSlot` its packed outer product
-   * (PackedStore.outer). The tail rows of the packed triangle are one contiguous packed
-   * matrix, and each head row's tail columns are contiguous too, so all but the few head
-   * pairs are SIMD dot products read in place: the same sum as variance(), reordered.
-   */
-  tailVariance(head: Sparse, tailStart: number, tailSlot: number, outerSlot: number): number {
-    const store = this.store!;
-    const { covariance, rowOffset, dimension } = this;
-    const tail = dimension - tailStart;
-    let s = store.dot(outerSlot, 0, this.slot, covariance.length - packedSize(tail), packedSize(tail));
-    for (let a = 0; a < head.nnz; a++) {
-      const i = head.idx[a];
-      const row = rowOffset[i];
-      const va = head.val[a];
-      let r = 0.5 * covariance[row + i] * va + store.dot(tailSlot, 0, this.slot, row + tailStart, tail);
-      for (let c = a + 1; c < head.nnz; c++) r += covariance[row + head.idx[c]] * head.val[c];
-      s += 2 * r * va;
-    }
-    return Math.max(0, s);
+    this.coreRowOffset = Int32Array.from({ length: coreSize }, (_, i) => cell(coreSize, i, i) - i);
   }
 
   mean(z: Sparse): number {
@@ -112,29 +93,23 @@ export class Ridge {
     return s;
   }
 
-  /** z' (I + gram)^-1 z: the posterior variance of the mean, in noise units squared. */
+  /** z' C z under the block-diagonal posterior: the variance of the mean, in noise units squared. */
   variance(z: Sparse): number {
-    const { covariance, rowOffset } = this;
-    // Each unordered pair once, off-diagonal terms doubled (the covariance is symmetric).
+    const { coreCovariance: cov, coreRowOffset, coreSize, tailVariance } = this;
     let s = 0;
-    if (isAscending(z)) {
-      for (let a = 0; a < z.nnz; a++) {
-        const row = rowOffset[z.idx[a]];
-        const va = z.val[a];
-        let r = 0.5 * covariance[row + z.idx[a]] * va;
-        for (let c = a + 1; c < z.nnz; c++) r += covariance[row + z.idx[c]] * z.val[c];
-        s += 2 * r * va;
-      }
-      return Math.max(0, s);
-    }
     for (let a = 0; a < z.nnz; a++) {
       const i = z.idx[a];
-      const row = rowOffset[i];
       const va = z.val[a];
-      let r = 0.5 * covariance[row + i] * va;
+      if (i >= coreSize) {
+        s += tailVariance[i - coreSize] * va * va;
+        continue;
+      }
+      // Each unordered core pair once (any index order), off-diagonal terms doubled.
+      const row = coreRowOffset[i];
+      let r = 0.5 * cov[row + i] * va;
       for (let c = 0; c < z.nnz; c++) {
         const j = z.idx[c];
-        if (j > i) r += covariance[row + j] * z.val[c];
+        if (j > i && j < coreSize) r += cov[row + j] * z.val[c];
       }
       s += 2 * r * va;
     }
@@ -142,37 +117,36 @@ export class Ridge {
   }
 
   update(z: Sparse, y: number, weight = 1): void {
-    const { covariance, dimension, scratch: u, coefficients, rowOffset } = this;
+    const { coreCovariance: cov, coreSize, scratch: u, coefficients, coreRowOffset, tailVariance } = this;
     const root = Math.sqrt(weight);
-    // u = C z. The part on and above the diagonal, (j, j..D-1) for each active j, is row j of
-    // the triangle: contiguous. The part below it, C(i, j) for i < j, is read row by row too
-    // when the indices ascend (they do, from AutoFeatureMap), instead of down columns.
+    // u = C z on the core: row j of the triangle holds (j, j..), the part above it is read down column j.
     u.fill(0);
-    const ascending = isAscending(z);
+    let zu = 0;
     for (let c = 0; c < z.nnz; c++) {
       const j = z.idx[c];
       const v = z.val[c] * root;
-      if (!ascending) for (let i = 0; i < j; i++) u[i] += covariance[rowOffset[i] + j] * v;
-      const row = rowOffset[j];
-      for (let i = j; i < dimension; i++) u[i] += covariance[row + i] * v;
-    }
-    if (ascending) {
-      let first = 0;
-      for (let i = 0; i < dimension; i++) {
-        while (first < z.nnz && z.idx[first] <= i) first++;
-        if (first === z.nnz) break;
-        const row = rowOffset[i];
-        let acc = 0;
-        for (let c = first; c < z.nnz; c++) acc += covariance[row + z.idx[c]] * z.val[c];
-        u[i] += acc * root;
+      if (j >= coreSize) {
+        zu += tailVariance[j - coreSize] * v * v;
+        continue;
       }
+      for (let i = 0; i < j; i++) u[i] += cov[coreRowOffset[i] + j] * v;
+      const row = coreRowOffset[j];
+      for (let i = j; i < coreSize; i++) u[i] += cov[row + i] * v;
     }
-    let zu = 0;
-    for (let c = 0; c < z.nnz; c++) zu += u[z.idx[c]] * z.val[c] * root;
+    for (let c = 0; c < z.nnz; c++) if (z.idx[c] < coreSize) zu += u[z.idx[c]] * z.val[c] * root;
     const denom = 1 + zu;
     const gain = ((y - this.mean(z)) * root) / denom;
-    for (let i = 0; i < dimension; i++) coefficients[i] += u[i] * gain;
-    symRank1(covariance, u, dimension, -1 / denom);
+    for (let i = 0; i < coreSize; i++) coefficients[i] += u[i] * gain;
+    symRank1(cov, u, coreSize, -1 / denom);
+    for (let c = 0; c < z.nnz; c++) {
+      const j = z.idx[c];
+      if (j < coreSize) continue;
+      const t = j - coreSize;
+      const uj = tailVariance[t] * z.val[c] * root;
+      coefficients[j] += uj * gain;
+      tailVariance[t] -= (uj * uj) / denom;
+    }
+    const { rowOffset } = this;
     for (let a = 0; a < z.nnz; a++) {
       const va = z.val[a] * weight;
       this.targetMoment[z.idx[a]] += va * y;
@@ -185,13 +159,17 @@ export class Ridge {
     this.weight += weight;
   }
 
-  /** Recomputes the covariance and the coefficients from gram and targetMoment. */
+  /** The exact ridge posterior of gram and targetMoment: its mean, and its covariance projected. */
   refresh(): void {
     const { dimension } = this;
     const a = Float64Array.from(this.gram);
     for (let i = 0; i < dimension; i++) a[cell(dimension, i, i)] += 1;
-    invertSpd(a, dimension, this.covariance);
-    symMatVec(this.covariance, this.targetMoment, dimension, this.coefficients);
+    const full = new Float64Array(a.length);
+    invertSpd(a, dimension, full);
+    symMatVec(full, this.targetMoment, dimension, this.coefficients);
+    const { core, tail } = projectCovariance(full, dimension, this.coreSize);
+    this.coreCovariance.set(core);
+    this.tailVariance.set(tail);
   }
 
   /** The data only: what a prior snapshot needs (merges subtract it). */
@@ -202,7 +180,8 @@ export class Ridge {
   toState(): RidgeState {
     return {
       ...this.dataState(),
-      covariance: Array.from(this.covariance),
+      coreCovariance: Array.from(this.coreCovariance),
+      tailVariance: Array.from(this.tailVariance),
       coefficients: Array.from(this.coefficients),
     };
   }
@@ -211,8 +190,11 @@ export class Ridge {
     this.gram.set(s.gram);
     this.targetMoment.set(s.targetMoment);
     this.weight = s.weight;
-    if (s.covariance && s.coefficients) {
-      this.covariance.set(s.covariance);
+    if (s.coreCovariance && s.tailVariance && s.coefficients) {
+      if (s.coreCovariance.length !== this.coreCovariance.length || s.tailVariance.length !== this.tailVariance.length)
+        throw new Error(`auto: stored ridge posterior does not fit core size ${this.coreSize}`);
+      this.coreCovariance.set(s.coreCovariance);
+      this.tailVariance.set(s.tailVariance);
       this.coefficients.set(s.coefficients);
     } else this.refresh();
   }

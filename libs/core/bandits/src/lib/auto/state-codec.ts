@@ -1,16 +1,17 @@
 import { ArmId } from '../policy';
 import { packedSize } from '../linalg';
-import { PackedStore } from '../simd';
 import { ArmModel, blankArmModel } from './arm-model';
-import { RidgeState } from './ridge';
+import { RidgeState, projectCovariance } from './ridge';
 import { TrafficMean } from './usage';
 
 /**
  * Version of auto's serialised statistics. 1 (no `format` field): the cryptic field names and
- * full square gram matrices of the single-file policy; 2: the names below, packed matrices.
- * Stored states of any version load; toState always writes the current one.
+ * full square gram matrices of the single-file policy; 2: the names below, packed matrices,
+ * each ridge model's full posterior covariance; 3: the block-diagonal posterior (core block
+ * and tail variances, docs/decisions/0027). Stored states of any version load; toState
+ * always writes the current one.
  */
-export const AUTO_STATE_FORMAT = 2;
+export const AUTO_STATE_FORMAT = 3;
 
 export interface ArmState {
   baseQuality: number;
@@ -59,8 +60,8 @@ export function armState(m: ArmModel): ArmState {
 }
 
 /** An arm model with the priors and shape of `s` but blank data (merge adds the data). */
-export function armSkeleton(s: ArmState, dimension: number, store: PackedStore | null = null): ArmModel {
-  const m = blankArmModel(s.baseQuality, Float64Array.from(s.deviationScale), dimension, store);
+export function armSkeleton(s: ArmState, dimension: number, coreSize: number): ArmModel {
+  const m = blankArmModel(s.baseQuality, Float64Array.from(s.deviationScale), dimension, coreSize);
   m.borrowedDeviation = s.borrowedDeviation ? Float64Array.from(s.borrowedDeviation) : null;
   m.borrowedUsage = s.borrowedUsage ? Float64Array.from(s.borrowedUsage) : null;
   m.offlineRows = s.offlineRows;
@@ -68,8 +69,8 @@ export function armSkeleton(s: ArmState, dimension: number, store: PackedStore |
   return m;
 }
 
-export function armModelFromState(s: ArmState, dimension: number, store: PackedStore | null = null): ArmModel {
-  const m = armSkeleton(s, dimension, store);
+export function armModelFromState(s: ArmState, dimension: number, coreSize: number): ArmModel {
+  const m = armSkeleton(s, dimension, coreSize);
   m.deviation.load(s.deviation);
   m.usage.load(s.usage);
   m.pulls = s.pulls;
@@ -128,12 +129,19 @@ function ridgeFromV1(r: RidgeStateV1): RidgeState {
 
 const ridgeOrNull = (r: RidgeStateV1 | null) => (r ? ridgeFromV1(r) : null);
 
-/** Any stored version -> the current one. */
-export function migrateStats(stats: unknown): AutoStats {
-  const s = stats as Partial<AutoStats> & Partial<AutoStatsV1>;
-  if (s.format === AUTO_STATE_FORMAT) return s as AutoStats;
+/**
+ * Any stored version -> the current one. `coreSize`: the policy's core block (the template
+ * and length coordinates), which the block-diagonal posterior of format 3 keeps in full.
+ */
+export function migrateStats(stats: unknown, coreSize: number): AutoStats {
+  const s = stats as { format?: number };
+  if (s.format === AUTO_STATE_FORMAT) return stats as AutoStats;
+  if (s.format === 2) return statsFromV2(stats as AutoStatsV2, coreSize);
   if (s.format !== undefined) throw new Error(`auto: unknown state format ${String(s.format)}`);
-  const v1 = stats as AutoStatsV1;
+  return statsFromV1(stats as AutoStatsV1);
+}
+
+function statsFromV1(v1: AutoStatsV1): AutoStats {
   const arms: Record<ArmId, ArmState> = {};
   for (const [a, m] of Object.entries(v1.arms)) {
     arms[a] = {
@@ -162,4 +170,42 @@ export function migrateStats(stats: unknown): AutoStats {
     arms,
     removed: v1.removed ?? [],
   };
+}
+
+// ---- format 2 (docs/decisions/0011 to 0019) ----
+
+/** A format-2 ridge model: the same data, and the full packed posterior covariance. */
+interface RidgeStateV2 {
+  gram: number[];
+  targetMoment: number[];
+  weight: number;
+  covariance?: number[];
+  coefficients?: number[];
+}
+
+type ArmStateV2 = Omit<ArmState, 'deviation' | 'usage'> & { deviation: RidgeStateV2; usage: RidgeStateV2 };
+
+type AutoStatsV2 = Omit<AutoStats, 'format' | 'shared' | 'arms'> & {
+  format: 2;
+  shared: RidgeStateV2;
+  arms: Record<ArmId, ArmStateV2>;
+};
+
+/**
+ * Keeps the online coefficients and projects the full covariance onto the block-diagonal
+ * posterior, as refresh() projects an exact one. Prior snapshots carry data only and are
+ * the same in both formats.
+ */
+function ridgeFromV2(r: RidgeStateV2, coreSize: number): RidgeState {
+  const { covariance, ...rest } = r;
+  if (!covariance || !r.coefficients) return rest;
+  const { core, tail } = projectCovariance(covariance, r.targetMoment.length, coreSize);
+  return { ...rest, coreCovariance: Array.from(core), tailVariance: Array.from(tail) };
+}
+
+function statsFromV2(v2: AutoStatsV2, coreSize: number): AutoStats {
+  const arms: Record<ArmId, ArmState> = {};
+  for (const [a, m] of Object.entries(v2.arms))
+    arms[a] = { ...m, deviation: ridgeFromV2(m.deviation, coreSize), usage: ridgeFromV2(m.usage, coreSize) };
+  return { ...v2, format: AUTO_STATE_FORMAT, shared: ridgeFromV2(v2.shared, coreSize), arms };
 }
