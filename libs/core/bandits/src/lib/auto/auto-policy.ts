@@ -258,7 +258,7 @@ export class AutoPolicy implements Policy, WarmStartable {
 
   /** Deviation of arm m on this prompt, noise units (learned part plus the prior shape). */
   private deviation(m: ArmModel, e: EncodedContext, shape: Shape): number {
-    const learned = m.deviation.mean(scaled(e.raw, m.deviationScale));
+    const learned = m.deviation.mean(e.raw, m.deviationScale);
     return learned + (shape.deviation ? dotSparse(shape.deviation, e.raw) : 0);
   }
 
@@ -282,9 +282,9 @@ export class AutoPolicy implements Policy, WarmStartable {
     for (const a of arms) {
       const m = this.model(a);
       const shape = this.shapeOf(m);
-      const z = scaled(e.raw, m.deviationScale);
-      const bonus = this.params.alpha > 0 ? this.params.alpha * this.noise * Math.sqrt(m.deviation.variance(z)) : 0;
-      const deviation = m.deviation.mean(z) + (shape.deviation ? dotSparse(shape.deviation, e.raw) : 0);
+      const sd = this.params.alpha > 0 ? Math.sqrt(m.deviation.variance(e.raw, m.deviationScale)) : 0;
+      const bonus = this.params.alpha * this.noise * sd;
+      const deviation = this.deviation(m, e, shape);
       const multiplier = this.usageMultiplier(m, e, shape);
       // Normalised by the traffic mean as update() leaves it after learning this decision.
       const cost = promptCost(c.costs[a] ?? 0, multiplier, withValue(m.usageMultiplier, multiplier).mean);
@@ -381,7 +381,7 @@ export class AutoPolicy implements Policy, WarmStartable {
     const m = this.models.get(arm);
     if (!m) return { mean: this.params.coldMean, halfWidth: Infinity, n: 0 };
     const e = this.encode(ctx);
-    const v = m.deviation.variance(scaled(e.raw, m.deviationScale)) + this.shared.variance(e.shared);
+    const v = m.deviation.variance(e.raw, m.deviationScale) + this.shared.variance(e.shared);
     return { mean: this.quality(m, e), halfWidth: 1.96 * this.noise * Math.sqrt(v), n: m.pulls };
   }
 
@@ -492,8 +492,8 @@ export class AutoPolicy implements Policy, WarmStartable {
       let multiplierSum = 0;
       let deviationSum = 0;
       for (const x of xs) {
-        multiplierSum += usageMultiplier(m.usage.mean(scaled(x, this.usageScale)));
-        deviationSum += m.deviation.mean(scaled(x, m.deviationScale));
+        multiplierSum += usageMultiplier(m.usage.mean(x, this.usageScale));
+        deviationSum += m.deviation.mean(x, m.deviationScale);
       }
       m.usageMultiplier = { mean: xs.length > 0 ? multiplierSum / xs.length : 0, count };
       m.deviationMean = { mean: xs.length > 0 ? deviationSum / xs.length : 0, count };
@@ -529,8 +529,8 @@ export class AutoPolicy implements Policy, WarmStartable {
    */
   merge(other: PolicyState, base?: PolicyState): void {
     const { dimension, coreSize } = this.featureMap;
-    const o = migrateStats(other.stats, coreSize);
-    const b = base ? migrateStats(base.stats, coreSize) : undefined;
+    const o = migrateStats(other.stats);
+    const b = base ? migrateStats(base.stats) : undefined;
     this.shared.merge(o.shared, b ? b.shared : o.sharedPrior);
     this.sharedMean = pooled(this.sharedMean, o.sharedMean);
     for (const a of other.arms) {
@@ -551,7 +551,7 @@ export class AutoPolicy implements Policy, WarmStartable {
   static fromState(s: PolicyState): AutoPolicy {
     const params = s.params as Partial<Params> & { seed?: number; priors?: Record<ArmId, ArmPrior> };
     const p = new AutoPolicy({ ...params, arms: [] });
-    const st = migrateStats(s.stats, p.featureMap.coreSize);
+    const st = migrateStats(s.stats);
     p.noise = st.noise;
     p.sharedMean = { ...st.sharedMean };
     p.sharedScale = Float64Array.from(st.sharedScale);

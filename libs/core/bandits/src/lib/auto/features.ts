@@ -52,11 +52,11 @@ export class AutoFeatureMap {
   readonly dimension: number;
   readonly featureStart: number;
   /**
-   * The coordinates derived from the text (intercept, length, template blocks): the ridge
-   * models keep their full covariance; the caller's dense features get independent
+   * The intercept and the length slot, [0, coreSize): the coordinates whose full covariance
+   * the ridge models keep; template indicators and the caller's features get independent
    * posteriors (docs/decisions/0027-auto-cheaper-model.md).
    */
-  readonly coreSize: number;
+  readonly coreSize = TEMPLATE_START;
 
   constructor(
     readonly contextDim: number,
@@ -64,7 +64,6 @@ export class AutoFeatureMap {
   ) {
     this.featureStart = TEMPLATE_START + TEMPLATE_KEY_COUNT * buckets;
     this.dimension = this.featureStart + contextDim;
-    this.coreSize = this.featureStart;
   }
 
   /** Log length and the hashed template indicators of a prompt. */

@@ -16,57 +16,39 @@ export interface RidgeState {
   /** Total weight of the observations (pseudo-observations of a prior included). */
   weight: number;
   /**
-   * The posterior as updated online: the core block's covariance (packed), the other
-   * coordinates' variances and the coefficients. Kept so that a restored model continues
-   * bit for bit; absent in prior snapshots, which are rebuilt from the data on load.
+   * (I + the core block of gram)^-1, packed, and the coefficients, as updated online. Kept so
+   * that a restored model continues bit for bit (re-inverting differs in the last bits);
+   * absent in prior snapshots, which are rebuilt from the data on load.
    */
   coreCovariance?: number[];
-  tailVariance?: number[];
   coefficients?: number[];
 }
 
 /**
- * The block-diagonal projection of a full packed posterior covariance (dimension d): the
- * core block [0, coreSize) as it is, and the marginal variance of every later coordinate.
- * What refresh() keeps of an exact posterior, and what a format-2 state migrates to.
- */
-export function projectCovariance(
-  full: ArrayLike<number>,
-  dimension: number,
-  coreSize: number,
-): { core: Float64Array; tail: Float64Array } {
-  const core = new Float64Array(packedSize(coreSize));
-  let k = 0;
-  for (let i = 0; i < coreSize; i++) {
-    const row = cell(dimension, i, i);
-    for (let j = i; j < coreSize; j++) core[k++] = full[row + j - i];
-  }
-  const tail = new Float64Array(dimension - coreSize);
-  for (let i = coreSize; i < dimension; i++) tail[i - coreSize] = full[cell(dimension, i, i)];
-  return { core, tail };
-}
-
-/**
- * Bayesian ridge regression (unit prior precision) on sparse inputs with a block-diagonal
- * posterior: a full covariance on the core coordinates [0, coreSize) and independent
- * coordinates after them (docs/decisions/0027-auto-cheaper-model.md). Each observation is
- * the exact Bayesian update of that posterior (recursive least squares) followed by dropping
- * the core-tail and tail-tail covariances it creates (assumed density filtering): O(coreSize^2
- * / 2 + nnz) per observation instead of O(dimension^2 / 2), O(nnz_core^2 + nnz) per prediction.
- * With coreSize = dimension it is exact ridge.
+ * Bayesian ridge regression (unit prior precision) on sparse inputs with a block-diagonal,
+ * mean-field posterior (docs/decisions/0027-auto-cheaper-model.md): the core coordinates
+ * [0, coreSize) keep their joint covariance, every later coordinate is independent. Each
+ * block's precision is that block of the exact posterior precision, I + gram (the
+ * closest block-diagonal Gaussian to the exact posterior, in KL(q || p)): the core's
+ * covariance is (I + gram_core)^-1, kept by Sherman-Morrison on the core part of z, and
+ * coordinate i's variance is 1 / (1 + gram_ii), read off the gram. Both are functions of the
+ * data alone, so replicas that merge their data agree on them exactly.
  *
- * The data (gram, targetMoment) stay exact over all coordinates: merges and warm starts refit
- * the exact ridge posterior from them and project it (projectCovariance).
+ * The coefficients take, per observation, the exact Bayesian step from that posterior (the
+ * recursive-least-squares gain with the block-diagonal covariance): O(coreSize^2 + nnz) per
+ * observation plus O(nnz^2 / 2) to keep the exact data, instead of O(dimension^2 / 2); O(nnz +
+ * nnz_core^2) per prediction. Merges and warm starts refit the exact ridge mean from the data.
+ * With coreSize = dimension it is exact ridge.
  */
 export class Ridge {
   readonly gram: Float64Array;
   readonly targetMoment: Float64Array;
   readonly coefficients: Float64Array;
   readonly coreCovariance: Float64Array;
-  readonly tailVariance: Float64Array;
   weight = 0;
+  /** u = C z on the core, one scratch per model. */
   private readonly scratch: Float64Array;
-  /** rowOffset[i] + j is the packed index of (i, j), i <= j, in the full (gram) triangle. */
+  /** rowOffset[i] + j is the packed index of (i, j), i <= j, in the gram's triangle. */
   private readonly rowOffset: Int32Array;
   /** The same for the core covariance's triangle. */
   private readonly coreRowOffset: Int32Array;
@@ -81,35 +63,46 @@ export class Ridge {
     this.targetMoment = new Float64Array(dimension);
     this.coefficients = new Float64Array(dimension);
     this.coreCovariance = identityPacked(coreSize, 1);
-    this.tailVariance = new Float64Array(dimension - coreSize).fill(1);
     this.scratch = new Float64Array(coreSize);
     this.rowOffset = Int32Array.from({ length: dimension }, (_, i) => cell(dimension, i, i) - i);
     this.coreRowOffset = Int32Array.from({ length: coreSize }, (_, i) => cell(coreSize, i, i) - i);
   }
 
-  mean(z: Sparse): number {
+  /** Posterior variance of coefficient i >= coreSize. */
+  tailVariance(i: number): number {
+    return 1 / (1 + this.gram[this.rowOffset[i] + i]);
+  }
+
+  /**
+   * The posterior mean at z, or at z scaled coordinate-wise by `scale` (a model fitted on
+   * scaled features, read at raw ones without building the scaled vector: decide's hot path).
+   */
+  mean(z: Sparse, scale?: Float64Array): number {
+    const { coefficients } = this;
     let s = 0;
-    for (let k = 0; k < z.nnz; k++) s += this.coefficients[z.idx[k]] * z.val[k];
+    if (scale) for (let k = 0; k < z.nnz; k++) s += coefficients[z.idx[k]] * (z.val[k] * scale[z.idx[k]]);
+    else for (let k = 0; k < z.nnz; k++) s += coefficients[z.idx[k]] * z.val[k];
     return s;
   }
 
-  /** z' C z under the block-diagonal posterior: the variance of the mean, in noise units squared. */
-  variance(z: Sparse): number {
-    const { coreCovariance: cov, coreRowOffset, coreSize, tailVariance } = this;
+  /** z' C z under the block-diagonal posterior (z scaled by `scale` if given): the variance of the mean, in noise units squared. */
+  variance(z: Sparse, scale?: Float64Array): number {
+    const { coreCovariance: cov, coreRowOffset, coreSize } = this;
+    const { idx, val, nnz } = z;
     let s = 0;
-    for (let a = 0; a < z.nnz; a++) {
-      const i = z.idx[a];
-      const va = z.val[a];
+    for (let a = 0; a < nnz; a++) {
+      const i = idx[a];
+      const va = scale ? val[a] * scale[i] : val[a];
       if (i >= coreSize) {
-        s += tailVariance[i - coreSize] * va * va;
+        s += this.tailVariance(i) * va * va;
         continue;
       }
       // Each unordered core pair once (any index order), off-diagonal terms doubled.
       const row = coreRowOffset[i];
       let r = 0.5 * cov[row + i] * va;
-      for (let c = 0; c < z.nnz; c++) {
-        const j = z.idx[c];
-        if (j > i && j < coreSize) r += cov[row + j] * z.val[c];
+      for (let c = 0; c < nnz; c++) {
+        const j = idx[c];
+        if (j > i && j < coreSize) r += cov[row + j] * (scale ? val[c] * scale[j] : val[c]);
       }
       s += 2 * r * va;
     }
@@ -117,59 +110,72 @@ export class Ridge {
   }
 
   update(z: Sparse, y: number, weight = 1): void {
-    const { coreCovariance: cov, coreSize, scratch: u, coefficients, coreRowOffset, tailVariance } = this;
+    const { coreCovariance: cov, coreSize, scratch: u, coefficients, coreRowOffset } = this;
+    const { idx, val, nnz } = z;
     const root = Math.sqrt(weight);
     // u = C z on the core: row j of the triangle holds (j, j..), the part above it is read down column j.
     u.fill(0);
-    let zu = 0;
-    for (let c = 0; c < z.nnz; c++) {
-      const j = z.idx[c];
-      const v = z.val[c] * root;
-      if (j >= coreSize) {
-        zu += tailVariance[j - coreSize] * v * v;
-        continue;
-      }
+    for (let c = 0; c < nnz; c++) {
+      const j = idx[c];
+      if (j >= coreSize) continue;
+      const v = val[c] * root;
       for (let i = 0; i < j; i++) u[i] += cov[coreRowOffset[i] + j] * v;
       const row = coreRowOffset[j];
       for (let i = j; i < coreSize; i++) u[i] += cov[row + i] * v;
     }
-    for (let c = 0; c < z.nnz; c++) if (z.idx[c] < coreSize) zu += u[z.idx[c]] * z.val[c] * root;
-    const denom = 1 + zu;
-    const gain = ((y - this.mean(z)) * root) / denom;
-    for (let i = 0; i < coreSize; i++) coefficients[i] += u[i] * gain;
-    symRank1(cov, u, coreSize, -1 / denom);
-    for (let c = 0; c < z.nnz; c++) {
-      const j = z.idx[c];
-      if (j < coreSize) continue;
-      const t = j - coreSize;
-      const uj = tailVariance[t] * z.val[c] * root;
-      coefficients[j] += uj * gain;
-      tailVariance[t] -= (uj * uj) / denom;
+    let coreZu = 0;
+    let tailZu = 0;
+    for (let c = 0; c < nnz; c++) {
+      const j = idx[c];
+      const v = val[c] * root;
+      if (j < coreSize) coreZu += u[j] * v;
+      else tailZu += this.tailVariance(j) * v * v;
     }
-    const { rowOffset } = this;
-    for (let a = 0; a < z.nnz; a++) {
-      const va = z.val[a] * weight;
-      this.targetMoment[z.idx[a]] += va * y;
-      for (let c = 0; c < z.nnz; c++) {
-        // Each unordered pair once: the packed triangle holds (i, j) with i <= j only.
-        if (z.idx[c] < z.idx[a]) continue;
-        this.gram[rowOffset[z.idx[a]] + z.idx[c]] += va * z.val[c];
-      }
+    const gain = ((y - this.mean(z)) * root) / (1 + coreZu + tailZu);
+    for (let i = 0; i < coreSize; i++) coefficients[i] += u[i] * gain;
+    for (let c = 0; c < nnz; c++) {
+      const j = idx[c];
+      if (j >= coreSize) coefficients[j] += this.tailVariance(j) * val[c] * root * gain;
+    }
+    // The core's precision gains z_core z_core' (the tail's gains its share through the gram).
+    symRank1(cov, u, coreSize, -1 / (1 + coreZu));
+    this.addData(z, y, weight);
+  }
+
+  /**
+   * gram += w z z', targetMoment += w z y: O(nnz^2 / 2), the exact data that the tail's
+   * variances, merges and warm starts read.
+   */
+  private addData(z: Sparse, y: number, weight: number): void {
+    const { rowOffset, gram, targetMoment } = this;
+    const { idx, val, nnz } = z;
+    // Each unordered pair once: the packed triangle holds (i, j) with i <= j only. Indices
+    // ascend when AutoFeatureMap built them, so pairs (a, c >= a) are the ones, no test needed.
+    let ascending = true;
+    for (let k = 1; k < nnz && ascending; k++) ascending = idx[k] > idx[k - 1];
+    for (let a = 0; a < nnz; a++) {
+      const i = idx[a];
+      const va = val[a] * weight;
+      targetMoment[i] += va * y;
+      const row = rowOffset[i];
+      if (ascending) for (let c = a; c < nnz; c++) gram[row + idx[c]] += va * val[c];
+      else for (let c = 0; c < nnz; c++) if (idx[c] >= i) gram[row + idx[c]] += va * val[c];
     }
     this.weight += weight;
   }
 
-  /** The exact ridge posterior of gram and targetMoment: its mean, and its covariance projected. */
+  /** The exact ridge mean of gram and targetMoment, and the core block's covariance (I + gram_core)^-1. */
   refresh(): void {
-    const { dimension } = this;
+    const { dimension, coreSize } = this;
     const a = Float64Array.from(this.gram);
     for (let i = 0; i < dimension; i++) a[cell(dimension, i, i)] += 1;
+    const core = new Float64Array(packedSize(coreSize));
+    let k = 0;
+    for (let i = 0; i < coreSize; i++) for (let j = i; j < coreSize; j++) core[k++] = a[cell(dimension, i, j)];
+    invertSpd(core, coreSize, this.coreCovariance);
     const full = new Float64Array(a.length);
     invertSpd(a, dimension, full);
     symMatVec(full, this.targetMoment, dimension, this.coefficients);
-    const { core, tail } = projectCovariance(full, dimension, this.coreSize);
-    this.coreCovariance.set(core);
-    this.tailVariance.set(tail);
   }
 
   /** The data only: what a prior snapshot needs (merges subtract it). */
@@ -181,7 +187,6 @@ export class Ridge {
     return {
       ...this.dataState(),
       coreCovariance: Array.from(this.coreCovariance),
-      tailVariance: Array.from(this.tailVariance),
       coefficients: Array.from(this.coefficients),
     };
   }
@@ -190,11 +195,10 @@ export class Ridge {
     this.gram.set(s.gram);
     this.targetMoment.set(s.targetMoment);
     this.weight = s.weight;
-    if (s.coreCovariance && s.tailVariance && s.coefficients) {
-      if (s.coreCovariance.length !== this.coreCovariance.length || s.tailVariance.length !== this.tailVariance.length)
+    if (s.coreCovariance && s.coefficients) {
+      if (s.coreCovariance.length !== this.coreCovariance.length)
         throw new Error(`auto: stored ridge posterior does not fit core size ${this.coreSize}`);
       this.coreCovariance.set(s.coreCovariance);
-      this.tailVariance.set(s.tailVariance);
       this.coefficients.set(s.coefficients);
     } else this.refresh();
   }

@@ -7,7 +7,6 @@ import './auto-policy';
 import type { AutoPolicy } from './auto-policy';
 import { AutoFeatureMap } from './features';
 import { AUTO_STATE_FORMAT, migrateStats } from './state-codec';
-import { projectCovariance } from './ridge';
 import { packedIndex } from '../linalg';
 
 /**
@@ -19,8 +18,7 @@ import { packedIndex } from '../linalg';
  * - fixtures/auto-state-v2.json: format 2 (main before docs/decisions/0027: full packed
  *   posterior covariances), two context features.
  * Stored states must keep loading and mean the same: the same learned means and prompt costs.
- * The uncertainty is the block-diagonal projection of the stored posterior (0027): the
- * context features lose their covariances with the rest, which moves a half-width a little.
+ * The uncertainty is now that of the block-diagonal posterior of the same data (0027).
  */
 interface Fixture {
   state: unknown;
@@ -82,9 +80,9 @@ describe.each(FIXTURES)('auto state format: a %s state', (_, fixture) => {
 });
 
 interface StoredRidge {
+  gram: number[];
   covariance: number[];
   coefficients: number[];
-  targetMoment: number[];
 }
 
 describe('auto state format 2 -> 3', () => {
@@ -100,45 +98,33 @@ describe('auto state format 2 -> 3', () => {
   const map = new AutoFeatureMap(stored.params.d, stored.params.buckets);
   const { coreSize, dimension } = map;
 
-  it('keeps the online coefficients and the core block of each covariance, and the tail marginals', () => {
-    expect(coreSize).toBeLessThan(dimension);
-    const migrated = migrateStats(structuredClone(stored.stats), coreSize);
-    const before = stored.stats.shared;
-    const after = migrated.shared;
-    expect(after.coefficients).toEqual(before.coefficients);
-    // The core block is row i's first (coreSize - i) entries of the full packed triangle.
-    let row = 0;
-    let k = 0;
-    for (let i = 0; i < coreSize; i++) {
-      for (let j = i; j < coreSize; j++) expect(after.coreCovariance![k++]).toBe(before.covariance[row + j - i]);
-      row += dimension - i;
-    }
-    const { tail } = projectCovariance(before.covariance, dimension, coreSize);
-    expect(after.tailVariance).toEqual(Array.from(tail));
-    for (const a of Object.keys(migrated.arms)) expect(migrated.arms[a].deviation.coreCovariance).toBeDefined();
+  it('keeps the data and drops the full covariance', () => {
+    const migrated = migrateStats(structuredClone(stored.stats));
+    expect(migrated.format).toBe(AUTO_STATE_FORMAT);
+    expect(migrated.shared.gram).toEqual(stored.stats.shared.gram);
+    expect(Object.keys(migrated.shared).sort()).toEqual(['gram', 'targetMoment', 'weight']);
   });
 
-  it("half-widths are the stored posterior's without the context features' covariances", () => {
-    /** z' C z of a stored full covariance, dropping every pair that involves a context feature twice over. */
-    const projectedVariance = (r: StoredRidge, scale: number[], ctx: DecisionContext) => {
+  it("half-widths are those of the block-diagonal parts of the stored data's posterior precision", () => {
+    expect(coreSize).toBe(2);
+    /** z' C z with C = (I + gram_core)^-1 on the intercept and length, 1 / (1 + gram_ii) elsewhere. */
+    const variance = (r: StoredRidge, scale: number[], ctx: DecisionContext) => {
       const x = map.raw(ctx);
-      let s = 0;
-      for (let a = 0; a < x.nnz; a++)
-        for (let b = 0; b < x.nnz; b++) {
-          const i = x.idx[a];
-          const j = x.idx[b];
-          if ((i >= coreSize || j >= coreSize) && i !== j) continue;
-          s += x.val[a] * scale[i] * r.covariance[packedIndex(dimension, i, j)] * x.val[b] * scale[j];
-        }
-      return s;
+      const g = (i: number, j: number) => r.gram[packedIndex(dimension, i, j)];
+      const z = new Array<number>(dimension).fill(0);
+      for (let k = 0; k < x.nnz; k++) z[x.idx[k]] = x.val[k] * scale[x.idx[k]];
+      const [a, b, c] = [1 + g(0, 0), g(0, 1), 1 + g(1, 1)];
+      const det = a * c - b * b;
+      let v = (c * z[0] * z[0] - 2 * b * z[0] * z[1] + a * z[1] * z[1]) / det;
+      for (let i = coreSize; i < dimension; i++) v += (z[i] * z[i]) / (1 + g(i, i));
+      return v;
     };
     const p = policyFromState(structuredClone(stored)) as AutoPolicy;
     for (const ctx of v2Fixture.probes as DecisionContext[])
       for (const arm of ['alpha', 'beta', 'gamma']) {
         const a = stored.stats.arms[arm];
         const v =
-          projectedVariance(a.deviation, a.deviationScale, ctx) +
-          projectedVariance(stored.stats.shared, stored.stats.sharedScale, ctx);
+          variance(a.deviation, a.deviationScale, ctx) + variance(stored.stats.shared, stored.stats.sharedScale, ctx);
         close(p.estimate(ctx, arm).halfWidth, 1.96 * stored.stats.noise * Math.sqrt(v));
       }
   });

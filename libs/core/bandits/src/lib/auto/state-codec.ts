@@ -1,14 +1,14 @@
 import { ArmId } from '../policy';
 import { packedSize } from '../linalg';
 import { ArmModel, blankArmModel } from './arm-model';
-import { RidgeState, projectCovariance } from './ridge';
+import { RidgeState } from './ridge';
 import { TrafficMean } from './usage';
 
 /**
  * Version of auto's serialised statistics. 1 (no `format` field): the cryptic field names and
  * full square gram matrices of the single-file policy; 2: the names below, packed matrices,
- * each ridge model's full posterior covariance; 3: the block-diagonal posterior (core block
- * and tail variances, docs/decisions/0027). Stored states of any version load; toState
+ * each ridge model's full posterior covariance; 3: the block-diagonal posterior (only the
+ * core block's covariance, docs/decisions/0027). Stored states of any version load; toState
  * always writes the current one.
  */
 export const AUTO_STATE_FORMAT = 3;
@@ -129,14 +129,11 @@ function ridgeFromV1(r: RidgeStateV1): RidgeState {
 
 const ridgeOrNull = (r: RidgeStateV1 | null) => (r ? ridgeFromV1(r) : null);
 
-/**
- * Any stored version -> the current one. `coreSize`: the policy's core block (the template
- * and length coordinates), which the block-diagonal posterior of format 3 keeps in full.
- */
-export function migrateStats(stats: unknown, coreSize: number): AutoStats {
+/** Any stored version -> the current one. */
+export function migrateStats(stats: unknown): AutoStats {
   const s = stats as { format?: number };
   if (s.format === AUTO_STATE_FORMAT) return stats as AutoStats;
-  if (s.format === 2) return statsFromV2(stats as AutoStatsV2, coreSize);
+  if (s.format === 2) return statsFromV2(stats as AutoStatsV2);
   if (s.format !== undefined) throw new Error(`auto: unknown state format ${String(s.format)}`);
   return statsFromV1(stats as AutoStatsV1);
 }
@@ -192,20 +189,17 @@ type AutoStatsV2 = Omit<AutoStats, 'format' | 'shared' | 'arms'> & {
 };
 
 /**
- * Keeps the online coefficients and projects the full covariance onto the block-diagonal
- * posterior, as refresh() projects an exact one. Prior snapshots carry data only and are
- * the same in both formats.
+ * Keeps the data and drops the format-2 posterior: a format-2 model was exact ridge, and its
+ * data determine the format-3 posterior (Ridge.load refits the mean and the core block).
+ * Prior snapshots carry data only and are the same in both formats.
  */
-function ridgeFromV2(r: RidgeStateV2, coreSize: number): RidgeState {
-  const { covariance, ...rest } = r;
-  if (!covariance || !r.coefficients) return rest;
-  const { core, tail } = projectCovariance(covariance, r.targetMoment.length, coreSize);
-  return { ...rest, coreCovariance: Array.from(core), tailVariance: Array.from(tail) };
+function ridgeFromV2(r: RidgeStateV2): RidgeState {
+  return { gram: r.gram, targetMoment: r.targetMoment, weight: r.weight };
 }
 
-function statsFromV2(v2: AutoStatsV2, coreSize: number): AutoStats {
+function statsFromV2(v2: AutoStatsV2): AutoStats {
   const arms: Record<ArmId, ArmState> = {};
   for (const [a, m] of Object.entries(v2.arms))
-    arms[a] = { ...m, deviation: ridgeFromV2(m.deviation, coreSize), usage: ridgeFromV2(m.usage, coreSize) };
-  return { ...v2, format: AUTO_STATE_FORMAT, shared: ridgeFromV2(v2.shared, coreSize), arms };
+    arms[a] = { ...m, deviation: ridgeFromV2(m.deviation), usage: ridgeFromV2(m.usage) };
+  return { ...v2, format: AUTO_STATE_FORMAT, shared: ridgeFromV2(v2.shared), arms };
 }
