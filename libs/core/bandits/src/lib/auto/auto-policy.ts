@@ -132,13 +132,6 @@ const DEFAULTS = {
 };
 type Params = typeof DEFAULTS;
 
-/** One context in the inputs of the three kinds of model (raw, shared-scaled, usage-scaled). */
-interface EncodedContext {
-  raw: Sparse;
-  shared: Sparse;
-  usage: Sparse;
-}
-
 /** Prior coefficients on raw features an arm's predictions add (see ArmModel.borrowedDeviation). */
 interface Shape {
   deviation: Float64Array | null;
@@ -204,11 +197,6 @@ export class AutoPolicy implements Policy, WarmStartable {
     return this.featureMap.textFeatures(text);
   }
 
-  private encode(ctx: DecisionContext): EncodedContext {
-    const raw = this.featureMap.raw(ctx);
-    return { raw, shared: scaled(raw, this.sharedScale), usage: scaled(raw, this.usageScale) };
-  }
-
   private model(arm: ArmId): ArmModel {
     let m = this.models.get(arm);
     if (!m) {
@@ -256,36 +244,38 @@ export class AutoPolicy implements Policy, WarmStartable {
     return { deviation, usage };
   }
 
+  // Every model is fitted on scaled features and read at raw ones x (features.ts), plus the
+  // prior shape on raw features an arm may carry.
+
   /** Deviation of arm m on this prompt, noise units (learned part plus the prior shape). */
-  private deviation(m: ArmModel, e: EncodedContext, shape: Shape): number {
-    const learned = m.deviation.mean(e.raw, m.deviationScale);
-    return learned + (shape.deviation ? dotSparse(shape.deviation, e.raw) : 0);
+  private deviation(m: ArmModel, x: Sparse, shape: Shape): number {
+    return m.deviation.mean(x, m.deviationScale, shape.deviation);
   }
 
-  private quality(m: ArmModel, e: EncodedContext): number {
-    return m.baseQuality + this.noise * (this.shared.mean(e.shared) + this.deviation(m, e, this.shapeOf(m)));
+  private quality(m: ArmModel, x: Sparse): number {
+    return m.baseQuality + this.noise * (this.shared.mean(x, this.sharedScale) + this.deviation(m, x, this.shapeOf(m)));
   }
 
-  private usageMultiplier(m: ArmModel, e: EncodedContext, shape: Shape): number {
-    return usageMultiplier(m.usage.mean(e.usage) + (shape.usage ? dotSparse(shape.usage, e.raw) : 0));
+  private usageMultiplier(m: ArmModel, x: Sparse, shape: Shape): number {
+    return usageMultiplier(m.usage.mean(x, this.usageScale, shape.usage));
   }
 
   decide(ctx: DecisionContext, available: readonly ArmId[], c: DecideConstraints): Decision {
     const offered = available.filter((a) => !this.removed.has(a));
     if (offered.length === 0)
       throw new Error('auto: no arm available to decide between (all offered arms were removed)');
-    const e = this.encode(ctx);
-    const arms = eligibleArms(offered, c, (a) => this.quality(this.model(a), e));
+    const x = this.featureMap.raw(ctx);
+    const arms = eligibleArms(offered, c, (a) => this.quality(this.model(a), x));
     const scores: Record<ArmId, number> = {};
     // The shared part is the same for every arm: it is left out of the comparison, and so is
     // its uncertainty (exploring cannot tell arms apart on it).
     for (const a of arms) {
       const m = this.model(a);
       const shape = this.shapeOf(m);
-      const sd = this.params.alpha > 0 ? Math.sqrt(m.deviation.variance(e.raw, m.deviationScale)) : 0;
+      const sd = this.params.alpha > 0 ? Math.sqrt(m.deviation.variance(x, m.deviationScale)) : 0;
       const bonus = this.params.alpha * this.noise * sd;
-      const deviation = this.deviation(m, e, shape);
-      const multiplier = this.usageMultiplier(m, e, shape);
+      const deviation = this.deviation(m, x, shape);
+      const multiplier = this.usageMultiplier(m, x, shape);
       // Normalised by the traffic mean as update() leaves it after learning this decision.
       const cost = promptCost(c.costs[a] ?? 0, multiplier, withValue(m.usageMultiplier, multiplier).mean);
       scores[a] = m.baseQuality + this.noise * deviation + bonus - c.lambda * cost;
@@ -332,40 +322,40 @@ export class AutoPolicy implements Policy, WarmStartable {
    * Folds one learned context into the traffic means (shared part, and every arm's deviation
    * and usage multiplier): they describe the prompts the policy serves, whichever arm served them.
    */
-  private trackTraffic(e: EncodedContext): void {
+  private trackTraffic(x: Sparse): void {
+    // Every shape first: a cold arm's borrowed shape reads the others' traffic means.
     const shapes = new Map([...this.models.values()].map((m) => [m, this.shapeOf(m)]));
-    this.sharedMean = withValue(this.sharedMean, this.shared.mean(e.shared));
+    this.sharedMean = withValue(this.sharedMean, this.shared.mean(x, this.sharedScale));
     for (const [m, shape] of shapes) {
-      m.deviationMean = withValue(m.deviationMean, this.deviation(m, e, shape));
-      m.usageMultiplier = withValue(m.usageMultiplier, this.usageMultiplier(m, e, shape));
+      m.deviationMean = withValue(m.deviationMean, this.deviation(m, x, shape));
+      m.usageMultiplier = withValue(m.usageMultiplier, this.usageMultiplier(m, x, shape));
     }
   }
 
   update(ctx: DecisionContext, arm: ArmId, o: Outcome): void {
     if (this.removed.has(arm)) return;
     const m = this.model(arm);
-    const e = this.encode(ctx);
-    this.trackTraffic(e);
+    const x = this.featureMap.raw(ctx);
+    this.trackTraffic(x);
     if (m.cold && unobserved(m)) {
       const shape = this.shapeOf(m);
       m.borrowedDeviation = shape.deviation;
       m.borrowedUsage = shape.usage;
     }
     const y = (o.quality - m.baseQuality) / this.noise;
-    const z = scaled(e.raw, m.deviationScale);
-    const sharedPart = this.shared.mean(e.shared);
-    const borrowed = m.borrowedDeviation ? dotSparse(m.borrowedDeviation, e.raw) : 0;
-    const deviation = m.deviation.mean(z) + borrowed;
+    const sharedPart = this.shared.mean(x, this.sharedScale);
+    const borrowed = m.borrowedDeviation ? dotSparse(m.borrowedDeviation, x) : 0;
+    const deviation = m.deviation.mean(x, m.deviationScale) + borrowed;
     // One backfitting sweep: each part learns what the other does not explain.
-    m.deviation.update(z, y - sharedPart - borrowed);
-    this.shared.update(e.shared, y - deviation);
+    m.deviation.update(scaled(x, m.deviationScale), y - sharedPart - borrowed);
+    this.shared.update(scaled(x, this.sharedScale), y - deviation);
     m.pulls++;
     const expected = o.expectedCostUsd;
     // The usage ratio is only defined against the expectation the decision was made with;
     // without it the outcome teaches quality only.
     if (expected !== undefined && expected > 0 && o.costUsd >= 0) {
-      const borrowedUsage = m.borrowedUsage ? dotSparse(m.borrowedUsage, e.raw) : 0;
-      m.usage.update(e.usage, logUsageRatio(o.costUsd, expected) - borrowedUsage);
+      const borrowedUsage = m.borrowedUsage ? dotSparse(m.borrowedUsage, x) : 0;
+      m.usage.update(scaled(x, this.usageScale), logUsageRatio(o.costUsd, expected) - borrowedUsage);
     }
   }
 
@@ -373,16 +363,16 @@ export class AutoPolicy implements Policy, WarmStartable {
   expectedCost(ctx: DecisionContext, arm: ArmId, baseCost: number): number {
     const m = this.models.get(arm);
     if (!m) return baseCost;
-    const e = this.encode(ctx);
-    return promptCost(baseCost, this.usageMultiplier(m, e, this.shapeOf(m)), m.usageMultiplier.mean);
+    const x = this.featureMap.raw(ctx);
+    return promptCost(baseCost, this.usageMultiplier(m, x, this.shapeOf(m)), m.usageMultiplier.mean);
   }
 
   estimate(ctx: DecisionContext, arm: ArmId): QualityEstimate {
     const m = this.models.get(arm);
     if (!m) return { mean: this.params.coldMean, halfWidth: Infinity, n: 0 };
-    const e = this.encode(ctx);
-    const v = m.deviation.variance(e.raw, m.deviationScale) + this.shared.variance(e.shared);
-    return { mean: this.quality(m, e), halfWidth: 1.96 * this.noise * Math.sqrt(v), n: m.pulls };
+    const x = this.featureMap.raw(ctx);
+    const v = m.deviation.variance(x, m.deviationScale) + this.shared.variance(x, this.sharedScale);
+    return { mean: this.quality(m, x), halfWidth: 1.96 * this.noise * Math.sqrt(v), n: m.pulls };
   }
 
   addArm(arm: ArmId, prior?: ArmPrior): void {

@@ -48,6 +48,10 @@ export class Ridge {
   weight = 0;
   /** u = C z on the core, one scratch per model. */
   private readonly scratch: Float64Array;
+  /** Positions of z's core entries in variance() (scratch). */
+  private readonly corePositions: Int32Array;
+  /** 1 / (1 + gram_ii) for i >= coreSize (read on every decision: no division there). */
+  private readonly tailVariances: Float64Array;
   /** rowOffset[i] + j is the packed index of (i, j), i <= j, in the gram's triangle. */
   private readonly rowOffset: Int32Array;
   /** The same for the core covariance's triangle. */
@@ -64,45 +68,68 @@ export class Ridge {
     this.coefficients = new Float64Array(dimension);
     this.coreCovariance = identityPacked(coreSize, 1);
     this.scratch = new Float64Array(coreSize);
+    this.tailVariances = new Float64Array(dimension).fill(1);
+    this.corePositions = new Int32Array(dimension);
     this.rowOffset = Int32Array.from({ length: dimension }, (_, i) => cell(dimension, i, i) - i);
     this.coreRowOffset = Int32Array.from({ length: coreSize }, (_, i) => cell(coreSize, i, i) - i);
   }
 
   /** Posterior variance of coefficient i >= coreSize. */
   tailVariance(i: number): number {
-    return 1 / (1 + this.gram[this.rowOffset[i] + i]);
+    return this.tailVariances[i];
+  }
+
+  private refreshTailVariances(): void {
+    for (let i = this.coreSize; i < this.dimension; i++)
+      this.tailVariances[i] = 1 / (1 + this.gram[this.rowOffset[i] + i]);
   }
 
   /**
    * The posterior mean at z, or at z scaled coordinate-wise by `scale` (a model fitted on
-   * scaled features, read at raw ones without building the scaled vector: decide's hot path).
+   * scaled features, read at raw ones without building the scaled vector: decide's hot path),
+   * plus offset . z (prior coefficients on raw features) if given.
    */
-  mean(z: Sparse, scale?: Float64Array): number {
+  mean(z: Sparse, scale?: Float64Array, offset?: Float64Array | null): number {
     const { coefficients } = this;
+    const { idx, val, nnz } = z;
     let s = 0;
-    if (scale) for (let k = 0; k < z.nnz; k++) s += coefficients[z.idx[k]] * (z.val[k] * scale[z.idx[k]]);
-    else for (let k = 0; k < z.nnz; k++) s += coefficients[z.idx[k]] * z.val[k];
-    return s;
+    let o = 0;
+    if (scale && offset)
+      for (let k = 0; k < nnz; k++) {
+        const i = idx[k];
+        s += coefficients[i] * (val[k] * scale[i]);
+        o += offset[i] * val[k];
+      }
+    else if (scale) for (let k = 0; k < nnz; k++) s += coefficients[idx[k]] * (val[k] * scale[idx[k]]);
+    else for (let k = 0; k < nnz; k++) s += coefficients[idx[k]] * val[k];
+    return s + o;
   }
 
   /** z' C z under the block-diagonal posterior (z scaled by `scale` if given): the variance of the mean, in noise units squared. */
   variance(z: Sparse, scale?: Float64Array): number {
-    const { coreCovariance: cov, coreRowOffset, coreSize } = this;
+    const { coreCovariance: cov, coreRowOffset, coreSize, tailVariances } = this;
     const { idx, val, nnz } = z;
+    const core = nnz <= this.corePositions.length ? this.corePositions : new Int32Array(nnz);
+    let cores = 0;
     let s = 0;
     for (let a = 0; a < nnz; a++) {
       const i = idx[a];
-      const va = scale ? val[a] * scale[i] : val[a];
-      if (i >= coreSize) {
-        s += this.tailVariance(i) * va * va;
+      if (i < coreSize) {
+        core[cores++] = a;
         continue;
       }
-      // Each unordered core pair once (any index order), off-diagonal terms doubled.
+      const va = scale ? val[a] * scale[i] : val[a];
+      s += tailVariances[i] * va * va;
+    }
+    // Each unordered core pair once (any index order), off-diagonal terms doubled.
+    for (let p = 0; p < cores; p++) {
+      const i = idx[core[p]];
+      const va = scale ? val[core[p]] * scale[i] : val[core[p]];
       const row = coreRowOffset[i];
       let r = 0.5 * cov[row + i] * va;
-      for (let c = 0; c < nnz; c++) {
-        const j = idx[c];
-        if (j > i && j < coreSize) r += cov[row + j] * (scale ? val[c] * scale[j] : val[c]);
+      for (let q = 0; q < cores; q++) {
+        const j = idx[core[q]];
+        if (j > i) r += cov[row + j] * (scale ? val[core[q]] * scale[j] : val[core[q]]);
       }
       s += 2 * r * va;
     }
@@ -110,7 +137,7 @@ export class Ridge {
   }
 
   update(z: Sparse, y: number, weight = 1): void {
-    const { coreCovariance: cov, coreSize, scratch: u, coefficients, coreRowOffset } = this;
+    const { coreCovariance: cov, coreSize, scratch: u, coefficients, coreRowOffset, tailVariances } = this;
     const { idx, val, nnz } = z;
     const root = Math.sqrt(weight);
     // u = C z on the core: row j of the triangle holds (j, j..), the part above it is read down column j.
@@ -129,13 +156,13 @@ export class Ridge {
       const j = idx[c];
       const v = val[c] * root;
       if (j < coreSize) coreZu += u[j] * v;
-      else tailZu += this.tailVariance(j) * v * v;
+      else tailZu += tailVariances[j] * v * v;
     }
     const gain = ((y - this.mean(z)) * root) / (1 + coreZu + tailZu);
     for (let i = 0; i < coreSize; i++) coefficients[i] += u[i] * gain;
     for (let c = 0; c < nnz; c++) {
       const j = idx[c];
-      if (j >= coreSize) coefficients[j] += this.tailVariance(j) * val[c] * root * gain;
+      if (j >= coreSize) coefficients[j] += tailVariances[j] * val[c] * root * gain;
     }
     // The core's precision gains z_core z_core' (the tail's gains its share through the gram).
     symRank1(cov, u, coreSize, -1 / (1 + coreZu));
@@ -161,6 +188,10 @@ export class Ridge {
       if (ascending) for (let c = a; c < nnz; c++) gram[row + idx[c]] += va * val[c];
       else for (let c = 0; c < nnz; c++) if (idx[c] >= i) gram[row + idx[c]] += va * val[c];
     }
+    for (let a = 0; a < nnz; a++) {
+      const i = idx[a];
+      if (i >= this.coreSize) this.tailVariances[i] = 1 / (1 + gram[rowOffset[i] + i]);
+    }
     this.weight += weight;
   }
 
@@ -173,6 +204,7 @@ export class Ridge {
     let k = 0;
     for (let i = 0; i < coreSize; i++) for (let j = i; j < coreSize; j++) core[k++] = a[cell(dimension, i, j)];
     invertSpd(core, coreSize, this.coreCovariance);
+    this.refreshTailVariances();
     const full = new Float64Array(a.length);
     invertSpd(a, dimension, full);
     symMatVec(full, this.targetMoment, dimension, this.coefficients);
@@ -200,6 +232,7 @@ export class Ridge {
         throw new Error(`auto: stored ridge posterior does not fit core size ${this.coreSize}`);
       this.coreCovariance.set(s.coreCovariance);
       this.coefficients.set(s.coefficients);
+      this.refreshTailVariances();
     } else this.refresh();
   }
 
