@@ -4,8 +4,6 @@ import { ArmId, DecisionContext } from '../policy';
 import { createPolicy, policyFromState } from '../registry';
 import { Rng } from '../rng';
 import { WarmRow } from '../warm-start';
-import { RidgeState } from './ridge';
-import { AutoStats } from './state-codec';
 
 /**
  * A contextual problem the right answer of which depends on the prompt's template: the best
@@ -156,24 +154,10 @@ describe('AutoPolicy', () => {
     }
   });
 
-  /** The same data with the online posteriors dropped: loading refits the exact ridge means. */
-  function refit(p: AutoPolicy): AutoPolicy {
-    const state = p.toState();
-    const stats = state.stats as AutoStats;
-    const dataOnly = (r: RidgeState): RidgeState => ({ gram: r.gram, targetMoment: r.targetMoment, weight: r.weight });
-    stats.shared = dataOnly(stats.shared);
-    for (const m of Object.values(stats.arms)) {
-      m.deviation = dataOnly(m.deviation);
-      m.usage = dataOnly(m.usage);
-    }
-    return AutoPolicy.fromState(state);
-  }
-
-  // Each part's statistics add exactly and a merge refits the exact ridge means from them;
-  // the backfitting targets each replica computed with its own view of the other part, so the
-  // merged model is close to, not equal to, the refit of the one that saw both streams. That
-  // one's online means approximate its exact ridge means (docs/decisions/0027): the posterior
-  // they step from is block-diagonal. The uncertainty is a function of the data alone.
+  // Each part's precisions add exactly, and so do the precision-weighted means of the
+  // block-diagonal posteriors (docs/decisions/0027); the one that saw both streams stepped
+  // from one posterior, the replicas from two, and the backfitting targets each replica
+  // computed with its own view of the other part: the merged means are close, not equal.
   it('merging two replicas approximates one policy that saw both streams', () => {
     const warm = warmRows(120, 8);
     const mk = () => {
@@ -193,12 +177,10 @@ describe('AutoPolicy', () => {
       both.update({ text }, arm, o);
     }
     a.merge(b.toState());
-    const exact = refit(both);
     for (let k = 0; k < 3; k++) {
       const ctx = { text: `${TEMPLATES[k].prefix} w7 ${TEMPLATES[k].suffix}` };
       for (const arm of ARMS) {
-        expect(Math.abs(a.estimate(ctx, arm).mean - exact.estimate(ctx, arm).mean)).toBeLessThan(0.005);
-        expect(Math.abs(both.estimate(ctx, arm).mean - exact.estimate(ctx, arm).mean)).toBeLessThan(0.025);
+        expect(Math.abs(a.estimate(ctx, arm).mean - both.estimate(ctx, arm).mean)).toBeLessThan(0.02);
         expect(a.estimate(ctx, arm).halfWidth).toBeCloseTo(both.estimate(ctx, arm).halfWidth, 6);
         expect(a.estimate(ctx, arm).n).toBe(both.estimate(ctx, arm).n);
       }

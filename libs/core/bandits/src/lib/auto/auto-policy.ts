@@ -519,8 +519,8 @@ export class AutoPolicy implements Policy, WarmStartable {
    */
   merge(other: PolicyState, base?: PolicyState): void {
     const { dimension, coreSize } = this.featureMap;
-    const o = migrateStats(other.stats);
-    const b = base ? migrateStats(base.stats) : undefined;
+    const o = migrateStats(other.stats, coreSize);
+    const b = base ? migrateStats(base.stats, coreSize) : undefined;
     this.shared.merge(o.shared, b ? b.shared : o.sharedPrior);
     this.sharedMean = pooled(this.sharedMean, o.sharedMean);
     for (const a of other.arms) {
@@ -541,7 +541,7 @@ export class AutoPolicy implements Policy, WarmStartable {
   static fromState(s: PolicyState): AutoPolicy {
     const params = s.params as Partial<Params> & { seed?: number; priors?: Record<ArmId, ArmPrior> };
     const p = new AutoPolicy({ ...params, arms: [] });
-    const st = migrateStats(s.stats);
+    const st = migrateStats(s.stats, p.featureMap.coreSize);
     p.noise = st.noise;
     p.sharedMean = { ...st.sharedMean };
     p.sharedScale = Float64Array.from(st.sharedScale);

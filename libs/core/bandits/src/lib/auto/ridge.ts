@@ -7,54 +7,53 @@ function cell(d: number, i: number, j: number): number {
   return i <= j ? i * d - (i * (i - 1)) / 2 + (j - i) : j * d - (j * (j - 1)) / 2 + (i - j);
 }
 
-/** What a ridge model serialises: its data, and the posterior as updated online. */
+/** What a ridge model serialises: the blocks of its data's precision, and its posterior mean. */
 export interface RidgeState {
-  /** sum of weight * z z', packed upper triangle (linalg.ts layout), over all coordinates. */
-  gram: number[];
-  /** sum of weight * z y. */
-  targetMoment: number[];
+  /** sum of weight * z z' on the core coordinates, packed upper triangle (linalg.ts layout). */
+  coreGram: number[];
+  /** sum of weight * z_i^2 for every coordinate i >= coreSize, from coreSize on. */
+  tailGram: number[];
+  coefficients: number[];
   /** Total weight of the observations (pseudo-observations of a prior included). */
   weight: number;
   /**
-   * (I + the core block of gram)^-1, packed, and the coefficients, as updated online. Kept so
-   * that a restored model continues bit for bit (re-inverting differs in the last bits);
-   * absent in prior snapshots, which are rebuilt from the data on load.
+   * (I + coreGram)^-1 as updated online, kept so that a restored model continues bit for bit
+   * (re-inverting differs in the last bits); absent in prior snapshots (rebuilt on load).
    */
   coreCovariance?: number[];
-  coefficients?: number[];
 }
 
 /**
- * Bayesian ridge regression (unit prior precision) on sparse inputs with a block-diagonal,
- * mean-field posterior (docs/decisions/0027-auto-cheaper-model.md): the core coordinates
- * [0, coreSize) keep their joint covariance, every later coordinate is independent. Each
- * block's precision is that block of the exact posterior precision, I + gram (the
- * closest block-diagonal Gaussian to the exact posterior, in KL(q || p)): the core's
- * covariance is (I + gram_core)^-1, kept by Sherman-Morrison on the core part of z, and
- * coordinate i's variance is 1 / (1 + gram_ii), read off the gram. Both are functions of the
- * data alone, so replicas that merge their data agree on them exactly.
+ * Bayesian ridge regression (unit prior precision, prior mean 0) on sparse inputs with a
+ * block-diagonal, mean-field posterior (docs/decisions/0027-auto-cheaper-model.md): the core
+ * coordinates [0, coreSize) keep their joint covariance, every later coordinate is
+ * independent. Each block's precision is that block of the exact posterior precision
+ * I + sum w z z' (the closest block-diagonal Gaussian to the exact posterior, in KL(q || p)):
+ * the core's covariance is (I + coreGram)^-1, kept by Sherman-Morrison on the core part of z,
+ * and coordinate i's variance is 1 / (1 + tailGram_i).
  *
  * The coefficients take, per observation, the exact Bayesian step from that posterior (the
- * recursive-least-squares gain with the block-diagonal covariance): O(coreSize^2 + nnz) per
- * observation plus O(nnz^2 / 2) to keep the exact data, instead of O(dimension^2 / 2); O(nnz +
- * nnz_core^2) per prediction. Merges and warm starts refit the exact ridge mean from the data.
- * With coreSize = dimension it is exact ridge.
+ * recursive-least-squares gain with the block-diagonal covariance). Per observation
+ * O(coreSize^2 + nnz + nnz_core^2), per prediction O(nnz + nnz_core^2), state O(dimension +
+ * coreSize^2), instead of O(dimension^2 / 2) for all three. Replicas merge in natural
+ * parameters (precisions and precision-weighted means add); a warm start fits the exact ridge
+ * posterior of the offline data and keeps its mean and these precision blocks. With
+ * coreSize = dimension it is exact ridge.
  */
 export class Ridge {
-  readonly gram: Float64Array;
-  readonly targetMoment: Float64Array;
+  readonly coreGram: Float64Array;
+  /** Indexed by coordinate; entries below coreSize are unused. */
+  readonly tailGram: Float64Array;
   readonly coefficients: Float64Array;
   readonly coreCovariance: Float64Array;
   weight = 0;
+  /** 1 / (1 + tailGram_i), indexed by coordinate (read on every decision: no division there). */
+  private readonly tailVariances: Float64Array;
   /** u = C z on the core, one scratch per model. */
   private readonly scratch: Float64Array;
   /** Positions of z's core entries in variance() (scratch). */
   private readonly corePositions: Int32Array;
-  /** 1 / (1 + gram_ii) for i >= coreSize (read on every decision: no division there). */
-  private readonly tailVariances: Float64Array;
-  /** rowOffset[i] + j is the packed index of (i, j), i <= j, in the gram's triangle. */
-  private readonly rowOffset: Int32Array;
-  /** The same for the core covariance's triangle. */
+  /** coreRowOffset[i] + j is the packed index of (i, j), i <= j, in the core triangle. */
   private readonly coreRowOffset: Int32Array;
 
   constructor(
@@ -63,25 +62,19 @@ export class Ridge {
   ) {
     if (!Number.isInteger(coreSize) || coreSize < 0 || coreSize > dimension)
       throw new Error(`auto: ridge core size ${coreSize} outside [0, ${dimension}]`);
-    this.gram = new Float64Array(packedSize(dimension));
-    this.targetMoment = new Float64Array(dimension);
+    this.coreGram = new Float64Array(packedSize(coreSize));
+    this.tailGram = new Float64Array(dimension);
     this.coefficients = new Float64Array(dimension);
     this.coreCovariance = identityPacked(coreSize, 1);
-    this.scratch = new Float64Array(coreSize);
     this.tailVariances = new Float64Array(dimension).fill(1);
+    this.scratch = new Float64Array(coreSize);
     this.corePositions = new Int32Array(dimension);
-    this.rowOffset = Int32Array.from({ length: dimension }, (_, i) => cell(dimension, i, i) - i);
     this.coreRowOffset = Int32Array.from({ length: coreSize }, (_, i) => cell(coreSize, i, i) - i);
   }
 
   /** Posterior variance of coefficient i >= coreSize. */
   tailVariance(i: number): number {
     return this.tailVariances[i];
-  }
-
-  private refreshTailVariances(): void {
-    for (let i = this.coreSize; i < this.dimension; i++)
-      this.tailVariances[i] = 1 / (1 + this.gram[this.rowOffset[i] + i]);
   }
 
   /**
@@ -164,100 +157,122 @@ export class Ridge {
       const j = idx[c];
       if (j >= coreSize) coefficients[j] += tailVariances[j] * val[c] * root * gain;
     }
-    // The core's precision gains z_core z_core' (the tail's gains its share through the gram).
+    // The precision gains w z z' on the core block and w z_i^2 on each other coordinate.
     symRank1(cov, u, coreSize, -1 / (1 + coreZu));
-    this.addData(z, y, weight);
-  }
-
-  /**
-   * gram += w z z', targetMoment += w z y: O(nnz^2 / 2), the exact data that the tail's
-   * variances, merges and warm starts read.
-   */
-  private addData(z: Sparse, y: number, weight: number): void {
-    const { rowOffset, gram, targetMoment } = this;
-    const { idx, val, nnz } = z;
-    // Each unordered pair once: the packed triangle holds (i, j) with i <= j only. Indices
-    // ascend when AutoFeatureMap built them, so pairs (a, c >= a) are the ones, no test needed.
-    let ascending = true;
-    for (let k = 1; k < nnz && ascending; k++) ascending = idx[k] > idx[k - 1];
+    const { coreGram, tailGram } = this;
     for (let a = 0; a < nnz; a++) {
       const i = idx[a];
       const va = val[a] * weight;
-      targetMoment[i] += va * y;
-      const row = rowOffset[i];
-      if (ascending) for (let c = a; c < nnz; c++) gram[row + idx[c]] += va * val[c];
-      else for (let c = 0; c < nnz; c++) if (idx[c] >= i) gram[row + idx[c]] += va * val[c];
-    }
-    for (let a = 0; a < nnz; a++) {
-      const i = idx[a];
-      if (i >= this.coreSize) this.tailVariances[i] = 1 / (1 + gram[rowOffset[i] + i]);
+      if (i >= coreSize) {
+        tailGram[i] += va * val[a];
+        tailVariances[i] = 1 / (1 + tailGram[i]);
+        continue;
+      }
+      // Each unordered core pair once: the packed triangle holds (i, j) with i <= j only.
+      for (let c = 0; c < nnz; c++)
+        if (idx[c] >= i && idx[c] < coreSize) coreGram[coreRowOffset[i] + idx[c]] += va * val[c];
     }
     this.weight += weight;
   }
 
-  /** The exact ridge mean of gram and targetMoment, and the core block's covariance (I + gram_core)^-1. */
-  refresh(): void {
-    const { dimension, coreSize } = this;
-    const a = Float64Array.from(this.gram);
-    for (let i = 0; i < dimension; i++) a[cell(dimension, i, i)] += 1;
-    const core = new Float64Array(packedSize(coreSize));
-    let k = 0;
-    for (let i = 0; i < coreSize; i++) for (let j = i; j < coreSize; j++) core[k++] = a[cell(dimension, i, j)];
-    invertSpd(core, coreSize, this.coreCovariance);
-    this.refreshTailVariances();
-    const full = new Float64Array(a.length);
-    invertSpd(a, dimension, full);
-    symMatVec(full, this.targetMoment, dimension, this.coefficients);
+  /** The posterior from the precision blocks and the coefficients: covariance and variances. */
+  private rebuildCovariance(): void {
+    const { coreSize } = this;
+    const a = Float64Array.from(this.coreGram);
+    for (let i = 0; i < coreSize; i++) a[this.coreRowOffset[i] + i] += 1;
+    invertSpd(a, coreSize, this.coreCovariance);
+    for (let i = coreSize; i < this.dimension; i++) this.tailVariances[i] = 1 / (1 + this.tailGram[i]);
   }
 
-  /** The data only: what a prior snapshot needs (merges subtract it). */
+  /** The prior snapshot (merges subtract it): everything but the covariance, which the data determine. */
   dataState(): RidgeState {
-    return { gram: Array.from(this.gram), targetMoment: Array.from(this.targetMoment), weight: this.weight };
-  }
-
-  toState(): RidgeState {
     return {
-      ...this.dataState(),
-      coreCovariance: Array.from(this.coreCovariance),
+      coreGram: Array.from(this.coreGram),
+      tailGram: Array.from(this.tailGram.subarray(this.coreSize)),
       coefficients: Array.from(this.coefficients),
+      weight: this.weight,
     };
   }
 
-  load(s: RidgeState): void {
-    this.gram.set(s.gram);
-    this.targetMoment.set(s.targetMoment);
-    this.weight = s.weight;
-    if (s.coreCovariance && s.coefficients) {
-      if (s.coreCovariance.length !== this.coreCovariance.length)
-        throw new Error(`auto: stored ridge posterior does not fit core size ${this.coreSize}`);
-      this.coreCovariance.set(s.coreCovariance);
-      this.coefficients.set(s.coefficients);
-      this.refreshTailVariances();
-    } else this.refresh();
+  toState(): RidgeState {
+    return { ...this.dataState(), coreCovariance: Array.from(this.coreCovariance) };
   }
 
-  /** Adds another replica's data, minus what both started from (`shared`), then refreshes. */
-  merge(other: RidgeState, shared: RidgeState | null): void {
-    for (let i = 0; i < this.gram.length; i++) this.gram[i] += other.gram[i] - (shared ? shared.gram[i] : 0);
-    for (let i = 0; i < this.targetMoment.length; i++)
-      this.targetMoment[i] += other.targetMoment[i] - (shared ? shared.targetMoment[i] : 0);
-    this.weight += other.weight - (shared ? shared.weight : 0);
-    this.refresh();
+  load(s: RidgeState): void {
+    if (s.coreGram.length !== this.coreGram.length || s.tailGram.length !== this.dimension - this.coreSize)
+      throw new Error(`auto: stored ridge state does not fit dimension ${this.dimension}, core size ${this.coreSize}`);
+    this.coreGram.set(s.coreGram);
+    this.tailGram.set(s.tailGram, this.coreSize);
+    this.coefficients.set(s.coefficients);
+    this.weight = s.weight;
+    this.rebuildCovariance();
+    if (s.coreCovariance) this.coreCovariance.set(s.coreCovariance);
+  }
+
+  /** Precision-weighted mean (I + gram) mu, block by block: what adds when replicas merge. */
+  private naturalMean(s: RidgeState): Float64Array {
+    const { coreSize, dimension } = this;
+    const eta = new Float64Array(dimension);
+    const a = Float64Array.from(s.coreGram);
+    for (let i = 0; i < coreSize; i++) a[this.coreRowOffset[i] + i] += 1;
+    symMatVec(a, s.coefficients, coreSize, eta);
+    for (let i = coreSize; i < dimension; i++) eta[i] = (1 + s.tailGram[i - coreSize]) * s.coefficients[i];
+    return eta;
   }
 
   /**
-   * Loads offline sufficient statistics on raw features into this model on features scaled by
+   * Adds another replica's posterior, minus what both started from (`shared`): precisions and
+   * precision-weighted means add (the product of the two posteriors over the shared prior).
+   */
+  merge(other: RidgeState, shared: RidgeState | null): void {
+    const eta = this.naturalMean(this.dataState());
+    const add = (s: RidgeState, sign: number) => {
+      const e = this.naturalMean(s);
+      for (let i = 0; i < eta.length; i++) eta[i] += sign * e[i];
+      for (let i = 0; i < this.coreGram.length; i++) this.coreGram[i] += sign * s.coreGram[i];
+      for (let i = this.coreSize; i < this.dimension; i++) this.tailGram[i] += sign * s.tailGram[i - this.coreSize];
+      this.weight += sign * s.weight;
+    };
+    add(other, 1);
+    if (shared) add(shared, -1);
+    this.rebuildCovariance();
+    symMatVec(this.coreCovariance, eta, this.coreSize, this.coefficients);
+    for (let i = this.coreSize; i < this.dimension; i++) this.coefficients[i] = eta[i] * this.tailVariances[i];
+  }
+
+  /**
+   * The exact ridge posterior of full data (gram packed over all coordinates, targetMoment):
+   * its mean, and the blocks of its precision.
+   */
+  fit(gram: ArrayLike<number>, targetMoment: ArrayLike<number>, weight: number): void {
+    const { dimension, coreSize } = this;
+    const a = Float64Array.from(gram);
+    for (let i = 0; i < dimension; i++) a[cell(dimension, i, i)] += 1;
+    const full = new Float64Array(a.length);
+    invertSpd(a, dimension, full);
+    symMatVec(full, targetMoment, dimension, this.coefficients);
+    let k = 0;
+    for (let i = 0; i < coreSize; i++)
+      for (let j = i; j < coreSize; j++) this.coreGram[k++] = gram[cell(dimension, i, j)];
+    for (let i = coreSize; i < dimension; i++) this.tailGram[i] = gram[cell(dimension, i, i)];
+    this.weight = weight;
+    this.rebuildCovariance();
+  }
+
+  /**
+   * Fits offline sufficient statistics on raw features, for this model on features scaled by
    * `scale`: gram = S xx' S, targetMoment_i = scale_i * target(i).
    */
   absorb(lin: WarmLinearStats, scale: Float64Array, target: (i: number) => number): void {
     const { dimension } = this;
     if (lin.d !== dimension) throw new Error(`auto: warm-start dimension ${lin.d} != ${dimension}`);
+    const gram = new Float64Array(packedSize(dimension));
+    const targetMoment = new Float64Array(dimension);
     let k = 0;
     for (let i = 0; i < dimension; i++) {
-      this.targetMoment[i] = scale[i] * target(i);
-      for (let j = i; j < dimension; j++) this.gram[k++] = scale[i] * scale[j] * lin.xx[i * dimension + j];
+      targetMoment[i] = scale[i] * target(i);
+      for (let j = i; j < dimension; j++) gram[k++] = scale[i] * scale[j] * lin.xx[i * dimension + j];
     }
-    this.weight = lin.n;
-    this.refresh();
+    this.fit(gram, targetMoment, lin.n);
   }
 }

@@ -98,11 +98,17 @@ describe('auto state format 2 -> 3', () => {
   const map = new AutoFeatureMap(stored.params.d, stored.params.buckets);
   const { coreSize, dimension } = map;
 
-  it('keeps the data and drops the full covariance', () => {
-    const migrated = migrateStats(structuredClone(stored.stats));
+  it("keeps the exact mean of the stored data's posterior and the blocks of its precision", () => {
+    const migrated = migrateStats(structuredClone(stored.stats), coreSize);
     expect(migrated.format).toBe(AUTO_STATE_FORMAT);
-    expect(migrated.shared.gram).toEqual(stored.stats.shared.gram);
-    expect(Object.keys(migrated.shared).sort()).toEqual(['gram', 'targetMoment', 'weight']);
+    const gram = stored.stats.shared.gram;
+    const after = migrated.shared;
+    for (let i = 0; i < dimension; i++) close(after.coefficients[i], stored.stats.shared.coefficients[i]);
+    let k = 0;
+    for (let i = 0; i < coreSize; i++)
+      for (let j = i; j < coreSize; j++) expect(after.coreGram[k++]).toBe(gram[packedIndex(dimension, i, j)]);
+    for (let i = coreSize; i < dimension; i++)
+      expect(after.tailGram[i - coreSize]).toBe(gram[packedIndex(dimension, i, i)]);
   });
 
   it("half-widths are those of the block-diagonal parts of the stored data's posterior precision", () => {

@@ -1,15 +1,15 @@
 import { ArmId } from '../policy';
 import { packedSize } from '../linalg';
 import { ArmModel, blankArmModel } from './arm-model';
-import { RidgeState } from './ridge';
+import { Ridge, RidgeState } from './ridge';
 import { TrafficMean } from './usage';
 
 /**
  * Version of auto's serialised statistics. 1 (no `format` field): the cryptic field names and
  * full square gram matrices of the single-file policy; 2: the names below, packed matrices,
- * each ridge model's full posterior covariance; 3: the block-diagonal posterior (only the
- * core block's covariance, docs/decisions/0027). Stored states of any version load; toState
- * always writes the current one.
+ * each ridge model's full data and posterior covariance; 3: each ridge model's block-diagonal
+ * posterior, O(dimension) numbers (docs/decisions/0027). Stored states of any version load;
+ * toState always writes the current one.
  */
 export const AUTO_STATE_FORMAT = 3;
 
@@ -119,7 +119,7 @@ interface AutoStatsV1 {
 }
 
 /** Full square row-major gram -> packed upper triangle. */
-function ridgeFromV1(r: RidgeStateV1): RidgeState {
+function ridgeFromV1(r: RidgeStateV1): RidgeStateV2 {
   const d = r.b.length;
   const gram = new Array<number>(packedSize(d));
   let k = 0;
@@ -129,17 +129,20 @@ function ridgeFromV1(r: RidgeStateV1): RidgeState {
 
 const ridgeOrNull = (r: RidgeStateV1 | null) => (r ? ridgeFromV1(r) : null);
 
-/** Any stored version -> the current one. */
-export function migrateStats(stats: unknown): AutoStats {
+/**
+ * Any stored version -> the current one. `coreSize`: the policy's core coordinates (see
+ * AutoFeatureMap), which the format-3 posterior keeps a joint covariance of.
+ */
+export function migrateStats(stats: unknown, coreSize: number): AutoStats {
   const s = stats as { format?: number };
   if (s.format === AUTO_STATE_FORMAT) return stats as AutoStats;
-  if (s.format === 2) return statsFromV2(stats as AutoStatsV2);
+  if (s.format === 2) return statsFromV2(stats as AutoStatsV2, coreSize);
   if (s.format !== undefined) throw new Error(`auto: unknown state format ${String(s.format)}`);
-  return statsFromV1(stats as AutoStatsV1);
+  return statsFromV2(statsFromV1(stats as AutoStatsV1), coreSize);
 }
 
-function statsFromV1(v1: AutoStatsV1): AutoStats {
-  const arms: Record<ArmId, ArmState> = {};
+function statsFromV1(v1: AutoStatsV1): AutoStatsV2 {
+  const arms: Record<ArmId, ArmStateV2> = {};
   for (const [a, m] of Object.entries(v1.arms)) {
     arms[a] = {
       baseQuality: m.m0,
@@ -158,7 +161,7 @@ function statsFromV1(v1: AutoStatsV1): AutoStats {
     };
   }
   return {
-    format: AUTO_STATE_FORMAT,
+    format: 2,
     noise: v1.noise,
     sharedMean: { mean: v1.sm, count: v1.smN },
     sharedScale: v1.sharedScale,
@@ -171,7 +174,7 @@ function statsFromV1(v1: AutoStatsV1): AutoStats {
 
 // ---- format 2 (docs/decisions/0011 to 0019) ----
 
-/** A format-2 ridge model: the same data, and the full packed posterior covariance. */
+/** A format-2 ridge model: its full data, and the full packed posterior covariance. */
 interface RidgeStateV2 {
   gram: number[];
   targetMoment: number[];
@@ -180,26 +183,47 @@ interface RidgeStateV2 {
   coefficients?: number[];
 }
 
-type ArmStateV2 = Omit<ArmState, 'deviation' | 'usage'> & { deviation: RidgeStateV2; usage: RidgeStateV2 };
+type ArmStateV2 = Omit<ArmState, 'deviation' | 'usage' | 'deviationPrior' | 'usagePrior'> & {
+  deviation: RidgeStateV2;
+  usage: RidgeStateV2;
+  deviationPrior: RidgeStateV2 | null;
+  usagePrior: RidgeStateV2 | null;
+};
 
-type AutoStatsV2 = Omit<AutoStats, 'format' | 'shared' | 'arms'> & {
+type AutoStatsV2 = Omit<AutoStats, 'format' | 'shared' | 'sharedPrior' | 'arms'> & {
   format: 2;
   shared: RidgeStateV2;
+  sharedPrior: RidgeStateV2 | null;
   arms: Record<ArmId, ArmStateV2>;
 };
 
 /**
- * Keeps the data and drops the format-2 posterior: a format-2 model was exact ridge, and its
- * data determine the format-3 posterior (Ridge.load refits the mean and the core block).
- * Prior snapshots carry data only and are the same in both formats.
+ * A format-2 model was exact ridge on its data: format 3 keeps that posterior's mean and the
+ * blocks of its precision (Ridge.fit), as a warm start does.
  */
-function ridgeFromV2(r: RidgeStateV2): RidgeState {
-  return { gram: r.gram, targetMoment: r.targetMoment, weight: r.weight };
+function ridgeFromV2(r: RidgeStateV2, coreSize: number): RidgeState {
+  const model = new Ridge(r.targetMoment.length, coreSize);
+  model.fit(r.gram, r.targetMoment, r.weight);
+  return model.toState();
 }
 
-function statsFromV2(v2: AutoStatsV2): AutoStats {
+function statsFromV2(v2: AutoStatsV2, coreSize: number): AutoStats {
+  const ridge = (r: RidgeStateV2) => ridgeFromV2(r, coreSize);
+  const orNull = (r: RidgeStateV2 | null) => (r ? ridge(r) : null);
   const arms: Record<ArmId, ArmState> = {};
   for (const [a, m] of Object.entries(v2.arms))
-    arms[a] = { ...m, deviation: ridgeFromV2(m.deviation), usage: ridgeFromV2(m.usage) };
-  return { ...v2, format: AUTO_STATE_FORMAT, shared: ridgeFromV2(v2.shared), arms };
+    arms[a] = {
+      ...m,
+      deviation: ridge(m.deviation),
+      usage: ridge(m.usage),
+      deviationPrior: orNull(m.deviationPrior),
+      usagePrior: orNull(m.usagePrior),
+    };
+  return {
+    ...v2,
+    format: AUTO_STATE_FORMAT,
+    shared: ridge(v2.shared),
+    sharedPrior: orNull(v2.sharedPrior),
+    arms,
+  };
 }
