@@ -272,9 +272,9 @@ export class AutoPolicy implements Policy, WarmStartable {
     for (const a of arms) {
       const m = this.model(a);
       const shape = this.shapeOf(m);
-      const sd = this.params.alpha > 0 ? Math.sqrt(m.deviation.variance(x, m.deviationScale)) : 0;
-      const bonus = this.params.alpha * this.noise * sd;
-      const deviation = this.deviation(m, x, shape);
+      const read = m.deviation.read(x, m.deviationScale, shape.deviation, this.params.alpha > 0);
+      const bonus = this.params.alpha * this.noise * Math.sqrt(read.variance);
+      const deviation = read.mean;
       const multiplier = this.usageMultiplier(m, x, shape);
       // Normalised by the traffic mean as update() leaves it after learning this decision.
       const cost = promptCost(c.costs[a] ?? 0, multiplier, withValue(m.usageMultiplier, multiplier).mean);

@@ -82,37 +82,40 @@ export class Ridge {
    * scaled features, read at raw ones without building the scaled vector: decide's hot path),
    * plus offset . z (prior coefficients on raw features) if given.
    */
-  mean(z: Sparse, scale?: Float64Array, offset?: Float64Array | null): number {
-    const { coefficients } = this;
-    const { idx, val, nnz } = z;
-    let s = 0;
-    let o = 0;
-    if (scale && offset)
-      for (let k = 0; k < nnz; k++) {
-        const i = idx[k];
-        s += coefficients[i] * (val[k] * scale[i]);
-        o += offset[i] * val[k];
-      }
-    else if (scale) for (let k = 0; k < nnz; k++) s += coefficients[idx[k]] * (val[k] * scale[idx[k]]);
-    else for (let k = 0; k < nnz; k++) s += coefficients[idx[k]] * val[k];
-    return s + o;
+  mean(z: Sparse, scale?: Float64Array, offset: Float64Array | null = null): number {
+    return this.read(z, scale, offset, false).mean;
   }
 
   /** z' C z under the block-diagonal posterior (z scaled by `scale` if given): the variance of the mean, in noise units squared. */
   variance(z: Sparse, scale?: Float64Array): number {
-    const { coreCovariance: cov, coreRowOffset, coreSize, tailVariances } = this;
+    return this.read(z, scale, null, true).variance;
+  }
+
+  /**
+   * mean(z, scale, offset) and variance(z, scale) in one pass over z (decide reads both for
+   * every arm); the same sums in the same order as the two calls.
+   */
+  read(
+    z: Sparse,
+    scale: Float64Array | undefined,
+    offset: Float64Array | null,
+    withVariance: boolean,
+  ): { mean: number; variance: number } {
+    const { coefficients, coreCovariance: cov, coreRowOffset, coreSize, tailVariances } = this;
     const { idx, val, nnz } = z;
     const core = nnz <= this.corePositions.length ? this.corePositions : new Int32Array(nnz);
     let cores = 0;
-    let s = 0;
+    let m = 0;
+    let o = 0;
+    let v = 0;
     for (let a = 0; a < nnz; a++) {
       const i = idx[a];
-      if (i < coreSize) {
-        core[cores++] = a;
-        continue;
-      }
       const va = scale ? val[a] * scale[i] : val[a];
-      s += tailVariances[i] * va * va;
+      m += coefficients[i] * va;
+      if (offset) o += offset[i] * val[a];
+      if (!withVariance) continue;
+      if (i < coreSize) core[cores++] = a;
+      else v += tailVariances[i] * va * va;
     }
     // Each unordered core pair once (any index order), off-diagonal terms doubled.
     for (let p = 0; p < cores; p++) {
@@ -124,9 +127,9 @@ export class Ridge {
         const j = idx[core[q]];
         if (j > i) r += cov[row + j] * (scale ? val[core[q]] * scale[j] : val[core[q]]);
       }
-      s += 2 * r * va;
+      v += 2 * r * va;
     }
-    return Math.max(0, s);
+    return { mean: m + o, variance: Math.max(0, v) };
   }
 
   update(z: Sparse, y: number, weight = 1): void {
