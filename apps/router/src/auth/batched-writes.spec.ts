@@ -13,6 +13,14 @@ describe('BatchedWrites', () => {
     expect(batches).toEqual([[0], [1, 2, 3, 4, 5, 6, 7, 8, 9]]);
   });
 
+  it("gives each caller its own item's result when the write answers per item", async () => {
+    const writes = new BatchedWrites<number, string>(async (items) => {
+      await tick();
+      return items.map((i) => `booked ${i}`);
+    });
+    expect(await Promise.all([1, 2, 3].map((i) => writes.add(i)))).toEqual(['booked 1', 'booked 2', 'booked 3']);
+  });
+
   it('resolves a caller only once the write that carried its item is done', async () => {
     let written = false;
     const writes = new BatchedWrites<number>(async () => {

@@ -4,6 +4,7 @@ import { ownValue } from '@llm-router/contracts';
 import { APP_CONFIG } from '@llm-router/service';
 import type { RouterConfig } from '../config';
 import { ACCESS_DB, AccessDb, inTransaction } from './database';
+import { BatchedWrites } from './batched-writes';
 
 /** The key side of a reservation: whose caps apply besides the scope's. */
 export interface BudgetKey {
@@ -22,6 +23,11 @@ interface Counter {
 }
 
 const counterKey = (c: Counter) => `${c.subject}\u0000${c.period}`;
+
+interface ReservationRequest {
+  counters: Counter[];
+  amountUsd: number;
+}
 
 /** Budget periods in UTC: `d:2026-11-25` and `m:2026-11`. */
 export const budgetPeriods = (now = new Date()) => {
@@ -68,55 +74,93 @@ export class BudgetCap {
 
   /**
    * Books amountUsd on every capped counter of the scope and key; id null when nothing is
-   * capped. One statement (docs/decisions/0025): it locks the counters in the fixed order,
-   * books on all of them and records the reservation only if every one has room, so the
-   * counters are locked for one round trip, not for a transaction of several.
+   * capped. Reservations made at the same time on the same counters go in one statement
+   * (docs/decisions/0025): it locks the counters in the fixed order, admits the requests in
+   * arrival order while every counter has room for all admitted so far, books their sum and
+   * records each admitted reservation. Under load one locked round trip serves a whole batch
+   * of queries instead of one each on the same hot rows.
    */
   async reserve(scope: string, key: BudgetKey | undefined, amountUsd: number, now = new Date()): Promise<Reservation> {
     const counters = this.counters(scope, key, now);
     if (counters.length === 0) return { ok: true, id: null };
     await this.ensureCounters(counters);
-    const booked = await this.book(counters, amountUsd);
+    const booked = await this.reservations.add({ counters, amountUsd });
     if (booked !== 'missing') return booked;
     // A counter row was deleted since this router created it (an operator reset): create it again.
     for (const c of counters) this.knownCounters.delete(counterKey(c));
     await this.ensureCounters(counters);
-    const retried = await this.book(counters, amountUsd);
+    const [retried] = await this.book(counters, [amountUsd]);
     if (retried === 'missing') throw new Error('budget counters disappeared while reserving; try again');
     return retried;
   }
 
-  /** The reservation statement; 'missing' when a counter row is gone (nothing was booked then). */
-  private async book(counters: Counter[], amountUsd: number): Promise<Reservation | 'missing'> {
+  private readonly reservations = new BatchedWrites<ReservationRequest, Reservation | 'missing'>(async (requests) => {
+    // Requests on the same counters share a statement; groups go one after the other, each
+    // locking its counters in the same global order, so two statements never wait in a cycle.
+    const groups = new Map<string, number[]>();
+    requests.forEach((r, i) => {
+      const sig = r.counters.map(counterKey).join('\u0001');
+      groups.set(sig, [...(groups.get(sig) ?? []), i]);
+    });
+    const out: (Reservation | 'missing')[] = new Array(requests.length);
+    for (const members of groups.values()) {
+      const results = await this.book(
+        requests[members[0]].counters,
+        members.map((i) => requests[i].amountUsd),
+      );
+      members.forEach((i, j) => (out[i] = results[j]));
+    }
+    return out;
+  });
+
+  /**
+   * The reservation statement for amounts in arrival order on the same counters; 'missing'
+   * for all when a counter row is gone (nothing was booked then).
+   */
+  private async book(counters: Counter[], amounts: number[]): Promise<(Reservation | 'missing')[]> {
     const subjects = counters.map((c) => c.subject);
     const periods = counters.map((c) => c.period);
-    const id = randomUUID();
-    const { rows } = await this.db.query<{ short: number | null; found: number }>(
+    const ids = amounts.map(() => randomUUID());
+    const { rows } = await this.db.query<{ found: number; admitted: string[] | null; used: number[] | null }>(
       `WITH wanted AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::float8[]) WITH ORDINALITY AS t(subject, period, cap, n)),
        locked AS (
          SELECT b.subject, b.period, b.spent_usd, b.reserved_usd, w.cap, w.n
            FROM budget_counters b JOIN wanted w ON b.subject = w.subject AND b.period = w.period
           ORDER BY w.n FOR UPDATE OF b),
-       short AS (SELECT min(n) AS n FROM locked WHERE spent_usd + reserved_usd + $4 > cap),
-       ok AS (SELECT (SELECT n FROM short) IS NULL AND (SELECT count(*) FROM locked) = $6 AS ok),
+       found AS (SELECT count(*) AS n FROM locked),
+       requested AS (
+         SELECT id, amount, sum(amount) OVER (ORDER BY k) AS running
+           FROM unnest($4::text[], $5::float8[]) WITH ORDINALITY AS r(id, amount, k)),
+       admitted AS (
+         SELECT r.id, r.amount FROM requested r
+          WHERE (SELECT n FROM found) = $6
+            AND NOT EXISTS (SELECT 1 FROM locked l WHERE l.spent_usd + l.reserved_usd + r.running > l.cap)),
        booked AS (
-         UPDATE budget_counters b SET reserved_usd = b.reserved_usd + $4 FROM locked l
-          WHERE b.subject = l.subject AND b.period = l.period AND (SELECT ok FROM ok)),
+         UPDATE budget_counters b SET reserved_usd = b.reserved_usd + (SELECT sum(amount) FROM admitted) FROM locked l
+          WHERE b.subject = l.subject AND b.period = l.period AND EXISTS (SELECT 1 FROM admitted)),
        reservation AS (
-         INSERT INTO budget_reservations (id, subjects, periods, amount_usd)
-         SELECT $5, $1, $2, $4 WHERE (SELECT ok FROM ok))
-       SELECT (SELECT n FROM short)::int AS short, (SELECT count(*) FROM locked)::int AS found`,
-      [subjects, periods, counters.map((c) => c.capUsd), amountUsd, id, counters.length],
+         INSERT INTO budget_reservations (id, subjects, periods, amount_usd) SELECT id, $1, $2, amount FROM admitted)
+       SELECT (SELECT n FROM found)::int AS found,
+              (SELECT array_agg(id) FROM admitted) AS admitted,
+              (SELECT array_agg(spent_usd + reserved_usd ORDER BY n) FROM locked) AS used`,
+      [subjects, periods, counters.map((c) => c.capUsd), ids, amounts, counters.length],
     );
-    const { short, found } = rows[0];
-    if (found < counters.length) return 'missing';
-    if (short === null) return { ok: true, id };
-    const counter = counters[short - 1];
-    return {
-      ok: false,
-      reason: `the ${counter.label} ($${counter.capUsd}) cannot cover this request's worst case ($${amountUsd.toPrecision(3)})`,
-    };
+    const { found, admitted, used } = rows[0];
+    if (found < counters.length) return amounts.map(() => 'missing');
+    const ok = new Set(admitted ?? []);
+    let running = 0;
+    return amounts.map((amountUsd, i) => {
+      running += amountUsd;
+      if (ok.has(ids[i])) return { ok: true, id: ids[i] };
+      // The first counter (in lock order) that could not take this request after those before it.
+      const short = counters.findIndex((c, n) => (used?.[n] ?? 0) + running > c.capUsd);
+      const counter = counters[Math.max(0, short)];
+      return {
+        ok: false,
+        reason: `the ${counter.label} ($${counter.capUsd}) cannot cover this request's worst case ($${amountUsd.toPrecision(3)})`,
+      };
+    });
   }
 
   /** Creates the period's counter rows once per router: the reservation statement can only lock rows that exist. */
@@ -133,20 +177,32 @@ export class BudgetCap {
   }
 
   /**
-   * Releases a reservation and adds the realised cost to its counters, in one statement. A
-   * reservation already released by release() still gets its cost counted: the money was spent.
+   * Releases a reservation and adds the realised cost to its counters. A reservation already
+   * released by release() still gets its cost counted: the money was spent. Settlements made
+   * at the same time go in one statement, the costs summed per counter.
    */
   async settle(id: string | null, actualUsd: number): Promise<void> {
     if (!id) return;
-    await this.db.query(
-      `WITH settled AS (DELETE FROM budget_reservations WHERE id = $1 RETURNING subjects, periods, amount_usd)
-       UPDATE budget_counters b SET reserved_usd = greatest(0, b.reserved_usd - settled.amount_usd),
-                                    spent_usd = b.spent_usd + $2
-         FROM settled, unnest(settled.subjects, settled.periods) AS t(subject, period)
-        WHERE b.subject = t.subject AND b.period = t.period`,
-      [id, Math.max(0, actualUsd)],
-    );
+    await this.settlements.add({ id, actualUsd: Math.max(0, actualUsd) });
   }
+
+  private readonly settlements = new BatchedWrites<{ id: string; actualUsd: number }>(async (items) => {
+    await this.db.query(
+      `WITH costs AS (SELECT * FROM unnest($1::text[], $2::float8[]) AS c(id, actual)),
+       settled AS (
+         DELETE FROM budget_reservations r USING costs c WHERE r.id = c.id
+         RETURNING r.subjects, r.periods, r.amount_usd, c.actual),
+       per_counter AS (
+         SELECT t.subject, t.period, sum(s.amount_usd) AS released, sum(s.actual) AS spent
+           FROM settled s, unnest(s.subjects, s.periods) AS t(subject, period)
+          GROUP BY t.subject, t.period)
+       UPDATE budget_counters b SET reserved_usd = greatest(0, b.reserved_usd - p.released),
+                                    spent_usd = b.spent_usd + p.spent
+         FROM per_counter p
+        WHERE b.subject = p.subject AND b.period = p.period`,
+      [items.map((i) => i.id), items.map((i) => i.actualUsd)],
+    );
+  });
 
   /** Frees the amount of reservations older than the TTL; their rows stay until settled or a day old. */
   async release(): Promise<number> {
