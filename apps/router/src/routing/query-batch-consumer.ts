@@ -16,7 +16,7 @@ import {
   withTimeout,
 } from '@llm-router/kafka';
 import { AnswerStore, answerKey, StoredAnswer } from '@llm-router/persistence';
-import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
+import { APP_CONFIG, HealthRegistry, MetricsService, yieldIfBusy } from '@llm-router/service';
 import { RouterConfig } from '../config';
 import { BudgetCap } from '../auth/budget-cap';
 import { worstCaseCallUsd } from '../auth/worst-case-cost';
@@ -25,6 +25,8 @@ import { decisionIdFor } from '@llm-router/engine';
 import { Answer, RoutingRejected, RoutingService } from './routing.service';
 
 const CONSUMER = 'router';
+/** Stored answers per INSERT. */
+const SAVE_CHUNK = 250;
 
 /**
  * The Kafka front door: llm.queries, consumed in batches by all router replicas in one group.
@@ -141,6 +143,9 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
     }
     let costUsd = 0;
     try {
+      // The reservations of a whole batch come back together: deciding them all in one go
+      // would hold the event loop for the length of the batch.
+      await yieldIfBusy();
       const answer = await this.routing.answer(query, { signal: this.stopping.signal, receivedAt });
       costUsd = answer.response.costUsd;
       return answer;
@@ -161,6 +166,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
     // The same id twice in one batch (a query produced twice) is routed once and answered twice.
     const toRoute = new Map<string, { query: QueryRequest; messages: KafkaMessage[] }>();
     for (const message of messages) {
+      await yieldIfBusy();
       const decoded = decode(Topic.Queries, message.value);
       if (!decoded.ok) {
         this.log.warn(
@@ -219,7 +225,13 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
     // Stored before publishing: if publishing fails, or the router dies before the commit, the
     // redelivered query is re-published from here and no model is called again.
     const fresh: Answer[] = answered.filter((r) => r.fresh).map((r) => r.answer);
-    await this.answers.save(fresh.map(storedAnswer));
+    // In chunks: serialising a few thousand answers for one INSERT would hold the event loop.
+    const saves: Promise<void>[] = [];
+    for (let i = 0; i < fresh.length; i += SAVE_CHUNK) {
+      await yieldIfBusy();
+      saves.push(this.answers.save(fresh.slice(i, i + SAVE_CHUNK).map(storedAnswer)));
+    }
+    await Promise.all(saves);
 
     await Promise.all([
       this.routing.publish(

@@ -5,3 +5,4 @@ export * from './lib/service-core.module';
 export * from './lib/bootstrap';
 export * from './lib/access';
 export * from './lib/params';
+export * from './lib/event-loop-slice';
