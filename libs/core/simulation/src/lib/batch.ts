@@ -210,7 +210,7 @@ export async function runBatchReplay(
     });
     solveMs.push(plan.solution.ms);
     const total = budget && periodTotalUsd(budget);
-    const dispatch = new DispatchCheck(estimates, plan.assignment, total, spent, plan.reserveUsd);
+    const dispatch = new DispatchCheck(estimates, plan.assignment, total, spent, plan.reserveUsd, plan.dualPrice);
     const outcomes: { arm: ArmId; q: number; c: number }[] = [];
     for (let i = 0; i < m; i++) {
       const row = data[t + i];

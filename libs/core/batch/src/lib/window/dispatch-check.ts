@@ -9,7 +9,16 @@ import { WindowEstimates, cheapestArm } from './window-estimates';
  *   plan and the reserve for the later queries' cheapest arms (which they take whatever is left)
  *   would pass the period's budget; or
  * - under a budget, its arm has already cost this window more than COST_SURPRISE times what the
- *   plan expected of those calls: the plan priced it on a usage it does not have.
+ *   plan expected of those calls (the plan priced it on a usage it does not have), and the call
+ *   is not worth its quality gain over the cheapest arm at that arm's true price (the plan's
+ *   expected cost times what its calls really cost this window over what they were expected to),
+ *   at the window's dual price of the dollar. At no dual price (the period's last window) the
+ *   surprise alone stops the arm.
+ *
+ * Why the value test: a usage model meets a new prompt template cold and can price a mid-tier
+ * model at a third of its cost; stopping it on the surprise alone threw away upgrades that were
+ * still worth three times their plan, while a flagship priced at a thirtieth of its cost still
+ * fails the test at once (docs/decisions/0028).
  */
 export class DispatchCheck {
   private plannedRest = 0;
@@ -27,6 +36,8 @@ export class DispatchCheck {
     private readonly periodTotalUsd: number | null,
     private spentUsd: number,
     private readonly reserveUsd: number,
+    /** Quality points a dollar is worth in this window (WindowPlan.dualPrice); 0 = none. */
+    private readonly dualPrice = 0,
   ) {
     for (let i = 0; i < plan.length; i++)
       if (plan[i] >= 0) this.plannedRest += estimates.cost[i * estimates.k + plan[i]];
@@ -45,8 +56,18 @@ export class DispatchCheck {
     const overBudget =
       this.spentUsd + cost[i * k + j] + this.plannedRest + this.reserveUsd >
       budgetLimit(this.periodTotalUsd * DISPATCH_CAP);
-    const surprised = this.armRealised[j] > COST_SURPRISE * this.armExpected[j];
-    return overBudget || surprised ? cheapestArm(this.estimates, i) : j;
+    const cheapest = cheapestArm(this.estimates, i);
+    const surprised =
+      this.armRealised[j] > COST_SURPRISE * this.armExpected[j] && !this.worthAtTruePrice(i, j, cheapest);
+    return overBudget || surprised ? cheapest : j;
+  }
+
+  /** Whether query i's call on arm j gains more over arm `cheapest` than it costs more at j's true price. */
+  private worthAtTruePrice(i: number, j: number, cheapest: number): boolean {
+    if (!(this.dualPrice > 0) || j === cheapest) return j === cheapest;
+    const { quality, cost, k } = this.estimates;
+    const truePrice = (cost[i * k + j] * this.armRealised[j]) / this.armExpected[j];
+    return quality[i * k + j] - quality[i * k + cheapest] > this.dualPrice * (truePrice - cost[i * k + cheapest]);
   }
 
   /** What query i's call on `arm` cost (the expected cost when the bill is not known yet). */

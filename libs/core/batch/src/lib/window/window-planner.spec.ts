@@ -140,6 +140,24 @@ describe('DispatchCheck', () => {
     expect(check.armFor(1)).toBe(cheapestArm(e, 1));
   });
 
+  it('keeps a surprising arm while its gain is worth its true price at the dual price', () => {
+    const e = window(3, [CHEAP, GOOD]);
+    // GOOD gains 0.4 over CHEAP. Planned at $3, the first call costs $10: 0.4 > 0.04 * (10 - 1).
+    const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 1e9, 0, 0, 0.04);
+    expect(check.armFor(0)).toBe(1);
+    check.settle(0, 1, 10);
+    expect(check.armFor(1)).toBe(1);
+  });
+
+  it('stops a surprising arm once its gain is not worth its true price at the dual price', () => {
+    const e = window(3, [CHEAP, GOOD]);
+    // At a dual price of 0.04 the $3 plan is worth it (0.4 > 0.08), a $30 call is not (0.4 < 1.16).
+    const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 1e9, 0, 0, 0.04);
+    expect(check.armFor(0)).toBe(1);
+    check.settle(0, 1, 30);
+    expect(check.armFor(1)).toBe(cheapestArm(e, 1));
+  });
+
   it('lets every planned arm go without a budget', () => {
     const e = window(2, [CHEAP, GOOD]);
     const check = new DispatchCheck(e, Int32Array.from([1, 1]), null, 0, 0);
