@@ -210,7 +210,10 @@ export async function runBatchReplay(
     });
     solveMs.push(plan.solution.ms);
     const total = budget && periodTotalUsd(budget);
-    const dispatch = new DispatchCheck(estimates, plan.assignment, total, spent, plan.reserveUsd, plan.dualPrice);
+    const dispatch = new DispatchCheck(estimates, plan.assignment, total, spent, plan.reserveUsd, {
+      dualPrice: plan.dualPrice,
+      spendAllLeft: end >= n,
+    });
     const outcomes: { arm: ArmId; q: number; c: number }[] = [];
     for (let i = 0; i < m; i++) {
       const row = data[t + i];

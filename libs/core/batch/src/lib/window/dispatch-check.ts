@@ -22,8 +22,12 @@ import { WindowEstimates, cheapestArm } from './window-estimates';
  */
 export class DispatchCheck {
   private plannedRest = 0;
+  /** Per arm: expected cost of the later queries of the window on their cheapest arms. */
+  private readonly cheapestRest: Float64Array;
   private readonly armExpected: Float64Array;
   private readonly armRealised: Float64Array;
+  /** Per arm: the highest realised over expected cost of one call this window. */
+  private readonly armDearest: Float64Array;
 
   /**
    * @param periodTotalUsd the period's budget; null = no budget, every planned arm goes.
@@ -36,13 +40,17 @@ export class DispatchCheck {
     private readonly periodTotalUsd: number | null,
     private spentUsd: number,
     private readonly reserveUsd: number,
-    /** Quality points a dollar is worth in this window (WindowPlan.dualPrice); 0 = none. */
-    private readonly dualPrice = 0,
+    private readonly opts: DispatchOptions = {},
   ) {
-    for (let i = 0; i < plan.length; i++)
+    this.cheapestRest = new Float64Array(estimates.k);
+    for (let i = 0; i < plan.length; i++) {
       if (plan[i] >= 0) this.plannedRest += estimates.cost[i * estimates.k + plan[i]];
+      const c = cheapestArm(estimates, i);
+      if (c >= 0) this.cheapestRest[c] += estimates.cost[i * estimates.k + c];
+    }
     this.armExpected = new Float64Array(estimates.k);
     this.armRealised = new Float64Array(estimates.k);
+    this.armDearest = new Float64Array(estimates.k);
   }
 
   /** The arm query i goes to now (call in order, each followed by `settle`); -1 = deferred. */
@@ -50,13 +58,24 @@ export class DispatchCheck {
     const { cost, k } = this.estimates;
     const j = this.plan[i];
     if (j < 0) return j;
-    this.plannedRest -= cost[i * k + j];
-    if (this.periodTotalUsd === null) return j;
-    // The library's one budget test (its rounding tolerance), so a plan the solver made to fit still fits.
-    const overBudget =
-      this.spentUsd + cost[i * k + j] + this.plannedRest + this.reserveUsd >
-      budgetLimit(this.periodTotalUsd * DISPATCH_CAP);
     const cheapest = cheapestArm(this.estimates, i);
+    this.plannedRest -= cost[i * k + j];
+    if (cheapest >= 0) this.cheapestRest[cheapest] -= cost[i * k + cheapest];
+    if (this.periodTotalUsd === null) return j;
+    const limit = budgetLimit(this.periodTotalUsd * DISPATCH_CAP);
+    if (this.opts.spendAllLeft) {
+      // Money left after the period's last window buys nothing: each planned call goes while it
+      // fits at its arm's true price, the rest of the window on its cheapest arms at theirs
+      // (never below the plan's price, so that a cheap surprise does not open the purse).
+      let rest = 0;
+      for (let a = 0; a < k; a++) rest += this.cheapestRest[a] * Math.max(1, this.priceLevel(a));
+      // The call itself at the dearest level any call of its arm has cost this window: the last
+      // calls that fit are made right at the limit, where one dear call passes it.
+      const call = cost[i * k + j] * Math.max(1, this.armDearest[j]);
+      return this.spentUsd + call + rest > limit ? cheapest : j;
+    }
+    // The library's one budget test (its rounding tolerance), so a plan the solver made to fit still fits.
+    const overBudget = this.spentUsd + cost[i * k + j] + this.plannedRest + this.reserveUsd > limit;
     const surprised =
       this.armRealised[j] > COST_SURPRISE * this.armExpected[j] && !this.worthAtTruePrice(i, j, cheapest);
     return overBudget || surprised ? cheapest : j;
@@ -64,10 +83,20 @@ export class DispatchCheck {
 
   /** Whether query i's call on arm j gains more over arm `cheapest` than it costs more at j's true price. */
   private worthAtTruePrice(i: number, j: number, cheapest: number): boolean {
-    if (!(this.dualPrice > 0) || j === cheapest) return j === cheapest;
+    const price = this.opts.dualPrice ?? 0;
+    if (!(price > 0) || j === cheapest) return j === cheapest;
     const { quality, cost, k } = this.estimates;
-    const truePrice = (cost[i * k + j] * this.armRealised[j]) / this.armExpected[j];
-    return quality[i * k + j] - quality[i * k + cheapest] > this.dualPrice * (truePrice - cost[i * k + cheapest]);
+    return quality[i * k + j] - quality[i * k + cheapest] > price * (this.truePrice(i, j) - cost[i * k + cheapest]);
+  }
+
+  /** Query i's expected cost on arm j at what j's calls have really cost this window. */
+  private truePrice(i: number, j: number): number {
+    return this.estimates.cost[i * this.estimates.k + j] * this.priceLevel(j);
+  }
+
+  /** What arm j's calls have really cost this window per dollar the plan expected (1 before any). */
+  private priceLevel(j: number): number {
+    return this.armExpected[j] > 0 ? this.armRealised[j] / this.armExpected[j] : 1;
   }
 
   /** What query i's call on `arm` cost (the expected cost when the bill is not known yet). */
@@ -75,7 +104,17 @@ export class DispatchCheck {
     this.spentUsd += realisedUsd;
     this.armExpected[arm] += this.estimates.cost[i * this.estimates.k + arm];
     this.armRealised[arm] += realisedUsd;
+    const expected = this.estimates.cost[i * this.estimates.k + arm];
+    if (expected > 0) this.armDearest[arm] = Math.max(this.armDearest[arm], realisedUsd / expected);
   }
+}
+
+/** What the caller knows about the window beyond its plan. */
+export interface DispatchOptions {
+  /** Quality points a dollar is worth in this window (WindowPlan.dualPrice); 0 = none. */
+  dualPrice?: number;
+  /** The period's last window: what it leaves unspent is lost. */
+  spendAllLeft?: boolean;
 }
 
 /** An arm whose calls in a window cost more than this multiple of their planned cost gets no more of them. */

@@ -143,7 +143,7 @@ describe('DispatchCheck', () => {
   it('keeps a surprising arm while its gain is worth its true price at the dual price', () => {
     const e = window(3, [CHEAP, GOOD]);
     // GOOD gains 0.4 over CHEAP. Planned at $3, the first call costs $10: 0.4 > 0.04 * (10 - 1).
-    const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 1e9, 0, 0, 0.04);
+    const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 1e9, 0, 0, { dualPrice: 0.04 });
     expect(check.armFor(0)).toBe(1);
     check.settle(0, 1, 10);
     expect(check.armFor(1)).toBe(1);
@@ -152,10 +152,25 @@ describe('DispatchCheck', () => {
   it('stops a surprising arm once its gain is not worth its true price at the dual price', () => {
     const e = window(3, [CHEAP, GOOD]);
     // At a dual price of 0.04 the $3 plan is worth it (0.4 > 0.08), a $30 call is not (0.4 < 1.16).
-    const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 1e9, 0, 0, 0.04);
+    const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 1e9, 0, 0, { dualPrice: 0.04 });
     expect(check.armFor(0)).toBe(1);
     check.settle(0, 1, 30);
     expect(check.armFor(1)).toBe(cheapestArm(e, 1));
+  });
+
+  it("spends the period's last window on its planned calls, in order, while they fit at their true price", () => {
+    const e = window(4, [CHEAP, GOOD]);
+    // $14 left; GOOD costs $6 a call, not the planned $3. The first call fits with the rest on
+    // CHEAP ($3 + $3); the second, at its true price, just fits ($6 + $6 + $2); the third does
+    // not ($13 + $6). Checked against the rest of the plan at its planned price, the second would
+    // not go ($6 + $3 + $6).
+    const check = new DispatchCheck(e, Int32Array.from([1, 1, 1, 1]), 14, 0, 0, { spendAllLeft: true });
+    const arms = [0, 1, 2, 3].map((i) => {
+      const j = check.armFor(i);
+      check.settle(i, j, j === 1 ? 6 : 1);
+      return j;
+    });
+    expect(arms).toEqual([1, 1, 0, 0]);
   });
 
   it('lets every planned arm go without a budget', () => {
