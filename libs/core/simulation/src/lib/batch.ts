@@ -4,6 +4,7 @@ import {
   DispatchCheck,
   EstimatedMix,
   PeriodBudget,
+  RecentResiduals,
   WindowEstimates,
   emptyWindowEstimates,
   halfWidthMultiplier,
@@ -40,6 +41,13 @@ export interface BatchReplayOptions extends ReplayOptions {
    * of the window is planned. The replay treats the two sub-rounds as two successive assignments.
    */
   explore?: number;
+  /**
+   * Correct the policy's estimates by each arm's recent residuals (`RecentResiduals`). Default:
+   * on with a warm start, whose priors hold the policy's estimates still while the mix drifts;
+   * off without one, where the policy, still learning, follows the drift itself and the
+   * correction would count it twice (docs/decisions/0028).
+   */
+  recentCorrection?: boolean;
 }
 
 export interface ModeFigures {
@@ -161,11 +169,13 @@ export async function runBatchReplay(
   }));
   const forecast = new EstimatedMix(k);
   const explore = Math.max(0, Math.floor(options.explore ?? DEFAULT_EXPLORE));
+  const recent = (options.recentCorrection ?? (options.warmStart ?? []).length > 0) ? new RecentResiduals(k) : null;
   let spent = 0;
   let t = 0;
   let windowEnd = 0;
   while (t < n) {
     applyEvent(s, t);
+    if (t >= windowEnd) recent?.nextWindow();
     const round = nextSubRound(s, t, windowEnd, size, explore);
     windowEnd = round.windowEnd;
     const end = round.end;
@@ -185,6 +195,8 @@ export async function runBatchReplay(
     // Calibration levels as the round is planned (the dispatch observes against them).
     const levels = arms.map((_, j) => calibration.level(j));
     const estimates = estimate(queries, levels);
+    const policyQuality = estimates.quality.slice();
+    recent?.apply(estimates);
     const budget: PeriodBudget | null =
       s.budget === null ? null : { perQueryUsd: s.budget, expectedQueries: n, routedQueries: t, spentUsd: spent };
     if (budget && end < n) {
@@ -231,6 +243,8 @@ export async function runBatchReplay(
     for (let i = 0; i < m; i++) {
       const o = outcomes[i];
       policy.update(queries[i].ctx, o.arm, { quality: o.q, costUsd: o.c, expectedCostUsd: offeredCosts[i][o.arm] });
+      const j = arms.indexOf(o.arm);
+      recent?.observe(j, policyQuality[i * k + j], o.q);
       costModel.observe(o.arm, o.c);
     }
     t = end;

@@ -464,6 +464,24 @@ describe('runBatchComparison', () => {
     }
   });
 
+  it("corrects the policy's estimates by recent residuals by default with a warm start, and only then", async () => {
+    const rows = syntheticRows(300, 7);
+    const warm = syntheticRows(200, 8);
+    const run = (warmStart: ReplayRow[] | undefined, recentCorrection?: boolean) =>
+      runBatchComparison(rows, {
+        ...base({ budget: 1e-3, warmStart, order: 'by-difficulty' }),
+        batchSize: 50,
+        // A limit the solver never reaches on windows this small, so the picks do not depend on
+        // the machine's speed.
+        timeLimitMs: 60_000,
+        recentCorrection,
+      }).then((r) => r.picks.join(','));
+    const warmOn = await run(warm, true);
+    expect(await run(warm)).toBe(warmOn);
+    expect(await run(warm, false)).not.toBe(warmOn);
+    expect(await run(undefined)).toBe(await run(undefined, false));
+  });
+
   it('moves budget across windows: on a by-source order batch routing clearly beats per-query routing', async () => {
     // Two kinds of query, grouped so that every window holds one kind: on "easy" the premium
     // arm adds 2 points, on "hard" 45, at the same price. The money belongs on the hard

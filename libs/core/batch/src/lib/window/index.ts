@@ -4,3 +4,4 @@ export * from './dual-price';
 export * from './cost-calibration';
 export * from './dispatch-check';
 export * from './window-planner';
+export * from './recent-residuals';

@@ -1,0 +1,54 @@
+import { WindowEstimates } from './window-estimates';
+
+/**
+ * Per arm: how the realised quality of the recent windows' calls compared with the estimates
+ * they were planned on, with older windows fading by `decay` per window. A policy held by strong
+ * priors (a warm start) keeps its estimates where the offline data put them while the mix drifts:
+ * on val.jsonl sorted by difficulty its estimated upgrade gain stays at 0.08-0.16 in every window
+ * while the true one climbs from 0 to 0.35, so the easy first windows buy upgrades worth nothing
+ * (docs/decisions/0028). Adding each arm's recent mean residual to its estimates lets the plan
+ * follow the drift a window late instead of not at all.
+ */
+export class RecentResiduals {
+  private readonly sum: Float64Array;
+  private readonly count: Float64Array;
+
+  constructor(
+    readonly k: number,
+    /** Weight a window's residuals keep per later window. */
+    readonly decay = 0.8,
+    /** Calls' worth of a zero-residual prior. */
+    readonly priorCalls = 20,
+  ) {
+    this.sum = new Float64Array(k);
+    this.count = new Float64Array(k);
+  }
+
+  /** A new window begins: what the earlier ones showed weighs `decay` times less. */
+  nextWindow(): void {
+    for (let j = 0; j < this.k; j++) {
+      this.sum[j] *= this.decay;
+      this.count[j] *= this.decay;
+    }
+  }
+
+  /** One call of `arm`: the uncorrected estimate it was planned on, and the quality it realised. */
+  observe(arm: number, estimate: number, realised: number): void {
+    this.sum[arm] += realised - estimate;
+    this.count[arm]++;
+  }
+
+  /** Mean recent residual of `arm`, shrunk towards 0. */
+  correction(arm: number): number {
+    return this.sum[arm] / (this.count[arm] + this.priorCalls);
+  }
+
+  /** The estimates with every available entry corrected, kept on the quality scale [0, 1] (in place). */
+  apply(e: WindowEstimates): void {
+    for (let i = 0; i < e.n; i++)
+      for (let j = 0; j < e.k; j++) {
+        const x = i * e.k + j;
+        if (e.available[x]) e.quality[x] = Math.min(1, Math.max(0, e.quality[x] + this.correction(j)));
+      }
+  }
+}
