@@ -12,13 +12,16 @@ import { WindowEstimates, cheapestArm } from './window-estimates';
  *   plan expected of those calls (the plan priced it on a usage it does not have), and the call
  *   is not worth its quality gain over the cheapest arm at that arm's true price (the plan's
  *   expected cost times what its calls really cost this window over what they were expected to),
- *   at the window's dual price of the dollar. At no dual price (the period's last window) the
- *   surprise alone stops the arm.
+ *   at the window's dual price of the dollar. At no dual price the surprise alone stops the arm.
  *
  * Why the value test: a usage model meets a new prompt template cold and can price a mid-tier
- * model at a third of its cost; stopping it on the surprise alone threw away upgrades that were
- * still worth three times their plan, while a flagship priced at a thirtieth of its cost still
- * fails the test at once (docs/decisions/0028).
+ * model at a third of its cost; stopping it on the surprise alone threw away upgrades whatever
+ * they were still worth at their true price, while a flagship priced at a thirtieth of its cost
+ * fails the test at the planner's usual prices (docs/decisions/0028).
+ *
+ * The period's last window (`spendAllLeft`) is checked differently: what it leaves unspent buys
+ * nothing, so each planned call goes while it fits the period's budget at its arm's true price,
+ * with the rest of the window on its cheapest arms.
  */
 export class DispatchCheck {
   private plannedRest = 0;
