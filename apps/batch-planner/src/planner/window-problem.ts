@@ -190,7 +190,11 @@ export async function assignWindow(
     models: wi.models,
   });
   const total = opts.budget && periodTotalUsd(opts.budget);
-  const check = new DispatchCheck(wi.estimates, plan.assignment, total, opts.budget?.spentUsd ?? 0, plan.reserveUsd);
+  // The replay's dispatch rule (libs/core/simulation batch.ts). The period's last window is
+  // unknown to an open-ended service, so spendAllLeft stays off here.
+  const check = new DispatchCheck(wi.estimates, plan.assignment, total, opts.budget?.spentUsd ?? 0, plan.reserveUsd, {
+    dualPrice: plan.dualPrice,
+  });
   const { k, cost } = wi.estimates;
   const dispatched = new Int32Array(queries.length);
   for (let i = 0; i < queries.length; i++) {
