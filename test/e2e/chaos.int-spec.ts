@@ -5,35 +5,14 @@
  * aggregator (mid-batch) SIGKILLed, one broker SIGKILLed, PostgreSQL restarted. The invariants
  * come from the run's JSON line, which counts them from the PostgreSQL ledger.
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
+import { runTool } from '../support/run-tool';
 
-const ROOT = resolve(__dirname, '../..');
 const RUN_DEADLINE_MS = 600_000;
 
 jest.setTimeout(RUN_DEADLINE_MS + 60_000);
 
-function runChaos(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'tools/chaos/main.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, KAFKA_BROKERS: '', DATABASE_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    // SIGINT lets the run tear its cluster and services down.
-    const timer = setTimeout(() => child.kill('SIGINT'), RUN_DEADLINE_MS);
-    child.once('error', fail);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const runChaos = (args: string[]) => runTool('tools/chaos/main.ts', args, RUN_DEADLINE_MS);
 
 describe('npm run chaos', () => {
   it('prints its options with --help', async () => {

@@ -5,34 +5,16 @@
  * per service, a hard budget cap on the scope) and the invariants of ../shared/EVAL.md, read
  * from the JSON line it prints.
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
+import { runTool } from '../support/run-tool';
 
-const ROOT = resolve(__dirname, '../..');
 const RUN_DEADLINE_MS = 420_000;
 
 jest.setTimeout(2 * RUN_DEADLINE_MS + 60_000);
 
-function runE2e(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'tools/e2e/main.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, KAFKA_BROKERS: '', DATABASE_URL: '', KAFKA_SECURITY: '', INFRA_MODE: 'local' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGINT'), RUN_DEADLINE_MS);
-    child.once('error', fail);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+// INFRA_MODE=local and no KAFKA_SECURITY: the run starts its own broker, with SASL by default.
+const runE2e = (args: string[]) =>
+  runTool('tools/e2e/main.ts', args, RUN_DEADLINE_MS, { KAFKA_SECURITY: '', INFRA_MODE: 'local' });
 
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
 
