@@ -100,7 +100,9 @@ export class BudgetCap {
     const groups = new Map<string, number[]>();
     requests.forEach((r, i) => {
       const sig = r.counters.map(counterKey).join('\u0001');
-      groups.set(sig, [...(groups.get(sig) ?? []), i]);
+      const members = groups.get(sig);
+      if (members) members.push(i);
+      else groups.set(sig, [i]);
     });
     const out: (Reservation | 'missing')[] = new Array(requests.length);
     for (const members of groups.values()) {

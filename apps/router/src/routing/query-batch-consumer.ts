@@ -12,7 +12,6 @@ import {
   keepConsuming,
   MessageProducer,
   PoisonGuard,
-  sendToDeadLetter,
   withTimeout,
 } from '@llm-router/kafka';
 import { AnswerStore, answerKey, StoredAnswer } from '@llm-router/persistence';
@@ -157,8 +156,9 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
   /** Everything a batch needs before its offsets may be committed; throws (-> redelivery) otherwise. */
   private async handle(partition: number, messages: KafkaMessage[], receivedAt: number): Promise<void> {
     const deadLetters: Promise<void>[] = [];
-    const park = (message: KafkaMessage, reason: string) => {
-      const parked = sendToDeadLetter(this.producer, CONSUMER, Topic.Queries, partition, message, reason);
+    // The guard's dead-lettering: logged, and counted in kafka_dead_letters_total{topic,reason}.
+    const park = (message: KafkaMessage, error: unknown) => {
+      const parked = this.guard.deadLetter(Topic.Queries, partition, message, error);
       parked.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
       deadLetters.push(parked);
     };
@@ -169,11 +169,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
       await yieldIfBusy();
       const decoded = decode(Topic.Queries, message.value);
       if (!decoded.ok) {
-        this.log.warn(
-          { offset: message.offset, reason: decoded.error.message },
-          'invalid query sent to dead-letter topic',
-        );
-        park(message, decoded.error.message);
+        park(message, decoded.error);
         continue;
       }
       const query = decoded.value;
@@ -210,7 +206,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
           if (this.stopping.signal.aborted || isTransient(e)) throw e;
           if (!(e instanceof RoutingRejected))
             this.log.error({ requestId: query.id, scope: query.scope, err: errorMessage(e) }, 'query failed, parked');
-          for (const m of copies) park(m, errorMessage(e));
+          for (const m of copies) park(m, e);
           return null;
         }
       }),
