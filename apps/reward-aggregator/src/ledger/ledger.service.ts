@@ -408,10 +408,8 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
         algorithm: engine.policy.algorithm,
         state: engine.snapshotState(),
         lambda: engine.lambda,
-        pacer: st.pacerState(),
-        budgetPerQueryUsd: st.budgetPerQueryUsd(Date.now()),
+        ...st.snapshotPacing(Date.now()),
         rewardsApplied: st.rewardsApplied,
-        decisionsRecorded: st.decisionsRecorded,
         ts: new Date().toISOString(),
       });
     }
@@ -460,10 +458,8 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
         algorithm: state.algorithm,
         state,
         lambda: row.lambda,
-        pacer: st.pacerState(),
-        budgetPerQueryUsd: st.budgetPerQueryUsd(Date.now()),
+        ...st.snapshotPacing(Date.now()),
         rewardsApplied: row.rewardsApplied,
-        decisionsRecorded: st.decisionsRecorded,
         ts: new Date().toISOString(),
       };
     });

@@ -110,6 +110,15 @@ export class ScopeStats {
     return b === null || this.fleet.remaining(now) === null ? undefined : b;
   }
 
+  /** What every policy snapshot says of the scope's pacing: the fleet pacer, the per-query budget, the decision count. */
+  snapshotPacing(now: Date | number) {
+    return {
+      pacer: this.pacerState(),
+      budgetPerQueryUsd: this.budgetPerQueryUsd(now),
+      decisionsRecorded: this.decisionsRecorded,
+    };
+  }
+
   pacerState(): StoredPacing {
     return { version: 2, pacer: this.pacer?.toState() ?? null, fleet: this.fleet.toState() };
   }
