@@ -26,6 +26,7 @@ import {
   saslServiceEnv,
   selectMode,
   startInfrastructure,
+  type InfraMode,
   type KafkaPrincipal,
   type KafkaSecurity,
 } from '@llm-router/infra';
@@ -122,12 +123,15 @@ function capArg(v: string): number | null {
 /**
  * Measurements run as production does (issue 11): authenticated Kafka where this command
  * starts the broker itself; a broker it is given (KAFKA_BROKERS, Docker) is used as it is.
+ * The infrastructure mode is chosen once, here, and handed to startInfrastructure.
  */
-async function kafkaSecurityOf(chosen: KafkaSecurity | undefined): Promise<KafkaSecurity> {
-  if (chosen) return chosen;
-  if (process.env['KAFKA_SECURITY']?.trim()) return kafkaSecurityFromEnv();
+async function infrastructureChoice(
+  chosen: KafkaSecurity | undefined,
+): Promise<{ mode: InfraMode; security: KafkaSecurity }> {
   const { mode } = await selectMode(process.env, () => dockerAvailable());
-  return mode === 'local' ? 'sasl' : 'plaintext';
+  if (chosen) return { mode, security: chosen };
+  if (process.env['KAFKA_SECURITY']?.trim()) return { mode, security: kafkaSecurityFromEnv() };
+  return { mode, security: mode === 'local' ? 'sasl' : 'plaintext' };
 }
 
 function budgetArg(v: string): number | null {
@@ -146,8 +150,8 @@ async function main() {
   if (generatedIn) say(`${opts.data} not found: using generated data in ${generatedIn}`);
   say(`dataset ${dataPath}: ${rows.length} rows, models ${modelsPath}`);
 
-  const security = await kafkaSecurityOf(opts.kafkaSecurity);
-  const infra = await startInfrastructure({ security });
+  const { mode, security } = await infrastructureChoice(opts.kafkaSecurity);
+  const infra = await startInfrastructure({ mode, security });
   const services: RunningService[] = [];
   const runId = Date.now().toString(36);
   const scope = `e2e-${runId}`;
