@@ -230,24 +230,25 @@ export async function warmUpGroupCoordinator(brokers: string[], timeoutMs = 60_0
   const admin = kafka.admin();
   await admin.connect();
   const deadline = Date.now() + timeoutMs;
-  const describe = async (groupId: string) => {
+  // Each step throws while the coordinator is unavailable or loading, and on a cluster a broker
+  // may answer a group request before its metadata knows __consumer_offsets (chaos, CI).
+  const retried = async <T>(what: string, step: () => Promise<T>): Promise<T> => {
     for (;;) {
       try {
-        // Throws while the coordinator is unavailable or loading.
-        await admin.describeGroups([groupId]);
-        return;
+        return await step();
       } catch (err) {
         if (Date.now() > deadline)
-          throw new Error(`group coordinator not available after ${timeoutMs / 1000} s: ${(err as Error).message}`);
+          throw new Error(`${what} not available after ${timeoutMs / 1000} s: ${(err as Error).message}`);
       }
       await sleep(100);
     }
   };
+  const describe = (groupId: string) => retried('group coordinator', () => admin.describeGroups([groupId]));
   try {
     await describe(warmUpGroupIds(1)[0]);
-    const { topics } = await admin.fetchTopicMetadata({
-      topics: ['__consumer_offsets'],
-    });
+    const { topics } = await retried('__consumer_offsets metadata', () =>
+      admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] }),
+    );
     const partitions = topics[0]?.partitions.length ?? 1;
     for (const groupId of warmUpGroupIds(partitions)) await describe(groupId);
   } finally {
