@@ -94,6 +94,10 @@ const opts = new Command('e2e')
     num('--timeout', { integer: true, positive: true }),
     300,
   )
+  .option(
+    '--profile <dir>',
+    'write a V8 CPU profile of every router and reward-aggregator process to this directory (when they stop)',
+  )
   .option('--json', 'print one JSON object as the last line')
   .parse()
   .opts<{
@@ -112,6 +116,7 @@ const opts = new Command('e2e')
     replay: boolean;
     kafkaSecurity?: KafkaSecurity;
     scopeCap: number | null;
+    profile?: string;
     json?: boolean;
   }>();
 
@@ -157,6 +162,8 @@ async function main() {
   const scope = `e2e-${runId}`;
   const logDir = mkdtempSync(join(tmpdir(), 'llm-router-e2e-'));
   let exitCode = 0;
+  // The hot path's processes alone: profiling the load generator or the broker would drown them.
+  const profiled = opts.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(opts.profile)}`] } : {};
   try {
     // A database of its own: a run never mixes with earlier runs' state.
     const databaseUrl = await createDatabase(infra.databaseUrl, 'e2e');
@@ -196,6 +203,7 @@ async function main() {
           { app: 'reward-aggregator', name: `reward-aggregator-${i}`, env: envOf('reward-aggregator') },
           await freePort(),
           logDir,
+          profiled,
         ),
       ),
     );
@@ -214,6 +222,7 @@ async function main() {
           { app: 'router', name: `router-${i}`, env: envOf('router') },
           await freePort(),
           logDir,
+          profiled,
         ),
       );
     services.push(...routers);

@@ -129,8 +129,14 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
    * Routes one query within the scope's hard budget caps (SCOPE_BUDGETS), as the HTTP front
    * door does: the worst case is reserved before any model is called and settled to the bill
    * after, so several routers together never pass a cap by more than their calls in flight.
+   * The settlement is not waited for here: it goes into `settlements`, which the batch awaits
+   * with its publication, before the commit, so it costs the query no round trip of its own.
    */
-  private async answerWithinCaps(query: QueryRequest, receivedAt: number): Promise<Answer> {
+  private async answerWithinCaps(
+    query: QueryRequest,
+    receivedAt: number,
+    settlements: Promise<void>[],
+  ): Promise<Answer> {
     const text = query.messages.map((m) => m.content).join('\n');
     const models = query.constraints.model ? [query.constraints.model] : this.replica.engines.models();
     const prices = models.map((m) => this.replica.engines.price(m)).filter((p) => p !== undefined);
@@ -149,7 +155,9 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
       costUsd = answer.response.costUsd;
       return answer;
     } finally {
-      await this.budget.settle(reservation.id, costUsd);
+      const settled = this.budget.settle(reservation.id, costUsd);
+      settled.catch(() => undefined); // awaited with the batch; this only keeps an early failure from going unhandled
+      settlements.push(settled);
     }
   }
 
@@ -163,6 +171,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
       deadLetters.push(parked);
     };
     const toPlanner: QueryRequest[] = [];
+    const settlements: Promise<void>[] = [];
     // The same id twice in one batch (a query produced twice) is routed once and answered twice.
     const toRoute = new Map<string, { query: QueryRequest; messages: KafkaMessage[] }>();
     for (const message of messages) {
@@ -195,7 +204,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
           return { query, copies, answer: { query, response: known.response, decision: known.decision }, fresh: false };
         try {
           const answer = await this.inFlight(() =>
-            this.guard.retrying(() => this.answerWithinCaps(query, receivedAt), {
+            this.guard.retrying(() => this.answerWithinCaps(query, receivedAt, settlements), {
               retryIf: (e) => !(e instanceof RoutingRejected) && !this.stopping.signal.aborted,
             }),
           );
@@ -236,6 +245,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
       ),
       this.producer.sendMany(Topic.BatchRequests, toPlanner),
       ...deadLetters,
+      ...settlements,
     ]);
     // What routing added to each fresh query: consumed to answer acknowledged, model calls excluded.
     const acked = Date.now();
