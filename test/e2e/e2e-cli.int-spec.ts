@@ -31,6 +31,7 @@ describe('npm run e2e', () => {
       '--warm-start',
       '--kafka-security',
       '--scope-cap',
+      '--profile',
       '--json',
     ])
       expect(r.stdout).toContain(option);
@@ -55,6 +56,16 @@ describe('npm run e2e', () => {
     expect(out.feedbackSent).toBe(300);
     expect(out.meanQuality).toBeGreaterThan(0);
     expect(out.replayMeanQuality).toBeGreaterThan(0);
+    // Where the CPU went, per query, from /proc: every part this run started did some work.
+    const cpu = out.cpuMsPerQuery as Record<string, number>;
+    for (const part of ['router', 'aggregator', 'broker', 'postgres', 'loadGenerator'])
+      expect({ part, ms: cpu[part] }).toEqual({ part, ms: expect.any(Number) });
+    expect(cpu.router).toBeGreaterThan(0);
+    expect(cpu.postgres).toBeGreaterThan(0);
+    expect(cpu.stack).toBeCloseTo(
+      ['router', 'aggregator', 'otherServices', 'broker', 'postgres', 'loadGenerator'].reduce((t, k) => t + cpu[k], 0),
+      2,
+    );
   });
 
   it('enforces the scope cap on the Kafka path: past it, queries are answered with the reason and no model call', async () => {

@@ -7,7 +7,7 @@
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,6 +16,7 @@ import { Client } from 'pg';
 import { encode, Topic } from '@llm-router/contracts';
 import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
+import { cpuMsOf } from '../lib/process-cpu';
 import { round } from '../lib/stats';
 
 export interface HttpBenchOptions {
@@ -158,17 +159,6 @@ async function transactions(db: Client): Promise<number> {
     `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`,
   );
   return Number(rows[0].n);
-}
-
-/** CPU ms (user + system) a process has used so far, from /proc (Linux); undefined elsewhere. */
-function cpuMsOf(pid: number | undefined): number | undefined {
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A router load, with the database transactions and the router's CPU time per answered request. */

@@ -31,6 +31,7 @@ import {
   type KafkaSecurity,
 } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
+import { cpuMsOf, machineBusyMs, treeCpuMs } from '../lib/process-cpu';
 import { percentile, round } from '../lib/stats';
 import { num } from '../lib/cli';
 import { resolveDataset } from '../lib/dataset';
@@ -267,6 +268,14 @@ async function main() {
     bar?.start(opts.queries, 0, { rate: 0 });
     // Starts the routers' event-loop delay window: the next scrape covers the load alone.
     await scrapeMetrics(routers);
+    const readCpu = cpuReader({
+      router: routers,
+      aggregator: aggregators,
+      otherServices: services.filter((s) => !routers.includes(s) && !aggregators.includes(s)),
+      brokerPid: infra.local?.kafkaPid,
+      postgresPid: infra.local?.postgresPid,
+    });
+    const cpuBefore = readCpu();
     const t0 = Date.now();
     const feedbackQueue: { key: string; value: string }[] = [];
 
@@ -351,6 +360,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 300));
       applied = await ledger();
     }
+    const cpuAfter = readCpu();
     await new Promise((r) => setTimeout(r, 1000));
     applied = await ledger();
     const policy = (await db.query('SELECT version, rewards_applied FROM policy_state WHERE scope = $1', [scope]))
@@ -396,6 +406,7 @@ async function main() {
       routerEventLoopP50Ms: eventLoop.p50Ms,
       routerEventLoopP99Ms: eventLoop.p99Ms,
       routerEventLoopMaxMs: eventLoop.maxMs,
+      cpuMsPerQuery: cpuPerQuery(cpuBefore, cpuAfter, answers.size),
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       rate: opts.rate,
@@ -420,6 +431,12 @@ async function main() {
       );
       console.log(
         `latency p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms (router-added p50 ${result.addedP50Ms} ms, p99 ${result.addedP99Ms} ms; router event-loop delay p99 ${result.routerEventLoopP99Ms} ms, max ${result.routerEventLoopMaxMs} ms), throughput ${result.throughputPerSec} q/s, rewards ${result.rewardsPerSec}/s`,
+      );
+      const cpu = result.cpuMsPerQuery;
+      console.log(
+        `CPU ms per query: ${Object.entries(cpu)
+          .map(([k, v]) => `${k} ${v ?? 'n/a'}`)
+          .join(', ')}`,
       );
       console.log(
         `live:   mean quality ${result.meanQuality} (${result.pctOfOracle} of oracle ${result.oracleQuality}), mean cost $${result.meanCostUsd}, budget ratio ${result.budgetRatio}`,
@@ -449,6 +466,58 @@ async function main() {
     await infra.stop();
   }
   process.exit(exitCode);
+}
+
+type CpuReading = Record<string, number | undefined>;
+
+/**
+ * CPU ms used so far by each part of the stack (services summed per kind, the broker, PostgreSQL
+ * with its backends, this process as the load generator) and by the whole machine, which also
+ * counts other jobs on a shared box. Undefined where /proc cannot tell (not Linux; a broker or
+ * database this command did not start).
+ */
+function cpuReader(parts: {
+  router: RunningService[];
+  aggregator: RunningService[];
+  otherServices: RunningService[];
+  brokerPid?: number;
+  postgresPid?: number;
+}): () => CpuReading {
+  const sum = (list: RunningService[]) =>
+    list.reduce<number | undefined>((t, s) => {
+      const v = cpuMsOf(s.proc.pid);
+      return t === undefined || v === undefined ? undefined : t + v;
+    }, 0);
+  return () => {
+    const self = process.cpuUsage();
+    return {
+      router: sum(parts.router),
+      aggregator: sum(parts.aggregator),
+      otherServices: sum(parts.otherServices),
+      broker: treeCpuMs(parts.brokerPid),
+      postgres: treeCpuMs(parts.postgresPid),
+      loadGenerator: (self.user + self.system) / 1000,
+      machine: machineBusyMs(),
+    };
+  };
+}
+
+/**
+ * CPU ms per answered query of each part over the measured window (first send to last reward
+ * applied), `stack` their sum; `machine` minus `stack` is what other jobs took meanwhile.
+ */
+function cpuPerQuery(before: CpuReading, after: CpuReading, queries: number): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  let stack: number | null = 0;
+  for (const k of Object.keys(before)) {
+    const b = before[k];
+    const a = after[k];
+    const v = a === undefined || b === undefined || queries === 0 ? null : round((a - b) / queries, 3);
+    out[k] = v;
+    if (k !== 'machine') stack = v === null || stack === null ? null : stack + v;
+  }
+  out['stack'] = stack === null ? null : round(stack, 3);
+  return out;
 }
 
 /** Each router's /metrics text ('' when it does not answer). */
