@@ -27,6 +27,13 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     // Consumption of llm.queries, producing and shutdown (apps/router/README.md, docs/decisions/0009).
     /** Partitions of llm.queries whose batches are handled at the same time. */
     ROUTER_PARTITIONS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(6),
+    /**
+     * Bytes one fetch of llm.queries may bring, in all and per partition. kafkajs decodes a
+     * fetch response in one synchronous step: with its defaults (10 MiB, 1 MiB per partition) a
+     * backlog held the router's event loop for up to 160 ms per fetch.
+     */
+    ROUTER_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+    ROUTER_FETCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(1024).default(262_144),
     /** Queries being routed (model calls) at once, over all partitions. */
     ROUTER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10000).default(256),
     /** A query without constraints.deadline gets an error answer this long after it is consumed. */

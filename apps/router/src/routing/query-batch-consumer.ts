@@ -66,6 +66,8 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
       sessionTimeout: config.ROUTER_SESSION_TIMEOUT_MS,
       heartbeatInterval: config.ROUTER_HEARTBEAT_INTERVAL_MS,
       allowAutoTopicCreation: false,
+      maxBytes: config.ROUTER_FETCH_MAX_BYTES,
+      maxBytesPerPartition: config.ROUTER_FETCH_MAX_BYTES_PER_PARTITION,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
     this.consumer.on(this.consumer.events.CRASH, (e) => {
