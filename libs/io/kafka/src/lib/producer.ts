@@ -3,6 +3,7 @@ import { encode, encodeBinary, MessageInputOf, MessageOf, Topic, TopicName } fro
 import { TimeoutError, withTimeout } from './deadline';
 import { TopicDirectory } from './topic-directory';
 import { defaultPartitionOf, PartitionOf, sendBatchByPartition } from './partitioned-send';
+import { yieldIfBusy } from '@llm-router/service';
 
 export const DEFAULT_SEND_TIMEOUT_MS = 10000;
 export const DEFAULT_SEND_RETRIES = 5;
@@ -102,10 +103,17 @@ export class MessageProducer {
     return e.message;
   }
 
-  /** Several messages of one topic, acknowledged together. */
+  /**
+   * Several messages of one topic, acknowledged together. Validating and serialising a
+   * batch's thousand answers takes tens of ms: the event loop gets its turns in between.
+   */
   async sendMany<T extends TopicName>(topic: T, values: MessageInputOf<T>[]): Promise<MessageOf<T>[]> {
     if (values.length === 0) return [];
-    const encoded = values.map((v) => encode(topic, v));
+    const encoded: ReturnType<typeof encode<T>>[] = [];
+    for (const v of values) {
+      await yieldIfBusy();
+      encoded.push(encode(topic, v));
+    }
     await this.enqueue(
       topic,
       encoded.map((e) => ({ key: e.key, value: e.value })),
