@@ -35,18 +35,22 @@ export class AnswerStore {
     return out;
   }
 
-  /** Records answers; an answer already stored for the same key is kept (the first one wins). */
+  /**
+   * Records answers; an answer already stored for the same key is kept (the first one wins).
+   * The rows travel as one JSON document: as text[] and jsonb[] parameters, pg escaped every
+   * character of every answer into an array literal, a long synchronous step per batch.
+   */
   async save(answers: StoredAnswer[]): Promise<void> {
     if (answers.length === 0) return;
     await this.ds.query(
       `INSERT INTO router_answers (scope, request_id, response, decision)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])
+       SELECT scope, request_id, response, decision
+         FROM jsonb_to_recordset($1::jsonb) AS r(scope text, request_id text, response jsonb, decision jsonb)
        ON CONFLICT (scope, request_id) DO NOTHING`,
       [
-        answers.map((a) => a.scope),
-        answers.map((a) => a.requestId),
-        answers.map((a) => JSON.stringify(a.response)),
-        answers.map((a) => (a.decision === null ? null : JSON.stringify(a.decision))),
+        JSON.stringify(
+          answers.map((a) => ({ scope: a.scope, request_id: a.requestId, response: a.response, decision: a.decision })),
+        ),
       ],
     );
   }
