@@ -1,4 +1,4 @@
-import { yieldIfBusy } from '@llm-router/service';
+import { yieldIfBusy } from '@llm-router/service/event-loop-slice';
 import {
   Kafka,
   Message,

@@ -3,7 +3,7 @@ import { encode, encodeBinary, MessageInputOf, MessageOf, Topic, TopicName } fro
 import { TimeoutError, withTimeout } from './deadline';
 import { TopicDirectory } from './topic-directory';
 import { defaultPartitionOf, PartitionOf, sendBatchByPartition } from './partitioned-send';
-import { yieldIfBusy } from '@llm-router/service';
+import { yieldIfBusy } from '@llm-router/service/event-loop-slice';
 
 export const DEFAULT_SEND_TIMEOUT_MS = 10000;
 export const DEFAULT_SEND_RETRIES = 5;
