@@ -1,4 +1,3 @@
-import { yieldIfBusy } from '@llm-router/service/event-loop-slice';
 import {
   Kafka,
   Message,
@@ -75,16 +74,9 @@ export async function sendBatchByPartition(
   partitionOf: PartitionOf,
 ): Promise<void> {
   const { topicMessages, ...options } = batch;
-  // kafkajs encodes each request in one synchronous step: started a slice apart, a batch's
-  // requests do not all encode in the same turn of the event loop.
-  const sends: Promise<unknown>[] = [];
-  for (const part of splitByPartition(topicMessages, partitionOf)) {
-    await yieldIfBusy();
-    const sent = producer.send({ ...options, ...part });
-    sent.catch(() => undefined); // settled below; a failure while later parts start is not unhandled
-    sends.push(sent);
-  }
-  const results = await Promise.allSettled(sends);
+  const results = await Promise.allSettled(
+    splitByPartition(topicMessages, partitionOf).map((part) => producer.send({ ...options, ...part })),
+  );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
