@@ -275,6 +275,10 @@ async function main() {
       brokerPid: infra.local?.kafkaPid,
       postgresPid: infra.local?.postgresPid,
     });
+    // Rows and transactions of the run's database, per query: what PostgreSQL's CPU goes on.
+    const statsDb = new Client({ connectionString: env.DATABASE_URL });
+    await statsDb.connect();
+    const dbBefore = await databaseActivity(statsDb);
     const cpuBefore = readCpu();
     const t0 = Date.now();
     const feedbackQueue: { key: string; value: string }[] = [];
@@ -361,6 +365,10 @@ async function main() {
       applied = await ledger();
     }
     const cpuAfter = readCpu();
+    // PostgreSQL publishes a backend's counts within a second of its transactions.
+    await new Promise((r) => setTimeout(r, 1000));
+    const dbAfter = await databaseActivity(statsDb);
+    await statsDb.end();
     await new Promise((r) => setTimeout(r, 1000));
     applied = await ledger();
     const policy = (await db.query('SELECT version, rewards_applied FROM policy_state WHERE scope = $1', [scope]))
@@ -407,6 +415,9 @@ async function main() {
       routerEventLoopP99Ms: eventLoop.p99Ms,
       routerEventLoopMaxMs: eventLoop.maxMs,
       cpuMsPerQuery: cpuPerQuery(cpuBefore, cpuAfter, answers.size),
+      dbPerQuery: Object.fromEntries(
+        Object.entries(dbAfter).map(([k, v]) => [k, round((v - dbBefore[k]) / Math.max(1, answers.size), 2)]),
+      ),
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       rate: opts.rate,
@@ -466,6 +477,16 @@ async function main() {
     await infra.stop();
   }
   process.exit(exitCode);
+}
+
+/** Transactions and rows written so far in the database the client is connected to. */
+async function databaseActivity(db: Client): Promise<Record<string, number>> {
+  const { rows } = await db.query(
+    `SELECT xact_commit + xact_rollback AS transactions, tup_inserted AS inserted, tup_updated AS updated,
+            tup_deleted AS deleted, tup_fetched AS fetched
+       FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Number(v)]));
 }
 
 type CpuReading = Record<string, number | undefined>;
