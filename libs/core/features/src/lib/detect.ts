@@ -58,9 +58,24 @@ export function detectScript(text: string): Script {
   return best;
 }
 
+/**
+ * min(number of matches of the global regex `re`, cap), as text.match(re) would count them,
+ * but stopping at the cap and without building the array of matches: most markers are capped
+ * at 1-4 while a long prompt holds hundreds of number or keyword matches.
+ */
 function count(re: RegExp, text: string, cap = Infinity): number {
-  const m = text.match(re);
-  return m ? Math.min(m.length, cap) : 0;
+  // The regexes are shared module constants: start from 0 and leave them clean for the next call.
+  re.lastIndex = 0;
+  let n = 0;
+  while (n < cap) {
+    const m = re.exec(text);
+    if (m === null) break;
+    n++;
+    // An empty match would be found again at the same index; text.match steps over it too.
+    if (m[0].length === 0) re.lastIndex++;
+  }
+  re.lastIndex = 0;
+  return n;
 }
 
 /**
@@ -127,8 +142,8 @@ export function mathScore(text: string): number {
       2,
     );
   // Word problems state quantities as numbers glued to units ("80cm", "5%"), so the count
-  // does not insist on a word boundary after the digits.
-  const numbers = count(/(?<![\w.])\d+(?:[.,]\d+)?/g, text);
+  // does not insist on a word boundary after the digits. Counting stops at the last threshold.
+  const numbers = count(/(?<![\w.])\d+(?:[.,]\d+)?/g, text, 8);
   if (numbers >= 2) s += 1;
   if (numbers >= 4) s += 1;
   if (numbers >= 8) s += 1;
@@ -139,9 +154,10 @@ export function mathScore(text: string): number {
 /** Multiple-choice and logic-puzzle markers. */
 function reasoningScore(text: string): number {
   let s = 0;
-  const lettered = count(/\(\s*[A-H]\s*\)/g, text);
+  // Only "at least two" matters, so the counts stop there.
+  const lettered = count(/\(\s*[A-H]\s*\)/g, text, 2);
   if (lettered >= 2) s += 4;
-  const numbered = count(/^\s*\(?\d\)\s+\S/gm, text);
+  const numbered = count(/^\s*\(?\d\)\s+\S/gm, text, 2);
   if (numbered >= 2) s += 2;
   s += 3 * count(/^\s*(?:options|choices|answer choices)\s*:/gim, text, 1);
   s += 3 * count(/\boption\s+\d\s*:/gi, text, 1);
@@ -214,8 +230,12 @@ export function intentScores(text: string): Record<Intent, number> {
  * pure function of the text.
  */
 export function detectIntent(text: string): Intent {
-  const s = intentScores(text);
+  return bestIntent(intentScores(text));
+}
+
+/** The intent with the most evidence in `scores`, ties to the earlier one in INTENTS. */
+export function bestIntent(scores: Record<Intent, number>): Intent {
   let best: Intent = 'chat';
-  for (const i of INTENTS) if (s[i] > s[best]) best = i;
+  for (const i of INTENTS) if (scores[i] > scores[best]) best = i;
   return best;
 }
