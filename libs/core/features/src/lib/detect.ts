@@ -5,17 +5,14 @@
  * microseconds per query because they run inside the decision path.
  */
 
+import { NOT_A_LETTER, scriptIndexOf, scriptIndexOfUnit } from './code-units';
+
+// The order is part of the feature layout and of scriptIndexOf's results.
 export const SCRIPTS = ['latin', 'cyrillic', 'cjk', 'arabic', 'other'] as const;
 export type Script = (typeof SCRIPTS)[number];
 
 export const INTENTS = ['code', 'math', 'reasoning', 'creative', 'extraction', 'chat'] as const;
 export type Intent = (typeof INTENTS)[number];
-
-const RE_LATIN = /\p{Script=Latin}/u;
-const RE_CYRILLIC = /\p{Script=Cyrillic}/u;
-const RE_CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const RE_ARABIC = /\p{Script=Arabic}/u;
-const RE_LETTER = /\p{L}/u;
 
 /** Looks at no more than this many characters: the script of a prompt shows in its start. */
 const SCRIPT_SAMPLE = 2000;
@@ -26,7 +23,7 @@ const SCRIPT_SAMPLE = 2000;
  * because the models that handle one usually handle the others.
  */
 export function detectScript(text: string): Script {
-  const counts: Record<Script, number> = { latin: 0, cyrillic: 0, cjk: 0, arabic: 0, other: 0 };
+  const counts = [0, 0, 0, 0, 0]; // indexed like SCRIPTS
   let letters = 0;
   const end = Math.min(text.length, SCRIPT_SAMPLE);
   for (let i = 0; i < end; i++) {
@@ -34,28 +31,28 @@ export function detectScript(text: string): Script {
     // ASCII fast path: most prompts are overwhelmingly ASCII.
     if (code < 128) {
       if ((code >= 65 && code <= 90) || (code >= 97 && code <= 122)) {
-        counts.latin++;
+        counts[0]++;
         letters++;
       }
       continue;
     }
-    let ch = text[i];
+    let script: number;
     if (code >= 0xd800 && code <= 0xdbff && i + 1 < end) {
-      ch = text.slice(i, i + 2);
+      // The pair is classified as a string even when its second unit is no low surrogate, and
+      // that unit is skipped: features pinned by trained models depend on this quirk.
+      script = scriptIndexOf(text.slice(i, i + 2));
       i++;
+    } else {
+      script = scriptIndexOfUnit(code);
     }
-    if (!RE_LETTER.test(ch)) continue;
+    if (script === NOT_A_LETTER) continue;
     letters++;
-    if (RE_LATIN.test(ch)) counts.latin++;
-    else if (RE_CYRILLIC.test(ch)) counts.cyrillic++;
-    else if (RE_CJK.test(ch)) counts.cjk++;
-    else if (RE_ARABIC.test(ch)) counts.arabic++;
-    else counts.other++;
+    counts[script]++;
   }
   if (letters === 0) return 'other';
-  let best: Script = 'latin';
-  for (const s of SCRIPTS) if (counts[s] > counts[best]) best = s;
-  return best;
+  let best = 0;
+  for (let s = 1; s < SCRIPTS.length; s++) if (counts[s] > counts[best]) best = s;
+  return SCRIPTS[best];
 }
 
 /**

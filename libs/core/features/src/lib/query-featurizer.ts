@@ -1,4 +1,5 @@
 import { murmur3Range, murmur3Units } from './hash';
+import { padAndCollapseWhitespace, wordEnd } from './code-units';
 import { INTENTS, SCRIPTS, bestIntent, detectScript, intentScores } from './detect';
 
 /**
@@ -45,7 +46,6 @@ const KIND_WORD = 0x1b873593;
 const KIND_BIGRAM = 0x5bd1e995;
 const KIND_CHAR = 0x27d4eb2f;
 
-const RE_TOKEN = /[\p{L}\p{N}]+/gu;
 /** log(1 + 16k chars): prompts longer than that saturate the length slot. */
 const LOG_LEN_SCALE = Math.log1p(16384);
 
@@ -70,6 +70,8 @@ export class QueryFeaturizer {
   private readonly charBuf: Float64Array;
   /** Scratch for bigrams whose tokens are not separated by a single space; grows as needed. */
   private bigramBuf = new Uint16Array(256);
+  /** The normalised text whose 3-grams are hashed; grows as needed. */
+  private normBuf = new Uint16Array(0);
 
   constructor(opts: QueryFeaturizerOptions = {}) {
     this.dim = opts.dim ?? 64;
@@ -135,27 +137,33 @@ export class QueryFeaturizer {
     const words = this.wordBuf.fill(0);
     const chars = this.charBuf.fill(0);
 
-    // n-grams are hashed as ranges of `lower` and `norm`, never sliced out: same hashes as
-    // murmur3 of the substrings, no string per n-gram.
+    // n-grams are hashed as ranges of `lower` and of the normalised code units, never sliced
+    // out: the same hashes as murmur3 of the substrings, without a string per n-gram.
     const wordSeed = (this.seed ^ KIND_WORD) >>> 0;
     const bigramSeed = (this.seed ^ KIND_BIGRAM) >>> 0;
     let prevStart = -1;
     let prevEnd = -1;
-    RE_TOKEN.lastIndex = 0;
-    for (let m = RE_TOKEN.exec(lower); m !== null; m = RE_TOKEN.exec(lower)) {
-      const start = m.index;
-      const end = start + m[0].length;
+    // Tokens are the matches of /[\p{L}\p{N}]+/gu in `lower`, scanned with a class table.
+    for (let start = 0; start < lower.length; ) {
+      const end = wordEnd(lower, start);
+      if (end === start) {
+        start++;
+        continue;
+      }
       this.add(words, murmur3Range(lower, start, end, wordSeed));
       if (prevStart >= 0) this.add(words, this.hashBigram(lower, prevStart, prevEnd, start, end, bigramSeed));
       prevStart = start;
       prevEnd = end;
+      start = end;
     }
 
-    // Whitespace runs collapse to one space and the ends are padded with one, so no 3-gram of
-    // `norm` is three spaces (an empty text gives '  ', which has no 3-gram at all).
-    const norm = ' ' + lower.replace(/\s+/g, ' ').trim() + ' ';
+    // Whitespace runs collapse to one space and the ends are padded with one, so no 3-gram is
+    // three spaces (an empty text gives two spaces, which hold no 3-gram at all).
+    if (this.normBuf.length < lower.length + 2) this.normBuf = new Uint16Array(lower.length + 2);
+    const norm = this.normBuf;
+    const normLength = padAndCollapseWhitespace(lower, norm);
     const charSeed = (this.seed ^ KIND_CHAR) >>> 0;
-    for (let i = 0; i + 3 <= norm.length; i++) this.add(chars, murmur3Range(norm, i, i + 3, charSeed));
+    for (let i = 0; i + 3 <= normLength; i++) this.add(chars, murmur3Units(norm, i, i + 3, charSeed));
 
     const nw = l2(words);
     const nc = l2(chars);
