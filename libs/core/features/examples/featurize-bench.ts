@@ -1,9 +1,11 @@
 /**
- * Micro-benchmark of QueryFeaturizer.featurizeInto over the golden prompt set:
- *   nice -n 15 node -r @swc-node/register libs/core/features/examples/featurize-bench.ts [passes]
+ * Micro-benchmark of QueryFeaturizer.featurizeInto over the golden prompt set, or over the
+ * `prompt` fields of a JSONL file (e.g. ../shared/data/paretobandit/val.jsonl):
+ *   nice -n 15 node -r @swc-node/register libs/core/features/examples/featurize-bench.ts [passes] [file.jsonl]
  * Prints the median of 5 runs in microseconds per call (each run: `passes` passes over the
- * 300 prompts, after one warm-up run).
+ * prompts, after one warm-up run).
  */
+import { readFileSync } from 'node:fs';
 import { QueryFeaturizer } from '../src/index';
 import { goldenPrompts } from '../src/testing/golden-prompts';
 
@@ -11,7 +13,13 @@ const RUNS = 5;
 const passes = Number(process.argv[2] ?? 40);
 // JSON round trip: the router gets prompts from JSON.parse as flat strings, while the
 // generator builds them by concatenation (cons strings make every charCodeAt slower).
-const prompts = goldenPrompts().map((p) => JSON.parse(JSON.stringify(p)) as string);
+const dataFile = process.argv[3];
+const prompts = dataFile
+  ? readFileSync(dataFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => (JSON.parse(line) as { prompt: string }).prompt)
+  : goldenPrompts().map((p) => JSON.parse(JSON.stringify(p)) as string);
 const featurizer = new QueryFeaturizer({ dim: 64 });
 const out = new Float64Array(featurizer.dim);
 
@@ -36,7 +44,8 @@ console.log(
   JSON.stringify({
     usPerCallMedian: Number(samples[RUNS >> 1].toFixed(2)),
     runsUs: samples.map((s) => Number(s.toFixed(2))),
-    prompts: prompts.length,
+    prompts: dataFile ?? `golden (${prompts.length})`,
+    count: prompts.length,
     meanChars: Math.round(chars),
     passes,
   }),
