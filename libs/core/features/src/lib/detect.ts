@@ -5,17 +5,14 @@
  * microseconds per query because they run inside the decision path.
  */
 
+import { NOT_A_LETTER, scriptIndexOf, scriptIndexOfUnit } from './code-units';
+
+// The order is part of the feature layout and of scriptIndexOf's results.
 export const SCRIPTS = ['latin', 'cyrillic', 'cjk', 'arabic', 'other'] as const;
 export type Script = (typeof SCRIPTS)[number];
 
 export const INTENTS = ['code', 'math', 'reasoning', 'creative', 'extraction', 'chat'] as const;
 export type Intent = (typeof INTENTS)[number];
-
-const RE_LATIN = /\p{Script=Latin}/u;
-const RE_CYRILLIC = /\p{Script=Cyrillic}/u;
-const RE_CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const RE_ARABIC = /\p{Script=Arabic}/u;
-const RE_LETTER = /\p{L}/u;
 
 /** Looks at no more than this many characters: the script of a prompt shows in its start. */
 const SCRIPT_SAMPLE = 2000;
@@ -26,7 +23,7 @@ const SCRIPT_SAMPLE = 2000;
  * because the models that handle one usually handle the others.
  */
 export function detectScript(text: string): Script {
-  const counts: Record<Script, number> = { latin: 0, cyrillic: 0, cjk: 0, arabic: 0, other: 0 };
+  const counts = [0, 0, 0, 0, 0]; // indexed like SCRIPTS
   let letters = 0;
   const end = Math.min(text.length, SCRIPT_SAMPLE);
   for (let i = 0; i < end; i++) {
@@ -34,33 +31,48 @@ export function detectScript(text: string): Script {
     // ASCII fast path: most prompts are overwhelmingly ASCII.
     if (code < 128) {
       if ((code >= 65 && code <= 90) || (code >= 97 && code <= 122)) {
-        counts.latin++;
+        counts[0]++;
         letters++;
       }
       continue;
     }
-    let ch = text[i];
+    let script: number;
     if (code >= 0xd800 && code <= 0xdbff && i + 1 < end) {
-      ch = text.slice(i, i + 2);
+      // The pair is classified as a string even when its second unit is no low surrogate, and
+      // that unit is skipped: features pinned by trained models depend on this quirk.
+      script = scriptIndexOf(text.slice(i, i + 2));
       i++;
+    } else {
+      script = scriptIndexOfUnit(code);
     }
-    if (!RE_LETTER.test(ch)) continue;
+    if (script === NOT_A_LETTER) continue;
     letters++;
-    if (RE_LATIN.test(ch)) counts.latin++;
-    else if (RE_CYRILLIC.test(ch)) counts.cyrillic++;
-    else if (RE_CJK.test(ch)) counts.cjk++;
-    else if (RE_ARABIC.test(ch)) counts.arabic++;
-    else counts.other++;
+    counts[script]++;
   }
   if (letters === 0) return 'other';
-  let best: Script = 'latin';
-  for (const s of SCRIPTS) if (counts[s] > counts[best]) best = s;
-  return best;
+  let best = 0;
+  for (let s = 1; s < SCRIPTS.length; s++) if (counts[s] > counts[best]) best = s;
+  return SCRIPTS[best];
 }
 
+/**
+ * min(number of matches of the global regex `re`, cap), as text.match(re) would count them,
+ * but stopping at the cap and without building the array of matches: most markers are capped
+ * at 1-4 while a long prompt holds hundreds of number or keyword matches.
+ */
 function count(re: RegExp, text: string, cap = Infinity): number {
-  const m = text.match(re);
-  return m ? Math.min(m.length, cap) : 0;
+  // The regexes are shared module constants: start from 0 and leave them clean for the next call.
+  re.lastIndex = 0;
+  let n = 0;
+  while (n < cap) {
+    const m = re.exec(text);
+    if (m === null) break;
+    n++;
+    // An empty match would be found again at the same index; text.match steps over it too.
+    if (m[0].length === 0) re.lastIndex++;
+  }
+  re.lastIndex = 0;
+  return n;
 }
 
 /**
@@ -127,8 +139,8 @@ export function mathScore(text: string): number {
       2,
     );
   // Word problems state quantities as numbers glued to units ("80cm", "5%"), so the count
-  // does not insist on a word boundary after the digits.
-  const numbers = count(/(?<![\w.])\d+(?:[.,]\d+)?/g, text);
+  // does not insist on a word boundary after the digits. Counting stops at the last threshold.
+  const numbers = count(/(?<![\w.])\d+(?:[.,]\d+)?/g, text, 8);
   if (numbers >= 2) s += 1;
   if (numbers >= 4) s += 1;
   if (numbers >= 8) s += 1;
@@ -139,9 +151,10 @@ export function mathScore(text: string): number {
 /** Multiple-choice and logic-puzzle markers. */
 function reasoningScore(text: string): number {
   let s = 0;
-  const lettered = count(/\(\s*[A-H]\s*\)/g, text);
+  // Only "at least two" matters, so the counts stop there.
+  const lettered = count(/\(\s*[A-H]\s*\)/g, text, 2);
   if (lettered >= 2) s += 4;
-  const numbered = count(/^\s*\(?\d\)\s+\S/gm, text);
+  const numbered = count(/^\s*\(?\d\)\s+\S/gm, text, 2);
   if (numbered >= 2) s += 2;
   s += 3 * count(/^\s*(?:options|choices|answer choices)\s*:/gim, text, 1);
   s += 3 * count(/\boption\s+\d\s*:/gi, text, 1);
@@ -214,8 +227,12 @@ export function intentScores(text: string): Record<Intent, number> {
  * pure function of the text.
  */
 export function detectIntent(text: string): Intent {
-  const s = intentScores(text);
+  return bestIntent(intentScores(text));
+}
+
+/** The intent with the most evidence in `scores`, ties to the earlier one in INTENTS. */
+export function bestIntent(scores: Record<Intent, number>): Intent {
   let best: Intent = 'chat';
-  for (const i of INTENTS) if (s[i] > s[best]) best = i;
+  for (const i of INTENTS) if (scores[i] > scores[best]) best = i;
   return best;
 }

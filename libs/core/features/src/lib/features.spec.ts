@@ -11,6 +11,7 @@ import {
   featurizeSparse,
   murmur3,
 } from '../index';
+import { murmur3Range, murmur3Units } from './hash';
 
 const N_DENSE = DENSE_FEATURES.length;
 const slot = (name: string) => DENSE_FEATURES.indexOf(name);
@@ -35,6 +36,31 @@ describe('murmur3', () => {
     expect(murmur3('abc', 0)).not.toBe(murmur3('abd', 0));
     expect(murmur3('abc', 0)).toBe(murmur3('abc', 0));
     expect(murmur3('abc', 0)).not.toBe(murmur3('abc', 1));
+  });
+
+  it('hashes a range of a string or of code units exactly like the sliced string', () => {
+    // Cuts fall anywhere, also inside surrogate pairs, and cover odd and even lengths.
+    const textWithCut = fc
+      .string({ unit: 'binary', maxLength: 40 })
+      .chain((text) =>
+        fc.tuple(
+          fc.constant(text),
+          fc.nat({ max: text.length }),
+          fc.nat({ max: text.length }),
+          fc.integer({ min: 0, max: 0xffffffff }),
+        ),
+      );
+    fc.assert(
+      fc.property(textWithCut, ([text, a, b, seed]) => {
+        const [start, end] = a <= b ? [a, b] : [b, a];
+        const expected = murmur3(text.slice(start, end), seed);
+        const units = new Uint16Array(text.length + 3);
+        for (let i = 0; i < text.length; i++) units[i + 3] = text.charCodeAt(i);
+        expect(murmur3Range(text, start, end, seed)).toBe(expected);
+        expect(murmur3Units(units, start + 3, end + 3, seed)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -1,5 +1,6 @@
-import { murmur3 } from './hash';
-import { INTENTS, SCRIPTS, codeScore, detectIntent, detectScript, mathScore } from './detect';
+import { murmur3Range, murmur3Units } from './hash';
+import { padAndCollapseWhitespace, wordEnd } from './code-units';
+import { INTENTS, SCRIPTS, bestIntent, detectScript, intentScores } from './detect';
 
 /**
  * Names of the dense slots, in order; they occupy indices 0..DENSE_FEATURES.length-1 and the
@@ -45,7 +46,6 @@ const KIND_WORD = 0x1b873593;
 const KIND_BIGRAM = 0x5bd1e995;
 const KIND_CHAR = 0x27d4eb2f;
 
-const RE_TOKEN = /[\p{L}\p{N}]+/gu;
 /** log(1 + 16k chars): prompts longer than that saturate the length slot. */
 const LOG_LEN_SCALE = Math.log1p(16384);
 
@@ -68,6 +68,10 @@ export class QueryFeaturizer {
   private readonly maxChars: number;
   private readonly wordBuf: Float64Array;
   private readonly charBuf: Float64Array;
+  /** Scratch for bigrams whose tokens are not separated by a single space; grows as needed. */
+  private bigramBuf = new Uint16Array(256);
+  /** The normalised text whose 3-grams are hashed; grows as needed. */
+  private normBuf = new Uint16Array(0);
 
   constructor(opts: QueryFeaturizerOptions = {}) {
     this.dim = opts.dim ?? 64;
@@ -110,10 +114,12 @@ export class QueryFeaturizer {
     }
     // sqrt spreads the typical 0-5% range over more of [0, 1].
     out[offset + SLOT_DIGITS] = t.length > 0 ? Math.sqrt(digits / t.length) : 0;
-    out[offset + SLOT_CODE] = 1 - Math.exp(-codeScore(t) / 3);
-    out[offset + SLOT_MATH] = 1 - Math.exp(-mathScore(t) / 3);
+    // One scoring pass feeds both the marker slots and the intent: the regexes are most of the cost.
+    const scores = intentScores(t);
+    out[offset + SLOT_CODE] = 1 - Math.exp(-scores.code / 3);
+    out[offset + SLOT_MATH] = 1 - Math.exp(-scores.math / 3);
     out[offset + SLOT_SCRIPT + SCRIPTS.indexOf(detectScript(t))] = 1;
-    out[offset + SLOT_INTENT + INTENTS.indexOf(detectIntent(t))] = 1;
+    out[offset + SLOT_INTENT + INTENTS.indexOf(bestIntent(scores))] = 1;
     this.hashInto(t, out, offset + N_DENSE);
   }
 
@@ -131,20 +137,33 @@ export class QueryFeaturizer {
     const words = this.wordBuf.fill(0);
     const chars = this.charBuf.fill(0);
 
-    let prev: string | null = null;
-    for (const m of lower.matchAll(RE_TOKEN)) {
-      const tok = m[0];
-      this.add(words, tok, KIND_WORD);
-      if (prev !== null) this.add(words, prev + ' ' + tok, KIND_BIGRAM);
-      prev = tok;
+    // n-grams are hashed as ranges of `lower` and of the normalised code units, never sliced
+    // out: the same hashes as murmur3 of the substrings, without a string per n-gram.
+    const wordSeed = (this.seed ^ KIND_WORD) >>> 0;
+    const bigramSeed = (this.seed ^ KIND_BIGRAM) >>> 0;
+    let prevStart = -1;
+    let prevEnd = -1;
+    // Tokens are the matches of /[\p{L}\p{N}]+/gu in `lower`, scanned with a class table.
+    for (let start = 0; start < lower.length; ) {
+      const end = wordEnd(lower, start);
+      if (end === start) {
+        start++;
+        continue;
+      }
+      this.add(words, murmur3Range(lower, start, end, wordSeed));
+      if (prevStart >= 0) this.add(words, this.hashBigram(lower, prevStart, prevEnd, start, end, bigramSeed));
+      prevStart = start;
+      prevEnd = end;
+      start = end;
     }
 
-    const norm = ' ' + lower.replace(/\s+/g, ' ').trim() + ' ';
-    for (let i = 0; i + 3 <= norm.length; i++) {
-      const g = norm.slice(i, i + 3);
-      if (g === '   ') continue;
-      this.add(chars, g, KIND_CHAR);
-    }
+    // Whitespace runs collapse to one space and the ends are padded with one, so no 3-gram is
+    // three spaces (an empty text gives two spaces, which hold no 3-gram at all).
+    if (this.normBuf.length < lower.length + 2) this.normBuf = new Uint16Array(lower.length + 2);
+    const norm = this.normBuf;
+    const normLength = padAndCollapseWhitespace(lower, norm);
+    const charSeed = (this.seed ^ KIND_CHAR) >>> 0;
+    for (let i = 0; i + 3 <= normLength; i++) this.add(chars, murmur3Units(norm, i, i + 3, charSeed));
 
     const nw = l2(words);
     const nc = l2(chars);
@@ -162,8 +181,21 @@ export class QueryFeaturizer {
     }
   }
 
-  private add(buf: Float64Array, key: string, kind: number): void {
-    const h = murmur3(key, (this.seed ^ kind) >>> 0);
+  /** murmur3 of text[aStart, aEnd) + ' ' + text[bStart, bEnd), the bigram of two tokens. */
+  private hashBigram(text: string, aStart: number, aEnd: number, bStart: number, bEnd: number, seed: number): number {
+    // Tokens are usually separated by exactly one space: then the bigram is a range of `text`.
+    if (bStart === aEnd + 1 && text.charCodeAt(aEnd) === 32) return murmur3Range(text, aStart, bEnd, seed);
+    const len = aEnd - aStart + 1 + bEnd - bStart;
+    if (this.bigramBuf.length < len) this.bigramBuf = new Uint16Array(2 * len);
+    const buf = this.bigramBuf;
+    let j = 0;
+    for (let i = aStart; i < aEnd; i++) buf[j++] = text.charCodeAt(i);
+    buf[j++] = 32;
+    for (let i = bStart; i < bEnd; i++) buf[j++] = text.charCodeAt(i);
+    return murmur3Units(buf, 0, len, seed);
+  }
+
+  private add(buf: Float64Array, h: number): void {
     // The sign comes from a re-mix, not from a raw bit of h: with a non-power-of-two bucket
     // count every bit of h takes part in the modulus.
     const sign = Math.imul(h, 0x9e3779b1) < 0 ? -1 : 1;
