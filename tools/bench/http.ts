@@ -17,6 +17,7 @@ import { encode, Topic } from '@llm-router/contracts';
 import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
 import { cpuMsOf } from '../lib/process-cpu';
+import { databaseActivity } from '../lib/database-activity';
 import { round } from '../lib/stats';
 
 export interface HttpBenchOptions {
@@ -153,14 +154,6 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** Commits and rollbacks so far in the database the client is connected to. */
-async function transactions(db: Client): Promise<number> {
-  const { rows } = await db.query<{ n: string }>(
-    `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`,
-  );
-  return Number(rows[0].n);
-}
-
 /** A router load, with the database transactions and the router's CPU time per answered request. */
 async function loadRouter(
   db: Client,
@@ -170,13 +163,13 @@ async function loadRouter(
   // Stats of other backends reach pg_stat_database within a second: the sums are taken settled.
   const settle = () => new Promise((r) => setTimeout(r, 1500));
   await settle();
-  const txBefore = await transactions(db);
+  const txBefore = (await databaseActivity(db)).transactions;
   const cpuBefore = cpuMsOf(routerPid);
   const figures = await load(...args);
   const cpuAfter = cpuMsOf(routerPid);
   await settle();
   // The two counting queries themselves are not the router's.
-  const tx = (await transactions(db)) - txBefore - 2;
+  const tx = (await databaseActivity(db)).transactions - txBefore - 2;
   const answered = figures.reqPerSec * args[3];
   if (answered === 0) return figures;
   return {

@@ -32,6 +32,7 @@ import {
 } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
 import { cpuMsOf, machineBusyMs, treeCpuMs } from '../lib/process-cpu';
+import { databaseActivity } from '../lib/database-activity';
 import { percentile, round } from '../lib/stats';
 import { num } from '../lib/cli';
 import { resolveDataset } from '../lib/dataset';
@@ -276,9 +277,9 @@ async function main() {
       postgresPid: infra.local?.postgresPid,
     });
     // Rows and transactions of the run's database, per query: what PostgreSQL's CPU goes on.
-    const statsDb = new Client({ connectionString: env.DATABASE_URL });
-    await statsDb.connect();
-    const dbBefore = await databaseActivity(statsDb);
+    const db = new Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    const dbBefore = await databaseActivity(db);
     const cpuBefore = readCpu();
     const t0 = Date.now();
     const feedbackQueue: { key: string; value: string }[] = [];
@@ -350,8 +351,6 @@ async function main() {
     if (feedbackFailed) throw feedbackFailed;
 
     // Wait for the aggregator(s) to apply every reward, then read the ledger itself.
-    const db = new Client({ connectionString: env.DATABASE_URL });
-    await db.connect();
     const ledger = async () =>
       (
         await db.query(
@@ -365,11 +364,9 @@ async function main() {
       applied = await ledger();
     }
     const cpuAfter = readCpu();
-    // PostgreSQL publishes a backend's counts within a second of its transactions.
+    // Late rewards land, and PostgreSQL publishes a backend's counts within a second of its transactions.
     await new Promise((r) => setTimeout(r, 1000));
-    const dbAfter = await databaseActivity(statsDb);
-    await statsDb.end();
-    await new Promise((r) => setTimeout(r, 1000));
+    const dbAfter = await databaseActivity(db);
     applied = await ledger();
     const policy = (await db.query('SELECT version, rewards_applied FROM policy_state WHERE scope = $1', [scope]))
       .rows[0];
@@ -416,7 +413,10 @@ async function main() {
       routerEventLoopMaxMs: eventLoop.maxMs,
       cpuMsPerQuery: cpuPerQuery(cpuBefore, cpuAfter, answers.size),
       dbPerQuery: Object.fromEntries(
-        Object.entries(dbAfter).map(([k, v]) => [k, round((v - dbBefore[k]) / Math.max(1, answers.size), 2)]),
+        (Object.keys(dbAfter) as (keyof typeof dbAfter)[]).map((k) => [
+          k,
+          round((dbAfter[k] - dbBefore[k]) / Math.max(1, answers.size), 2),
+        ]),
       ),
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
@@ -477,16 +477,6 @@ async function main() {
     await infra.stop();
   }
   process.exit(exitCode);
-}
-
-/** Transactions and rows written so far in the database the client is connected to. */
-async function databaseActivity(db: Client): Promise<Record<string, number>> {
-  const { rows } = await db.query(
-    `SELECT xact_commit + xact_rollback AS transactions, tup_inserted AS inserted, tup_updated AS updated,
-            tup_deleted AS deleted, tup_fetched AS fetched
-       FROM pg_stat_database WHERE datname = current_database()`,
-  );
-  return Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Number(v)]));
 }
 
 type CpuReading = Record<string, number | undefined>;
