@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { BudgetCap } from './budget-cap';
+import { BudgetCap, ReservationHold } from './budget-cap';
 import { Caller } from './api-key.guard';
 import { DecisionOwners } from './decision-owners';
 import { budgetExhausted, decisionNotFound, notDecisionOwner, rateLimited, scopeForbidden } from './openai-errors';
 import { RateLimiter } from './rate-limiter';
 
 export interface Admitted {
-  reservationId: string | null;
+  hold: ReservationHold | null;
 }
 
 export interface Outcome {
@@ -46,13 +46,13 @@ export class Admission {
     }
     const r = await this.budget.reserve(scope, key, worstCaseUsd);
     if (!r.ok) throw budgetExhausted(`budget cap reached: ${r.reason}`);
-    return { reservationId: r.id };
+    return { hold: r.hold };
   }
 
   async complete(caller: Caller, admitted: Admitted, outcome: Outcome): Promise<void> {
     const key = caller.key;
     await Promise.all([
-      this.budget.settle(admitted.reservationId, outcome.costUsd),
+      this.budget.settle(admitted.hold, outcome.costUsd),
       key ? this.rates.addTokens(key.keyHash, outcome.tokens) : undefined,
       key && outcome.decisionId ? this.owners.record(outcome.decisionId, outcome.requestId, key.keyHash) : undefined,
     ]);

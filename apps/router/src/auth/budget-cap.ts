@@ -13,7 +13,17 @@ export interface BudgetKey {
   budgetMonthUsd?: number;
 }
 
-export type Reservation = { ok: true; id: string | null } | { ok: false; reason: string };
+/**
+ * What one caller holds of a reservation row: the row (shared by the calls booked in the same
+ * statement) and this call's own amount, which its settlement releases.
+ */
+export interface ReservationHold {
+  id: string;
+  amountUsd: number;
+}
+
+/** hold is null when nothing is capped. */
+export type Reservation = { ok: true; hold: ReservationHold | null } | { ok: false; reason: string };
 
 interface Counter {
   subject: string;
@@ -40,8 +50,9 @@ export const budgetPeriods = (now = new Date()) => {
  * through PostgreSQL. Before a call, reserve() books its worst-case cost on every counter
  * that has a cap, in one transaction that locks them in a fixed order and books only where
  * spent + reserved + amount <= cap; if any counter would pass its cap nothing is booked and
- * the call is refused. After the call, settle() releases the reservation and adds the
- * realised cost. A reservation never settled (its router died) is released after
+ * the call is refused. After the call, settle() releases the call's amount and adds the
+ * realised cost. The calls booked by one statement share one reservation row (it counts its
+ * members), so a batch of queries writes one row, not one each. A reservation never settled (its router died) is released after
  * BUDGET_RESERVATION_TTL_S by release(). The HTTP front door uses it; the Kafka path can call
  * the same two methods.
  */
@@ -73,7 +84,7 @@ export class BudgetCap {
   }
 
   /**
-   * Books amountUsd on every capped counter of the scope and key; id null when nothing is
+   * Books amountUsd on every capped counter of the scope and key; hold null when nothing is
    * capped. Reservations made at the same time on the same counters go in one statement
    * (docs/decisions/0025): it locks the counters in the fixed order, admits the requests in
    * arrival order while every counter has room for all admitted so far, books their sum and
@@ -82,7 +93,7 @@ export class BudgetCap {
    */
   async reserve(scope: string, key: BudgetKey | undefined, amountUsd: number, now = new Date()): Promise<Reservation> {
     const counters = this.counters(scope, key, now);
-    if (counters.length === 0) return { ok: true, id: null };
+    if (counters.length === 0) return { ok: true, hold: null };
     await this.ensureCounters(counters);
     const booked = await this.reservations.add({ counters, amountUsd });
     if (booked !== 'missing') return booked;
@@ -117,12 +128,14 @@ export class BudgetCap {
 
   /**
    * The reservation statement for amounts in arrival order on the same counters; 'missing'
-   * for all when a counter row is gone (nothing was booked then).
+   * for all when a counter row is gone (nothing was booked then). The admitted requests share
+   * one reservation row holding their sum.
    */
   private async book(counters: Counter[], amounts: number[]): Promise<(Reservation | 'missing')[]> {
     const subjects = counters.map((c) => c.subject);
     const periods = counters.map((c) => c.period);
-    const ids = amounts.map(() => randomUUID());
+    const ids = amounts.map((_, i) => String(i));
+    const rowId = randomUUID();
     const { rows } = await this.db.query<{ found: number; admitted: string[] | null; used: number[] | null }>(
       `WITH wanted AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::float8[]) WITH ORDINALITY AS t(subject, period, cap, n)),
@@ -142,11 +155,12 @@ export class BudgetCap {
          UPDATE budget_counters b SET reserved_usd = b.reserved_usd + (SELECT sum(amount) FROM admitted) FROM locked l
           WHERE b.subject = l.subject AND b.period = l.period AND EXISTS (SELECT 1 FROM admitted)),
        reservation AS (
-         INSERT INTO budget_reservations (id, subjects, periods, amount_usd) SELECT id, $1, $2, amount FROM admitted)
+         INSERT INTO budget_reservations (id, subjects, periods, amount_usd, members)
+         SELECT $7, $1, $2, sum(amount), count(*) FROM admitted HAVING count(*) > 0)
        SELECT (SELECT n FROM found)::int AS found,
               (SELECT array_agg(id) FROM admitted) AS admitted,
               (SELECT array_agg(spent_usd + reserved_usd ORDER BY n) FROM locked) AS used`,
-      [subjects, periods, counters.map((c) => c.capUsd), ids, amounts, counters.length],
+      [subjects, periods, counters.map((c) => c.capUsd), ids, amounts, counters.length, rowId],
     );
     const { found, admitted, used } = rows[0];
     if (found < counters.length) return amounts.map(() => 'missing');
@@ -154,7 +168,7 @@ export class BudgetCap {
     let running = 0;
     return amounts.map((amountUsd, i) => {
       running += amountUsd;
-      if (ok.has(ids[i])) return { ok: true, id: ids[i] };
+      if (ok.has(ids[i])) return { ok: true, hold: { id: rowId, amountUsd } };
       // The first counter (in lock order) that could not take this request after those before it.
       const short = counters.findIndex((c, n) => (used?.[n] ?? 0) + running > c.capUsd);
       const counter = counters[Math.max(0, short)];
@@ -179,30 +193,39 @@ export class BudgetCap {
   }
 
   /**
-   * Releases a reservation and adds the realised cost to its counters. A reservation already
+   * Releases a call's amount and adds its realised cost to the counters. A reservation already
    * released by release() still gets its cost counted: the money was spent. Settlements made
-   * at the same time go in one statement, the costs summed per counter.
+   * at the same time go in one statement, the costs summed per counter; a reservation row goes
+   * when its last member settles.
    */
-  async settle(id: string | null, actualUsd: number): Promise<void> {
-    if (!id) return;
-    await this.settlements.add({ id, actualUsd: Math.max(0, actualUsd) });
+  async settle(hold: ReservationHold | null, actualUsd: number): Promise<void> {
+    if (!hold) return;
+    await this.settlements.add({ hold, actualUsd: Math.max(0, actualUsd) });
   }
 
-  private readonly settlements = new BatchedWrites<{ id: string; actualUsd: number }>(async (items) => {
+  private readonly settlements = new BatchedWrites<{ hold: ReservationHold; actualUsd: number }>(async (items) => {
+    // "held" is read before it changes: what a row still holds (0 once release() freed it) caps
+    // what its settling members release, so an amount is never released twice.
     await this.db.query(
-      `WITH costs AS (SELECT * FROM unnest($1::text[], $2::float8[]) AS c(id, actual)),
-       settled AS (
-         DELETE FROM budget_reservations r USING costs c WHERE r.id = c.id
-         RETURNING r.subjects, r.periods, r.amount_usd, c.actual),
+      `WITH costs AS (
+         SELECT id, sum(amount) AS amount, sum(actual) AS actual, count(*)::int AS n
+           FROM unnest($1::text[], $2::float8[], $3::float8[]) AS c(id, amount, actual) GROUP BY id),
+       held AS (
+         SELECT r.id, r.subjects, r.periods, r.amount_usd, r.members, c.amount, c.actual, c.n
+           FROM budget_reservations r JOIN costs c ON r.id = c.id ORDER BY r.id FOR UPDATE OF r),
+       gone AS (DELETE FROM budget_reservations r USING held h WHERE r.id = h.id AND h.members <= h.n),
+       kept AS (
+         UPDATE budget_reservations r SET members = h.members - h.n, amount_usd = greatest(0, h.amount_usd - h.amount)
+           FROM held h WHERE r.id = h.id AND h.members > h.n),
        per_counter AS (
-         SELECT t.subject, t.period, sum(s.amount_usd) AS released, sum(s.actual) AS spent
-           FROM settled s, unnest(s.subjects, s.periods) AS t(subject, period)
+         SELECT t.subject, t.period, sum(least(h.amount, h.amount_usd)) AS released, sum(h.actual) AS spent
+           FROM held h, unnest(h.subjects, h.periods) AS t(subject, period)
           GROUP BY t.subject, t.period)
        UPDATE budget_counters b SET reserved_usd = greatest(0, b.reserved_usd - p.released),
                                     spent_usd = b.spent_usd + p.spent
          FROM per_counter p
         WHERE b.subject = p.subject AND b.period = p.period`,
-      [items.map((i) => i.id), items.map((i) => i.actualUsd)],
+      [items.map((i) => i.hold.id), items.map((i) => i.hold.amountUsd), items.map((i) => i.actualUsd)],
     );
   });
 

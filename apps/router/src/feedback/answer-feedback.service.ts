@@ -127,7 +127,7 @@ export class AnswerFeedback implements OnModuleDestroy {
       this.metrics.counter('router_judge_feedback_total', 'Answers scored by the judge').inc();
       await this.producer.send(Topic.Feedback, this.feedbackOf(a, 'judge', score, costUsd));
     } finally {
-      await this.budget.settle(reserved.id, costUsd);
+      await this.budget.settle(reserved.hold, costUsd);
       this.replica.pacing.billed(scope, 0, costUsd);
       this.metrics
         .counter('router_judge_cost_usd_total', 'What the judge cost, per scope (also in its budget cap)', ['scope'])

@@ -157,7 +157,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
       costUsd = answer.response.costUsd;
       return answer;
     } finally {
-      const settled = this.budget.settle(reservation.id, costUsd);
+      const settled = this.budget.settle(reservation.hold, costUsd);
       settled.catch(() => undefined); // awaited with the batch; this only keeps an early failure from going unhandled
       settlements.push(settled);
     }

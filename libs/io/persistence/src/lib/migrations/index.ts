@@ -10,6 +10,7 @@ import { RetentionIndexes1764160000000 } from './1764160000000-retention-indexes
 import { FeedbackLog1764180000000 } from './1764180000000-feedback-log';
 import { StoredPrompts1764190000000 } from './1764190000000-stored-prompts';
 import { RewardSequence1764200000000 } from './1764200000000-reward-sequence';
+import { GroupedReservations1764210000000 } from './1764210000000-grouped-reservations';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   FeedbackLog1764180000000,
   StoredPrompts1764190000000,
   RewardSequence1764200000000,
+  GroupedReservations1764210000000,
 ];
