@@ -79,9 +79,10 @@ describe('reward aggregator: feedback sources and precedence', () => {
       decision('judge-heuristic', 'a'),
       decision('heuristic-only', 'b'),
       decision('late-client', 'b', hourAgo),
+      decision('late-in-one-batch', 'b', hourAgo),
     ]);
     // Feedback and decisions are different topics: wait, so that none of this feedback is early.
-    await waitFor('decisions logged', async () => (await db.query(`SELECT 1 FROM decisions`)).rows.length === 4);
+    await waitFor('decisions logged', async () => (await db.query(`SELECT 1 FROM decisions`)).rows.length === 5);
     // Lower sources first: they must wait for the client's score rather than take the reward.
     await send(Topic.Feedback, [
       score('all-three', 'heuristic', 0.3),
@@ -91,7 +92,13 @@ describe('reward aggregator: feedback sources and precedence', () => {
       score('heuristic-only', 'heuristic', 0),
       score('late-client', 'heuristic', 0.3),
     ]);
-    await send(Topic.Feedback, [score('all-three', 'user', 0.9), score('late-client', 'user', 1)]);
+    // A held score counts for the client's lateness when both come in one batch, too.
+    await send(Topic.Feedback, [
+      score('all-three', 'user', 0.9),
+      score('late-client', 'user', 1),
+      score('late-in-one-batch', 'heuristic', 0.2),
+      score('late-in-one-batch', 'user', 1),
+    ]);
 
     await waitFor('client score applied', async () => (await rewardOf('all-three'))?.source === 'user');
     expect(await rewardOf('all-three')).toEqual({ source: 'user', quality: 0.9 });
@@ -101,9 +108,11 @@ describe('reward aggregator: feedback sources and precedence', () => {
     await waitFor('judge released after the grace', async () => await rewardOf('judge-heuristic'));
     await waitFor('heuristic released after the grace', async () => await rewardOf('heuristic-only'));
     await waitFor('late client lost to the waiting heuristic', async () => await rewardOf('late-client'));
+    await waitFor('late client of one batch lost too', async () => await rewardOf('late-in-one-batch'));
     expect(await rewardOf('judge-heuristic')).toEqual({ source: 'judge', quality: 0.7 });
     expect(await rewardOf('heuristic-only')).toEqual({ source: 'heuristic', quality: 0 });
     expect(await rewardOf('late-client')).toEqual({ source: 'heuristic', quality: 0.3 });
+    expect(await rewardOf('late-in-one-batch')).toEqual({ source: 'heuristic', quality: 0.2 });
 
     await waitFor('held scores of the client-rated decision superseded', async () =>
       (await logOf('all-three')).every((s) => !s.endsWith(':held')),
@@ -111,7 +120,8 @@ describe('reward aggregator: feedback sources and precedence', () => {
     expect(await logOf('all-three')).toEqual(['heuristic:superseded', 'judge:superseded', 'user:offered']);
     expect(await logOf('judge-heuristic')).toEqual(['heuristic:superseded', 'judge:released']);
     expect(await logOf('late-client')).toEqual(['heuristic:released', 'user:late']);
-    expect((await db.query(`SELECT count(*)::int AS n FROM rewards`)).rows[0].n).toBe(4);
+    expect(await logOf('late-in-one-batch')).toEqual(['heuristic:released', 'user:late']);
+    expect((await db.query(`SELECT count(*)::int AS n FROM rewards`)).rows[0].n).toBe(5);
   });
 
   it('does not count a release twice when it is re-published (a crash before its commit)', async () => {
@@ -119,7 +129,7 @@ describe('reward aggregator: feedback sources and precedence', () => {
     const applied = async () =>
       (await db.query(`SELECT rewards_applied FROM policy_state WHERE scope = $1`, [SCOPE])).rows[0]
         ?.rewards_applied as number;
-    await waitFor('state persisted', async () => (await applied()) === 4);
+    await waitFor('state persisted', async () => (await applied()) === 5);
     // As if the run that published the judge's score had died before marking it released.
     await db.query(`UPDATE feedback_log SET state = 'held' WHERE decision_id = 'judge-heuristic' AND source = 'judge'`);
     await waitFor(
@@ -137,8 +147,8 @@ describe('reward aggregator: feedback sources and precedence', () => {
     await send(Topic.Decisions, [decision('marker', 'a')]);
     await send(Topic.Feedback, [score('marker', 'user', 1)]);
     await waitFor('marker applied', async () => await rewardOf('marker'));
-    await waitFor('state persisted', async () => (await applied()) === 5);
-    expect((await db.query(`SELECT count(*)::int AS n FROM rewards`)).rows[0].n).toBe(5);
+    await waitFor('state persisted', async () => (await applied()) === 6);
+    expect((await db.query(`SELECT count(*)::int AS n FROM rewards`)).rows[0].n).toBe(6);
     expect(await release.releaseDue()).toBe(0);
   });
 

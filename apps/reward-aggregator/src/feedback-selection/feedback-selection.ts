@@ -32,37 +32,69 @@ export type FeedbackLogState =
   | 'cross-scope';
 
 /**
- * Logs a score feedback in feedback_log (in the batch's transaction, with its offsets) and
- * says whether the ledger applies it now. Judge and heuristic scores are held: the release
- * job re-publishes the best one when FEEDBACK_GRACE_S has passed without client feedback.
+ * Logs a batch's score feedback in feedback_log (in the batch's transaction, with its offsets;
+ * one statement each way whatever the batch's size) and says, per feedback, whether the
+ * ledger applies it now. Judge and heuristic scores are held: the release job re-publishes the
+ * best one when FEEDBACK_GRACE_S has passed without client feedback. Client feedback after
+ * the grace of a decision some source had to wait for is logged 'late' and not applied,
+ * judged by when the client gave it (ts), so a replay of the log decides the same way; a score
+ * held earlier in the same batch counts as one logged before.
  */
-export async function admitScore(em: EntityManager, f: ScoreFeedback, graceS: number): Promise<boolean> {
-  // Already logged when it was held: this is its release.
-  if (f.graceElapsed) return true;
-  let state: FeedbackLogState = PRECEDENCE[f.source] === TOP ? 'offered' : 'held';
-  if (state === 'offered' && f.decisionId) {
-    // Judged by when the client gave it (ts), so a replay of the log decides the same way.
-    const waited: unknown[] = await em.query(
-      `SELECT 1 FROM feedback_log fl JOIN decisions d ON d.decision_id = fl.decision_id
-       WHERE fl.decision_id = $1 AND fl.kind = 'score' AND fl.state IN ('held', 'released')
-         AND d.decided_at + make_interval(secs => $2) < $3::timestamptz LIMIT 1`,
-      [f.decisionId, graceS, f.ts],
+export async function admitScores(
+  em: EntityManager,
+  batch: readonly ScoreFeedback[],
+  graceS: number,
+): Promise<boolean[]> {
+  // Already logged when they were held: these are their releases.
+  const fresh = batch.filter((f) => !f.graceElapsed);
+  const topIds = [
+    ...new Set(fresh.flatMap((f) => (PRECEDENCE[f.source] === TOP && f.decisionId ? [f.decisionId] : []))),
+  ];
+  const decided = new Map<string, { decidedAt: number; waited: boolean }>();
+  if (topIds.length > 0) {
+    const rows: { decision_id: string; decided_at: Date; waited: boolean }[] = await em.query(
+      `SELECT d.decision_id, d.decided_at,
+              EXISTS (SELECT 1 FROM feedback_log fl WHERE fl.decision_id = d.decision_id AND fl.kind = 'score'
+                        AND fl.state IN ('held', 'released')) AS waited
+         FROM decisions d WHERE d.decision_id = ANY($1)`,
+      [topIds],
     );
-    if (waited.length > 0) state = 'late';
+    for (const r of rows) decided.set(r.decision_id, { decidedAt: new Date(r.decided_at).getTime(), waited: r.waited });
   }
-  await logFeedback(em, {
-    kind: 'score',
-    source: f.source,
-    scope: f.scope ?? null,
-    decision_id: f.decisionId ?? null,
-    request_id: f.requestId ?? null,
-    quality: f.quality,
-    cost_usd: f.costUsd ?? null,
-    evaluation_cost_usd: f.evaluationCostUsd ?? null,
-    state,
-    given_at: f.ts,
+  const heldHere = new Set<string>();
+  const rows: FeedbackLogRow[] = fresh.map((f) => {
+    let state: FeedbackLogState = PRECEDENCE[f.source] === TOP ? 'offered' : 'held';
+    if (state === 'held' && f.decisionId) heldHere.add(f.decisionId);
+    const d = state === 'offered' && f.decisionId ? decided.get(f.decisionId) : undefined;
+    if (d && (d.waited || heldHere.has(f.decisionId!)) && d.decidedAt + graceS * 1000 < Date.parse(f.ts))
+      state = 'late';
+    return {
+      kind: 'score',
+      source: f.source,
+      scope: f.scope ?? null,
+      decision_id: f.decisionId ?? null,
+      request_id: f.requestId ?? null,
+      quality: f.quality,
+      cost_usd: f.costUsd ?? null,
+      evaluation_cost_usd: f.evaluationCostUsd ?? null,
+      state,
+      given_at: f.ts,
+    };
   });
-  return state === 'offered';
+  if (rows.length > 0)
+    await em.query(
+      `INSERT INTO feedback_log (kind, source, scope, decision_id, request_id, quality, cost_usd, evaluation_cost_usd,
+         state, given_at)
+       SELECT kind, source, scope, decision_id, request_id, quality, cost_usd, evaluation_cost_usd, state, given_at
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(elem, ord),
+           jsonb_to_record(e.elem) AS x(kind text, source text, scope text, decision_id text, request_id text,
+             quality double precision, cost_usd double precision, evaluation_cost_usd double precision, state text,
+             given_at timestamptz)
+        ORDER BY ord`,
+      [JSON.stringify(rows)],
+    );
+  const state = new Map(fresh.map((f, i) => [f, rows[i].state]));
+  return batch.map((f) => (f.graceElapsed ? true : state.get(f) === 'offered'));
 }
 
 /**

@@ -21,7 +21,7 @@ import { APP_CONFIG, HealthRegistry, MetricsService, policyOptionsFromEnv } from
 import { AggregatorConfig } from '../config';
 import type { PolicyState } from '@llm-router/bandits';
 import { ScopePacingOptions, ScopeStats } from './scope-stats';
-import { admitScore, learnPairwise } from '../feedback-selection/feedback-selection';
+import { admitScores, learnPairwise } from '../feedback-selection/feedback-selection';
 import { LoggedDecision, RewardRow, SetBasedLedger } from './set-based-ledger';
 
 /**
@@ -194,7 +194,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   /** One batch of feedback.rewards: matched to logged decisions, or parked until the decision comes. */
   private async onFeedbacks(em: EntityManager, batch: FeedbackEvent[], tx: BatchEffects): Promise<void> {
     // Every source is logged; only the one that takes precedence goes on (feedback-selection/).
-    const feedback: ScoreFeedback[] = [];
+    const scores: ScoreFeedback[] = [];
     for (const f of batch) {
       if (isPairwise(f)) {
         await learnPairwise(
@@ -213,8 +213,10 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
         engine.lambda = this.stats.get(scope)!.onEvaluation(f.evaluationCostUsd, Date.parse(f.ts), engine.lambda);
         tx.touched.add(scope);
       }
-      if (await admitScore(em, f, this.config.FEEDBACK_GRACE_S)) feedback.push(f);
+      scores.push(f);
     }
+    const admitted = await admitScores(em, scores, this.config.FEEDBACK_GRACE_S);
+    const feedback = scores.filter((_, i) => admitted[i]);
     if (feedback.length === 0) return;
     const decisions = await this.ledger.findDecisions(em, feedback);
     const matched: Candidate[] = [];
