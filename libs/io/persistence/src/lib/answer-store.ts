@@ -38,14 +38,15 @@ export class AnswerStore {
   /**
    * Records answers; an answer already stored for the same key is kept (the first one wins).
    * The rows travel as one JSON document: as text[] and jsonb[] parameters, pg escaped every
-   * character of every answer into an array literal, a long synchronous step per batch.
+   * character of every answer into an array literal, a long synchronous step per batch. json,
+   * not jsonb: the answers are stored as the text they are (migration 1764220000000).
    */
   async save(answers: StoredAnswer[]): Promise<void> {
     if (answers.length === 0) return;
     await this.ds.query(
       `INSERT INTO router_answers (scope, request_id, response, decision)
        SELECT scope, request_id, response, decision
-         FROM jsonb_to_recordset($1::jsonb) AS r(scope text, request_id text, response jsonb, decision jsonb)
+         FROM json_to_recordset($1::json) AS r(scope text, request_id text, response json, decision json)
        ON CONFLICT (scope, request_id) DO NOTHING`,
       [
         JSON.stringify(

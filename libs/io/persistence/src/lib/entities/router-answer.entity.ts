@@ -11,9 +11,9 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
 export class RouterAnswerEntity {
   @PrimaryColumn({ type: 'text' }) scope!: string;
   @PrimaryColumn({ name: 'request_id', type: 'text' }) requestId!: string;
-  /** The RoutedResponse as first produced. */
-  @Column({ type: 'jsonb' }) response!: unknown;
+  /** The RoutedResponse as first produced (json: kept as written, never queried inside; migration 1764220000000). */
+  @Column({ type: 'json' }) response!: unknown;
   /** The DecisionEvent, or null when no model answered (every call failed, deadline passed). */
-  @Column({ type: 'jsonb', nullable: true }) decision!: unknown;
+  @Column({ type: 'json', nullable: true }) decision!: unknown;
   @CreateDateColumn({ name: 'answered_at', type: 'timestamptz' }) answeredAt!: Date;
 }

@@ -11,6 +11,7 @@ import { FeedbackLog1764180000000 } from './1764180000000-feedback-log';
 import { StoredPrompts1764190000000 } from './1764190000000-stored-prompts';
 import { RewardSequence1764200000000 } from './1764200000000-reward-sequence';
 import { GroupedReservations1764210000000 } from './1764210000000-grouped-reservations';
+import { RouterAnswersJson1764220000000 } from './1764220000000-router-answers-json';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   StoredPrompts1764190000000,
   RewardSequence1764200000000,
   GroupedReservations1764210000000,
+  RouterAnswersJson1764220000000,
 ];
