@@ -33,7 +33,8 @@ interface ConservativeStats {
   lastR: Record<ArmId, number>;
   nBase: number;
   spentUsd: number;
-  overridden: number;
+  /** Written by states of before the bookkeeping moved to update(); ignored. */
+  overridden?: number;
 }
 
 /**
@@ -50,8 +51,12 @@ interface ConservativeStats {
  * the summed extra expected cost over the baseline would exceed the cap.
  *
  * Differences from the paper, for this system: rewards include -lambda * cost; estimates of a
- * contextual inner policy are taken at the current context; the check counts decisions as they
- * are made (feedback may arrive late or never). Propensities stay exact relative to the inner
+ * contextual inner policy are taken at the current context; the plays, the exploration spend
+ * and each arm's last pessimistic reward are counted when a decision is learned from, from what
+ * its log carries (Outcome.decidedWith), not when it is made: routers decide on snapshots of
+ * the state that a learner which never decides keeps (docs/decisions/0011), so a count kept in
+ * decide() would be lost at the next snapshot. decide() changes nothing but the inner policy's
+ * random stream. Propensities stay exact relative to the inner
  * policy's: the probability of every refused arm is moved onto the baseline. When the baseline is
  * not offered or not eligible, there is nothing safe to fall back to and the inner decision stands.
  */
@@ -66,6 +71,7 @@ export class ConservativePolicy implements Policy {
   private lastR = new Map<ArmId, number>();
   private nBase = 0;
   private spentUsd = 0;
+  /** Proposals this instance refused: a local figure, not part of the learned state. */
   private overridden = 0;
 
   constructor(opts: ConservativeOptions) {
@@ -84,20 +90,19 @@ export class ConservativePolicy implements Policy {
     return this.inner.arms();
   }
 
-  /** Exploration budget used so far (USD over the baseline) and how many proposals were refused. */
+  /** Exploration budget used so far (USD over the baseline) and how many proposals this instance refused. */
   safetyStats(): { spentUsd: number; overridden: number; baselinePlays: number; explorePlays: number } {
     let e = 0;
     for (const n of this.counts.values()) e += n;
     return { spentUsd: this.spentUsd, overridden: this.overridden, baselinePlays: this.nBase, explorePlays: e };
   }
 
+  /** An arm's pessimistic reward; for an arm the inner policy no longer has, the last one learned. */
   private pessimistic(ctx: DecisionContext, arm: ArmId, c: DecideConstraints): number {
     if (!this.inner.arms().includes(arm)) return this.lastR.get(arm) ?? 0;
     const e = this.inner.estimate(ctx, arm);
     const lcb = Number.isFinite(e.halfWidth) ? clamp01(e.mean - e.halfWidth) : 0;
-    const r = lcb - c.lambda * costOf(c, arm);
-    this.lastR.set(arm, r);
-    return r;
+    return lcb - c.lambda * costOf(c, arm);
   }
 
   decide(ctx: DecisionContext, available: readonly ArmId[], c: DecideConstraints): Decision {
@@ -137,15 +142,18 @@ export class ConservativePolicy implements Policy {
     probabilities[this.baseline] += moved;
     const arm = allowed(d.arm) ? d.arm : this.baseline;
     if (arm !== d.arm) this.overridden++;
-    if (arm === this.baseline) this.nBase++;
-    else {
-      this.counts.set(arm, (this.counts.get(arm) ?? 0) + 1);
-      this.spentUsd += Math.max(0, costOf(c, arm) - cost0);
-    }
     return { arm, propensity: probabilities[arm], scores: d.scores, probabilities };
   }
 
+  /** Counts the play (and, with the logged constraints, its spend over the baseline and its pessimistic reward), then teaches the inner policy. */
   update(ctx: DecisionContext, arm: ArmId, o: Outcome): void {
+    const c = o.decidedWith;
+    if (arm === this.baseline) this.nBase++;
+    else {
+      this.counts.set(arm, (this.counts.get(arm) ?? 0) + 1);
+      if (c) this.spentUsd += Math.max(0, costOf(c, arm) - costOf(c, this.baseline));
+    }
+    if (c && this.inner.arms().includes(arm)) this.lastR.set(arm, this.pessimistic(ctx, arm, c));
     this.inner.update(ctx, arm, o);
   }
 
@@ -170,7 +178,6 @@ export class ConservativePolicy implements Policy {
       lastR: Object.fromEntries(this.lastR),
       nBase: this.nBase,
       spentUsd: this.spentUsd,
-      overridden: this.overridden,
     };
     return {
       algorithm: this.algorithm,
@@ -195,7 +202,6 @@ export class ConservativePolicy implements Policy {
     for (const [a, r] of Object.entries(o.lastR)) if (!this.lastR.has(a)) this.lastR.set(a, r);
     this.nBase += o.nBase - (b?.nBase ?? 0);
     this.spentUsd += o.spentUsd - (b?.spentUsd ?? 0);
-    this.overridden += o.overridden - (b?.overridden ?? 0);
   }
 
   /** `restore` rebuilds the inner policy (the registry's policyFromState). */
@@ -207,7 +213,6 @@ export class ConservativePolicy implements Policy {
     c.lastR = new Map(Object.entries(st.lastR));
     c.nBase = st.nBase;
     c.spentUsd = st.spentUsd;
-    c.overridden = st.overridden;
     return c;
   }
 }

@@ -62,6 +62,12 @@ export interface Outcome {
    * without it, it learns quality only.
    */
   expectedCostUsd?: number;
+  /**
+   * The constraints the decision was made under, as logged (DecisionEvent.lambda and
+   * priceSnapshot): bookkeeping that depends on them (conservative's exploration spend) is
+   * done when learning, from the log, so that a learner that never decided reaches the same state.
+   */
+  decidedWith?: DecideConstraints;
 }
 
 /** What a policy believes about an arm's quality (for Pareto frontiers and batch planning). */

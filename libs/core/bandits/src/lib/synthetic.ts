@@ -133,7 +133,11 @@ export function simulate(
     decisions.push(dec);
     best.push(reward(dec.arm) >= top - 1e-12);
     total += reward(dec.arm);
-    policy.update(ctx, dec.arm, { quality: problem.sample(dec.arm, ctx), costUsd: c.costs[dec.arm] ?? 0 });
+    policy.update(ctx, dec.arm, {
+      quality: problem.sample(dec.arm, ctx),
+      costUsd: c.costs[dec.arm] ?? 0,
+      decidedWith: c,
+    });
   }
   return { choices, best, decisions, meanReward: total / steps };
 }

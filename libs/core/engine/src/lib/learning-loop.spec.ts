@@ -113,15 +113,7 @@ describe('one learning loop', () => {
     expect(policyNames().sort()).toEqual(Object.keys(POLICY_SETUP).sort());
   });
 
-  // conservative keeps its safety accounting (baseline plays, exploration spend, overrides) in
-  // decide(), from information the log does not carry (the baseline's expected cost, whether
-  // the inner choice was overridden): a learner that never decides does not reproduce it.
-  // Known gap, left for its owner (see docs/decisions/0011); `failing` flags the day it holds.
-  const KNOWN_GAPS = new Set(['conservative']);
-  const loop = (name: string, context: Context) =>
-    KNOWN_GAPS.has(name)
-      ? it.failing(`${name} (known gap)`, () => sameState(name, context))
-      : it(name, () => sameState(name, context));
+  const loop = (name: string, context: Context) => it(name, () => sameState(name, context));
   describe('learning from the logged DecisionEvent equals learning in process', () => {
     for (const name of Object.keys(POLICY_SETUP)) loop(name, 'hashed');
   });
@@ -149,11 +141,12 @@ function sameState(name: string, context: Context): void {
         const logged = DecisionEvent.parse(JSON.parse(JSON.stringify({ ...event, ts: now })));
         const realisedCost = event.priceSnapshot[event.arm] * step.usage;
 
-        // In process: the context the router decided on (prompt text included).
+        // In process: the context and constraints the router decided on (prompt text included).
         router.policy.update({ features: router.features(text(step), block), text: text(step) }, event.arm, {
           quality: step.quality,
           costUsd: realisedCost,
           expectedCostUsd: event.priceSnapshot[event.arm],
+          decidedWith: { lambda: step.lambda, costs: event.priceSnapshot },
         });
 
         // From the log: another instance, restored from the same state, without the text.

@@ -198,6 +198,7 @@ export class ScopeEngine {
       quality,
       costUsd: cost,
       expectedCostUsd: decision.priceSnapshot[decision.arm],
+      decidedWith: { lambda: decision.lambda, costs: decision.priceSnapshot },
     });
     return { reward: quality - decision.lambda * cost, costUsd: cost };
   }

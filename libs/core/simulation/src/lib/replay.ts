@@ -363,7 +363,7 @@ export function runReplay(rows: readonly ReplayRow[], options: ReplayOptions): R
       throw new Error(`replay: policy ${s.policyName} chose ${arm}, which step ${t} does not offer`);
     const quality = row.arms[arm].reward;
     const cost = realisedCost(s, row, arm, t);
-    policy.update(ctx, arm, { quality, costUsd: cost, expectedCostUsd: costs[arm] });
+    policy.update(ctx, arm, { quality, costUsd: cost, expectedCostUsd: costs[arm], decidedWith: { lambda, costs } });
     costModel.observe(arm, cost);
     pacer?.record(cost);
     rec.record(t, arm, quality, cost, lambda, oracle, ns);
