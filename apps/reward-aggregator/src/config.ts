@@ -23,13 +23,6 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
     .refine((f) => f === undefined || existsSync(f), 'file not found'),
   /** Feedback whose decision has not arrived after this long is counted as expired and dropped. */
   FEEDBACK_TTL_S: z.coerce.number().int().positive().default(3600),
-  /**
-   * A fetch of decisions and feedback waits for this many bytes, or AGGREGATOR_FETCH_MAX_WAIT_MS:
-   * learning is not on the query path, and a transaction per few rewards cost the database
-   * more than the rewards themselves at a steady rate.
-   */
-  AGGREGATOR_FETCH_MIN_BYTES: z.coerce.number().int().min(1).default(262_144),
-  AGGREGATOR_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(5000).default(200),
   /** Judge and heuristic scores wait this long after their decision for client feedback, which takes precedence. */
   FEEDBACK_GRACE_S: z.coerce.number().int().min(0).default(600),
   /** How often held scores past their grace are released. */

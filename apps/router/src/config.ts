@@ -34,13 +34,6 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
      */
     ROUTER_FETCH_MAX_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     ROUTER_FETCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(1024).default(262_144),
-    /**
-     * A fetch of llm.queries waits for this many bytes, or ROUTER_FETCH_MAX_WAIT_MS: at a steady
-     * rate queries then come a few at a time instead of one fetch, one answer write and one
-     * produce each (the broker's and the database's cost per query quadrupled at 1,000/s).
-     */
-    ROUTER_FETCH_MIN_BYTES: z.coerce.number().int().min(1).default(8192),
-    ROUTER_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(1000).default(5),
     /** Queries being routed (model calls) at once, over all partitions. */
     ROUTER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10000).default(256),
     /** A query without constraints.deadline gets an error answer this long after it is consumed. */

@@ -106,10 +106,6 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       topics: [Topic.Decisions, Topic.Feedback],
       fromBeginning: true,
       coPartitioned: true,
-      consumerConfig: {
-        minBytes: this.config.AGGREGATOR_FETCH_MIN_BYTES,
-        maxWaitTimeInMs: this.config.AGGREGATOR_FETCH_MAX_WAIT_MS,
-      },
     });
     await this.consumer.runTransactional(
       () => OffsetStore.load(this.ds.manager, this.config.AGGREGATOR_GROUP_ID),

@@ -68,8 +68,6 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
       allowAutoTopicCreation: false,
       maxBytes: config.ROUTER_FETCH_MAX_BYTES,
       maxBytesPerPartition: config.ROUTER_FETCH_MAX_BYTES_PER_PARTITION,
-      minBytes: config.ROUTER_FETCH_MIN_BYTES,
-      maxWaitTimeInMs: config.ROUTER_FETCH_MAX_WAIT_MS,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.joined = true));
     this.consumer.on(this.consumer.events.CRASH, (e) => {
