@@ -16,6 +16,8 @@ import { existsSync } from 'node:fs';
 import { cpus, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ArmId, createPolicy, DecideConstraints, DecisionContext, Policy, Rng, simdModule } from '@llm-router/bandits';
+import { QueryRequest, Topic, validate } from '@llm-router/contracts';
+import { ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import { num } from '../lib/cli';
 import { benchHttp, HttpBenchResult } from './http';
@@ -103,7 +105,8 @@ function prompt(rng: Rng): string {
  * One seeded routing workload: a pool of contexts (so that building them is not timed),
  * hidden linear qualities per arm, per-arm costs. `services`: the contexts the services pass
  * (libs/core/engine ScopeEngine.decide/learn): QueryFeaturizer features of a prompt plus the
- * policy's own text features of it; otherwise random dense feature vectors.
+ * policy's own text features of it (and the prompts themselves, `texts`); otherwise random
+ * dense feature vectors.
  */
 function workload(
   k: number,
@@ -114,9 +117,11 @@ function workload(
   const rng = new Rng(seed);
   const arms: ArmId[] = Array.from({ length: k }, (_, i) => `model-${i}`);
   const featurizer = textFeatures ? new QueryFeaturizer({ dim: d }) : null;
+  const texts: string[] = [];
   const pool: DecisionContext[] = Array.from({ length: 1024 }, () => {
     if (featurizer && textFeatures) {
       const text = prompt(rng);
+      texts.push(text);
       return { features: featurizer.featurize(text), textFeatures: textFeatures(text) };
     }
     const x = new Float64Array(d);
@@ -133,15 +138,55 @@ function workload(
     for (let j = 0; j < d; j++) m += t[j] * x[j];
     return Math.min(1, Math.max(0, m + 0.1 * rng.normal()));
   };
-  return { arms, pool, constraints, quality, index: new Map(arms.map((a, i) => [a, i])) };
+  return { arms, pool, texts, constraints, quality, index: new Map(arms.map((a, i) => [a, i])) };
 }
 
 const cpuUs = (c: NodeJS.CpuUsage) => c.user + c.system;
 
 /**
- * Interleaved decide -> update, as in production; each call timed separately (wall clock),
- * and its CPU time summed. Policies with text features (auto) get the services' contexts and
- * realised costs against the decision's expected cost, which is what trains their usage model.
+ * Interleaved decide -> update over the workload's pool, as in production; each call timed
+ * separately (wall clock), and its CPU time summed. `learn(i, decision)` prepares the update
+ * (untimed) and returns the timed call.
+ */
+function timeCycles<T>(
+  label: string,
+  k: number,
+  d: number,
+  iterations: number,
+  warmup: number,
+  decide: (i: number) => T,
+  learn: (i: number, decision: T) => () => void,
+): { decide: Timing; update: Timing } {
+  const dec = new Float64Array(iterations);
+  const upd = new Float64Array(iterations);
+  let decCpu = 0;
+  let updCpu = 0;
+  for (let i = 0; i < warmup + iterations; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    const decision = decide(i & 1023);
+    const t1 = process.hrtime.bigint();
+    const c1 = process.cpuUsage(c0);
+    const update = learn(i & 1023, decision);
+    const c2 = process.cpuUsage();
+    const t2 = process.hrtime.bigint();
+    update();
+    const t3 = process.hrtime.bigint();
+    const c3 = process.cpuUsage(c2);
+    if (i >= warmup) {
+      dec[i - warmup] = Number(t1 - t0) / 1000;
+      upd[i - warmup] = Number(t3 - t2) / 1000;
+      decCpu += cpuUs(c1);
+      updCpu += cpuUs(c3);
+    }
+  }
+  return { decide: summarise(label, k, d, dec, decCpu), update: summarise(label, k, d, upd, updCpu) };
+}
+
+/**
+ * One policy's decide and update on precomputed contexts. Policies with text features (auto)
+ * get the services' contexts and realised costs against the decision's expected cost, which
+ * is what trains their usage model.
  */
 function benchPolicy(
   name: string,
@@ -155,36 +200,58 @@ function benchPolicy(
   const services = policy.textFeatures !== undefined;
   const w = workload(k, d, 7, services ? (t) => policy.textFeatures!(t) : null);
   for (const a of w.arms) policy.addArm(a);
-  const dec = new Float64Array(iterations);
-  const upd = new Float64Array(iterations);
-  let decCpu = 0;
-  let updCpu = 0;
-  for (let i = 0; i < warmup + iterations; i++) {
-    const ctx = w.pool[i & 1023];
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    const decision = policy.decide(ctx, w.arms, w.constraints);
-    const t1 = process.hrtime.bigint();
-    const c1 = process.cpuUsage(c0);
-    const expected = w.constraints.costs[decision.arm];
-    const outcome = {
-      quality: w.quality(w.index.get(decision.arm)!, ctx.features!),
-      costUsd: services ? expected : 0,
-      ...(services ? { expectedCostUsd: expected } : {}),
-    };
-    const c2 = process.cpuUsage();
-    const t2 = process.hrtime.bigint();
-    policy.update(ctx, decision.arm, outcome);
-    const t3 = process.hrtime.bigint();
-    const c3 = process.cpuUsage(c2);
-    if (i >= warmup) {
-      dec[i - warmup] = Number(t1 - t0) / 1000;
-      upd[i - warmup] = Number(t3 - t2) / 1000;
-      decCpu += cpuUs(c1);
-      updCpu += cpuUs(c3);
-    }
-  }
-  return { decide: summarise(name, k, d, dec, decCpu), update: summarise(name, k, d, upd, updCpu) };
+  return timeCycles(
+    name,
+    k,
+    d,
+    iterations,
+    warmup,
+    (i) => policy.decide(w.pool[i], w.arms, w.constraints),
+    (i, decision) => {
+      const ctx = w.pool[i];
+      const expected = w.constraints.costs[decision.arm];
+      const outcome = {
+        quality: w.quality(w.index.get(decision.arm)!, ctx.features!),
+        costUsd: services ? expected : 0,
+        ...(services ? { expectedCostUsd: expected } : {}),
+      };
+      return () => policy.update(ctx, decision.arm, outcome);
+    },
+  );
+}
+
+/**
+ * The default policy as the services run it (libs/core/engine ScopeEngine): decide is the
+ * router's whole per-query step (QueryFeaturizer features and auto's text features of the
+ * prompt, the arms' expected costs, the policy's decision, the logged DecisionEvent), update
+ * the aggregator's (the policy's context restored from that event, then its update). Same
+ * prompts, arms and hidden qualities as `others.auto`, with prices instead of fixed costs.
+ */
+function benchServices(k: number, d: number, iterations: number, warmup: number) {
+  const engine = new ScopeEngine(
+    'bench',
+    { algorithm: 'auto', featureDim: d, seed: 1, defaultLambda: 1 },
+    new QueryFeaturizer({ dim: d }),
+  );
+  const w = workload(k, d, 7, (t) => engine.policy.textFeatures!(t));
+  w.arms.forEach((model, i) => engine.applyPrice({ model, inputPerM: i + 1, outputPerM: 4 * (i + 1) }));
+  const queries: QueryRequest[] = w.texts.map((content, i) => {
+    const r = validate(Topic.Queries, { id: `q${i}`, messages: [{ role: 'user', content }] });
+    if (!r.ok) throw r.error;
+    return r.value;
+  });
+  return timeCycles(
+    'auto (ScopeEngine)',
+    k,
+    d,
+    iterations,
+    warmup,
+    (i) => engine.decide(queries[i]).event,
+    (i, event) => {
+      const quality = w.quality(w.index.get(event.arm)!, w.pool[i].features!);
+      return () => engine.learn(event, quality, event.priceSnapshot[event.arm]);
+    },
+  );
 }
 
 const PYENV = join(homedir(), '.cache', 'llm-router', 'pyenv');
@@ -302,8 +369,18 @@ async function main(): Promise<void> {
       "Micro-benchmarks of the pure libraries (LinUCB k=16 d=64, batch planner) and peer libraries (MABWiser, Vowpal Wabbit); with --http, the router's HTTP front door under load.",
     )
     .option('--json', 'print one JSON object as the last line of stdout')
-    .option('--iterations <n>', 'timed decide/update calls (after warm-up)', (v) => parseInt(v, 10), 30000)
-    .option('--warmup <n>', 'untimed calls before measuring', (v) => parseInt(v, 10), 5000)
+    .option(
+      '--iterations <n>',
+      'timed decide/update calls of linucb (after warm-up); every other policy, auto included, gets a fifth of them (at least 1000)',
+      (v) => parseInt(v, 10),
+      30000,
+    )
+    .option(
+      '--warmup <n>',
+      'untimed calls before measuring (other policies: a fifth, at least 500)',
+      (v) => parseInt(v, 10),
+      5000,
+    )
     .option('--k <n>', 'arms', (v) => parseInt(v, 10), 16)
     .option('--d <n>', 'feature dimension', (v) => parseInt(v, 10), 64)
     .option('--peer-iterations <n>', 'decide+update cycles per peer library', (v) => parseInt(v, 10), 2000)
@@ -435,6 +512,11 @@ async function benchLibraries(
         others[label].decide.d = 0;
         others[label].update.d = 0;
       }
+      if (name === 'auto') {
+        // auto times the policy on precomputed contexts; the services featurize each prompt too.
+        log(`auto through ScopeEngine (featurize, text features, decide; restore context, update) k=${k} d=${d}`);
+        others['autoServices'] = benchServices(k, d, n, w);
+      }
     }
   }
 
@@ -453,14 +535,16 @@ async function benchLibraries(
     others,
   };
 
-  const rows: (string | number)[][] = [['call', 'policy', 'k', 'd', 'p50 us', 'p99 us', 'cpu us', 'per sec']];
+  const rows: (string | number)[][] = [
+    ['call', 'policy', 'k', 'd', 'timed calls', 'p50 us', 'p99 us', 'cpu us', 'per sec'],
+  ];
   const add = (call: string, t: Timing) =>
-    rows.push([call, t.policy, t.k, t.d || '-', t.p50Us, t.p99Us, t.cpuUs, t.perSec]);
+    rows.push([call, t.policy, t.k, t.d || '-', t.iterations, t.p50Us, t.p99Us, t.cpuUs, t.perSec]);
   add('decide', lin.decide);
   add('update', lin.update);
   for (const [label, t] of Object.entries(others)) {
-    add('decide', { ...t.decide, policy: label });
-    add('update', { ...t.update, policy: label });
+    add('decide', { ...t.decide, policy: label === 'autoServices' ? t.decide.policy : label });
+    add('update', { ...t.update, policy: label === 'autoServices' ? t.update.policy : label });
   }
   let text = `${table(rows)}\n\n`;
   const peerRows: (string | number)[][] = [['peer (same decide+update work)', 'cycles/s', 'ours / peer']];

@@ -248,6 +248,44 @@ describe('AutoPolicy', () => {
     });
   });
 
+  // Fresh typed arrays on every call (context buffers, scaled copies) made the young
+  // generation fill, and their off-heap backing stores be swept, every few hundred calls:
+  // those calls were the slow tail (docs/decisions/0030).
+  it('once warm, decide and update construct no typed array', () => {
+    const p = new AutoPolicy({ arms: ARMS, seed: 3, d: 8 });
+    const rng = new Rng(12);
+    const contexts: DecisionContext[] = Array.from({ length: 50 }, (_, i) => {
+      const { text } = prompt(rng, i % 3);
+      return { features: Float64Array.from({ length: 8 }, () => rng.normal()), textFeatures: p.textFeatures(text) };
+    });
+    const costs: Record<ArmId, number> = { coder: 1e-3, generalist: 5e-4, small: 1e-4 };
+    const cycle = (ctx: DecisionContext) => {
+      const d = p.decide(ctx, ARMS, { lambda: 10, costs });
+      p.update(ctx, d.arm, { quality: 0.7, costUsd: 2 * costs[d.arm], expectedCostUsd: costs[d.arm] });
+    };
+    contexts.forEach(cycle);
+    const constructed: string[] = [];
+    const counting = <T extends object>(ctor: T, name: string) =>
+      new Proxy(ctor, {
+        construct: (target, args, newTarget) => {
+          constructed.push(name);
+          return Reflect.construct(target as never, args, newTarget);
+        },
+      });
+    const globals = globalThis as unknown as Record<string, unknown>;
+    const saved = { Float64Array, Int32Array };
+    globals['Float64Array'] = counting(Float64Array, 'Float64Array');
+    globals['Int32Array'] = counting(Int32Array, 'Int32Array');
+    try {
+      contexts.forEach(cycle);
+      p.estimate(contexts[0], 'coder');
+      p.expectedCost(contexts[0], 'coder', 1e-3);
+    } finally {
+      Object.assign(globals, saved);
+    }
+    expect(constructed).toEqual([]);
+  });
+
   it('rejects invalid options', () => {
     expect(() => new AutoPolicy({ alpha: -1 })).toThrow(/alpha/);
     expect(() => new AutoPolicy({ buckets: 0 })).toThrow(/buckets/);

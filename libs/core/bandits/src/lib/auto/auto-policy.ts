@@ -14,17 +14,18 @@ import { Rng } from '../rng';
 import { eligibleArms } from '../eligibility';
 import { registerPolicy } from '../registry';
 import { WarmLinearStats, WarmRow, WarmStartOptions, WarmStartable, fitWarmStart } from '../warm-start';
-import { AutoFeatureMap, Sparse, densify, dotSparse, scaled } from './features';
-import { Ridge, RidgeState } from './ridge';
+import { AutoFeatureMap, Sparse, densify, dotSparse, scaled, sparseBuffer } from './features';
+import { Ridge, RidgeReading, RidgeState } from './ridge';
 import {
   MIN_COST,
   TRAFFIC_WINDOW,
   TrafficMean,
+  addValue,
   logUsageRatio,
+  meanWith,
   pooled,
   promptCost,
   usageMultiplier,
-  withValue,
 } from './usage';
 import { MIN_NOISE, empiricalBayes, templateScale } from './priors';
 import { ArmModel, blankArmModel, unobserved } from './arm-model';
@@ -132,11 +133,11 @@ const DEFAULTS = {
 };
 type Params = typeof DEFAULTS;
 
-/** Prior coefficients on raw features an arm's predictions add (see ArmModel.borrowedDeviation). */
-interface Shape {
-  deviation: Float64Array | null;
-  usage: Float64Array | null;
-}
+/**
+ * Prior coefficients on raw features an arm's predictions add (see ArmModel.borrowedDeviation):
+ * the arm's own stored ones, or those a cold arm borrows (shapeOf).
+ */
+type Shape = Pick<ArmModel, 'borrowedDeviation' | 'borrowedUsage'>;
 
 export class AutoPolicy implements Policy, WarmStartable {
   readonly algorithm = 'auto';
@@ -156,6 +157,11 @@ export class AutoPolicy implements Policy, WarmStartable {
   private readonly rng: Rng;
   private readonly seed: number;
   private readonly priors: Record<ArmId, ArmPrior>;
+  // Scratch of the hot path, which allocates nothing of the dimension's size per call: the
+  // raw features of the context at hand, their scaled copy for one ridge update, one reading.
+  private readonly context: Sparse = sparseBuffer();
+  private readonly scaledContext: Sparse = sparseBuffer();
+  private readonly reading: RidgeReading = { mean: 0, variance: 0 };
 
   constructor(opts: AutoOptions = {}) {
     const p = { ...DEFAULTS };
@@ -214,8 +220,7 @@ export class AutoPolicy implements Policy, WarmStartable {
    * not on a blank model that knows no prompt structure.
    */
   private shapeOf(m: ArmModel): Shape {
-    const stored = { deviation: m.borrowedDeviation, usage: m.borrowedUsage };
-    if (!m.cold || !unobserved(m)) return stored;
+    if (!borrowsShape(m)) return m;
     let best: ArmModel | null = null;
     let level = -Infinity;
     const informed: ArmModel[] = [];
@@ -228,7 +233,7 @@ export class AutoPolicy implements Policy, WarmStartable {
         best = o;
       }
     }
-    if (!best) return stored;
+    if (!best) return m;
     const deviation = rawWeights(best.deviation.coefficients, best.deviationScale, best.borrowedDeviation);
     // Only the shape is borrowed (the raw intercept is always 1, so subtracting the traffic
     // means of the borrowed deviation and of the shared part there centres it); the level
@@ -241,7 +246,7 @@ export class AutoPolicy implements Policy, WarmStartable {
     }
     // The usage intercept is the cost model's business.
     usage[0] = 0;
-    return { deviation, usage };
+    return { borrowedDeviation: deviation, borrowedUsage: usage };
   }
 
   // Every model is fitted on scaled features and read at raw ones x (features.ts), plus the
@@ -249,7 +254,7 @@ export class AutoPolicy implements Policy, WarmStartable {
 
   /** Deviation of arm m on this prompt, noise units (learned part plus the prior shape). */
   private deviation(m: ArmModel, x: Sparse, shape: Shape): number {
-    return m.deviation.mean(x, m.deviationScale, shape.deviation);
+    return m.deviation.mean(x, m.deviationScale, shape.borrowedDeviation);
   }
 
   private quality(m: ArmModel, x: Sparse): number {
@@ -257,14 +262,14 @@ export class AutoPolicy implements Policy, WarmStartable {
   }
 
   private usageMultiplier(m: ArmModel, x: Sparse, shape: Shape): number {
-    return usageMultiplier(m.usage.mean(x, this.usageScale, shape.usage));
+    return usageMultiplier(m.usage.mean(x, this.usageScale, shape.borrowedUsage));
   }
 
   decide(ctx: DecisionContext, available: readonly ArmId[], c: DecideConstraints): Decision {
-    const offered = available.filter((a) => !this.removed.has(a));
+    const offered = this.removed.size === 0 ? available : available.filter((a) => !this.removed.has(a));
     if (offered.length === 0)
       throw new Error('auto: no arm available to decide between (all offered arms were removed)');
-    const x = this.featureMap.raw(ctx);
+    const x = this.featureMap.raw(ctx, this.context);
     const arms = eligibleArms(offered, c, (a) => this.quality(this.model(a), x));
     const scores: Record<ArmId, number> = {};
     // The shared part is the same for every arm: it is left out of the comparison, and so is
@@ -272,17 +277,22 @@ export class AutoPolicy implements Policy, WarmStartable {
     for (const a of arms) {
       const m = this.model(a);
       const shape = this.shapeOf(m);
-      const read = m.deviation.read(x, m.deviationScale, shape.deviation, this.params.alpha > 0);
+      const read = m.deviation.read(x, m.deviationScale, shape.borrowedDeviation, this.params.alpha > 0, this.reading);
       const bonus = this.params.alpha * this.noise * Math.sqrt(read.variance);
       const deviation = read.mean;
       const multiplier = this.usageMultiplier(m, x, shape);
       // Normalised by the traffic mean as update() leaves it after learning this decision.
-      const cost = promptCost(c.costs[a] ?? 0, multiplier, withValue(m.usageMultiplier, multiplier).mean);
+      const cost = promptCost(c.costs[a] ?? 0, multiplier, meanWith(m.usageMultiplier, multiplier));
       scores[a] = m.baseQuality + this.noise * deviation + bonus - c.lambda * cost;
     }
     const probabilities = this.choiceProbabilities(arms, scores);
     // Rounding can leave u just above the last share: fall back to the last arm with one.
-    let arm = [...arms].reverse().find((a) => probabilities[a] > 0) ?? arms[arms.length - 1];
+    let arm = arms[arms.length - 1];
+    for (let i = arms.length - 1; i >= 0; i--)
+      if (probabilities[arms[i]] > 0) {
+        arm = arms[i];
+        break;
+      }
     let u = this.rng.next();
     for (const a of arms) {
       if (probabilities[a] === 0) continue;
@@ -302,19 +312,23 @@ export class AutoPolicy implements Policy, WarmStartable {
   private choiceProbabilities(arms: ArmId[], scores: Record<ArmId, number>): Record<ArmId, number> {
     let best = -Infinity;
     for (const a of arms) best = Math.max(best, scores[a]);
-    const leads = (a: ArmId) => scores[a] >= best - this.params.tieTolerance;
-    const leaders = arms.filter(leads).length;
+    const leading = best - this.params.tieTolerance;
+    const explored = best - this.params.explorationMargin;
+    let leaders = 0;
+    let floored = 0;
+    // A NaN score neither leads nor is explored.
+    for (const a of arms)
+      if (scores[a] >= leading) leaders++;
+      else if (scores[a] >= explored) floored++;
     const probabilities: Record<ArmId, number> = {};
     if (leaders === 0) {
       // No comparable score (NaN): nothing to prefer.
       for (const a of arms) probabilities[a] = 1 / arms.length;
       return probabilities;
     }
-    const explored = (a: ArmId) => !leads(a) && scores[a] >= best - this.params.explorationMargin;
-    const floored = arms.filter(explored).length;
     const floor = Math.min(this.params.explorationFloor, 1 / arms.length);
     const leaderShare = (1 - floor * floored) / leaders;
-    for (const a of arms) probabilities[a] = leads(a) ? leaderShare : explored(a) ? floor : 0;
+    for (const a of arms) probabilities[a] = scores[a] >= leading ? leaderShare : scores[a] >= explored ? floor : 0;
     return probabilities;
   }
 
@@ -323,39 +337,45 @@ export class AutoPolicy implements Policy, WarmStartable {
    * and usage multiplier): they describe the prompts the policy serves, whichever arm served them.
    */
   private trackTraffic(x: Sparse): void {
-    // Every shape first: a cold arm's borrowed shape reads the others' traffic means.
-    const shapes = new Map([...this.models.values()].map((m) => [m, this.shapeOf(m)]));
-    this.sharedMean = withValue(this.sharedMean, this.shared.mean(x, this.sharedScale));
-    for (const [m, shape] of shapes) {
-      m.deviationMean = withValue(m.deviationMean, this.deviation(m, x, shape));
-      m.usageMultiplier = withValue(m.usageMultiplier, this.usageMultiplier(m, x, shape));
+    // A cold arm's borrowed shape reads the others' traffic means: take the shapes before
+    // moving any (every other arm's shape is its own, which the means do not change).
+    let borrowed: Map<ArmModel, Shape> | null = null;
+    for (const m of this.models.values()) if (borrowsShape(m)) (borrowed ??= new Map()).set(m, this.shapeOf(m));
+    addValue(this.sharedMean, this.shared.mean(x, this.sharedScale));
+    for (const m of this.models.values()) {
+      const shape = borrowed?.get(m) ?? m;
+      addValue(m.deviationMean, this.deviation(m, x, shape));
+      addValue(m.usageMultiplier, this.usageMultiplier(m, x, shape));
     }
   }
 
   update(ctx: DecisionContext, arm: ArmId, o: Outcome): void {
     if (this.removed.has(arm)) return;
     const m = this.model(arm);
-    const x = this.featureMap.raw(ctx);
+    const x = this.featureMap.raw(ctx, this.context);
     this.trackTraffic(x);
-    if (m.cold && unobserved(m)) {
+    if (borrowsShape(m)) {
       const shape = this.shapeOf(m);
-      m.borrowedDeviation = shape.deviation;
-      m.borrowedUsage = shape.usage;
+      m.borrowedDeviation = shape.borrowedDeviation;
+      m.borrowedUsage = shape.borrowedUsage;
     }
     const y = (o.quality - m.baseQuality) / this.noise;
     const sharedPart = this.shared.mean(x, this.sharedScale);
     const borrowed = m.borrowedDeviation ? dotSparse(m.borrowedDeviation, x) : 0;
     const deviation = m.deviation.mean(x, m.deviationScale) + borrowed;
     // One backfitting sweep: each part learns what the other does not explain.
-    m.deviation.update(scaled(x, m.deviationScale), y - sharedPart - borrowed);
-    this.shared.update(scaled(x, this.sharedScale), y - deviation);
+    m.deviation.update(scaled(x, m.deviationScale, this.scaledContext), y - sharedPart - borrowed);
+    this.shared.update(scaled(x, this.sharedScale, this.scaledContext), y - deviation);
     m.pulls++;
     const expected = o.expectedCostUsd;
     // The usage ratio is only defined against the expectation the decision was made with;
     // without it the outcome teaches quality only.
     if (expected !== undefined && expected > 0 && o.costUsd >= 0) {
       const borrowedUsage = m.borrowedUsage ? dotSparse(m.borrowedUsage, x) : 0;
-      m.usage.update(scaled(x, this.usageScale), logUsageRatio(o.costUsd, expected) - borrowedUsage);
+      m.usage.update(
+        scaled(x, this.usageScale, this.scaledContext),
+        logUsageRatio(o.costUsd, expected) - borrowedUsage,
+      );
     }
   }
 
@@ -363,14 +383,14 @@ export class AutoPolicy implements Policy, WarmStartable {
   expectedCost(ctx: DecisionContext, arm: ArmId, baseCost: number): number {
     const m = this.models.get(arm);
     if (!m) return baseCost;
-    const x = this.featureMap.raw(ctx);
+    const x = this.featureMap.raw(ctx, this.context);
     return promptCost(baseCost, this.usageMultiplier(m, x, this.shapeOf(m)), m.usageMultiplier.mean);
   }
 
   estimate(ctx: DecisionContext, arm: ArmId): QualityEstimate {
     const m = this.models.get(arm);
     if (!m) return { mean: this.params.coldMean, halfWidth: Infinity, n: 0 };
-    const x = this.featureMap.raw(ctx);
+    const x = this.featureMap.raw(ctx, this.context);
     const v = m.deviation.variance(x, m.deviationScale) + this.shared.variance(x, this.sharedScale);
     return { mean: this.quality(m, x), halfWidth: 1.96 * this.noise * Math.sqrt(v), n: m.pulls };
   }
@@ -553,6 +573,11 @@ export class AutoPolicy implements Policy, WarmStartable {
     if (s.rng !== undefined) p.rng.state = s.rng;
     return p;
   }
+}
+
+/** A cold arm nobody has observed yet borrows the best informed arm's shape (shapeOf). */
+function borrowsShape(m: ArmModel): boolean {
+  return m.cold && unobserved(m);
 }
 
 /** Coefficients on raw features of a model fitted on scaled ones (plus a raw prior). */

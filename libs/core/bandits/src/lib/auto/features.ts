@@ -81,15 +81,18 @@ export class AutoFeatureMap {
     return { indices, values };
   }
 
-  /** Raw (unit-scale) features of a context: logged text features win over the text itself. */
-  raw(ctx: DecisionContext): Sparse {
+  /**
+   * Raw (unit-scale) features of a context: logged text features win over the text itself.
+   * Written into `into` when given (grown if too small), so that the hot path allocates nothing.
+   */
+  raw(ctx: DecisionContext, into?: Sparse): Sparse {
     const text = ctx.textFeatures ?? this.textFeatures(ctx.text ?? '');
     if (text.indices.length !== text.values.length)
       throw new RangeError('auto: textFeatures indices and values differ in length');
     const f = ctx.features;
     const m = f ? Math.min(f.length, this.contextDim) : 0;
-    const idx = new Int32Array(1 + text.indices.length + m);
-    const val = new Float64Array(idx.length);
+    const out = withCapacity(into, 1 + text.indices.length + m);
+    const { idx, val } = out;
     let k = 0;
     idx[k] = BIAS_INDEX;
     val[k++] = 1;
@@ -108,7 +111,8 @@ export class AutoFeatureMap {
       idx[k] = this.featureStart + i;
       val[k++] = v;
     }
-    return { idx, val, nnz: k };
+    out.nnz = k;
+    return out;
   }
 
   /** Per-coordinate scale of a model: [intercept, text slots, template block, feature block]. */
@@ -127,10 +131,27 @@ export class AutoFeatureMap {
   }
 }
 
-export function scaled(x: Sparse, s: Float64Array): Sparse {
-  const val = new Float64Array(x.nnz);
-  for (let k = 0; k < x.nnz; k++) val[k] = x.val[k] * s[x.idx[k]];
-  return { idx: x.idx, val, nnz: x.nnz };
+/** A sparse vector able to hold `capacity` entries: `into` itself (its arrays grown if needed), or a new one. */
+function withCapacity(into: Sparse | undefined, capacity: number): Sparse {
+  if (!into) return { idx: new Int32Array(capacity), val: new Float64Array(capacity), nnz: 0 };
+  if (into.idx.length < capacity) into.idx = new Int32Array(capacity);
+  if (into.val.length < capacity) into.val = new Float64Array(capacity);
+  return into;
+}
+
+/** x scaled coordinate-wise by s, sharing x's indices; written into `into` when given. */
+export function scaled(x: Sparse, s: Float64Array, into?: Sparse): Sparse {
+  const out = into ?? sparseBuffer();
+  if (out.val.length < x.nnz) out.val = new Float64Array(x.nnz);
+  out.idx = x.idx;
+  out.nnz = x.nnz;
+  for (let k = 0; k < x.nnz; k++) out.val[k] = x.val[k] * s[x.idx[k]];
+  return out;
+}
+
+/** An empty sparse vector to be filled by raw() or scaled() (it grows on first use). */
+export function sparseBuffer(): Sparse {
+  return withCapacity(undefined, 0);
 }
 
 export function dotSparse(w: Float64Array, z: Sparse): number {

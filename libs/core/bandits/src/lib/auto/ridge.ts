@@ -7,6 +7,12 @@ function cell(d: number, i: number, j: number): number {
   return i <= j ? i * d - (i * (i - 1)) / 2 + (j - i) : j * d - (j * (j - 1)) / 2 + (i - j);
 }
 
+/** A posterior read at one input: the mean, and the variance of the mean (0 when not asked for). */
+export interface RidgeReading {
+  mean: number;
+  variance: number;
+}
+
 /** What a ridge model serialises: the blocks of its data's precision, and its posterior mean. */
 export interface RidgeState {
   /** sum of weight * z z' on the core coordinates, packed upper triangle (linalg.ts layout). */
@@ -55,6 +61,8 @@ export class Ridge {
   private readonly corePositions: Int32Array;
   /** coreRowOffset[i] + j is the packed index of (i, j), i <= j, in the core triangle. */
   private readonly coreRowOffset: Int32Array;
+  /** What mean() and variance() read into (the hot path allocates nothing per call). */
+  private readonly reading: RidgeReading = { mean: 0, variance: 0 };
 
   constructor(
     readonly dimension: number,
@@ -83,24 +91,26 @@ export class Ridge {
    * plus offset . z (prior coefficients on raw features) if given.
    */
   mean(z: Sparse, scale?: Float64Array, offset: Float64Array | null = null): number {
-    return this.read(z, scale, offset, false).mean;
+    return this.read(z, scale, offset, false, this.reading).mean;
   }
 
   /** z' C z under the block-diagonal posterior (z scaled by `scale` if given): the variance of the mean, in noise units squared. */
   variance(z: Sparse, scale?: Float64Array): number {
-    return this.read(z, scale, null, true).variance;
+    return this.read(z, scale, null, true, this.reading).variance;
   }
 
   /**
    * mean(z, scale, offset) and variance(z, scale) in one pass over z (decide reads both for
-   * every arm); the same sums in the same order as the two calls.
+   * every arm); the same sums in the same order as the two calls. Written into `out`, which
+   * is returned.
    */
   read(
     z: Sparse,
     scale: Float64Array | undefined,
     offset: Float64Array | null,
     withVariance: boolean,
-  ): { mean: number; variance: number } {
+    out: RidgeReading,
+  ): RidgeReading {
     const { coefficients, coreCovariance: cov, coreRowOffset, coreSize, tailVariances } = this;
     const { idx, val, nnz } = z;
     const core = nnz <= this.corePositions.length ? this.corePositions : new Int32Array(nnz);
@@ -129,7 +139,9 @@ export class Ridge {
       }
       v += 2 * r * va;
     }
-    return { mean: m + o, variance: Math.max(0, v) };
+    out.mean = m + o;
+    out.variance = Math.max(0, v);
+    return out;
   }
 
   update(z: Sparse, y: number, weight = 1): void {

@@ -19,10 +19,15 @@ export interface TrafficMean {
   count: number;
 }
 
-/** The traffic mean after one more value (pure: decide previews it, update stores it). */
-export function withValue(t: TrafficMean, value: number): TrafficMean {
-  const count = t.count + 1;
-  return { mean: t.mean + (value - t.mean) / Math.min(count, TRAFFIC_WINDOW), count };
+/** The traffic mean after one more value, without storing it (decide previews what update will store). */
+export function meanWith(t: TrafficMean, value: number): number {
+  return t.mean + (value - t.mean) / Math.min(t.count + 1, TRAFFIC_WINDOW);
+}
+
+/** Folds one more value into t, in place. */
+export function addValue(t: TrafficMean, value: number): void {
+  t.mean = meanWith(t, value);
+  t.count++;
 }
 
 /** Pools two replicas' traffic means, weighted by their counts. */
