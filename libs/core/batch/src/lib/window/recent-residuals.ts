@@ -19,7 +19,7 @@ export class RecentResiduals {
     readonly decay = 0.8,
     /**
      * Calls' worth of a zero-residual prior. Small: a window sends a few dozen calls to its dearer
-     * arm, and a prior of 20 calls damped their residual by a third to a half, so the plan kept
+     * arm, and a prior of 20 calls damped their residual by a quarter to a half, so the plan kept
      * buying upgrades the last windows had shown to be worth little (warm by-difficulty,
      * docs/decisions/0031-batch-gains.md).
      */
