@@ -1,6 +1,6 @@
 import { CostCalibration } from './cost-calibration';
 import { DispatchCheck } from './dispatch-check';
-import { FLOOR_PRICE, PeriodBudget, dualPriceOfDollar } from './dual-price';
+import { PeriodBudget, dualPriceOfDollar } from './dual-price';
 import { EstimatedMix } from './estimated-mix';
 import { planWindow } from './window-planner';
 import { WindowEstimates, cheapestArm, emptyWindowEstimates } from './window-estimates';
@@ -131,10 +131,10 @@ describe('dualPriceOfDollar', () => {
         windowCheapestUsd: 100,
         routed: mix,
       });
-    expect(mix.clearingPrice(19_900 / 9_900)).toBeLessThan(FLOOR_PRICE / 2);
-    expect(early(100, 100)).toBe(FLOOR_PRICE / 2);
+    expect(mix.clearingPrice(19_900 / 9_900)).toBeCloseTo(0.005, 6);
+    expect(early(100, 100)).toBeCloseTo(0.01, 12);
     // The floor fades over the last quarter of the period: half way through it, half the floor.
-    expect(early(100, 10_000 - 100 - 1250)).toBeCloseTo(FLOOR_PRICE / 4, 12);
+    expect(early(100, 10_000 - 100 - 1250)).toBeCloseTo(0.005, 12);
   });
 });
 
