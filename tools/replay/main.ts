@@ -15,6 +15,7 @@ import { PreferenceRouter } from '@llm-router/preference';
 import { ModelPrice } from '@llm-router/pricing';
 import {
   BatchReplayResult,
+  CORRECTED_EXPLORE,
   DEFAULT_EXPLORE,
   DEFAULT_ROBUST_LEVEL,
   PolicyFactory,
@@ -24,6 +25,7 @@ import {
   RowOrder,
   ScenarioName,
   budgetPacing,
+  exploreSize,
   runBatchComparison,
   runReplay,
 } from '@llm-router/simulation';
@@ -110,9 +112,8 @@ function program(): Command {
     )
     .option(
       '--explore <n>',
-      'batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off)',
+      `batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off; default ${DEFAULT_EXPLORE}, ${CORRECTED_EXPLORE} with --warm-start)`,
       num('--explore', { integer: true, min: 0 }),
-      DEFAULT_EXPLORE,
     )
     .option('--warm-start <file>', 'offline priors from another reward file (never the replayed one)')
     .option('--models <file>', 'list prices (default: models_k3.json / models_k4.json next to --data when present)')
@@ -344,7 +345,7 @@ async function main(argv: string[]): Promise<number> {
           batchSize: cli.batchSize,
           robust: !!cli.robust,
           ...(cli.robust ? { level: cli.level } : {}),
-          explore: cli.explore,
+          explore: exploreSize({ ...options, explore: cli.explore }),
         }
       : {}),
   };

@@ -36,9 +36,10 @@ export interface BatchReplayOptions extends ReplayOptions {
   /** Two-sided confidence level of the robust lower bound (default 0.3: docs/decisions/0006). */
   level?: number;
   /**
-   * Queries at the head of each window that form an exploration sub-round (default 3; 0 = off):
-   * they are planned first, on optimistic estimates, dispatched, and learnt from before the rest
-   * of the window is planned. The replay treats the two sub-rounds as two successive assignments.
+   * Queries at the head of each window that form an exploration sub-round (default: `exploreSize`;
+   * 0 = off): they are planned first, on optimistic estimates, dispatched, and learnt from before
+   * the rest of the window is planned. The replay treats the two sub-rounds as two successive
+   * assignments.
    */
   explore?: number;
   /**
@@ -168,8 +169,8 @@ export async function runBatchReplay(
     available: arms.filter((a) => r.arms[a] !== undefined),
   }));
   const forecast = new EstimatedMix(k);
-  const explore = Math.max(0, Math.floor(options.explore ?? DEFAULT_EXPLORE));
-  const recent = (options.recentCorrection ?? (options.warmStart ?? []).length > 0) ? new RecentResiduals(k) : null;
+  const recent = recentCorrectionOn(options) ? new RecentResiduals(k) : null;
+  const explore = exploreSize(options);
   let spent = 0;
   let t = 0;
   let windowEnd = 0;
@@ -269,6 +270,25 @@ export const DEFAULT_ROBUST_LEVEL = 0.3;
 
 /** Default size of the exploration sub-round at the head of each window. */
 export const DEFAULT_EXPLORE = 3;
+
+/**
+ * Default size of the exploration sub-round when the recent-residual correction is on: the
+ * residuals of a window's own first calls then correct the plan of the rest of it, and on the
+ * warm by-difficulty order, where the mix drifts from window to window, 3 calls were too few to
+ * move it (docs/decisions/0031-batch-gains.md).
+ */
+export const CORRECTED_EXPLORE = 6;
+
+/** Whether the replay corrects the window's estimates by the recent residuals (BatchReplayOptions.recentCorrection). */
+export function recentCorrectionOn(options: BatchReplayOptions): boolean {
+  return options.recentCorrection ?? (options.warmStart ?? []).length > 0;
+}
+
+/** Queries of a window's exploration sub-round: the option, else the default for the correction in use. */
+export function exploreSize(options: BatchReplayOptions): number {
+  const fallback = recentCorrectionOn(options) ? CORRECTED_EXPLORE : DEFAULT_EXPLORE;
+  return Math.max(0, Math.floor(options.explore ?? fallback));
+}
 
 /** Upper end of the quality scale. */
 const QMAX = 1;

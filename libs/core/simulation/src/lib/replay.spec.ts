@@ -114,6 +114,38 @@ class SpyPolicy implements Policy {
   }
 }
 
+/**
+ * The auto policy, logging how the batch run uses it: it plans a window through estimate() and
+ * learns through update(); runs of each are logged (estimate as one entry 'plan', decide and
+ * update counted, as 'update:40').
+ */
+function loggedPolicy(log: string[]): ReplayOptions['policy'] {
+  return (init) => {
+    const p = createPolicy('auto', { arms: init.arms, seed: init.seed });
+    return new Proxy(p, {
+      get(target, key) {
+        const v = Reflect.get(target, key, target);
+        if (typeof v !== 'function') return v;
+        if (key === 'estimate')
+          return (...args: unknown[]) => {
+            if (log[log.length - 1] !== 'plan') log.push('plan');
+            return v.apply(target, args);
+          };
+        if (key === 'decide' || key === 'update') {
+          return (...args: unknown[]) => {
+            const last = log[log.length - 1];
+            if (last && last.startsWith(key as string))
+              log[log.length - 1] = `${key as string}:${Number(last.split(':')[1]) + 1}`;
+            else log.push(`${key as string}:1`);
+            return v.apply(target, args);
+          };
+        }
+        return v.bind(target);
+      },
+    });
+  };
+}
+
 describe('metrics', () => {
   it('adaptSteps counts decisions from T until the arm holds half of the last 100', () => {
     const picks = new Int32Array(400);
@@ -395,34 +427,8 @@ describe('runBatchComparison', () => {
     const rows = syntheticRows(100);
     const calls = (explore: number) => {
       const log: string[] = [];
-      const policy: ReplayOptions['policy'] = (init) => {
-        const p = createPolicy('auto', { arms: init.arms, seed: init.seed });
-        return new Proxy(p, {
-          get(target, key) {
-            const v = Reflect.get(target, key, target);
-            if (typeof v !== 'function') return v;
-            // The batch run plans a window through estimate() and learns through update():
-            // runs of each are logged (estimate as one entry, updates counted).
-            if (key === 'estimate')
-              return (...args: unknown[]) => {
-                if (log[log.length - 1] !== 'plan') log.push('plan');
-                return v.apply(target, args);
-              };
-            if (key === 'decide' || key === 'update') {
-              return (...args: unknown[]) => {
-                const last = log[log.length - 1];
-                if (last && last.startsWith(key as string))
-                  log[log.length - 1] = `${key as string}:${Number(last.split(':')[1]) + 1}`;
-                else log.push(`${key as string}:1`);
-                return v.apply(target, args);
-              };
-            }
-            return v.bind(target);
-          },
-        });
-      };
       return runBatchComparison(rows, {
-        ...base({ budget: 1e-3, policy }),
+        ...base({ budget: 1e-3, policy: loggedPolicy(log) }),
         batchSize: 50,
         explore,
         timeLimitMs: 300,
@@ -446,6 +452,25 @@ describe('runBatchComparison', () => {
       expect(r.batch.budgetRatio!).toBeLessThan(1.1);
       expect(r.perQuery.meanQuality).toBe(off.r.perQuery.meanQuality);
     }
+  });
+
+  it('takes a larger first sub-round by default when the recent residuals correct the plan', async () => {
+    const rows = syntheticRows(100);
+    const warm = syntheticRows(200, 8);
+    const learningSteps = async (warmStart: ReplayRow[] | undefined, recentCorrection?: boolean) => {
+      const log: string[] = [];
+      await runBatchComparison(rows, {
+        ...base({ budget: 1e-3, policy: loggedPolicy(log), warmStart }),
+        batchSize: 50,
+        recentCorrection,
+        timeLimitMs: 300,
+      });
+      // The batch run's two windows, each learnt from as its first sub-round and then the rest.
+      return log.filter((e) => e.startsWith('update')).slice(-4);
+    };
+    expect(await learningSteps(undefined)).toEqual(['update:3', 'update:47', 'update:3', 'update:47']);
+    expect(await learningSteps(warm)).toEqual(['update:6', 'update:44', 'update:6', 'update:44']);
+    expect(await learningSteps(warm, false)).toEqual(['update:3', 'update:47', 'update:3', 'update:47']);
   });
 
   it('prices the dollar against the warm-start mix on a by-source order and holds the budget', async () => {

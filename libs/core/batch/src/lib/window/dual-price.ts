@@ -44,11 +44,10 @@ export interface DualPriceInput {
  *   seen so far, which on an adversarial order (by source) are the wrong picture.
  * - Without one: the price at which the queries seen so far spend what is left per remaining query.
  *
- * The price never falls below the pacer's neutral one (a target per query buys a hundredth of a
- * quality point): the queries seen may be cheap to upgrade, and a price that spends the bank on
- * them would buy the flagship for small gains and leave nothing for the dearer kinds still to
- * come. That floor fades out over the last quarter of the period so its last windows can still
- * spend the bank.
+ * The price never falls below FLOOR_PRICE (a target per query must buy two hundredths of a quality
+ * point): the queries seen may be cheap to upgrade, and a price that spends the bank on them would
+ * buy upgrades for small gains and leave nothing for the dearer kinds still to come. That floor
+ * fades out over the last quarter of the period so its last windows can still spend the bank.
  */
 export function dualPriceOfDollar(d: DualPriceInput): number {
   const { budget, windowQueries: m, windowCheapestUsd: cheap, routed, forecast } = d;
@@ -56,7 +55,7 @@ export function dualPriceOfDollar(d: DualPriceInput): number {
   const t = budget.routedQueries;
   const left = periodTotalUsd(budget) - budget.spentUsd;
   const after = n - t - m;
-  const floor = (NEUTRAL_PRICE / budget.perQueryUsd) * Math.min(1, (FLOOR_FADE * after) / n);
+  const floor = (FLOOR_PRICE / budget.perQueryUsd) * Math.min(1, (FLOOR_FADE * after) / n);
   let mu: number;
   if (forecast && forecast.n > 0) {
     const routedN = routed.n;
@@ -67,8 +66,15 @@ export function dualPriceOfDollar(d: DualPriceInput): number {
   return Math.max(floor, mu);
 }
 
-/** Quality points bought by one target's worth of money at the pacer's starting lambda (libs/core/simulation pacer.ts). */
-export const NEUTRAL_PRICE = 0.01;
+/**
+ * Quality points one target's worth of money must buy, at least, before the last quarter of the
+ * period. Twice the pacer's starting lambda (0.01, libs/core/simulation pacer.ts): at that
+ * neutral price a cold planner on val.jsonl sorted by difficulty spent a quarter of the period's
+ * budget on the middle windows' upgrades worth 0.02-0.13 and had to ration the hard last third,
+ * whose upgrades are worth 0.25-0.37. With a forecast of the mix the price is far above either
+ * floor. Measured 0.01 to 0.03 in docs/decisions/0031-batch-gains.md.
+ */
+export const FLOOR_PRICE = 0.02;
 
 /** The price floor holds until the last 1/FLOOR_FADE of the period, then falls linearly to 0. */
 const FLOOR_FADE = 4;

@@ -11,6 +11,13 @@ describe('RecentResiduals', () => {
     expect(r.correction(1)).toBe(0);
   });
 
+  it('shrinks by five calls of prior by default', () => {
+    const r = new RecentResiduals(1);
+    for (let c = 0; c < 5; c++) r.observe(0, 0.7, 0.9);
+    // +0.2 a call over 5 calls and 5 of prior.
+    expect(r.correction(0)).toBeCloseTo(0.1, 12);
+  });
+
   it('lets older windows fade, so that the recent ones weigh more', () => {
     const r = new RecentResiduals(1, 0.5, 0);
     r.observe(0, 0.5, 0.9); // +0.4 in an early window

@@ -17,8 +17,13 @@ export class RecentResiduals {
     readonly k: number,
     /** Weight a window's residuals keep per later window. */
     readonly decay = 0.8,
-    /** Calls' worth of a zero-residual prior. */
-    readonly priorCalls = 20,
+    /**
+     * Calls' worth of a zero-residual prior. Small: a window sends a few dozen calls to its dearer
+     * arm, and a prior of 20 calls damped their residual by a quarter to a half, so the plan kept
+     * buying upgrades the last windows had shown to be worth little (warm by-difficulty,
+     * docs/decisions/0031-batch-gains.md).
+     */
+    readonly priorCalls = 5,
   ) {
     this.sum = new Float64Array(k);
     this.count = new Float64Array(k);

@@ -117,6 +117,25 @@ describe('dualPriceOfDollar', () => {
     expect(mix.spendAt(mu)).toBeLessThanOrEqual(2 + 1e-9);
     expect(mix.spendAt(mu * 0.99)).toBeGreaterThan(2 - 0.05);
   });
+
+  it('holds two hundredths of a quality point per target while the mix would clear below that', () => {
+    // Upgrades of 0.01 for 2 extra dollars: the mix spends the bank only at a price of 0.005 per
+    // dollar, below the floor of 0.02 / perQueryUsd = 0.01 per dollar.
+    const e = window(100, [CHEAP, { q: 0.51, c: 3 }]);
+    const mix = new EstimatedMix(2);
+    mix.add(e, 0);
+    const early = (spentUsd: number, routedQueries: number) =>
+      dualPriceOfDollar({
+        budget: budgetOf(2, 10_000, routedQueries, spentUsd),
+        windowQueries: 100,
+        windowCheapestUsd: 100,
+        routed: mix,
+      });
+    expect(mix.clearingPrice(19_900 / 9_900)).toBeCloseTo(0.005, 6);
+    expect(early(100, 100)).toBeCloseTo(0.01, 12);
+    // The floor fades over the last quarter of the period: half way through it, half the floor.
+    expect(early(100, 10_000 - 100 - 1250)).toBeCloseTo(0.005, 12);
+  });
 });
 
 describe('DispatchCheck', () => {
