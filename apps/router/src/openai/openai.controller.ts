@@ -182,6 +182,21 @@ class SseAnswer {
   }
 }
 
+/**
+ * The answer written on the node response as it is: Express's res.json would also compute an
+ * ETag (a SHA-1 of the body) and go through its send machinery, a few % of the router's CPU
+ * per request for an answer no client revalidates (docs/decisions/0029).
+ */
+function writeJson(res: Response, headers: Record<string, string>, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text, 'utf8'),
+  });
+  res.end(text);
+}
+
 /** OpenAI-compatible HTTP front door: existing clients point their base URL here and send model "auto". */
 @ApiTags('openai')
 @ApiBearerAuth()
@@ -323,8 +338,7 @@ export class OpenAiController {
     await complete();
     if (stream) return stream.end(headers, usage);
     const result = a.result;
-    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res.status(200).json({
+    writeJson(res, headers, {
       id,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
