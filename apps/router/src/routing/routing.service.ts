@@ -285,8 +285,9 @@ export class RoutingService {
     toResponses.push(...sentToReplyTopics.flat());
     const [results] = await Promise.all([
       Promise.allSettled([
-        this.producer.sendMany(Topic.Responses, toResponses),
-        this.producer.sendMany(Topic.Decisions, decisions),
+        // Built here as the topics' types: not validated again (docs/decisions/0029).
+        this.producer.sendManyTyped(Topic.Responses, toResponses),
+        this.producer.sendManyTyped(Topic.Decisions, decisions),
       ]),
       this.keepPrompts(replies),
     ]);
