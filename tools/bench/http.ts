@@ -252,6 +252,10 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
       PROVIDER: 'openai',
       OPENAI_BASE_URL: upstream.url,
       QUERIES_GROUP_ID: `router-bench-${runId}`,
+      // Stopping takes the router up to about 10 s (leaving its consumer group), as long as
+      // stopServices waits before SIGKILL, which writes no CPU profile: its own bound, an
+      // exit, comes first.
+      SHUTDOWN_TIMEOUT_MS: '5000',
     };
     o.log(`starting the router (logs in ${logDir})`);
     const router = await startServiceProcess({ app: 'router', name: 'router', env }, await freePort(), logDir, {
