@@ -306,20 +306,25 @@ export class OpenAiController {
     });
     if (!q.ok) throw new BadRequestException(q.error.message);
     const stream = req.stream ? new SseAnswer(res, scope, req.stream_options?.include_usage === true) : undefined;
+    // What the call cost and used, and the decision's owner, are committed while Kafka
+    // acknowledges the answer: both are done before the client has it.
+    const recordOutcome = ({ response, decision }: Answer) => {
+      outcome.costUsd = response.costUsd;
+      outcome.tokens = response.usage
+        ? response.usage.promptTokens + response.usage.completionTokens
+        : estimatedTokens(bytes(r.promptText) + bytes(response.output));
+      if (decision) outcome.decisionId = response.decisionId;
+      return complete();
+    };
     let a: Answer;
     try {
-      a = await this.routing.route(q.value, { body: r.forward, onChunk: stream?.send });
+      a = await this.routing.route(q.value, { body: r.forward, onChunk: stream?.send, alongside: recordOutcome });
     } catch (e) {
       if (e instanceof RoutingRejected) throw new BadRequestException(e.message);
       if (stream?.started) return stream.fail((e as Error).message);
       throw e;
     }
     const { response, decision } = a;
-    outcome.costUsd = response.costUsd;
-    outcome.tokens = response.usage
-      ? response.usage.promptTokens + response.usage.completionTokens
-      : estimatedTokens(bytes(r.promptText) + bytes(response.output));
-    if (decision) outcome.decisionId = response.decisionId;
     const headers = {
       'x-router-model': response.model,
       'x-router-decision-id': response.decisionId,
@@ -335,7 +340,6 @@ export class OpenAiController {
       completion_tokens: response.usage.completionTokens,
       total_tokens: response.usage.promptTokens + response.usage.completionTokens,
     };
-    await complete();
     if (stream) return stream.end(headers, usage);
     const result = a.result;
     writeJson(res, headers, {

@@ -77,10 +77,17 @@ export class RoutingService {
     @Optional() private readonly feedback?: AnswerFeedback,
   ) {}
 
-  /** The HTTP front door's path: route one query and publish its answer. */
-  async route(query: QueryRequest, opts: Pick<AnswerOptions, 'body' | 'onChunk'> = {}): Promise<Answer> {
+  /**
+   * The HTTP front door's path: route one query and publish its answer. `alongside` runs
+   * while the answer is being acknowledged by Kafka (the caller's own writes, such as the
+   * decision's owner): one round trip after the other would add up on every request.
+   */
+  async route(
+    query: QueryRequest,
+    opts: Pick<AnswerOptions, 'body' | 'onChunk'> & { alongside?: (answer: Answer) => Promise<void> } = {},
+  ): Promise<Answer> {
     const answer = await this.answer(query, opts);
-    await this.publish([answer], [answer]);
+    await Promise.all([this.publish([answer], [answer]), opts.alongside?.(answer)]);
     return answer;
   }
 
