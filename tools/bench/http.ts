@@ -16,7 +16,7 @@ import { Client } from 'pg';
 import { encode, Topic } from '@llm-router/contracts';
 import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
-import { cpuMsOf } from '../lib/process-cpu';
+import { cpuMsOf, machineBusyMs, treeCpuMs } from '../lib/process-cpu';
 import { databaseActivity } from '../lib/database-activity';
 import { round } from '../lib/stats';
 
@@ -51,6 +51,27 @@ export interface LoadFigures {
    * throughput, it barely depends on how many other processes share the cores.
    */
   cpuMsPerReq?: number;
+  /**
+   * CPU ms per answered request of each process on the path, from /proc: the router, the
+   * load generator (this process: autocannon), the upstream, the broker and PostgreSQL (each
+   * with its children), and the whole machine (every core, other jobs included). On a shared
+   * machine their sum against the cores available is the ceiling of req/s, measured.
+   */
+  cpuMsPerReqOf?: Partial<Record<CpuPart, number>>;
+}
+
+type CpuPart = 'router' | 'loadGenerator' | 'upstream' | 'broker' | 'postgres' | 'machine';
+
+/** Readers of the CPU ms used so far by each part (undefined where /proc cannot tell). */
+type CpuReaders = Record<CpuPart, () => number | undefined>;
+
+function readCpu(readers: CpuReaders): Partial<Record<CpuPart, number>> {
+  const out: Partial<Record<CpuPart, number>> = {};
+  for (const [part, read] of Object.entries(readers) as [CpuPart, () => number | undefined][]) {
+    const v = read();
+    if (v !== undefined) out[part] = v;
+  }
+  return out;
 }
 
 export interface HttpBenchResult {
@@ -155,29 +176,23 @@ const median = (xs: number[]) => {
 };
 
 /** A router load, with the database transactions and the router's CPU time per answered request. */
-async function loadRouter(
-  db: Client,
-  routerPid: number | undefined,
-  ...args: Parameters<typeof load>
-): Promise<LoadFigures> {
+async function loadRouter(db: Client, cpu: CpuReaders, ...args: Parameters<typeof load>): Promise<LoadFigures> {
   // Stats of other backends reach pg_stat_database within a second: the sums are taken settled.
   const settle = () => new Promise((r) => setTimeout(r, 1500));
   await settle();
   const txBefore = (await databaseActivity(db)).transactions;
-  const cpuBefore = cpuMsOf(routerPid);
+  const cpuBefore = readCpu(cpu);
   const figures = await load(...args);
-  const cpuAfter = cpuMsOf(routerPid);
+  const cpuAfter = readCpu(cpu);
   await settle();
   // The two counting queries themselves are not the router's.
   const tx = (await databaseActivity(db)).transactions - txBefore - 2;
   const answered = figures.reqPerSec * args[3];
   if (answered === 0) return figures;
-  return {
-    ...figures,
-    dbTxPerReq: round(tx / answered, 2),
-    cpuMsPerReq:
-      cpuBefore !== undefined && cpuAfter !== undefined ? round((cpuAfter - cpuBefore) / answered, 3) : undefined,
-  };
+  const cpuMsPerReqOf: Partial<Record<CpuPart, number>> = {};
+  for (const part of Object.keys(cpuAfter) as CpuPart[])
+    if (cpuBefore[part] !== undefined) cpuMsPerReqOf[part] = round((cpuAfter[part]! - cpuBefore[part]!) / answered, 3);
+  return { ...figures, dbTxPerReq: round(tx / answered, 2), cpuMsPerReq: cpuMsPerReqOf.router, cpuMsPerReqOf };
 }
 
 /** { [field]: median } when every run measured the field, else nothing. */
@@ -197,7 +212,19 @@ function medianFigures(runs: LoadFigures[]): LoadFigures {
     errors: runs.reduce((n, r) => n + r.errors, 0),
     ...medianOf(runs, 'dbTxPerReq', 2),
     ...medianOf(runs, 'cpuMsPerReq', 3),
+    ...cpuMediansOf(runs),
   };
+}
+
+/** cpuMsPerReqOf: the median of each part that every run measured. */
+function cpuMediansOf(runs: LoadFigures[]): Pick<LoadFigures, 'cpuMsPerReqOf'> {
+  const parts = Object.keys(runs[0]?.cpuMsPerReqOf ?? {}) as CpuPart[];
+  const medians: Partial<Record<CpuPart, number>> = {};
+  for (const part of parts) {
+    const xs = runs.map((r) => r.cpuMsPerReqOf?.[part]);
+    if (xs.every((x) => x !== undefined)) medians[part] = round(median(xs as number[]), 3);
+  }
+  return parts.length > 0 ? { cpuMsPerReqOf: medians } : {};
 }
 
 export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
@@ -225,6 +252,10 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
       PROVIDER: 'openai',
       OPENAI_BASE_URL: upstream.url,
       QUERIES_GROUP_ID: `router-bench-${runId}`,
+      // Stopping takes the router up to about 10 s (leaving its consumer group), as long as
+      // stopServices waits before SIGKILL, which writes no CPU profile: its own bound, an
+      // exit, comes first.
+      SHUTDOWN_TIMEOUT_MS: '5000',
     };
     o.log(`starting the router (logs in ${logDir})`);
     const router = await startServiceProcess({ app: 'router', name: 'router', env }, await freePort(), logDir, {
@@ -244,15 +275,22 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
     o.log(`warm-up: ${o.warmupS} s at 64 connections on the router, then on the upstream`);
     await load('warm-up router', router.url, 64, o.warmupS, o, apiKey);
     await load('warm-up upstream', upstream.url, 64, o.warmupS, o);
+    const upstreamPid = upstream.proc.pid;
+    const cpu: CpuReaders = {
+      router: () => cpuMsOf(router.proc.pid),
+      loadGenerator: () => cpuMsOf(process.pid),
+      upstream: () => cpuMsOf(upstreamPid),
+      broker: () => treeCpuMs(infra.local?.kafkaPid),
+      postgres: () => treeCpuMs(infra.local?.postgresPid),
+      machine: () => machineBusyMs(),
+    };
     const runs = { c1: [] as LoadFigures[], c64: [] as LoadFigures[], upstream64: [] as LoadFigures[] };
     // Interleaved, so that a burst of load from elsewhere on the machine does not hit one figure only.
     for (let i = 1; i <= o.repeat; i++) {
       o.log(`run ${i}/${o.repeat}: router at 1 connection (${o.durationS} s)`);
-      runs.c1.push(await loadRouter(db, router.proc.pid, `router c1 run ${i}`, router.url, 1, o.durationS, o, apiKey));
+      runs.c1.push(await loadRouter(db, cpu, `router c1 run ${i}`, router.url, 1, o.durationS, o, apiKey));
       o.log(`run ${i}/${o.repeat}: router at 64 connections (${o.durationS} s)`);
-      runs.c64.push(
-        await loadRouter(db, router.proc.pid, `router c64 run ${i}`, router.url, 64, o.durationS, o, apiKey),
-      );
+      runs.c64.push(await loadRouter(db, cpu, `router c64 run ${i}`, router.url, 64, o.durationS, o, apiKey));
       o.log(`run ${i}/${o.repeat}: upstream alone at 64 connections (${o.durationS} s)`);
       runs.upstream64.push(await load(`upstream c64 run ${i}`, upstream.url, 64, o.durationS, o));
     }

@@ -53,7 +53,9 @@ export class Admission {
     const key = caller.key;
     await Promise.all([
       this.budget.settle(admitted.hold, outcome.costUsd),
-      key ? this.rates.addTokens(key.keyHash, outcome.tokens) : undefined,
+      // Token counts are read only by a tokens-per-minute limit: a key without one writes none
+      // (one commit per request fewer; a limit added later counts from then on).
+      key?.tpm ? this.rates.addTokens(key.keyHash, outcome.tokens) : undefined,
       key && outcome.decisionId ? this.owners.record(outcome.decisionId, outcome.requestId, key.keyHash) : undefined,
     ]);
   }

@@ -34,8 +34,12 @@ export class ApiKeyGuard implements CanActivate {
       throw invalidApiKey('missing API key: send "Authorization: Bearer <key>" (the api_key of OpenAI clients)');
     const key = await this.keys.find(presented);
     if (!key) {
-      // The request's headers are in this line, redacted: the test of log redaction relies on it.
-      this.log.warn('request refused: unknown or revoked API key');
+      // The request's headers are in this line, redacted (the root logger's REDACTED_PATHS):
+      // the test of log redaction relies on it.
+      this.log.warn(
+        { req: { method: req.method, url: req.url, headers: req.headers } },
+        'request refused: unknown or revoked API key',
+      );
       throw invalidApiKey('invalid API key');
     }
     this.log.debug({ apiKey: key.name }, 'API key accepted');

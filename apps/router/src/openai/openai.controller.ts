@@ -182,6 +182,21 @@ class SseAnswer {
   }
 }
 
+/**
+ * The answer written on the node response as it is: Express's res.json would also compute an
+ * ETag (a SHA-1 of the body) and go through its send machinery, a few % of the router's CPU
+ * per request for an answer no client revalidates (docs/decisions/0029).
+ */
+function writeJson(res: Response, headers: Record<string, string>, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text, 'utf8'),
+  });
+  res.end(text);
+}
+
 /** OpenAI-compatible HTTP front door: existing clients point their base URL here and send model "auto". */
 @ApiTags('openai')
 @ApiBearerAuth()
@@ -291,20 +306,25 @@ export class OpenAiController {
     });
     if (!q.ok) throw new BadRequestException(q.error.message);
     const stream = req.stream ? new SseAnswer(res, scope, req.stream_options?.include_usage === true) : undefined;
+    // What the call cost and used, and the decision's owner, are committed while Kafka
+    // acknowledges the answer: both are done before the client has it.
+    const recordOutcome = ({ response, decision }: Answer) => {
+      outcome.costUsd = response.costUsd;
+      outcome.tokens = response.usage
+        ? response.usage.promptTokens + response.usage.completionTokens
+        : estimatedTokens(bytes(r.promptText) + bytes(response.output));
+      if (decision) outcome.decisionId = response.decisionId;
+      return complete();
+    };
     let a: Answer;
     try {
-      a = await this.routing.route(q.value, { body: r.forward, onChunk: stream?.send });
+      a = await this.routing.route(q.value, { body: r.forward, onChunk: stream?.send, alongside: recordOutcome });
     } catch (e) {
       if (e instanceof RoutingRejected) throw new BadRequestException(e.message);
       if (stream?.started) return stream.fail((e as Error).message);
       throw e;
     }
     const { response, decision } = a;
-    outcome.costUsd = response.costUsd;
-    outcome.tokens = response.usage
-      ? response.usage.promptTokens + response.usage.completionTokens
-      : estimatedTokens(bytes(r.promptText) + bytes(response.output));
-    if (decision) outcome.decisionId = response.decisionId;
     const headers = {
       'x-router-model': response.model,
       'x-router-decision-id': response.decisionId,
@@ -320,11 +340,9 @@ export class OpenAiController {
       completion_tokens: response.usage.completionTokens,
       total_tokens: response.usage.promptTokens + response.usage.completionTokens,
     };
-    await complete();
     if (stream) return stream.end(headers, usage);
     const result = a.result;
-    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res.status(200).json({
+    writeJson(res, headers, {
       id,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),

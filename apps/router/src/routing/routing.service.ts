@@ -77,10 +77,17 @@ export class RoutingService {
     @Optional() private readonly feedback?: AnswerFeedback,
   ) {}
 
-  /** The HTTP front door's path: route one query and publish its answer. */
-  async route(query: QueryRequest, opts: Pick<AnswerOptions, 'body' | 'onChunk'> = {}): Promise<Answer> {
+  /**
+   * The HTTP front door's path: route one query and publish its answer. `alongside` runs
+   * while the answer is being acknowledged by Kafka (the caller's own writes, such as the
+   * decision's owner): one round trip after the other would add up on every request.
+   */
+  async route(
+    query: QueryRequest,
+    opts: Pick<AnswerOptions, 'body' | 'onChunk'> & { alongside?: (answer: Answer) => Promise<void> } = {},
+  ): Promise<Answer> {
     const answer = await this.answer(query, opts);
-    await this.publish([answer], [answer]);
+    await Promise.all([this.publish([answer], [answer]), opts.alongside?.(answer)]);
     return answer;
   }
 
@@ -285,8 +292,9 @@ export class RoutingService {
     toResponses.push(...sentToReplyTopics.flat());
     const [results] = await Promise.all([
       Promise.allSettled([
-        this.producer.sendMany(Topic.Responses, toResponses),
-        this.producer.sendMany(Topic.Decisions, decisions),
+        // Built here as the topics' types: not validated again (docs/decisions/0029).
+        this.producer.sendManyTyped(Topic.Responses, toResponses),
+        this.producer.sendManyTyped(Topic.Decisions, decisions),
       ]),
       this.keepPrompts(replies),
     ]);

@@ -1,4 +1,4 @@
-import { decode, encode, validate, ContractError } from './codec';
+import { decode, encode, encodeTyped, validate, ContractError } from './codec';
 import { Topic, allTopics, dlqTopic, TOPIC_SPECS, DEAD_LETTER_RETENTION_DAYS, DEFAULT_RETENTION_DAYS } from './topics';
 import { topicJsonSchemas } from './json-schema';
 import { parseDataset } from './dataset';
@@ -52,6 +52,16 @@ describe('codec', () => {
     expect(e.message.scope).toBe('default');
     expect(e.message.constraints.mode).toBe('query');
     expect(JSON.parse(e.value)).toEqual(e.message);
+  });
+
+  it('serialises a typed message as encode does, without validating it again', () => {
+    const e = encode(Topic.Queries, query);
+    expect(encodeTyped(Topic.Queries, e.message)).toEqual({ key: e.key, value: e.value });
+    // The caller's type is trusted: a value out of range is left to the consumer's decode.
+    const bad = { ...e.message, constraints: { ...e.message.constraints, maxCostUsd: -1 } };
+    const typed = encodeTyped(Topic.Queries, bad);
+    expect(decode(Topic.Queries, typed.value).ok).toBe(false);
+    expect(() => encode(Topic.Queries, bad)).toThrow(ContractError);
   });
 
   it('round-trips every keyed message through bytes', () => {

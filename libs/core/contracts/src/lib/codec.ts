@@ -86,3 +86,15 @@ export function encode<T extends TopicName>(
   const key = (TOPIC_SCHEMAS[topic].key as (m: MessageOf<T>) => string)(result.value);
   return { key, value: JSON.stringify(result.value), message: result.value };
 }
+
+/**
+ * Serialises a message that the caller's own typed code built as the topic's parsed type
+ * (MessageOf: defaults applied) without validating it again, for a service's hot path
+ * (docs/decisions/0029). The type guarantees the shape, not the value ranges: consumers still
+ * validate every message they decode, so a bad value goes to the dead-letter topic there.
+ * Anything made from outside input goes through encode.
+ */
+export function encodeTyped<T extends TopicName>(topic: T, message: MessageOf<T>): { key: string; value: string } {
+  const key = (TOPIC_SCHEMAS[topic].key as (m: MessageOf<T>) => string)(message);
+  return { key, value: JSON.stringify(message) };
+}

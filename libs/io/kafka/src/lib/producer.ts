@@ -1,5 +1,5 @@
 import { Kafka, Message, Producer, CompressionTypes, IHeaders, Partitioners } from 'kafkajs';
-import { encode, encodeBinary, MessageInputOf, MessageOf, Topic, TopicName } from '@llm-router/contracts';
+import { encode, encodeBinary, encodeTyped, MessageInputOf, MessageOf, Topic, TopicName } from '@llm-router/contracts';
 import { TimeoutError, withTimeout } from './deadline';
 import { TopicDirectory } from './topic-directory';
 import { defaultPartitionOf, PartitionOf, sendBatchByPartition } from './partitioned-send';
@@ -34,7 +34,8 @@ export interface RawMessage {
 /**
  * Idempotent producer: the broker drops retried duplicates, so a retry after a lost ack
  * never writes a message twice. Every message is validated against its topic's schema
- * before it leaves (a bug here must not poison consumers).
+ * before it leaves (a bug here must not poison consumers), except those sendManyTyped takes:
+ * built by typed code, validated by their consumers.
  *
  * Idempotence allows one request in flight; sends made while one is in flight are
  * coalesced into the next request (Kafka's linger, with no added delay when idle), so
@@ -119,6 +120,20 @@ export class MessageProducer {
       encoded.map((e) => ({ key: e.key, value: e.value })),
     );
     return encoded.map((e) => e.message);
+  }
+
+  /**
+   * Messages the service's own typed code built (encodeTyped: not validated again; the
+   * HTTP front door's answers and decisions), acknowledged together.
+   */
+  async sendManyTyped<T extends TopicName>(topic: T, messages: MessageOf<T>[]): Promise<void> {
+    if (messages.length === 0) return;
+    const encoded: Message[] = [];
+    for (const m of messages) {
+      await yieldIfBusy();
+      encoded.push(encodeTyped(topic, m));
+    }
+    await this.enqueue(topic, encoded);
   }
 
   /** To a topic outside the contracts (a caller's replyTo, a dead-letter topic). */

@@ -1,9 +1,12 @@
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import { Logger } from 'nestjs-pino';
+import type { Logger as RootLogger } from 'pino';
 import { MicroserviceOptions } from '@nestjs/microservices';
 import { ConfigError } from './config';
+import { logRequestLines } from './request-line';
+import { ROOT_LOGGER } from './service-core.module';
 
 export interface StartOptions {
   name: string;
@@ -13,7 +16,7 @@ export interface StartOptions {
    * The Kafka side of the hybrid app: options for @nestjs/microservices, given the root
    * logger so that kafkajs logs as structured JSON too.
    */
-  microservice?: (log: PinoLogger['logger']) => MicroserviceOptions;
+  microservice?: (log: RootLogger) => MicroserviceOptions;
 }
 
 /** Starts a service: pino logs, OpenAPI at /docs, shutdown hooks, HTTP on the configured port. */
@@ -23,6 +26,8 @@ export async function startService(
 ): Promise<INestApplication> {
   const app = await NestFactory.create(module, { bufferLogs: true });
   app.useLogger(app.get(Logger));
+  const root = app.get<RootLogger>(ROOT_LOGGER);
+  logRequestLines(app.getHttpServer(), root);
   app.enableShutdownHooks();
   const doc = new DocumentBuilder()
     .setTitle(opts.name)
@@ -32,7 +37,7 @@ export async function startService(
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
   if (opts.microservice) {
-    app.connectMicroservice(opts.microservice(PinoLogger.root), { inheritAppConfig: true });
+    app.connectMicroservice(opts.microservice(root), { inheritAppConfig: true });
     await app.startAllMicroservices();
   }
   await app.listen(opts.httpPort, '0.0.0.0');
