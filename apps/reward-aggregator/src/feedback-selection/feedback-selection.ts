@@ -81,18 +81,7 @@ export async function admitScores(
       given_at: f.ts,
     };
   });
-  if (rows.length > 0)
-    await em.query(
-      `INSERT INTO feedback_log (kind, source, scope, decision_id, request_id, quality, cost_usd, evaluation_cost_usd,
-         state, given_at)
-       SELECT kind, source, scope, decision_id, request_id, quality, cost_usd, evaluation_cost_usd, state, given_at
-         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(elem, ord),
-           jsonb_to_record(e.elem) AS x(kind text, source text, scope text, decision_id text, request_id text,
-             quality double precision, cost_usd double precision, evaluation_cost_usd double precision, state text,
-             given_at timestamptz)
-        ORDER BY ord`,
-      [JSON.stringify(rows)],
-    );
+  await logFeedback(em, rows);
   const state = new Map(fresh.map((f, i) => [f, rows[i].state]));
   return batch.map((f) => (f.graceElapsed ? true : state.get(f) === 'offered'));
 }
@@ -127,15 +116,17 @@ export async function learnPairwise(
     state = learnFromPreference(engine.policy, ctx, winner.arm, loser.arm) ? 'learned' : 'logged';
     if (state === 'learned') touched.add(winner.scope);
   }
-  await logFeedback(em, {
-    kind: 'pairwise',
-    source: f.source,
-    scope: winner?.scope ?? f.scope ?? null,
-    winner_decision_id: f.winnerDecisionId,
-    loser_decision_id: f.loserDecisionId,
-    state,
-    given_at: f.ts,
-  });
+  await logFeedback(em, [
+    {
+      kind: 'pairwise',
+      source: f.source,
+      scope: winner?.scope ?? f.scope ?? null,
+      winner_decision_id: f.winnerDecisionId,
+      loser_decision_id: f.loserDecisionId,
+      state,
+      given_at: f.ts,
+    },
+  ]);
 }
 
 type FeedbackLogRow = {
@@ -149,11 +140,20 @@ type FeedbackLogRow = {
     Record<'quality' | 'cost_usd' | 'evaluation_cost_usd', number | null>
 >;
 
-async function logFeedback(em: EntityManager, row: FeedbackLogRow): Promise<void> {
-  const columns = Object.keys(row);
+/** Appends rows to feedback_log in one statement, in the order given (their ids follow it). */
+async function logFeedback(em: EntityManager, rows: FeedbackLogRow[]): Promise<void> {
+  if (rows.length === 0) return;
   await em.query(
-    `INSERT INTO feedback_log (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
-    Object.values(row),
+    `INSERT INTO feedback_log (kind, source, scope, decision_id, request_id, winner_decision_id, loser_decision_id,
+       quality, cost_usd, evaluation_cost_usd, state, given_at)
+     SELECT kind, source, scope, decision_id, request_id, winner_decision_id, loser_decision_id,
+       quality, cost_usd, evaluation_cost_usd, state, given_at
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(elem, ord),
+         jsonb_to_record(e.elem) AS x(kind text, source text, scope text, decision_id text, request_id text,
+           winner_decision_id text, loser_decision_id text, quality double precision, cost_usd double precision,
+           evaluation_cost_usd double precision, state text, given_at timestamptz)
+      ORDER BY ord`,
+    [JSON.stringify(rows)],
   );
 }
 
