@@ -83,8 +83,7 @@ export function encode<T extends TopicName>(
 ): { key: string; value: string; message: MessageOf<T> } {
   const result = validate(topic, value);
   if (!result.ok) throw result.error;
-  const key = (TOPIC_SCHEMAS[topic].key as (m: MessageOf<T>) => string)(result.value);
-  return { key, value: JSON.stringify(result.value), message: result.value };
+  return { ...encodeTyped(topic, result.value), message: result.value };
 }
 
 /**

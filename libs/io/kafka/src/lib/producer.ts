@@ -110,11 +110,7 @@ export class MessageProducer {
    */
   async sendMany<T extends TopicName>(topic: T, values: MessageInputOf<T>[]): Promise<MessageOf<T>[]> {
     if (values.length === 0) return [];
-    const encoded: ReturnType<typeof encode<T>>[] = [];
-    for (const v of values) {
-      await yieldIfBusy();
-      encoded.push(encode(topic, v));
-    }
+    const encoded = await encodedInSlices(values, (v) => encode(topic, v));
     await this.enqueue(
       topic,
       encoded.map((e) => ({ key: e.key, value: e.value })),
@@ -128,12 +124,7 @@ export class MessageProducer {
    */
   async sendManyTyped<T extends TopicName>(topic: T, messages: MessageOf<T>[]): Promise<void> {
     if (messages.length === 0) return;
-    const encoded: Message[] = [];
-    for (const m of messages) {
-      await yieldIfBusy();
-      encoded.push(encodeTyped(topic, m));
-    }
-    await this.enqueue(topic, encoded);
+    await this.enqueue(topic, await encodedInSlices(messages, (m) => encodeTyped(topic, m)));
   }
 
   /** To a topic outside the contracts (a caller's replyTo, a dead-letter topic). */
@@ -247,4 +238,14 @@ export class MessageProducer {
       this.inFlight = false;
     }
   }
+}
+
+/** Each value encoded, the event loop getting a turn between them when it has been busy. */
+async function encodedInSlices<V, E>(values: readonly V[], encodeOne: (v: V) => E): Promise<E[]> {
+  const out: E[] = [];
+  for (const v of values) {
+    await yieldIfBusy();
+    out.push(encodeOne(v));
+  }
+  return out;
 }
