@@ -52,9 +52,9 @@ export const budgetPeriods = (now = new Date()) => {
  * spent + reserved + amount <= cap; if any counter would pass its cap nothing is booked and
  * the call is refused. After the call, settle() releases the call's amount and adds the
  * realised cost. The calls booked by one statement share one reservation row (it counts its
- * members), so a batch of queries writes one row, not one each. A reservation never settled (its router died) is released after
- * BUDGET_RESERVATION_TTL_S by release(). The HTTP front door uses it; the Kafka path can call
- * the same two methods.
+ * members), so a batch of queries writes one row, not one each. A reservation never settled
+ * (its router died) is released after BUDGET_RESERVATION_TTL_S by release(). The HTTP front
+ * door, the Kafka path and the judge use the same two methods.
  */
 @Injectable()
 export class BudgetCap {
@@ -134,7 +134,8 @@ export class BudgetCap {
   private async book(counters: Counter[], amounts: number[]): Promise<(Reservation | 'missing')[]> {
     const subjects = counters.map((c) => c.subject);
     const periods = counters.map((c) => c.period);
-    const ids = amounts.map((_, i) => String(i));
+    // Each request is named by its position in the statement; the admitted ones share rowId.
+    const positions = amounts.map((_, i) => String(i));
     const rowId = randomUUID();
     const { rows } = await this.db.query<{ found: number; admitted: string[] | null; used: number[] | null }>(
       `WITH wanted AS (
@@ -160,7 +161,7 @@ export class BudgetCap {
        SELECT (SELECT n FROM found)::int AS found,
               (SELECT array_agg(id) FROM admitted) AS admitted,
               (SELECT array_agg(spent_usd + reserved_usd ORDER BY n) FROM locked) AS used`,
-      [subjects, periods, counters.map((c) => c.capUsd), ids, amounts, counters.length, rowId],
+      [subjects, periods, counters.map((c) => c.capUsd), positions, amounts, counters.length, rowId],
     );
     const { found, admitted, used } = rows[0];
     if (found < counters.length) return amounts.map(() => 'missing');
@@ -168,7 +169,7 @@ export class BudgetCap {
     let running = 0;
     return amounts.map((amountUsd, i) => {
       running += amountUsd;
-      if (ok.has(ids[i])) return { ok: true, hold: { id: rowId, amountUsd } };
+      if (ok.has(positions[i])) return { ok: true, hold: { id: rowId, amountUsd } };
       // The first counter (in lock order) that could not take this request after those before it.
       const short = counters.findIndex((c, n) => (used?.[n] ?? 0) + running > c.capUsd);
       const counter = counters[Math.max(0, short)];
