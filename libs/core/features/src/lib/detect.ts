@@ -75,136 +75,153 @@ function count(re: RegExp, text: string, cap = Infinity): number {
   return n;
 }
 
+/** One kind of evidence: a pattern, what each match is worth, and after how many matches counting stops. */
+interface Marker {
+  re: RegExp;
+  weight: number;
+  cap: number;
+}
+
+/** Weighted, capped match counts of `markers` in `text`. */
+function markerScore(markers: readonly Marker[], text: string): number {
+  let s = 0;
+  for (const { re, weight, cap } of markers) s += weight * count(re, text, cap);
+  return s;
+}
+
+// The patterns are module constants so that a call allocates no RegExp (count resets lastIndex).
+
+const CODE_MARKERS: readonly Marker[] = [
+  { weight: 3, cap: 2, re: /```/g },
+  { weight: 3, cap: 2, re: /\b(?:def|fn|func)\s+\w+\s*\(/g },
+  { weight: 2, cap: 2, re: /\bfunction\s*\w*\s*\([^)]*\)\s*\{/g },
+  {
+    weight: 3,
+    cap: 1,
+    re: /\b(?:write|implement|create|code|fix|debug|refactor)\s+(?:a|an|the|me a)?\s*(?:python|java(?:script)?|typescript|c\+\+|c#|rust|go|sql|bash|shell)?\s*(?:function|program|script|class|method|query|regex|snippet)\b/gi,
+  },
+  {
+    weight: 1.5,
+    cap: 2,
+    re: /\b(?:python|javascript|typescript|java|c\+\+|golang|rust|sql|bash|regex|html|css|json|api)\b/gi,
+  },
+  {
+    weight: 2,
+    cap: 3,
+    re: /\b(?:import\s+[\w.]+|#include\s*<|public\s+static|console\.log|System\.out|print\(|return\s+[\w(])/g,
+  },
+  { weight: 1, cap: 4, re: /[{};]\s*$/gm },
+  { weight: 1, cap: 3, re: /=>|!==|===|\+\+|&&|\|\||::/g },
+  {
+    weight: 0.5,
+    cap: 3,
+    re: /\b(?:array|list|tuple|dictionary|string|substring|linked list|binary tree|integer|recursion|algorithm)s?\b/gi,
+  },
+  { weight: 1.5, cap: 1, re: /\b(?:traceback|stack trace|exception|compile error|segfault|syntax error)\b/gi },
+];
+
 /**
  * Strength of code markers (0 = none; grows with evidence, unbounded). Counts fences,
  * definitions, statement punctuation and requests to write a function or program.
  */
 export function codeScore(text: string): number {
-  let s = 0;
-  s += 3 * count(/```/g, text, 2);
-  s += 3 * count(/\b(?:def|fn|func)\s+\w+\s*\(/g, text, 2);
-  s += 2 * count(/\bfunction\s*\w*\s*\([^)]*\)\s*\{/g, text, 2);
-  s +=
-    3 *
-    count(
-      /\b(?:write|implement|create|code|fix|debug|refactor)\s+(?:a|an|the|me a)?\s*(?:python|java(?:script)?|typescript|c\+\+|c#|rust|go|sql|bash|shell)?\s*(?:function|program|script|class|method|query|regex|snippet)\b/gi,
-      text,
-      1,
-    );
-  s +=
-    1.5 *
-    count(/\b(?:python|javascript|typescript|java|c\+\+|golang|rust|sql|bash|regex|html|css|json|api)\b/gi, text, 2);
-  s +=
-    2 *
-    count(
-      /\b(?:import\s+[\w.]+|#include\s*<|public\s+static|console\.log|System\.out|print\(|return\s+[\w(])/g,
-      text,
-      3,
-    );
-  s += 1 * count(/[{};]\s*$/gm, text, 4);
-  s += 1 * count(/=>|!==|===|\+\+|&&|\|\||::/g, text, 3);
-  s +=
-    0.5 *
-    count(
-      /\b(?:array|list|tuple|dictionary|string|substring|linked list|binary tree|integer|recursion|algorithm)s?\b/gi,
-      text,
-      3,
-    );
-  s += 1.5 * count(/\b(?:traceback|stack trace|exception|compile error|segfault|syntax error)\b/gi, text, 1);
-  return s;
+  return markerScore(CODE_MARKERS, text);
 }
+
+const MATH_MARKERS: readonly Marker[] = [
+  {
+    weight: 3,
+    cap: 3,
+    re: /\\(?:frac|sqrt|sum|int|cdot|times|pi|alpha|beta|theta|lambda|infty|le|ge|neq|binom|log)\b/g,
+  },
+  { weight: 1.5, cap: 2, re: /\$[^$\n]{1,80}\$/g },
+  { weight: 2, cap: 3, re: /\d+(?:\.\d+)?\s*[-+*/×÷^=<>]\s*\(?-?\d/g },
+  { weight: 1.5, cap: 2, re: /\b[a-z]\s*\^\s*\d|\b[a-z]\s*[=<>]\s*-?\d|\d\s*[a-z]\s*[+\-=]/gi },
+  {
+    weight: 1,
+    cap: 3,
+    re: /\b(?:how many|how much|how old|how long|how far|calculate|compute|solve|equation|percent(?:age)?|average|remainder|probability|derivative|integral|ratio|fraction|sum of|product of|square root|per (?:hour|day|week|month|year)|each|every|total|combined|altogether|twice|half|times as|more than|less than|years old|cost|costs|paid|earns?|spent)\b/gi,
+  },
+  {
+    weight: 0.5,
+    cap: 2,
+    re: /\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|third|fourth|quarter)\b/gi,
+  },
+];
+// Word problems state quantities as numbers glued to units ("80cm", "5%"), so the count
+// does not insist on a word boundary after the digits.
+const NUMBER = /(?<![\w.])\d+(?:[.,]\d+)?/g;
+const MONEY_OR_PERCENT = /[$€£]\s?\d|\d\s?%/g;
 
 /**
  * Strength of maths markers: LaTeX, equations, numbers joined by operators and the words of
  * arithmetic word problems.
  */
 export function mathScore(text: string): number {
-  let s = 0;
-  s += 3 * count(/\\(?:frac|sqrt|sum|int|cdot|times|pi|alpha|beta|theta|lambda|infty|le|ge|neq|binom|log)\b/g, text, 3);
-  s += 1.5 * count(/\$[^$\n]{1,80}\$/g, text, 2);
-  s += 2 * count(/\d+(?:\.\d+)?\s*[-+*/×÷^=<>]\s*\(?-?\d/g, text, 3);
-  s += 1.5 * count(/\b[a-z]\s*\^\s*\d|\b[a-z]\s*[=<>]\s*-?\d|\d\s*[a-z]\s*[+\-=]/gi, text, 2);
-  s +=
-    1 *
-    count(
-      /\b(?:how many|how much|how old|how long|how far|calculate|compute|solve|equation|percent(?:age)?|average|remainder|probability|derivative|integral|ratio|fraction|sum of|product of|square root|per (?:hour|day|week|month|year)|each|every|total|combined|altogether|twice|half|times as|more than|less than|years old|cost|costs|paid|earns?|spent)\b/gi,
-      text,
-      3,
-    );
-  s +=
-    0.5 *
-    count(
-      /\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|dozen|third|fourth|quarter)\b/gi,
-      text,
-      2,
-    );
-  // Word problems state quantities as numbers glued to units ("80cm", "5%"), so the count
-  // does not insist on a word boundary after the digits. Counting stops at the last threshold.
-  const numbers = count(/(?<![\w.])\d+(?:[.,]\d+)?/g, text, 8);
+  let s = markerScore(MATH_MARKERS, text);
+  // Counting stops at the last threshold.
+  const numbers = count(NUMBER, text, 8);
   if (numbers >= 2) s += 1;
   if (numbers >= 4) s += 1;
   if (numbers >= 8) s += 1;
-  s += 0.5 * count(/[$€£]\s?\d|\d\s?%/g, text, 2);
-  return s;
+  return s + 0.5 * count(MONEY_OR_PERCENT, text, 2);
 }
+
+const LETTERED_OPTION = /\(\s*[A-H]\s*\)/g;
+const NUMBERED_OPTION = /^\s*\(?\d\)\s+\S/gm;
+const REASONING_MARKERS: readonly Marker[] = [
+  { weight: 3, cap: 1, re: /^\s*(?:options|choices|answer choices)\s*:/gim },
+  { weight: 3, cap: 1, re: /\boption\s+\d\s*:/gi },
+  {
+    weight: 2,
+    cap: 2,
+    re: /\b(?:which of the following|true or false|plausible|tells? the truth|lies\b|deduce|logically|step by step|explain your reasoning|answer with the correct|correct option|correct letter|fill(?:s)? the blank|sort the following|alphabetical(?:ly)?|valid argument|premises?|conclusion)/gi,
+  },
+];
 
 /** Multiple-choice and logic-puzzle markers. */
 function reasoningScore(text: string): number {
   let s = 0;
   // Only "at least two" matters, so the counts stop there.
-  const lettered = count(/\(\s*[A-H]\s*\)/g, text, 2);
-  if (lettered >= 2) s += 4;
-  const numbered = count(/^\s*\(?\d\)\s+\S/gm, text, 2);
-  if (numbered >= 2) s += 2;
-  s += 3 * count(/^\s*(?:options|choices|answer choices)\s*:/gim, text, 1);
-  s += 3 * count(/\boption\s+\d\s*:/gi, text, 1);
-  s +=
-    2 *
-    count(
-      /\b(?:which of the following|true or false|plausible|tells? the truth|lies\b|deduce|logically|step by step|explain your reasoning|answer with the correct|correct option|correct letter|fill(?:s)? the blank|sort the following|alphabetical(?:ly)?|valid argument|premises?|conclusion)/gi,
-      text,
-      2,
-    );
-  return s;
+  if (count(LETTERED_OPTION, text, 2) >= 2) s += 4;
+  if (count(NUMBERED_OPTION, text, 2) >= 2) s += 2;
+  return s + markerScore(REASONING_MARKERS, text);
 }
+
+const CREATIVE_MARKERS: readonly Marker[] = [
+  {
+    weight: 4,
+    cap: 1,
+    re: /\b(?:write|compose|create|draft|tell)\s+(?:me\s+)?(?:a|an|some|the)?\s*(?:\w+\s+){0,2}(?:poem|story|song|haiku|limerick|essay|lyrics|screenplay|sonnet|tale|novel|joke|blog post|speech|letter|dialogue|slogan|toast)s?\b/gi,
+  },
+  {
+    weight: 1.5,
+    cap: 2,
+    re: /\b(?:imagine|once upon a time|fiction(?:al)?|fantasy|creative|rhym\w*|verse|narrative|character)\b/gi,
+  },
+];
 
 function creativeScore(text: string): number {
-  let s = 0;
-  s +=
-    4 *
-    count(
-      /\b(?:write|compose|create|draft|tell)\s+(?:me\s+)?(?:a|an|some|the)?\s*(?:\w+\s+){0,2}(?:poem|story|song|haiku|limerick|essay|lyrics|screenplay|sonnet|tale|novel|joke|blog post|speech|letter|dialogue|slogan|toast)s?\b/gi,
-      text,
-      1,
-    );
-  s +=
-    1.5 *
-    count(
-      /\b(?:imagine|once upon a time|fiction(?:al)?|fantasy|creative|rhym\w*|verse|narrative|character)\b/gi,
-      text,
-      2,
-    );
-  return s;
+  return markerScore(CREATIVE_MARKERS, text);
 }
 
+const EXTRACTION_MARKERS: readonly Marker[] = [
+  {
+    weight: 3,
+    cap: 2,
+    re: /\b(?:summari[sz]e|summary|tl;?dr|extract|key points|bullet points|main points|list (?:all|every)|identify all|classify|categori[sz]e|translate|paraphrase|rewrite|proofread)\b/gi,
+  },
+  {
+    weight: 2,
+    cap: 1,
+    re: /\bthe (?:following|above|below) (?:text|passage|article|document|email|paragraph|transcript|review|report)\b/gi,
+  },
+];
+/** Prompts longer than this lean towards extraction (documents pasted in). */
+const LONG_PROMPT = 2000;
+
 function extractionScore(text: string): number {
-  let s = 0;
-  s +=
-    3 *
-    count(
-      /\b(?:summari[sz]e|summary|tl;?dr|extract|key points|bullet points|main points|list (?:all|every)|identify all|classify|categori[sz]e|translate|paraphrase|rewrite|proofread)\b/gi,
-      text,
-      2,
-    );
-  s +=
-    2 *
-    count(
-      /\bthe (?:following|above|below) (?:text|passage|article|document|email|paragraph|transcript|review|report)\b/gi,
-      text,
-      1,
-    );
-  if (text.length > 2000) s += 1;
-  return s;
+  return markerScore(EXTRACTION_MARKERS, text) + (text.length > LONG_PROMPT ? 1 : 0);
 }
 
 /** Below this much evidence a prompt is treated as plain chat. */
