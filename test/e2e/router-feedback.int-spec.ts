@@ -44,7 +44,7 @@ describe('router: heuristic, judge, thumbs and pairwise feedback', () => {
       writeFileSync(modelsPath, stringify({ models: [model('up/answer'), model('up/judge')] }));
       return { dataPath: d.dataPath, modelsPath };
     },
-    topics: [Topic.Feedback],
+    topics: [Topic.Feedback, Topic.Responses],
     env: {
       JUDGE_MODEL: 'up/judge',
       JUDGE_SAMPLE: '1',
@@ -145,6 +145,42 @@ describe('router: heuristic, judge, thumbs and pairwise feedback', () => {
     expect(
       (await post('/v1/feedback/pairwise', { winner_decision_id: winner, loser_decision_id: winner })).status,
     ).toBe(400);
+  });
+
+  it('judges a query redelivered over Kafka once: the replayed answer is not checked again', async () => {
+    const id = 'redelivered-judged-once';
+    const message = {
+      key: id,
+      value: JSON.stringify({
+        id,
+        messages: [{ role: 'user', content: 'Is a tomato a fruit?' }],
+        // The refusing model, so that the heuristic flags the answer too.
+        constraints: { model: 'up/answer' },
+      }),
+    };
+    const responses = () => e2e.sink.of(Topic.Responses).filter((r) => r.key === id);
+    await e2e.producer.send({ topic: Topic.Queries, messages: [message] });
+    const first = await waitFor('first answer', () => responses()[0]);
+    const decisionId = first.value.decisionId as string;
+    await waitFor('first judge score', () => feedbackOn(decisionId).find((f) => f.source === 'judge'));
+    // The same query again, as the broker redelivers it after a crash before the commit.
+    await e2e.producer.send({ topic: Topic.Queries, messages: [message] });
+    await waitFor('replayed answer', () => responses().length >= 2 || undefined);
+    expect(responses()[1].value.decisionId).toBe(decisionId);
+    // A later query's checks are published after the replay's would have been: once its judge
+    // score is in, any second check of the replayed answer would be too.
+    const later = await ask('Is a cucumber a fruit?');
+    await waitFor('later judge score', () => feedbackOn(later).find((f) => f.source === 'judge'));
+    expect(
+      feedbackOn(decisionId)
+        .map((f) => f.source)
+        .sort(),
+    ).toEqual(['heuristic', 'judge']);
+    const judgeCallsAbout = (text: string) =>
+      upstream.received.filter(
+        (r) => (r.body as { model?: string }).model === 'up/judge' && JSON.stringify(r.body).includes(text),
+      ).length;
+    expect(judgeCallsAbout('Is a tomato a fruit?')).toBe(1);
   });
 
   it("counts the judge's calls against the scope's budget cap and the fleet's period budget", async () => {

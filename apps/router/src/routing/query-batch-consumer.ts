@@ -244,6 +244,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
       this.routing.publish(
         answered.flatMap((r) => r.copies.map(() => r.answer)),
         answered.map((r) => r.answer),
+        fresh,
       ),
       this.producer.sendMany(Topic.BatchRequests, toPlanner),
       ...deadLetters,

@@ -242,11 +242,16 @@ export class RoutingService {
    * Publishes answers (to their replyTo, or llm.responses) and decisions: one send per topic.
    * A replyTo that is refused or cannot take the message gets the answer on llm.responses
    * with the reason; a failed send to llm.responses or routing.decisions throws PublishError
-   * (the caller redelivers: nothing here calls a model).
+   * (the caller redelivers: nothing here calls a model). Once published, the router's own
+   * checks (heuristics, judge) look at `fresh`: the answers first given now, not those a
+   * redelivered query replays from the store: they were checked (and the judge paid) when first
+   * published, or that publish failed and they go unchecked, a missed sample being cheaper
+   * than a judge paid twice.
    */
   async publish(
     replies: Pick<Answer, 'query' | 'response'>[],
     decided: (Pick<Answer, 'decision'> & Partial<Answer>)[],
+    fresh: readonly Partial<Answer>[] = decided,
   ): Promise<void> {
     const decisions = decided.flatMap((a) => (a.decision ? [a.decision] : []));
     const byTopic = new Map<string, RoutedResponse[]>();
@@ -304,7 +309,7 @@ export class RoutingService {
       throw new PublishError(failures);
     }
     // Published: the router's own checks of these answers may follow (in the background).
-    this.feedback?.observe(decided);
+    this.feedback?.observe(fresh);
   }
 
   /**
