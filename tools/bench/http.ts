@@ -16,7 +16,7 @@ import { Client } from 'pg';
 import { encode, Topic } from '@llm-router/contracts';
 import { createDatabase, freePort, startInfrastructure } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
-import { cpuMsOf, machineBusyMs, treeCpuMs } from '../lib/process-cpu';
+import { cpuMsOf, cpuMsPerUnit, CpuReaders, machineBusyMs, readCpu, treeCpuMs } from '../lib/process-cpu';
 import { databaseActivity } from '../lib/database-activity';
 import { round } from '../lib/stats';
 
@@ -61,18 +61,6 @@ export interface LoadFigures {
 }
 
 type CpuPart = 'router' | 'loadGenerator' | 'upstream' | 'broker' | 'postgres' | 'machine';
-
-/** Readers of the CPU ms used so far by each part (undefined where /proc cannot tell). */
-type CpuReaders = Record<CpuPart, () => number | undefined>;
-
-function readCpu(readers: CpuReaders): Partial<Record<CpuPart, number>> {
-  const out: Partial<Record<CpuPart, number>> = {};
-  for (const [part, read] of Object.entries(readers) as [CpuPart, () => number | undefined][]) {
-    const v = read();
-    if (v !== undefined) out[part] = v;
-  }
-  return out;
-}
 
 export interface HttpBenchResult {
   http: { c1: LoadFigures; c64: LoadFigures };
@@ -176,7 +164,11 @@ const median = (xs: number[]) => {
 };
 
 /** A router load, with the database transactions and the router's CPU time per answered request. */
-async function loadRouter(db: Client, cpu: CpuReaders, ...args: Parameters<typeof load>): Promise<LoadFigures> {
+async function loadRouter(
+  db: Client,
+  cpu: CpuReaders<CpuPart>,
+  ...args: Parameters<typeof load>
+): Promise<LoadFigures> {
   // Stats of other backends reach pg_stat_database within a second: the sums are taken settled.
   const settle = () => new Promise((r) => setTimeout(r, 1500));
   await settle();
@@ -189,42 +181,52 @@ async function loadRouter(db: Client, cpu: CpuReaders, ...args: Parameters<typeo
   const tx = (await databaseActivity(db)).transactions - txBefore - 2;
   const answered = figures.reqPerSec * args[3];
   if (answered === 0) return figures;
-  const cpuMsPerReqOf: Partial<Record<CpuPart, number>> = {};
-  for (const part of Object.keys(cpuAfter) as CpuPart[])
-    if (cpuBefore[part] !== undefined) cpuMsPerReqOf[part] = round((cpuAfter[part]! - cpuBefore[part]!) / answered, 3);
+  // A part /proc cannot read is left out of the report, not given as null.
+  const cpuMsPerReqOf: Partial<Record<CpuPart, number>> = Object.fromEntries(
+    Object.entries(cpuMsPerUnit(cpuBefore, cpuAfter, answered)).filter(([, v]) => v !== undefined),
+  );
   return { ...figures, dbTxPerReq: round(tx / answered, 2), cpuMsPerReq: cpuMsPerReqOf.router, cpuMsPerReqOf };
 }
 
-/** { [field]: median } when every run measured the field, else nothing. */
-function medianOf(runs: LoadFigures[], field: 'dbTxPerReq' | 'cpuMsPerReq', digits: number) {
-  const xs = runs.map((r) => r[field]);
-  if (xs.length === 0 || xs.some((x) => x === undefined)) return {};
-  return { [field]: round(median(xs as number[]), digits) };
+/** The median of each figure that every run measured, to `digits` decimals, in the first run's order. */
+function mediansOfEvery<Figure extends string>(
+  runs: Partial<Record<Figure, number>>[],
+  digits: number,
+): Partial<Record<Figure, number>> {
+  const medians: Partial<Record<Figure, number>> = {};
+  for (const figure of Object.keys(runs[0] ?? {}) as Figure[]) {
+    const xs = runs.map((r) => r[figure]);
+    if (xs.every((x) => x !== undefined)) medians[figure] = round(median(xs as number[]), digits);
+  }
+  return medians;
 }
 
 /** The median of each figure over the runs; non2xx and errors are summed (any of them is worth seeing). */
 function medianFigures(runs: LoadFigures[]): LoadFigures {
+  const measuredParts = Object.keys(runs[0]?.cpuMsPerReqOf ?? {}).length > 0;
   return {
     reqPerSec: round(median(runs.map((r) => r.reqPerSec)), 1),
     p50Ms: round(median(runs.map((r) => r.p50Ms)), 2),
     p99Ms: round(median(runs.map((r) => r.p99Ms)), 2),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
-    ...medianOf(runs, 'dbTxPerReq', 2),
-    ...medianOf(runs, 'cpuMsPerReq', 3),
-    ...cpuMediansOf(runs),
+    ...mediansOfEvery(
+      runs.map((r) => ({ dbTxPerReq: r.dbTxPerReq })),
+      2,
+    ),
+    ...mediansOfEvery(
+      runs.map((r) => ({ cpuMsPerReq: r.cpuMsPerReq })),
+      3,
+    ),
+    ...(measuredParts
+      ? {
+          cpuMsPerReqOf: mediansOfEvery(
+            runs.map((r) => r.cpuMsPerReqOf ?? {}),
+            3,
+          ),
+        }
+      : {}),
   };
-}
-
-/** cpuMsPerReqOf: the median of each part that every run measured. */
-function cpuMediansOf(runs: LoadFigures[]): Pick<LoadFigures, 'cpuMsPerReqOf'> {
-  const parts = Object.keys(runs[0]?.cpuMsPerReqOf ?? {}) as CpuPart[];
-  const medians: Partial<Record<CpuPart, number>> = {};
-  for (const part of parts) {
-    const xs = runs.map((r) => r.cpuMsPerReqOf?.[part]);
-    if (xs.every((x) => x !== undefined)) medians[part] = round(median(xs as number[]), 3);
-  }
-  return parts.length > 0 ? { cpuMsPerReqOf: medians } : {};
 }
 
 export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
@@ -276,7 +278,7 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
     await load('warm-up router', router.url, 64, o.warmupS, o, apiKey);
     await load('warm-up upstream', upstream.url, 64, o.warmupS, o);
     const upstreamPid = upstream.proc.pid;
-    const cpu: CpuReaders = {
+    const cpu: CpuReaders<CpuPart> = {
       router: () => cpuMsOf(router.proc.pid),
       loadGenerator: () => cpuMsOf(process.pid),
       upstream: () => cpuMsOf(upstreamPid),

@@ -31,7 +31,16 @@ import {
   type KafkaSecurity,
 } from '@llm-router/infra';
 import { RunningService, startServiceProcess, stopServices } from '../lib/services';
-import { cpuMsOf, machineBusyMs, treeCpuMs } from '../lib/process-cpu';
+import {
+  cpuMsPerUnit,
+  CpuReading,
+  CpuReaders,
+  machineBusyMs,
+  ownCpuMs,
+  processesCpuMs,
+  readCpu,
+  treeCpuMs,
+} from '../lib/process-cpu';
 import { databaseActivity } from '../lib/database-activity';
 import { percentile, round } from '../lib/stats';
 import { num } from '../lib/cli';
@@ -269,18 +278,25 @@ async function main() {
     bar?.start(opts.queries, 0, { rate: 0 });
     // Starts the routers' event-loop delay window: the next scrape covers the load alone.
     await scrapeMetrics(routers);
-    const readCpu = cpuReader({
-      router: routers,
-      aggregator: aggregators,
-      otherServices: services.filter((s) => !routers.includes(s) && !aggregators.includes(s)),
-      brokerPid: infra.local?.kafkaPid,
-      postgresPid: infra.local?.postgresPid,
-    });
+    const otherServices = services.filter((s) => !routers.includes(s) && !aggregators.includes(s));
+    const pidsOf = (list: RunningService[]) => list.map((s) => s.proc.pid);
+    // Services summed per kind, PostgreSQL with its backends, this process as the load generator, and
+    // the whole machine, which also counts other jobs on a shared box. /proc cannot tell on another
+    // OS, nor for a broker or database this command did not start.
+    const cpu: CpuReaders<StackPart> = {
+      router: () => processesCpuMs(pidsOf(routers)),
+      aggregator: () => processesCpuMs(pidsOf(aggregators)),
+      otherServices: () => processesCpuMs(pidsOf(otherServices)),
+      broker: () => treeCpuMs(infra.local?.kafkaPid),
+      postgres: () => treeCpuMs(infra.local?.postgresPid),
+      loadGenerator: ownCpuMs,
+      machine: machineBusyMs,
+    };
     // Rows and transactions of the run's database, per query: what PostgreSQL's CPU goes on.
     const db = new Client({ connectionString: env.DATABASE_URL });
     await db.connect();
     const dbBefore = await databaseActivity(db);
-    const cpuBefore = readCpu();
+    const cpuBefore = readCpu(cpu);
     const t0 = Date.now();
     const feedbackQueue: { key: string; value: string }[] = [];
 
@@ -363,7 +379,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 300));
       applied = await ledger();
     }
-    const cpuAfter = readCpu();
+    const cpuAfter = readCpu(cpu);
     // Late rewards land, and PostgreSQL publishes a backend's counts within a second of its transactions.
     await new Promise((r) => setTimeout(r, 1000));
     const dbAfter = await databaseActivity(db);
@@ -479,55 +495,27 @@ async function main() {
   process.exit(exitCode);
 }
 
-type CpuReading = Record<string, number | undefined>;
-
-/**
- * CPU ms used so far by each part of the stack (services summed per kind, the broker, PostgreSQL
- * with its backends, this process as the load generator) and by the whole machine, which also
- * counts other jobs on a shared box. Undefined where /proc cannot tell (not Linux; a broker or
- * database this command did not start).
- */
-function cpuReader(parts: {
-  router: RunningService[];
-  aggregator: RunningService[];
-  otherServices: RunningService[];
-  brokerPid?: number;
-  postgresPid?: number;
-}): () => CpuReading {
-  const sum = (list: RunningService[]) =>
-    list.reduce<number | undefined>((t, s) => {
-      const v = cpuMsOf(s.proc.pid);
-      return t === undefined || v === undefined ? undefined : t + v;
-    }, 0);
-  return () => {
-    const self = process.cpuUsage();
-    return {
-      router: sum(parts.router),
-      aggregator: sum(parts.aggregator),
-      otherServices: sum(parts.otherServices),
-      broker: treeCpuMs(parts.brokerPid),
-      postgres: treeCpuMs(parts.postgresPid),
-      loadGenerator: (self.user + self.system) / 1000,
-      machine: machineBusyMs(),
-    };
-  };
-}
+type StackPart = 'router' | 'aggregator' | 'otherServices' | 'broker' | 'postgres' | 'loadGenerator' | 'machine';
 
 /**
  * CPU ms per answered query of each part over the measured window (first send to last reward
- * applied), `stack` their sum; `machine` minus `stack` is what other jobs took meanwhile.
+ * applied), null where /proc cannot tell, and `stack` their sum; `machine` minus `stack` is what
+ * other jobs took meanwhile.
  */
-function cpuPerQuery(before: CpuReading, after: CpuReading, queries: number): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
+function cpuPerQuery(
+  before: CpuReading<StackPart>,
+  after: CpuReading<StackPart>,
+  queries: number,
+): Record<StackPart | 'stack', number | null> {
+  const perQuery = cpuMsPerUnit(before, after, queries);
+  const out = {} as Record<StackPart | 'stack', number | null>;
   let stack: number | null = 0;
-  for (const k of Object.keys(before)) {
-    const b = before[k];
-    const a = after[k];
-    const v = a === undefined || b === undefined || queries === 0 ? null : round((a - b) / queries, 3);
-    out[k] = v;
-    if (k !== 'machine') stack = v === null || stack === null ? null : stack + v;
+  for (const part of Object.keys(perQuery) as StackPart[]) {
+    const v = perQuery[part] ?? null;
+    out[part] = v;
+    if (part !== 'machine') stack = v === null || stack === null ? null : stack + v;
   }
-  out['stack'] = stack === null ? null : round(stack, 3);
+  out.stack = stack === null ? null : round(stack, 3);
   return out;
 }
 

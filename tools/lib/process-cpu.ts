@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { round } from './stats';
 
 /**
  * CPU time from /proc (Linux), for figures that hold on a shared machine: req/s and q/s move
@@ -35,6 +36,23 @@ export function cpuMsOf(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   const s = statOf(pid);
   return s ? ms(s.ownTicks) : undefined;
+}
+
+/** CPU ms of several processes summed (0 for none); undefined when any of them cannot be read. */
+export function processesCpuMs(pids: readonly (number | undefined)[]): number | undefined {
+  let total = 0;
+  for (const pid of pids) {
+    const v = cpuMsOf(pid);
+    if (v === undefined) return undefined;
+    total += v;
+  }
+  return total;
+}
+
+/** CPU ms (user + system) this process has used so far, from the runtime: microseconds, not /proc's ticks. */
+export function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /**
@@ -81,4 +99,35 @@ export function machineBusyMs(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU ms used so far by each named part of the stack; undefined where it cannot be read. */
+export type CpuReading<Part extends string> = Record<Part, number | undefined>;
+
+/** How each named part's CPU ms are read (cpuMsOf, treeCpuMs, ...), called at every reading. */
+export type CpuReaders<Part extends string> = Record<Part, () => number | undefined>;
+
+/** One reading of every part, in the readers' order. */
+export function readCpu<Part extends string>(readers: CpuReaders<Part>): CpuReading<Part> {
+  const reading = {} as CpuReading<Part>;
+  for (const part of Object.keys(readers) as Part[]) reading[part] = readers[part]();
+  return reading;
+}
+
+/**
+ * CPU ms per unit of work (request, query) of each part between two readings, to 3 decimals, in
+ * the earlier reading's order; undefined for a part either reading lacks, and for every part
+ * when no work was done.
+ */
+export function cpuMsPerUnit<Part extends string>(
+  before: CpuReading<Part>,
+  after: CpuReading<Part>,
+  units: number,
+): CpuReading<Part> {
+  const perUnit = {} as CpuReading<Part>;
+  for (const part of Object.keys(before) as Part[]) {
+    const [b, a] = [before[part], after[part]];
+    perUnit[part] = a === undefined || b === undefined || units === 0 ? undefined : round((a - b) / units, 3);
+  }
+  return perUnit;
 }

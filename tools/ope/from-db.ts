@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Client } from 'pg';
+import { DEFAULT_FEATURE_DIM } from '@llm-router/features';
 import { CandidateSpec, evaluateSwitch, readScopeDecisionLog, StoredDecision, SwitchVerdict } from '@llm-router/ope';
 import { num, UsageError } from '../lib/cli';
 
@@ -25,10 +26,11 @@ export async function runFromDb(o: FromDbOptions, env: NodeJS.ProcessEnv = proce
   const url = env['DATABASE_URL'];
   if (!url) throw new UsageError('--from-db reads DATABASE_URL (postgres://user@host:port/db), which is not set');
   // The candidate is created as the services create it: their FEATURE_DIM, EMBEDDING_DIM and
-  // POLICY_SEED (same defaults; @llm-router/service, which defines them, is a Nest library tsx
-  // cannot load). The policy's dimension is the hashed features plus the embedding block.
+  // POLICY_SEED (same defaults, FEATURE_DIM's from @llm-router/features as theirs;
+  // @llm-router/service, which defines the variables, is a Nest library tsx cannot load). The
+  // policy's dimension is the hashed features plus the embedding block.
   const featureDim =
-    num('FEATURE_DIM', { integer: true, min: 16 })(env['FEATURE_DIM'] ?? '64') +
+    num('FEATURE_DIM', { integer: true, min: 16 })(env['FEATURE_DIM'] ?? String(DEFAULT_FEATURE_DIM)) +
     num('EMBEDDING_DIM', { integer: true, min: 0 })(env['EMBEDDING_DIM'] ?? '0');
   const seed = num('POLICY_SEED', { integer: true })(env['POLICY_SEED'] ?? '1');
   const client = new Client({ connectionString: url });

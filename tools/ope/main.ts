@@ -10,7 +10,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DatasetRow, parseDataset } from '@llm-router/contracts';
 import * as bandits from '@llm-router/bandits';
-import { QueryFeaturizer } from '@llm-router/features';
+import { DEFAULT_FEATURE_DIM, QueryFeaturizer } from '@llm-router/features';
 import {
   ArmId,
   DecisionLogLine,
@@ -32,7 +32,6 @@ import { UsageError, num, readText } from '../lib/cli';
 import { runFromDb } from './from-db';
 import { SWITCH_GATE_DEFAULTS } from '@llm-router/ope';
 
-const FEATURE_DIM = 64;
 const DEFAULT_CANDIDATES = 'fixed:*,greedy';
 
 interface Cli {
@@ -209,8 +208,8 @@ function fromData(file: string, cli: Cli): Source {
   if (cli.limit !== undefined) rows = rows.slice(0, cli.limit);
   if (rows.length === 0) throw new UsageError(`dataset ${file} has no rows`);
   const arms = Object.keys(rows[0].arms);
-  const featurizer = new QueryFeaturizer({ dim: FEATURE_DIM });
-  const logger = createPolicy(cli.policy, arms, cli.seed, FEATURE_DIM);
+  const featurizer = new QueryFeaturizer({ dim: DEFAULT_FEATURE_DIM });
+  const logger = createPolicy(cli.policy, arms, cli.seed, DEFAULT_FEATURE_DIM);
   const logs: LoggedDecision[] = [];
   const rowOf = new Map<LoggedDecision, DatasetRow>();
   const text = new Map<LoggedDecision, string>();
@@ -256,7 +255,7 @@ function fromData(file: string, cli: Cli): Source {
     return total / logs.length;
   };
   const logging: TargetPolicy = (r) => loggingProbs.get(r) ?? { [r.arm]: 1 };
-  return { kind: 'data', logs, arms, dim: FEATURE_DIM, trueValue, text, logging };
+  return { kind: 'data', logs, arms, dim: DEFAULT_FEATURE_DIM, trueValue, text, logging };
 }
 
 /**

@@ -10,7 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { DatasetRow, ModelsFile, parseDataset } from '@llm-router/contracts';
 import { createPolicy, policyNames, registerPolicy } from '@llm-router/bandits';
-import { QueryFeaturizer } from '@llm-router/features';
+import { DEFAULT_FEATURE_DIM, QueryFeaturizer } from '@llm-router/features';
 import { PreferenceRouter } from '@llm-router/preference';
 import { ModelPrice } from '@llm-router/pricing';
 import {
@@ -32,7 +32,6 @@ import {
 import { replaySvg } from './plot';
 import { num, readText, UsageError } from '../lib/cli';
 
-const FEATURE_DIM = 64;
 const SCENARIOS: ScenarioName[] = ['stationary', 'price-cut', 'new-arm'];
 
 /** Commander stores a parser's null as '', so 'none' stays a string until after parsing. */
@@ -277,9 +276,9 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   const { prices, file: modelsFile } = resolvePrices(cli, arms);
-  const featurizer = new QueryFeaturizer({ dim: FEATURE_DIM });
+  const featurizer = new QueryFeaturizer({ dim: DEFAULT_FEATURE_DIM });
   const options: ReplayOptions = {
-    policy: policyFactory(cli.policy, FEATURE_DIM),
+    policy: policyFactory(cli.policy, DEFAULT_FEATURE_DIM),
     policyName: cli.policy,
     lambda: cli.lambda,
     budget: cli.budget === 'none' ? null : cli.budget,

@@ -48,7 +48,7 @@ export class RandomProjection {
 
 export interface CombinedFeaturizerOptions {
   provider: EmbeddingsProvider;
-  /** The hashed/dense featurizer, or its options (default: dim 64). */
+  /** The hashed/dense featurizer, or its options (default: DEFAULT_FEATURE_DIM). */
   base?: QueryFeaturizer | QueryFeaturizerOptions;
   /** Project the embedding down to this many dims (default: keep provider.dim). */
   projectTo?: number;

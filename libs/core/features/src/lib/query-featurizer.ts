@@ -27,8 +27,15 @@ const SLOT_INTENT = SLOT_SCRIPT + SCRIPTS.length;
 /** The hashed block must be wide enough for collisions to stay rare among salient n-grams. */
 const MIN_HASHED = 8;
 
+/**
+ * Output length when none is given, here and wherever a featurizer is built without one: the
+ * services' FEATURE_DIM default, the replay and OPE CLIs. Policies learnt on one length do not
+ * read vectors of another.
+ */
+export const DEFAULT_FEATURE_DIM = 64;
+
 export interface QueryFeaturizerOptions {
-  /** Output length (default 64): the dense slots plus dim - DENSE_FEATURES.length hash buckets. */
+  /** Output length (default DEFAULT_FEATURE_DIM): the dense slots plus dim - DENSE_FEATURES.length hash buckets. */
   dim?: number;
   /** Hash seed (default 0). Replicas that share a model must share the seed. */
   seed?: number;
@@ -74,7 +81,7 @@ export class QueryFeaturizer {
   private normBuf = new Uint16Array(0);
 
   constructor(opts: QueryFeaturizerOptions = {}) {
-    this.dim = opts.dim ?? 64;
+    this.dim = opts.dim ?? DEFAULT_FEATURE_DIM;
     if (!Number.isInteger(this.dim) || this.dim < N_DENSE + MIN_HASHED) {
       throw new RangeError(`QueryFeaturizer dim must be an integer >= ${N_DENSE + MIN_HASHED}, got ${opts.dim}`);
     }
@@ -215,7 +222,7 @@ function clamp01(x: number): number {
 
 const defaultFeaturizer = new QueryFeaturizer();
 
-/** Sparse features of `text` with the default featurizer (dim 64, seed 0). */
+/** Sparse features of `text` with the default featurizer (DEFAULT_FEATURE_DIM, seed 0). */
 export function featurizeSparse(text: string): Record<number, number> {
   return defaultFeaturizer.featurizeSparse(text);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { basePolicyName, formatOptionProblems, policyNameProblems, policyOptionProblems } from '@llm-router/bandits';
+import { DEFAULT_FEATURE_DIM } from '@llm-router/features';
 // Registers 'preference' (its library depends on the bandits one): every registered policy
 // can then be configured, and is known to every service that reads these variables.
 import '@llm-router/preference';
@@ -127,7 +128,7 @@ export const policyEnvShape = {
   POLICY_OPTIONS: policyOptionsEnv,
   /** Options per scope (JSON), over POLICY_OPTIONS of the scope's policy. */
   SCOPE_POLICY_OPTIONS: scopePolicyOptionsEnv,
-  FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(64),
+  FEATURE_DIM: z.coerce.number().int().min(16).max(4096).default(DEFAULT_FEATURE_DIM),
   /**
    * Coordinates of the embedding block after the FEATURE_DIM hashed features (an embeddings
    * provider's vector or the caller's `features`, docs/decisions/0024); 0 = no block.
