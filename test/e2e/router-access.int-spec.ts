@@ -122,8 +122,13 @@ describe('router access control', () => {
         expect(retry).toBeLessThanOrEqual(60);
       } else expect(res.status).toBe(200);
     }
-    const windows = await e2e.db.query('SELECT requests FROM rate_windows WHERE key_hash = $1', [sha256Hex(KEY_RPM)]);
+    const windows = await e2e.db.query('SELECT requests, tokens FROM rate_windows WHERE key_hash = $1', [
+      sha256Hex(KEY_RPM),
+    ]);
     for (const w of windows.rows) expect(w.requests).toBeLessThanOrEqual(3);
+    // No tokens-per-minute limit, so no token count: the answers' tokens are committed before
+    // they are sent, and none were written.
+    for (const w of windows.rows) expect(Number(w.tokens)).toBe(0);
     const admitted = windows.rows.reduce((n, w) => n + w.requests, 0);
     expect(statuses.filter((s) => s === 200)).toHaveLength(admitted);
     // Nine requests in at most two minute windows: at least three were refused.
