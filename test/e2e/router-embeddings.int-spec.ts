@@ -117,6 +117,30 @@ describe('embeddings as routing features', () => {
     expect(dead.value.error).toMatch(/features must have 8 entries \(EMBEDDING_DIM\), got 3/);
   });
 
+  it("takes the caller's features over HTTP too, and answers 400 for the wrong length", async () => {
+    const base = await e2e.stack.url(e2e.stack.routers[0]);
+    const chat = (content: string, features: number[]) =>
+      fetch(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content }], dataset_row: 3, features }),
+      });
+    const before = embeddingRequests().length;
+    const features = [0, 1, 0, -2, 0, 0, 4, 0];
+    const ok = await chat('An HTTP prompt with its own features', features);
+    expect(ok.status).toBe(200);
+    const decisionId = ok.headers.get('x-router-decision-id');
+    const decision = await waitFor('decision of the HTTP query', () =>
+      e2e.sink.of(Topic.Decisions).find((d) => d.value.decisionId === decisionId),
+    );
+    expect(loggedBlock(decision.value.features)).toEqual(Array.from(block.fromCallerFeatures(features)));
+    expect(embeddingRequests().length).toBe(before);
+
+    const bad = await chat('Too few features over HTTP', [1, 2]);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.message).toMatch(/features must have 8 entries \(EMBEDDING_DIM\), got 2/);
+  });
+
   it('routes on the hashed features alone when the embeddings server is down, and counts it', async () => {
     await upstream.stop();
     // One at a time: queries routed together would all be let through the closed circuit.

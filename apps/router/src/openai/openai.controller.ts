@@ -47,7 +47,14 @@ const ChatCompletionMessage = z
   .passthrough();
 
 /** Router extensions of the body: they steer routing and are not sent to the model. */
-const ROUTER_FIELDS = ['max_cost_usd', 'min_quality', 'latency_slo_ms', 'dataset_row', 'extra_body'] as const;
+const ROUTER_FIELDS = [
+  'max_cost_usd',
+  'min_quality',
+  'latency_slo_ms',
+  'dataset_row',
+  'features',
+  'extra_body',
+] as const;
 
 const ChatCompletionBody = z
   .object({
@@ -64,6 +71,8 @@ const ChatCompletionBody = z
     latency_slo_ms: z.number().int().positive().optional(),
     /** Replay provider only: the dataset row that answers. */
     dataset_row: z.number().int().nonnegative().optional(),
+    /** The caller's embedding of the prompt (EMBEDDING_DIM numbers), as QueryRequest.features. */
+    features: z.array(z.number().finite()).optional(),
     /** Python clients' extra_body, when a client sends it as a field rather than merging it: merged into the body. */
     extra_body: z.record(z.string(), z.unknown()).optional(),
   })
@@ -296,6 +305,7 @@ export class OpenAiController {
       scope,
       messages: r.messages,
       datasetRow: req.dataset_row,
+      features: req.features,
       constraints: {
         mode: 'query',
         maxCostUsd: req.max_cost_usd,
