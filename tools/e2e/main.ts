@@ -276,8 +276,6 @@ async function main() {
         )
       : null;
     bar?.start(opts.queries, 0, { rate: 0 });
-    // Starts the routers' event-loop delay window: the next scrape covers the load alone.
-    await scrapeMetrics(routers);
     const otherServices = services.filter((s) => !routers.includes(s) && !aggregators.includes(s));
     const pidsOf = (list: RunningService[]) => list.map((s) => s.proc.pid);
     // Services summed per kind, PostgreSQL with its backends, this process as the load generator, and
@@ -558,10 +556,9 @@ async function routerAddedLatency(routers: RunningService[]): Promise<{ p50Ms: n
 }
 
 /**
- * The routers' event-loop delay while they answered the run's queries: each scrape of
- * `event_loop_delay_seconds` covers the time since the previous one (libs/io/service
- * metrics.ts), and the run scrapes once before its first query. The worst router's figures;
- * null when the routers do not export it.
+ * The routers' event-loop delay at the end of the run: `event_loop_delay_seconds` covers the
+ * last full 10 s window (libs/io/service metrics.ts; a scrape no longer resets it, so other
+ * scrapers do not disturb it). The worst router's figures; null when the routers do not export it.
  */
 function routerEventLoop(scrapes: string[]): {
   p50Ms: number | null;

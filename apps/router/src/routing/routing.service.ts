@@ -114,7 +114,7 @@ export class RoutingService {
     const deadline = query.constraints.deadline
       ? Date.parse(query.constraints.deadline)
       : (opts.receivedAt ?? Date.now()) + this.config.ROUTER_QUERY_DEADLINE_MS;
-    await this.replica.waitForModels();
+    await this.replica.waitForModels(undefined, opts.signal);
     const engine = this.replica.engines.get(query.scope);
     const embedding = await this.embeddingOf(query);
     let routed;

@@ -2,7 +2,7 @@ import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdow
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { PinoLogger } from 'nestjs-pino';
-import { createKafka, KafkaConnection, kafkaLogCreator, kafkaSecurityOptions } from './kafka-client';
+import { createKafka, fetchMaxWaitOf, KafkaConnection, kafkaLogCreator, kafkaSecurityOptions } from './kafka-client';
 import { MessageProducer, MessageProducerOptions } from './producer';
 import { TopicConsumer, TopicConsumerOptions } from './topic-consumer';
 import { PoisonGuard, PoisonGuardOptions } from './poison-guard';
@@ -107,7 +107,13 @@ export function kafkaMicroserviceOptions(
         logLevel: logLevel.WARN,
         logCreator: kafkaLogCreator(log),
       },
-      consumer: { groupId, sessionTimeout: 15000, heartbeatInterval: 1500, allowAutoTopicCreation: false },
+      consumer: {
+        groupId,
+        sessionTimeout: 15000,
+        heartbeatInterval: 1500,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: fetchMaxWaitOf(conn),
+      },
       subscribe: { fromBeginning: false },
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
       run: { autoCommit: true, autoCommitInterval: 500, partitionsConsumedConcurrently: 6 },

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { PinoLogger } from 'nestjs-pino';
 import { Consumer } from 'kafkajs';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDataset, POLICY_SNAPSHOT_MAX_BYTES, Topic } from '@llm-router/contracts';
 import { EngineRegistry, primeCosts, ScopeEngine, warmStartEngine, WarmStartRow } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
@@ -179,10 +180,13 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Resolves once at least one model is priced (a router that just started has not read model.prices yet). */
-  async waitForModels(timeoutMs = 20000): Promise<void> {
+  /**
+   * Resolves once at least one model is priced (a router that just started has not read
+   * model.prices yet); rejects when `signal` aborts, so that a stopping router does not wait.
+   */
+  async waitForModels(timeoutMs = 20000, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.engines.models().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (this.engines.models().length === 0 && Date.now() < deadline) await sleep(100, undefined, { signal });
   }
 
   apply(m: Received): void {

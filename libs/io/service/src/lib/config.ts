@@ -250,6 +250,8 @@ export const baseEnvSchema = (service: string, httpPort: number) =>
       DATABASE_URL: postgresUrl,
       HTTP_PORT: port(httpPort),
       KAFKA_CLIENT_ID: z.string().min(1).default(service),
+      /** A consumer's fetch waits at most this at the broker; unset: libs/io/kafka's DEFAULT_FETCH_MAX_WAIT_MS. */
+      KAFKA_FETCH_MAX_WAIT_MS: unsetIfEmpty(z.coerce.number().int().min(10).max(30000)),
       LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       ...consumerRetryEnvShape,
       ...kafkaSaslEnvShape,
@@ -261,6 +263,7 @@ export function kafkaConnectionOf(c: BaseConfig) {
   return {
     brokers: c.KAFKA_BROKERS,
     clientId: c.KAFKA_CLIENT_ID,
+    ...(c.KAFKA_FETCH_MAX_WAIT_MS !== undefined ? { fetchMaxWaitMs: c.KAFKA_FETCH_MAX_WAIT_MS } : {}),
     ...(c.KAFKA_SASL_USERNAME && c.KAFKA_SASL_PASSWORD
       ? {
           sasl: {
