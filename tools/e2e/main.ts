@@ -556,9 +556,10 @@ async function routerAddedLatency(routers: RunningService[]): Promise<{ p50Ms: n
 }
 
 /**
- * The routers' event-loop delay at the end of the run: `event_loop_delay_seconds` covers the
- * last full 10 s window (libs/io/service metrics.ts; a scrape no longer resets it, so other
- * scrapers do not disturb it). The worst router's figures; null when the routers do not export it.
+ * The routers' event-loop delay over the last 10 s of the run: `event_loop_delay_seconds` is a
+ * window sliding in 1 s slices that no scrape resets (libs/io/service event-loop-delay.ts), so a
+ * run shorter than that also counts the idle seconds before it, and a longer one only its end.
+ * The worst router's figures; null when the routers do not export it (or ran under 1 s).
  */
 function routerEventLoop(scrapes: string[]): {
   p50Ms: number | null;

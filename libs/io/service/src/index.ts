@@ -6,3 +6,4 @@ export * from './lib/bootstrap';
 export * from './lib/access';
 export * from './lib/params';
 export * from './lib/event-loop-slice';
+export * from './lib/event-loop-delay';
