@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_RETENTION_DAYS } from '@llm-router/contracts';
-import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape, policyOptionsFromEnv } from '@llm-router/service';
+import {
+  accessEnvShape,
+  baseEnvSchema,
+  loadConfig,
+  pacerPaybackEnv,
+  policyEnvShape,
+  policyOptionsFromEnv,
+} from '@llm-router/service';
 import { policySwitchEnvShape } from './admin/policy-switch.config';
 
 export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).extend({
@@ -16,7 +23,7 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
   /** Traffic assumed until an hour of the period has been seen, to spread BUDGET_USD. */
   EXPECTED_QUERIES_PER_DAY: z.coerce.number().positive().default(10000),
   /** The fleet pacer's payback horizon in queries (its lambda seeds new routers). */
-  PACER_PAYBACK_QUERIES: z.coerce.number().int().min(10).default(100),
+  PACER_PAYBACK_QUERIES: pacerPaybackEnv,
   /** An offline reward file (the replay's JSONL) that primes each scope once, when it has no stored state. */
   WARM_START_FILE: z
     .preprocess((v) => (v === '' ? undefined : v), z.string().optional())

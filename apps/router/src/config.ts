@@ -2,7 +2,14 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_SEND_RETRIES, DEFAULT_SEND_TIMEOUT_MS } from '@llm-router/kafka';
 import { readEmbeddingsEntry } from '@llm-router/providers';
-import { accessEnvShape, baseEnvSchema, ConfigError, loadConfig, policyEnvShape } from '@llm-router/service';
+import {
+  accessEnvShape,
+  baseEnvSchema,
+  ConfigError,
+  loadConfig,
+  pacerPaybackEnv,
+  policyEnvShape,
+} from '@llm-router/service';
 import { routerApiKeysEnv, scopeBudgetsEnv } from './auth/api-keys';
 
 export const routerEnvSchema = baseEnvSchema('router', 3001)
@@ -76,7 +83,7 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     /** Target mean cost per query in USD: each router paces its own decisions against it; unset = no pacing. */
     BUDGET_PER_QUERY_USD: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().positive().optional()),
     /** A router's overspend (or underspend) is paid back over this many of its next queries. */
-    PACER_PAYBACK_QUERIES: z.coerce.number().int().min(10).default(100),
+    PACER_PAYBACK_QUERIES: pacerPaybackEnv,
     /** An offline reward file (JSONL, the replay's format) that primes new scopes, as replay --warm-start does. */
     WARM_START_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
     /** Keep each query's messages in PostgreSQL (stored_prompts, pruned after RETENTION_DAYS); off by default. */

@@ -31,7 +31,7 @@ export interface ReplicaOptions {
   applyIntervalMs?: number;
   /** BUDGET_PER_QUERY_USD: this replica paces its own decisions against it (ReplicaPacing). */
   budgetPerQuery?: number | null;
-  /** PACER_PAYBACK_QUERIES (default 100). */
+  /** PACER_PAYBACK_QUERIES (default 50). */
   pacerPayback?: number;
   /**
    * WARM_START_FILE: an offline reward file that primes every new scope's local policy and

@@ -114,6 +114,15 @@ export const scopePolicyOptionsEnv = jsonObjectEnv('scope -> options').transform
   return byScope as Record<string, Record<string, unknown>>;
 });
 
+/**
+ * PACER_PAYBACK_QUERIES: an overspend or underspend is paid back over this many of the fleet's
+ * next queries, by the routers' pacers and the aggregator's fleet pacer alike. 50: the debt a
+ * live stream carries at any moment (at the end of a day, of an e2e run) is about proportional
+ * to it, and halving 100 halved it with two routers at no measurable cost in quality
+ * (docs/decisions/0013, second amendment).
+ */
+export const pacerPaybackEnv = z.coerce.number().int().min(10).default(50);
+
 /** Variables of every service that holds a policy (router, reward-aggregator, batch-planner): they must agree. */
 export const policyEnvShape = {
   /** Default policy of every scope. */
