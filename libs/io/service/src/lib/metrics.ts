@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Injectable } from '@nestjs/common';
+import { Controller, Get, Header, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 import { EventLoopDelayWindow } from './event-loop-delay';
@@ -32,13 +32,18 @@ export function exportEventLoopDelay(registry: Registry, windowMs = EVENT_LOOP_W
 
 /** One Prometheus registry per process; services register their own counters on it. */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements OnModuleDestroy {
   readonly registry = new Registry();
   private readonly cache = new Map<string, Counter | Gauge | Histogram | Summary>();
+  private readonly eventLoop: EventLoopDelayWindow;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    exportEventLoopDelay(this.registry);
+    this.eventLoop = exportEventLoopDelay(this.registry);
+  }
+
+  onModuleDestroy(): void {
+    this.eventLoop.stop();
   }
 
   counter(name: string, help: string, labelNames: string[] = []): Counter {
