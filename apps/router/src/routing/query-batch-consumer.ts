@@ -12,6 +12,7 @@ import {
   keepConsuming,
   MessageProducer,
   PoisonGuard,
+  STOPPING_REASON,
   withTimeout,
 } from '@llm-router/kafka';
 import { AnswerStore, answerKey, StoredAnswer } from '@llm-router/persistence';
@@ -98,7 +99,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
 
   /** Abandons model calls in flight (their queries are redelivered) and leaves the group, bounded. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopping.abort(new Error('router stopping'));
+    this.stopping.abort(new Error(STOPPING_REASON));
     await withTimeout(this.consumer.disconnect(), this.config.SHUTDOWN_TIMEOUT_MS, 'llm.queries consumer stop').catch(
       (e: Error) => this.log.warn({ err: e.message }, 'llm.queries consumer did not stop cleanly'),
     );
@@ -212,9 +213,11 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
           );
           return { query, copies, answer, fresh: true };
         } catch (e) {
-          // Stopping or a database that is away: the batch is redelivered. Anything else is this
-          // query's own fault (or a bug it triggers) and must not hold its partition.
-          if (this.stopping.signal.aborted || isTransient(e)) throw e;
+          // Stopping or a database that is away: the batch is redelivered (a stop with its own
+          // reason, which the log does not count as an error). Anything else is this query's own
+          // fault (or a bug it triggers) and must not hold its partition.
+          if (this.stopping.signal.aborted) throw this.stopping.signal.reason;
+          if (isTransient(e)) throw e;
           if (!(e instanceof RoutingRejected))
             this.log.error({ requestId: query.id, scope: query.scope, err: errorMessage(e) }, 'query failed, parked');
           for (const m of copies) park(m, e);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { DecisionEvent, encode, QueryRequest, RoutedResponse, Topic } from '@llm-router/contracts';
-import { MessageProducer } from '@llm-router/kafka';
+import { MessageProducer, STOPPING_REASON } from '@llm-router/kafka';
 import { PromptStore } from '@llm-router/persistence';
 import { queryText } from '@llm-router/engine';
 import { ChatChunk, ChatResult, ModelCall, ModelProviders, OpenAiChatBody, ProviderError } from '@llm-router/providers';
@@ -356,7 +356,7 @@ export class RoutingService {
     const stopping = opts.signal;
     this.metrics.counter('router_model_calls_total', 'Model calls made (fallbacks included)', ['model']).inc({ model });
     const abort = new AbortController();
-    const onStop = () => abort.abort(stopping!.reason ?? new Error('router stopping'));
+    const onStop = () => abort.abort(stopping!.reason ?? new Error(STOPPING_REASON));
     stopping?.addEventListener('abort', onStop, { once: true });
     const timer = setTimeout(
       () => abort.abort(new DeadlinePassed(`deadline passed while ${model} was answering`)),

@@ -40,8 +40,18 @@ type Log = {
   debug?: (o: object, m: string) => void;
 };
 
-/** Group rebalances and a coordinator still loading are routine and retried by kafkajs: not errors. */
-const ROUTINE = /rebalanc|coordinator is loading|coordinator is not available|not the correct coordinator/i;
+/**
+ * The reason a service gives when it abandons a batch because it is stopping: kafkajs logs the
+ * handler's rejection as "Error when calling eachBatch", and a stop is not an error (the batch
+ * is left uncommitted on purpose, for redelivery).
+ */
+export const STOPPING_REASON = 'service stopping: batch left for redelivery';
+
+/** Group rebalances, a coordinator still loading and a deliberate stop are routine: not errors. */
+const ROUTINE = new RegExp(
+  `rebalanc|coordinator is loading|coordinator is not available|not the correct coordinator|${STOPPING_REASON}`,
+  'i',
+);
 
 /** kafkajs log lines go to the service's structured logger, routine retries at debug. */
 export function kafkaLogCreator(log?: Log) {
