@@ -82,7 +82,7 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     JUDGE_PROMPT_FILE: z.string().default('prompts/judge.md'),
     /** Target mean cost per query in USD: each router paces its own decisions against it; unset = no pacing. */
     BUDGET_PER_QUERY_USD: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().positive().optional()),
-    /** A router's overspend (or underspend) is paid back over this many of its next queries. */
+    /** An overspend (or underspend) is paid back over this many of the fleet's next queries (each router over its share). */
     PACER_PAYBACK_QUERIES: pacerPaybackEnv,
     /** An offline reward file (JSONL, the replay's format) that primes new scopes, as replay --warm-start does. */
     WARM_START_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
