@@ -46,3 +46,16 @@ describe('event loop delay', () => {
     expect(names).toContain('event_loop_delay_seconds');
   });
 });
+
+describe('histogram', () => {
+  it("takes prom-client's default buckets when none are given, and the given ones otherwise", async () => {
+    const m = new MetricsService();
+    m.histogram('default_buckets_seconds', 'test', ['outcome']).observe({ outcome: 'a' }, 0.3);
+    m.histogram('own_buckets_seconds', 'test', [], [1, 2]).observe(1.5);
+    const text = await m.registry.metrics();
+    m.onModuleDestroy();
+    expect(text).toContain('default_buckets_seconds_bucket{le="0.5",outcome="a"} 1');
+    expect(text).toContain('own_buckets_seconds_bucket{le="2"} 1');
+    expect(text).not.toContain('own_buckets_seconds_bucket{le="0.5"}');
+  });
+});

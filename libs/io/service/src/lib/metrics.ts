@@ -57,7 +57,8 @@ export class MetricsService implements OnModuleDestroy {
   histogram(name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram {
     return this.get(
       name,
-      () => new Histogram({ name, help, labelNames, buckets, registers: [this.registry] }),
+      // prom-client reads an explicit `buckets: undefined` as a list: leave the key out for its defaults.
+      () => new Histogram({ name, help, labelNames, ...(buckets && { buckets }), registers: [this.registry] }),
     ) as Histogram;
   }
 
