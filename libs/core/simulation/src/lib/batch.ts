@@ -210,6 +210,7 @@ export async function runBatchReplay(
       if (forecastQueries.length > 0) forecast.add(estimate(forecastQueries, levels), z);
     }
     routedQueries.push(...queries);
+    const unpulled = unpulledArms(policy, queries[0].ctx, arms);
     const plan = await planWindow({
       estimates,
       budget,
@@ -219,7 +220,9 @@ export async function runBatchReplay(
       level,
       timeLimitMs: options.timeLimitMs ?? 2000,
       models: arms,
-      exploration: round.exploring ? { unpulledArms: unpulledArms(policy, queries[0].ctx, arms) } : undefined,
+      // As the batch-planner app: neither called in this run nor known to the policy.
+      unpricedArms: calibration.unpricedArms().filter((j) => unpulled.includes(j)),
+      exploration: round.exploring ? { unpulledArms: unpulled } : undefined,
     });
     solveMs.push(plan.solution.ms);
     const total = budget && periodTotalUsd(budget);

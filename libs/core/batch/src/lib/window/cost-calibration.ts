@@ -24,6 +24,16 @@ export class CostCalibration {
     if (c.length > CALIBRATION_CALLS) c.shift();
   }
 
+  /** Whether a call of `arm` has been seen: before that, its expected cost is the price list's guess. */
+  priced(arm: number): boolean {
+    return this.calls[arm].length > 0;
+  }
+
+  /** Arms no call of which has been seen yet (see planWindow's `unpricedArms`). */
+  unpricedArms(): number[] {
+    return this.calls.flatMap((c, j) => (c.length === 0 ? [j] : []));
+  }
+
   level(arm: number): number {
     let realisedUsd = 0;
     let expectedUsd = 0;

@@ -2,7 +2,7 @@ import { CostCalibration } from './cost-calibration';
 import { DispatchCheck } from './dispatch-check';
 import { PeriodBudget, dualPriceOfDollar } from './dual-price';
 import { EstimatedMix } from './estimated-mix';
-import { planWindow } from './window-planner';
+import { planWindow, unpricedCapacity } from './window-planner';
 import { WindowEstimates, cheapestArm, emptyWindowEstimates } from './window-estimates';
 
 /** Queries with the same (quality, cost) per arm; every arm available unless `unavailable` says otherwise. */
@@ -90,6 +90,26 @@ describe('planWindow', () => {
     expect(p.solution.bound).toBeNull();
     expect(p.warnings.join('\n')).toMatch(/infeasible/);
     expect(Array.from(p.assignment)).toEqual([0, 0, 0, 0, 0]);
+    // Overspent already: the window's budget is 0, never negative.
+    const over = await plan(e, budgetOf(1, 10, 5, 12));
+    expect(over.windowBudgetUsd).toBe(0);
+    expect(over.feasible).toBe(false);
+    expect(Array.from(over.assignment)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("gives an arm whose cost is not known yet one call of the window, unless it is some query's cheapest", async () => {
+    // The period's last window with money for every upgrade: trusting the guessed cost, all 10 would go to GOOD.
+    const e = window(10, [CHEAP, GOOD]);
+    expect(Array.from((await plan(e, budgetOf(3, 10))).assignment).filter((j) => j === 1)).toHaveLength(10);
+    const held = await plan(e, budgetOf(3, 10), { unpricedArms: [1] });
+    expect(Array.from(held.assignment).filter((j) => j === 1)).toHaveLength(1);
+    expect(Array.from(held.assignment).filter((j) => j === 0)).toHaveLength(9);
+    // Every arm unpriced (a fresh period): the cheapest still takes every query it must.
+    const fresh = await plan(e, budgetOf(1, 10), { unpricedArms: [0, 1] });
+    expect(Array.from(fresh.assignment)).toEqual(new Array(10).fill(0));
+    // A self-hosted limit below one call stays as it was.
+    expect(unpricedCapacity(e, [undefined, 0], [1])).toEqual([undefined, 0]);
+    expect(unpricedCapacity(e, undefined, [])).toBeUndefined();
   });
 
   it('samples arms never pulled round-robin in an exploration sub-round, unless one call costs more than 20 targets', async () => {
@@ -208,5 +228,14 @@ describe('CostCalibration', () => {
     for (let i = 0; i < 50; i++) c.observe(0, 3, 1);
     expect(c.level(0)).toBeGreaterThan(2.5);
     expect(c.level(0)).toBeLessThan(3);
+  });
+
+  it('names the arms it has seen no call of', () => {
+    const c = new CostCalibration(3);
+    expect(c.unpricedArms()).toEqual([0, 1, 2]);
+    c.observe(1, 2, 1);
+    c.observe(2, 2, 0); // no expectation to compare with: not a pricing
+    expect(c.unpricedArms()).toEqual([0, 2]);
+    expect(c.priced(1)).toBe(true);
   });
 });

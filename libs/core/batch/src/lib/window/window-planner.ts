@@ -28,6 +28,12 @@ export interface WindowPlanInput {
   timeLimitMs?: number;
   /** Per arm: calls the window may hold (self-hosted concurrency); see BatchProblem.capacity. */
   capacity?: ArrayLike<number | undefined>;
+  /**
+   * Arms whose realised cost has not been seen yet: their expected cost is a guess from the price
+   * list, so the window gives each at most UNPRICED_CALLS calls, except where one is a query's
+   * cheapest arm (see `unpricedCapacity`).
+   */
+  unpricedArms?: readonly number[];
   tiers?: ReadonlyArray<readonly DiscountTier[] | undefined | null>;
   models?: readonly string[];
 }
@@ -68,7 +74,9 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
     const cheap = cheapestBill(e);
     // Every later query must still afford its cheapest arm, whatever this window takes.
     reserveUsd = after > 0 ? (after * cheap) / m : 0;
-    windowBudgetUsd = left - reserveUsd;
+    // Nothing left is a budget of 0, not a negative one: the period may be overspent already
+    // (bills above their estimates), and every consumer of the figure takes it as money.
+    windowBudgetUsd = Math.max(0, left - reserveUsd);
     capUsd = Math.max(cheap, windowBudgetUsd);
     if (after > 0) {
       if (!input.routed) throw new Error('planWindow: a window under a budget needs the routed mix');
@@ -94,7 +102,7 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
     halfWidth: e.halfWidth,
     cost: e.cost,
     budget: capUsd,
-    capacity: input.capacity,
+    capacity: unpricedCapacity(e, input.capacity, input.unpricedArms),
     tiers: input.tiers,
     models: input.models,
   };
@@ -150,6 +158,33 @@ function maskedObjective(e: WindowEstimates, price: number | null): Float64Array
   }
   return out;
 }
+
+/**
+ * The window's capacities with each unpriced arm held to UNPRICED_CALLS calls. A model nobody has
+ * called may use several times the tokens its price list assumes (a reasoning flagship: four
+ * times, in the live batch run of docs/decisions/0035), and a window that trusts the guess can
+ * put many calls on it at once, the last window of a period most of all, whose cap is all that is
+ * left: its bill then passes the budget before the first of those calls is billed. One call
+ * prices the arm for the next windows. An arm that is some query's cheapest is not held: the
+ * window could not otherwise be served, and its guess is then the least of the window's costs.
+ */
+export function unpricedCapacity(
+  e: WindowEstimates,
+  capacity: ArrayLike<number | undefined> | undefined,
+  unpriced: readonly number[] | undefined,
+): ArrayLike<number | undefined> | undefined {
+  if (!unpriced || unpriced.length === 0) return capacity;
+  const held = new Set(unpriced);
+  for (let i = 0; i < e.n; i++) held.delete(cheapestArm(e, i));
+  if (held.size === 0) return capacity;
+  return Array.from({ length: e.k }, (_, j) => {
+    const c = capacity?.[j];
+    return held.has(j) ? Math.min(c ?? Infinity, UNPRICED_CALLS) : c;
+  });
+}
+
+/** Calls a window gives an arm whose realised cost has not been seen yet. */
+export const UNPRICED_CALLS = 1;
 
 /** The solution record of a sub-round whose arms were sampled, not solved for. */
 function sampledSolution(p: BatchProblem, assignment: Int32Array): BatchSolution {
