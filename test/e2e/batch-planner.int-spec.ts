@@ -215,26 +215,55 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     expect(w.budget.scopes.default.leftUsd).toBeCloseTo(BUDGET - spent, 12);
   });
 
-  it('gives the next window only what the ledger says is left; too little buys the cheapest assignment, with a warning', async () => {
+  it('gives the next window what the ledger and the answered calls say is left; too little buys the cheapest assignment, with a warning', async () => {
     const spentBefore = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0]
       .spent_usd as number;
-    const left = BUDGET - spentBefore;
-    // The first window took nearly everything: less than the cheapest model for every query is left.
-    expect(left).toBeLessThan(WINDOW * costs.expectedCost('acme/small'));
+    // No feedback yet: the first window's calls are billed at what the router logged they cost
+    // when it answered them (test 1 waited for those decisions to be stored).
+    const bills = (
+      await e2e.db.query(
+        `SELECT b.model, SUM(d.realised_cost_usd)::float8 AS realised, SUM(b.expected_usd)::float8 AS expected,
+                COUNT(*)::int AS calls
+           FROM batch_bills b JOIN decisions d ON d.decision_id = b.decision_id
+          WHERE b.scope = 'default' AND d.realised_cost_usd IS NOT NULL GROUP BY b.model`,
+      )
+    ).rows as { model: string; realised: number; expected: number; calls: number }[];
+    expect(bills.reduce((n, b) => n + b.calls, 0)).toBe(WINDOW);
+    const billingError = bills.reduce((e, b) => e + b.realised - b.expected, 0);
+    expect(billingError).not.toBe(0);
+    const left = BUDGET - Math.max(0, spentBefore + billingError);
+    // The first window took nearly everything: less than the best model for every query is left.
+    expect(left).toBeLessThan(WINDOW * costs.expectedCost('acme/medium'));
+    const small = bills.find((b) => b.model === 'acme/small');
+    const smallLevel = small
+      ? costLevel({ realisedUsd: small.realised, expectedUsd: small.expected, calls: small.calls })
+      : 1;
+    const cheapestBill = WINDOW * costs.expectedCost('acme/small') * smallLevel;
+
     const { event, responses } = await runWindow('b2', 20);
     expect(event.budgetUsd).toBeCloseTo(left, 12);
     expect(event.assignments.map((a) => a.model)).toEqual(Array(WINDOW).fill('acme/small'));
-    expect(event.warnings.join('\n')).toMatch(/infeasible/);
-    expect(event.bound).toBeNull();
+    // Infeasible exactly when what is left cannot buy the cheapest model, at its billed level, for every query.
+    const infeasible = left < cheapestBill;
+    expect(/infeasible/.test(event.warnings.join('\n'))).toBe(infeasible);
+    expect(event.bound === null).toBe(infeasible);
     for (const r of responses) expect(r.value.model).toBe('acme/small');
 
     const after = (await e2e.db.query(`SELECT spent_usd, queries FROM spend_ledger WHERE scope = 'default'`)).rows[0];
-    expect(after.spent_usd).toBeCloseTo(spentBefore + expectedCost(event), 12);
+    // Charged at the window's expected bill: list prices times each model's cost level from the
+    // first window's bills (libs/core/pricing costLevel), filed per decision in batch_bills.
+    const billed = (
+      await e2e.db.query('SELECT SUM(expected_usd)::float8 AS usd FROM batch_bills WHERE decision_id = ANY($1)', [
+        event.assignments.map((a) => a.decisionId),
+      ])
+    ).rows[0].usd as number;
+    expect(billed).toBeCloseTo(cheapestBill, 12);
+    expect(after.spent_usd).toBeCloseTo(spentBefore + billed, 12);
     expect(after.queries).toBe(2 * WINDOW);
     const w = (await plannerHealth()).windows;
     expect(w).toMatchObject({ closed: 2, failed: 0 });
-    expect(w.last).toMatchObject({ batchId: event.batchId, feasible: false, gapPct: null });
-    expect(w.budget.scopes.default.leftUsd).toBe(0);
+    expect(w.last).toMatchObject({ batchId: event.batchId, feasible: !infeasible });
+    expect(w.budget.scopes.default.leftUsd).toBeCloseTo(Math.max(0, left - billed), 12);
   });
 
   it('charges the next windows with what the billed decisions really cost, not with what was expected of them', async () => {

@@ -64,6 +64,10 @@ export interface ReplayComparison {
   replayMeanQuality: number;
   replayPctOfOracle: number;
   replayBudgetRatio: number | null;
+  /** Batch mode: the replay's per-query routing of the same rows (`perQuery.meanQuality`). */
+  replayPerQueryMeanQuality?: number;
+  /** Batch mode: the replay's own gainPct, its batch routing over its per-query routing. */
+  replayGainPct?: number;
 }
 
 export interface ReplayArgs {
@@ -73,6 +77,8 @@ export interface ReplayArgs {
   lambda: number;
   warmStart?: string;
   models: string;
+  /** Replay batch routing in windows of this many queries (`--mode batch`); undefined = per query. */
+  batchSize?: number;
 }
 
 /**
@@ -106,15 +112,26 @@ export function replaySameSequence(
     '--budget',
     args.budget === null ? 'none' : String(args.budget),
     ...(args.warmStart ? ['--warm-start', args.warmStart] : []),
+    ...(args.batchSize ? ['--mode', 'batch', '--batch-size', String(args.batchSize)] : []),
     '--json',
   ];
   const run = spawnSync('npx', cli, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (run.status !== 0) throw new Error(`replay failed (${run.status}): ${run.stderr.slice(-2000)}`);
   const last = run.stdout.trim().split('\n').pop() ?? '';
-  const r = JSON.parse(last) as { meanQuality: number; pctOfOracle: number; budgetRatio: number | null };
+  const r = JSON.parse(last) as {
+    meanQuality: number;
+    pctOfOracle: number;
+    budgetRatio: number | null;
+    perQuery?: { meanQuality: number };
+    gainPct?: number;
+  };
   return {
     replayMeanQuality: round(r.meanQuality, 4),
     replayPctOfOracle: round(r.pctOfOracle, 4),
     replayBudgetRatio: r.budgetRatio === null ? null : round(r.budgetRatio, 4),
+    ...(r.perQuery && {
+      replayPerQueryMeanQuality: round(r.perQuery.meanQuality, 4),
+      replayGainPct: round(r.gainPct!, 2),
+    }),
   };
 }

@@ -14,7 +14,7 @@ import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
 import { Topic } from '@llm-router/contracts';
 import { PartitionedProducer } from '@llm-router/kafka/partitioned-send';
-import { orderRows } from '@llm-router/simulation';
+import { orderRows, ROW_ORDERS, type RowOrder } from '@llm-router/simulation';
 import {
   createDatabase,
   dockerAvailable,
@@ -45,7 +45,7 @@ import { databaseActivity } from '../lib/database-activity';
 import { percentile, round } from '../lib/stats';
 import { num } from '../lib/cli';
 import { resolveDataset } from '../lib/dataset';
-import { Answered, learningFigures, quarters, replaySameSequence } from './figures';
+import { Answered, learningFigures, quarters, replaySameSequence, type ReplayComparison } from './figures';
 import { sendQueries } from './sender';
 
 const ROOT = resolve(__dirname, '../..');
@@ -89,6 +89,28 @@ const opts = new Command('e2e')
   .option('--no-replay', 'skip the offline replay of the same sequence')
   .addOption(
     new Option(
+      '--mode <mode>',
+      "query: every query routed on its own; batch: queries sent with constraints.mode batch, planned in windows by the batch-planner under the run's budget",
+    )
+      .choices(['query', 'batch'])
+      .default('query'),
+  )
+  .option(
+    '--batch-size <n>',
+    'batch mode: queries per window (BATCH_WINDOW_SIZE)',
+    num('--batch-size', { integer: true, positive: true }),
+    100,
+  )
+  .addOption(
+    new Option(
+      '--order <order>',
+      'row order of the sent queries, as for replay (by-source, by-difficulty: adversarial)',
+    )
+      .choices(ROW_ORDERS.filter((o) => o !== 'file'))
+      .default('shuffled'),
+  )
+  .addOption(
+    new Option(
       '--kafka-security <mode>',
       'Kafka authentication: sasl (SCRAM, one principal per service and ACLs; local infrastructure only) or plaintext (default: KAFKA_SECURITY, else sasl when the infrastructure is local)',
     ).choices([...KAFKA_SECURITY_MODES]),
@@ -125,6 +147,9 @@ const opts = new Command('e2e')
     warmStart?: string;
     seed: number;
     replay: boolean;
+    mode: 'query' | 'batch';
+    batchSize: number;
+    order: Exclude<RowOrder, 'file'>;
     kafkaSecurity?: KafkaSecurity;
     scopeCap: number | null;
     profile?: string;
@@ -196,6 +221,7 @@ async function main() {
       ...(opts.budget !== null && { BUDGET_PER_QUERY_USD: String(opts.budget) }),
       ...(opts.warmStart && { WARM_START_FILE: resolve(opts.warmStart) }),
       ...(opts.scopeCap !== null && { SCOPE_BUDGETS: JSON.stringify({ [scope]: { dayUsd: opts.scopeCap } }) }),
+      ...batchPlannerEnv(),
     };
     const sasl = infra.kafkaSasl;
     // Each service connects as its own principal, the ACLs allowing it its topics and groups only.
@@ -255,10 +281,10 @@ async function main() {
     await consumer.connect();
     await consumer.subscribe({ topics: [Topic.Responses], fromBeginning: true });
 
-    // The replay's order (seeded shuffle), repeated when more queries than rows are asked for.
+    // The replay's order (seeded shuffle by default), repeated when more queries than rows are asked for.
     const ordered = orderRows(
       rows.map((r, i) => ({ ...r, index: i })),
-      'shuffled',
+      opts.order,
       opts.seed,
     ).map((r) => r.index);
     const sentRows = Array.from({ length: opts.queries }, (_, j) => ordered[j % ordered.length]);
@@ -347,6 +373,7 @@ async function main() {
           scope,
           messages: [{ role: 'user', content: rows[row].prompt }],
           datasetRow: row,
+          ...(opts.mode === 'batch' && { constraints: { mode: 'batch' } }),
           ts: new Date().toISOString(),
         }),
       };
@@ -403,6 +430,7 @@ async function main() {
           lambda: opts.lambda,
           warmStart: opts.warmStart,
           models: modelsPath,
+          batchSize: opts.mode === 'batch' ? opts.batchSize : undefined,
         })
       : null;
     const result = {
@@ -415,6 +443,10 @@ async function main() {
       rewardsApplied: applied.n,
       ...learning,
       ...(replay ?? { replayMeanQuality: null, replayPctOfOracle: null, replayBudgetRatio: null }),
+      ...(opts.mode === 'batch' && batchGain(learning.meanQuality, replay)),
+      order: opts.order,
+      routing: opts.mode,
+      batchSize: opts.mode === 'batch' ? opts.batchSize : null,
       budget: opts.budget,
       throughputPerSec: round(answers.size / ((lastAnswer - t0) / 1000), 1),
       rewardsPerSec: applied.last ? round(applied.n / ((applied.last - t0) / 1000), 1) : null,
@@ -470,6 +502,10 @@ async function main() {
         console.log(
           `replay: mean quality ${replay.replayMeanQuality} (${replay.replayPctOfOracle} of oracle), budget ratio ${replay.replayBudgetRatio}`,
         );
+      if (replay?.replayPerQueryMeanQuality != null)
+        console.log(
+          `batch gain over the replay's per-query routing (${replay.replayPerQueryMeanQuality}): live ${pct(result.gainPct)}, replay ${pct(replay.replayGainPct)}`,
+        );
       if (result.learning) {
         const l = result.learning;
         console.log(
@@ -492,6 +528,40 @@ async function main() {
   }
   process.exit(exitCode);
 }
+
+/**
+ * The batch-planner for a run in batch mode: windows of --batch-size, closed by count (the wait
+ * only closes the last, short one), and the run's budget as one period of exactly its queries,
+ * so the planner paces what the replay's batch mode paces. Mean objective, as the replay's
+ * default. Per-query runs leave the planner's defaults.
+ */
+function batchPlannerEnv(): Record<string, string> {
+  if (opts.mode !== 'batch') return {};
+  return {
+    BATCH_WINDOW_SIZE: String(opts.batchSize),
+    BATCH_WINDOW_MS: String(BATCH_LAST_WINDOW_MS),
+    BATCH_PACE_BY: 'queries',
+    BATCH_EXPECTED_QUERIES: String(opts.queries),
+    BATCH_ROBUST: 'false',
+    // Every window on a policy that learned from the windows before it, as in the replay.
+    BATCH_FEEDBACK_WAIT_MS: String(BATCH_FEEDBACK_WAIT_MS),
+    ...(opts.budget !== null && { BATCH_BUDGET_USD: String(opts.budget * opts.queries) }),
+  };
+}
+
+/** Longest wait of a window for the rewards of the one before (the run sends feedback at once). */
+const BATCH_FEEDBACK_WAIT_MS = 10_000;
+
+/** Longest wait of a window in batch mode: long enough that windows close by count at any --rate above 50/s. */
+const BATCH_LAST_WINDOW_MS = 3000;
+
+/** Live batch routing against the replay's per-query routing of the same rows: the replay's gainPct, measured live. */
+function batchGain(meanQuality: number, replay: ReplayComparison | null) {
+  const perQuery = replay?.replayPerQueryMeanQuality ?? null;
+  return { gainPct: perQuery ? round(100 * (meanQuality / perQuery - 1), 2) : null };
+}
+
+const pct = (x: number | null | undefined) => (x == null ? 'n/a' : `${x >= 0 ? '+' : ''}${x}%`);
 
 type StackPart = 'router' | 'aggregator' | 'otherServices' | 'broker' | 'postgres' | 'loadGenerator' | 'machine';
 

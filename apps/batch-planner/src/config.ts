@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
+import { BATCH_PACE_BY } from './planner/window-problem';
 
 export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
   ...policyEnvShape,
@@ -14,6 +15,16 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
   BATCH_BUDGET_PERIOD: z.enum(['daily', 'monthly']).default('daily'),
   /** Expected batch queries per period, to spread what is left of the budget. */
   BATCH_EXPECTED_QUERIES: z.coerce.number().int().positive().default(10000),
+  /**
+   * `time`: those queries come evenly over the period, so the rest of it expects its share of
+   * them; `queries`: the period holds exactly that many, whenever they come (a job of known size).
+   */
+  BATCH_PACE_BY: z.enum(BATCH_PACE_BY).default('time'),
+  /**
+   * A window of a scope whose feedback flows waits at most this long for the previous window's
+   * rewards to reach its policy, so that it is planned on what they taught (0 = never waits).
+   */
+  BATCH_FEEDBACK_WAIT_MS: z.coerce.number().int().min(0).default(2000),
   /** `auto` runs the heuristic and asks HiGHS only when the window is small enough for the time limit. */
   BATCH_SOLVER: z.enum(['auto', 'ilp', 'heuristic']).default('auto'),
   BATCH_TIME_LIMIT_MS: z.coerce.number().int().positive().default(2000),

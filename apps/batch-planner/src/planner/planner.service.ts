@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { MIX_SAMPLE_MAX, strideSample } from '@llm-router/batch';
 import { costLevel } from '@llm-router/pricing';
 import { QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
@@ -74,6 +75,13 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * planner's picture of the mix, from which it sets the dual price of the dollar.
    */
   private readonly routedByScope = new Map<string, { period: string; queries: QueryRequest[] }>();
+  /**
+   * Per scope: the fleet's reward count at which the policy has learned from the last window
+   * dispatched (the count when it was dispatched plus its queries).
+   */
+  private readonly feedbackMark = new Map<string, number>();
+  /** The warm-start file's prompts as queries, the forecast of every period's mix (built at first use). */
+  private forecast?: QueryRequest[];
   /**
    * Windows are solved one after another: two windows of a scope solved at once would both
    * read the same budget left and together overspend it.
@@ -188,6 +196,38 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  private forecastQueries(): QueryRequest[] {
+    this.forecast ??= strideSample(this.replica.warmStartPrompts(), MIX_SAMPLE_MAX).map((content, i) => ({
+      id: `forecast-${i}`,
+      scope: 'forecast',
+      messages: [{ role: 'user' as const, content }],
+      constraints: { mode: 'batch' as const },
+    }));
+    return this.forecast;
+  }
+
+  /**
+   * Waits, at most BATCH_FEEDBACK_WAIT_MS, until the scope's policy has learned from as many
+   * rewards as the last window dispatched. The replay plans each window on a policy that has
+   * learned from every earlier one; live, rewards come a few windows late, and a cold policy
+   * planned on stale estimates kept the cheap model through the middle of a by-difficulty run
+   * and lost most of batch routing's gain (docs/decisions/0035). A scope whose policy has never
+   * applied a reward (no feedback flows) does not wait. Other traffic's rewards count towards
+   * the mark too: they teach the same policy.
+   */
+  private async awaitFeedback(scope: string): Promise<void> {
+    const mark = this.feedbackMark.get(scope);
+    const waitMs = this.config.BATCH_FEEDBACK_WAIT_MS;
+    if (mark === undefined || waitMs === 0 || this.replica.rewardsApplied(scope) === 0) return;
+    const started = Date.now();
+    while (this.replica.rewardsApplied(scope) < mark && Date.now() - started < waitMs)
+      await new Promise((r) => setTimeout(r, FEEDBACK_POLL_MS));
+    const reached = this.replica.rewardsApplied(scope) >= mark;
+    this.metrics
+      .histogram('planner_feedback_wait_seconds', "Time a window waited for the previous window's rewards", ['outcome'])
+      .observe({ outcome: reached ? 'learned' : 'timeout' }, (Date.now() - started) / 1000);
+  }
+
   /** Budget left per scope in the current period, as the ledger stood after this planner's last window. */
   budgetLeft(now: number): {
     periodBudgetUsd: number | null;
@@ -234,6 +274,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private async assign(w: Window, stage: { dispatched: boolean }): Promise<void> {
     const c = this.config;
     await this.replica.waitForModels();
+    await this.awaitFeedback(w.scope);
     const engine = this.replica.engines.get(w.scope);
     const now = Date.now();
     const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
@@ -251,6 +292,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       spentUsd: reconciledSpend(ledger.spentUsd, billed),
       queries: ledger.queries,
       expectedQueriesPerPeriod: c.BATCH_EXPECTED_QUERIES,
+      paceBy: c.BATCH_PACE_BY,
       windowSize: w.queries.length,
       now,
     });
@@ -264,9 +306,11 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       costLevel: costLevelOf,
       budget: state.budget,
       routed: routed?.period === period ? routed.queries : [],
+      forecast: this.forecastQueries(),
       robust: c.BATCH_ROBUST,
       solver: c.BATCH_SOLVER,
       timeLimitMs: c.BATCH_TIME_LIMIT_MS,
+      billed: (m) => (billed[m]?.calls ?? 0) > 0,
     });
     const { solution } = window.plan;
     const budgetUsd = window.plan.windowBudgetUsd;
@@ -311,6 +355,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       })),
     );
     stage.dispatched = true;
+    this.feedbackMark.set(w.scope, this.replica.rewardsApplied(w.scope) + plan.assignments.length);
     const mix = routed?.period === period ? routed.queries : [];
     mix.push(...plan.assignments.map((a) => a.query));
     this.routedByScope.set(w.scope, { period, queries: mix.slice(-ROUTED_MIX_MAX) });
@@ -375,3 +420,6 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 }
 
 const heldKey = (q: QueryRequest): string => `${q.scope}\u0000${q.id}`;
+
+/** How often a window waiting for feedback looks at the policy replica. */
+const FEEDBACK_POLL_MS = 25;

@@ -28,14 +28,19 @@ export class SpendStore {
 
   /**
    * The bills that came back for this scope and period, per model: of the batch decisions filed
-   * in batch_bills that have a reward, what they cost (the reward ledger) and what the planner
-   * expected of them when it charged the ledger.
+   * in batch_bills whose cost is known, what they cost and what the planner expected of them when
+   * it charged the ledger. A decision's cost is its reward's (which a provider's bill sent with the
+   * feedback overrides), else the realised cost the router logged when it answered: a scope
+   * without feedback still has its spend reconciled and its models priced.
    */
   async billed(scope: string, period: string): Promise<Record<string, BillTotals>> {
     const rows: { model: string; realised: number; expected: number; calls: number }[] = await this.ds.query(
-      `SELECT b.model, SUM(r.cost_usd) AS realised, SUM(b.expected_usd) AS expected, COUNT(*)::int AS calls
-         FROM batch_bills b JOIN rewards r ON r.decision_id = b.decision_id
-        WHERE b.scope = $1 AND b.period = $2
+      `SELECT b.model, SUM(COALESCE(r.cost_usd, d.realised_cost_usd)) AS realised, SUM(b.expected_usd) AS expected,
+              COUNT(*)::int AS calls
+         FROM batch_bills b
+         LEFT JOIN rewards r ON r.decision_id = b.decision_id
+         LEFT JOIN decisions d ON d.decision_id = b.decision_id
+        WHERE b.scope = $1 AND b.period = $2 AND COALESCE(r.cost_usd, d.realised_cost_usd) IS NOT NULL
         GROUP BY b.model`,
       [scope, period],
     );

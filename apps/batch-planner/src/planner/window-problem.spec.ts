@@ -179,6 +179,44 @@ describe('assignWindow (libs/core/batch planWindow)', () => {
     }
   });
 
+  it('gives a model that neither a bill nor the policy has priced one call of the window, however much money there is', async () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
+    // Never pulled: the policy knows nothing of big (its estimate, 0.5, still beats cheap's 0.4).
+    teach(engine, 'cheap', 0.4, 50);
+    const qs = Array.from({ length: 10 }, (_, i) => query(`q${i}`));
+    const budget = lastWindowOf(10, 10 * engine.costs.expectedCost('big'));
+    const count = async (billed?: (m: string) => boolean) =>
+      (await assignWindow(qs, engine, opts(priceOf, { budget, robust: false, billed }))).assignments.filter(
+        (a) => a.model === 'big',
+      ).length;
+    expect(await count()).toBe(10);
+    expect(await count(() => false)).toBe(1);
+    expect(await count((m) => m === 'big')).toBe(10);
+    // Pulled by the policy: its usage is learnt, and its cost with it.
+    teach(engine, 'big', 0.9, 5);
+    expect(await count(() => false)).toBe(10);
+  });
+
+  it('prices the dollar against the forecast mix (the warm-start prompts), not only the kinds of query seen so far', async () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)], 'linucb');
+    // Code questions gain much from the big model, chat nothing.
+    teach(engine, 'big', 0.95, 40, 'write python code for a parser');
+    teach(engine, 'cheap', 0.2, 40, 'write python code for a parser');
+    teach(engine, 'big', 0.9, 40, 'hello how are you today');
+    teach(engine, 'cheap', 0.9, 40, 'hello how are you today');
+    const chat = Array.from({ length: 10 }, (_, i) => query(`c${i}`, 'hello how are you today'));
+    const code = Array.from({ length: 50 }, (_, i) => query(`f${i}`, 'write python code for a parser'));
+    const cheap = engine.costs.expectedCost('cheap');
+    const big = engine.costs.expectedCost('big');
+    // 100 queries expected, money to upgrade a fifth of them.
+    const total = 100 * cheap + 20 * (big - cheap);
+    const budget: PeriodBudget = { perQueryUsd: total / 100, expectedQueries: 100, routedQueries: 0, spentUsd: 0 };
+    const plain = await assignWindow(chat, engine, opts(priceOf, { budget, robust: false }));
+    const foreseen = await assignWindow(chat, engine, opts(priceOf, { budget, robust: false, forecast: code }));
+    // Seen alone, chat clears at the floor; against a period of code questions a dollar is worth far more.
+    expect(foreseen.plan.dualPrice).toBeGreaterThan(2 * plain.plan.dualPrice);
+  });
+
   it('prices the dollar when more of the period is to come, and keeps a reserve for it', async () => {
     const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
     teach(engine, 'big', 0.9, 50);
@@ -287,6 +325,18 @@ describe('periodBudget', () => {
     expect(b.budget!.expectedQueries).toBe(50);
     expect(b.remainingUsd).toBe(1);
     expect(periodBudget({ ...base, periodBudgetUsd: 1, spentUsd: 1.5 }).remainingUsd).toBe(0);
+  });
+
+  it('paced by queries, expects the rest of the count whatever the hour, and makes the last window spend all', () => {
+    const job = { ...base, periodBudgetUsd: 10, expectedQueriesPerPeriod: 1000, paceBy: 'queries' as const };
+    const b = periodBudget({ ...job, spentUsd: 3, queries: 400 });
+    expect(b.budget).toMatchObject({ expectedQueries: 1000, routedQueries: 400, spentUsd: 3 });
+    expect(b.budget!.perQueryUsd).toBeCloseTo(0.01, 12);
+    // The hour does not matter: a minute before midnight the rest is still 600 queries.
+    const late = periodBudget({ ...job, spentUsd: 3, queries: 400, now: Date.parse('2026-11-25T23:59:00Z') });
+    expect(late.budget!.expectedQueries).toBe(1000);
+    // Past the count, the window is the period's last (libs/core/batch then gives it all that is left).
+    expect(periodBudget({ ...job, queries: 995 }).budget!.expectedQueries).toBe(1005);
   });
 
   it('spreads a monthly budget over the days left in the month', () => {

@@ -22,11 +22,17 @@ import { BillTotals } from '@llm-router/pricing';
  * purpose: this module stays pure, and its tests run on real policies without any service.
  */
 export interface WindowEngine {
-  readonly policy: { estimate(ctx: { features?: ArrayLike<number>; text?: string }, arm: ArmId): QualityEstimate };
+  readonly policy: {
+    estimate(ctx: WindowContext, arm: ArmId): QualityEstimate;
+    /** A policy that learns token usage per prompt (auto) prices each query on each model from `baseCost`. */
+    expectedCost?(ctx: WindowContext, arm: ArmId, baseCost: number): number;
+  };
   readonly costs: { expectedCost(model: string): number };
   features(text: string): Float64Array;
   arms(): string[];
 }
+
+type WindowContext = { features?: ArrayLike<number>; text?: string };
 
 /** What model.prices says about a model beyond its unit price. */
 export interface WindowPriceInfo {
@@ -80,13 +86,24 @@ export function buildWindowEstimates(
   if (k === 0) throw new Error('no model is available (no prices received yet?)');
   const z = halfWidthMultiplier(opts.level, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL);
   const e = emptyWindowEstimates(n, k);
+  const base: Record<string, number> = {};
+  const level: Record<string, number> = {};
   const costs: Record<string, number> = {};
-  for (const m of models) costs[m] = engine.costs.expectedCost(m) * (opts.costLevel?.(m) ?? 1);
+  for (const m of models) {
+    base[m] = engine.costs.expectedCost(m);
+    level[m] = opts.costLevel?.(m) ?? 1;
+    costs[m] = base[m] * level[m];
+  }
+  // As the batch replay prices them (libs/core/simulation batch.ts): per prompt where the policy
+  // learns usage, so that a window is planned on the costs per-query routing decides with.
+  const policy = engine.policy;
+  const costOf = policy.expectedCost
+    ? (ctx: WindowContext, m: string) => policy.expectedCost!(ctx, m, base[m]) * level[m]
+    : (_: WindowContext, m: string) => costs[m];
 
   for (let i = 0; i < n; i++) {
     const q = queries[i];
-    const text = queryText(q);
-    const ctx = { features: engine.features(text), text };
+    const ctx = windowContext(engine, q);
     const est = models.map((m) => clampEstimate(engine.policy.estimate(ctx, m)));
     const c = q.constraints;
     const eligible =
@@ -102,7 +119,7 @@ export function buildWindowEstimates(
     for (let j = 0; j < k; j++) {
       const x = i * k + j;
       const m = models[j];
-      e.cost[x] = costs[m];
+      e.cost[x] = costOf(ctx, m);
       if (eligible && !eligible.has(m)) continue;
       e.available[x] = 1;
       const { mean, halfWidth } = est[j];
@@ -153,9 +170,21 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
   budget: PeriodBudget | null;
   /** Queries of this scope routed earlier in the period (most recent last): the picture of the mix for the dual price. */
   routed: readonly QueryRequest[];
+  /**
+   * The period's expected mix (the warm-start file's prompts), re-estimated each window as the
+   * batch replay does: the dual price then holds against the whole mix rather than the kinds of
+   * query seen so far (libs/core/batch dualPriceOfDollar). Empty = none.
+   */
+  forecast?: readonly QueryRequest[];
   robust: boolean;
   solver?: SolverChoice;
   timeLimitMs?: number;
+  /**
+   * Whether a bill of the model came back this period. A model with none that the policy has never
+   * pulled either (so its usage is unlearnt too) has only the price list's guess for a cost, and a
+   * window gives it one call (planWindow's `unpricedArms`). Default: every model priced.
+   */
+  billed?: (model: string) => boolean;
 }
 
 /**
@@ -172,14 +201,19 @@ export async function assignWindow(
   const wi = buildWindowEstimates(queries, engine, opts);
   const z = opts.robust ? halfWidthMultiplier(opts.level, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL) : 0;
   const routed = new EstimatedMix(wi.models.length);
+  const forecast = new EstimatedMix(wi.models.length);
   if (opts.budget) {
+    const forecastQueries = opts.forecast ?? [];
     routed.add(buildWindowEstimates(opts.routed.slice(-ROUTED_MIX_MAX), engine, opts).estimates, z);
-    routed.add(wi.estimates, z);
+    // Without a forecast, this window is the picture of what is to come too.
+    if (forecastQueries.length === 0) routed.add(wi.estimates, z);
+    else forecast.add(buildWindowEstimates([...forecastQueries], engine, opts).estimates, z);
   }
   const plan = await planWindow({
     estimates: wi.estimates,
     budget: opts.budget,
     routed,
+    forecast,
     robust: opts.robust,
     level: opts.level,
     halfWidthLevel: opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL,
@@ -188,6 +222,7 @@ export async function assignWindow(
     capacity: wi.capacity,
     tiers: wi.tiers,
     models: wi.models,
+    unpricedArms: opts.billed && unpricedModels(wi, engine, opts.billed),
   });
   const total = opts.budget && periodTotalUsd(opts.budget);
   // The replay's dispatch rule (libs/core/simulation batch.ts). The period's last window is
@@ -224,10 +259,24 @@ export async function assignWindow(
   return { plan, assignments, deferred, expectedCostUsd };
 }
 
+/** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */
+function unpricedModels(wi: WindowInput, engine: WindowEngine, billed: (model: string) => boolean): number[] {
+  const ctx = windowContext(engine, wi.queries[0]);
+  return wi.models.flatMap((m, j) => (billed(m) || engine.policy.estimate(ctx, m).n > 0 ? [] : [j]));
+}
+
+function windowContext(engine: WindowEngine, q: QueryRequest): WindowContext {
+  const text = queryText(q);
+  return { features: engine.features(text), text };
+}
+
 /** Earlier queries of a scope re-estimated for the dual price of each window. */
 export const ROUTED_MIX_MAX = 1000;
 
 export type BudgetPeriodName = 'daily' | 'monthly';
+
+export const BATCH_PACE_BY = ['time', 'queries'] as const;
+export type BatchPaceBy = (typeof BATCH_PACE_BY)[number];
 
 export interface PeriodBudgetInput {
   /** Budget of the period; undefined/null = none. */
@@ -239,6 +288,12 @@ export interface PeriodBudgetInput {
   queries: number;
   /** Batch queries expected over a whole period. */
   expectedQueriesPerPeriod: number;
+  /**
+   * How the rest of the period is foreseen: `time` expects the period's queries spread evenly over
+   * its time (the default, for a stream), `queries` expects exactly `expectedQueriesPerPeriod` in
+   * all, whenever they come (a job of known size, such as a dataset to route under a budget).
+   */
+  paceBy?: BatchPaceBy;
   windowSize: number;
   now: number;
 }
@@ -281,7 +336,8 @@ export function periodKey(period: BudgetPeriodName, now: number): string {
 
 /**
  * Where the period stands for the planner: the queries still expected are those of the rest of
- * the period at the expected rate (at least this window), so the period counts the queries routed
+ * the period at the expected rate, or those of the expected count not yet routed (`paceBy`), and at
+ * least this window, so the period counts the queries routed
  * so far plus those; its budget per query is the period's budget over that count. The planner
  * then gives the window what is left minus a reserve for the later queries' cheapest models, at a
  * dual price of the dollar (libs/core/batch `planWindow`); a window at least as large as the
@@ -294,7 +350,9 @@ export function periodBudget(b: PeriodBudgetInput): PeriodBudgetState {
   ledger.record(Math.max(0, b.spentUsd), b.now, b.queries);
   const days = (ledger.periodEnd(b.now) - ledger.periodStart(b.now)) / 86_400_000;
   const daysLeft = (ledger.periodEnd(b.now) - b.now) / 86_400_000;
-  const stillExpected = Math.max(b.windowSize, (b.expectedQueriesPerPeriod / days) * daysLeft);
+  const rest =
+    b.paceBy === 'queries' ? b.expectedQueriesPerPeriod - b.queries : (b.expectedQueriesPerPeriod / days) * daysLeft;
+  const stillExpected = Math.max(b.windowSize, rest);
   const expectedQueries = b.queries + stillExpected;
   return {
     budget: {

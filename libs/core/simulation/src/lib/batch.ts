@@ -1,6 +1,8 @@
 import { ArmId, DecisionContext, Policy } from '@llm-router/bandits';
 import {
   CostCalibration,
+  MIX_SAMPLE_MAX,
+  strideSample,
   DispatchCheck,
   EstimatedMix,
   PeriodBudget,
@@ -118,15 +120,6 @@ function windowEstimator(s: ReplaySetup) {
   };
 }
 
-/** Every `stride`-th query, at most POOL_MAX of them. */
-function strideSample<T>(xs: readonly T[], fromEnd: boolean): T[] {
-  const stride = Math.max(1, Math.ceil(xs.length / POOL_MAX));
-  const out: T[] = [];
-  if (fromEnd) for (let p = xs.length - 1; p >= 0; p -= stride) out.push(xs[p]);
-  else for (let p = 0; p < xs.length; p += stride) out.push(xs[p]);
-  return out;
-}
-
 /** Where the next sub-round of the replay ends, and whether it is a window's exploration sub-round. */
 function nextSubRound(s: ReplaySetup, t: number, windowEnd: number, size: number, explore: number) {
   if (t < windowEnd) return { end: windowEnd, windowEnd, exploring: false };
@@ -164,7 +157,7 @@ export async function runBatchReplay(
   const routed = new EstimatedMix(k);
   // The warm-start file's prompts are the forecast of the period's mix (prompts only, re-estimated
   // each window with what the policy knows then): docs/replay.md, "Batch mode".
-  const forecastQueries: PendingQuery[] = strideSample(options.warmStart ?? [], false).map((r) => ({
+  const forecastQueries: PendingQuery[] = strideSample(options.warmStart ?? [], MIX_SAMPLE_MAX).map((r) => ({
     ctx: s.contextOf(r),
     available: arms.filter((a) => r.arms[a] !== undefined),
   }));
@@ -204,7 +197,7 @@ export async function runBatchReplay(
       // Re-estimated with what the policy knows now: estimates frozen at the time of their window
       // would keep the cold start's "every arm is alike" and bias the price down.
       routed.clear();
-      routed.add(estimate(strideSample(routedQueries, true), levels), z);
+      routed.add(estimate(strideSample(routedQueries, MIX_SAMPLE_MAX, true), levels), z);
       if (forecastQueries.length === 0) routed.add(estimates, z);
       forecast.clear();
       if (forecastQueries.length > 0) forecast.add(estimate(forecastQueries, levels), z);
@@ -264,9 +257,6 @@ function unpulledArms(policy: Policy, ctx: DecisionContext, arms: readonly ArmId
   });
   return out;
 }
-
-/** Queries re-estimated per window for the price of a dollar (a stride sample beyond this many). */
-const POOL_MAX = 2000;
 
 /** Default two-sided level of the robust lower bound (docs/decisions/0006-batch-costs-and-robust-level.md). */
 export const DEFAULT_ROBUST_LEVEL = 0.3;

@@ -62,6 +62,8 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
   private snapshotConsumer?: Consumer;
   private readonly decoder = new SnapshotDecoder();
   private readonly latest = new Map<string, Snapshot>();
+  /** Per scope: rewards the fleet had applied when the snapshot in use was taken. */
+  private readonly applied = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private readonly instanceId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -165,6 +167,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         const engine = this.engines.get(scope);
         if (engine.applySnapshot(s)) {
+          this.applied.set(scope, s.rewardsApplied);
           this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda, s.decisionsRecorded);
           this.metrics
             .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
@@ -178,6 +181,19 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
         );
       }
     }
+  }
+
+  /** The warm-start file's prompts (WARM_START_FILE; none without one): the offline picture of the traffic. */
+  warmStartPrompts(): string[] {
+    return this.warmRows.map((r) => r.prompt);
+  }
+
+  /**
+   * Rewards the scope's policy in use has learned from, fleet-wide (0 before its first snapshot):
+   * a planner that waits for it to pass a mark knows its policy has seen that feedback.
+   */
+  rewardsApplied(scope: string): number {
+    return this.applied.get(scope) ?? 0;
   }
 
   /**

@@ -1,6 +1,21 @@
 import { WindowEstimates, plannedScore } from './window-estimates';
 
 /**
+ * Every `stride`-th item, at most `max` of them (from the end when `fromEnd`, newest first): the
+ * queries a mix is re-estimated on each window, few enough to re-estimate every time.
+ */
+export function strideSample<T>(xs: readonly T[], max: number, fromEnd = false): T[] {
+  const stride = Math.max(1, Math.ceil(xs.length / max));
+  const out: T[] = [];
+  if (fromEnd) for (let p = xs.length - 1; p >= 0; p -= stride) out.push(xs[p]);
+  else for (let p = 0; p < xs.length; p += stride) out.push(xs[p]);
+  return out;
+}
+
+/** Queries a mix is re-estimated on per window (routed so far, or a forecast): a stride sample beyond this many. */
+export const MIX_SAMPLE_MAX = 2000;
+
+/**
  * A mix of queries (those routed so far, or a forecast of the period's), each with its planned
  * score and expected cost per arm: the planner's picture of what money buys on a typical
  * query, from which the dual price of the dollar is set.
