@@ -51,6 +51,8 @@ export interface LastWindow {
  * model call and the window's expected bill in spend_ledger (counted twice: conservative), as
  * for a window retried after a failure. With several planner instances on one database, each
  * reloads every row at start, so queries held by a live instance may be dispatched twice too.
+ * A window still waiting for the first prices when the planner stops is not planned: its rows
+ * stay, and the next start plans them.
  */
 @Injectable()
 export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -79,6 +81,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * read the same budget left and together overspend it.
    */
   private chain: Promise<void> = Promise.resolve();
+  /** Aborted as the planner stops, which awaits the chain: a window waiting for prices must not hold it. */
+  private readonly stopping = new AbortController();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: PlannerConfig,
@@ -112,6 +116,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.stopping.abort();
     await this.chain;
   }
 
@@ -216,6 +221,12 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private async close(w: Window): Promise<void> {
     const stage = { dispatched: false };
     try {
+      if (!(await this.replica.waitForModelsOrStop(this.stopping.signal))) {
+        // Nothing was billed or sent, and the rows are what the next start plans (the buffer
+        // goes with this process): neither a failed window nor one to requeue.
+        this.log.info({ scope: w.scope, queries: w.queries.length }, 'planner stopping: window left in batch_pending');
+        return;
+      }
       await this.assign(w, stage);
       this.windowsClosed += 1;
     } catch (e) {
@@ -233,7 +244,6 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async assign(w: Window, stage: { dispatched: boolean }): Promise<void> {
     const c = this.config;
-    await this.replica.waitForModels();
     const engine = this.replica.engines.get(w.scope);
     const now = Date.now();
     const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
