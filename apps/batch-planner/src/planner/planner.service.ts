@@ -52,6 +52,8 @@ export interface LastWindow {
  * model call and the window's expected bill in spend_ledger (counted twice: conservative), as
  * for a window retried after a failure. With several planner instances on one database, each
  * reloads every row at start, so queries held by a live instance may be dispatched twice too.
+ * A window still waiting for the first prices when the planner stops is not planned: its rows
+ * stay, and the next start plans them.
  */
 @Injectable()
 export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -87,6 +89,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * read the same budget left and together overspend it.
    */
   private chain: Promise<void> = Promise.resolve();
+  /** Aborted as the planner stops, which awaits the chain: a window waiting for prices must not hold it. */
+  private readonly stopping = new AbortController();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: PlannerConfig,
@@ -120,6 +124,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.stopping.abort();
     await this.chain;
   }
 
@@ -220,7 +225,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const waitMs = this.config.BATCH_FEEDBACK_WAIT_MS;
     if (mark === undefined || waitMs === 0 || this.replica.rewardsApplied(scope) === 0) return;
     const started = Date.now();
-    while (this.replica.rewardsApplied(scope) < mark && Date.now() - started < waitMs)
+    // A stop ends the wait: the window is then planned on what the policy knows, as after a timeout.
+    while (this.replica.rewardsApplied(scope) < mark && Date.now() - started < waitMs && !this.stopping.signal.aborted)
       await new Promise((r) => setTimeout(r, FEEDBACK_POLL_MS));
     const reached = this.replica.rewardsApplied(scope) >= mark;
     this.metrics
@@ -256,6 +262,12 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private async close(w: Window): Promise<void> {
     const stage = { dispatched: false };
     try {
+      if (!(await this.replica.waitForModelsOrStop(this.stopping.signal))) {
+        // Nothing was billed or sent, and the rows are what the next start plans (the buffer
+        // goes with this process): neither a failed window nor one to requeue.
+        this.log.info({ scope: w.scope, queries: w.queries.length }, 'planner stopping: window left in batch_pending');
+        return;
+      }
       await this.assign(w, stage);
       this.windowsClosed += 1;
     } catch (e) {
@@ -273,7 +285,6 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async assign(w: Window, stage: { dispatched: boolean }): Promise<void> {
     const c = this.config;
-    await this.replica.waitForModels();
     await this.awaitFeedback(w.scope);
     const engine = this.replica.engines.get(w.scope);
     const now = Date.now();

@@ -39,6 +39,18 @@ export const rateLimited = (message: string, retryAfterS: number) =>
   });
 export const budgetExhausted = (message: string) =>
   new OpenAiError(HttpStatus.TOO_MANY_REQUESTS, message, 'insufficient_quota', 'insufficient_quota');
+/**
+ * This router began to stop before it knew any model: another replica can answer, and OpenAI
+ * clients retry a 503 on their own.
+ */
+export const routerStopping = () =>
+  new OpenAiError(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    'the router is stopping and knows no model yet: retry the request',
+    'server_error',
+    'router_stopping',
+    { 'Retry-After': '1' },
+  );
 
 const TYPE_BY_STATUS: Record<number, string> = {
   400: 'invalid_request_error',

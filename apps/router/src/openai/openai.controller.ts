@@ -5,6 +5,7 @@ import {
   Get,
   HttpCode,
   Inject,
+  OnModuleDestroy,
   Post,
   Req,
   Res,
@@ -35,7 +36,7 @@ import { Answer, RoutingRejected, RoutingService, StreamSink } from '../routing/
 import type { RouterConfig } from '../config';
 import { Admission } from '../auth/admission';
 import { ApiKeyGuard, callerOf } from '../auth/api-key.guard';
-import { OpenAiError } from '../auth/openai-errors';
+import { OpenAiError, routerStopping } from '../auth/openai-errors';
 import { estimatedTokens, worstCaseCallUsd } from '../auth/worst-case-cost';
 
 /** A message as OpenAI clients send it: content as text, as parts (text, images...) or null with tool calls. */
@@ -212,7 +213,13 @@ function writeJson(res: Response, headers: Record<string, string>, body: unknown
 @OwnAccessControl()
 @UseGuards(ApiKeyGuard)
 @Controller('v1')
-export class OpenAiController {
+export class OpenAiController implements OnModuleDestroy {
+  /**
+   * Aborted as the router begins to stop: a request waiting for the first prices would
+   * otherwise hold the HTTP server's close (it waits for requests in flight) for the whole wait.
+   */
+  private readonly stopping = new AbortController();
+
   constructor(
     private readonly routing: RoutingService,
     private readonly replica: ReplicaService,
@@ -221,6 +228,10 @@ export class OpenAiController {
     @Inject(APP_CONFIG)
     private readonly config: Pick<RouterConfig, 'MAX_PROMPT_CHARS' | 'DEFAULT_MAX_TOKENS'>,
   ) {}
+
+  onModuleDestroy(): void {
+    this.stopping.abort();
+  }
 
   @Post('chat/completions')
   @HttpCode(200)
@@ -240,7 +251,7 @@ export class OpenAiController {
   async chat(@Body() body: unknown, @Req() http: Request, @Res() res: Response): Promise<void> {
     const caller = callerOf(http);
     // The worst case of a call is priced on the models the replica knows.
-    await this.replica.waitForModels();
+    if (!(await this.replica.waitForModelsOrStop(this.stopping.signal))) throw routerStopping();
     const r = this.resolve(parse(ChatCompletionBody, body), caller);
     const { req, scope, explicit, promptText } = r;
     const promptBytes = bytes(promptText);

@@ -205,6 +205,20 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     while (this.engines.models().length === 0 && Date.now() < deadline) await sleep(100, undefined, { signal });
   }
 
+  /**
+   * waitForModels for a caller to whom a stop is an outcome rather than a failure (an HTTP
+   * request answered 503, a batch window left pending): false when `signal` ended the wait.
+   */
+  waitForModelsOrStop(signal: AbortSignal, timeoutMs?: number): Promise<boolean> {
+    return this.waitForModels(timeoutMs, signal).then(
+      () => true,
+      (e: unknown) => {
+        if (signal.aborted) return false;
+        throw e;
+      },
+    );
+  }
+
   apply(m: Received): void {
     switch (m.topic) {
       case Topic.Prices: {

@@ -1,0 +1,80 @@
+import { PinoLogger } from 'nestjs-pino';
+import { QueryRequest, Topic, validate } from '@llm-router/contracts';
+import { MessageProducer } from '@llm-router/kafka';
+import { ReplicaService } from '@llm-router/replica';
+import { HealthRegistry, MetricsService } from '@llm-router/service';
+import { PlannerConfig } from '../config';
+import { PendingStore } from './pending-store';
+import { PlannerService } from './planner.service';
+import { SpendStore } from './spend-store';
+
+const query = (id: string): QueryRequest => {
+  const r = validate(Topic.Queries, {
+    id,
+    messages: [{ role: 'user', content: `prompt ${id}` }],
+    constraints: { mode: 'batch' },
+  });
+  if (!r.ok) throw r.error;
+  return r.value;
+};
+
+/** A planner whose replica has read no price yet (the real wait, on a stand-in registry); windows of two queries. */
+function planner() {
+  const replica = {
+    engines: { models: () => [] },
+    waitForModels: ReplicaService.prototype.waitForModels,
+    waitForModelsOrStop: ReplicaService.prototype.waitForModelsOrStop,
+  } as unknown as ReplicaService;
+  const pending = { add: jest.fn().mockResolvedValue(true), load: jest.fn().mockResolvedValue([]), remove: jest.fn() };
+  const spend = { read: jest.fn(), billed: jest.fn(), add: jest.fn() };
+  const producer = { send: jest.fn(), sendMany: jest.fn() };
+  const metrics = { counter: jest.fn(), gauge: jest.fn(), histogram: jest.fn() };
+  const health = new HealthRegistry();
+  const p = new PlannerService(
+    { BATCH_WINDOW_SIZE: 2, BATCH_WINDOW_MS: 60000, BATCH_BUDGET_PERIOD: 'daily' } as PlannerConfig,
+    replica,
+    producer as unknown as MessageProducer,
+    spend as unknown as SpendStore,
+    pending as unknown as PendingStore,
+    { info: jest.fn(), error: jest.fn() } as unknown as PinoLogger,
+    metrics as unknown as MetricsService,
+    health,
+  );
+  const windows = async () => (await health.run()).checks['windows'] as { closed: number; failed: number };
+  return { p, pending, spend, producer, metrics, windows };
+}
+
+/** Nothing of the window was planned, billed, sent or deleted: its rows are all the next start needs. */
+async function leftPending(t: ReturnType<typeof planner>) {
+  expect(t.pending.add).toHaveBeenCalledTimes(2);
+  expect(t.pending.remove).not.toHaveBeenCalled();
+  expect(t.spend.add).not.toHaveBeenCalled();
+  expect(t.producer.send).not.toHaveBeenCalled();
+  expect(t.producer.sendMany).not.toHaveBeenCalled();
+  expect(t.metrics.counter).not.toHaveBeenCalled();
+  expect(await t.windows()).toMatchObject({ closed: 0, failed: 0 });
+}
+
+describe('PlannerService stopping before any model is known', () => {
+  it('stops at once while a window waits for the first prices, and leaves its queries in batch_pending', async () => {
+    const t = planner();
+    await t.p.enqueue(query('q1'));
+    const closing = t.p.enqueue(query('q2'));
+    await new Promise((r) => setTimeout(r, 250));
+    const stoppedAt = Date.now();
+    await t.p.onModuleDestroy();
+    expect(Date.now() - stoppedAt).toBeLessThan(1000);
+    await closing;
+    await leftPending(t);
+  });
+
+  it('does not wait for a window that closes once the stop began', async () => {
+    const t = planner();
+    await t.p.onModuleDestroy();
+    const started = Date.now();
+    await t.p.enqueue(query('q1'));
+    await t.p.enqueue(query('q2'));
+    expect(Date.now() - started).toBeLessThan(1000);
+    await leftPending(t);
+  });
+});
