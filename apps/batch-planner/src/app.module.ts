@@ -23,7 +23,11 @@ export class PlannerModule {
         ServiceCoreModule.forRoot('batch-planner', config),
         KafkaModule.forRoot(kafkaConnectionOf(config)),
         PersistenceModule.forRootAsync({ useFactory: () => ({ databaseUrl: config.DATABASE_URL }) }),
-        ReplicaModule.forRoot({ service: 'batch-planner', ...policyOptionsFromEnv(config) }),
+        ReplicaModule.forRoot({
+          service: 'batch-planner',
+          ...policyOptionsFromEnv(config),
+          warmStartFile: config.WARM_START_FILE,
+        }),
       ],
       controllers: [BatchRequestsController],
       providers: [PlannerService, SpendStore, PendingStore, operatorAccessGuardProvider],

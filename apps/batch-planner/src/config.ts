@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape } from '@llm-router/service';
+import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape, warmStartFileEnv } from '@llm-router/service';
 import { BATCH_PACE_BY } from './planner/window-problem';
 
 export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
@@ -36,6 +36,8 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
   /** Two-sided level of that lower bound. */
   BATCH_CONFIDENCE: z.coerce.number().gt(0).lt(1).default(0.3),
   PLANNER_GROUP_ID: z.string().default('batch-planner'),
+  /** The scope's offline priors until its first snapshot, and its prompts as the forecast of each period's mix. */
+  WARM_START_FILE: warmStartFileEnv,
 });
 
 export type PlannerConfig = z.infer<typeof plannerEnvSchema>;

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_RETENTION_DAYS } from '@llm-router/contracts';
 import {
@@ -6,6 +5,7 @@ import {
   baseEnvSchema,
   loadConfig,
   pacerPaybackEnv,
+  warmStartFileEnv,
   policyEnvShape,
   policyOptionsFromEnv,
 } from '@llm-router/service';
@@ -25,9 +25,7 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
   /** The fleet pacer's payback horizon in queries (its lambda seeds new routers). */
   PACER_PAYBACK_QUERIES: pacerPaybackEnv,
   /** An offline reward file (the replay's JSONL) that primes each scope once, when it has no stored state. */
-  WARM_START_FILE: z
-    .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
-    .refine((f) => f === undefined || existsSync(f), 'file not found'),
+  WARM_START_FILE: warmStartFileEnv,
   /** Feedback whose decision has not arrived after this long is counted as expired and dropped. */
   FEEDBACK_TTL_S: z.coerce.number().int().positive().default(3600),
   /** Judge and heuristic scores wait this long after their decision for client feedback, which takes precedence. */

@@ -8,6 +8,7 @@ import {
   ConfigError,
   loadConfig,
   pacerPaybackEnv,
+  warmStartFileEnv,
   policyEnvShape,
 } from '@llm-router/service';
 import { routerApiKeysEnv, scopeBudgetsEnv } from './auth/api-keys';
@@ -85,7 +86,7 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     /** An overspend (or underspend) is paid back over this many of the fleet's next queries (each router over its share). */
     PACER_PAYBACK_QUERIES: pacerPaybackEnv,
     /** An offline reward file (JSONL, the replay's format) that primes new scopes, as replay --warm-start does. */
-    WARM_START_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    WARM_START_FILE: warmStartFileEnv,
     /** Keep each query's messages in PostgreSQL (stored_prompts, pruned after RETENTION_DAYS); off by default. */
     STORE_PROMPTS: accessEnvShape.ALLOW_NO_AUTH,
     /**
@@ -116,8 +117,6 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     // --- end of access control ---
   })
   .superRefine((c, ctx) => {
-    if (c.WARM_START_FILE && !existsSync(c.WARM_START_FILE))
-      ctx.addIssue({ code: 'custom', path: ['WARM_START_FILE'], message: 'file not found' });
     if (c.JUDGE_MODEL && !existsSync(c.JUDGE_PROMPT_FILE))
       ctx.addIssue({ code: 'custom', path: ['JUDGE_PROMPT_FILE'], message: 'file not found (needed by JUDGE_MODEL)' });
     if (c.MODELS_FILE) {

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { baseEnvSchema, ConfigError, kafkaConnectionOf, loadConfig, scopePoliciesEnv } from './config';
+import {
+  baseEnvSchema,
+  ConfigError,
+  kafkaConnectionOf,
+  loadConfig,
+  scopePoliciesEnv,
+  warmStartFileEnv,
+} from './config';
 
 describe('loadConfig', () => {
   const schema = baseEnvSchema('svc', 3000).extend({ EXTRA: z.coerce.number().int().positive().default(5) });
@@ -108,5 +115,16 @@ describe('Kafka SASL variables', () => {
   it('treats empty variables as unset', () => {
     const c = loadConfig('svc', schema, { ...env, KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '', KAFKA_SSL: '' });
     expect(kafkaConnectionOf(c)).toEqual({ brokers: ['a:1'], clientId: 'svc' });
+  });
+});
+
+describe('warmStartFileEnv', () => {
+  it('takes an empty value as unset, keeps a file that exists and refuses one that does not', () => {
+    expect(warmStartFileEnv.parse('')).toBeUndefined();
+    expect(warmStartFileEnv.parse(undefined)).toBeUndefined();
+    expect(warmStartFileEnv.parse(__filename)).toBe(__filename);
+    const r = warmStartFileEnv.safeParse('/nonexistent/warm.jsonl');
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0].message).toBe('file not found');
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { basePolicyName, formatOptionProblems, policyNameProblems, policyOptionProblems } from '@llm-router/bandits';
 import { DEFAULT_FEATURE_DIM } from '@llm-router/features';
@@ -122,6 +123,16 @@ export const scopePolicyOptionsEnv = jsonObjectEnv('scope -> options').transform
  * (docs/decisions/0013, second amendment).
  */
 export const pacerPaybackEnv = z.coerce.number().int().min(10).default(50);
+
+/**
+ * WARM_START_FILE: an offline reward file (the replay's JSONL) that primes each scope once, when it
+ * has no stored state, as replay --warm-start does. Every service that holds a policy reads it: the
+ * aggregator primes the stored scope, a replica (router, batch-planner) the copy it decides with
+ * until the first snapshot, and the batch-planner takes its prompts as the forecast of the mix.
+ */
+export const warmStartFileEnv = z
+  .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+  .refine((f) => f === undefined || existsSync(f), 'file not found');
 
 /** Variables of every service that holds a policy (router, reward-aggregator, batch-planner): they must agree. */
 export const policyEnvShape = {
