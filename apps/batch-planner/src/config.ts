@@ -25,6 +25,8 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
    * rewards to reach its policy, so that it is planned on what they taught (0 = never waits).
    */
   BATCH_FEEDBACK_WAIT_MS: z.coerce.number().int().min(0).default(2000),
+  /** A query whose windows failed this many times is routed on its own (mode `query`) rather than planned again. */
+  BATCH_WINDOW_ATTEMPTS: z.coerce.number().int().positive().default(3),
   /** `auto` runs the heuristic and asks HiGHS only when the window is small enough for the time limit. */
   BATCH_SOLVER: z.enum(['auto', 'ilp', 'heuristic']).default('auto'),
   BATCH_TIME_LIMIT_MS: z.coerce.number().int().positive().default(2000),

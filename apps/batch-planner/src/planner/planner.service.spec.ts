@@ -78,3 +78,67 @@ describe('PlannerService stopping before any model is known', () => {
     await leftPending(t);
   });
 });
+
+describe('PlannerService when a window keeps failing', () => {
+  it('plans it again, and after BATCH_WINDOW_ATTEMPTS failures routes its queries one by one', async () => {
+    const replica = {
+      engines: { models: () => ['m'], get: () => ({}) },
+      waitForModelsOrStop: jest.fn().mockResolvedValue(true),
+      rewardsApplied: () => 0,
+      warmStartPrompts: () => [],
+    } as unknown as ReplicaService;
+    const pending = {
+      add: jest.fn().mockResolvedValue(true),
+      load: jest.fn().mockResolvedValue([]),
+      remove: jest.fn(),
+    };
+    // The database refuses every read of the ledger: no window can be planned.
+    const spend = {
+      read: jest.fn().mockRejectedValue(new Error('ledger unavailable')),
+      billed: jest.fn(),
+      add: jest.fn(),
+    };
+    const producer = { send: jest.fn(), sendMany: jest.fn().mockResolvedValue(undefined) };
+    const inc = jest.fn();
+    const metrics = { counter: jest.fn(() => ({ inc })), gauge: jest.fn(), histogram: jest.fn() };
+    const health = new HealthRegistry();
+    const p = new PlannerService(
+      {
+        BATCH_WINDOW_SIZE: 2,
+        BATCH_WINDOW_MS: 20,
+        BATCH_BUDGET_PERIOD: 'daily',
+        BATCH_WINDOW_ATTEMPTS: 3,
+        BATCH_FEEDBACK_WAIT_MS: 0,
+      } as PlannerConfig,
+      replica,
+      producer as unknown as MessageProducer,
+      spend as unknown as SpendStore,
+      pending as unknown as PendingStore,
+      { info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as PinoLogger,
+      metrics as unknown as MetricsService,
+      health,
+    );
+    await p.onApplicationBootstrap();
+    try {
+      await p.enqueue(query('q1'));
+      await p.enqueue(query('q2'));
+      const deadline = Date.now() + 10_000;
+      while (producer.sendMany.mock.calls.length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await p.onModuleDestroy();
+    }
+    expect(spend.read).toHaveBeenCalledTimes(3);
+    expect(producer.sendMany).toHaveBeenCalledTimes(1);
+    const [topic, sent] = producer.sendMany.mock.calls[0];
+    expect(topic).toBe(Topic.Queries);
+    expect(sent.map((q: QueryRequest) => [q.id, q.constraints.mode, q.constraints.model])).toEqual([
+      ['q1', 'query', undefined],
+      ['q2', 'query', undefined],
+    ]);
+    // Sent: their rows go, and nothing was billed.
+    expect(pending.remove).toHaveBeenCalledWith(sent.map((q: QueryRequest) => expect.objectContaining({ id: q.id })));
+    expect(spend.add).not.toHaveBeenCalled();
+    expect(((await health.run()).checks['windows'] as { failed: number }).failed).toBe(3);
+  });
+});

@@ -67,6 +67,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * a re-delivery, or a row the reload finds that enqueue() already took, is not queued twice.
    */
   private readonly held = new Set<string>();
+  /** Failed windows per held query (planAgainOrRoute). */
+  private readonly failures = new Map<string, number>();
   /** The reload of batch_pending, started by whichever comes first: bootstrap or the first query. */
   private restoring?: Promise<void>;
   private restored = 0;
@@ -197,7 +199,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         'could not delete dispatched queries from batch_pending',
       );
     } finally {
-      for (const q of qs) this.held.delete(heldKey(q));
+      for (const q of qs) {
+        this.held.delete(heldKey(q));
+        this.failures.delete(heldKey(q));
+      }
     }
   }
 
@@ -275,12 +280,49 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       this.metrics.counter('planner_window_failures_total', 'Batch windows that failed to be assigned').inc();
       // At least once: a window whose dispatch did not complete is planned again (the router's
       // decision ids are derived from the request id, so a re-sent query is still counted once).
-      if (!stage.dispatched) this.buffer.requeue(w.queries, Date.now());
+      if (!stage.dispatched) await this.planAgainOrRoute(w.queries, e as Error);
       this.log.error(
         { scope: w.scope, queries: w.queries.length, requeued: !stage.dispatched, err: (e as Error).message },
         'window assignment failed',
       );
     }
+  }
+
+  /**
+   * Queries of a window that could not be planned go back to the buffer, and those whose windows
+   * failed BATCH_WINDOW_ATTEMPTS times are routed one by one instead (llm.queries, mode `query`):
+   * whatever keeps failing, a window planned again forever would never be answered, and its
+   * queries would hold up every window of their scope behind them.
+   */
+  private async planAgainOrRoute(qs: readonly QueryRequest[], err: Error): Promise<void> {
+    const again: QueryRequest[] = [];
+    const route: QueryRequest[] = [];
+    for (const q of qs) {
+      const failures = (this.failures.get(heldKey(q)) ?? 0) + 1;
+      this.failures.set(heldKey(q), failures);
+      (failures >= this.config.BATCH_WINDOW_ATTEMPTS ? route : again).push(q);
+    }
+    if (again.length > 0) this.buffer.requeue(again, Date.now());
+    if (route.length === 0) return;
+    try {
+      await this.producer.sendMany(
+        Topic.Queries,
+        route.map((q) => ({ ...q, constraints: { ...q.constraints, mode: 'query' as const } })),
+      );
+    } catch (e) {
+      // Not sent either: they stay held, and a later window tries them again.
+      this.buffer.requeue(route, Date.now());
+      this.log.error({ queries: route.length, err: (e as Error).message }, 'could not route failed batch queries');
+      return;
+    }
+    this.metrics
+      .counter('planner_routed_per_query_total', 'Batch queries routed one by one after their windows kept failing')
+      .inc(route.length);
+    this.log.warn(
+      { queries: route.length, attempts: this.config.BATCH_WINDOW_ATTEMPTS, err: err.message },
+      'batch queries whose windows kept failing are routed one by one',
+    );
+    await this.release(route);
   }
 
   private async assign(w: Window, stage: { dispatched: boolean }): Promise<void> {
