@@ -219,9 +219,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * Waits, at most BATCH_FEEDBACK_WAIT_MS, until the scope's policy has learned from as many
    * rewards as the last window dispatched. The replay plans each window on a policy that has
-   * learned from every earlier one; live, rewards come a few windows late, and a cold policy
-   * planned on stale estimates kept the cheap model through the middle of a by-difficulty run
-   * and lost most of batch routing's gain (docs/decisions/0035). A scope whose policy has never
+   * learned from every earlier one; live, at a backlog, windows closed faster than rewards came
+   * back and were planned on a policy and bills many windows old: a cold by-difficulty run spent
+   * 1.40 times its budget (0.994 with the wait, docs/decisions/0035). A scope whose policy has never
    * applied a reward (no feedback flows) does not wait. Other traffic's rewards count towards
    * the mark too: they teach the same policy.
    */
