@@ -32,6 +32,9 @@ describe('npm run e2e', () => {
       '--kafka-security',
       '--scope-cap',
       '--profile',
+      '--mode',
+      '--batch-size',
+      '--order',
       '--json',
     ])
       expect(r.stdout).toContain(option);
@@ -66,6 +69,44 @@ describe('npm run e2e', () => {
       ['router', 'aggregator', 'otherServices', 'broker', 'postgres', 'loadGenerator'].reduce((t, k) => t + cpu[k], 0),
       2,
     );
+  });
+
+  it('routes through the batch-planner in --mode batch and compares with the batch replay of the same rows', async () => {
+    const r = await runE2e([
+      '--json',
+      '--mode',
+      'batch',
+      '--batch-size',
+      '50',
+      '--order',
+      'by-difficulty',
+      '--queries',
+      '200',
+      '--budget',
+      '0.0005',
+      '--data',
+      data.dataPath,
+      '--models',
+      data.modelsPath,
+    ]);
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-3000) }).toEqual({ code: 0, stderr: '' });
+    const out = lastJson(r.stdout);
+    expect(out).toMatchObject({
+      sent: 200,
+      answered: 200,
+      lost: 0,
+      duplicated: 0,
+      dlq: 0,
+      routing: 'batch',
+      batchSize: 50,
+      order: 'by-difficulty',
+    });
+    expect(out.rewardsApplied).toBe(200);
+    // The replay ran in batch mode beside it: its per-query side and its gain are reported.
+    expect(out.replayPerQueryMeanQuality).toBeGreaterThan(0);
+    expect(typeof out.replayGainPct).toBe('number');
+    expect(out.gainPct).toBeCloseTo(100 * (out.meanQuality / out.replayPerQueryMeanQuality - 1), 1);
+    expect(out.budgetRatio).toBeGreaterThan(0);
   });
 
   it('enforces the scope cap on the Kafka path: past it, queries are answered with the reason and no model call', async () => {
