@@ -18,6 +18,14 @@ const runE2e = (args: string[]) =>
 
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
 
+/** A run that exited 0 and delivered its `n` queries once each (nothing lost, doubled or dead-lettered), and its JSON line. */
+function delivered(r: { code: number | null; stdout: string; stderr: string }, n: number, more: object) {
+  expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-3000) }).toEqual({ code: 0, stderr: '' });
+  const out = lastJson(r.stdout);
+  expect(out).toMatchObject({ sent: n, answered: n, lost: 0, duplicated: 0, dlq: 0, ...more });
+  return out;
+}
+
 describe('npm run e2e', () => {
   const data = writeSyntheticDataset(200);
 
@@ -42,14 +50,7 @@ describe('npm run e2e', () => {
 
   it('runs the stack with SASL principals and a scope cap: nothing lost or doubled, every reward applied, replay beside it', async () => {
     const r = await runE2e(['--json', '--queries', '300', '--data', data.dataPath, '--models', data.modelsPath]);
-    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-3000) }).toEqual({ code: 0, stderr: '' });
-    const out = lastJson(r.stdout);
-    expect(out).toMatchObject({
-      sent: 300,
-      answered: 300,
-      lost: 0,
-      duplicated: 0,
-      dlq: 0,
+    const out = delivered(r, 300, {
       kafkaSecurity: 'sasl',
       scopeCapUsd: 1000,
       budgetCapped: 0,
@@ -89,18 +90,7 @@ describe('npm run e2e', () => {
       '--models',
       data.modelsPath,
     ]);
-    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr.slice(-3000) }).toEqual({ code: 0, stderr: '' });
-    const out = lastJson(r.stdout);
-    expect(out).toMatchObject({
-      sent: 200,
-      answered: 200,
-      lost: 0,
-      duplicated: 0,
-      dlq: 0,
-      routing: 'batch',
-      batchSize: 50,
-      order: 'by-difficulty',
-    });
+    const out = delivered(r, 200, { routing: 'batch', batchSize: 50, order: 'by-difficulty' });
     expect(out.rewardsApplied).toBe(200);
     // The replay ran in batch mode beside it: its per-query side and its gain are reported.
     expect(out.replayPerQueryMeanQuality).toBeGreaterThan(0);

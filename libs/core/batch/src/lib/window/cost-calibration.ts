@@ -31,7 +31,7 @@ export class CostCalibration {
 
   /** Arms no call of which has been seen yet (see planWindow's `unpricedArms`). */
   unpricedArms(): number[] {
-    return this.calls.flatMap((c, j) => (c.length === 0 ? [j] : []));
+    return this.calls.flatMap((_, j) => (this.priced(j) ? [] : [j]));
   }
 
   level(arm: number): number {
