@@ -11,7 +11,17 @@ import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
-import { assignWindow, billingError, periodBudget, periodKey, reconciledSpend, ROUTED_MIX_MAX } from './window-problem';
+import {
+  assignWindow,
+  billingError,
+  ContextualQueries,
+  periodBudget,
+  periodKey,
+  reconciledSpend,
+  ROUTED_MIX_MAX,
+  WindowEngine,
+  windowContexts,
+} from './window-problem';
 
 /** What /health tells about the last window assigned. */
 export interface LastWindow {
@@ -85,7 +95,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private readonly feedbackMark = new Map<string, number>();
   /** The warm-start file's prompts as queries, the forecast of every period's mix (built at first use). */
-  private forecast?: QueryRequest[];
+  private forecast?: ContextualQueries;
   /**
    * Windows are solved one after another: two windows of a scope solved at once would both
    * read the same budget left and together overspend it.
@@ -206,13 +216,17 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private forecastQueries(): QueryRequest[] {
-    this.forecast ??= strideSample(this.replica.warmStartPrompts(), MIX_SAMPLE_MAX).map((content, i) => ({
-      id: `forecast-${i}`,
-      scope: 'forecast',
-      messages: [{ role: 'user' as const, content }],
-      constraints: { mode: 'batch' as const },
-    }));
+  /** Every scope's engine featurises alike (one featurizer per registry), so one engine's contexts serve all. */
+  private forecastFor(engine: WindowEngine): ContextualQueries {
+    this.forecast ??= windowContexts(
+      engine,
+      strideSample(this.replica.warmStartPrompts(), MIX_SAMPLE_MAX).map((content, i) => ({
+        id: `forecast-${i}`,
+        scope: 'forecast',
+        messages: [{ role: 'user' as const, content }],
+        constraints: { mode: 'batch' as const },
+      })),
+    );
     return this.forecast;
   }
 
@@ -359,7 +373,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       costLevel: costLevelOf,
       budget: state.budget,
       routed: routed?.period === period ? routed.queries : [],
-      forecast: this.forecastQueries(),
+      forecast: this.forecastFor(engine),
       robust: c.BATCH_ROBUST,
       solver: c.BATCH_SOLVER,
       timeLimitMs: c.BATCH_TIME_LIMIT_MS,

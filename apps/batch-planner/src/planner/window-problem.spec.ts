@@ -9,6 +9,7 @@ import {
   periodBudget,
   periodKey,
   queryText,
+  windowContexts,
   reconciledSpend,
   billingError,
 } from './window-problem';
@@ -212,7 +213,11 @@ describe('assignWindow (libs/core/batch planWindow)', () => {
     const total = 100 * cheap + 20 * (big - cheap);
     const budget: PeriodBudget = { perQueryUsd: total / 100, expectedQueries: 100, routedQueries: 0, spentUsd: 0 };
     const plain = await assignWindow(chat, engine, opts(priceOf, { budget, robust: false }));
-    const foreseen = await assignWindow(chat, engine, opts(priceOf, { budget, robust: false, forecast: code }));
+    const foreseen = await assignWindow(
+      chat,
+      engine,
+      opts(priceOf, { budget, robust: false, forecast: windowContexts(engine, code) }),
+    );
     // Seen alone, chat clears at the floor; against a period of code questions a dollar is worth far more.
     expect(foreseen.plan.dualPrice).toBeGreaterThan(2 * plain.plan.dualPrice);
   });
