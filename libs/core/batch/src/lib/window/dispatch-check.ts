@@ -107,6 +107,21 @@ export class DispatchCheck {
     this.spentUsd += realisedUsd;
     this.armExpected[arm] += this.estimates.cost[i * this.estimates.k + arm];
     this.armRealised[arm] += realisedUsd;
+    this.noteDearest(i, arm, realisedUsd);
+  }
+
+  /**
+   * The bill of query i's call on `arm`, which was settled at `settledUsd` before it was known:
+   * a window dispatched in parts settles each call at its expected cost when it goes and its bill
+   * when that comes back, before the next part is checked.
+   */
+  rebill(i: number, arm: number, settledUsd: number, realisedUsd: number): void {
+    this.spentUsd += realisedUsd - settledUsd;
+    this.armRealised[arm] += realisedUsd - settledUsd;
+    this.noteDearest(i, arm, realisedUsd);
+  }
+
+  private noteDearest(i: number, arm: number, realisedUsd: number): void {
     const expected = this.estimates.cost[i * this.estimates.k + arm];
     if (expected > 0) this.armDearest[arm] = Math.max(this.armDearest[arm], realisedUsd / expected);
   }

@@ -212,6 +212,27 @@ describe('DispatchCheck', () => {
     expect(arms).toEqual([1, 1, 0, 0]);
   });
 
+  it('checks the later calls against a bill that came back after the call was settled at its expected cost', () => {
+    const e = window(4, [CHEAP, GOOD]);
+    const dispatch = (bill: number) => {
+      const check = new DispatchCheck(e, Int32Array.from([1, 1, 1, 1]), 14, 0, 0, { spendAllLeft: true });
+      // A first part of two calls, settled at their expected $3 as they go...
+      const first = [0, 1].map((i) => {
+        const j = check.armFor(i);
+        check.settle(i, j, e.cost[i * 2 + j]);
+        return j;
+      });
+      // ...then billed at `bill` each, before the second part is checked.
+      first.forEach((j, i) => check.rebill(i, j, e.cost[i * 2 + j], j === 1 ? bill : 1));
+      return [...first, ...[2, 3].map((i) => check.armFor(i))];
+    };
+    // Billed as planned, four calls at $3 fit the $14.
+    expect(dispatch(3)).toEqual([1, 1, 1, 1]);
+    // Billed $5 each: $10 spent, and a third GOOD call at its true $5 with the fourth on CHEAP ($1)
+    // would pass $14, so the rest go to CHEAP.
+    expect(dispatch(5)).toEqual([1, 1, 0, 0]);
+  });
+
   it('lets every planned arm go without a budget', () => {
     const e = window(2, [CHEAP, GOOD]);
     const check = new DispatchCheck(e, Int32Array.from([1, 1]), null, 0, 0);
