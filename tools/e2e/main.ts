@@ -206,7 +206,8 @@ async function main() {
     const env: Record<string, string> = {
       KAFKA_BROKERS: infra.kafkaBrokers.join(','),
       DATABASE_URL: databaseUrl,
-      LOG_LEVEL: 'warn',
+      // The services' logs (in logDir) at warn unless the caller asks for more: a trace of a run.
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ALLOW_NO_AUTH: 'true',
       ROUTER_POLICY: opts.policy,
       POLICY_SEED: String(opts.seed),
