@@ -47,6 +47,8 @@ describe('batch planner through Kafka and PostgreSQL', () => {
       BATCH_WINDOW_MS: '600000',
       BATCH_SOLVER: 'auto',
       BATCH_ROBUST: 'true',
+      // Each window at once: these tests check one plan's optimum (parts: the suite below).
+      BATCH_DISPATCH_PARTS: '1',
     },
   });
 

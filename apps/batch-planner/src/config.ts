@@ -25,6 +25,13 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
    * rewards to reach its policy, so that it is planned on what they taught (0 = never waits).
    */
   BATCH_FEEDBACK_WAIT_MS: z.coerce.number().int().min(0).default(2000),
+  /**
+   * A window whose plan would spend more than half of what it may is sent in this many parts, and
+   * the bills of each part are awaited before the next is checked (1 = every window at once).
+   */
+  BATCH_DISPATCH_PARTS: z.coerce.number().int().positive().max(100).default(4),
+  /** How long a part waits for its bills; those still out are counted at their expected cost. */
+  BATCH_BILL_WAIT_MS: z.coerce.number().int().min(0).default(30000),
   /** A query whose windows failed this many times is routed on its own (mode `query`) rather than planned again. */
   BATCH_WINDOW_ATTEMPTS: z.coerce.number().int().positive().default(3),
   /** `auto` runs the heuristic and asks HiGHS only when the window is small enough for the time limit. */

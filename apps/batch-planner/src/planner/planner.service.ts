@@ -11,12 +11,13 @@ import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
+import { WindowAssignment, WindowDispatch } from './window-dispatch';
 import {
-  assignWindow,
   billingError,
   ContextualQueries,
   periodBudget,
   periodKey,
+  planWindowDispatch,
   reconciledSpend,
   ROUTED_MIX_MAX,
   WindowEngine,
@@ -30,6 +31,8 @@ export interface LastWindow {
   at: string;
   queries: number;
   deferred: number;
+  /** Parts the window was sent in (WindowDispatch), the bills of each awaited before the next. */
+  parts: number;
   solver: string;
   objectiveKind: string;
   objective: number;
@@ -279,7 +282,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async close(w: Window): Promise<void> {
-    const stage = { dispatched: false };
+    const stage: WindowStage = { dispatched: new Set() };
     try {
       if (!(await this.replica.waitForModelsOrStop(this.stopping.signal))) {
         // Nothing was billed or sent, and the rows are what the next start plans (the buffer
@@ -292,11 +295,13 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (e) {
       this.windowsFailed += 1;
       this.metrics.counter('planner_window_failures_total', 'Batch windows that failed to be assigned').inc();
-      // At least once: a window whose dispatch did not complete is planned again (the router's
-      // decision ids are derived from the request id, so a re-sent query is still counted once).
-      if (!stage.dispatched) await this.planAgainOrRoute(w.queries, e as Error);
+      // At least once: the queries of a window whose dispatch did not complete are planned again
+      // (the router's decision ids are derived from the request id, so a re-sent query is still
+      // counted once); those of its parts already sent are answered as planned.
+      const left = w.queries.filter((q) => !stage.dispatched.has(q.id));
+      if (left.length > 0) await this.planAgainOrRoute(left, e as Error);
       this.log.error(
-        { scope: w.scope, queries: w.queries.length, requeued: !stage.dispatched, err: (e as Error).message },
+        { scope: w.scope, queries: w.queries.length, requeued: left.length, err: (e as Error).message },
         'window assignment failed',
       );
     }
@@ -339,7 +344,37 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.release(route);
   }
 
-  private async assign(w: Window, stage: { dispatched: boolean }): Promise<void> {
+  /**
+   * Waits, at most BATCH_BILL_WAIT_MS, for the bills of a part just sent (the router's realised
+   * costs, or the rewards' costs), and gives them to the dispatch check before the next part goes.
+   * Bills still out are counted at their expected cost. Returns the time waited.
+   */
+  private async awaitBills(
+    scope: string,
+    dispatch: WindowDispatch,
+    part: readonly WindowAssignment[],
+  ): Promise<number> {
+    const started = Date.now();
+    const out = new Map(part.map((a) => [decisionIdFor(scope, a.query.id), a.index]));
+    const waitMs = this.config.BATCH_BILL_WAIT_MS;
+    for (;;) {
+      for (const [id, usd] of await this.spend.realised([...out.keys()])) {
+        dispatch.bill(out.get(id)!, usd);
+        out.delete(id);
+      }
+      if (out.size === 0 || Date.now() - started >= waitMs || this.stopping.signal.aborted) break;
+      await new Promise((r) => setTimeout(r, BILL_POLL_MS));
+    }
+    const waited = Date.now() - started;
+    this.metrics
+      .histogram('planner_bill_wait_seconds', "Time a window's part waited for the bills of the part before", [
+        'outcome',
+      ])
+      .observe({ outcome: out.size === 0 ? 'billed' : 'timeout' }, waited / 1000);
+    return waited;
+  }
+
+  private async assign(w: Window, stage: WindowStage): Promise<void> {
     const c = this.config;
     await this.awaitFeedback(w.scope);
     const engine = this.replica.engines.get(w.scope);
@@ -367,7 +402,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     // The replica's cost model does not learn usage; the bills of this period's windows do.
     const costLevelOf = (m: string) => (billed[m] ? costLevel(billed[m]) : 1);
     const objectiveKind = c.BATCH_ROBUST ? 'lcb' : 'mean';
-    const window = await assignWindow(w.queries, engine, {
+    const dispatch = await planWindowDispatch(w.queries, engine, {
       priceOf: (m) => this.replica.engines.price(m),
       level: c.BATCH_CONFIDENCE,
       costLevel: costLevelOf,
@@ -378,64 +413,80 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       solver: c.BATCH_SOLVER,
       timeLimitMs: c.BATCH_TIME_LIMIT_MS,
       billed: (m) => (billed[m]?.calls ?? 0) > 0,
+      maxParts: c.BATCH_DISPATCH_PARTS,
     });
-    const { solution } = window.plan;
-    const budgetUsd = window.plan.windowBudgetUsd;
-    const plan = window;
+    const { plan } = dispatch;
+    const { solution } = plan;
+    const budgetUsd = plan.windowBudgetUsd;
     const batchId = `batch-${w.scope}-${now.toString(36)}-${this.windowsClosed + this.windowsFailed + 1}`;
-    const warnings = [...window.plan.warnings];
+    const warnings = [...plan.warnings];
     if (budgetUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
 
-    const bills = plan.assignments.map((a) => ({
-      decisionId: decisionIdFor(w.scope, a.query.id),
-      model: a.model,
-      expectedUsd: a.expectedUsd,
-    }));
-    const after = await this.spend.add(w.scope, period, plan.expectedCostUsd, plan.assignments.length, bills);
-    const spentAfter = reconciledSpend(after.spentUsd, billed);
-    this.spentByScope.set(w.scope, { period, queries: after.queries, spentUsd: spentAfter });
+    const rewardsBefore = this.replica.rewardsApplied(w.scope);
+    const deferred: QueryRequest[] = [];
+    let expectedCostUsd = 0;
+    let assigned = 0;
+    let spentAfter = 0;
+    let billWaitMs = 0;
+    let sent: WindowAssignment[] = [];
+    for (let index = 0; !dispatch.done; index++) {
+      if (sent.length > 0) billWaitMs += await this.awaitBills(w.scope, dispatch, sent);
+      const part = dispatch.dispatchNext();
+      sent = part.assignments;
+      deferred.push(...part.deferred);
+      expectedCostUsd += part.expectedCostUsd;
+      assigned += sent.length;
+      if (sent.length === 0) continue;
 
-    await this.producer.send(Topic.BatchAssignments, {
-      batchId,
-      scope: w.scope,
-      // The router derives the same id from (scope, request id), so it names the decision it will log.
-      assignments: plan.assignments.map((a) => ({
-        requestId: a.query.id,
-        model: a.model,
+      const bills = sent.map((a) => ({
         decisionId: decisionIdFor(w.scope, a.query.id),
-      })),
-      objective: solution.objective,
-      bound: solution.bound,
-      solver: solution.solver,
-      solveMs: solution.ms,
-      budgetUsd,
-      warnings,
-      ts: new Date().toISOString(),
-    });
-    // Dispatch through the router path: an explicit model, so the router logs and answers it.
-    await this.producer.sendMany(
-      Topic.Queries,
-      plan.assignments.map((a) => ({
-        ...a.query,
+        model: a.model,
+        expectedUsd: a.expectedUsd,
+      }));
+      const after = await this.spend.add(w.scope, period, part.expectedCostUsd, sent.length, bills);
+      spentAfter = reconciledSpend(after.spentUsd, billed);
+      this.spentByScope.set(w.scope, { period, queries: after.queries, spentUsd: spentAfter });
+
+      await this.producer.send(Topic.BatchAssignments, {
         batchId,
-        constraints: { ...a.query.constraints, mode: 'batch' as const, model: a.model },
-      })),
-    );
-    stage.dispatched = true;
-    this.feedbackMark.set(w.scope, this.replica.rewardsApplied(w.scope) + plan.assignments.length);
-    const mix = routed?.period === period ? routed.queries : [];
-    mix.push(...plan.assignments.map((a) => a.query));
-    this.routedByScope.set(w.scope, { period, queries: mix.slice(-ROUTED_MIX_MAX) });
-    // Only now: a crash before this point leaves the rows, and the queries are planned again.
-    await this.release(plan.assignments.map((a) => a.query));
-    if (plan.deferred.length > 0) this.buffer.requeue(plan.deferred, Date.now());
+        scope: w.scope,
+        ...(dispatch.parts > 1 && { part: { index, of: dispatch.parts } }),
+        // The router derives the same id from (scope, request id), so it names the decision it will log.
+        assignments: bills.map((b, i) => ({ requestId: sent[i].query.id, model: b.model, decisionId: b.decisionId })),
+        objective: solution.objective,
+        bound: solution.bound,
+        solver: solution.solver,
+        solveMs: solution.ms,
+        budgetUsd,
+        warnings,
+        ts: new Date().toISOString(),
+      });
+      // Dispatch through the router path: an explicit model, so the router logs and answers it.
+      await this.producer.sendMany(
+        Topic.Queries,
+        sent.map((a) => ({
+          ...a.query,
+          batchId,
+          constraints: { ...a.query.constraints, mode: 'batch' as const, model: a.model },
+        })),
+      );
+      for (const a of sent) stage.dispatched.add(a.query.id);
+      this.feedbackMark.set(w.scope, rewardsBefore + assigned);
+      const mix = routed?.period === period ? routed.queries : [];
+      mix.push(...sent.map((a) => a.query));
+      this.routedByScope.set(w.scope, { period, queries: mix.slice(-ROUTED_MIX_MAX) });
+      // Only now: a crash before this point leaves the rows, and the queries are planned again.
+      await this.release(sent.map((a) => a.query));
+    }
+    if (deferred.length > 0) this.buffer.requeue(deferred, Date.now());
 
     this.last = {
       batchId,
       scope: w.scope,
       at: new Date(now).toISOString(),
       queries: w.queries.length,
-      deferred: plan.deferred.length,
+      deferred: deferred.length,
+      parts: dispatch.parts,
       solver: solution.solver,
       objectiveKind,
       objective: solution.objective,
@@ -443,9 +494,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       gapPct: solution.gapPct,
       solveMs: solution.ms,
       feasible: solution.feasible,
-      expectedCostUsd: plan.expectedCostUsd,
+      expectedCostUsd,
       budgetUsd,
-      dualPrice: window.plan.dualPrice,
+      dualPrice: plan.dualPrice,
       billingErrorUsd,
       warnings,
     };
@@ -462,7 +513,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       .observe({ solver: solution.solver }, solution.ms / 1000);
     this.metrics
       .counter('planner_deferred_total', 'Queries deferred to a later window for lack of capacity')
-      .inc(plan.deferred.length);
+      .inc(deferred.length);
     if (c.BATCH_BUDGET_USD != null) {
       this.metrics
         .gauge('planner_budget_left_usd', 'Batch budget left in the current period', ['scope'])
@@ -473,11 +524,13 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         batchId,
         scope: w.scope,
         queries: w.queries.length,
-        deferred: plan.deferred.length,
+        deferred: deferred.length,
+        parts: dispatch.parts,
         solver: solution.solver,
         objective: solution.objective,
         gapPct: solution.gapPct,
-        costUsd: plan.expectedCostUsd,
+        costUsd: expectedCostUsd,
+        billWaitMs,
         budgetUsd,
         ms: solution.ms,
       },
@@ -488,5 +541,12 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
 const heldKey = (q: QueryRequest): string => `${q.scope}\u0000${q.id}`;
 
+/** Request ids of a window's queries already sent to llm.queries (one scope per window). */
+interface WindowStage {
+  dispatched: Set<string>;
+}
+
 /** How often a window waiting for feedback looks at the policy replica. */
 const FEEDBACK_POLL_MS = 25;
+/** How often a part waiting for its bills asks the database. */
+const BILL_POLL_MS = 50;

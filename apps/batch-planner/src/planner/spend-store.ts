@@ -51,6 +51,24 @@ export class SpendStore {
   }
 
   /**
+   * What each of these decisions cost, for those whose cost is known yet (as `billed` takes it:
+   * the reward's, else the router's realised cost): the bills of a window's part, awaited before
+   * its next part is checked.
+   */
+  async realised(decisionIds: readonly string[]): Promise<Map<string, number>> {
+    if (decisionIds.length === 0) return new Map();
+    const rows: { decision_id: string; usd: number }[] = await this.ds.query(
+      `SELECT t.id AS decision_id, COALESCE(r.cost_usd, d.realised_cost_usd) AS usd
+         FROM unnest($1::text[]) AS t(id)
+         LEFT JOIN rewards r ON r.decision_id = t.id
+         LEFT JOIN decisions d ON d.decision_id = t.id
+        WHERE COALESCE(r.cost_usd, d.realised_cost_usd) IS NOT NULL`,
+      [decisionIds],
+    );
+    return new Map(rows.map((r) => [r.decision_id, Number(r.usd)]));
+  }
+
+  /**
    * Adds a window's spend, and files its bills, in one transaction: the increment happens in the database, so
    * several planner instances (or a retried window) add up instead of overwriting each other.
    */

@@ -3,8 +3,9 @@ import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts
 import { ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import {
-  assignWindow,
   AssignWindowOptions,
+  planWindowDispatch,
+  WindowEngine,
   buildWindowEstimates,
   periodBudget,
   periodKey,
@@ -160,7 +161,21 @@ const opts = (
   extra: Partial<AssignWindowOptions> = {},
 ): AssignWindowOptions => ({ priceOf, level: 0.9, budget: null, routed: [], robust: true, ...extra });
 
-describe('assignWindow (libs/core/batch planWindow)', () => {
+/** A window planned and dispatched, every part at once (no bill comes back in between). */
+async function assignWindow(qs: QueryRequest[], engine: WindowEngine, o: AssignWindowOptions) {
+  const d = await planWindowDispatch(qs, engine, o);
+  const parts = [];
+  while (!d.done) parts.push(d.dispatchNext());
+  return {
+    plan: d.plan,
+    parts: parts.length,
+    assignments: parts.flatMap((p) => p.assignments),
+    deferred: parts.flatMap((p) => p.deferred),
+    expectedCostUsd: parts.reduce((x, p) => x + p.expectedCostUsd, 0),
+  };
+}
+
+describe('planWindowDispatch (libs/core/batch planWindow)', () => {
   it("spends the period's last window on the queries where the better model gains most, and stays within it", async () => {
     const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
     teach(engine, 'big', 0.9, 50);
@@ -380,5 +395,84 @@ describe('reconciledSpend', () => {
     const [a, b] = ['a', 'b'].map((m) => wp.estimates.cost[wp.models.indexOf(m)]);
     expect(a).toBeCloseTo(engine.costs.expectedCost('a'), 15);
     expect(b).toBeCloseTo(3 * engine.costs.expectedCost('b'), 15);
+  });
+});
+
+describe('WindowDispatch (a window sent in parts)', () => {
+  const setUp = () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
+    teach(engine, 'big', 0.9, 50);
+    teach(engine, 'cheap', 0.4, 50);
+    return { engine, priceOf, big: engine.costs.expectedCost('big'), cheap: engine.costs.expectedCost('cheap') };
+  };
+
+  /** Dispatches every part, the bills of each (big calls at `surprise` times their price) coming back before the next. */
+  async function run(surprise: number, maxParts: number, billTwice = false) {
+    const { engine, priceOf, big, cheap } = setUp();
+    const qs = Array.from({ length: 8 }, (_, i) => query(`q${i}`));
+    const budgetUsd = 4 * big + 4 * cheap;
+    const d = await planWindowDispatch(qs, engine, opts(priceOf, { budget: lastWindowOf(8, budgetUsd), maxParts }));
+    let realised = 0;
+    let bigCalls = 0;
+    while (!d.done) {
+      for (const a of d.dispatchNext().assignments) {
+        const bill = a.model === 'big' ? surprise * big : cheap;
+        realised += bill;
+        bigCalls += a.model === 'big' ? 1 : 0;
+        d.bill(a.index, bill);
+        if (billTwice) d.bill(a.index, bill);
+      }
+    }
+    return { parts: d.parts, realised, bigCalls, budgetUsd, big, cheap };
+  }
+
+  it('sends a window that would spend most of its budget in parts, and stops upgrading once bills show the surprise', async () => {
+    const atOnce = await run(2, 1);
+    expect(atOnce.parts).toBe(1);
+    expect(atOnce.bigCalls).toBe(4);
+    // Sent at once, the window's calls are checked against expected costs only: twice the budget's upgrades.
+    expect(atOnce.realised).toBeGreaterThan(1.8 * atOnce.budgetUsd);
+
+    const inParts = await run(2, 4);
+    expect(inParts.parts).toBe(4);
+    expect(inParts.bigCalls).toBeGreaterThanOrEqual(1);
+    expect(inParts.bigCalls).toBeLessThan(4);
+    // What passes the budget is at most the part in flight's surprise on its cheap calls.
+    expect(inParts.realised).toBeLessThanOrEqual(inParts.budgetUsd + 2 * inParts.cheap);
+  });
+
+  it('counts a bill once, however often it is reported', async () => {
+    expect(await run(2, 4, true)).toEqual(await run(2, 4));
+  });
+
+  it('spends all that is planned when the bills come back as expected', async () => {
+    const r = await run(1, 4);
+    expect(r.parts).toBe(4);
+    expect(r.bigCalls).toBe(4);
+    expect(r.realised).toBeLessThanOrEqual(r.budgetUsd * (1 + 1e-9));
+  });
+
+  it('sends at once a window that spends a small share of what it may, or runs under no budget', async () => {
+    const { engine, priceOf, big, cheap } = setUp();
+    const qs = Array.from({ length: 10 }, (_, i) => query(`q${i}`));
+    const total = 100 * cheap + 3 * (big - cheap);
+    const budget: PeriodBudget = { perQueryUsd: total / 100, expectedQueries: 100, routedQueries: 0, spentUsd: 0 };
+    expect((await planWindowDispatch(qs, engine, opts(priceOf, { budget, robust: false, maxParts: 4 }))).parts).toBe(1);
+    expect((await planWindowDispatch(qs, engine, opts(priceOf, { maxParts: 4 }))).parts).toBe(1);
+  });
+
+  it('splits into consecutive parts in order, never more parts than queries', async () => {
+    const { engine, priceOf, big, cheap } = setUp();
+    const qs = Array.from({ length: 3 }, (_, i) => query(`q${i}`));
+    const d = await planWindowDispatch(
+      qs,
+      engine,
+      opts(priceOf, { budget: lastWindowOf(3, 3 * big + cheap), maxParts: 8 }),
+    );
+    expect(d.parts).toBe(3);
+    const ids = [];
+    while (!d.done) ids.push(d.dispatchNext().assignments.map((a) => a.query.id));
+    expect(ids).toEqual([['q0'], ['q1'], ['q2']]);
+    expect(() => d.dispatchNext()).toThrow(/every part/);
   });
 });

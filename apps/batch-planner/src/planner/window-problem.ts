@@ -1,13 +1,10 @@
 import { ArmId, eligibleArms, QualityEstimate } from '@llm-router/bandits';
 import {
   DiscountTier,
-  DispatchCheck,
   EstimatedMix,
   PeriodBudget,
   SolverChoice,
   WindowEstimates,
-  WindowPlan,
-  checkAssignment,
   emptyWindowEstimates,
   halfWidthMultiplier,
   periodTotalUsd,
@@ -16,6 +13,7 @@ import {
 import { QueryRequest } from '@llm-router/contracts';
 import { SpendLedger } from '@llm-router/pacing';
 import { BillTotals } from '@llm-router/pricing';
+import { WindowDispatch } from './window-dispatch';
 
 /**
  * The parts of a scope's engine a window needs (ScopeEngine from libs/core/engine fits). Narrow on
@@ -162,23 +160,6 @@ function clampEstimate(e: QualityEstimate): { mean: number; halfWidth: number } 
   return { mean, halfWidth };
 }
 
-export interface WindowAssignment {
-  query: QueryRequest;
-  model: string;
-  /** This query's share of the window's expected bill (its model's cost, discounts spread pro rata). */
-  expectedUsd: number;
-}
-
-export interface AssignedWindow {
-  /** The planner's decision: assignment before the dispatch check, dual price, window budget, solver record. */
-  plan: WindowPlan;
-  assignments: WindowAssignment[];
-  /** Queries the capacities could not hold: they wait for the next window. */
-  deferred: QueryRequest[];
-  /** Expected bill of the assignments, discounts applied. */
-  expectedCostUsd: number;
-}
-
 export interface AssignWindowOptions extends WindowEstimateOptions {
   /** Where the period's budget stands (`periodBudget`); null = no budget. */
   budget: PeriodBudget | null;
@@ -199,19 +180,21 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
    * window gives it one call (planWindow's `unpricedArms`). Default: every model priced.
    */
   billed?: (model: string) => boolean;
+  /** Parts a window that could overspend is dispatched in (WindowDispatch); default 1. */
+  maxParts?: number;
 }
 
 /**
  * Plans a window with libs/core/batch's window planner (the same code as the batch replay): the
- * app supplies the estimates, costs and the period's budget; the planner decides the dual price,
- * the assignment and, query by query, the dispatch check (on expected costs: the bills come back
- * later, with the rewards, and reach the next windows through the reconciled spend).
+ * app supplies the estimates, costs and the period's budget; the planner decides the dual price
+ * and the assignment, and the returned WindowDispatch sends it through the replay's dispatch
+ * check, part by part, with the bills of each part before the next.
  */
-export async function assignWindow(
+export async function planWindowDispatch(
   queries: QueryRequest[],
   engine: WindowEngine,
   opts: AssignWindowOptions,
-): Promise<AssignedWindow> {
+): Promise<WindowDispatch> {
   const wi = buildWindowEstimates(queries, engine, opts);
   const z = opts.robust ? halfWidthMultiplier(opts.level, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL) : 0;
   const routed = new EstimatedMix(wi.models.length);
@@ -238,39 +221,14 @@ export async function assignWindow(
     models: wi.models,
     unpricedArms: opts.billed && unpricedModels(wi, engine, opts.billed),
   });
-  const total = opts.budget && periodTotalUsd(opts.budget);
-  // The replay's dispatch rule (libs/core/simulation batch.ts). The period's last window is
-  // unknown to an open-ended service, so spendAllLeft stays off here.
-  const check = new DispatchCheck(wi.estimates, plan.assignment, total, opts.budget?.spentUsd ?? 0, plan.reserveUsd, {
-    dualPrice: plan.dualPrice,
+  const b = opts.budget;
+  return new WindowDispatch(plan, wi, {
+    periodTotalUsd: b && periodTotalUsd(b),
+    spentUsd: b?.spentUsd ?? 0,
+    // As the planner sizes it (planWindow): no more queries are expected after this window.
+    spendAllLeft: b !== null && b.expectedQueries - b.routedQueries <= queries.length,
+    maxParts: opts.maxParts ?? 1,
   });
-  const { k, cost } = wi.estimates;
-  const dispatched = new Int32Array(queries.length);
-  for (let i = 0; i < queries.length; i++) {
-    const j = check.armFor(i);
-    dispatched[i] = j;
-    if (j >= 0) check.settle(i, j, cost[i * k + j]);
-  }
-  const assignments: WindowAssignment[] = [];
-  const deferred: QueryRequest[] = [];
-  let listTotal = 0;
-  queries.forEach((query, i) => {
-    const j = dispatched[i];
-    if (j < 0) deferred.push(query);
-    else {
-      assignments.push({ query, model: wi.models[j], expectedUsd: cost[i * k + j] });
-      listTotal += cost[i * k + j];
-    }
-  });
-  // Volume discounts price the window, not a query: each query carries its share of the bill
-  // (deferred queries are not billed).
-  const expectedCostUsd = checkAssignment(
-    { n: queries.length, k, quality: wi.estimates.quality, cost, tiers: wi.tiers },
-    dispatched,
-  ).totalCost;
-  const share = listTotal > 0 ? expectedCostUsd / listTotal : 0;
-  for (const a of assignments) a.expectedUsd *= share;
-  return { plan, assignments, deferred, expectedCostUsd };
 }
 
 /** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */

@@ -5,6 +5,8 @@ import { ModelId, Scope } from './common';
 export const BatchAssignmentEvent = z.object({
   batchId: z.string().min(1),
   scope: Scope,
+  /** A window sent in parts (its bills awaited between them) publishes one event per part. */
+  part: z.object({ index: z.number().int().nonnegative(), of: z.number().int().positive() }).optional(),
   assignments: z.array(z.object({ requestId: z.string(), model: ModelId, decisionId: z.string() })),
   objective: z.number(),
   bound: z.number().nullable(),

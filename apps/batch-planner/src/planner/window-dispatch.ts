@@ -1,0 +1,131 @@
+import { DispatchCheck, WindowPlan, checkAssignment } from '@llm-router/batch';
+import { QueryRequest } from '@llm-router/contracts';
+import type { WindowInput } from './window-problem';
+
+export interface WindowAssignment {
+  query: QueryRequest;
+  model: string;
+  /** This query's share of the window's expected bill (its model's cost, discounts spread pro rata). */
+  expectedUsd: number;
+  /** Row of the query in the window (what `WindowDispatch.bill` takes). */
+  index: number;
+}
+
+/** One part of a window: the calls that go together, checked against the bills of the parts before. */
+export interface DispatchedPart {
+  assignments: WindowAssignment[];
+  /** Queries the capacities could not hold: they wait for the next window. */
+  deferred: QueryRequest[];
+  /** Expected bill of the part's calls, discounts applied. */
+  expectedCostUsd: number;
+}
+
+export interface WindowDispatchOptions {
+  /** The period's budget (null = none) and what it had spent before this window. */
+  periodTotalUsd: number | null;
+  spentUsd: number;
+  /** The period's last window: what it leaves unspent buys nothing (DispatchCheck `spendAllLeft`). */
+  spendAllLeft: boolean;
+  /** Parts the window is dispatched in when a surprise in its bill could pass the budget (`dispatchParts`). */
+  maxParts: number;
+}
+
+/**
+ * A planned window dispatched as the batch replay dispatches it (libs/core/simulation batch.ts):
+ * query by query through the plan's DispatchCheck, in consecutive parts. The replay knows each
+ * call's bill as soon as it is made; live, bills come back with the router's decisions, so a
+ * window that could overspend is sent in parts, and the bills of a part reach the check
+ * (`bill`) before the next part goes. The last window of a cold by-source run had been planned
+ * at its share of the budget and, sent at once, cost 1.71 times that (docs/decisions/0036).
+ */
+export class WindowDispatch {
+  readonly parts: number;
+  private readonly check: DispatchCheck;
+  /** Per row: the arm it went to (-1 deferred), once its part is dispatched. */
+  private readonly arm: Int32Array;
+  private readonly billed: Uint8Array;
+  /** Expected bill over list price of the plan's assignment: volume discounts price the window, not a query. */
+  private readonly discountShare: number;
+  private next = 0;
+
+  constructor(
+    readonly plan: WindowPlan,
+    private readonly input: WindowInput,
+    opts: WindowDispatchOptions,
+  ) {
+    const { estimates } = input;
+    this.check = new DispatchCheck(estimates, plan.assignment, opts.periodTotalUsd, opts.spentUsd, plan.reserveUsd, {
+      dualPrice: plan.dualPrice,
+      spendAllLeft: opts.spendAllLeft,
+    });
+    this.arm = new Int32Array(estimates.n).fill(-1);
+    this.billed = new Uint8Array(estimates.n);
+    const { k, cost } = estimates;
+    let list = 0;
+    plan.assignment.forEach((j, i) => {
+      if (j >= 0) list += cost[i * k + j];
+    });
+    const discounted = checkAssignment(
+      { n: estimates.n, k, quality: estimates.quality, cost, tiers: input.tiers },
+      plan.assignment,
+    ).totalCost;
+    this.discountShare = list > 0 ? discounted / list : 0;
+    this.parts = Math.max(1, Math.min(dispatchParts(plan.windowBudgetUsd, discounted, opts.maxParts), estimates.n));
+  }
+
+  /** Whether every part has been dispatched. */
+  get done(): boolean {
+    return this.next >= this.parts;
+  }
+
+  /**
+   * The next part: each of its queries goes to the arm the check gives it now, settled at its
+   * expected cost until its bill comes back.
+   */
+  dispatchNext(): DispatchedPart {
+    if (this.done) throw new Error('every part of the window has been dispatched');
+    const { n, k, cost } = this.input.estimates;
+    const size = Math.ceil(n / this.parts);
+    const from = this.next * size;
+    const to = Math.min(n, from + size);
+    this.next += 1;
+    const part: DispatchedPart = { assignments: [], deferred: [], expectedCostUsd: 0 };
+    for (let i = from; i < to; i++) {
+      const query = this.input.queries[i];
+      const j = this.check.armFor(i);
+      if (j < 0) {
+        part.deferred.push(query);
+        continue;
+      }
+      this.arm[i] = j;
+      this.check.settle(i, j, cost[i * k + j]);
+      const expectedUsd = cost[i * k + j] * this.discountShare;
+      part.assignments.push({ query, model: this.input.models[j], expectedUsd, index: i });
+      part.expectedCostUsd += expectedUsd;
+    }
+    return part;
+  }
+
+  /** The bill of row i's call, once known: the parts still to go are checked against it. Once per row. */
+  bill(i: number, realisedUsd: number): void {
+    const j = this.arm[i];
+    if (j < 0 || this.billed[i] || !Number.isFinite(realisedUsd)) return;
+    this.billed[i] = 1;
+    const { k, cost } = this.input.estimates;
+    this.check.rebill(i, j, cost[i * k + j], realisedUsd);
+  }
+}
+
+/**
+ * Parts a window is dispatched in: one, unless it runs under a budget and its plan would spend
+ * more than half of what the window may (then a bill twice what was expected of it would pass
+ * the period's budget). Early windows spend a small share of a large window budget and go at
+ * once; the last windows of a period spend close to all of it and go in `maxParts`.
+ */
+export function dispatchParts(windowBudgetUsd: number | null, plannedCostUsd: number, maxParts: number): number {
+  if (windowBudgetUsd === null || maxParts <= 1) return 1;
+  return plannedCostUsd > SPLIT_SHARE * windowBudgetUsd ? maxParts : 1;
+}
+
+/** Share of the window's budget above which a plan is dispatched in parts. */
+const SPLIT_SHARE = 0.5;
