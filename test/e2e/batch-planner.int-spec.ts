@@ -1,6 +1,13 @@
 import { Topic } from '@llm-router/contracts';
 import { CostModel, costLevel } from '@llm-router/pricing';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
+import {
+  BatchEvent,
+  batchEventsOf,
+  datasetQuery,
+  plannerHealth as plannerHealthOf,
+  teachScope,
+} from '../support/batch-planner-kit';
 import { waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
 
@@ -13,23 +20,7 @@ import { useStack } from '../support/use-stack';
 describe('batch planner through Kafka and PostgreSQL', () => {
   const BUDGET = 0.003;
   const WINDOW = 8;
-  /** What the aggregator is taught: acme/medium is the best model, acme/large the most expensive. */
-  const TAUGHT: Record<string, number> = { 'acme/small': 0.35, 'acme/medium': 0.9, 'acme/large': 0.6 };
-
   const costs = new CostModel();
-
-  type Assignment = { requestId: string; model: string; decisionId: string };
-  type BatchEvent = {
-    batchId: string;
-    scope: string;
-    assignments: Assignment[];
-    objective: number;
-    bound: number | null;
-    solver: string;
-    solveMs: number;
-    budgetUsd: number | null;
-    warnings: string[];
-  };
 
   const e2e = useStack({
     database: 'planner',
@@ -52,27 +43,8 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     },
   });
 
-  const query = (id: string, row: number, constraints: Record<string, unknown>) => ({
-    key: id,
-    value: JSON.stringify({
-      id,
-      scope: 'default',
-      messages: [{ role: 'user', content: `Question ${row}` }],
-      datasetRow: row,
-      constraints,
-    }),
-  });
-
-  const plannerHealth = async () => {
-    const r = await fetch(`${await e2e.stack.url(e2e.stack.planner!)}/health`);
-    expect(r.status).toBe(200);
-    return (await r.json()).checks as { windows: any; replica: { scopes: Record<string, number> } };
-  };
-
-  const batchOf = (ids: string[]) =>
-    e2e.sink
-      .of(Topic.BatchAssignments)
-      .filter((b) => (b.value as BatchEvent).assignments.some((a) => ids.includes(a.requestId)));
+  const plannerHealth = () => plannerHealthOf(e2e);
+  const batchOf = (ids: string[]) => batchEventsOf(e2e, ids);
 
   const expectedCost = (e: BatchEvent) => e.assignments.reduce((s, a) => s + costs.expectedCost(a.model), 0);
 
@@ -81,9 +53,9 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     const ids = Array.from({ length: WINDOW }, (_, i) => `${prefix}-${i}`);
     await e2e.producer.send({
       topic: Topic.Queries,
-      messages: ids.map((id, i) => query(id, firstRow + i, { mode: 'batch' })),
+      messages: ids.map((id, i) => datasetQuery(id, firstRow + i, { mode: 'batch' })),
     });
-    const event = (await waitFor(`batch assignment of ${prefix}`, () => batchOf(ids)[0])).value as BatchEvent;
+    const event = await waitFor(`batch assignment of ${prefix}`, () => batchOf(ids)[0]);
     const responses = await waitFor(`${WINDOW} responses of ${prefix}`, () => {
       const r = e2e.sink.of(Topic.Responses).filter((m) => ids.includes(m.key!));
       return r.length >= WINDOW && r;
@@ -92,40 +64,7 @@ describe('batch planner through Kafka and PostgreSQL', () => {
   }
 
   it('learns from per-query traffic which model is good, and the planner replica gets that policy', async () => {
-    await waitFor('3 prices', () => e2e.sink.of(Topic.Prices).length >= 3);
-    for (const p of e2e.sink.of(Topic.Prices)) costs.setPrice(p.value);
-    const models = Object.keys(TAUGHT);
-    const train = models.flatMap((m, j) => Array.from({ length: 8 }, (_, i) => ({ id: `train-${j}-${i}`, model: m })));
-    await e2e.producer.send({
-      topic: Topic.Queries,
-      messages: train.map((t, i) => query(t.id, 50 + i, { model: t.model })),
-    });
-    const answered = await waitFor('training responses', () => {
-      const r = e2e.sink.of(Topic.Responses).filter((m) => m.key!.startsWith('train-'));
-      return r.length >= train.length && r;
-    });
-    await e2e.producer.send({
-      topic: Topic.Feedback,
-      messages: answered.map((r) => ({
-        key: 'default',
-        value: JSON.stringify({
-          decisionId: r.value.decisionId,
-          scope: 'default',
-          quality: TAUGHT[r.value.model],
-          source: 'user',
-          ts: new Date().toISOString(),
-        }),
-      })),
-    });
-    const snap = await waitFor('policy snapshot with every reward', () =>
-      e2e.sink
-        .of(Topic.PolicyUpdates)
-        .find((s) => s.value.scope === 'default' && s.value.rewardsApplied >= train.length),
-    );
-    await waitFor(
-      'planner replica on that snapshot',
-      async () => ((await plannerHealth()).replica.scopes['default'] ?? 0) >= snap.value.version,
-    );
+    await teachScope(e2e, costs);
   });
 
   it('assigns a window as one optimisation within a binding budget, and every query is answered by its assigned model', async () => {
@@ -194,7 +133,7 @@ describe('batch planner through Kafka and PostgreSQL', () => {
   });
 
   it('shows the last window and the budget left on /health', async () => {
-    const event = batchOf(['b1-0'])[0].value as BatchEvent;
+    const event = batchOf(['b1-0'])[0];
     const spent = (await e2e.db.query(`SELECT spent_usd FROM spend_ledger WHERE scope = 'default'`)).rows[0]
       .spent_usd as number;
     const w = (await plannerHealth()).windows;
@@ -269,7 +208,7 @@ describe('batch planner through Kafka and PostgreSQL', () => {
   });
 
   it('charges the next windows with what the billed decisions really cost, not with what was expected of them', async () => {
-    const ids = [...batchOf(['b1-0']), ...batchOf(['b2-0'])].map((b) => (b.value as BatchEvent).batchId);
+    const ids = [...batchOf(['b1-0']), ...batchOf(['b2-0'])].map((b) => b.batchId);
     // The second window's responses were awaited, not the aggregator storing its decisions: poll.
     const decisions = await waitFor('decisions of both windows stored with their bills', async () => {
       const rows = (

@@ -1,0 +1,86 @@
+import { Topic } from '@llm-router/contracts';
+import { CostModel } from '@llm-router/pricing';
+import { waitFor } from './kafka-test-kit';
+import { StackHandles } from './use-stack';
+
+/** What the batch-planner suites teach the aggregator: acme/medium is the best model, acme/large the most expensive. */
+export const TAUGHT: Record<string, number> = { 'acme/small': 0.35, 'acme/medium': 0.9, 'acme/large': 0.6 };
+
+export type Assignment = { requestId: string; model: string; decisionId: string };
+export type BatchEvent = {
+  batchId: string;
+  scope: string;
+  part?: { index: number; of: number };
+  assignments: Assignment[];
+  objective: number;
+  bound: number | null;
+  solver: string;
+  solveMs: number;
+  budgetUsd: number | null;
+  warnings: string[];
+};
+
+/** A query of the default scope on row `row` of the synthetic dataset. */
+export const datasetQuery = (id: string, row: number, constraints: Record<string, unknown>) => ({
+  key: id,
+  value: JSON.stringify({
+    id,
+    scope: 'default',
+    messages: [{ role: 'user', content: `Question ${row}` }],
+    datasetRow: row,
+    constraints,
+  }),
+});
+
+/** The planner's /health checks. */
+export async function plannerHealth(e2e: StackHandles) {
+  const r = await fetch(`${await e2e.stack.url(e2e.stack.planner!)}/health`);
+  expect(r.status).toBe(200);
+  return (await r.json()).checks as { windows: any; replica: { scopes: Record<string, number> } };
+}
+
+/** The batch.assignments events holding any of these request ids. */
+export const batchEventsOf = (e2e: StackHandles, ids: string[]) =>
+  e2e.sink
+    .of(Topic.BatchAssignments)
+    .map((b) => b.value as BatchEvent)
+    .filter((b) => b.assignments.some((a) => ids.includes(a.requestId)));
+
+/**
+ * Teaches the default scope TAUGHT through per-query traffic (8 calls per model) and feedback,
+ * and waits until the planner's replica has that policy. Sets `costs` to the published prices.
+ */
+export async function teachScope(e2e: StackHandles, costs: CostModel): Promise<void> {
+  await waitFor('3 prices', () => e2e.sink.of(Topic.Prices).length >= 3);
+  for (const p of e2e.sink.of(Topic.Prices)) costs.setPrice(p.value);
+  const models = Object.keys(TAUGHT);
+  const train = models.flatMap((m, j) => Array.from({ length: 8 }, (_, i) => ({ id: `train-${j}-${i}`, model: m })));
+  await e2e.producer.send({
+    topic: Topic.Queries,
+    messages: train.map((t, i) => datasetQuery(t.id, 50 + i, { model: t.model })),
+  });
+  const answered = await waitFor('training responses', () => {
+    const r = e2e.sink.of(Topic.Responses).filter((m) => m.key!.startsWith('train-'));
+    return r.length >= train.length && r;
+  });
+  await e2e.producer.send({
+    topic: Topic.Feedback,
+    messages: answered.map((r) => ({
+      key: 'default',
+      value: JSON.stringify({
+        decisionId: r.value.decisionId,
+        scope: 'default',
+        quality: TAUGHT[r.value.model],
+        source: 'user',
+        ts: new Date().toISOString(),
+      }),
+    })),
+  });
+  const snap = await waitFor('policy snapshot with every reward', () =>
+    e2e.sink.of(Topic.PolicyUpdates).find((s) => s.value.scope === 'default' && s.value.rewardsApplied >= train.length),
+  );
+  await waitFor(
+    'planner replica on that snapshot',
+    async () => ((await plannerHealth(e2e)).replica.scopes['default'] ?? 0) >= snap.value.version,
+  );
+}
