@@ -195,22 +195,26 @@ describe('planWindowDispatch (libs/core/batch planWindow)', () => {
     }
   });
 
-  it('gives a model that neither a bill nor the policy has priced one call of the window, however much money there is', async () => {
+  it("gives a model that neither a bill nor the policy has priced one call of a window however much money there is, none of the period's last", async () => {
     const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
     // Never pulled: the policy knows nothing of big (its estimate, 0.5, still beats cheap's 0.4).
     teach(engine, 'cheap', 0.4, 50);
     const qs = Array.from({ length: 10 }, (_, i) => query(`q${i}`));
-    const budget = lastWindowOf(10, 10 * engine.costs.expectedCost('big'));
-    const count = async (billed?: (m: string) => boolean) =>
-      (await assignWindow(qs, engine, opts(priceOf, { budget, robust: false, billed }))).assignments.filter(
+    const big = engine.costs.expectedCost('big');
+    // Money for every query on big, and as many queries again to come.
+    const budget: PeriodBudget = { perQueryUsd: 2 * big, expectedQueries: 20, routedQueries: 0, spentUsd: 0 };
+    const count = async (billed?: (m: string) => boolean, b = budget) =>
+      (await assignWindow(qs, engine, opts(priceOf, { budget: b, robust: false, billed }))).assignments.filter(
         (a) => a.model === 'big',
       ).length;
     expect(await count()).toBe(10);
     expect(await count(() => false)).toBe(1);
     expect(await count((m) => m === 'big')).toBe(10);
+    expect(await count(() => false, lastWindowOf(10, 10 * big))).toBe(0);
     // Pulled by the policy: its usage is learnt, and its cost with it.
     teach(engine, 'big', 0.9, 5);
     expect(await count(() => false)).toBe(10);
+    expect(await count(() => false, lastWindowOf(10, 10 * big))).toBe(10);
   });
 
   it('prices the dollar against the forecast mix (the warm-start prompts), not only the kinds of query seen so far', async () => {

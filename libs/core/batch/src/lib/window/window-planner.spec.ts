@@ -97,13 +97,17 @@ describe('planWindow', () => {
     expect(Array.from(over.assignment)).toEqual([0, 0, 0, 0, 0]);
   });
 
-  it("gives an arm whose cost is not known yet one call of the window, unless it is some query's cheapest", async () => {
-    // The period's last window with money for every upgrade: trusting the guessed cost, all 10 would go to GOOD.
+  it("gives an arm whose cost is not known yet one call of the window, none in the period's last, unless it is some query's cheapest", async () => {
+    // Money for every upgrade, more queries to come: trusting the guessed cost, all 10 would go to GOOD.
     const e = window(10, [CHEAP, GOOD]);
-    expect(Array.from((await plan(e, budgetOf(3, 10))).assignment).filter((j) => j === 1)).toHaveLength(10);
-    const held = await plan(e, budgetOf(3, 10), { unpricedArms: [1] });
+    expect(Array.from((await plan(e, budgetOf(30, 20))).assignment).filter((j) => j === 1)).toHaveLength(10);
+    const held = await plan(e, budgetOf(30, 20), { unpricedArms: [1] });
     expect(Array.from(held.assignment).filter((j) => j === 1)).toHaveLength(1);
     expect(Array.from(held.assignment).filter((j) => j === 0)).toHaveLength(9);
+    // The period's last window: its money would buy all 10, and the unpriced arm gets none.
+    expect(Array.from((await plan(e, budgetOf(3, 10))).assignment).filter((j) => j === 1)).toHaveLength(10);
+    const last = await plan(e, budgetOf(3, 10), { unpricedArms: [1] });
+    expect(Array.from(last.assignment)).toEqual(new Array(10).fill(0));
     // Every arm unpriced (a fresh period): the cheapest still takes every query it must.
     const fresh = await plan(e, budgetOf(1, 10), { unpricedArms: [0, 1] });
     expect(Array.from(fresh.assignment)).toEqual(new Array(10).fill(0));

@@ -68,9 +68,9 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
   let reserveUsd = 0;
   let dualPrice = 0;
   let objective = maskedObjective(e, null);
+  const after = budget === null ? Infinity : budget.expectedQueries - budget.routedQueries - m;
   if (budget !== null) {
     const left = periodTotalUsd(budget) - budget.spentUsd;
-    const after = budget.expectedQueries - budget.routedQueries - m;
     const cheap = cheapestBill(e);
     // Every later query must still afford its cheapest arm, whatever this window takes.
     reserveUsd = after > 0 ? (after * cheap) / m : 0;
@@ -102,7 +102,8 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
     halfWidth: e.halfWidth,
     cost: e.cost,
     budget: capUsd,
-    capacity: unpricedCapacity(e, input.capacity, input.unpricedArms),
+    // The period's last window gives an unpriced arm no call: no later window could pay for its surprise.
+    capacity: unpricedCapacity(e, input.capacity, input.unpricedArms, after > 0 ? UNPRICED_CALLS : 0),
     tiers: input.tiers,
     models: input.models,
   };
@@ -165,13 +166,17 @@ function maskedObjective(e: WindowEstimates, price: number | null): Float64Array
  * times, in the live batch run of docs/decisions/0035), and a window that trusts the guess can
  * put many calls on it at once, the last window of a period most of all, whose cap is all that is
  * left: its bill then passes the budget before the first of those calls is billed. One call
- * prices the arm for the next windows. An arm that is some query's cheapest is not held: the
- * window could not otherwise be served, and its guess is then the least of the window's costs.
+ * prices the arm for the next windows; the period's last window gives none (`calls` 0), since
+ * no window after it can pay for that call's surprise (one flagship call at four times its guess
+ * passed a live run's budget by 2-5%, docs/decisions/0036). An arm that is some query's cheapest
+ * is not held: the window could not otherwise be served, and its guess is then the least of the
+ * window's costs.
  */
 export function unpricedCapacity(
   e: WindowEstimates,
   capacity: ArrayLike<number | undefined> | undefined,
   unpriced: readonly number[] | undefined,
+  calls = UNPRICED_CALLS,
 ): ArrayLike<number | undefined> | undefined {
   if (!unpriced || unpriced.length === 0) return capacity;
   const held = new Set(unpriced);
@@ -179,11 +184,11 @@ export function unpricedCapacity(
   if (held.size === 0) return capacity;
   return Array.from({ length: e.k }, (_, j) => {
     const c = capacity?.[j];
-    return held.has(j) ? Math.min(c ?? Infinity, UNPRICED_CALLS) : c;
+    return held.has(j) ? Math.min(c ?? Infinity, calls) : c;
   });
 }
 
-/** Calls a window gives an arm whose realised cost has not been seen yet. */
+/** Calls a window (not the period's last) gives an arm whose realised cost has not been seen yet. */
 export const UNPRICED_CALLS = 1;
 
 /** The solution record of a sub-round whose arms were sampled, not solved for. */
