@@ -8,6 +8,7 @@ import { PlannerModule } from '../../apps/batch-planner/src/app.module';
 import { loadPlannerConfig } from '../../apps/batch-planner/src/config';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
 import { freshDatabase } from '../support/database';
+import { datasetQuery } from '../support/dataset-query';
 import { brokers, collect, plainKafka, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { startStack, Stack } from '../support/stack';
 
@@ -94,16 +95,7 @@ describe('batch planner: open windows survive a restart', () => {
     }
   }
 
-  const query = (id: string, row: number) => ({
-    key: id,
-    value: JSON.stringify({
-      id,
-      scope: 'default',
-      messages: [{ role: 'user', content: `Question ${row}` }],
-      datasetRow: row,
-      constraints: { mode: 'batch' },
-    }),
-  });
+  const query = (id: string, row: number) => datasetQuery(id, row, { constraints: { mode: 'batch' } });
 
   const answers = (ids: string[]) => sink.of(Topic.Responses).filter((m) => ids.includes(m.key!));
 

@@ -1,7 +1,8 @@
 import { Topic } from '@llm-router/contracts';
 import { CostModel } from '@llm-router/pricing';
 import { DEFAULT_ARMS, writeSyntheticDataset } from '../../tools/lib/synthetic-data';
-import { batchEventsOf, datasetQuery, plannerHealth, teachScope } from '../support/batch-planner-kit';
+import { batchEventsOf, plannerHealth, teachScope } from '../support/batch-planner-kit';
+import { datasetQuery } from '../support/dataset-query';
 import { waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
 
@@ -50,7 +51,7 @@ describe('batch planner: a window sent in parts, the bills of each before the ne
     const ids = Array.from({ length: WINDOW }, (_, i) => `p-${i}`);
     await e2e.producer.send({
       topic: Topic.Queries,
-      messages: ids.map((id, i) => datasetQuery(id, i, { mode: 'batch' })),
+      messages: ids.map((id, i) => datasetQuery(id, i, { constraints: { mode: 'batch' } })),
     });
     const responses = await waitFor(`${WINDOW} responses`, () => {
       const r = e2e.sink.of(Topic.Responses).filter((m) => ids.includes(m.key!));

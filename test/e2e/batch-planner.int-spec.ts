@@ -1,13 +1,8 @@
 import { Topic } from '@llm-router/contracts';
 import { CostModel, costLevel } from '@llm-router/pricing';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
-import {
-  BatchEvent,
-  batchEventsOf,
-  datasetQuery,
-  plannerHealth as plannerHealthOf,
-  teachScope,
-} from '../support/batch-planner-kit';
+import { BatchEvent, batchEventsOf, plannerHealth as plannerHealthOf, teachScope } from '../support/batch-planner-kit';
+import { datasetQuery } from '../support/dataset-query';
 import { waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
 
@@ -53,7 +48,7 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     const ids = Array.from({ length: WINDOW }, (_, i) => `${prefix}-${i}`);
     await e2e.producer.send({
       topic: Topic.Queries,
-      messages: ids.map((id, i) => datasetQuery(id, firstRow + i, { mode: 'batch' })),
+      messages: ids.map((id, i) => datasetQuery(id, firstRow + i, { constraints: { mode: 'batch' } })),
     });
     const event = await waitFor(`batch assignment of ${prefix}`, () => batchOf(ids)[0]);
     const responses = await waitFor(`${WINDOW} responses of ${prefix}`, () => {

@@ -1,5 +1,6 @@
 import { Topic } from '@llm-router/contracts';
 import { writeSyntheticDataset, DEFAULT_ARMS } from '../../tools/lib/synthetic-data';
+import { datasetQuery } from '../support/dataset-query';
 import { waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
 
@@ -25,16 +26,7 @@ describe('full loop through Kafka and PostgreSQL', () => {
     planner: true,
   });
 
-  const query = (id: string, row: number, extra: Record<string, unknown> = {}) => ({
-    key: id,
-    value: JSON.stringify({
-      id,
-      scope: 'default',
-      messages: [{ role: 'user', content: `Question ${row}` }],
-      datasetRow: row,
-      ...extra,
-    }),
-  });
+  const query = datasetQuery;
 
   it('publishes the prices of the models file to model.prices', async () => {
     const prices = await waitFor(

@@ -1,5 +1,6 @@
 import { Topic } from '@llm-router/contracts';
 import { CostModel } from '@llm-router/pricing';
+import { datasetQuery } from './dataset-query';
 import { waitFor } from './kafka-test-kit';
 import { StackHandles } from './use-stack';
 
@@ -19,18 +20,6 @@ export type BatchEvent = {
   budgetUsd: number | null;
   warnings: string[];
 };
-
-/** A query of the default scope on row `row` of the synthetic dataset. */
-export const datasetQuery = (id: string, row: number, constraints: Record<string, unknown>) => ({
-  key: id,
-  value: JSON.stringify({
-    id,
-    scope: 'default',
-    messages: [{ role: 'user', content: `Question ${row}` }],
-    datasetRow: row,
-    constraints,
-  }),
-});
 
 /** The planner's /health checks. */
 export async function plannerHealth(e2e: StackHandles) {
@@ -57,7 +46,7 @@ export async function teachScope(e2e: StackHandles, costs: CostModel): Promise<v
   const train = models.flatMap((m, j) => Array.from({ length: 8 }, (_, i) => ({ id: `train-${j}-${i}`, model: m })));
   await e2e.producer.send({
     topic: Topic.Queries,
-    messages: train.map((t, i) => datasetQuery(t.id, 50 + i, { model: t.model })),
+    messages: train.map((t, i) => datasetQuery(t.id, 50 + i, { constraints: { model: t.model } })),
   });
   const answered = await waitFor('training responses', () => {
     const r = e2e.sink.of(Topic.Responses).filter((m) => m.key!.startsWith('train-'));
