@@ -194,6 +194,13 @@ describe('batch planner through Kafka and PostgreSQL', () => {
       ])
     ).rows[0].usd as number;
     expect(billed).toBeCloseTo(cheapestBill, 12);
+    // And the same calls before that level, what the next windows' level is measured against.
+    const base = (
+      await e2e.db.query('SELECT SUM(base_usd)::float8 AS usd FROM batch_bills WHERE decision_id = ANY($1)', [
+        event.assignments.map((a) => a.decisionId),
+      ])
+    ).rows[0].usd as number;
+    expect(base).toBeCloseTo(WINDOW * costs.expectedCost('acme/small'), 12);
     expect(after.spent_usd).toBeCloseTo(spentBefore + billed, 12);
     expect(after.queries).toBe(2 * WINDOW);
     const w = (await plannerHealth()).windows;
@@ -208,10 +215,10 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     const decisions = await waitFor('decisions of both windows stored with their bills', async () => {
       const rows = (
         await e2e.db.query(
-          'SELECT d.decision_id, b.expected_usd FROM decisions d JOIN batch_bills b ON b.decision_id = d.decision_id WHERE d.batch_id = ANY($1)',
+          'SELECT d.decision_id, b.expected_usd, b.base_usd FROM decisions d JOIN batch_bills b ON b.decision_id = d.decision_id WHERE d.batch_id = ANY($1)',
           [ids],
         )
-      ).rows as { decision_id: string; expected_usd: number }[];
+      ).rows as { decision_id: string; expected_usd: number; base_usd: number }[];
       return rows.length >= 2 * WINDOW && rows;
     });
     expect(decisions).toHaveLength(2 * WINDOW);
@@ -276,7 +283,8 @@ describe('batch planner through Kafka and PostgreSQL', () => {
       const mine = decisions.filter((d) => models.find((m) => m.decision_id === d.decision_id)!.model === b.model);
       const level = costLevel({
         realisedUsd: mine.reduce((x, d) => x + bill(d), 0),
-        expectedUsd: mine.reduce((x, d) => x + d.expected_usd, 0),
+        // Measured against the costs before the level the second window was priced at.
+        expectedUsd: mine.reduce((x, d) => x + d.base_usd, 0),
         calls: mine.length,
       });
       expect(b.expected_usd).toBeCloseTo(costs.expectedCost(b.model) * level, 12);

@@ -399,8 +399,12 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       now,
     });
     const routed = this.routedByScope.get(w.scope);
-    // The replica's cost model does not learn usage; the bills of this period's windows do.
-    const costLevelOf = (m: string) => (billed[m] ? costLevel(billed[m]) : 1);
+    // The replica's cost model does not learn usage; the bills of this period's windows do,
+    // measured against the costs before the level, as the replay's calibration measures them.
+    const costLevelOf = (m: string) =>
+      billed[m]
+        ? costLevel({ realisedUsd: billed[m].realisedUsd, expectedUsd: billed[m].baseUsd, calls: billed[m].calls })
+        : 1;
     const objectiveKind = c.BATCH_ROBUST ? 'lcb' : 'mean';
     const dispatch = await planWindowDispatch(w.queries, engine, {
       priceOf: (m) => this.replica.engines.price(m),
@@ -442,6 +446,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         decisionId: decisionIdFor(w.scope, a.query.id),
         model: a.model,
         expectedUsd: a.expectedUsd,
+        baseUsd: a.baseUsd,
       }));
       const after = await this.spend.add(w.scope, period, part.expectedCostUsd, sent.length, bills);
       spentAfter = reconciledSpend(after.spentUsd, billed);

@@ -13,7 +13,16 @@ export interface SpendRow {
 export interface Bill {
   decisionId: string;
   model: string;
+  /** What the ledger was charged for it. */
   expectedUsd: number;
+  /** The same before the period's cost level (batch_bills.base_usd). */
+  baseUsd: number;
+}
+
+/** A model's bills this period: realised against what was charged (`expectedUsd`) and against the base cost. */
+export interface ModelBills extends BillTotals {
+  /** Expected cost of the same calls before the cost level: what the next level is measured against. */
+  baseUsd: number;
 }
 
 /** The budget ledger in Postgres (spend_ledger): what each scope has committed per period, and what it was billed. */
@@ -33,20 +42,26 @@ export class SpendStore {
    * feedback overrides), else the realised cost the router logged when it answered: a scope
    * without feedback still has its spend reconciled and its models priced.
    */
-  async billed(scope: string, period: string): Promise<Record<string, BillTotals>> {
-    const rows: { model: string; realised: number; expected: number; calls: number }[] = await this.ds.query(
-      `SELECT b.model, SUM(COALESCE(r.cost_usd, d.realised_cost_usd)) AS realised, SUM(b.expected_usd) AS expected,
-              COUNT(*)::int AS calls
+  async billed(scope: string, period: string): Promise<Record<string, ModelBills>> {
+    const rows: { model: string; realised: number; expected: number; base: number; calls: number }[] =
+      await this.ds.query(
+        `SELECT b.model, SUM(COALESCE(r.cost_usd, d.realised_cost_usd)) AS realised, SUM(b.expected_usd) AS expected,
+              SUM(COALESCE(b.base_usd, b.expected_usd)) AS base, COUNT(*)::int AS calls
          FROM batch_bills b
          LEFT JOIN rewards r ON r.decision_id = b.decision_id
          LEFT JOIN decisions d ON d.decision_id = b.decision_id
         WHERE b.scope = $1 AND b.period = $2 AND COALESCE(r.cost_usd, d.realised_cost_usd) IS NOT NULL
         GROUP BY b.model`,
-      [scope, period],
-    );
-    const out: Record<string, BillTotals> = {};
+        [scope, period],
+      );
+    const out: Record<string, ModelBills> = {};
     for (const r of rows)
-      out[r.model] = { realisedUsd: Number(r.realised), expectedUsd: Number(r.expected), calls: Number(r.calls) };
+      out[r.model] = {
+        realisedUsd: Number(r.realised),
+        expectedUsd: Number(r.expected),
+        baseUsd: Number(r.base),
+        calls: Number(r.calls),
+      };
     return out;
   }
 
@@ -90,11 +105,18 @@ export class SpendStore {
       if (bills.length > 0) {
         // A window planned again after a crash has the same decision ids: its bills are filed once.
         await em.query(
-          `INSERT INTO batch_bills (decision_id, scope, period, model, expected_usd)
-           SELECT t.decision_id, $2, $3, t.model, t.expected_usd
-             FROM unnest($1::text[], $4::text[], $5::float8[]) AS t(decision_id, model, expected_usd)
+          `INSERT INTO batch_bills (decision_id, scope, period, model, expected_usd, base_usd)
+           SELECT t.decision_id, $2, $3, t.model, t.expected_usd, t.base_usd
+             FROM unnest($1::text[], $4::text[], $5::float8[], $6::float8[]) AS t(decision_id, model, expected_usd, base_usd)
            ON CONFLICT (decision_id) DO NOTHING`,
-          [bills.map((b) => b.decisionId), scope, period, bills.map((b) => b.model), bills.map((b) => b.expectedUsd)],
+          [
+            bills.map((b) => b.decisionId),
+            scope,
+            period,
+            bills.map((b) => b.model),
+            bills.map((b) => b.expectedUsd),
+            bills.map((b) => b.baseUsd),
+          ],
         );
       }
       return { spentUsd: Number(r[0].spent_usd), queries: Number(r[0].queries) };

@@ -7,6 +7,12 @@ export interface WindowAssignment {
   model: string;
   /** This query's share of the window's expected bill (its model's cost, discounts spread pro rata). */
   expectedUsd: number;
+  /**
+   * Its model's expected cost before the cost level of the period's bills: the next level is
+   * realised over this, as the replay's CostCalibration measures it (a level measured against
+   * costs that already include one would undo itself window after window).
+   */
+  baseUsd: number;
   /** Row of the query in the window (what `WindowDispatch.bill` takes). */
   index: number;
 }
@@ -100,7 +106,8 @@ export class WindowDispatch {
       this.arm[i] = j;
       this.check.settle(i, j, cost[i * k + j]);
       const expectedUsd = cost[i * k + j] * this.discountShare;
-      part.assignments.push({ query, model: this.input.models[j], expectedUsd, index: i });
+      const baseUsd = cost[i * k + j] / this.input.levels[j];
+      part.assignments.push({ query, model: this.input.models[j], expectedUsd, baseUsd, index: i });
       part.expectedCostUsd += expectedUsd;
     }
     return part;

@@ -314,6 +314,18 @@ describe('planWindowDispatch (libs/core/batch planWindow)', () => {
     expect(w.expectedCostUsd).toBeCloseTo(2 * list, 15);
     for (const a of w.assignments) expect(a.expectedUsd).toBeCloseTo(0.5 * list, 15);
     expect(w.assignments.reduce((x, a) => x + a.expectedUsd, 0)).toBeCloseTo(w.expectedCostUsd, 15);
+    // The cost before the bills' level and the discounts: what the next level is measured against.
+    for (const a of w.assignments) expect(a.baseUsd).toBeCloseTo(list, 15);
+  });
+
+  it("charges each call at its model's cost level, and files its cost before that level", async () => {
+    const { engine, priceOf } = engineWith([price('api', 1)]);
+    const w = await assignWindow([query('a'), query('b')], engine, opts(priceOf, { costLevel: () => 3 }));
+    const list = engine.costs.expectedCost('api');
+    for (const a of w.assignments) {
+      expect(a.expectedUsd).toBeCloseTo(3 * list, 15);
+      expect(a.baseUsd).toBeCloseTo(list, 15);
+    }
   });
 });
 

@@ -71,6 +71,8 @@ export interface WindowInput {
   contexts: readonly WindowContext[];
   /** Per model: a self-hosted model's concurrency (a window is dispatched at once), else Infinity. */
   capacity: number[];
+  /** Per model: the cost level its expected costs were multiplied by (`costLevel`, 1 without bills). */
+  levels: number[];
   tiers: (DiscountTier[] | null)[];
 }
 
@@ -150,7 +152,7 @@ export function buildWindowEstimates(
     capacity.push(p?.selfHosted && p.concurrency ? p.concurrency : Infinity);
     tiers.push(p?.discountTiers?.length ? [...p.discountTiers] : null);
   }
-  return { estimates: e, models, queries, contexts, capacity, tiers };
+  return { estimates: e, models, queries, contexts, capacity, tiers, levels: models.map((m) => level[m]) };
 }
 
 /** Policies may extrapolate (linear ones) or know nothing; the solver needs finite qualities in [0, 1]. */

@@ -13,6 +13,11 @@ export class BatchBillEntity {
   @Column({ type: 'text' }) period!: string;
   @Column({ type: 'text' }) model!: string;
   @Column({ name: 'expected_usd', type: 'double precision' }) expectedUsd!: number;
+  /**
+   * The expected cost before the cost level of the period's bills was applied: the next windows'
+   * level is realised over this (expected_usd includes the level it corrects). NULL: filed before.
+   */
+  @Column({ name: 'base_usd', type: 'double precision', nullable: true }) baseUsd!: number | null;
   /** When it was filed: the retention sweep prunes bills by it. */
   @Index('IDX_batch_bills_recorded_at')
   @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' })

@@ -12,6 +12,7 @@ import { StoredPrompts1764190000000 } from './1764190000000-stored-prompts';
 import { RewardSequence1764200000000 } from './1764200000000-reward-sequence';
 import { GroupedReservations1764210000000 } from './1764210000000-grouped-reservations';
 import { RouterAnswersJson1764220000000 } from './1764220000000-router-answers-json';
+import { BatchBillBase1764230000000 } from './1764230000000-batch-bill-base';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   RewardSequence1764200000000,
   GroupedReservations1764210000000,
   RouterAnswersJson1764220000000,
+  BatchBillBase1764230000000,
 ];
