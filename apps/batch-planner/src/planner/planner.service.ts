@@ -477,7 +477,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       );
       for (const a of sent) stage.dispatched.add(a.query.id);
       this.feedbackMark.set(w.scope, rewardsBefore + assigned);
-      const mix = routed?.period === period ? routed.queries : [];
+      const seen = this.routedByScope.get(w.scope);
+      const mix = seen?.period === period ? seen.queries : [];
       mix.push(...sent.map((a) => a.query));
       this.routedByScope.set(w.scope, { period, queries: mix.slice(-ROUTED_MIX_MAX) });
       // Only now: a crash before this point leaves the rows, and the queries are planned again.
