@@ -151,11 +151,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.ready();
     if (!this.hold(q)) return;
     const w = this.buffer.add(q, Date.now());
-    // Not awaited: the query is durable, and the window is planned on the chain. Awaited, the
-    // partition whose query closed a window stopped for that window's plan, feedback and bills
-    // (seconds) while the other partitions filled the next windows: windows of a by-source run
-    // mixed rows 300 apart, where the replay's are consecutive (docs/decisions/0036).
-    if (w) void this.schedule(w);
+    if (w) await this.schedule(w);
   }
 
   private ready(): Promise<void> {

@@ -195,10 +195,6 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
       toRoute.set(key, entry);
     }
 
-    // Sent now, acknowledged with the rest before the commit: held until the batch's model calls
-    // were answered, batch queries waited for calls that are not theirs.
-    const forwarded = this.producer.sendMany(Topic.BatchRequests, toPlanner);
-    forwarded.catch(() => undefined); // awaited with the batch; this only keeps an early failure from going unhandled
     const stored = await this.answers.find<RoutedResponse, DecisionEvent>(
       [...toRoute.values()].map(({ query }) => ({ scope: query.scope, requestId: query.id })),
     );
@@ -253,7 +249,7 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
         answered.map((r) => r.answer),
         fresh,
       ),
-      forwarded,
+      this.producer.sendMany(Topic.BatchRequests, toPlanner),
       ...deadLetters,
       ...settlements,
     ]);
