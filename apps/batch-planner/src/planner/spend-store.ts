@@ -25,6 +25,12 @@ export interface ModelBills extends BillTotals {
   baseUsd: number;
 }
 
+/**
+ * A batch decision's bill, over `rewards r` and `decisions d` joined on its id: the reward's cost
+ * (a provider's bill sent with the feedback), else the realised cost the router logged.
+ */
+const BILL_USD = 'COALESCE(r.cost_usd, d.realised_cost_usd)';
+
 /** The budget ledger in Postgres (spend_ledger): what each scope has committed per period, and what it was billed. */
 @Injectable()
 export class SpendStore {
@@ -45,12 +51,12 @@ export class SpendStore {
   async billed(scope: string, period: string): Promise<Record<string, ModelBills>> {
     const rows: { model: string; realised: number; expected: number; base: number; calls: number }[] =
       await this.ds.query(
-        `SELECT b.model, SUM(COALESCE(r.cost_usd, d.realised_cost_usd)) AS realised, SUM(b.expected_usd) AS expected,
+        `SELECT b.model, SUM(${BILL_USD}) AS realised, SUM(b.expected_usd) AS expected,
               SUM(COALESCE(b.base_usd, b.expected_usd)) AS base, COUNT(*)::int AS calls
          FROM batch_bills b
          LEFT JOIN rewards r ON r.decision_id = b.decision_id
          LEFT JOIN decisions d ON d.decision_id = b.decision_id
-        WHERE b.scope = $1 AND b.period = $2 AND COALESCE(r.cost_usd, d.realised_cost_usd) IS NOT NULL
+        WHERE b.scope = $1 AND b.period = $2 AND ${BILL_USD} IS NOT NULL
         GROUP BY b.model`,
         [scope, period],
       );
@@ -73,11 +79,11 @@ export class SpendStore {
   async realised(decisionIds: readonly string[]): Promise<Map<string, number>> {
     if (decisionIds.length === 0) return new Map();
     const rows: { decision_id: string; usd: number }[] = await this.ds.query(
-      `SELECT t.id AS decision_id, COALESCE(r.cost_usd, d.realised_cost_usd) AS usd
+      `SELECT t.id AS decision_id, ${BILL_USD} AS usd
          FROM unnest($1::text[]) AS t(id)
          LEFT JOIN rewards r ON r.decision_id = t.id
          LEFT JOIN decisions d ON d.decision_id = t.id
-        WHERE COALESCE(r.cost_usd, d.realised_cost_usd) IS NOT NULL`,
+        WHERE ${BILL_USD} IS NOT NULL`,
       [decisionIds],
     );
     return new Map(rows.map((r) => [r.decision_id, Number(r.usd)]));

@@ -30,8 +30,6 @@ export interface WindowDispatchOptions {
   /** The period's budget (null = none) and what it had spent before this window. */
   periodTotalUsd: number | null;
   spentUsd: number;
-  /** The period's last window: what it leaves unspent buys nothing (DispatchCheck `spendAllLeft`). */
-  spendAllLeft: boolean;
   /** Parts the window is dispatched in when a surprise in its bill could pass the budget (`dispatchParts`). */
   maxParts: number;
 }
@@ -62,7 +60,7 @@ export class WindowDispatch {
     const { estimates } = input;
     this.check = new DispatchCheck(estimates, plan.assignment, opts.periodTotalUsd, opts.spentUsd, plan.reserveUsd, {
       dualPrice: plan.dualPrice,
-      spendAllLeft: opts.spendAllLeft,
+      spendAllLeft: plan.lastWindow,
     });
     this.arm = new Int32Array(estimates.n).fill(-1);
     this.billed = new Uint8Array(estimates.n);

@@ -227,8 +227,6 @@ export async function planWindowDispatch(
   return new WindowDispatch(plan, wi, {
     periodTotalUsd: b && periodTotalUsd(b),
     spentUsd: b?.spentUsd ?? 0,
-    // As the planner sizes it (planWindow): no more queries are expected after this window.
-    spendAllLeft: b !== null && b.expectedQueries - b.routedQueries <= queries.length,
     maxParts: opts.maxParts ?? 1,
   });
 }

@@ -221,7 +221,7 @@ export async function runBatchReplay(
     const total = budget && periodTotalUsd(budget);
     const dispatch = new DispatchCheck(estimates, plan.assignment, total, spent, plan.reserveUsd, {
       dualPrice: plan.dualPrice,
-      spendAllLeft: end >= n,
+      spendAllLeft: plan.lastWindow,
     });
     const outcomes: { arm: ArmId; q: number; c: number }[] = [];
     for (let i = 0; i < m; i++) {

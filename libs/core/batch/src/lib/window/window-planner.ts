@@ -47,6 +47,11 @@ export interface WindowPlan {
   windowBudgetUsd: number | null;
   /** Kept for the later queries' cheapest arms. */
   reserveUsd: number;
+  /**
+   * The period's last window under a budget: no query is expected after it, so it may spend all
+   * that is left (the dispatch check's `spendAllLeft`) and gives an unpriced arm no call.
+   */
+  lastWindow: boolean;
   /** The solver's answer (its objective is in the planner's score units). */
   solution: BatchSolution;
   /** False when the window's budget cannot buy even the cheapest arm of every query. */
@@ -103,7 +108,7 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
     cost: e.cost,
     budget: capUsd,
     // The period's last window gives an unpriced arm no call: no later window could pay for its surprise.
-    capacity: unpricedCapacity(e, input.capacity, input.unpricedArms, after > 0 ? UNPRICED_CALLS : 0),
+    capacity: unpricedCapacity(e, input.capacity, input.unpricedArms, after <= 0 ? 0 : UNPRICED_CALLS),
     tiers: input.tiers,
     models: input.models,
   };
@@ -132,6 +137,7 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
     dualPrice,
     windowBudgetUsd,
     reserveUsd,
+    lastWindow: after <= 0,
     // A bound of the budget-constrained problem says nothing about a window that cannot meet its budget.
     solution: feasible ? solution : { ...solution, bound: null, gapPct: null, feasible: false },
     feasible: feasible && solution.feasible,
