@@ -468,12 +468,25 @@ describe('WindowDispatch (a window sent in parts)', () => {
     expect(r.realised).toBeLessThanOrEqual(r.budgetUsd * (1 + 1e-9));
   });
 
-  it('sends at once a window that spends a small share of what it may, or runs under no budget', async () => {
-    const { engine, priceOf, big, cheap } = setUp();
-    const qs = Array.from({ length: 10 }, (_, i) => query(`q${i}`));
-    const total = 100 * cheap + 3 * (big - cheap);
-    const budget: PeriodBudget = { perQueryUsd: total / 100, expectedQueries: 100, routedQueries: 0, spentUsd: 0 };
-    expect((await planWindowDispatch(qs, engine, opts(priceOf, { budget, robust: false, maxParts: 4 }))).parts).toBe(1);
+  it('sends at once a window that could pay its plan COST_SURPRISE times over, or runs under no budget', async () => {
+    const { engine, priceOf, big } = setUp();
+    const qs = Array.from({ length: 8 }, (_, i) => query(`q${i}`));
+    const partsAt = async (share: number) => {
+      const d = await planWindowDispatch(
+        qs,
+        engine,
+        opts(priceOf, { budget: lastWindowOf(8, (8 * big) / share), robust: false, maxParts: 4 }),
+      );
+      const { parts } = d;
+      const models = [];
+      while (!d.done) models.push(...d.dispatchNext().assignments.map((a) => a.model));
+      expect(models).toEqual(qs.map(() => 'big'));
+      return parts;
+    };
+    // Every query on the big model, at a share of what the window may spend: three bills of a
+    // plan at 30% fit, those of one at 45% do not (a rate-20 window at 42% cost 2.9x its plan).
+    expect(await partsAt(0.3)).toBe(1);
+    expect(await partsAt(0.45)).toBe(4);
     expect((await planWindowDispatch(qs, engine, opts(priceOf, { maxParts: 4 }))).parts).toBe(1);
   });
 

@@ -136,7 +136,7 @@ export interface DispatchOptions {
 }
 
 /** An arm whose calls in a window cost more than this multiple of their planned cost gets no more of them. */
-const COST_SURPRISE = 3;
+export const COST_SURPRISE = 3;
 
 /** Dispatch never lets the period's spend pass this multiple of its budget. */
 const DISPATCH_CAP = 1;
