@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { MIX_SAMPLE_MAX, strideSample } from '@llm-router/batch';
-import { costLevel } from '@llm-router/pricing';
+import { BillTotals, costLevel } from '@llm-router/pricing';
 import { QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
 import { MessageProducer } from '@llm-router/kafka';
@@ -11,7 +11,7 @@ import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
-import { WindowAssignment, WindowDispatch } from './window-dispatch';
+import { DispatchedPart, WindowAssignment, WindowDispatch } from './window-dispatch';
 import {
   billingError,
   ContextualQueries,
@@ -427,6 +427,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (budgetUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
 
     const rewardsBefore = this.replica.rewardsApplied(w.scope);
+    const sending: WindowSending = { scope: w.scope, period, batchId, billed, dispatch, warnings, stage };
     const deferred: QueryRequest[] = [];
     let expectedCostUsd = 0;
     let assigned = 0;
@@ -441,74 +442,100 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       expectedCostUsd += part.expectedCostUsd;
       assigned += sent.length;
       if (sent.length === 0) continue;
-
-      const bills = sent.map((a) => ({
-        decisionId: decisionIdFor(w.scope, a.query.id),
-        model: a.model,
-        expectedUsd: a.expectedUsd,
-        baseUsd: a.baseUsd,
-      }));
-      const after = await this.spend.add(w.scope, period, part.expectedCostUsd, sent.length, bills);
-      spentAfter = reconciledSpend(after.spentUsd, billed);
-      this.spentByScope.set(w.scope, { period, queries: after.queries, spentUsd: spentAfter });
-
-      await this.producer.send(Topic.BatchAssignments, {
-        batchId,
-        scope: w.scope,
-        ...(dispatch.parts > 1 && { part: { index, of: dispatch.parts } }),
-        // The router derives the same id from (scope, request id), so it names the decision it will log.
-        assignments: bills.map((b, i) => ({ requestId: sent[i].query.id, model: b.model, decisionId: b.decisionId })),
-        objective: solution.objective,
-        bound: solution.bound,
-        solver: solution.solver,
-        solveMs: solution.ms,
-        budgetUsd,
-        warnings,
-        ts: new Date().toISOString(),
-      });
-      // Dispatch through the router path: an explicit model, so the router logs and answers it.
-      await this.producer.sendMany(
-        Topic.Queries,
-        sent.map((a) => ({
-          ...a.query,
-          batchId,
-          constraints: { ...a.query.constraints, mode: 'batch' as const, model: a.model },
-        })),
-      );
-      for (const a of sent) stage.dispatched.add(a.query.id);
-      this.feedbackMark.set(w.scope, rewardsBefore + assigned);
-      const seen = this.routedByScope.get(w.scope);
-      const mix = seen?.period === period ? seen.queries : [];
-      mix.push(...sent.map((a) => a.query));
-      this.routedByScope.set(w.scope, { period, queries: mix.slice(-ROUTED_MIX_MAX) });
-      // Only now: a crash before this point leaves the rows, and the queries are planned again.
-      await this.release(sent.map((a) => a.query));
+      spentAfter = await this.sendPart(sending, part, index, rewardsBefore + assigned);
     }
     if (deferred.length > 0) this.buffer.requeue(deferred, Date.now());
 
-    this.last = {
+    this.recordAssigned(
+      {
+        batchId,
+        scope: w.scope,
+        at: new Date(now).toISOString(),
+        queries: w.queries.length,
+        deferred: deferred.length,
+        parts: dispatch.parts,
+        solver: solution.solver,
+        objectiveKind,
+        objective: solution.objective,
+        bound: solution.bound,
+        gapPct: solution.gapPct,
+        solveMs: solution.ms,
+        feasible: solution.feasible,
+        expectedCostUsd,
+        budgetUsd,
+        dualPrice: plan.dualPrice,
+        billingErrorUsd,
+        warnings,
+      },
+      spentAfter,
+      billWaitMs,
+    );
+  }
+
+  /**
+   * Sends one part of a window: its expected bill goes to the ledger, its assignments to
+   * batch.assignments and its queries to llm.queries, then its batch_pending rows go. Returns
+   * the period's spend after it, reconciled with the bills. `feedbackMark`: the fleet's reward
+   * count at which the policy has learned from the window's parts sent so far, this one included.
+   */
+  private async sendPart(
+    sending: WindowSending,
+    part: DispatchedPart,
+    index: number,
+    feedbackMark: number,
+  ): Promise<number> {
+    const { scope, period, batchId, billed, dispatch, warnings, stage } = sending;
+    const { solution, windowBudgetUsd: budgetUsd } = dispatch.plan;
+    const sent = part.assignments;
+    const bills = sent.map((a) => ({
+      decisionId: decisionIdFor(scope, a.query.id),
+      model: a.model,
+      expectedUsd: a.expectedUsd,
+      baseUsd: a.baseUsd,
+    }));
+    const after = await this.spend.add(scope, period, part.expectedCostUsd, sent.length, bills);
+    const spentAfter = reconciledSpend(after.spentUsd, billed);
+    this.spentByScope.set(scope, { period, queries: after.queries, spentUsd: spentAfter });
+
+    await this.producer.send(Topic.BatchAssignments, {
       batchId,
-      scope: w.scope,
-      at: new Date(now).toISOString(),
-      queries: w.queries.length,
-      deferred: deferred.length,
-      parts: dispatch.parts,
-      solver: solution.solver,
-      objectiveKind,
+      scope,
+      ...(dispatch.parts > 1 && { part: { index, of: dispatch.parts } }),
+      // The router derives the same id from (scope, request id), so it names the decision it will log.
+      assignments: bills.map((b, i) => ({ requestId: sent[i].query.id, model: b.model, decisionId: b.decisionId })),
       objective: solution.objective,
       bound: solution.bound,
-      gapPct: solution.gapPct,
+      solver: solution.solver,
       solveMs: solution.ms,
-      feasible: solution.feasible,
-      expectedCostUsd,
       budgetUsd,
-      dualPrice: plan.dualPrice,
-      billingErrorUsd,
       warnings,
-    };
-    this.metrics
-      .counter('planner_windows_total', 'Batch windows assigned', ['solver'])
-      .inc({ solver: solution.solver });
+      ts: new Date().toISOString(),
+    });
+    // Dispatch through the router path: an explicit model, so the router logs and answers it.
+    await this.producer.sendMany(
+      Topic.Queries,
+      sent.map((a) => ({
+        ...a.query,
+        batchId,
+        constraints: { ...a.query.constraints, mode: 'batch' as const, model: a.model },
+      })),
+    );
+    for (const a of sent) stage.dispatched.add(a.query.id);
+    this.feedbackMark.set(scope, feedbackMark);
+    const seen = this.routedByScope.get(scope);
+    const mix = seen?.period === period ? seen.queries : [];
+    mix.push(...sent.map((a) => a.query));
+    this.routedByScope.set(scope, { period, queries: mix.slice(-ROUTED_MIX_MAX) });
+    // Only now: a crash before this point leaves the rows, and the queries are planned again.
+    await this.release(sent.map((a) => a.query));
+    return spentAfter;
+  }
+
+  /** A window assigned: it becomes /health's last window, and goes to the metrics and the log. */
+  private recordAssigned(last: LastWindow, spentAfter: number, billWaitMs: number): void {
+    const periodBudgetUsd = this.config.BATCH_BUDGET_USD;
+    this.last = last;
+    this.metrics.counter('planner_windows_total', 'Batch windows assigned', ['solver']).inc({ solver: last.solver });
     this.metrics
       .histogram(
         'planner_solve_seconds',
@@ -516,29 +543,29 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         ['solver'],
         [0.001, 0.01, 0.05, 0.25, 1, 5],
       )
-      .observe({ solver: solution.solver }, solution.ms / 1000);
+      .observe({ solver: last.solver }, last.solveMs / 1000);
     this.metrics
       .counter('planner_deferred_total', 'Queries deferred to a later window for lack of capacity')
-      .inc(deferred.length);
-    if (c.BATCH_BUDGET_USD != null) {
+      .inc(last.deferred);
+    if (periodBudgetUsd != null) {
       this.metrics
         .gauge('planner_budget_left_usd', 'Batch budget left in the current period', ['scope'])
-        .set({ scope: w.scope }, Math.max(0, c.BATCH_BUDGET_USD - spentAfter));
+        .set({ scope: last.scope }, Math.max(0, periodBudgetUsd - spentAfter));
     }
     this.log.info(
       {
-        batchId,
-        scope: w.scope,
-        queries: w.queries.length,
-        deferred: deferred.length,
-        parts: dispatch.parts,
-        solver: solution.solver,
-        objective: solution.objective,
-        gapPct: solution.gapPct,
-        costUsd: expectedCostUsd,
+        batchId: last.batchId,
+        scope: last.scope,
+        queries: last.queries,
+        deferred: last.deferred,
+        parts: last.parts,
+        solver: last.solver,
+        objective: last.objective,
+        gapPct: last.gapPct,
+        costUsd: last.expectedCostUsd,
         billWaitMs,
-        budgetUsd,
-        ms: solution.ms,
+        budgetUsd: last.budgetUsd,
+        ms: last.solveMs,
       },
       'window assigned',
     );
@@ -550,6 +577,19 @@ const heldKey = (q: QueryRequest): string => `${q.scope}\u0000${q.id}`;
 /** Request ids of a window's queries already sent to llm.queries (one scope per window). */
 interface WindowStage {
   dispatched: Set<string>;
+}
+
+/** A window being sent: what each of its parts goes with (PlannerService.sendPart). */
+interface WindowSending {
+  scope: string;
+  period: string;
+  batchId: string;
+  /** This period's bills per model, which the ledger's spend is reconciled with. */
+  billed: Readonly<Record<string, BillTotals>>;
+  dispatch: WindowDispatch;
+  /** The plan's warnings and the planner's own. */
+  warnings: string[];
+  stage: WindowStage;
 }
 
 /** How often a window waiting for feedback looks at the policy replica. */
