@@ -1,6 +1,7 @@
 import { Topic } from '@llm-router/contracts';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_ARMS, writeSyntheticDataset } from '../../tools/lib/synthetic-data';
+import { sendFeedback } from '../support/feedback';
 import { waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
 
@@ -56,19 +57,7 @@ describe('learning online through Kafka', () => {
       const got = ids.map((id) => e2e.sink.of(Topic.Responses).find((r) => r.key === id));
       return got.every(Boolean) && (got as { value: { decisionId: string; model: string; id: string } }[]);
     });
-    await e2e.producer.send({
-      topic: Topic.Feedback,
-      messages: answers.map((a) => ({
-        key: 'default',
-        value: JSON.stringify({
-          decisionId: a.value.decisionId,
-          scope: 'default',
-          quality: rows[Number(a.value.id.slice(2)) % rows.length].arms[a.value.model].reward,
-          source: 'user',
-          ts: new Date().toISOString(),
-        }),
-      })),
-    });
+    await sendFeedback(e2e, answers, (a) => rows[Number(a.value.id.slice(2)) % rows.length].arms[a.value.model].reward);
     await waitFor(
       'rewards applied',
       async () => (await e2e.db.query('SELECT count(*)::int AS n FROM rewards')).rows[0].n >= sent,

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Topic } from '@llm-router/contracts';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
+import { sendFeedback } from '../support/feedback';
 import { waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
 
@@ -53,19 +54,7 @@ describe('gated policy switch', () => {
       const got = ids.map((id) => e2e.sink.of(Topic.Responses).find((r) => r.key === id));
       return got.every(Boolean) && (got as { key: string; value: { decisionId: string; model: string } }[]);
     });
-    await e2e.producer.send({
-      topic: Topic.Feedback,
-      messages: answers.map((a) => ({
-        key: 'default',
-        value: JSON.stringify({
-          decisionId: a.value.decisionId,
-          scope: 'default',
-          quality: rows[row(a.key)].arms[a.value.model].reward,
-          source: 'replay',
-          ts: new Date().toISOString(),
-        }),
-      })),
-    });
+    await sendFeedback(e2e, answers, (a) => rows[row(a.key)].arms[a.value.model].reward, 'replay');
     await waitFor(
       'rewards applied',
       async () => (await e2e.db.query('SELECT count(*)::int AS n FROM rewards')).rows[0].n >= sent,

@@ -1,6 +1,7 @@
 import { Topic } from '@llm-router/contracts';
 import { CostModel } from '@llm-router/pricing';
 import { datasetQuery } from './dataset-query';
+import { sendFeedback } from './feedback';
 import { waitFor } from './kafka-test-kit';
 import { StackHandles } from './use-stack';
 
@@ -52,19 +53,7 @@ export async function teachScope(e2e: StackHandles, costs: CostModel): Promise<v
     const r = e2e.sink.of(Topic.Responses).filter((m) => m.key!.startsWith('train-'));
     return r.length >= train.length && r;
   });
-  await e2e.producer.send({
-    topic: Topic.Feedback,
-    messages: answered.map((r) => ({
-      key: 'default',
-      value: JSON.stringify({
-        decisionId: r.value.decisionId,
-        scope: 'default',
-        quality: TAUGHT[r.value.model],
-        source: 'user',
-        ts: new Date().toISOString(),
-      }),
-    })),
-  });
+  await sendFeedback(e2e, answered, (r) => TAUGHT[r.value.model]);
   const snap = await waitFor('policy snapshot with every reward', () =>
     e2e.sink.of(Topic.PolicyUpdates).find((s) => s.value.scope === 'default' && s.value.rewardsApplied >= train.length),
   );
