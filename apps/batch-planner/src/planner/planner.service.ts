@@ -9,6 +9,7 @@ import { ReplicaService } from '@llm-router/replica';
 import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service';
 import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
+import { FeedbackWait } from './feedback-wait';
 import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
 import { DispatchedPart, WindowAssignment, WindowDispatch } from './window-dispatch';
@@ -46,6 +47,8 @@ export interface LastWindow {
   dualPrice: number;
   /** Realised minus expected cost of this period's rewarded batch decisions when the window was planned. */
   billingErrorUsd: number;
+  /** Rewards the scope's policy had learned from (fleet-wide) when the window was planned. */
+  rewardsLearned: number;
   warnings: string[];
 }
 
@@ -92,11 +95,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * planner's picture of the mix, from which it sets the dual price of the dollar.
    */
   private readonly routedByScope = new Map<string, { period: string; queries: QueryRequest[] }>();
-  /**
-   * Per scope: the fleet's reward count at which the policy has learned from the last window
-   * dispatched (the count when it was dispatched plus its queries).
-   */
-  private readonly feedbackMark = new Map<string, number>();
+  /** Per scope: the reward count at which the policy has learned from the last window dispatched. */
+  private readonly feedback = new FeedbackWait();
   /** The warm-start file's prompts as queries, the forecast of every period's mix (built at first use). */
   private forecast?: ContextualQueries;
   /**
@@ -235,25 +235,22 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Waits, at most BATCH_FEEDBACK_WAIT_MS, until the scope's policy has learned from as many
-   * rewards as the last window dispatched. The replay plans each window on a policy that has
-   * learned from every earlier one; live, at a backlog, windows closed faster than rewards came
-   * back and were planned on a policy and bills many windows old: a cold by-difficulty run spent
-   * 1.40 times its budget (0.994 with the wait, docs/decisions/0035). A scope whose policy has never
-   * applied a reward (no feedback flows) does not wait. Other traffic's rewards count towards
-   * the mark too: they teach the same policy.
+   * rewards as the last window dispatched (`FeedbackWait`). The replay plans each window on a
+   * policy that has learned from every earlier one; live, at a backlog, windows closed faster than
+   * rewards came back were planned on a policy and bills many windows old (docs/decisions/0035,
+   * 0037). Other traffic's rewards count towards the mark too: they teach the same policy.
    */
   private async awaitFeedback(scope: string): Promise<void> {
-    const mark = this.feedbackMark.get(scope);
-    const waitMs = this.config.BATCH_FEEDBACK_WAIT_MS;
-    if (mark === undefined || waitMs === 0 || this.replica.rewardsApplied(scope) === 0) return;
     const started = Date.now();
-    // A stop ends the wait: the window is then planned on what the policy knows, as after a timeout.
-    while (this.replica.rewardsApplied(scope) < mark && Date.now() - started < waitMs && !this.stopping.signal.aborted)
-      await new Promise((r) => setTimeout(r, FEEDBACK_POLL_MS));
-    const reached = this.replica.rewardsApplied(scope) >= mark;
+    const outcome = await this.feedback.wait(scope, () => this.replica.rewardsApplied(scope), {
+      waitMs: this.config.BATCH_FEEDBACK_WAIT_MS,
+      pollMs: FEEDBACK_POLL_MS,
+      signal: this.stopping.signal,
+    });
+    if (outcome === 'none') return;
     this.metrics
       .histogram('planner_feedback_wait_seconds', "Time a window waited for the previous window's rewards", ['outcome'])
-      .observe({ outcome: reached ? 'learned' : 'timeout' }, (Date.now() - started) / 1000);
+      .observe({ outcome }, (Date.now() - started) / 1000);
   }
 
   /** Budget left per scope in the current period, as the ledger stood after this planner's last window. */
@@ -377,6 +374,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private async assign(w: Window, stage: WindowStage): Promise<void> {
     const c = this.config;
     await this.awaitFeedback(w.scope);
+    const rewardsLearned = this.replica.rewardsApplied(w.scope);
     const engine = this.replica.engines.get(w.scope);
     const now = Date.now();
     const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
@@ -465,6 +463,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         budgetUsd,
         dualPrice: plan.dualPrice,
         billingErrorUsd,
+        rewardsLearned,
         warnings,
       },
       spentAfter,
@@ -521,7 +520,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       })),
     );
     for (const a of sent) stage.dispatched.add(a.query.id);
-    this.feedbackMark.set(scope, feedbackMark);
+    this.feedback.dispatched(scope, feedbackMark);
     const seen = this.routedByScope.get(scope);
     const mix = seen?.period === period ? seen.queries : [];
     mix.push(...sent.map((a) => a.query));
@@ -565,6 +564,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         costUsd: last.expectedCostUsd,
         billWaitMs,
         budgetUsd: last.budgetUsd,
+        dualPrice: last.dualPrice,
+        rewardsLearned: last.rewardsLearned,
         ms: last.solveMs,
       },
       'window assigned',
