@@ -11,6 +11,7 @@ import {
 import { PlannerConfig } from './config';
 import { PlannerService } from './planner/planner.service';
 import { BatchRequestsController } from './planner/batch-requests.controller';
+import { OutcomeStore } from './planner/outcome-store';
 import { PendingStore } from './planner/pending-store';
 import { SpendStore } from './planner/spend-store';
 
@@ -30,7 +31,7 @@ export class PlannerModule {
         }),
       ],
       controllers: [BatchRequestsController],
-      providers: [PlannerService, SpendStore, PendingStore, operatorAccessGuardProvider],
+      providers: [PlannerService, SpendStore, PendingStore, OutcomeStore, operatorAccessGuardProvider],
     };
   }
 }

@@ -21,15 +21,22 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
    */
   BATCH_PACE_BY: z.enum(BATCH_PACE_BY).default('time'),
   /**
-   * A window of a scope whose feedback flows waits at most this long for the previous window's
-   * rewards to reach its policy, so that it is planned on what they taught (0 = never waits).
+   * A window waits at most this long for the previous window's rewards to reach its policy, so
+   * that it is planned on what they taught (0 = never waits; a scope whose last wait learned
+   * nothing goes without waiting until a reward comes: planner/feedback-wait.ts).
    */
   BATCH_FEEDBACK_WAIT_MS: z.coerce.number().int().min(0).default(2000),
   /**
-   * A window whose plan would spend more than half of what it may is sent in this many parts, and
+   * A window whose plan would spend more than a third of what it may is sent in this many parts, and
    * the bills of each part are awaited before the next is checked (1 = every window at once).
    */
   BATCH_DISPATCH_PARTS: z.coerce.number().int().positive().max(100).default(4),
+  /**
+   * Correct each window's estimates by how the calls of the windows before it did against their
+   * estimates (the batch replay's recent-residual correction). `auto`: on with a warm start
+   * (WARM_START_FILE), whose priors hold the policy still while the mix drifts.
+   */
+  BATCH_RECENT_CORRECTION: z.enum(['auto', 'on', 'off']).default('auto'),
   /** How long a part waits for its bills; those still out are counted at their expected cost. */
   BATCH_BILL_WAIT_MS: z.coerce.number().int().min(0).default(30000),
   /** A query whose windows failed this many times is routed on its own (mode `query`) rather than planned again. */

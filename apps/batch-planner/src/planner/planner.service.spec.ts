@@ -4,6 +4,7 @@ import { MessageProducer } from '@llm-router/kafka';
 import { ReplicaService } from '@llm-router/replica';
 import { HealthRegistry, MetricsService } from '@llm-router/service';
 import { PlannerConfig } from '../config';
+import { OutcomeStore } from './outcome-store';
 import { PendingStore } from './pending-store';
 import { PlannerService } from './planner.service';
 import { SpendStore } from './spend-store';
@@ -39,6 +40,7 @@ function planner() {
     { info: jest.fn(), error: jest.fn() } as unknown as PinoLogger,
     metrics as unknown as MetricsService,
     health,
+    {} as unknown as OutcomeStore,
   );
   const windows = async () => (await health.run()).checks['windows'] as { closed: number; failed: number };
   return { p, pending, spend, producer, metrics, windows };
@@ -117,6 +119,7 @@ describe('PlannerService when a window keeps failing', () => {
       { info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as PinoLogger,
       metrics as unknown as MetricsService,
       health,
+      {} as unknown as OutcomeStore,
     );
     await p.onApplicationBootstrap();
     try {

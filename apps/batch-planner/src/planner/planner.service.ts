@@ -10,9 +10,11 @@ import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service'
 import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { FeedbackWait } from './feedback-wait';
+import { OutcomeStore } from './outcome-store';
 import { PendingStore } from './pending-store';
 import { SpendStore } from './spend-store';
 import { DispatchedPart, WindowAssignment, WindowDispatch } from './window-dispatch';
+import { WindowResiduals } from './window-residuals';
 import {
   billingError,
   ContextualQueries,
@@ -49,6 +51,8 @@ export interface LastWindow {
   billingErrorUsd: number;
   /** Rewards the scope's policy had learned from (fleet-wide) when the window was planned. */
   rewardsLearned: number;
+  /** Per model: what the recent residuals added to its estimates (null: BATCH_RECENT_CORRECTION off). */
+  residualCorrection: Record<string, number> | null;
   warnings: string[];
 }
 
@@ -97,6 +101,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly routedByScope = new Map<string, { period: string; queries: QueryRequest[] }>();
   /** Per scope: the reward count at which the policy has learned from the last window dispatched. */
   private readonly feedback = new FeedbackWait();
+  /** Per scope: its recent-residual correction, when on (`correctionOn`). */
+  private readonly residualsByScope = new Map<string, WindowResiduals>();
   /** The warm-start file's prompts as queries, the forecast of every period's mix (built at first use). */
   private forecast?: ContextualQueries;
   /**
@@ -116,6 +122,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly log: PinoLogger,
     private readonly metrics: MetricsService,
     health: HealthRegistry,
+    private readonly outcomes: OutcomeStore,
   ) {
     this.buffer = new WindowBuffer(config.BATCH_WINDOW_SIZE, config.BATCH_WINDOW_MS);
     health.register('windows', () => ({
@@ -253,6 +260,24 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       .observe({ outcome }, (Date.now() - started) / 1000);
   }
 
+  /** Whether windows are corrected by their scope's recent residuals (BATCH_RECENT_CORRECTION). */
+  private correctionOn(): boolean {
+    const c = this.config.BATCH_RECENT_CORRECTION;
+    return c === 'on' || (c === 'auto' && this.replica.warmStartPrompts().length > 0);
+  }
+
+  /**
+   * The scope's residual correction for the window about to be planned, with the rewards of the
+   * calls it awaits read first; undefined when the correction is off.
+   */
+  private async windowResiduals(scope: string): Promise<WindowResiduals | undefined> {
+    if (!this.correctionOn()) return undefined;
+    let r = this.residualsByScope.get(scope);
+    if (!r) this.residualsByScope.set(scope, (r = new WindowResiduals()));
+    r.nextWindow(await this.outcomes.qualities(r.awaited()));
+    return r;
+  }
+
   /** Budget left per scope in the current period, as the ledger stood after this planner's last window. */
   budgetLeft(now: number): {
     periodBudgetUsd: number | null;
@@ -375,6 +400,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const c = this.config;
     await this.awaitFeedback(w.scope);
     const rewardsLearned = this.replica.rewardsApplied(w.scope);
+    const residuals = await this.windowResiduals(w.scope);
     const engine = this.replica.engines.get(w.scope);
     const now = Date.now();
     const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
@@ -416,6 +442,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       timeLimitMs: c.BATCH_TIME_LIMIT_MS,
       billed: (m) => (billed[m]?.calls ?? 0) > 0,
       maxParts: c.BATCH_DISPATCH_PARTS,
+      residuals: residuals?.residuals,
     });
     const { plan } = dispatch;
     const { solution } = plan;
@@ -425,7 +452,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (budgetUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
 
     const rewardsBefore = this.replica.rewardsApplied(w.scope);
-    const sending: WindowSending = { scope: w.scope, period, batchId, billed, dispatch, warnings, stage };
+    const sending: WindowSending = { scope: w.scope, period, batchId, billed, dispatch, warnings, stage, residuals };
     const deferred: QueryRequest[] = [];
     let expectedCostUsd = 0;
     let assigned = 0;
@@ -464,6 +491,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         dualPrice: plan.dualPrice,
         billingErrorUsd,
         rewardsLearned,
+        residualCorrection: residuals
+          ? Object.fromEntries(dispatch.models.map((m) => [m, residuals.residuals.correction(m)]))
+          : null,
         warnings,
       },
       spentAfter,
@@ -483,7 +513,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     index: number,
     feedbackMark: number,
   ): Promise<number> {
-    const { scope, period, batchId, billed, dispatch, warnings, stage } = sending;
+    const { scope, period, batchId, billed, dispatch, warnings, stage, residuals } = sending;
     const { solution, windowBudgetUsd: budgetUsd } = dispatch.plan;
     const sent = part.assignments;
     const bills = sent.map((a) => ({
@@ -519,7 +549,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         constraints: { ...a.query.constraints, mode: 'batch' as const, model: a.model },
       })),
     );
-    for (const a of sent) stage.dispatched.add(a.query.id);
+    for (const [i, a] of sent.entries()) {
+      stage.dispatched.add(a.query.id);
+      residuals?.dispatched(bills[i].decisionId, a.model, a.estimate);
+    }
     this.feedback.dispatched(scope, feedbackMark);
     const seen = this.routedByScope.get(scope);
     const mix = seen?.period === period ? seen.queries : [];
@@ -566,6 +599,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         budgetUsd: last.budgetUsd,
         dualPrice: last.dualPrice,
         rewardsLearned: last.rewardsLearned,
+        residualCorrection: last.residualCorrection,
         ms: last.solveMs,
       },
       'window assigned',
@@ -591,6 +625,8 @@ interface WindowSending {
   /** The plan's warnings and the planner's own. */
   warnings: string[];
   stage: WindowStage;
+  /** The scope's residual correction, which learns from the calls sent (undefined: off). */
+  residuals?: WindowResiduals;
 }
 
 /** How often a window waiting for feedback looks at the policy replica. */

@@ -15,6 +15,8 @@ export interface WindowAssignment {
   baseUsd: number;
   /** Row of the query in the window (what `WindowDispatch.bill` takes). */
   index: number;
+  /** The policy's quality estimate of the query on its model, before any residual correction. */
+  estimate: number;
 }
 
 /** One part of a window: the calls that go together, checked against the bills of the parts before. */
@@ -32,6 +34,8 @@ export interface WindowDispatchOptions {
   spentUsd: number;
   /** Parts the window is dispatched in when a surprise in its bill could pass the budget (`dispatchParts`). */
   maxParts: number;
+  /** The policy's quality estimates before the plan's correction (default: the estimates'). */
+  policyQuality?: ArrayLike<number>;
 }
 
 /**
@@ -50,6 +54,7 @@ export class WindowDispatch {
   private readonly billed: Uint8Array;
   /** Expected bill over list price of the plan's assignment: volume discounts price the window, not a query. */
   private readonly discountShare: number;
+  private readonly policyQuality: ArrayLike<number>;
   private next = 0;
 
   constructor(
@@ -62,6 +67,7 @@ export class WindowDispatch {
       dualPrice: plan.dualPrice,
       spendAllLeft: plan.lastWindow,
     });
+    this.policyQuality = opts.policyQuality ?? estimates.quality;
     this.arm = new Int32Array(estimates.n).fill(-1);
     this.billed = new Uint8Array(estimates.n);
     const { k, cost } = estimates;
@@ -75,6 +81,11 @@ export class WindowDispatch {
     ).totalCost;
     this.discountShare = list > 0 ? discounted / list : 0;
     this.parts = Math.max(1, Math.min(dispatchParts(plan.windowBudgetUsd, discounted, opts.maxParts), estimates.n));
+  }
+
+  /** The window's models, one per column of its estimates. */
+  get models(): readonly string[] {
+    return this.input.models;
   }
 
   /** Whether every part has been dispatched. */
@@ -105,7 +116,8 @@ export class WindowDispatch {
       this.check.settle(i, j, cost[i * k + j]);
       const expectedUsd = cost[i * k + j] * this.discountShare;
       const baseUsd = cost[i * k + j] / this.input.levels[j];
-      part.assignments.push({ query, model: this.input.models[j], expectedUsd, baseUsd, index: i });
+      const estimate = this.policyQuality[i * k + j];
+      part.assignments.push({ query, model: this.input.models[j], expectedUsd, baseUsd, index: i, estimate });
       part.expectedCostUsd += expectedUsd;
     }
     return part;

@@ -3,6 +3,7 @@ import {
   DiscountTier,
   EstimatedMix,
   PeriodBudget,
+  RecentResiduals,
   SolverChoice,
   WindowEstimates,
   emptyWindowEstimates,
@@ -184,6 +185,11 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
   billed?: (model: string) => boolean;
   /** Parts a window that could overspend is dispatched in (WindowDispatch); default 1. */
   maxParts?: number;
+  /**
+   * The scope's recent residuals (`WindowResiduals`): the window's estimates are corrected by
+   * them before it is planned, as the batch replay corrects them with a warm start. Absent = off.
+   */
+  residuals?: RecentResiduals;
 }
 
 /**
@@ -198,6 +204,9 @@ export async function planWindowDispatch(
   opts: AssignWindowOptions,
 ): Promise<WindowDispatch> {
   const wi = buildWindowEstimates(queries, engine, opts);
+  // The residuals are measured against the policy's own estimates, not the corrected ones.
+  const policyQuality = wi.estimates.quality.slice();
+  opts.residuals?.apply(wi.estimates, wi.models);
   const z = opts.robust ? halfWidthMultiplier(opts.level, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL) : 0;
   const routed = new EstimatedMix(wi.models.length);
   const forecast = new EstimatedMix(wi.models.length);
@@ -228,6 +237,7 @@ export async function planWindowDispatch(
     periodTotalUsd: b && periodTotalUsd(b),
     spentUsd: b?.spentUsd ?? 0,
     maxParts: opts.maxParts ?? 1,
+    policyQuality,
   });
 }
 

@@ -162,7 +162,7 @@ export async function runBatchReplay(
     available: arms.filter((a) => r.arms[a] !== undefined),
   }));
   const forecast = new EstimatedMix(k);
-  const recent = recentCorrectionOn(options) ? new RecentResiduals(k) : null;
+  const recent = recentCorrectionOn(options) ? new RecentResiduals() : null;
   const explore = exploreSize(options);
   let spent = 0;
   let t = 0;
@@ -190,7 +190,7 @@ export async function runBatchReplay(
     const levels = arms.map((_, j) => calibration.level(j));
     const estimates = estimate(queries, levels);
     const policyQuality = estimates.quality.slice();
-    recent?.apply(estimates);
+    recent?.apply(estimates, arms);
     const budget: PeriodBudget | null =
       s.budget === null ? null : { perQueryUsd: s.budget, expectedQueries: n, routedQueries: t, spentUsd: spent };
     if (budget && end < n) {
@@ -240,8 +240,7 @@ export async function runBatchReplay(
     for (let i = 0; i < m; i++) {
       const o = outcomes[i];
       policy.update(queries[i].ctx, o.arm, { quality: o.q, costUsd: o.c, expectedCostUsd: offeredCosts[i][o.arm] });
-      const j = arms.indexOf(o.arm);
-      recent?.observe(j, policyQuality[i * k + j], o.q);
+      recent?.observe(o.arm, policyQuality[i * k + arms.indexOf(o.arm)], o.q);
       costModel.observe(o.arm, o.c);
     }
     t = end;

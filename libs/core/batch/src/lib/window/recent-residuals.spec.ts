@@ -3,41 +3,41 @@ import { emptyWindowEstimates } from './window-estimates';
 
 describe('RecentResiduals', () => {
   it("moves an arm's estimates by its calls' mean residual, shrunk by the prior", () => {
-    const r = new RecentResiduals(2, 0.5, 2);
-    // Arm 0 was estimated at 0.8 and realised 1.0 twice: +0.4 over 2 calls plus 2 of prior.
-    r.observe(0, 0.8, 1);
-    r.observe(0, 0.8, 1);
-    expect(r.correction(0)).toBeCloseTo(0.1, 12);
-    expect(r.correction(1)).toBe(0);
+    const r = new RecentResiduals(0.5, 2);
+    // Arm a was estimated at 0.8 and realised 1.0 twice: +0.4 over 2 calls plus 2 of prior.
+    r.observe('a', 0.8, 1);
+    r.observe('a', 0.8, 1);
+    expect(r.correction('a')).toBeCloseTo(0.1, 12);
+    expect(r.correction('b')).toBe(0);
   });
 
   it('shrinks by five calls of prior by default', () => {
-    const r = new RecentResiduals(1);
-    for (let c = 0; c < 5; c++) r.observe(0, 0.7, 0.9);
+    const r = new RecentResiduals();
+    for (let c = 0; c < 5; c++) r.observe('a', 0.7, 0.9);
     // +0.2 a call over 5 calls and 5 of prior.
-    expect(r.correction(0)).toBeCloseTo(0.1, 12);
+    expect(r.correction('a')).toBeCloseTo(0.1, 12);
   });
 
   it('lets older windows fade, so that the recent ones weigh more', () => {
-    const r = new RecentResiduals(1, 0.5, 0);
-    r.observe(0, 0.5, 0.9); // +0.4 in an early window
+    const r = new RecentResiduals(0.5, 0);
+    r.observe('a', 0.5, 0.9); // +0.4 in an early window
     r.nextWindow();
-    r.observe(0, 0.5, 0.3); // -0.2 in the last one
+    r.observe('a', 0.5, 0.3); // -0.2 in the last one
     // (0.5 * 0.4 - 0.2) / (0.5 + 1) = 0: the old window counts half.
-    expect(r.correction(0)).toBeCloseTo(0, 12);
+    expect(r.correction('a')).toBeCloseTo(0, 12);
     r.nextWindow();
-    r.observe(0, 0.5, 0.3);
-    expect(r.correction(0)).toBeLessThan(0);
+    r.observe('a', 0.5, 0.3);
+    expect(r.correction('a')).toBeLessThan(0);
   });
 
   it('corrects only available entries and keeps them on the quality scale', () => {
-    const r = new RecentResiduals(2, 1, 0);
-    r.observe(0, 0.5, 1); // arm 0: +0.5
-    r.observe(1, 0.5, 0); // arm 1: -0.5
+    const r = new RecentResiduals(1, 0);
+    r.observe('a', 0.5, 1); // arm a: +0.5
+    r.observe('b', 0.5, 0); // arm b: -0.5
     const e = emptyWindowEstimates(2, 2);
     e.quality.set([0.8, 0.3, 0.2, 0.9]);
     e.available.set([1, 1, 0, 1]);
-    r.apply(e);
+    r.apply(e, ['a', 'b']);
     expect(Array.from(e.quality)).toEqual([1, 0, 0.2, 0.4].map((x) => expect.closeTo(x, 12)));
   });
 });

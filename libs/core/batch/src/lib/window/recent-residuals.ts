@@ -10,11 +10,10 @@ import { WindowEstimates } from './window-estimates';
  * follow the drift a window late instead of not at all.
  */
 export class RecentResiduals {
-  private readonly sum: Float64Array;
-  private readonly count: Float64Array;
+  /** Per arm id: the decayed sum of residuals and count of calls. */
+  private readonly arms = new Map<string, { sum: number; count: number }>();
 
   constructor(
-    readonly k: number,
     /** Weight a window's residuals keep per later window. */
     readonly decay = 0.8,
     /**
@@ -24,36 +23,40 @@ export class RecentResiduals {
      * docs/decisions/0031-batch-gains.md).
      */
     readonly priorCalls = 5,
-  ) {
-    this.sum = new Float64Array(k);
-    this.count = new Float64Array(k);
-  }
+  ) {}
 
   /** A new window begins: what the earlier ones showed weighs `decay` times less. */
   nextWindow(): void {
-    for (let j = 0; j < this.k; j++) {
-      this.sum[j] *= this.decay;
-      this.count[j] *= this.decay;
+    for (const a of this.arms.values()) {
+      a.sum *= this.decay;
+      a.count *= this.decay;
     }
   }
 
   /** One call of `arm`: the uncorrected estimate it was planned on, and the quality it realised. */
-  observe(arm: number, estimate: number, realised: number): void {
-    this.sum[arm] += realised - estimate;
-    this.count[arm]++;
+  observe(arm: string, estimate: number, realised: number): void {
+    let a = this.arms.get(arm);
+    if (!a) this.arms.set(arm, (a = { sum: 0, count: 0 }));
+    a.sum += realised - estimate;
+    a.count++;
   }
 
-  /** Mean recent residual of `arm`, shrunk towards 0. */
-  correction(arm: number): number {
-    return this.sum[arm] / (this.count[arm] + this.priorCalls);
+  /** Mean recent residual of `arm`, shrunk towards 0 (0 for an arm with no call yet). */
+  correction(arm: string): number {
+    const a = this.arms.get(arm);
+    return a ? a.sum / (a.count + this.priorCalls) : 0;
   }
 
-  /** The estimates with every available entry corrected, kept on the quality scale [0, 1] (in place). */
-  apply(e: WindowEstimates): void {
+  /**
+   * The estimates with every available entry corrected, kept on the quality scale [0, 1] (in
+   * place); `arms[j]` is the arm of column j.
+   */
+  apply(e: WindowEstimates, arms: readonly string[]): void {
+    const corrections = arms.map((a) => this.correction(a));
     for (let i = 0; i < e.n; i++)
       for (let j = 0; j < e.k; j++) {
         const x = i * e.k + j;
-        if (e.available[x]) e.quality[x] = Math.min(1, Math.max(0, e.quality[x] + this.correction(j)));
+        if (e.available[x]) e.quality[x] = Math.min(1, Math.max(0, e.quality[x] + corrections[j]));
       }
   }
 }

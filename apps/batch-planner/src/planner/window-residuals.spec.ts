@@ -1,0 +1,50 @@
+import { RecentResiduals } from '@llm-router/batch';
+import { WindowResiduals } from './window-residuals';
+
+describe('WindowResiduals', () => {
+  it("corrects the next window by the rewarded calls' residuals, as the replay's window after them", () => {
+    const live = new WindowResiduals(new RecentResiduals(0.5, 0));
+    live.dispatched('d1', 'big', 0.6);
+    live.dispatched('d2', 'big', 0.6);
+    live.dispatched('d3', 'small', 0.5);
+    live.nextWindow(
+      new Map([
+        ['d1', 1],
+        ['d2', 0.8],
+        ['d3', 0.3],
+      ]),
+    );
+    // The replay observes a window's calls, then the next window begins (its residuals decay once).
+    const replay = new RecentResiduals(0.5, 0);
+    replay.observe('big', 0.6, 1);
+    replay.observe('big', 0.6, 0.8);
+    replay.observe('small', 0.5, 0.3);
+    replay.nextWindow();
+    expect(live.residuals.correction('big')).toBeCloseTo(replay.correction('big'), 12);
+    expect(live.residuals.correction('big')).toBeCloseTo(0.3, 12);
+    expect(live.residuals.correction('small')).toBeCloseTo(-0.2, 12);
+    expect(live.awaited()).toEqual([]);
+  });
+
+  it('keeps awaiting a call whose reward has not come, and counts it once it does', () => {
+    const live = new WindowResiduals(new RecentResiduals(1, 0));
+    live.dispatched('late', 'big', 0.5);
+    live.nextWindow(new Map());
+    expect(live.awaited()).toEqual(['late']);
+    expect(live.residuals.correction('big')).toBe(0);
+    live.nextWindow(new Map([['late', 0.9]]));
+    expect(live.residuals.correction('big')).toBeCloseTo(0.4, 12);
+    expect(live.awaited()).toEqual([]);
+  });
+
+  it('forgets a call whose reward never comes after three windows, and ignores a quality that is not a number', () => {
+    const live = new WindowResiduals();
+    live.dispatched('never', 'big', 0.5);
+    live.dispatched('bad', 'big', 0.5);
+    for (let w = 0; w < 3; w++) live.nextWindow(new Map([['bad', Number.NaN]]));
+    expect(live.awaited()).toEqual(['never', 'bad']);
+    live.nextWindow(new Map());
+    expect(live.awaited()).toEqual([]);
+    expect(live.residuals.correction('big')).toBe(0);
+  });
+});
