@@ -52,6 +52,8 @@ export class WindowDispatch {
   /** Per row: the arm it went to (-1 deferred), once its part is dispatched. */
   private readonly arm: Int32Array;
   private readonly billed: Uint8Array;
+  /** Per row: what its call was settled at in the check until its bill came back. */
+  private readonly settled: Float64Array;
   /** Expected bill over list price of the plan's assignment: volume discounts price the window, not a query. */
   private readonly discountShare: number;
   private readonly policyQuality: ArrayLike<number>;
@@ -70,6 +72,7 @@ export class WindowDispatch {
     this.policyQuality = opts.policyQuality ?? estimates.quality;
     this.arm = new Int32Array(estimates.n).fill(-1);
     this.billed = new Uint8Array(estimates.n);
+    this.settled = new Float64Array(estimates.n);
     const { k, cost } = estimates;
     let list = 0;
     plan.assignment.forEach((j, i) => {
@@ -95,7 +98,7 @@ export class WindowDispatch {
 
   /**
    * The next part: each of its queries goes to the arm the check gives it now, settled at its
-   * expected cost until its bill comes back.
+   * likely bill (`DispatchCheck.likelyBill`) until its bill comes back.
    */
   dispatchNext(): DispatchedPart {
     if (this.done) throw new Error('every part of the window has been dispatched');
@@ -113,7 +116,11 @@ export class WindowDispatch {
         continue;
       }
       this.arm[i] = j;
-      this.check.settle(i, j, cost[i * k + j]);
+      // At what the arm's calls have cost this window so far: settled at the plan's price, the
+      // calls of a part on a source dearer than estimated all passed the check, and a warm
+      // by-source run passed its budget by 3% (docs/decisions/0037).
+      this.settled[i] = this.check.likelyBill(i, j);
+      this.check.settle(i, j, this.settled[i]);
       const expectedUsd = cost[i * k + j] * this.discountShare;
       const baseUsd = cost[i * k + j] / this.input.levels[j];
       const estimate = this.policyQuality[i * k + j];
@@ -128,8 +135,7 @@ export class WindowDispatch {
     const j = this.arm[i];
     if (j < 0 || this.billed[i] || !Number.isFinite(realisedUsd)) return;
     this.billed[i] = 1;
-    const { k, cost } = this.input.estimates;
-    this.check.rebill(i, j, cost[i * k + j], realisedUsd);
+    this.check.rebill(i, j, this.settled[i], realisedUsd);
   }
 }
 

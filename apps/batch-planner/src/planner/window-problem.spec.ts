@@ -457,6 +457,23 @@ describe('WindowDispatch (a window sent in parts)', () => {
     expect(inParts.realised).toBeLessThanOrEqual(inParts.budgetUsd + 2 * inParts.cheap);
   });
 
+  it("settles a part's calls at what their model has cost this window, so that a part cannot pass the budget on a known surprise", async () => {
+    const { engine, priceOf, big, cheap } = setUp();
+    const qs = Array.from({ length: 8 }, (_, i) => query(`q${i}`));
+    const budgetUsd = 6 * big + 2 * cheap;
+    const d = await planWindowDispatch(qs, engine, opts(priceOf, { budget: lastWindowOf(8, budgetUsd), maxParts: 2 }));
+    const billOf = (model: string) => (model === 'big' ? 1.6 * big : cheap);
+    let realised = 0;
+    while (!d.done) {
+      const part = d.dispatchNext().assignments;
+      realised += part.reduce((x, a) => x + billOf(a.model), 0);
+      for (const a of part) d.bill(a.index, billOf(a.model));
+    }
+    // The second part's big calls, each settled at 1.6 times its estimate, stop where the budget
+    // does; settled at the estimate they all went and passed it by 7%.
+    expect(realised).toBeLessThanOrEqual(budgetUsd * (1 + 1e-9));
+  });
+
   it('counts a bill once, however often it is reported', async () => {
     expect(await run(2, 4, true)).toEqual(await run(2, 4));
   });

@@ -102,6 +102,15 @@ export class DispatchCheck {
     return this.armExpected[j] > 0 ? this.armRealised[j] / this.armExpected[j] : 1;
   }
 
+  /**
+   * What query i's call on arm j should cost, by what j's calls have really cost this window so
+   * far (never below the plan's price): what a caller that learns bills late settles a call at
+   * until its bill comes back (`rebill`).
+   */
+  likelyBill(i: number, j: number): number {
+    return this.estimates.cost[i * this.estimates.k + j] * Math.max(1, this.priceLevel(j));
+  }
+
   /** What query i's call on `arm` cost (the expected cost when the bill is not known yet). */
   settle(i: number, arm: number, realisedUsd: number): void {
     this.spentUsd += realisedUsd;

@@ -175,6 +175,21 @@ describe('DispatchCheck', () => {
     expect(arms).toEqual([1, 0, 0]);
   });
 
+  it("gives a call's likely bill at what its arm has cost this window, never below the plan", () => {
+    const e = window(3, [CHEAP, GOOD]);
+    const check = new DispatchCheck(e, Int32Array.from([1, 1, 0]), 1e9, 0, 0);
+    expect(check.likelyBill(1, 1)).toBe(e.cost[1 * 2 + 1]);
+    check.armFor(0);
+    check.settle(0, 1, 1.5 * e.cost[1]);
+    expect(check.likelyBill(1, 1)).toBeCloseTo(1.5 * e.cost[1 * 2 + 1], 12);
+    check.armFor(1);
+    check.settle(1, 1, 1.5 * e.cost[1 * 2 + 1]);
+    check.armFor(2);
+    // A cheap surprise does not lower what a call is counted at.
+    check.settle(2, 0, 0.5 * e.cost[2 * 2 + 0]);
+    expect(check.likelyBill(2, 0)).toBe(e.cost[2 * 2 + 0]);
+  });
+
   it('stops an arm whose calls cost this window more than three times the plan', () => {
     const e = window(3, [CHEAP, GOOD]);
     const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 1e9, 0, 0);
