@@ -1,0 +1,83 @@
+import { Topic } from '@llm-router/contracts';
+import { CostModel } from '@llm-router/pricing';
+import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
+import { TAUGHT, batchEventsOf, plannerHealth, teachScope } from '../support/batch-planner-kit';
+import { datasetQuery } from '../support/dataset-query';
+import { sendFeedback } from '../support/feedback';
+import { waitFor } from '../support/kafka-test-kit';
+import { useStack } from '../support/use-stack';
+
+/**
+ * The batch replay's recent-residual correction in the running planner: each window's estimates
+ * move by how the calls of the windows before it did against the estimates they were planned on.
+ * The planner keeps each call's estimate when it sends it, reads its reward (the aggregator's
+ * rewards table) when the next window is planned, and shows the correction on /health.
+ */
+describe('batch planner: windows corrected by the residuals of the windows before', () => {
+  const WINDOW = 8;
+  /** What the first window's calls are scored, far below what the policy was taught of every model. */
+  const SCORED = 0.3;
+
+  const e2e = useStack({
+    database: 'planner_residuals',
+    dataset: () => writeSyntheticDataset(100),
+    topics: [Topic.Responses, Topic.Decisions, Topic.Prices, Topic.PolicyUpdates, Topic.BatchAssignments],
+    planner: true,
+    env: {
+      ROUTER_POLICY: 'ucb1',
+      BATCH_RECENT_CORRECTION: 'on',
+      BATCH_WINDOW_SIZE: String(WINDOW),
+      BATCH_WINDOW_MS: '600000',
+      BATCH_ROBUST: 'false',
+    },
+  });
+
+  async function runWindow(prefix: string, firstRow: number) {
+    const ids = Array.from({ length: WINDOW }, (_, i) => `${prefix}-${i}`);
+    await e2e.producer.send({
+      topic: Topic.Queries,
+      messages: ids.map((id, i) => datasetQuery(id, firstRow + i, { constraints: { mode: 'batch' } })),
+    });
+    const answers = await waitFor(`${WINDOW} responses of ${prefix}`, () => {
+      const r = e2e.sink.of(Topic.Responses).filter((m) => ids.includes(m.key!));
+      return r.length >= WINDOW && r;
+    });
+    const event = await waitFor(`batch assignment of ${prefix}`, () => batchEventsOf(e2e, ids)[0]);
+    return { answers, event };
+  }
+
+  it('learns from per-query traffic which model is good', async () => {
+    await teachScope(e2e, new CostModel());
+  });
+
+  it("moves each model's estimates by its last calls' residuals", async () => {
+    const first = await runWindow('r1', 0);
+    let w = (await plannerHealth(e2e)).windows;
+    // Nothing was observed before the first window.
+    expect(Object.values(w.last.residualCorrection)).toEqual(Object.keys(TAUGHT).map(() => 0));
+
+    await sendFeedback(e2e, first.answers, () => SCORED);
+    const taught = 3 * 8;
+    const snap = await waitFor('policy snapshot with the window rewarded', () =>
+      e2e.sink
+        .of(Topic.PolicyUpdates)
+        .find((s) => s.value.scope === 'default' && s.value.rewardsApplied >= taught + WINDOW),
+    );
+    await waitFor(
+      'planner replica on that snapshot',
+      async () => ((await plannerHealth(e2e)).replica.scopes['default'] ?? 0) >= snap.value.version,
+    );
+
+    await runWindow('r2', 20);
+    w = (await plannerHealth(e2e)).windows;
+    const calls = (m: string) => first.event.assignments.filter((a) => a.model === m).length;
+    for (const m of Object.keys(TAUGHT)) {
+      const n = calls(m);
+      // Planned at what the policy was taught (ucb1: the mean of its rewards), realised SCORED;
+      // the first window's residuals weigh 0.8 in the next, against five calls of prior.
+      const expected = n === 0 ? 0 : (0.8 * n * (SCORED - TAUGHT[m])) / (0.8 * n + 5);
+      expect(w.last.residualCorrection[m]).toBeCloseTo(expected, 2);
+    }
+    expect(first.event.assignments.some((a) => TAUGHT[a.model] > SCORED)).toBe(true);
+  });
+});
