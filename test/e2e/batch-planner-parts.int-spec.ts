@@ -1,10 +1,9 @@
 import { Topic } from '@llm-router/contracts';
 import { CostModel } from '@llm-router/pricing';
-import { DEFAULT_ARMS, writeSyntheticDataset } from '../../tools/lib/synthetic-data';
-import { batchEventsOf, plannerHealth, teachScope } from '../support/batch-planner-kit';
+import { DEFAULT_ARMS } from '../../tools/lib/synthetic-data';
+import { batchEventsOf, plannerHealth, teachScope, usePlannerStack } from '../support/batch-planner-kit';
 import { datasetQuery } from '../support/dataset-query';
 import { waitFor } from '../support/kafka-test-kit';
-import { useStack } from '../support/use-stack';
 
 /**
  * A window sent in parts on the real broker and database: acme/medium's calls really cost five
@@ -26,13 +25,9 @@ describe('batch planner: a window sent in parts, the bills of each before the ne
   const BUDGET = WINDOW * small + (AFFORDABLE + 0.5) * (medium - small);
   const arms = DEFAULT_ARMS.map((a) => (a.id === 'acme/medium' ? { ...a, cost: SURPRISE * medium } : a));
 
-  const e2e = useStack({
-    database: 'planner_parts',
-    dataset: () => writeSyntheticDataset(100, arms),
-    topics: [Topic.Responses, Topic.Decisions, Topic.Prices, Topic.PolicyUpdates, Topic.BatchAssignments],
-    planner: true,
-    env: {
-      ROUTER_POLICY: 'ucb1',
+  const e2e = usePlannerStack(
+    'planner_parts',
+    {
       BATCH_BUDGET_USD: String(BUDGET),
       // One expected query a day: each window is the period's last and may spend all that is left.
       BATCH_EXPECTED_QUERIES: '1',
@@ -41,7 +36,8 @@ describe('batch planner: a window sent in parts, the bills of each before the ne
       BATCH_ROBUST: 'false',
       BATCH_DISPATCH_PARTS: String(PARTS),
     },
-  });
+    arms,
+  );
 
   it('learns from per-query traffic which model is good', async () => {
     await teachScope(e2e, new CostModel());

@@ -1,11 +1,9 @@
 import { Topic } from '@llm-router/contracts';
 import { CostModel } from '@llm-router/pricing';
-import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
-import { TAUGHT, batchEventsOf, plannerHealth, teachScope } from '../support/batch-planner-kit';
+import { TAUGHT, batchEventsOf, plannerHealth, teachScope, usePlannerStack } from '../support/batch-planner-kit';
 import { datasetQuery } from '../support/dataset-query';
 import { sendFeedback } from '../support/feedback';
 import { waitFor } from '../support/kafka-test-kit';
-import { useStack } from '../support/use-stack';
 
 /**
  * The batch replay's recent-residual correction in the running planner: each window's estimates
@@ -18,18 +16,11 @@ describe('batch planner: windows corrected by the residuals of the windows befor
   /** What the first window's calls are scored, far below what the policy was taught of every model. */
   const SCORED = 0.3;
 
-  const e2e = useStack({
-    database: 'planner_residuals',
-    dataset: () => writeSyntheticDataset(100),
-    topics: [Topic.Responses, Topic.Decisions, Topic.Prices, Topic.PolicyUpdates, Topic.BatchAssignments],
-    planner: true,
-    env: {
-      ROUTER_POLICY: 'ucb1',
-      BATCH_RECENT_CORRECTION: 'on',
-      BATCH_WINDOW_SIZE: String(WINDOW),
-      BATCH_WINDOW_MS: '600000',
-      BATCH_ROBUST: 'false',
-    },
+  const e2e = usePlannerStack('planner_residuals', {
+    BATCH_RECENT_CORRECTION: 'on',
+    BATCH_WINDOW_SIZE: String(WINDOW),
+    BATCH_WINDOW_MS: '600000',
+    BATCH_ROBUST: 'false',
   });
 
   async function runWindow(prefix: string, firstRow: number) {
@@ -39,7 +30,7 @@ describe('batch planner: windows corrected by the residuals of the windows befor
       messages: ids.map((id, i) => datasetQuery(id, firstRow + i, { constraints: { mode: 'batch' } })),
     });
     const answers = await waitFor(`${WINDOW} responses of ${prefix}`, () => {
-      const r = e2e.sink.of(Topic.Responses).filter((m) => ids.includes(m.key!));
+      const r = e2e.sink.of(Topic.Responses).filter((m) => ids.includes(m.key ?? ''));
       return r.length >= WINDOW && r;
     });
     const event = await waitFor(`batch assignment of ${prefix}`, () => batchEventsOf(e2e, ids)[0]);

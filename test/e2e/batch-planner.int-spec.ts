@@ -1,10 +1,14 @@
 import { Topic } from '@llm-router/contracts';
 import { CostModel, costLevel } from '@llm-router/pricing';
-import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
-import { BatchEvent, batchEventsOf, plannerHealth as plannerHealthOf, teachScope } from '../support/batch-planner-kit';
+import {
+  BatchEvent,
+  batchEventsOf,
+  plannerHealth as plannerHealthOf,
+  teachScope,
+  usePlannerStack,
+} from '../support/batch-planner-kit';
 import { datasetQuery } from '../support/dataset-query';
 import { waitFor } from '../support/kafka-test-kit';
-import { useStack } from '../support/use-stack';
 
 /**
  * Batch routing end to end on the real broker and database: the policy learns which model is
@@ -17,25 +21,18 @@ describe('batch planner through Kafka and PostgreSQL', () => {
   const WINDOW = 8;
   const costs = new CostModel();
 
-  const e2e = useStack({
-    database: 'planner',
-    dataset: () => writeSyntheticDataset(100),
-    topics: [Topic.Responses, Topic.Decisions, Topic.Prices, Topic.PolicyUpdates, Topic.BatchAssignments],
-    planner: true,
-    env: {
-      ROUTER_POLICY: 'ucb1',
-      BATCH_BUDGET_USD: String(BUDGET),
-      // One expected query a day: the whole of what is left goes to the next window, so the
-      // window budget does not depend on the time of day the test runs at.
-      BATCH_EXPECTED_QUERIES: '1',
-      BATCH_WINDOW_SIZE: String(WINDOW),
-      // Windows close by size only: a slow producer cannot split one.
-      BATCH_WINDOW_MS: '600000',
-      BATCH_SOLVER: 'auto',
-      BATCH_ROBUST: 'true',
-      // Each window at once: these tests check one plan's optimum (parts: the suite below).
-      BATCH_DISPATCH_PARTS: '1',
-    },
+  const e2e = usePlannerStack('planner', {
+    BATCH_BUDGET_USD: String(BUDGET),
+    // One expected query a day: the whole of what is left goes to the next window, so the
+    // window budget does not depend on the time of day the test runs at.
+    BATCH_EXPECTED_QUERIES: '1',
+    BATCH_WINDOW_SIZE: String(WINDOW),
+    // Windows close by size only: a slow producer cannot split one.
+    BATCH_WINDOW_MS: '600000',
+    BATCH_SOLVER: 'auto',
+    BATCH_ROBUST: 'true',
+    // Each window at once: these tests check one plan's optimum (parts: the suite below).
+    BATCH_DISPATCH_PARTS: '1',
   });
 
   const plannerHealth = () => plannerHealthOf(e2e);

@@ -3,7 +3,8 @@ import { CostModel } from '@llm-router/pricing';
 import { datasetQuery } from './dataset-query';
 import { sendFeedback } from './feedback';
 import { waitFor } from './kafka-test-kit';
-import { StackHandles } from './use-stack';
+import { DEFAULT_ARMS, SyntheticArm, writeSyntheticDataset } from '../../tools/lib/synthetic-data';
+import { StackHandles, useStack } from './use-stack';
 
 /** What the batch-planner suites teach the aggregator: acme/medium is the best model, acme/large the most expensive. */
 export const TAUGHT: Record<string, number> = { 'acme/small': 0.35, 'acme/medium': 0.9, 'acme/large': 0.6 };
@@ -21,6 +22,20 @@ export type BatchEvent = {
   budgetUsd: number | null;
   warnings: string[];
 };
+
+/**
+ * The stack the batch-planner suites run on: every service with the planner, a synthetic dataset
+ * of `arms`, the topics they read, and ucb1 (whose estimate of a model is the mean of its rewards).
+ */
+export function usePlannerStack(database: string, env: Record<string, string>, arms: SyntheticArm[] = DEFAULT_ARMS) {
+  return useStack({
+    database,
+    dataset: () => writeSyntheticDataset(100, arms),
+    topics: [Topic.Responses, Topic.Decisions, Topic.Prices, Topic.PolicyUpdates, Topic.BatchAssignments],
+    planner: true,
+    env: { ROUTER_POLICY: 'ucb1', ...env },
+  });
+}
 
 /** The planner's /health checks. */
 export async function plannerHealth(e2e: StackHandles) {
