@@ -1,7 +1,6 @@
 import { Topic } from '@llm-router/contracts';
 import { CostModel } from '@llm-router/pricing';
-import { TAUGHT, batchEventsOf, plannerHealth, teachScope, usePlannerStack } from '../support/batch-planner-kit';
-import { datasetQuery } from '../support/dataset-query';
+import { TAUGHT, plannerHealth, teachScope, usePlannerStack, runBatchWindow } from '../support/batch-planner-kit';
 import { sendFeedback } from '../support/feedback';
 import { waitFor } from '../support/kafka-test-kit';
 
@@ -23,19 +22,7 @@ describe('batch planner: windows corrected by the residuals of the windows befor
     BATCH_ROBUST: 'false',
   });
 
-  async function runWindow(prefix: string, firstRow: number) {
-    const ids = Array.from({ length: WINDOW }, (_, i) => `${prefix}-${i}`);
-    await e2e.producer.send({
-      topic: Topic.Queries,
-      messages: ids.map((id, i) => datasetQuery(id, firstRow + i, { constraints: { mode: 'batch' } })),
-    });
-    const answers = await waitFor(`${WINDOW} responses of ${prefix}`, () => {
-      const r = e2e.sink.of(Topic.Responses).filter((m) => ids.includes(m.key ?? ''));
-      return r.length >= WINDOW && r;
-    });
-    const event = await waitFor(`batch assignment of ${prefix}`, () => batchEventsOf(e2e, ids)[0]);
-    return { answers, event };
-  }
+  const runWindow = (prefix: string, firstRow: number) => runBatchWindow(e2e, prefix, firstRow, WINDOW);
 
   it('learns from per-query traffic which model is good', async () => {
     await teachScope(e2e, new CostModel());
@@ -47,7 +34,7 @@ describe('batch planner: windows corrected by the residuals of the windows befor
     // Nothing was observed before the first window.
     expect(Object.values(w.last.residualCorrection)).toEqual(Object.keys(TAUGHT).map(() => 0));
 
-    await sendFeedback(e2e, first.answers, () => SCORED);
+    await sendFeedback(e2e, first.responses, () => SCORED);
     const taught = 3 * 8;
     const snap = await waitFor('policy snapshot with the window rewarded', () =>
       e2e.sink

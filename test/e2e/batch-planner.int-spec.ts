@@ -6,8 +6,8 @@ import {
   plannerHealth as plannerHealthOf,
   teachScope,
   usePlannerStack,
+  runBatchWindow,
 } from '../support/batch-planner-kit';
-import { datasetQuery } from '../support/dataset-query';
 import { waitFor } from '../support/kafka-test-kit';
 
 /**
@@ -40,20 +40,7 @@ describe('batch planner through Kafka and PostgreSQL', () => {
 
   const expectedCost = (e: BatchEvent) => e.assignments.reduce((s, a) => s + costs.expectedCost(a.model), 0);
 
-  /** Sends one window of batch queries and waits until every one is answered. */
-  async function runWindow(prefix: string, firstRow: number) {
-    const ids = Array.from({ length: WINDOW }, (_, i) => `${prefix}-${i}`);
-    await e2e.producer.send({
-      topic: Topic.Queries,
-      messages: ids.map((id, i) => datasetQuery(id, firstRow + i, { constraints: { mode: 'batch' } })),
-    });
-    const event = await waitFor(`batch assignment of ${prefix}`, () => batchOf(ids)[0]);
-    const responses = await waitFor(`${WINDOW} responses of ${prefix}`, () => {
-      const r = e2e.sink.of(Topic.Responses).filter((m) => ids.includes(m.key!));
-      return r.length >= WINDOW && r;
-    });
-    return { ids, event, responses };
-  }
+  const runWindow = (prefix: string, firstRow: number) => runBatchWindow(e2e, prefix, firstRow, WINDOW);
 
   it('learns from per-query traffic which model is good, and the planner replica gets that policy', async () => {
     await teachScope(e2e, costs);

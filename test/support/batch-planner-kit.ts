@@ -52,6 +52,24 @@ export const batchEventsOf = (e2e: StackHandles, ids: string[]) =>
     .filter((b) => b.assignments.some((a) => ids.includes(a.requestId)));
 
 /**
+ * Sends `size` batch queries (ids `prefix-0..`, dataset rows from `firstRow`) as one window and
+ * waits for its first batch.assignments event and every answer.
+ */
+export async function runBatchWindow(e2e: StackHandles, prefix: string, firstRow: number, size: number) {
+  const ids = Array.from({ length: size }, (_, i) => `${prefix}-${i}`);
+  await e2e.producer.send({
+    topic: Topic.Queries,
+    messages: ids.map((id, i) => datasetQuery(id, firstRow + i, { constraints: { mode: 'batch' } })),
+  });
+  const event = await waitFor(`batch assignment of ${prefix}`, () => batchEventsOf(e2e, ids)[0]);
+  const responses = await waitFor(`${size} responses of ${prefix}`, () => {
+    const r = e2e.sink.of(Topic.Responses).filter((m) => ids.includes(m.key ?? ''));
+    return r.length >= size && r;
+  });
+  return { ids, event, responses };
+}
+
+/**
  * Teaches the default scope TAUGHT through per-query traffic (8 calls per model) and feedback,
  * and waits until the planner's replica has that policy. Sets `costs` to the published prices.
  */

@@ -205,7 +205,7 @@ export async function planWindowDispatch(
 ): Promise<WindowDispatch> {
   const wi = buildWindowEstimates(queries, engine, opts);
   // The residuals are measured against the policy's own estimates, not the corrected ones.
-  const policyQuality = wi.estimates.quality.slice();
+  const policyQuality = opts.residuals && wi.estimates.quality.slice();
   opts.residuals?.apply(wi.estimates, wi.models);
   const z = opts.robust ? halfWidthMultiplier(opts.level, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL) : 0;
   const routed = new EstimatedMix(wi.models.length);
