@@ -35,6 +35,8 @@ describe('batch planner: a window sent in parts, the bills of each before the ne
       BATCH_WINDOW_MS: '600000',
       BATCH_ROBUST: 'false',
       BATCH_DISPATCH_PARTS: String(PARTS),
+      // The window in parts, not headed by an exploration sub-round (batch-planner-explore).
+      BATCH_EXPLORE: '0',
     },
     arms,
   );

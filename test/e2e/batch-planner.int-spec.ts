@@ -33,6 +33,8 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     BATCH_ROBUST: 'true',
     // Each window at once: these tests check one plan's optimum (parts: the suite below).
     BATCH_DISPATCH_PARTS: '1',
+    // Nor an exploration sub-round ahead of the rest (its own suite: batch-planner-explore).
+    BATCH_EXPLORE: '0',
   });
 
   const plannerHealth = () => plannerHealthOf(e2e);

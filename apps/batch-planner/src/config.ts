@@ -37,6 +37,13 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
    * (WARM_START_FILE), whose priors hold the policy still while the mix drifts.
    */
   BATCH_RECENT_CORRECTION: z.enum(['auto', 'on', 'off']).default('auto'),
+  /**
+   * Queries at the head of each window planned, sent and learnt from before the rest of it (the
+   * batch replay's exploration sub-round: optimistic estimates, never-pulled models sampled).
+   * `auto`: 6 with the recent-residual correction, else 3, as `replay --mode batch`; 0 = off.
+   * The rest of the window waits for the sub-round's rewards (BATCH_FEEDBACK_WAIT_MS).
+   */
+  BATCH_EXPLORE: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(1000)]).default('auto'),
   /** How long a part waits for its bills; those still out are counted at their expected cost. */
   BATCH_BILL_WAIT_MS: z.coerce.number().int().min(0).default(30000),
   /** A query whose windows failed this many times is routed on its own (mode `query`) rather than planned again. */

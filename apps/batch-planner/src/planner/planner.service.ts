@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { MIX_SAMPLE_MAX, strideSample } from '@llm-router/batch';
+import { MIX_SAMPLE_MAX, explorationHead, explorationSize, strideSample } from '@llm-router/batch';
 import { BillTotals, costLevel } from '@llm-router/pricing';
 import { QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
@@ -34,7 +34,12 @@ export interface LastWindow {
   at: string;
   queries: number;
   deferred: number;
-  /** Parts the window was sent in (WindowDispatch), the bills of each awaited before the next. */
+  /**
+   * Which round of its window this was: the whole `window`, its `exploration` sub-round (the
+   * queries at its head, planned and learnt from first), or the `rest` planned after it.
+   */
+  round: WindowRound;
+  /** Parts the round was sent in (WindowDispatch), the bills of each awaited before the next. */
   parts: number;
   solver: string;
   objectiveKind: string;
@@ -267,15 +272,29 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * The scope's residual correction for the window about to be planned, with the rewards of the
-   * calls it awaits read first; undefined when the correction is off.
+   * The scope's residual correction for the round about to be planned, with the rewards of the
+   * calls it awaits read first (a new window fades the older ones; the rest of a window counts its
+   * exploration sub-round's at once); undefined when the correction is off.
    */
-  private async windowResiduals(scope: string): Promise<WindowResiduals | undefined> {
+  private async windowResiduals(scope: string, round: WindowRound): Promise<WindowResiduals | undefined> {
     if (!this.correctionOn()) return undefined;
     let r = this.residualsByScope.get(scope);
     if (!r) this.residualsByScope.set(scope, (r = new WindowResiduals()));
-    r.nextWindow(await this.outcomes.qualities(r.awaited()));
+    const realised = await this.outcomes.qualities(r.awaited());
+    if (round === 'rest') r.withinWindow(realised);
+    else r.nextWindow(realised);
     return r;
+  }
+
+  /**
+   * Queries of a window's exploration sub-round (BATCH_EXPLORE, `auto` as the batch replay's
+   * default). None when windows do not wait for feedback: the rest would be planned without
+   * what the sub-round taught, and the sub-round would only have split the window.
+   */
+  private exploreSize(): number {
+    const c = this.config;
+    if (c.BATCH_FEEDBACK_WAIT_MS === 0) return 0;
+    return explorationSize(this.correctionOn(), c.BATCH_EXPLORE === 'auto' ? undefined : c.BATCH_EXPLORE);
   }
 
   /** Budget left per scope in the current period, as the ledger stood after this planner's last window. */
@@ -396,11 +415,23 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     return waited;
   }
 
+  /**
+   * Assigns a window as the batch replay does: its exploration sub-round first (sent, and its
+   * rewards awaited by the rest's feedback wait), then the rest, each planned on what the policy
+   * and the bills know by then.
+   */
   private async assign(w: Window, stage: WindowStage): Promise<void> {
+    const head = explorationHead(w.queries.length, this.exploreSize());
+    if (head === 0) return this.assignRound(w, stage, 'window');
+    await this.assignRound({ ...w, queries: w.queries.slice(0, head) }, stage, 'exploration');
+    await this.assignRound({ ...w, queries: w.queries.slice(head) }, stage, 'rest');
+  }
+
+  private async assignRound(w: Window, stage: WindowStage, round: WindowRound): Promise<void> {
     const c = this.config;
     await this.awaitFeedback(w.scope);
     const rewardsLearned = this.replica.rewardsApplied(w.scope);
-    const residuals = await this.windowResiduals(w.scope);
+    const residuals = await this.windowResiduals(w.scope, round);
     const engine = this.replica.engines.get(w.scope);
     const now = Date.now();
     const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
@@ -443,11 +474,12 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       billed: (m) => (billed[m]?.calls ?? 0) > 0,
       maxParts: c.BATCH_DISPATCH_PARTS,
       residuals: residuals?.residuals,
+      explore: round === 'exploration',
     });
     const { plan } = dispatch;
     const { solution } = plan;
     const budgetUsd = plan.windowBudgetUsd;
-    const batchId = `batch-${w.scope}-${now.toString(36)}-${this.windowsClosed + this.windowsFailed + 1}`;
+    const batchId = `batch-${w.scope}-${now.toString(36)}-${this.windowsClosed + this.windowsFailed + 1}${round === 'exploration' ? '-explore' : ''}`;
     const warnings = [...plan.warnings];
     if (budgetUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
 
@@ -478,6 +510,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         at: new Date(now).toISOString(),
         queries: w.queries.length,
         deferred: deferred.length,
+        round,
         parts: dispatch.parts,
         solver: solution.solver,
         objectiveKind,
@@ -567,7 +600,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private recordAssigned(last: LastWindow, spentAfter: number, billWaitMs: number): void {
     const periodBudgetUsd = this.config.BATCH_BUDGET_USD;
     this.last = last;
-    this.metrics.counter('planner_windows_total', 'Batch windows assigned', ['solver']).inc({ solver: last.solver });
+    this.metrics
+      .counter('planner_windows_total', 'Batch windows assigned, each round of one counted', ['solver', 'round'])
+      .inc({ solver: last.solver, round: last.round });
     this.metrics
       .histogram(
         'planner_solve_seconds',
@@ -590,6 +625,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         scope: last.scope,
         queries: last.queries,
         deferred: last.deferred,
+        round: last.round,
         parts: last.parts,
         solver: last.solver,
         objective: last.objective,
@@ -608,6 +644,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 }
 
 const heldKey = (q: QueryRequest): string => `${q.scope}\u0000${q.id}`;
+
+/** A window planned whole, or its exploration sub-round, or the rest of it after the sub-round. */
+export type WindowRound = 'window' | 'exploration' | 'rest';
 
 /** Request ids of a window's queries already sent to llm.queries (one scope per window). */
 interface WindowStage {

@@ -217,6 +217,27 @@ describe('planWindowDispatch (libs/core/batch planWindow)', () => {
     expect(await count(() => false, lastWindowOf(10, 10 * big))).toBe(10);
   });
 
+  it('samples the models the policy has never pulled round-robin in an exploration sub-round', async () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('mid', 1), price('big', 5)]);
+    teach(engine, 'cheap', 0.9, 50);
+    const qs = Array.from({ length: 4 }, (_, i) => query(`q${i}`));
+    const models = async (explore: boolean) =>
+      (await assignWindow(qs, engine, opts(priceOf, { explore }))).assignments.map((a) => a.model);
+    expect(await models(false)).toEqual(['cheap', 'cheap', 'cheap', 'cheap']);
+    expect(await models(true)).toEqual(['big', 'mid', 'big', 'mid']);
+  });
+
+  it("plans an exploration sub-round on optimistic estimates: a model's uncertain value gets it the calls", async () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 0.1)]);
+    teach(engine, 'cheap', 0.8, 200);
+    teach(engine, 'big', 0.7, 3);
+    const qs = Array.from({ length: 3 }, (_, i) => query(`q${i}`));
+    const models = async (explore: boolean) =>
+      (await assignWindow(qs, engine, opts(priceOf, { explore, robust: false }))).assignments.map((a) => a.model);
+    expect(await models(false)).toEqual(['cheap', 'cheap', 'cheap']);
+    expect(await models(true)).toEqual(['big', 'big', 'big']);
+  });
+
   it('prices the dollar against the forecast mix (the warm-start prompts), not only the kinds of query seen so far', async () => {
     const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)], 'linucb');
     // Code questions gain much from the big model, chat nothing.

@@ -190,6 +190,11 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
    * them before it is planned, as the batch replay corrects them with a warm start. Absent = off.
    */
   residuals?: RecentResiduals;
+  /**
+   * Plan the window as an exploration sub-round (libs/core/batch planWindow's `exploration`):
+   * optimistic estimates, and the models the policy has never pulled sampled round-robin.
+   */
+  explore?: boolean;
 }
 
 /**
@@ -231,6 +236,7 @@ export async function planWindowDispatch(
     tiers: wi.tiers,
     models: wi.models,
     unpricedArms: opts.billed && unpricedModels(wi, engine, opts.billed),
+    exploration: opts.explore ? { unpulledArms: neverPulled(wi, engine) } : undefined,
   });
   const b = opts.budget;
   return new WindowDispatch(plan, wi, {
@@ -243,8 +249,13 @@ export async function planWindowDispatch(
 
 /** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */
 function unpricedModels(wi: WindowInput, engine: WindowEngine, billed: (model: string) => boolean): number[] {
+  return neverPulled(wi, engine).filter((j) => !billed(wi.models[j]));
+}
+
+/** Columns of the models the policy has never pulled, as it estimates them for the window's first query. */
+function neverPulled(wi: WindowInput, engine: WindowEngine): number[] {
   const ctx = wi.contexts[0];
-  return wi.models.flatMap((m, j) => (billed(m) || engine.policy.estimate(ctx, m).n > 0 ? [] : [j]));
+  return wi.models.flatMap((m, j) => (engine.policy.estimate(ctx, m).n > 0 ? [] : [j]));
 }
 
 /** The queries with their contexts, as the policy estimates them. */

@@ -47,4 +47,17 @@ describe('WindowResiduals', () => {
     expect(live.awaited()).toEqual([]);
     expect(live.residuals.correction('big')).toBe(0);
   });
+
+  it("counts an exploration sub-round's calls within its window, as the replay does, without fading or ageing", () => {
+    const live = new WindowResiduals(new RecentResiduals(0.5, 0));
+    live.dispatched('head', 'big', 0.6);
+    live.dispatched('slow', 'big', 0.6);
+    live.withinWindow(new Map([['head', 1]]));
+    const replay = new RecentResiduals(0.5, 0);
+    replay.observe('big', 0.6, 1);
+    expect(live.residuals.correction('big')).toBeCloseTo(replay.correction('big'), 12);
+    expect(live.residuals.correction('big')).toBeCloseTo(0.4, 12);
+    for (let round = 0; round < 5; round++) live.withinWindow(new Map());
+    expect(live.awaited()).toEqual(['slow']);
+  });
 });

@@ -45,14 +45,27 @@ export class WindowResiduals {
    * before the next window begins.
    */
   nextWindow(realised: ReadonlyMap<string, number>): void {
+    this.learn(realised, true);
+    this.residuals.nextWindow();
+  }
+
+  /**
+   * The rest of a window is planned after its exploration sub-round: the residuals of the calls
+   * rewarded so far count at once, and nothing fades, as the replay observes the sub-round's
+   * calls within the window.
+   */
+  withinWindow(realised: ReadonlyMap<string, number>): void {
+    this.learn(realised, false);
+  }
+
+  private learn(realised: ReadonlyMap<string, number>, windowEnds: boolean): void {
     for (const [id, call] of this.sent) {
       const quality = realised.get(id);
       if (quality !== undefined && Number.isFinite(quality)) {
         this.residuals.observe(call.model, call.estimate, quality);
         this.sent.delete(id);
-      } else if (++call.age > MAX_AGE) this.sent.delete(id);
+      } else if (windowEnds && ++call.age > MAX_AGE) this.sent.delete(id);
     }
-    this.residuals.nextWindow();
   }
 }
 

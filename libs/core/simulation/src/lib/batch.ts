@@ -9,6 +9,8 @@ import {
   RecentResiduals,
   WindowEstimates,
   emptyWindowEstimates,
+  explorationHead,
+  explorationSize,
   halfWidthMultiplier,
   periodTotalUsd,
   planWindow,
@@ -123,11 +125,11 @@ function windowEstimator(s: ReplaySetup) {
 /** Where the next sub-round of the replay ends, and whether it is a window's exploration sub-round. */
 function nextSubRound(s: ReplaySetup, t: number, windowEnd: number, size: number, explore: number) {
   if (t < windowEnd) return { end: windowEnd, windowEnd, exploring: false };
-  // A new window: [t, windowEnd). Its first `explore` queries are a sub-round of their own.
+  // A new window: [t, windowEnd). Its first queries may be a sub-round of their own.
   let end = Math.min(s.n, t + size);
   if (s.scen && t < s.scen.at && end > s.scen.at) end = s.scen.at;
-  const exploring = explore > 0 && end - t > 2 * explore;
-  return { end: exploring ? t + explore : end, windowEnd: end, exploring };
+  const head = explorationHead(end - t, explore);
+  return { end: t + (head || end - t), windowEnd: end, exploring: head > 0 };
 }
 
 /**
@@ -260,16 +262,8 @@ function unpulledArms(policy: Policy, ctx: DecisionContext, arms: readonly ArmId
 /** Default two-sided level of the robust lower bound (docs/decisions/0006-batch-costs-and-robust-level.md). */
 export const DEFAULT_ROBUST_LEVEL = 0.3;
 
-/** Default size of the exploration sub-round at the head of each window. */
-export const DEFAULT_EXPLORE = 3;
-
-/**
- * Default size of the exploration sub-round when the recent-residual correction is on: the
- * residuals of a window's own first calls then correct the plan of the rest of it, and on the
- * warm by-difficulty order, where the mix drifts from window to window, 3 calls were too few to
- * move it (docs/decisions/0031-batch-gains.md).
- */
-export const CORRECTED_EXPLORE = 6;
+/** Sizes of the exploration sub-round; they live with the window planner, which the batch-planner app shares. */
+export { CORRECTED_EXPLORE, DEFAULT_EXPLORE } from '@llm-router/batch';
 
 /** Whether the replay corrects the window's estimates by the recent residuals (BatchReplayOptions.recentCorrection). */
 export function recentCorrectionOn(options: BatchReplayOptions): boolean {
@@ -278,8 +272,7 @@ export function recentCorrectionOn(options: BatchReplayOptions): boolean {
 
 /** Queries of a window's exploration sub-round: the option, else the default for the correction in use. */
 export function exploreSize(options: BatchReplayOptions): number {
-  const fallback = recentCorrectionOn(options) ? CORRECTED_EXPLORE : DEFAULT_EXPLORE;
-  return Math.max(0, Math.floor(options.explore ?? fallback));
+  return explorationSize(recentCorrectionOn(options), options.explore);
 }
 
 /** Upper end of the quality scale. */

@@ -5,3 +5,4 @@ export * from './cost-calibration';
 export * from './dispatch-check';
 export * from './window-planner';
 export * from './recent-residuals';
+export * from './exploration-round';

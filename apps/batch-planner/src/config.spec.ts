@@ -1,0 +1,15 @@
+import { loadPlannerConfig } from './config';
+
+const base = { KAFKA_BROKERS: 'localhost:9092', DATABASE_URL: 'postgres://u@h:5/db', ALLOW_NO_AUTH: 'true' };
+
+describe('loadPlannerConfig', () => {
+  it('explores as the batch replay does by default, or by the size given', () => {
+    expect(loadPlannerConfig(base).BATCH_EXPLORE).toBe('auto');
+    expect(loadPlannerConfig({ ...base, BATCH_EXPLORE: '0' }).BATCH_EXPLORE).toBe(0);
+    expect(loadPlannerConfig({ ...base, BATCH_EXPLORE: '6' }).BATCH_EXPLORE).toBe(6);
+  });
+
+  it.each(['many', '-1', '2.5'])('stops at start on BATCH_EXPLORE=%s, naming the variable', (v) => {
+    expect(() => loadPlannerConfig({ ...base, BATCH_EXPLORE: v })).toThrow(/BATCH_EXPLORE/);
+  });
+});

@@ -1,0 +1,70 @@
+import { Topic } from '@llm-router/contracts';
+import { CostModel } from '@llm-router/pricing';
+import {
+  TAUGHT,
+  batchEventsOf,
+  plannerHealth,
+  runBatchWindow,
+  teachScope,
+  usePlannerStack,
+} from '../support/batch-planner-kit';
+import { sendFeedback } from '../support/feedback';
+import { waitFor } from '../support/kafka-test-kit';
+
+/**
+ * The batch replay's exploration sub-round in the running planner: the queries at the head of a
+ * window are planned on optimistic estimates and sent first, and the rest of the window is planned
+ * only once the policy has learned from their rewards, as the replay plans it.
+ */
+describe('batch planner: a window headed by an exploration sub-round', () => {
+  const WINDOW = 12;
+  const EXPLORE = 5;
+  const taught = 3 * 8;
+
+  const e2e = usePlannerStack('planner_explore', {
+    BATCH_EXPLORE: String(EXPLORE),
+    BATCH_WINDOW_SIZE: String(WINDOW),
+    BATCH_WINDOW_MS: '600000',
+    BATCH_ROBUST: 'false',
+    // The rest waits for the sub-round's rewards however slow this machine is.
+    BATCH_FEEDBACK_WAIT_MS: '120000',
+  });
+
+  it('learns from per-query traffic which model is good', async () => {
+    await teachScope(e2e, new CostModel());
+  });
+
+  it('sends the sub-round first and plans the rest on what its rewards taught', async () => {
+    const ids = Array.from({ length: WINDOW }, (_, i) => `x-${i}`);
+    const window = runBatchWindow(e2e, 'x', 0, WINDOW);
+    const head = await waitFor('the sub-round assigned', () => batchEventsOf(e2e, ids)[0]);
+    expect(head.batchId).toMatch(/-explore$/);
+    // The window's first queries as the planner received them (from several partitions).
+    const headIds = head.assignments.map((a) => a.requestId);
+    expect(headIds).toHaveLength(EXPLORE);
+    // Every model was taught on 8 calls, so the optimism is alike and the best model takes them.
+    expect(head.assignments.map((a) => a.model)).toEqual(Array(EXPLORE).fill('acme/medium'));
+
+    const answers = await waitFor('the sub-round answered', () => {
+      const r = e2e.sink.of(Topic.Responses).filter((m) => headIds.includes(m.key ?? ''));
+      return r.length >= EXPLORE && r;
+    });
+    // Nothing of the rest goes before the sub-round's rewards are learned.
+    expect(batchEventsOf(e2e, ids)).toHaveLength(1);
+    // ucb1 estimates a model at the mean of its rewards: 8 x 0.9 + 5 x 0 over 13 calls is below acme/large's 0.6.
+    await sendFeedback(e2e, answers, () => 0);
+
+    const { responses } = await window;
+    const rest = await waitFor('the rest assigned', () => batchEventsOf(e2e, ids)[1]);
+    expect(rest.batchId).not.toMatch(/-explore$/);
+    expect([...headIds, ...rest.assignments.map((a) => a.requestId)].sort()).toEqual([...ids].sort());
+    expect(rest.assignments.map((a) => a.model)).toEqual(Array(WINDOW - EXPLORE).fill('acme/large'));
+    expect((8 * TAUGHT['acme/medium']) / (8 + EXPLORE)).toBeLessThan(TAUGHT['acme/large']);
+    expect(responses).toHaveLength(WINDOW);
+
+    const w = (await plannerHealth(e2e)).windows;
+    expect(w.last.round).toBe('rest');
+    expect(w.last.rewardsLearned).toBeGreaterThanOrEqual(taught + EXPLORE);
+    expect(w.closed).toBe(1);
+  });
+});
