@@ -7,6 +7,7 @@ import {
   teachScope,
   usePlannerStack,
   runBatchWindow,
+  sendBills,
 } from '../support/batch-planner-kit';
 import { waitFor } from '../support/kafka-test-kit';
 
@@ -210,29 +211,10 @@ describe('batch planner through Kafka and PostgreSQL', () => {
     expect(decisions).toHaveLength(2 * WINDOW);
     // The bills come in at a tenth of what the planner expected (a provider discount the price table did not know).
     const bill = (d: (typeof decisions)[number]) => 0.1 * d.expected_usd;
-    await e2e.producer.send({
-      topic: Topic.Feedback,
-      messages: decisions.map((d) => ({
-        key: 'default',
-        value: JSON.stringify({
-          decisionId: d.decision_id,
-          scope: 'default',
-          quality: 0.8,
-          costUsd: bill(d),
-          source: 'user',
-          ts: new Date().toISOString(),
-        }),
-      })),
-    });
-    await waitFor(
-      'rewards of both windows',
-      async () =>
-        (
-          await e2e.db.query('SELECT count(*)::int AS n FROM rewards WHERE decision_id = ANY($1)', [
-            decisions.map((d) => d.decision_id),
-          ])
-        ).rows[0].n ===
-        2 * WINDOW,
+    await sendBills(
+      e2e,
+      decisions.map((d) => ({ decisionId: d.decision_id, costUsd: bill(d) })),
+      0.8,
     );
     const realised = decisions.reduce((x, d) => x + bill(d), 0);
     const expected = decisions.reduce((x, d) => x + d.expected_usd, 0);

@@ -95,3 +95,37 @@ export async function teachScope(e2e: StackHandles, costs: CostModel): Promise<v
     async () => ((await plannerHealth(e2e)).replica.scopes['default'] ?? 0) >= snap.value.version,
   );
 }
+
+/**
+ * Sends feedback on these decisions of the default scope, each scored `quality` and with a
+ * provider's bill of `costUsd`, and waits until the aggregator has stored every reward.
+ */
+export async function sendBills(
+  e2e: StackHandles,
+  bills: readonly { decisionId: string; costUsd: number }[],
+  quality: number,
+): Promise<void> {
+  await e2e.producer.send({
+    topic: Topic.Feedback,
+    messages: bills.map((b) => ({
+      key: 'default',
+      value: JSON.stringify({
+        decisionId: b.decisionId,
+        scope: 'default',
+        quality,
+        costUsd: b.costUsd,
+        source: 'user',
+        ts: new Date().toISOString(),
+      }),
+    })),
+  });
+  await waitFor(
+    `${bills.length} rewards stored`,
+    async () =>
+      (
+        await e2e.db.query('SELECT count(*)::int AS n FROM rewards WHERE decision_id = ANY($1)', [
+          bills.map((b) => b.decisionId),
+        ])
+      ).rows[0].n === bills.length,
+  );
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape, warmStartFileEnv } from '@llm-router/service';
+import { CALIBRATION_CALLS } from '@llm-router/batch';
 import { BATCH_PACE_BY } from './planner/window-problem';
 
 export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
@@ -44,6 +45,11 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
    * The rest of the window waits for the sub-round's rewards (BATCH_FEEDBACK_WAIT_MS).
    */
   BATCH_EXPLORE: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(1000)]).default('auto'),
+  /**
+   * A model's cost level is measured on its last this many billed calls of the period, as the
+   * batch replay's calibration measures it (libs/core/batch CALIBRATION_CALLS).
+   */
+  BATCH_COST_LEVEL_CALLS: z.coerce.number().int().positive().default(CALIBRATION_CALLS),
   /** How long a part waits for its bills; those still out are counted at their expected cost. */
   BATCH_BILL_WAIT_MS: z.coerce.number().int().min(0).default(30000),
   /** A query whose windows failed this many times is routed on its own (mode `query`) rather than planned again. */

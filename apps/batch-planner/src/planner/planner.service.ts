@@ -456,9 +456,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const routed = this.routedByScope.get(w.scope);
     // The replica's cost model does not learn usage; the bills of this period's windows do,
     // measured against the costs before the level, as the replay's calibration measures them.
+    const recent = await this.spend.recentBills(w.scope, period, c.BATCH_COST_LEVEL_CALLS);
     const costLevelOf = (m: string) =>
-      billed[m]
-        ? costLevel({ realisedUsd: billed[m].realisedUsd, expectedUsd: billed[m].baseUsd, calls: billed[m].calls })
+      recent[m]
+        ? costLevel({ realisedUsd: recent[m].realisedUsd, expectedUsd: recent[m].baseUsd, calls: recent[m].calls })
         : 1;
     const objectiveKind = c.BATCH_ROBUST ? 'lcb' : 'mean';
     const dispatch = await planWindowDispatch(w.queries, engine, {

@@ -48,17 +48,37 @@ export class SpendStore {
    * feedback overrides), else the realised cost the router logged when it answered: a scope
    * without feedback still has its spend reconciled and its models priced.
    */
-  async billed(scope: string, period: string): Promise<Record<string, ModelBills>> {
+  billed(scope: string, period: string): Promise<Record<string, ModelBills>> {
+    return this.billTotals(scope, period, null);
+  }
+
+  /**
+   * The same over each model's latest `calls` billed calls, latest filed first: what its cost
+   * level is measured on, as the replay's CostCalibration measures it over an arm's recent calls.
+   */
+  recentBills(scope: string, period: string, calls: number): Promise<Record<string, ModelBills>> {
+    return this.billTotals(scope, period, calls);
+  }
+
+  /** `billed`, over each model's latest `latest` bills (null: all of them). */
+  private async billTotals(scope: string, period: string, latest: number | null): Promise<Record<string, ModelBills>> {
+    // The cost-known filter comes before the ranking: the bills of a part still out do not take
+    // the places of billed calls. A part's bills share their recorded_at (one transaction); the
+    // decision id only makes the cut through a part the same at every read.
     const rows: { model: string; realised: number; expected: number; base: number; calls: number }[] =
       await this.ds.query(
-        `SELECT b.model, SUM(${BILL_USD}) AS realised, SUM(b.expected_usd) AS expected,
-              SUM(COALESCE(b.base_usd, b.expected_usd)) AS base, COUNT(*)::int AS calls
-         FROM batch_bills b
-         LEFT JOIN rewards r ON r.decision_id = b.decision_id
-         LEFT JOIN decisions d ON d.decision_id = b.decision_id
-        WHERE b.scope = $1 AND b.period = $2 AND ${BILL_USD} IS NOT NULL
-        GROUP BY b.model`,
-        [scope, period],
+        `SELECT model, SUM(usd) AS realised, SUM(expected_usd) AS expected, SUM(base_usd) AS base,
+                COUNT(*)::int AS calls
+           FROM (SELECT b.model, ${BILL_USD} AS usd, b.expected_usd,
+                        COALESCE(b.base_usd, b.expected_usd) AS base_usd,
+                        ROW_NUMBER() OVER (PARTITION BY b.model ORDER BY b.recorded_at DESC, b.decision_id DESC) AS recency
+                   FROM batch_bills b
+                   LEFT JOIN rewards r ON r.decision_id = b.decision_id
+                   LEFT JOIN decisions d ON d.decision_id = b.decision_id
+                  WHERE b.scope = $1 AND b.period = $2 AND ${BILL_USD} IS NOT NULL) k
+          WHERE $3::int IS NULL OR recency <= $3
+          GROUP BY model`,
+        [scope, period, latest],
       );
     const out: Record<string, ModelBills> = {};
     for (const r of rows)

@@ -1,4 +1,4 @@
-import { CostCalibration } from './cost-calibration';
+import { CALIBRATION_CALLS, CostCalibration } from './cost-calibration';
 import { DispatchCheck } from './dispatch-check';
 import { PeriodBudget, dualPriceOfDollar } from './dual-price';
 import { EstimatedMix } from './estimated-mix';
@@ -277,5 +277,24 @@ describe('CostCalibration', () => {
     c.observe(2, 2, 0); // no expectation to compare with: not a pricing
     expect(c.unpricedArms()).toEqual([0, 2]);
     expect(c.priced(1)).toBe(true);
+  });
+
+  it('measures the level on the last `recentCalls` calls of each arm', () => {
+    const c = new CostCalibration(2, 4);
+    for (let i = 0; i < 10; i++) c.observe(0, 3, 1);
+    for (let i = 0; i < 4; i++) c.observe(0, 1, 1);
+    c.observe(1, 3, 1);
+    expect(c.level(0)).toBe(1);
+    expect(c.level(1)).toBeCloseTo(13 / 11, 12);
+
+    const byDefault = new CostCalibration(1);
+    expect(byDefault.recentCalls).toBe(CALIBRATION_CALLS);
+    for (let i = 0; i < CALIBRATION_CALLS; i++) byDefault.observe(0, 3, 1);
+    byDefault.observe(0, 1, 1);
+    // The oldest 3x call went: 199 at 3x and one at 1x, with ten calls of prior.
+    expect(byDefault.level(0)).toBeCloseTo((199 * 3 + 1 + 10) / (200 + 10), 12);
+
+    expect(() => new CostCalibration(1, 0)).toThrow(/recent calls/);
+    expect(() => new CostCalibration(1, 2.5)).toThrow(/recent calls/);
   });
 });
