@@ -16,6 +16,8 @@ describe("batch planner: a model's cost level from its latest calls", () => {
     BATCH_COST_LEVEL_CALLS: String(WINDOW),
     BATCH_WINDOW_SIZE: String(WINDOW),
     BATCH_WINDOW_MS: '600000',
+    // Each window planned whole, so that its calls are the level's last WINDOW.
+    BATCH_EXPLORE: '0',
     // No budget: every window goes to the model taught best, whose calls make its level.
   });
 
