@@ -553,13 +553,8 @@ function batchPlannerEnv(): Record<string, string> {
 /** Longest wait of a window for the rewards of the one before (the run sends feedback at once). */
 const BATCH_FEEDBACK_WAIT_MS = 10_000;
 
-/**
- * Longest wait of a window in batch mode: long enough that windows close by count at any --rate
- * above 10/s, even while the planner's intake pauses for the plan and the feedback waits of the
- * window before. At 3 s the last 93 queries of a warm run went in windows of 76 and 17, and the 17
- * could not spend what the 76 had kept for them (budgetRatio 0.94; docs/decisions/0038).
- */
-const BATCH_LAST_WINDOW_MS = 15_000;
+/** Longest wait of a window in batch mode: long enough that windows close by count at any --rate above 50/s. */
+const BATCH_LAST_WINDOW_MS = 3000;
 
 /** Live batch routing against the replay's per-query routing of the same rows: the replay's gainPct, measured live. */
 function batchGain(meanQuality: number, replay: ReplayComparison | null) {
