@@ -105,10 +105,15 @@ export class DispatchCheck {
   /**
    * What query i's call on arm j should cost, by what j's calls have really cost this window so
    * far (never below the plan's price): what a caller that learns bills late settles a call at
-   * until its bill comes back (`rebill`).
+   * until its bill comes back (`rebill`). In the period's last window, at the dearest level any
+   * call of j has cost this window: that window spends to the limit, and a live run's last
+   * window met a source whose calls cost twice their estimate in its first part and four times
+   * in its second, settled at the mean level of the first (budgetRatio 1.0302,
+   * docs/decisions/0038).
    */
   likelyBill(i: number, j: number): number {
-    return this.estimates.cost[i * this.estimates.k + j] * Math.max(1, this.priceLevel(j));
+    const level = this.opts.spendAllLeft ? Math.max(this.priceLevel(j), this.armDearest[j]) : this.priceLevel(j);
+    return this.estimates.cost[i * this.estimates.k + j] * Math.max(1, level);
   }
 
   /** What query i's call on `arm` cost (the expected cost when the bill is not known yet). */

@@ -190,6 +190,22 @@ describe('DispatchCheck', () => {
     expect(check.likelyBill(2, 0)).toBe(e.cost[2 * 2 + 0]);
   });
 
+  it("counts a call of the period's last window at the dearest level its arm has cost this window", () => {
+    const e = window(3, [CHEAP, GOOD]);
+    const plan = Int32Array.from([1, 1, 1]);
+    const last = new DispatchCheck(e, plan, 1e9, 0, 0, { spendAllLeft: true });
+    const earlier = new DispatchCheck(e, plan, 1e9, 0, 0);
+    for (const check of [last, earlier]) {
+      check.armFor(0);
+      check.settle(0, 1, 4 * e.cost[1]);
+      check.armFor(1);
+      check.settle(1, 1, e.cost[1 * 2 + 1]);
+    }
+    // Mean level (4 + 1) / 2 = 2.5 in a window before the last; the dearest call, 4, in the last.
+    expect(earlier.likelyBill(2, 1)).toBeCloseTo(2.5 * e.cost[2 * 2 + 1], 12);
+    expect(last.likelyBill(2, 1)).toBeCloseTo(4 * e.cost[2 * 2 + 1], 12);
+  });
+
   it('stops an arm whose calls cost this window more than three times the plan', () => {
     const e = window(3, [CHEAP, GOOD]);
     const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 1e9, 0, 0);
