@@ -170,7 +170,6 @@ describe('batch planner: open windows survive a restart', () => {
     const windows = sink
       .of(Topic.BatchAssignments)
       .filter((b) => b.value.assignments.some((a: { requestId: string }) => ids.includes(a.requestId)));
-    expect(windows.map((b) => b.value.batchId)).toEqual([expect.stringMatching(/-explore$/), expect.any(String)]);
     const assigned = windows.flatMap((b) => b.value.assignments.map((a: { requestId: string }) => a.requestId));
     expect(assigned.sort()).toEqual([...ids].sort());
   });

@@ -3,9 +3,9 @@ import { loadPlannerConfig } from './config';
 const base = { KAFKA_BROKERS: 'localhost:9092', DATABASE_URL: 'postgres://u@h:5/db', ALLOW_NO_AUTH: 'true' };
 
 describe('loadPlannerConfig', () => {
-  it('explores as the batch replay does by default, or by the size given', () => {
-    expect(loadPlannerConfig(base).BATCH_EXPLORE).toBe('auto');
-    expect(loadPlannerConfig({ ...base, BATCH_EXPLORE: '0' }).BATCH_EXPLORE).toBe(0);
+  it("runs no exploration sub-round by default, the batch replay's with `auto`, or one of the size given", () => {
+    expect(loadPlannerConfig(base).BATCH_EXPLORE).toBe(0);
+    expect(loadPlannerConfig({ ...base, BATCH_EXPLORE: 'auto' }).BATCH_EXPLORE).toBe('auto');
     expect(loadPlannerConfig({ ...base, BATCH_EXPLORE: '6' }).BATCH_EXPLORE).toBe(6);
   });
 

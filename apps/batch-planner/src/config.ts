@@ -42,9 +42,10 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
    * Queries at the head of each window planned, sent and learnt from before the rest of it (the
    * batch replay's exploration sub-round: optimistic estimates, never-pulled models sampled).
    * `auto`: 6 with the recent-residual correction, else 3, as `replay --mode batch`; 0 = off.
-   * The rest of the window waits for the sub-round's rewards (BATCH_FEEDBACK_WAIT_MS).
+   * The rest of the window waits for the sub-round's rewards (BATCH_FEEDBACK_WAIT_MS). Off by
+   * default: live runs with it passed the budget by up to 3% (docs/decisions/0038, "Open").
    */
-  BATCH_EXPLORE: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(1000)]).default('auto'),
+  BATCH_EXPLORE: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(1000)]).default(0),
   /**
    * A model's cost level is measured on its last this many billed calls of the period, as the
    * batch replay's calibration measures it (libs/core/batch CALIBRATION_CALLS).
