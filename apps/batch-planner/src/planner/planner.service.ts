@@ -493,7 +493,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     let billWaitMs = 0;
     let sent: WindowAssignment[] = [];
     for (let index = 0; !dispatch.done; index++) {
-      if (sent.length > 0) billWaitMs += await this.awaitBills(w.scope, dispatch, sent);
+      if (sent.length > 0) {
+        billWaitMs += await this.awaitBills(w.scope, dispatch, sent);
+        this.log.debug({ batchId, part: index - 1, checkSpentUsd: dispatch.spentUsd }, 'window part billed');
+      }
       const part = dispatch.dispatchNext();
       sent = part.assignments;
       deferred.push(...part.deferred);
@@ -501,6 +504,19 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       assigned += sent.length;
       if (sent.length === 0) continue;
       spentAfter = await this.sendPart(sending, part, index, rewardsBefore + assigned);
+      // With the bills of the parts before, what a trace of a window's spend against its budget needs.
+      this.log.debug(
+        {
+          batchId,
+          part: index,
+          of: dispatch.parts,
+          calls: sent.length,
+          expectedUsd: part.expectedCostUsd,
+          checkSpentUsd: dispatch.spentUsd,
+          periodSpentUsd: spentAfter,
+        },
+        'window part sent',
+      );
     }
     if (deferred.length > 0) this.buffer.requeue(deferred, Date.now());
 

@@ -91,6 +91,11 @@ export class WindowDispatch {
     return this.input.models;
   }
 
+  /** The period's spend as the check counts it: calls in flight at their likely bill, the others at their bill. */
+  get spentUsd(): number {
+    return this.check.spent;
+  }
+
   /** Whether every part has been dispatched. */
   get done(): boolean {
     return this.next >= this.parts;

@@ -495,6 +495,22 @@ describe('WindowDispatch (a window sent in parts)', () => {
     expect(realised).toBeLessThanOrEqual(budgetUsd * (1 + 1e-9));
   });
 
+  it("counts the period's spend as the check does: a call in flight at its likely bill, then at its bill", async () => {
+    const { engine, priceOf, big, cheap } = setUp();
+    const qs = Array.from({ length: 8 }, (_, i) => query(`q${i}`));
+    const before = big;
+    const budget = lastWindowOf(8, before + 6 * big + 2 * cheap, before);
+    const d = await planWindowDispatch(qs, engine, opts(priceOf, { budget, maxParts: 2 }));
+    expect(d.spentUsd).toBe(before);
+    const part = d.dispatchNext().assignments;
+    const planned = part.reduce((x, a) => x + (a.model === 'big' ? big : cheap), 0);
+    expect(d.spentUsd).toBeCloseTo(before + planned, 12);
+    for (const a of part) d.bill(a.index, a.model === 'big' ? 2 * big : cheap);
+    const billed = part.reduce((x, a) => x + (a.model === 'big' ? 2 * big : cheap), 0);
+    expect(billed).toBeGreaterThan(planned);
+    expect(d.spentUsd).toBeCloseTo(before + billed, 12);
+  });
+
   it('counts a bill once, however often it is reported', async () => {
     expect(await run(2, 4, true)).toEqual(await run(2, 4));
   });

@@ -56,6 +56,11 @@ export class DispatchCheck {
     this.armDearest = new Float64Array(estimates.k);
   }
 
+  /** What the period has spent by the check's count: before the window, plus its calls settled so far. */
+  get spent(): number {
+    return this.spentUsd;
+  }
+
   /** The arm query i goes to now (call in order, each followed by `settle`); -1 = deferred. */
   armFor(i: number): number {
     const { cost, k } = this.estimates;
