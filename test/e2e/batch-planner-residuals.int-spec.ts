@@ -1,6 +1,13 @@
 import { Topic } from '@llm-router/contracts';
 import { CostModel } from '@llm-router/pricing';
-import { TAUGHT, plannerHealth, teachScope, usePlannerStack, runBatchWindow } from '../support/batch-planner-kit';
+import {
+  TAUGHT,
+  batchEventsOf,
+  plannerHealth,
+  teachScope,
+  usePlannerStack,
+  runBatchWindow,
+} from '../support/batch-planner-kit';
 import { sendFeedback } from '../support/feedback';
 import { waitFor } from '../support/kafka-test-kit';
 
@@ -8,7 +15,8 @@ import { waitFor } from '../support/kafka-test-kit';
  * The batch replay's recent-residual correction in the running planner: each window's estimates
  * move by how the calls of the windows before it did against the estimates they were planned on.
  * The planner keeps each call's estimate when it sends it, reads its reward (the aggregator's
- * rewards table) when the next window is planned, and shows the correction on /health.
+ * rewards table) when the next window is planned, and shows the correction on /health. The
+ * correction is stored (batch_residuals), so a restarted planner goes on with it.
  */
 describe('batch planner: windows corrected by the residuals of the windows before', () => {
   const WINDOW = 8;
@@ -57,5 +65,26 @@ describe('batch planner: windows corrected by the residuals of the windows befor
       expect(w.last.residualCorrection[m]).toBeCloseTo(expected, 2);
     }
     expect(first.event.assignments.some((a) => TAUGHT[a.model] > SCORED)).toBe(true);
+  });
+
+  it('keeps its correction across a restart: the next window is corrected as the last process would have', async () => {
+    const before = await plannerHealth(e2e);
+    const version = before.replica.scopes['default'];
+    const r1 = batchEventsOf(e2e, ['r1-0'])[0];
+    await e2e.stack.restartPlanner();
+    await waitFor(
+      'restarted planner on the policy',
+      async () => ((await plannerHealth(e2e)).replica.scopes['default'] ?? 0) >= version,
+    );
+
+    await runWindow('r3', 40);
+    const w = (await plannerHealth(e2e)).windows;
+    for (const m of Object.keys(TAUGHT)) {
+      const n = r1.assignments.filter((a) => a.model === m).length;
+      // The first window's residuals fade once more (0.8 x 0.8); the second's calls are still unrewarded.
+      const expected = n === 0 ? 0 : (0.64 * n * (SCORED - TAUGHT[m])) / (0.64 * n + 5);
+      expect(w.last.residualCorrection[m]).toBeCloseTo(expected, 2);
+    }
+    expect(Object.values(w.last.residualCorrection).some((c) => c !== 0)).toBe(true);
   });
 });

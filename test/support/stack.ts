@@ -26,6 +26,8 @@ export interface Stack {
   priceWatcher: INestApplication;
   planner?: INestApplication;
   url(app: INestApplication): Promise<string>;
+  /** Closes the batch planner and starts a new one on the same configuration (what a restart does). */
+  restartPlanner(): Promise<INestApplication>;
   stop(): Promise<void>;
 }
 
@@ -82,19 +84,27 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     // idle member in the same group would be assigned partitions it never reads.
     routers.push(await start(`router-${i}`, RouterModule.forRoot(c)));
   }
-  let planner: INestApplication | undefined;
-  if (o.planner) {
+  const startPlanner = () => {
     const c = loadPlannerConfig(env);
-    planner = await start('batch-planner', PlannerModule.forRoot(c), c.PLANNER_GROUP_ID);
-  }
-  return {
+    return start('batch-planner', PlannerModule.forRoot(c), c.PLANNER_GROUP_ID);
+  };
+  const stack: Stack = {
     routers,
     aggregators,
     priceWatcher,
-    planner,
+    planner: o.planner ? await startPlanner() : undefined,
     url: async (app) => (await app.getUrl()).replace('[::1]', '127.0.0.1'),
+    restartPlanner: async () => {
+      const old = stack.planner;
+      if (old) {
+        await old.close();
+        apps.splice(apps.indexOf(old), 1);
+      }
+      return (stack.planner = await startPlanner());
+    },
     stop: async () => {
       for (const app of apps.reverse()) await app.close().catch(() => undefined);
     },
   };
+  return stack;
 }

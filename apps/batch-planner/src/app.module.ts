@@ -13,6 +13,7 @@ import { PlannerService } from './planner/planner.service';
 import { BatchRequestsController } from './planner/batch-requests.controller';
 import { OutcomeStore } from './planner/outcome-store';
 import { PendingStore } from './planner/pending-store';
+import { ResidualStore } from './planner/residual-store';
 import { SpendStore } from './planner/spend-store';
 
 @Module({})
@@ -31,7 +32,7 @@ export class PlannerModule {
         }),
       ],
       controllers: [BatchRequestsController],
-      providers: [PlannerService, SpendStore, PendingStore, OutcomeStore, operatorAccessGuardProvider],
+      providers: [PlannerService, SpendStore, PendingStore, OutcomeStore, ResidualStore, operatorAccessGuardProvider],
     };
   }
 }

@@ -6,6 +6,7 @@ import { HealthRegistry, MetricsService } from '@llm-router/service';
 import { PlannerConfig } from '../config';
 import { OutcomeStore } from './outcome-store';
 import { PendingStore } from './pending-store';
+import { ResidualStore } from './residual-store';
 import { PlannerService } from './planner.service';
 import { SpendStore } from './spend-store';
 
@@ -41,6 +42,7 @@ function planner() {
     metrics as unknown as MetricsService,
     health,
     {} as unknown as OutcomeStore,
+    {} as unknown as ResidualStore,
   );
   const windows = async () => (await health.run()).checks['windows'] as { closed: number; failed: number };
   return { p, pending, spend, producer, metrics, windows };
@@ -120,6 +122,7 @@ describe('PlannerService when a window keeps failing', () => {
       metrics as unknown as MetricsService,
       health,
       {} as unknown as OutcomeStore,
+      {} as unknown as ResidualStore,
     );
     await p.onApplicationBootstrap();
     try {

@@ -12,6 +12,7 @@ import { Window, WindowBuffer } from '../windows/window-buffer';
 import { FeedbackWait } from './feedback-wait';
 import { OutcomeStore } from './outcome-store';
 import { PendingStore } from './pending-store';
+import { ResidualStore } from './residual-store';
 import { SpendStore } from './spend-store';
 import { DispatchedPart, WindowAssignment, WindowDispatch } from './window-dispatch';
 import { WindowResiduals } from './window-residuals';
@@ -128,6 +129,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: MetricsService,
     health: HealthRegistry,
     private readonly outcomes: OutcomeStore,
+    private readonly residualStore: ResidualStore,
   ) {
     this.buffer = new WindowBuffer(config.BATCH_WINDOW_SIZE, config.BATCH_WINDOW_MS);
     health.register('windows', () => ({
@@ -279,11 +281,34 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private async windowResiduals(scope: string, round: WindowRound): Promise<WindowResiduals | undefined> {
     if (!this.correctionOn()) return undefined;
     let r = this.residualsByScope.get(scope);
-    if (!r) this.residualsByScope.set(scope, (r = new WindowResiduals()));
+    if (!r) this.residualsByScope.set(scope, (r = await this.storedResiduals(scope)));
     const realised = await this.outcomes.qualities(r.awaited());
     if (round === 'rest') r.withinWindow(realised);
     else r.nextWindow(realised);
     return r;
+  }
+
+  /** The correction the last process stored for the scope, or none when there is none or it cannot be read. */
+  private async storedResiduals(scope: string): Promise<WindowResiduals> {
+    try {
+      const state = await this.residualStore.load(scope);
+      if (state !== undefined) return WindowResiduals.restore(state);
+    } catch (e) {
+      this.log.warn({ scope, err: (e as Error).message }, 'stored residual correction not usable: starting without');
+    }
+    return new WindowResiduals();
+  }
+
+  /**
+   * Stores the scope's correction once a round is sent. The round is dispatched by then, so a
+   * failure only costs a restarted planner this round's residuals: logged, never thrown.
+   */
+  private async storeResiduals(scope: string, r: WindowResiduals): Promise<void> {
+    try {
+      await this.residualStore.save(scope, r.toJSON());
+    } catch (e) {
+      this.log.warn({ scope, err: (e as Error).message }, 'could not store the residual correction');
+    }
   }
 
   /**
@@ -519,6 +544,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       );
     }
     if (deferred.length > 0) this.buffer.requeue(deferred, Date.now());
+    if (residuals) await this.storeResiduals(w.scope, residuals);
 
     this.recordAssigned(
       {

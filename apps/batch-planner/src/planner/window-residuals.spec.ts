@@ -60,4 +60,35 @@ describe('WindowResiduals', () => {
     for (let round = 0; round < 5; round++) live.withinWindow(new Map());
     expect(live.awaited()).toEqual(['slow']);
   });
+
+  it('restores from its JSON with the calls it awaits, their ages, and the correction so far', () => {
+    const a = new WindowResiduals(new RecentResiduals(0.5, 1));
+    a.dispatched('old', 'big', 0.7);
+    a.dispatched('seen', 'small', 0.4);
+    a.nextWindow(new Map([['seen', 0.9]]));
+    a.dispatched('new', 'big', 0.6);
+    const b = WindowResiduals.restore(JSON.parse(JSON.stringify(a)));
+    expect(b.toJSON()).toEqual(a.toJSON());
+    expect(b.awaited()).toEqual(['old', 'new']);
+    for (const r of [a, b]) {
+      r.nextWindow(new Map([['new', 1]]));
+      r.nextWindow(new Map());
+    }
+    // 'old' keeps the age it had: both forget it at the same window.
+    expect(b.awaited()).toEqual(['old']);
+    for (const r of [a, b]) r.nextWindow(new Map());
+    expect(b.awaited()).toEqual(a.awaited());
+    expect(b.awaited()).toEqual([]);
+    for (const m of ['big', 'small']) expect(b.residuals.correction(m)).toBe(a.residuals.correction(m));
+  });
+
+  it('refuses a stored state that is not one, naming what is wrong', () => {
+    const good = new WindowResiduals().toJSON();
+    expect(() => WindowResiduals.restore('x')).toThrow('window residuals: state is not an object');
+    expect(() => WindowResiduals.restore({ ...good, sent: {} })).toThrow('sent is not an array');
+    expect(() =>
+      WindowResiduals.restore({ ...good, sent: [{ decisionId: 'd', model: 'm', estimate: 0.5, age: -1 }] }),
+    ).toThrow('not a sent call');
+    expect(() => WindowResiduals.restore({ ...good, residuals: { ...good.residuals, decay: 2 } })).toThrow('decay');
+  });
 });

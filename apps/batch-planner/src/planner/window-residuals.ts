@@ -1,4 +1,4 @@
-import { RecentResiduals } from '@llm-router/batch';
+import { RecentResiduals, RecentResidualsState } from '@llm-router/batch';
 
 /** A dispatched call whose reward has not been read yet. */
 interface SentCall {
@@ -18,8 +18,9 @@ interface SentCall {
  * in). Calls whose reward has not come after `MAX_AGE` windows are forgotten: by then their
  * residual would weigh little, and without feedback they would be held forever.
  *
- * State lives in the process: a restarted planner starts from no correction, as the replay's
- * first window does.
+ * The state serialises (`toJSON`, `WindowResiduals.restore`): the planner stores it after each
+ * round it sends (ResidualStore), so that a restarted planner goes on correcting where the last one
+ * stopped and still reads the rewards of the calls that one sent.
  */
 export class WindowResiduals {
   readonly residuals: RecentResiduals;
@@ -27,6 +28,34 @@ export class WindowResiduals {
 
   constructor(residuals = new RecentResiduals()) {
     this.residuals = residuals;
+  }
+
+  /** The state, as plain data. */
+  toJSON(): WindowResidualsState {
+    return {
+      residuals: this.residuals.toJSON(),
+      sent: [...this.sent].map(([decisionId, c]) => ({ decisionId, model: c.model, estimate: c.estimate, age: c.age })),
+    };
+  }
+
+  /** An instance in the state `toJSON` gave; a state that is not one throws, naming what is wrong. */
+  static restore(state: unknown): WindowResiduals {
+    const s = state as Partial<WindowResidualsState> | null;
+    if (typeof s !== 'object' || s === null) throw new Error('window residuals: state is not an object');
+    const r = new WindowResiduals(RecentResiduals.restore(s.residuals));
+    if (!Array.isArray(s.sent)) throw new Error('window residuals: sent is not an array');
+    for (const c of s.sent as Partial<SentCallState>[]) {
+      const ok =
+        typeof c?.decisionId === 'string' &&
+        typeof c.model === 'string' &&
+        typeof c.estimate === 'number' &&
+        Number.isFinite(c.estimate) &&
+        Number.isInteger(c.age) &&
+        (c.age as number) >= 0;
+      if (!ok) throw new Error(`window residuals: not a sent call: ${JSON.stringify(c)}`);
+      r.sent.set(c.decisionId!, { model: c.model!, estimate: c.estimate!, age: c.age! });
+    }
+    return r;
   }
 
   /** A call was dispatched under `decisionId`. */
@@ -71,3 +100,15 @@ export class WindowResiduals {
 
 /** Windows a call's reward is awaited for. */
 const MAX_AGE = 3;
+
+/** A sent call as stored. */
+export interface SentCallState extends SentCall {
+  decisionId: string;
+}
+
+/** `WindowResiduals` as plain data (the batch_residuals row of a scope). */
+export interface WindowResidualsState {
+  residuals: RecentResidualsState;
+  /** The calls whose reward is awaited. */
+  sent: SentCallState[];
+}

@@ -40,4 +40,36 @@ describe('RecentResiduals', () => {
     r.apply(e, ['a', 'b']);
     expect(Array.from(e.quality)).toEqual([1, 0, 0.2, 0.4].map((x) => expect.closeTo(x, 12)));
   });
+
+  it('restores from its JSON to an instance that goes on exactly as the original', () => {
+    const a = new RecentResiduals(0.7, 3);
+    a.observe('x', 0.6, 1);
+    a.observe('y', 0.9, 0.2);
+    a.nextWindow();
+    a.observe('x', 0.4, 0);
+    const b = RecentResiduals.restore(JSON.parse(JSON.stringify(a)));
+    expect(b.toJSON()).toEqual(a.toJSON());
+    for (const r of [a, b]) {
+      r.nextWindow();
+      r.observe('y', 0.5, 0.75);
+      r.observe('z', 0.1, 0.9);
+    }
+    for (const arm of ['x', 'y', 'z', 'w']) expect(b.correction(arm)).toBe(a.correction(arm));
+    expect(b.decay).toBe(0.7);
+    expect(b.priorCalls).toBe(3);
+  });
+
+  it.each([
+    [null, 'state is not an object'],
+    [{ decay: 0, priorCalls: 5, arms: {} }, 'decay must be in (0, 1], got 0'],
+    [{ decay: 0.8, priorCalls: -1, arms: {} }, 'priorCalls must be a finite number >= 0, got -1'],
+    [{ decay: 0.8, priorCalls: 5 }, 'arms is not an object'],
+    [{ decay: 0.8, priorCalls: 5, arms: { m: { sum: 'x', count: 1 } } }, 'arms.m.sum must be a finite number, got x'],
+    [
+      { decay: 0.8, priorCalls: 5, arms: { m: { sum: 0.1, count: -2 } } },
+      'arms.m.count must be a finite number >= 0, got -2',
+    ],
+  ])('refuses a stored state that is not one (%j), naming the field', (state, message) => {
+    expect(() => RecentResiduals.restore(state)).toThrow(message);
+  });
 });

@@ -11,7 +11,7 @@ import { WindowEstimates } from './window-estimates';
  */
 export class RecentResiduals {
   /** Per arm id: the decayed sum of residuals and count of calls. */
-  private readonly arms = new Map<string, { sum: number; count: number }>();
+  private readonly arms = new Map<string, ArmResiduals>();
 
   constructor(
     /** Weight a window's residuals keep per later window. */
@@ -24,6 +24,36 @@ export class RecentResiduals {
      */
     readonly priorCalls = 5,
   ) {}
+
+  /** The state, as plain data (`RecentResiduals.restore` takes it back). */
+  toJSON(): RecentResidualsState {
+    const arms: Record<string, ArmResiduals> = {};
+    for (const [arm, a] of this.arms) arms[arm] = { sum: a.sum, count: a.count };
+    return { decay: this.decay, priorCalls: this.priorCalls, arms };
+  }
+
+  /**
+   * An instance in the state `toJSON` gave, checked: a state read back from storage that is not
+   * one (a count below 0, a sum that is not finite) throws, naming the field.
+   */
+  static restore(state: unknown): RecentResiduals {
+    const s = state as Partial<RecentResidualsState> | null;
+    if (typeof s !== 'object' || s === null) throw new Error('recent residuals: state is not an object');
+    if (!(typeof s.decay === 'number' && s.decay > 0 && s.decay <= 1))
+      throw new Error(`recent residuals: decay must be in (0, 1], got ${String(s.decay)}`);
+    if (!(typeof s.priorCalls === 'number' && s.priorCalls >= 0 && Number.isFinite(s.priorCalls)))
+      throw new Error(`recent residuals: priorCalls must be a finite number >= 0, got ${String(s.priorCalls)}`);
+    if (typeof s.arms !== 'object' || s.arms === null) throw new Error('recent residuals: arms is not an object');
+    const r = new RecentResiduals(s.decay, s.priorCalls);
+    for (const [arm, a] of Object.entries(s.arms as Record<string, Partial<ArmResiduals>>)) {
+      if (!(typeof a?.sum === 'number' && Number.isFinite(a.sum)))
+        throw new Error(`recent residuals: arms.${arm}.sum must be a finite number, got ${String(a?.sum)}`);
+      if (!(typeof a.count === 'number' && a.count >= 0 && Number.isFinite(a.count)))
+        throw new Error(`recent residuals: arms.${arm}.count must be a finite number >= 0, got ${String(a.count)}`);
+      r.arms.set(arm, { sum: a.sum, count: a.count });
+    }
+    return r;
+  }
 
   /** A new window begins: what the earlier ones showed weighs `decay` times less. */
   nextWindow(): void {
@@ -59,4 +89,17 @@ export class RecentResiduals {
         if (e.available[x]) e.quality[x] = Math.min(1, Math.max(0, e.quality[x] + corrections[j]));
       }
   }
+}
+
+/** One arm's decayed sum of residuals and count of calls. */
+export interface ArmResiduals {
+  sum: number;
+  count: number;
+}
+
+/** `RecentResiduals` as plain data: what a planner stores to keep its correction across a restart. */
+export interface RecentResidualsState {
+  decay: number;
+  priorCalls: number;
+  arms: Record<string, ArmResiduals>;
 }

@@ -10,6 +10,7 @@ export { ModelEntity } from './model.entity';
 export { SpendEntity } from './spend.entity';
 export { BatchPendingEntity } from './batch-pending.entity';
 export { BatchBillEntity } from './batch-bill.entity';
+export { BatchResidualsEntity } from './batch-residuals.entity';
 export { RouterAnswerEntity } from './router-answer.entity';
 export { PolicySwitchEntity } from './policy-switch.entity';
 export { StoredPromptEntity } from './stored-prompt.entity';

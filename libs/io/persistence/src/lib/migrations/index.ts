@@ -13,6 +13,7 @@ import { RewardSequence1764200000000 } from './1764200000000-reward-sequence';
 import { GroupedReservations1764210000000 } from './1764210000000-grouped-reservations';
 import { RouterAnswersJson1764220000000 } from './1764220000000-router-answers-json';
 import { BatchBillBase1764230000000 } from './1764230000000-batch-bill-base';
+import { BatchResiduals1764240000000 } from './1764240000000-batch-residuals';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   GroupedReservations1764210000000,
   RouterAnswersJson1764220000000,
   BatchBillBase1764230000000,
+  BatchResiduals1764240000000,
 ];
