@@ -498,6 +498,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       solver: c.BATCH_SOLVER,
       timeLimitMs: c.BATCH_TIME_LIMIT_MS,
       billed: (m) => (billed[m]?.calls ?? 0) > 0,
+      billedCalls: (m) => recent[m]?.calls ?? 0,
       maxParts: c.BATCH_DISPATCH_PARTS,
       residuals: residuals?.residuals,
       explore: round === 'exploration',

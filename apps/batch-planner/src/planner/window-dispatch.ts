@@ -36,6 +36,8 @@ export interface WindowDispatchOptions {
   maxParts: number;
   /** The policy's quality estimates before the plan's correction (default: the estimates'). */
   policyQuality?: ArrayLike<number>;
+  /** Per model column, the bills its cost level rests on (DispatchOptions.billedCalls). */
+  billedCalls?: ArrayLike<number>;
 }
 
 /**
@@ -68,6 +70,7 @@ export class WindowDispatch {
     this.check = new DispatchCheck(estimates, plan.assignment, opts.periodTotalUsd, opts.spentUsd, plan.reserveUsd, {
       dualPrice: plan.dualPrice,
       spendAllLeft: plan.lastWindow,
+      billedCalls: opts.billedCalls,
     });
     this.policyQuality = opts.policyQuality ?? estimates.quality;
     this.arm = new Int32Array(estimates.n).fill(-1);

@@ -511,6 +511,21 @@ describe('WindowDispatch (a window sent in parts)', () => {
     expect(d.spentUsd).toBeCloseTo(before + billed, 12);
   });
 
+  it('keeps a model priced from few bills off a call that would pass the budget at three times its cost', async () => {
+    const { engine, priceOf, big } = setUp();
+    const sent = async (bigBills: number) => {
+      const d = await planWindowDispatch(
+        [query('q0')],
+        engine,
+        opts(priceOf, { budget: lastWindowOf(1, 2 * big), billedCalls: (m) => (m === 'big' ? bigBills : 100) }),
+      );
+      expect(d.plan.assignment[0]).toBe(d.models.indexOf('big'));
+      return d.dispatchNext().assignments[0].model;
+    };
+    expect(await sent(1)).toBe('cheap');
+    expect(await sent(10)).toBe('big');
+  });
+
   it('counts a bill once, however often it is reported', async () => {
     expect(await run(2, 4, true)).toEqual(await run(2, 4));
   });

@@ -183,6 +183,12 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
    * window gives it one call (planWindow's `unpricedArms`). Default: every model priced.
    */
   billed?: (model: string) => boolean;
+  /**
+   * Per model, the billed calls its cost level rests on: a call of a model with few must fit the
+   * budget at COST_SURPRISE times its cost (libs/core/batch DispatchOptions.billedCalls). Absent =
+   * every model's level is proven.
+   */
+  billedCalls?: (model: string) => number;
   /** Parts a window that could overspend is dispatched in (WindowDispatch); default 1. */
   maxParts?: number;
   /**
@@ -244,6 +250,7 @@ export async function planWindowDispatch(
     spentUsd: b?.spentUsd ?? 0,
     maxParts: opts.maxParts ?? 1,
     policyQuality,
+    billedCalls: opts.billedCalls && wi.models.map((m) => opts.billedCalls!(m)),
   });
 }
 

@@ -224,6 +224,7 @@ export async function runBatchReplay(
     const dispatch = new DispatchCheck(estimates, plan.assignment, total, spent, plan.reserveUsd, {
       dualPrice: plan.dualPrice,
       spendAllLeft: plan.lastWindow,
+      billedCalls: arms.map((_, j) => calibration.bills(j)),
     });
     const outcomes: { arm: ArmId; q: number; c: number }[] = [];
     for (let i = 0; i < m; i++) {

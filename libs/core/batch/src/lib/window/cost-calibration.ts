@@ -39,6 +39,11 @@ export class CostCalibration {
     if (c.length > this.recentCalls) c.shift();
   }
 
+  /** Calls of `arm` its level is measured on (at most `recentCalls`). */
+  bills(arm: number): number {
+    return this.calls[arm].length;
+  }
+
   /** Whether a call of `arm` has been seen: before that, its expected cost is the price list's guess. */
   priced(arm: number): boolean {
     return this.calls[arm].length > 0;

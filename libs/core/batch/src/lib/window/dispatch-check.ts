@@ -1,3 +1,4 @@
+import { COST_LEVEL_PRIOR_CALLS } from '@llm-router/pricing';
 import { budgetLimit } from '../problem';
 import { WindowEstimates, cheapestArm } from './window-estimates';
 
@@ -79,14 +80,27 @@ export class DispatchCheck {
       for (let a = 0; a < k; a++) rest += this.cheapestRest[a] * Math.max(1, this.priceLevel(a));
       // The call itself at the dearest level any call of its arm has cost this window: the last
       // calls that fit are made right at the limit, where one dear call passes it.
-      const call = cost[i * k + j] * Math.max(1, this.armDearest[j]);
+      const call = cost[i * k + j] * Math.max(1, this.armDearest[j], this.unprovenMargin(j));
       return this.spentUsd + call + rest > limit ? cheapest : j;
     }
     // The library's one budget test (its rounding tolerance), so a plan the solver made to fit still fits.
-    const overBudget = this.spentUsd + cost[i * k + j] + this.plannedRest + this.reserveUsd > limit;
+    const call = cost[i * k + j] * this.unprovenMargin(j);
+    const overBudget = this.spentUsd + call + this.plannedRest + this.reserveUsd > limit;
     const surprised =
       this.armRealised[j] > COST_SURPRISE * this.armExpected[j] && !this.worthAtTruePrice(i, j, cheapest);
     return overBudget || surprised ? cheapest : j;
+  }
+
+  /**
+   * What a call of arm j must fit at, as a multiple of its expected cost: COST_SURPRISE while the
+   * arm's cost level rests on fewer bills than its prior's weight (COST_LEVEL_PRIOR_CALLS), else 1.
+   * A flagship called once or twice a period is priced from one bill, and its calls' costs vary by
+   * the reasoning they take: a live run's last window sent one at $0.0041 that cost $0.0245, 3.5%
+   * of the period's budget, with 1.5% of it left (docs/decisions/0039).
+   */
+  private unprovenMargin(j: number): number {
+    const bills = this.opts.billedCalls?.[j];
+    return bills !== undefined && bills < COST_LEVEL_PRIOR_CALLS ? COST_SURPRISE : 1;
   }
 
   /** Whether query i's call on arm j gains more over arm `cheapest` than it costs more at j's true price. */
@@ -152,6 +166,11 @@ export interface DispatchOptions {
   dualPrice?: number;
   /** The period's last window: what it leaves unspent is lost. */
   spendAllLeft?: boolean;
+  /**
+   * Per arm, the billed calls its cost level rests on (absent = enough of them): a call of an arm
+   * with fewer than COST_LEVEL_PRIOR_CALLS must fit the budget at COST_SURPRISE times its cost.
+   */
+  billedCalls?: ArrayLike<number>;
 }
 
 /** An arm whose calls in a window cost more than this multiple of their planned cost gets no more of them. */

@@ -206,6 +206,21 @@ describe('DispatchCheck', () => {
     expect(last.likelyBill(2, 1)).toBeCloseTo(4 * e.cost[2 * 2 + 1], 12);
   });
 
+  it('lets a call of an arm priced from fewer than ten bills go only if it fits at three times its cost', () => {
+    const e = window(1, [CHEAP, GOOD]);
+    const plan = Int32Array.from([1]);
+    // $6 of a $12 budget left: GOOD's $3 call fits, at three times that it does not.
+    for (const spendAllLeft of [false, true]) {
+      const opts = (bills: number) => ({ spendAllLeft, billedCalls: [100, bills] });
+      expect(new DispatchCheck(e, plan, 12, 6, 0, opts(1)).armFor(0)).toBe(0);
+      expect(new DispatchCheck(e, plan, 12, 6, 0, opts(9)).armFor(0)).toBe(0);
+      expect(new DispatchCheck(e, plan, 12, 6, 0, opts(10)).armFor(0)).toBe(1);
+      expect(new DispatchCheck(e, plan, 12, 6, 0, { spendAllLeft }).armFor(0)).toBe(1);
+      // With $9 or more left, it fits even at three times its cost.
+      expect(new DispatchCheck(e, plan, 12, 3, 0, opts(1)).armFor(0)).toBe(1);
+    }
+  });
+
   it('stops an arm whose calls cost this window more than three times the plan', () => {
     const e = window(3, [CHEAP, GOOD]);
     const check = new DispatchCheck(e, Int32Array.from([1, 1, 1]), 1e9, 0, 0);
