@@ -32,6 +32,8 @@ export interface BudgetPacerOptions {
   lambda0?: number;
   /** Upper bound on lambda (default 1e6, i.e. $1e-6 weighs one quality point). */
   lambdaMax?: number;
+  /** Lower bound on lambda while a target binds (default 0). */
+  lambdaMin?: number;
   /** Observations before lambda starts moving (default 0). */
   warmup?: number;
   mode?: PacerMode;
@@ -47,6 +49,8 @@ export interface BudgetPacerState {
   eta: number;
   lambda0: number;
   lambdaMax: number;
+  /** Absent in states written before it existed: 0. */
+  lambdaMin?: number;
   warmup: number;
   scale: number | null;
   n: number;
@@ -59,6 +63,7 @@ export class BudgetPacer {
   private readonly eta: number;
   private readonly lambda0: number;
   readonly lambdaMax: number;
+  readonly lambdaMin: number;
   private readonly warmup: number;
   readonly mode: PacerMode;
   /** null = derived from the target, so that it follows the ledger's target. */
@@ -69,7 +74,8 @@ export class BudgetPacer {
   constructor(opts: BudgetPacerOptions = {}) {
     this.eta = positive('eta', opts.eta ?? 0.05);
     this.lambdaMax = positive('lambdaMax', opts.lambdaMax ?? 1e6);
-    this.lambda0 = clamp(nonNegative('lambda0', opts.lambda0 ?? 0), 0, this.lambdaMax);
+    this.lambdaMin = clamp(nonNegative('lambdaMin', opts.lambdaMin ?? 0), 0, this.lambdaMax);
+    this.lambda0 = clamp(nonNegative('lambda0', opts.lambda0 ?? 0), this.lambdaMin, this.lambdaMax);
     this.warmup = nonNegative('warmup', opts.warmup ?? 0);
     this.mode = opts.mode ?? 'multiplicative';
     this.fixedScale = opts.scale === undefined ? null : positive('scale', opts.scale);
@@ -129,9 +135,9 @@ export class BudgetPacer {
     return this.step(e);
   }
 
-  /** Sets lambda directly (clipped to [0, lambdaMax]), e.g. to seed a replica from the fleet's value. */
+  /** Sets lambda directly (clipped to [lambdaMin, lambdaMax]), e.g. to seed a replica from the fleet's value. */
   setLambda(lambda: number): void {
-    this.lam = clamp(nonNegative('lambda', lambda), 0, this.lambdaMax);
+    this.lam = clamp(nonNegative('lambda', lambda), this.lambdaMin, this.lambdaMax);
   }
 
   private step(e: number): number {
@@ -141,7 +147,7 @@ export class BudgetPacer {
     if (this.mode === 'additive') next = this.lam + this.eta * s * e;
     else next = (this.lam + s) * Math.exp(this.eta * e) - s;
     // NaN can only come from inf - inf on absurd inputs; treat it as "hit the ceiling".
-    this.lam = Number.isNaN(next) ? this.lambdaMax : clamp(next, 0, this.lambdaMax);
+    this.lam = Number.isNaN(next) ? this.lambdaMax : clamp(next, this.lambdaMin, this.lambdaMax);
     return this.lambda;
   }
 
@@ -154,6 +160,7 @@ export class BudgetPacer {
       eta: this.eta,
       lambda0: this.lambda0,
       lambdaMax: this.lambdaMax,
+      lambdaMin: this.lambdaMin,
       warmup: this.warmup,
       scale: this.fixedScale,
       n: this.n,
@@ -169,11 +176,12 @@ export class BudgetPacer {
       eta: s.eta,
       lambda0: s.lambda0,
       lambdaMax: s.lambdaMax,
+      lambdaMin: s.lambdaMin ?? 0,
       warmup: s.warmup,
       mode: s.mode,
       scale: s.scale ?? undefined,
     });
-    p.lam = clamp(nonNegative('lambda', s.lambda), 0, p.lambdaMax);
+    p.lam = clamp(nonNegative('lambda', s.lambda), p.lambdaMin, p.lambdaMax);
     p.n = nonNegative('n', s.n);
     p.total = nonNegative('totalCost', s.totalCost);
     return p;

@@ -176,6 +176,29 @@ describe('QueryPacer', () => {
     expect(p.lambda / q.lambda).toBeLessThan(2);
   });
 
+  it('keeps lambda at its floor however far under the target a router spends, so equal estimates go to the cheaper model', () => {
+    const p = new QueryPacer({ budget: TARGET });
+    for (let i = 0; i < 200; i++) p.record(TARGET / 10);
+    expect(p.lambda).toBeCloseTo(1e-4 / TARGET, 9);
+    // Two models the policy cannot tell apart (same estimate), one 600 times dearer: the cheap one scores higher.
+    const q = 0.7;
+    expect(q - (p.lambda * TARGET) / 10).toBeGreaterThan(q - p.lambda * 60 * TARGET);
+    const unfloored = new QueryPacer({ budget: TARGET, lambdaMin: 0 });
+    for (let i = 0; i < 200; i++) unfloored.record(TARGET / 10);
+    expect(unfloored.lambda).toBe(0);
+  });
+
+  it('gives a state saved before the floor existed the default floor', () => {
+    const p = new QueryPacer({ budget: TARGET });
+    const state = p.toState();
+    const oldDual = { ...state.dual };
+    delete oldDual.lambdaMin;
+    const restored = QueryPacer.fromState({ ...state, dual: oldDual });
+    for (let i = 0; i < 200; i++) restored.record(TARGET / 10);
+    expect(restored.lambda).toBeCloseTo(1e-4 / TARGET, 9);
+    expect(QueryPacer.fromState(p.toState()).toState()).toEqual(p.toState());
+  });
+
   it('refuses nonsense', () => {
     expect(() => new QueryPacer({ budget: 0 })).toThrow(/budget/);
     expect(() => new QueryPacer({ budget: TARGET, band: 0.5 })).toThrow(/band/);

@@ -12,7 +12,12 @@ import { BudgetPacer } from './budget-pacer';
  *   single flagship call can cost a hundred targets and would throw lambda orders of
  *   magnitude past its equilibrium (the debt still sees the full cost);
  * - a band: the re-aimed target stays within [budget / band, budget * band], so a debt is
- *   paid back gradually, never by starving every query at once.
+ *   paid back gradually, never by starving every query at once;
+ * - a floor: lambda stays at or above `lambdaMin`, so that models the policy cannot tell apart
+ *   go to the cheaper one. At lambda 0 a router that had not learnt a reward yet (its first
+ *   snapshot comes a second or more after its first decisions) broke a three-way tie among
+ *   models 600 times apart in price at random, and a cold demo spent 2.15 times its budget
+ *   (docs/decisions/0039).
  *
  * It learns from realised costs only, at the moment a call is answered: the router knows
  * them then, with no delay, so this loop has none of the latency of feedback or snapshots.
@@ -39,6 +44,11 @@ export interface QueryPacerOptions {
   payback?: number;
   /** Re-aim at all (default true). */
   track?: boolean;
+  /**
+   * Lambda never goes below this (default `1e-4 / budget`: a target's worth of money weighs a
+   * ten-thousandth of a quality point, which breaks a tie and little else).
+   */
+  lambdaMin?: number;
 }
 
 export interface QueryPacerState {
@@ -89,7 +99,8 @@ export class QueryPacer {
     // Starting at lambda = 0 would let the first queries go to the most expensive model, and
     // at a tight budget a handful of those spend the whole period's money.
     const lambda0 = opts.lambda0 !== undefined && opts.lambda0 > 0 ? opts.lambda0 : scale;
-    this.dual = new BudgetPacer({ target: this.budgetUsd, lambda0, eta: this.eta, scale });
+    const lambdaMin = opts.lambdaMin ?? LAMBDA_FLOOR_SHARE * scale;
+    this.dual = new BudgetPacer({ target: this.budgetUsd, lambda0, eta: this.eta, scale, lambdaMin });
   }
 
   /** The cost weight for the next decision. */
@@ -218,7 +229,11 @@ export class QueryPacer {
       payback: s.payback,
       track: s.track,
     });
-    p.dual = BudgetPacer.fromState(s.dual);
+    // A state written before the floor existed gets the default one.
+    p.dual = BudgetPacer.fromState({
+      ...s.dual,
+      lambdaMin: s.dual.lambdaMin ?? (s.dual.scale !== null ? LAMBDA_FLOOR_SHARE * s.dual.scale : 0),
+    });
     p.debtBefore = finite('debtBefore', s.debtBefore);
     p.spentSince = finite('spentSince', s.spentSince);
     p.doneSince = nonNegative('doneSince', s.doneSince);
@@ -240,6 +255,9 @@ export class QueryPacer {
     this.dual.setTarget(Math.min(this.budgetUsd * this.band, Math.max(this.budgetUsd / this.band, t)));
   }
 }
+
+/** The default floor of lambda, as a share of its scale (0.01 / budget). */
+const LAMBDA_FLOOR_SHARE = 0.01;
 
 function positive(name: string, x: number): number {
   if (!(Number.isFinite(x) && x > 0)) throw new RangeError(`${name} must be a finite number > 0, got ${x}`);
