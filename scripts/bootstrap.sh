@@ -3,6 +3,7 @@
 # already there, one line per step it takes. Safe to run or to source (it runs in a subshell and
 # leaves the caller's options and directory alone).
 #   - npm ci (exactly the committed lock) when node_modules is missing or older than package-lock.json
+#     (never through a node_modules that is a link)
 #   - Java 17+ and Maven (apt) and the Kafka broker jars (Maven, into a per-machine cache),
 #     unless KAFKA_BROKERS points at a broker
 #   - PostgreSQL (apt), unless DATABASE_URL points at a database
@@ -36,7 +37,11 @@ llm_router_bootstrap() (
   }
 
   # npm ci rewrites node_modules/.package-lock.json; the directory's own mtime says nothing.
-  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  # A node_modules that is a link (a git worktree sharing another checkout's packages) is left
+  # alone: npm ci would empty the checkout it points to.
+  if [ -L node_modules ]; then
+    [ -f node_modules/.package-lock.json ] || fail "node_modules links to $(readlink node_modules), which has no packages"
+  elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     command -v npm >/dev/null || fail "npm not found: install Node.js 22 first"
     say "npm ci"
     npm ci --no-audit --no-fund --loglevel=error >>"$log" 2>&1 || fail "npm ci failed"
