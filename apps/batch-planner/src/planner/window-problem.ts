@@ -250,8 +250,13 @@ export async function planWindowDispatch(
     spentUsd: b?.spentUsd ?? 0,
     maxParts: opts.maxParts ?? 1,
     policyQuality,
-    billedCalls: opts.billedCalls && wi.models.map((m) => opts.billedCalls!(m)),
+    billedCalls: billedCallsOf(wi.models, opts.billedCalls),
   });
+}
+
+/** Per model column, the bills its cost level rests on; undefined when the caller does not say. */
+function billedCallsOf(models: readonly string[], billedCalls?: (model: string) => number): number[] | undefined {
+  return billedCalls && models.map((m) => billedCalls(m));
 }
 
 /** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */

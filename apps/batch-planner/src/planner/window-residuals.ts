@@ -53,7 +53,8 @@ export class WindowResiduals {
         Number.isInteger(c.age) &&
         (c.age as number) >= 0;
       if (!ok) throw new Error(`window residuals: not a sent call: ${JSON.stringify(c)}`);
-      r.sent.set(c.decisionId!, { model: c.model!, estimate: c.estimate!, age: c.age! });
+      const { decisionId, model, estimate, age } = c as SentCallState;
+      r.sent.set(decisionId, { model, estimate, age });
     }
     return r;
   }
