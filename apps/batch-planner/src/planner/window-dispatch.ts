@@ -1,4 +1,4 @@
-import { COST_SURPRISE, DispatchCheck, WindowPlan, checkAssignment } from '@llm-router/batch';
+import { COST_SURPRISE, DispatchCheck, ThinEvidence, WindowPlan, checkAssignment } from '@llm-router/batch';
 import { QueryRequest } from '@llm-router/contracts';
 import type { WindowInput } from './window-problem';
 
@@ -36,8 +36,8 @@ export interface WindowDispatchOptions {
   maxParts: number;
   /** The policy's quality estimates before the plan's correction (default: the estimates'). */
   policyQuality?: ArrayLike<number>;
-  /** Per model column, the bills its cost level rests on (DispatchOptions.billedCalls). */
-  billedCalls?: ArrayLike<number>;
+  /** What the models' costs rest on (DispatchOptions.thinEvidence); absent = enough bills. */
+  thinEvidence?: ThinEvidence;
 }
 
 /**
@@ -70,7 +70,7 @@ export class WindowDispatch {
     this.check = new DispatchCheck(estimates, plan.assignment, opts.periodTotalUsd, opts.spentUsd, plan.reserveUsd, {
       dualPrice: plan.dualPrice,
       spendAllLeft: plan.lastWindow,
-      billedCalls: opts.billedCalls,
+      thinEvidence: opts.thinEvidence,
     });
     this.policyQuality = opts.policyQuality ?? estimates.quality;
     this.arm = new Int32Array(estimates.n).fill(-1);

@@ -511,19 +511,26 @@ describe('WindowDispatch (a window sent in parts)', () => {
     expect(d.spentUsd).toBeCloseTo(before + billed, 12);
   });
 
-  it('keeps a model priced from few bills off a call that would pass the budget at three times its cost', async () => {
+  it('keeps a dear model priced from few bills off a call that would pass the budget at three times its cost', async () => {
     const { engine, priceOf, big } = setUp();
-    const sent = async (bigBills: number) => {
+    // The period's last query with $2 big left: a big call costs ten per-query targets.
+    const budget: PeriodBudget = { perQueryUsd: big / 10, expectedQueries: 20, routedQueries: 19, spentUsd: 0 };
+    const sent = async (bigBills: number, perQueryUsd = budget.perQueryUsd) => {
       const d = await planWindowDispatch(
         [query('q0')],
         engine,
-        opts(priceOf, { budget: lastWindowOf(1, 2 * big), billedCalls: (m) => (m === 'big' ? bigBills : 100) }),
+        opts(priceOf, {
+          budget: { ...budget, perQueryUsd, spentUsd: 20 * perQueryUsd - 2 * big },
+          billedCalls: (m) => (m === 'big' ? bigBills : 100),
+        }),
       );
       expect(d.plan.assignment[0]).toBe(d.models.indexOf('big'));
       return d.dispatchNext().assignments[0].model;
     };
     expect(await sent(1)).toBe('cheap');
     expect(await sent(10)).toBe('big');
+    // Worth fewer than ten targets, it goes at its expected cost.
+    expect(await sent(1, big / 9)).toBe('big');
   });
 
   it('counts a bill once, however often it is reported', async () => {

@@ -1,10 +1,12 @@
 import { ArmId, eligibleArms, QualityEstimate } from '@llm-router/bandits';
 import {
+  DEAR_CALL_TARGETS,
   DiscountTier,
   EstimatedMix,
   PeriodBudget,
   RecentResiduals,
   SolverChoice,
+  ThinEvidence,
   WindowEstimates,
   emptyWindowEstimates,
   halfWidthMultiplier,
@@ -184,9 +186,9 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
    */
   billed?: (model: string) => boolean;
   /**
-   * Per model, the billed calls its cost level rests on: a call of a model with few must fit the
-   * budget at COST_SURPRISE times its cost (libs/core/batch DispatchOptions.billedCalls). Absent =
-   * every model's level is proven.
+   * Per model, the billed calls its cost level rests on: a dear call (DEAR_CALL_TARGETS per-query
+   * targets) of a model with few must fit the budget at COST_SURPRISE times its cost (libs/core/batch
+   * DispatchOptions.thinEvidence). Absent = every model's level is proven.
    */
   billedCalls?: (model: string) => number;
   /** Parts a window that could overspend is dispatched in (WindowDispatch); default 1. */
@@ -250,13 +252,18 @@ export async function planWindowDispatch(
     spentUsd: b?.spentUsd ?? 0,
     maxParts: opts.maxParts ?? 1,
     policyQuality,
-    billedCalls: billedCallsOf(wi.models, opts.billedCalls),
+    thinEvidence: thinEvidenceOf(wi.models, b, opts.billedCalls),
   });
 }
 
-/** Per model column, the bills its cost level rests on; undefined when the caller does not say. */
-function billedCallsOf(models: readonly string[], billedCalls?: (model: string) => number): number[] | undefined {
-  return billedCalls && models.map((m) => billedCalls(m));
+/** What the window's costs rest on, per model column; undefined without a budget or when the caller does not say. */
+function thinEvidenceOf(
+  models: readonly string[],
+  budget: PeriodBudget | null,
+  billedCalls?: (model: string) => number,
+): ThinEvidence | undefined {
+  if (!budget || !billedCalls) return undefined;
+  return { billedCalls: models.map((m) => billedCalls(m)), dearCallUsd: DEAR_CALL_TARGETS * budget.perQueryUsd };
 }
 
 /** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */

@@ -1,6 +1,7 @@
 import { ArmId, DecisionContext, Policy } from '@llm-router/bandits';
 import {
   CostCalibration,
+  DEAR_CALL_TARGETS,
   MIX_SAMPLE_MAX,
   strideSample,
   DispatchCheck,
@@ -224,7 +225,9 @@ export async function runBatchReplay(
     const dispatch = new DispatchCheck(estimates, plan.assignment, total, spent, plan.reserveUsd, {
       dualPrice: plan.dualPrice,
       spendAllLeft: plan.lastWindow,
-      billedCalls: arms.map((_, j) => calibration.bills(j)),
+      thinEvidence: budget
+        ? { billedCalls: arms.map((_, j) => calibration.bills(j)), dearCallUsd: DEAR_CALL_TARGETS * budget.perQueryUsd }
+        : undefined,
     });
     const outcomes: { arm: ArmId; q: number; c: number }[] = [];
     for (let i = 0; i < m; i++) {

@@ -80,11 +80,11 @@ export class DispatchCheck {
       for (let a = 0; a < k; a++) rest += this.cheapestRest[a] * Math.max(1, this.priceLevel(a));
       // The call itself at the dearest level any call of its arm has cost this window: the last
       // calls that fit are made right at the limit, where one dear call passes it.
-      const call = cost[i * k + j] * Math.max(1, this.armDearest[j], this.unprovenMargin(j));
+      const call = cost[i * k + j] * Math.max(1, this.armDearest[j], this.unprovenMargin(i, j));
       return this.spentUsd + call + rest > limit ? cheapest : j;
     }
     // The library's one budget test (its rounding tolerance), so a plan the solver made to fit still fits.
-    const call = cost[i * k + j] * this.unprovenMargin(j);
+    const call = cost[i * k + j] * this.unprovenMargin(i, j);
     const overBudget = this.spentUsd + call + this.plannedRest + this.reserveUsd > limit;
     const surprised =
       this.armRealised[j] > COST_SURPRISE * this.armExpected[j] && !this.worthAtTruePrice(i, j, cheapest);
@@ -92,15 +92,19 @@ export class DispatchCheck {
   }
 
   /**
-   * What a call of arm j must fit at, as a multiple of its expected cost: COST_SURPRISE while the
-   * arm's cost level rests on fewer bills than its prior's weight (COST_LEVEL_PRIOR_CALLS), else 1.
-   * A flagship called once or twice a period is priced from one bill, and its calls' costs vary by
-   * the reasoning they take: a live run's last window sent one at $0.0041 that cost $0.0245, 3.5%
-   * of the period's budget, with 1.5% of it left (docs/decisions/0039).
+   * What query i's call on arm j must fit at, as a multiple of its expected cost: COST_SURPRISE
+   * when the call is dear (at least `dearCallUsd`) and the arm's cost level rests on fewer bills
+   * than its prior's weight (COST_LEVEL_PRIOR_CALLS), else 1. A flagship called once or twice a
+   * period is priced from one bill, and its calls' costs vary by the reasoning they take: a live
+   * run's last window sent one at $0.0041 that cost $0.0245, 3.5% of the period's budget, with
+   * 1.5% of it left (docs/decisions/0039). A call of a few targets is left alone: a model priced
+   * from the list alone (a period's first window) would otherwise buy a third of its upgrades.
    */
-  private unprovenMargin(j: number): number {
-    const bills = this.opts.billedCalls?.[j];
-    return bills !== undefined && bills < COST_LEVEL_PRIOR_CALLS ? COST_SURPRISE : 1;
+  private unprovenMargin(i: number, j: number): number {
+    const thin = this.opts.thinEvidence;
+    if (!thin) return 1;
+    const dear = this.estimates.cost[i * this.estimates.k + j] >= thin.dearCallUsd;
+    return dear && thin.billedCalls[j] < COST_LEVEL_PRIOR_CALLS ? COST_SURPRISE : 1;
   }
 
   /** Whether query i's call on arm j gains more over arm `cheapest` than it costs more at j's true price. */
@@ -167,11 +171,26 @@ export interface DispatchOptions {
   /** The period's last window: what it leaves unspent is lost. */
   spendAllLeft?: boolean;
   /**
-   * Per arm, the billed calls its cost level rests on (absent = enough of them): a call of an arm
-   * with fewer than COST_LEVEL_PRIOR_CALLS must fit the budget at COST_SURPRISE times its cost.
+   * What the costs rest on (absent = enough bills for every arm): a call of at least `dearCallUsd`
+   * on an arm with fewer than COST_LEVEL_PRIOR_CALLS bills must fit the budget at COST_SURPRISE
+   * times its cost.
    */
-  billedCalls?: ArrayLike<number>;
+  thinEvidence?: ThinEvidence;
 }
+
+/** DispatchOptions.thinEvidence. */
+export interface ThinEvidence {
+  /** Per arm, the billed calls its cost level rests on. */
+  billedCalls: ArrayLike<number>;
+  /** A call at least this dear is a flagship's (callers: DEAR_CALL_TARGETS per-query targets). */
+  dearCallUsd: number;
+}
+
+/**
+ * Per-query targets at which a call counts as dear for DispatchOptions.thinEvidence: a reasoning
+ * flagship costs 20-100 at the ParetoBandit budget, a mid-tier model 1-3.
+ */
+export const DEAR_CALL_TARGETS = 10;
 
 /** An arm whose calls in a window cost more than this multiple of their planned cost gets no more of them. */
 export const COST_SURPRISE = 3;

@@ -206,16 +206,21 @@ describe('DispatchCheck', () => {
     expect(last.likelyBill(2, 1)).toBeCloseTo(4 * e.cost[2 * 2 + 1], 12);
   });
 
-  it('lets a call of an arm priced from fewer than ten bills go only if it fits at three times its cost', () => {
+  it('lets a dear call of an arm priced from fewer than ten bills go only if it fits at three times its cost', () => {
     const e = window(1, [CHEAP, GOOD]);
     const plan = Int32Array.from([1]);
     // $6 of a $12 budget left: GOOD's $3 call fits, at three times that it does not.
     for (const spendAllLeft of [false, true]) {
-      const opts = (bills: number) => ({ spendAllLeft, billedCalls: [100, bills] });
+      const opts = (bills: number, dearCallUsd = 3) => ({
+        spendAllLeft,
+        thinEvidence: { billedCalls: [100, bills], dearCallUsd },
+      });
       expect(new DispatchCheck(e, plan, 12, 6, 0, opts(1)).armFor(0)).toBe(0);
       expect(new DispatchCheck(e, plan, 12, 6, 0, opts(9)).armFor(0)).toBe(0);
       expect(new DispatchCheck(e, plan, 12, 6, 0, opts(10)).armFor(0)).toBe(1);
       expect(new DispatchCheck(e, plan, 12, 6, 0, { spendAllLeft }).armFor(0)).toBe(1);
+      // A call below the dear mark goes at its expected cost, however few its bills.
+      expect(new DispatchCheck(e, plan, 12, 6, 0, opts(1, 3.01)).armFor(0)).toBe(1);
       // With $9 or more left, it fits even at three times its cost.
       expect(new DispatchCheck(e, plan, 12, 3, 0, opts(1)).armFor(0)).toBe(1);
     }
