@@ -1,17 +1,16 @@
 import { ArmId, eligibleArms, QualityEstimate } from '@llm-router/bandits';
 import {
-  DEAR_CALL_TARGETS,
   DiscountTier,
   EstimatedMix,
   PeriodBudget,
   RecentResiduals,
   SolverChoice,
-  ThinEvidence,
   WindowEstimates,
   emptyWindowEstimates,
   halfWidthMultiplier,
   periodTotalUsd,
   planWindow,
+  thinEvidenceFor,
 } from '@llm-router/batch';
 import { QueryRequest } from '@llm-router/contracts';
 import { SpendLedger } from '@llm-router/pacing';
@@ -247,23 +246,19 @@ export async function planWindowDispatch(
     exploration: opts.explore ? { unpulledArms: neverPulled(wi, engine) } : undefined,
   });
   const b = opts.budget;
+  const billedCalls = opts.billedCalls;
   return new WindowDispatch(plan, wi, {
     periodTotalUsd: b && periodTotalUsd(b),
     spentUsd: b?.spentUsd ?? 0,
     maxParts: opts.maxParts ?? 1,
     policyQuality,
-    thinEvidence: thinEvidenceOf(wi.models, b, opts.billedCalls),
+    thinEvidence:
+      billedCalls &&
+      thinEvidenceFor(
+        wi.models.map((m) => billedCalls(m)),
+        b,
+      ),
   });
-}
-
-/** What the window's costs rest on, per model column; undefined without a budget or when the caller does not say. */
-function thinEvidenceOf(
-  models: readonly string[],
-  budget: PeriodBudget | null,
-  billedCalls?: (model: string) => number,
-): ThinEvidence | undefined {
-  if (!budget || !billedCalls) return undefined;
-  return { billedCalls: models.map((m) => billedCalls(m)), dearCallUsd: DEAR_CALL_TARGETS * budget.perQueryUsd };
 }
 
 /** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */

@@ -99,7 +99,7 @@ export class QueryPacer {
     // Starting at lambda = 0 would let the first queries go to the most expensive model, and
     // at a tight budget a handful of those spend the whole period's money.
     const lambda0 = opts.lambda0 !== undefined && opts.lambda0 > 0 ? opts.lambda0 : scale;
-    const lambdaMin = opts.lambdaMin ?? LAMBDA_FLOOR_SHARE * scale;
+    const lambdaMin = opts.lambdaMin ?? defaultLambdaMin(scale);
     this.dual = new BudgetPacer({ target: this.budgetUsd, lambda0, eta: this.eta, scale, lambdaMin });
   }
 
@@ -232,7 +232,7 @@ export class QueryPacer {
     // A state written before the floor existed gets the default one.
     p.dual = BudgetPacer.fromState({
       ...s.dual,
-      lambdaMin: s.dual.lambdaMin ?? (s.dual.scale !== null ? LAMBDA_FLOOR_SHARE * s.dual.scale : 0),
+      lambdaMin: s.dual.lambdaMin ?? (s.dual.scale !== null ? defaultLambdaMin(s.dual.scale) : 0),
     });
     p.debtBefore = finite('debtBefore', s.debtBefore);
     p.spentSince = finite('spentSince', s.spentSince);
@@ -256,8 +256,10 @@ export class QueryPacer {
   }
 }
 
-/** The default floor of lambda, as a share of its scale (0.01 / budget). */
-const LAMBDA_FLOOR_SHARE = 0.01;
+/** The default floor of lambda: a hundredth of its scale (0.01 / budget), i.e. 1e-4 / budget. */
+function defaultLambdaMin(scale: number): number {
+  return 0.01 * scale;
+}
 
 function positive(name: string, x: number): number {
   if (!(Number.isFinite(x) && x > 0)) throw new RangeError(`${name} must be a finite number > 0, got ${x}`);

@@ -1,9 +1,9 @@
 import { ArmId, DecisionContext, Policy } from '@llm-router/bandits';
 import {
   CostCalibration,
-  DEAR_CALL_TARGETS,
   MIX_SAMPLE_MAX,
   strideSample,
+  thinEvidenceFor,
   DispatchCheck,
   EstimatedMix,
   PeriodBudget,
@@ -225,9 +225,10 @@ export async function runBatchReplay(
     const dispatch = new DispatchCheck(estimates, plan.assignment, total, spent, plan.reserveUsd, {
       dualPrice: plan.dualPrice,
       spendAllLeft: plan.lastWindow,
-      thinEvidence: budget
-        ? { billedCalls: arms.map((_, j) => calibration.bills(j)), dearCallUsd: DEAR_CALL_TARGETS * budget.perQueryUsd }
-        : undefined,
+      thinEvidence: thinEvidenceFor(
+        arms.map((_, j) => calibration.bills(j)),
+        budget,
+      ),
     });
     const outcomes: { arm: ArmId; q: number; c: number }[] = [];
     for (let i = 0; i < m; i++) {

@@ -46,7 +46,7 @@ export class CostCalibration {
 
   /** Whether a call of `arm` has been seen: before that, its expected cost is the price list's guess. */
   priced(arm: number): boolean {
-    return this.calls[arm].length > 0;
+    return this.bills(arm) > 0;
   }
 
   /** Arms no call of which has been seen yet (see planWindow's `unpricedArms`). */

@@ -1,5 +1,6 @@
 import { COST_LEVEL_PRIOR_CALLS } from '@llm-router/pricing';
 import { budgetLimit } from '../problem';
+import { PeriodBudget } from './dual-price';
 import { WindowEstimates, cheapestArm } from './window-estimates';
 
 /**
@@ -191,6 +192,14 @@ export interface ThinEvidence {
  * flagship costs 20-100 at the ParetoBandit budget, a mid-tier model 1-3.
  */
 export const DEAR_CALL_TARGETS = 10;
+
+/**
+ * DispatchOptions.thinEvidence for a window under `budget`, given each arm's billed calls: what
+ * the batch replay and the batch-planner both pass. None without a budget (the check spends freely).
+ */
+export function thinEvidenceFor(billedCalls: ArrayLike<number>, budget: PeriodBudget | null): ThinEvidence | undefined {
+  return budget ? { billedCalls, dearCallUsd: DEAR_CALL_TARGETS * budget.perQueryUsd } : undefined;
+}
 
 /** An arm whose calls in a window cost more than this multiple of their planned cost gets no more of them. */
 export const COST_SURPRISE = 3;
