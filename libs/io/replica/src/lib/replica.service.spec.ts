@@ -1,8 +1,9 @@
 import { PinoLogger } from 'nestjs-pino';
+import { createPolicy } from '@llm-router/bandits';
 import { PriceEvent, Topic } from '@llm-router/contracts';
 import { KafkaService } from '@llm-router/kafka';
 import { HealthRegistry, MetricsService } from '@llm-router/service';
-import { ReplicaService } from './replica.service';
+import { appliesAtOnce, ReplicaService } from './replica.service';
 
 const log = { info: jest.fn(), error: jest.fn() } as unknown as PinoLogger;
 const price: PriceEvent = {
@@ -60,5 +61,59 @@ describe('ReplicaService.waitForModelsOrStop', () => {
     await expect(r.waitForModelsOrStop(stop.signal)).resolves.toBe(false);
     priced(r);
     await expect(r.waitForModelsOrStop(stop.signal)).resolves.toBe(true);
+  });
+});
+
+describe('when a snapshot replaces the policy in use', () => {
+  it('applies at once without an interval, for a scope not routed yet, and when the rewards more than double', () => {
+    expect(appliesAtOnce(0, true, 1000, 1001)).toBe(true);
+    expect(appliesAtOnce(1000, false, 0, 0)).toBe(true);
+    expect(appliesAtOnce(1000, true, 0, 0)).toBe(false);
+    expect(appliesAtOnce(1000, true, 0, 1)).toBe(true);
+    expect(appliesAtOnce(1000, true, 10, 20)).toBe(false);
+    expect(appliesAtOnce(1000, true, 10, 21)).toBe(true);
+  });
+
+  it('routes a cold scope on each doubling of its rewards and leaves the rest to the tick', () => {
+    const metrics = new MetricsService();
+    const r = new ReplicaService(
+      { service: 'test', algorithm: 'ucb1', featureDim: 32, seed: 1, defaultLambda: 0, applyIntervalMs: 60_000 },
+      {} as KafkaService,
+      log,
+      metrics,
+      new HealthRegistry(),
+    );
+    priced(r);
+    const engine = r.engines.get('s');
+    const state = createPolicy('ucb1', { arms: ['m1'], seed: 1, d: 32 }).toState();
+    const offer = (version: number, rewardsApplied: number) =>
+      r.apply({
+        topic: Topic.PolicyUpdates,
+        partition: 0,
+        offset: String(version),
+        key: 's',
+        value: {
+          scope: 's',
+          version,
+          algorithm: 'ucb1',
+          state,
+          lambda: 0,
+          rewardsApplied,
+          ts: new Date(0).toISOString(),
+        },
+      });
+    const versions = [
+      [1, 0],
+      [2, 3],
+      [3, 5],
+      [4, 6],
+      [5, 7],
+    ].map(([version, rewards]) => {
+      offer(version, rewards);
+      return engine.version;
+    });
+    expect(versions).toEqual([0, 2, 2, 2, 5]);
+    expect(r.rewardsApplied('s')).toBe(7);
+    metrics.onModuleDestroy();
   });
 });

@@ -99,7 +99,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     const groupId = `${this.options.service}-replica-${this.instanceId}`;
     this.consumer = this.kafka.consumer({ groupId, topics: [Topic.Prices, Topic.Catalog], fromBeginning: true });
     await this.consumer.runEach(async (m) => this.apply(m));
-    await this.consumeSnapshots(`${groupId}-snapshots`);
+    await Promise.all([this.decoder.ready(), this.consumeSnapshots(`${groupId}-snapshots`)]);
     const every = this.options.applyIntervalMs ?? 0;
     if (every > 0) this.timer = setInterval(() => this.applyLatest(), every);
   }
@@ -250,8 +250,22 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     const known = this.engines.has(s.scope) ? this.engines.get(s.scope).version : -1;
     if (s.version <= known || (pending && pending.version >= s.version)) return false;
     this.latest.set(s.scope, s);
-    // A scope seen for the first time is applied at once: routing it with an empty policy would waste traffic.
-    if (!this.options.applyIntervalMs || !this.engines.has(s.scope)) this.applyLatest();
+    const seen = this.engines.has(s.scope);
+    if (appliesAtOnce(this.options.applyIntervalMs ?? 0, seen, this.rewardsApplied(s.scope), s.rewardsApplied))
+      this.applyLatest();
     return true;
   }
+}
+
+/**
+ * Whether a scope's newest snapshot replaces its policy now rather than at the next tick of
+ * SNAPSHOT_APPLY_MS. At once: without an interval, for a scope this replica has not routed yet
+ * (an empty policy would waste its traffic), and when the snapshot has learned from more than
+ * twice the rewards of the policy in use. The last rule is for a cold scope: its first rewards
+ * change its decisions most, and at 100 queries/s a one-second tick left the first ~250
+ * decisions on the priors while tens of snapshots waited. Doubling bounds the extra restores
+ * to log2 of the rewards (about 20 in a scope's life), so the interval still rules thereafter.
+ */
+export function appliesAtOnce(intervalMs: number, seen: boolean, rewardsInUse: number, rewardsInSnapshot: number) {
+  return intervalMs <= 0 || !seen || rewardsInSnapshot > 2 * rewardsInUse;
 }

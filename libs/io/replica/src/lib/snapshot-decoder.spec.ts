@@ -71,3 +71,18 @@ describe('SnapshotDecoder', () => {
     expect(good.ok).toBe(true);
   });
 });
+
+describe('SnapshotDecoder.ready', () => {
+  it('resolves once its worker has loaded, before any record, and again at once', async () => {
+    const decoder = new SnapshotDecoder();
+    try {
+      expect(decoder.inFlight).toBe(0);
+      await decoder.ready();
+      await decoder.ready();
+      const d = await decoder.decode('s', encodeBinary(Topic.PolicyUpdates, snapshot('s', 1, learned('ucb1'))).value);
+      expect(d.ok).toBe(true);
+    } finally {
+      await decoder.close();
+    }
+  });
+});

@@ -10,6 +10,9 @@ export interface DecodeRequest {
 
 export type DecodeReply = { id: number; ok: true; snapshot: PolicySnapshot } | { id: number; ok: false; error: string };
 
+/** The worker's first message: its modules are loaded and it takes records. */
+export const WORKER_READY = 'snapshot-decoder ready';
+
 /** What became of one submitted record. */
 export type Decoded =
   | { ok: true; snapshot: PolicySnapshot }
@@ -51,6 +54,17 @@ export class SnapshotDecoder {
   private readonly waiting = new Map<number, (d: Decoded) => void>();
   private seq = 0;
   private closed = false;
+  private started?: Promise<void>;
+
+  /**
+   * Starts the worker and resolves once it is ready. Loading its modules takes a few hundred
+   * milliseconds (seconds from source on a busy machine), which a lazy start put between a
+   * cold scope's first snapshot and its router: call this at bootstrap.
+   */
+  ready(): Promise<void> {
+    this.ensureWorker();
+    return this.started ?? Promise.resolve();
+  }
 
   /** Resolves with the decoded snapshot, or its error, or superseded. */
   decode(scope: string, bytes: Uint8Array): Promise<Decoded> {
@@ -107,9 +121,14 @@ export class SnapshotDecoder {
     const { file, execArgv } = workerScript();
     const w = new Worker(file, { execArgv });
     w.unref();
-    w.on('message', (reply: DecodeReply) => this.finish(reply));
+    let isReady: () => void = () => undefined;
+    this.started = new Promise((done) => (isReady = done));
+    w.on('message', (reply: DecodeReply | typeof WORKER_READY) =>
+      reply === WORKER_READY ? isReady() : this.finish(reply),
+    );
     // A dead worker fails what it held; the next record starts a new one.
     const fail = (why: string) => {
+      isReady();
       if (this.worker === w) this.worker = null;
       for (const id of [...this.waiting.keys()]) this.finish({ id, ok: false, error: why });
     };

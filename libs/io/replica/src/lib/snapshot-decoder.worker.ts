@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { decodeSnapshotBytes, Topic, validate } from '@llm-router/contracts';
+import { WORKER_READY } from './snapshot-decoder';
 import type { DecodeReply, DecodeRequest } from './snapshot-decoder';
 
 parentPort!.on('message', (req: DecodeRequest) => {
@@ -23,3 +24,5 @@ parentPort!.on('message', (req: DecodeRequest) => {
   }
   parentPort!.postMessage(reply, transfer);
 });
+
+parentPort!.postMessage(WORKER_READY);
