@@ -1,2 +1,3 @@
 export * from './lib/rng';
 export * from './lib/normal';
+export * from './lib/checks';

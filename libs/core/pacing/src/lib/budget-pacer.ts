@@ -1,3 +1,5 @@
+import { requireNonNegative, requirePositive } from '@llm-router/numerics';
+
 /**
  * Online dual descent on the budget constraint E[cost] <= target.
  *
@@ -72,13 +74,13 @@ export class BudgetPacer {
   private total = 0;
 
   constructor(opts: BudgetPacerOptions = {}) {
-    this.eta = positive('eta', opts.eta ?? 0.05);
-    this.lambdaMax = positive('lambdaMax', opts.lambdaMax ?? 1e6);
-    this.lambdaMin = clamp(nonNegative('lambdaMin', opts.lambdaMin ?? 0), 0, this.lambdaMax);
-    this.lambda0 = clamp(nonNegative('lambda0', opts.lambda0 ?? 0), this.lambdaMin, this.lambdaMax);
-    this.warmup = nonNegative('warmup', opts.warmup ?? 0);
+    this.eta = requirePositive('eta', opts.eta ?? 0.05);
+    this.lambdaMax = requirePositive('lambdaMax', opts.lambdaMax ?? 1e6);
+    this.lambdaMin = clamp(requireNonNegative('lambdaMin', opts.lambdaMin ?? 0), 0, this.lambdaMax);
+    this.lambda0 = clamp(requireNonNegative('lambda0', opts.lambda0 ?? 0), this.lambdaMin, this.lambdaMax);
+    this.warmup = requireNonNegative('warmup', opts.warmup ?? 0);
     this.mode = opts.mode ?? 'multiplicative';
-    this.fixedScale = opts.scale === undefined ? null : positive('scale', opts.scale);
+    this.fixedScale = opts.scale === undefined ? null : requirePositive('scale', opts.scale);
     this.tgt = null;
     this.setTarget(opts.target ?? null);
     this.lam = this.lambda0;
@@ -137,7 +139,7 @@ export class BudgetPacer {
 
   /** Sets lambda directly (clipped to [lambdaMin, lambdaMax]), e.g. to seed a replica from the fleet's value. */
   setLambda(lambda: number): void {
-    this.lam = clamp(nonNegative('lambda', lambda), this.lambdaMin, this.lambdaMax);
+    this.lam = clamp(requireNonNegative('lambda', lambda), this.lambdaMin, this.lambdaMax);
   }
 
   private step(e: number): number {
@@ -181,23 +183,13 @@ export class BudgetPacer {
       mode: s.mode,
       scale: s.scale ?? undefined,
     });
-    p.lam = clamp(nonNegative('lambda', s.lambda), p.lambdaMin, p.lambdaMax);
-    p.n = nonNegative('n', s.n);
-    p.total = nonNegative('totalCost', s.totalCost);
+    p.lam = clamp(requireNonNegative('lambda', s.lambda), p.lambdaMin, p.lambdaMax);
+    p.n = requireNonNegative('n', s.n);
+    p.total = requireNonNegative('totalCost', s.totalCost);
     return p;
   }
 }
 
 function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
-}
-
-function positive(name: string, x: number): number {
-  if (!(Number.isFinite(x) && x > 0)) throw new RangeError(`${name} must be a finite number > 0, got ${x}`);
-  return x;
-}
-
-function nonNegative(name: string, x: number): number {
-  if (!(Number.isFinite(x) && x >= 0)) throw new RangeError(`${name} must be a finite number >= 0, got ${x}`);
-  return x;
 }

@@ -1,3 +1,4 @@
+import { requirePositive } from '@llm-router/numerics';
 import { BudgetPeriod, SpendLedger, SpendLedgerState } from './spend-ledger';
 
 /**
@@ -120,6 +121,5 @@ function toMs(t: Date | number): number {
 
 function optionalPositive(name: string, x: number | null | undefined): number | null {
   if (x === null || x === undefined) return null;
-  if (!(Number.isFinite(x) && x > 0)) throw new RangeError(`${name} must be a finite number > 0, got ${x}`);
-  return x;
+  return requirePositive(name, x);
 }

@@ -1,3 +1,4 @@
+import { requireAtLeast, requireFinite, requireNonNegative, requirePositive } from '@llm-router/numerics';
 import { BudgetPacer } from './budget-pacer';
 
 /**
@@ -86,12 +87,12 @@ export class QueryPacer {
   private spentTotal = 0;
 
   constructor(opts: QueryPacerOptions) {
-    this.budgetUsd = positive('budget', opts.budget);
-    this.eta = positive('eta', opts.eta ?? 0.05);
-    this.clip = positive('clip', opts.clip ?? 5);
-    this.band = atLeastOne('band', opts.band ?? 3);
-    this.horizon = opts.horizon === undefined ? null : positive('horizon', opts.horizon);
-    this.paybackQueries = positive('payback', opts.payback ?? 1000);
+    this.budgetUsd = requirePositive('budget', opts.budget);
+    this.eta = requirePositive('eta', opts.eta ?? 0.05);
+    this.clip = requirePositive('clip', opts.clip ?? 5);
+    this.band = requireAtLeast('band', opts.band ?? 3, 1);
+    this.horizon = opts.horizon === undefined ? null : requirePositive('horizon', opts.horizon);
+    this.paybackQueries = requirePositive('payback', opts.payback ?? 1000);
     this.track = opts.track ?? true;
     // The lambda scale is pinned to the first budget: if it followed the moving target, the
     // step size would change with every re-aim.
@@ -133,7 +134,7 @@ export class QueryPacer {
 
   /** One query's cost (realised, or expected until `settle`). Returns the new lambda. */
   record(costUsd: number): number {
-    nonNegative('cost', costUsd);
+    requireNonNegative('cost', costUsd);
     this.dual.update(Math.min(costUsd, this.clip * this.target));
     this.spentSince += costUsd;
     this.spentTotal += costUsd;
@@ -148,8 +149,8 @@ export class QueryPacer {
    * difference, and lambda takes one dual step on it (no query is counted twice).
    */
   settle(expectedUsd: number, realisedUsd: number): number {
-    nonNegative('expected cost', expectedUsd);
-    nonNegative('realised cost', realisedUsd);
+    requireNonNegative('expected cost', expectedUsd);
+    requireNonNegative('realised cost', realisedUsd);
     const delta = realisedUsd - expectedUsd;
     if (delta === 0) return this.lambda;
     this.spentSince += delta;
@@ -170,7 +171,7 @@ export class QueryPacer {
    * spend ledger). The debt so far is kept: a change of target is not an amnesty.
    */
   setBudget(budgetUsd: number): void {
-    positive('budget', budgetUsd);
+    requirePositive('budget', budgetUsd);
     if (budgetUsd === this.budgetUsd) return;
     this.debtBefore = this.debt;
     this.spentSince = 0;
@@ -190,7 +191,7 @@ export class QueryPacer {
    * stretch of the fleet's stream as one router would (ReplicaPacing).
    */
   setPayback(queries: number): void {
-    this.paybackQueries = positive('payback', queries);
+    this.paybackQueries = requirePositive('payback', queries);
   }
 
   /** Moves lambda (e.g. a fresh replica seeded from the fleet's lambda), keeping the debt. */
@@ -234,11 +235,11 @@ export class QueryPacer {
       ...s.dual,
       lambdaMin: s.dual.lambdaMin ?? (s.dual.scale !== null ? defaultLambdaMin(s.dual.scale) : 0),
     });
-    p.debtBefore = finite('debtBefore', s.debtBefore);
-    p.spentSince = finite('spentSince', s.spentSince);
-    p.doneSince = nonNegative('doneSince', s.doneSince);
-    p.doneTotal = nonNegative('done', s.done);
-    p.spentTotal = finite('spent', s.spent);
+    p.debtBefore = requireFinite('debtBefore', s.debtBefore);
+    p.spentSince = requireFinite('spentSince', s.spentSince);
+    p.doneSince = requireNonNegative('doneSince', s.doneSince);
+    p.doneTotal = requireNonNegative('done', s.done);
+    p.spentTotal = requireFinite('spent', s.spent);
     return p;
   }
 
@@ -259,24 +260,4 @@ export class QueryPacer {
 /** The default floor of lambda: a hundredth of its scale (0.01 / budget), i.e. 1e-4 / budget. */
 function defaultLambdaMin(scale: number): number {
   return 0.01 * scale;
-}
-
-function positive(name: string, x: number): number {
-  if (!(Number.isFinite(x) && x > 0)) throw new RangeError(`${name} must be a finite number > 0, got ${x}`);
-  return x;
-}
-
-function atLeastOne(name: string, x: number): number {
-  if (!(Number.isFinite(x) && x >= 1)) throw new RangeError(`${name} must be a finite number >= 1, got ${x}`);
-  return x;
-}
-
-function nonNegative(name: string, x: number): number {
-  if (!(Number.isFinite(x) && x >= 0)) throw new RangeError(`${name} must be a finite number >= 0, got ${x}`);
-  return x;
-}
-
-function finite(name: string, x: number): number {
-  if (!Number.isFinite(x)) throw new RangeError(`${name} must be finite, got ${x}`);
-  return x;
 }

@@ -1,3 +1,4 @@
+import { requireNonNegative } from '@llm-router/numerics';
 export type BudgetPeriod = 'day' | 'month';
 
 export interface SpendLedgerOptions {
@@ -73,8 +74,7 @@ export class SpendLedger {
 
   /** Files one cost under the period of `at`. `queries` (default 1) feeds the traffic-rate estimate. */
   record(amountUsd: number, at: Date | number, queries = 1): void {
-    if (!(Number.isFinite(amountUsd) && amountUsd >= 0))
-      throw new RangeError(`spend must be a finite number >= 0, got ${amountUsd}`);
+    requireNonNegative('spend', amountUsd);
     const start = this.periodStart(at);
     let p = this.periods.get(start);
     if (!p) {

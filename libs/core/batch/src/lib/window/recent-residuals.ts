@@ -1,3 +1,4 @@
+import { requireFinite, requireNonNegative } from '@llm-router/numerics';
 import { WindowEstimates } from './window-estimates';
 
 /**
@@ -41,16 +42,13 @@ export class RecentResiduals {
     if (typeof s !== 'object' || s === null) throw new Error('recent residuals: state is not an object');
     if (!(typeof s.decay === 'number' && s.decay > 0 && s.decay <= 1))
       throw new Error(`recent residuals: decay must be in (0, 1], got ${String(s.decay)}`);
-    if (!(typeof s.priorCalls === 'number' && s.priorCalls >= 0 && Number.isFinite(s.priorCalls)))
-      throw new Error(`recent residuals: priorCalls must be a finite number >= 0, got ${String(s.priorCalls)}`);
+    requireNonNegative('recent residuals: priorCalls', s.priorCalls as number);
     if (typeof s.arms !== 'object' || s.arms === null) throw new Error('recent residuals: arms is not an object');
     const r = new RecentResiduals(s.decay, s.priorCalls);
     for (const [arm, a] of Object.entries(s.arms as Record<string, Partial<ArmResiduals>>)) {
-      if (!(typeof a?.sum === 'number' && Number.isFinite(a.sum)))
-        throw new Error(`recent residuals: arms.${arm}.sum must be a finite number, got ${String(a?.sum)}`);
-      if (!(typeof a.count === 'number' && a.count >= 0 && Number.isFinite(a.count)))
-        throw new Error(`recent residuals: arms.${arm}.count must be a finite number >= 0, got ${String(a.count)}`);
-      r.arms.set(arm, { sum: a.sum, count: a.count });
+      const sum = requireFinite(`recent residuals: arms.${arm}.sum`, a?.sum as number);
+      const count = requireNonNegative(`recent residuals: arms.${arm}.count`, a?.count as number);
+      r.arms.set(arm, { sum, count });
     }
     return r;
   }
