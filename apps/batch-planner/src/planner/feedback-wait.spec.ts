@@ -23,6 +23,14 @@ describe('FeedbackWait', () => {
     expect(learned).toBe(3);
   });
 
+  it("asks for the scope's mark, so that a snapshot reaching it can be put in at once", async () => {
+    const f = new FeedbackWait();
+    f.dispatched('s', 40);
+    const asked: number[] = [];
+    expect(await f.wait('s', (mark) => (asked.push(mark), 40), opts)).toBe('learned');
+    expect(asked).toEqual([40]);
+  });
+
   it('falls quiet after a wait that learned nothing, and waits again once a reward comes', async () => {
     const f = new FeedbackWait();
     let learned = 0;

@@ -43,18 +43,25 @@ export class FeedbackWait {
     this.marks.set(scope, mark);
   }
 
-  /** Resolves once `learned()` reaches the scope's mark, the wait runs out, or the scope is quiet. */
-  async wait(scope: string, learned: () => number, opts: FeedbackWaitOptions): Promise<FeedbackWaitOutcome> {
+  /**
+   * Resolves once `learned(mark)` reaches the scope's mark, the wait runs out, or the scope is
+   * quiet. `learned` is given the mark so that it can put in a snapshot that reaches it at once.
+   */
+  async wait(
+    scope: string,
+    learned: (mark: number) => number,
+    opts: FeedbackWaitOptions,
+  ): Promise<FeedbackWaitOutcome> {
     const mark = this.marks.get(scope);
     if (mark === undefined || opts.waitMs <= 0) return 'none';
-    const before = learned();
+    const before = learned(mark);
     if (before >= mark) return 'learned';
     if (this.quietAt.get(scope) === before) return 'quiet';
     this.quietAt.delete(scope);
     const started = Date.now();
-    while (learned() < mark && Date.now() - started < opts.waitMs && !opts.signal?.aborted)
+    while (learned(mark) < mark && Date.now() - started < opts.waitMs && !opts.signal?.aborted)
       await new Promise((r) => setTimeout(r, opts.pollMs));
-    const now = learned();
+    const now = learned(mark);
     if (now >= mark) return 'learned';
     if (now === before && !opts.signal?.aborted) this.quietAt.set(scope, now);
     return 'timeout';

@@ -254,17 +254,20 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * rewards came back were planned on a policy and bills many windows old (docs/decisions/0035,
    * 0037). Other traffic's rewards count towards the mark too: they teach the same policy.
    */
-  private async awaitFeedback(scope: string): Promise<void> {
+  /** Returns the time waited. */
+  private async awaitFeedback(scope: string): Promise<number> {
     const started = Date.now();
-    const outcome = await this.feedback.wait(scope, () => this.replica.rewardsApplied(scope), {
+    const outcome = await this.feedback.wait(scope, (mark) => this.replica.rewardsAppliedReaching(scope, mark), {
       waitMs: this.config.BATCH_FEEDBACK_WAIT_MS,
       pollMs: FEEDBACK_POLL_MS,
       signal: this.stopping.signal,
     });
-    if (outcome === 'none') return;
+    const waitedMs = Date.now() - started;
+    if (outcome === 'none') return waitedMs;
     this.metrics
       .histogram('planner_feedback_wait_seconds', "Time a window waited for the previous window's rewards", ['outcome'])
-      .observe({ outcome }, (Date.now() - started) / 1000);
+      .observe({ outcome }, waitedMs / 1000);
+    return waitedMs;
   }
 
   /** Whether windows are corrected by their scope's recent residuals (BATCH_RECENT_CORRECTION). */
@@ -454,7 +457,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async assignRound(w: Window, stage: WindowStage, round: WindowRound): Promise<void> {
     const c = this.config;
-    await this.awaitFeedback(w.scope);
+    const feedbackWaitMs = await this.awaitFeedback(w.scope);
     const rewardsLearned = this.replica.rewardsApplied(w.scope);
     const residuals = await this.windowResiduals(w.scope, round);
     const engine = this.replica.engines.get(w.scope);
@@ -574,7 +577,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         warnings,
       },
       spentAfter,
-      billWaitMs,
+      { feedbackWaitMs, billWaitMs },
     );
   }
 
@@ -641,7 +644,11 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** A window assigned: it becomes /health's last window, and goes to the metrics and the log. */
-  private recordAssigned(last: LastWindow, spentAfter: number, billWaitMs: number): void {
+  private recordAssigned(
+    last: LastWindow,
+    spentAfter: number,
+    waits: { feedbackWaitMs: number; billWaitMs: number },
+  ): void {
     const periodBudgetUsd = this.config.BATCH_BUDGET_USD;
     this.last = last;
     this.metrics
@@ -675,7 +682,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         objective: last.objective,
         gapPct: last.gapPct,
         costUsd: last.expectedCostUsd,
-        billWaitMs,
+        ...waits,
         budgetUsd: last.budgetUsd,
         dualPrice: last.dualPrice,
         rewardsLearned: last.rewardsLearned,

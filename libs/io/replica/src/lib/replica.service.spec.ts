@@ -114,6 +114,12 @@ describe('when a snapshot replaces the policy in use', () => {
     });
     expect(versions).toEqual([0, 2, 2, 2, 5]);
     expect(r.rewardsApplied('s')).toBe(7);
+    // A planner waiting for 12 rewards gets a pending snapshot that has them at once, not one short of them.
+    offer(6, 11);
+    expect(r.rewardsAppliedReaching('s', 12)).toBe(7);
+    offer(7, 12);
+    expect(r.rewardsAppliedReaching('s', 12)).toBe(12);
+    expect(engine.version).toBe(7);
     metrics.onModuleDestroy();
   });
 });

@@ -161,26 +161,37 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Applies the newest pending snapshot of every scope. */
   applyLatest(): void {
-    for (const [scope, s] of this.latest) {
-      this.latest.delete(scope);
-      // Runs on a timer: one snapshot that cannot be restored must not take the process down.
-      try {
-        const engine = this.engines.get(scope);
-        if (engine.applySnapshot(s)) {
-          this.applied.set(scope, s.rewardsApplied);
-          this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda, s.decisionsRecorded);
-          this.metrics
-            .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
-            .set({ scope }, s.version);
-        }
-      } catch (e) {
-        this.snapshotOutcomes().inc({ outcome: 'unrestorable' });
-        this.log.error(
-          { scope, version: s.version, err: (e as Error).message },
-          'policy snapshot could not be applied',
-        );
+    for (const [scope, s] of this.latest) this.applyPending(scope, s);
+  }
+
+  private applyPending(scope: string, s: Snapshot): void {
+    this.latest.delete(scope);
+    // Runs on a timer or a waiting planner's poll: one snapshot that cannot be restored must not take the process down.
+    try {
+      const engine = this.engines.get(scope);
+      if (engine.applySnapshot(s)) {
+        this.applied.set(scope, s.rewardsApplied);
+        this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda, s.decisionsRecorded);
+        this.metrics
+          .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
+          .set({ scope }, s.version);
       }
+    } catch (e) {
+      this.snapshotOutcomes().inc({ outcome: 'unrestorable' });
+      this.log.error({ scope, version: s.version, err: (e as Error).message }, 'policy snapshot could not be applied');
     }
+  }
+
+  /**
+   * rewardsApplied, after putting in the scope's pending snapshot first when it has learned from
+   * at least `wanted` rewards: a planner waiting for a window's feedback plans as soon as a
+   * snapshot with it has arrived, not at the next SNAPSHOT_APPLY_MS tick.
+   */
+  rewardsAppliedReaching(scope: string, wanted: number): number {
+    const pending = this.latest.get(scope);
+    if (pending && pending.rewardsApplied >= wanted && this.rewardsApplied(scope) < wanted)
+      this.applyPending(scope, pending);
+    return this.rewardsApplied(scope);
   }
 
   /** The warm-start file's prompts (WARM_START_FILE; none without one): the offline picture of the traffic. */
