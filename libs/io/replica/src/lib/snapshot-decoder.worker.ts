@@ -6,8 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { decodeSnapshotBytes, Topic, validate } from '@llm-router/contracts';
-import { WORKER_READY } from './snapshot-decoder';
-import type { DecodeReply, DecodeRequest } from './snapshot-decoder';
+import { WORKER_READY, type DecodeReply, type DecodeRequest } from './snapshot-decoder';
 
 parentPort!.on('message', (req: DecodeRequest) => {
   let reply: DecodeReply;
