@@ -13,7 +13,7 @@ import {
   ScoreFeedback,
   Topic,
 } from '@llm-router/contracts';
-import { EngineRegistry, ScopeEngine, warmStartEngine, WarmStartRow } from '@llm-router/engine';
+import { EngineRegistry, ScopeEngine, WarmStartTemplates } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
 import { BatchOf, KafkaService, MessageProducer, TopicConsumer } from '@llm-router/kafka';
 import { OffsetStore, PolicyStateEntity } from '@llm-router/persistence';
@@ -70,7 +70,8 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly pendingEvents: RewardEvent[] = [];
   private readonly pacing: ScopePacingOptions;
   /** WARM_START_FILE's rows: they prime a scope once, when it has no policy_state yet. */
-  private readonly warmRows: WarmStartRow[];
+  /** WARM_START_FILE's rows, fitted once per policy (null: no file). */
+  private readonly warmStart: WarmStartTemplates | null;
   /** Per loaded scope: how far its engine has learned, and how far its stored checkpoint. */
   private readonly progress = new Map<string, CheckpointProgress>();
   private readonly ledger = new SetBasedLedger();
@@ -92,7 +93,9 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       expectedQueriesPerDay: config.EXPECTED_QUERIES_PER_DAY,
       payback: config.PACER_PAYBACK_QUERIES,
     };
-    this.warmRows = config.WARM_START_FILE ? parseDataset(readFileSync(config.WARM_START_FILE, 'utf8')) : [];
+    this.warmStart = config.WARM_START_FILE
+      ? new WarmStartTemplates(parseDataset(readFileSync(config.WARM_START_FILE, 'utf8')))
+      : null;
     health.register('ledger', () => ({ ok: this.consumer?.hasJoined ?? false, scopes: this.engines.scopes() }));
     health.register('database', async () => {
       await this.ds.query('SELECT 1');
@@ -296,10 +299,10 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
         learnedSeq = replayed[replayed.length - 1].seq;
         this.log.info({ scope, rewards: replayed.length }, 'policy rebuilt from its checkpoint and the reward ledger');
       }
-    } else if (this.warmRows.length > 0) {
+    } else if (this.warmStart && this.warmStart.rows.length > 0) {
       // Primed once: the scope has no stored state yet, and from its first persist on it has.
-      warmStartEngine(engine, this.warmRows);
-      this.log.info({ scope, rows: this.warmRows.length }, 'scope warm-started from WARM_START_FILE');
+      this.warmStart.prime(engine);
+      this.log.info({ scope, rows: this.warmStart.rows.length }, 'scope warm-started from WARM_START_FILE');
     }
     this.stats.set(scope, st);
     this.persistedVersions.set(scope, row ? row.version : null);

@@ -22,12 +22,18 @@ export class EngineRegistry {
   get(scope: string): ScopeEngine {
     let e = this.engines.get(scope);
     if (!e) {
-      e = new ScopeEngine(scope, this.opts, this.featurizer);
-      for (const p of this.prices.values()) e.applyPrice(p);
-      for (const [m, a] of this.catalog) e.applyCatalog(m, a);
+      e = this.detached(scope);
       this.engines.set(scope, e);
       this.onCreate?.(e);
     }
+    return e;
+  }
+
+  /** A new engine for `scope` with the known prices and catalog, not kept here (and no `onCreate`). */
+  detached(scope: string): ScopeEngine {
+    const e = new ScopeEngine(scope, this.opts, this.featurizer);
+    for (const p of this.prices.values()) e.applyPrice(p);
+    for (const [m, a] of this.catalog) e.applyCatalog(m, a);
     return e;
   }
 

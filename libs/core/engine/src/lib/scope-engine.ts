@@ -69,15 +69,20 @@ export class ScopeEngine {
     this.lambda = opts.defaultLambda;
     this.dim = opts.featureDim + (opts.embeddingDim ?? 0);
     const algorithm = ownValue(opts.scopePolicies, scope) ?? opts.algorithm;
-    this.policy = createPolicy(algorithm, {
+    const options = {
       arms: [],
       seed: opts.seed,
       d: this.dim,
       ...opts.policyOptions,
       ...ownValue(opts.optionsByPolicy, basePolicyName(algorithm)),
       ...ownValue(opts.scopePolicyOptions, scope),
-    });
+    };
+    this.policy = createPolicy(algorithm, options);
+    this.policyKey = JSON.stringify([algorithm, options]);
   }
+
+  /** The policy's name and options: two scopes with the same key start from the same policy. */
+  readonly policyKey: string;
 
   /** Models that can be routed to now: priced, and not disabled or removed. */
   arms(): string[] {

@@ -1,7 +1,7 @@
 import { applyWarmStart, createPolicy } from '@llm-router/bandits';
 import { QueryFeaturizer } from '@llm-router/features';
 import { ScopeEngine } from './scope-engine';
-import { primeCosts, warmStartEngine, WarmStartRow } from './warm-start';
+import { primeCosts, warmStartEngine, WarmStartRow, WarmStartTemplates } from './warm-start';
 
 const rows: WarmStartRow[] = Array.from({ length: 60 }, (_, i) => ({
   prompt: i % 2 ? `write code for task ${i}` : `summarise the news ${i}`,
@@ -59,5 +59,42 @@ describe('warmStartEngine', () => {
     const before = engine(['small', 'large']);
     expect(e.costs.expectedCost('small')).not.toBe(before.costs.expectedCost('small'));
     expect(e.costs.expectedCost('large') / before.costs.expectedCost('large')).toBeCloseTo(4, 6);
+  });
+});
+
+describe('WarmStartTemplates', () => {
+  const json = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+  it('fits once per policy and priced models, and a restored scope is the scope a fit would give', () => {
+    const templates = new WarmStartTemplates(rows);
+    const first = engine(['small', 'large']);
+    templates.prime(first);
+    const second = engine(['large', 'small']);
+    templates.prime(second);
+    expect(templates.size).toBe(1);
+    const fitted = engine(['small', 'large']);
+    warmStartEngine(fitted, rows);
+    expect(json(second.policy.toState())).toEqual(json(fitted.policy.toState()));
+    expect(second.costs.expectedCost('large')).toBe(fitted.costs.expectedCost('large'));
+    // Each scope owns its policy: learning in one leaves the other as primed.
+    const x = { text: 'write code for task 7', features: second.features('write code for task 7') };
+    second.policy.update(x, 'large', { quality: 0, costUsd: 0.002 });
+    expect(json(first.policy.toState())).toEqual(json(fitted.policy.toState()));
+    expect(json(second.policy.toState())).not.toEqual(json(fitted.policy.toState()));
+  });
+
+  it('fits again for other priced models or another policy', () => {
+    const templates = new WarmStartTemplates(rows);
+    templates.prime(engine(['small', 'large']));
+    templates.prime(engine(['small', 'large', 'late']));
+    const other = new ScopeEngine(
+      'other',
+      { algorithm: 'linucb', featureDim: 32, seed: 1, defaultLambda: 0 },
+      new QueryFeaturizer({ dim: 32 }),
+    );
+    other.applyPrice({ model: 'small', inputPerM: 1, outputPerM: 1 });
+    templates.prime(other);
+    expect(templates.size).toBe(3);
+    expect(other.policy.toState().algorithm).toBe('linucb');
   });
 });
