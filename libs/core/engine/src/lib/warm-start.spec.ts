@@ -97,4 +97,17 @@ describe('WarmStartTemplates', () => {
     expect(templates.size).toBe(3);
     expect(other.policy.toState().algorithm).toBe('linucb');
   });
+
+  it('fit() keeps a state once per policy and leaves an engine of a kept policy untouched', () => {
+    const templates = new WarmStartTemplates(rows);
+    const fitted = engine(['small', 'large']);
+    templates.fit(fitted);
+    const untouched = engine(['small', 'large']);
+    templates.fit(untouched);
+    expect(templates.size).toBe(1);
+    expect(json(untouched.policy.toState())).toEqual(json(engine(['small', 'large']).policy.toState()));
+    const later = engine(['small', 'large']);
+    templates.prime(later);
+    expect(json(later.policy.toState())).toEqual(json(fitted.policy.toState()));
+  });
 });

@@ -49,20 +49,29 @@ export class WarmStartTemplates {
 
   constructor(readonly rows: readonly WarmStartRow[]) {}
 
+  /** Primes `engine`: restores the state kept for its policy, or fits it and keeps the state. */
   prime(engine: ScopeEngine): void {
-    const key = JSON.stringify([engine.policyKey, [...engine.policy.arms()].sort(), [...engine.costs.models()].sort()]);
-    const kept = this.states.get(key);
-    if (kept === undefined) {
-      warmStartEngine(engine, this.rows);
-      this.states.set(key, JSON.stringify(engine.snapshotState()));
-      return;
-    }
+    const kept = this.states.get(keyOf(engine));
+    if (kept === undefined) return this.fit(engine);
     engine.policy = policyFromState(JSON.parse(kept) as PolicyState);
     primeCosts(engine, this.rows);
+  }
+
+  /** Fits and keeps the state for `engine`'s policy unless one is kept already (then `engine` is left as it is). */
+  fit(engine: ScopeEngine): void {
+    const key = keyOf(engine);
+    if (this.states.has(key)) return;
+    warmStartEngine(engine, this.rows);
+    this.states.set(key, JSON.stringify(engine.snapshotState()));
   }
 
   /** Fits kept (one per distinct policy and set of priced models). */
   get size(): number {
     return this.states.size;
   }
+}
+
+/** What a fit depends on besides the rows: the policy (name and options), its arms and the priced models. */
+function keyOf(engine: ScopeEngine): string {
+  return JSON.stringify([engine.policyKey, [...engine.policy.arms()].sort(), [...engine.costs.models()].sort()]);
 }
