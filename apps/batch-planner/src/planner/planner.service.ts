@@ -253,8 +253,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * policy that has learned from every earlier one; live, at a backlog, windows closed faster than
    * rewards came back were planned on a policy and bills many windows old (docs/decisions/0035,
    * 0037). Other traffic's rewards count towards the mark too: they teach the same policy.
+   * Returns the time waited.
    */
-  /** Returns the time waited. */
   private async awaitFeedback(scope: string): Promise<number> {
     const started = Date.now();
     const outcome = await this.feedback.wait(scope, (mark) => this.replica.rewardsAppliedReaching(scope, mark), {

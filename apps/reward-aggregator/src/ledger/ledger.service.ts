@@ -69,8 +69,10 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   private expiryTimer?: NodeJS.Timeout;
   private readonly pendingEvents: RewardEvent[] = [];
   private readonly pacing: ScopePacingOptions;
-  /** WARM_START_FILE's rows: they prime a scope once, when it has no policy_state yet. */
-  /** WARM_START_FILE's rows, fitted once per policy (null: no file). */
+  /**
+   * WARM_START_FILE's rows, fitted once per policy (null: no file): they prime a scope once,
+   * when it has no policy_state yet.
+   */
   private readonly warmStart: WarmStartTemplates | null;
   /** Per loaded scope: how far its engine has learned, and how far its stored checkpoint. */
   private readonly progress = new Map<string, CheckpointProgress>();

@@ -60,7 +60,7 @@ const WARM_START_TEMPLATE_SCOPE = '\u0000warm-start';
 export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly engines: EngineRegistry;
   readonly pacing: ReplicaPacing;
-  private readonly warmRows: WarmStartRow[];
+  /** WARM_START_FILE's rows, fitted once per policy (null: no file, or an empty one). */
   private readonly warmStart: WarmStartTemplates | null;
   private readonly stopping = new AbortController();
   private consumer?: TopicConsumer;
@@ -82,7 +82,6 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     const warmRows: WarmStartRow[] = options.warmStartFile
       ? parseDataset(readFileSync(options.warmStartFile, 'utf8'))
       : [];
-    this.warmRows = warmRows;
     const templates = warmRows.length > 0 ? new WarmStartTemplates(warmRows) : null;
     this.warmStart = templates;
     this.engines = new EngineRegistry(
@@ -221,6 +220,10 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
       { rows: this.warmRows.length, fits: templates.size, ms: Math.round(performance.now() - started) },
       'warm start fitted',
     );
+  }
+
+  private get warmRows(): readonly WarmStartRow[] {
+    return this.warmStart?.rows ?? [];
   }
 
   /** The warm-start file's prompts (WARM_START_FILE; none without one): the offline picture of the traffic. */
