@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatasetRow } from '@llm-router/contracts';
+import { DEFAULT_EXPLORE, type ExploreSetting } from '@llm-router/simulation';
 import { round } from '../lib/stats';
 
 const ROOT = resolve(__dirname, '../..');
@@ -79,6 +80,8 @@ export interface ReplayArgs {
   models: string;
   /** Replay batch routing in windows of this many queries (`--mode batch`); undefined = per query. */
   batchSize?: number;
+  /** Batch mode: the exploration sub-round, as the run's batch-planner has it (BATCH_EXPLORE). */
+  explore?: ExploreSetting;
 }
 
 /**
@@ -112,7 +115,16 @@ export function replaySameSequence(
     '--budget',
     args.budget === null ? 'none' : String(args.budget),
     ...(args.warmStart ? ['--warm-start', args.warmStart] : []),
-    ...(args.batchSize ? ['--mode', 'batch', '--batch-size', String(args.batchSize)] : []),
+    ...(args.batchSize
+      ? [
+          '--mode',
+          'batch',
+          '--batch-size',
+          String(args.batchSize),
+          '--explore',
+          String(args.explore ?? DEFAULT_EXPLORE),
+        ]
+      : []),
     '--json',
   ];
   const run = spawnSync('npx', cli, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });

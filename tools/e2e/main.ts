@@ -14,7 +14,14 @@ import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
 import { Topic } from '@llm-router/contracts';
 import { PartitionedProducer } from '@llm-router/kafka/partitioned-send';
-import { orderRows, ROW_ORDERS, type RowOrder } from '@llm-router/simulation';
+import {
+  DEFAULT_EXPLORE,
+  orderRows,
+  parseExploreSetting,
+  ROW_ORDERS,
+  type ExploreSetting,
+  type RowOrder,
+} from '@llm-router/simulation';
 import {
   createDatabase,
   dockerAvailable,
@@ -43,7 +50,7 @@ import {
 } from '../lib/process-cpu';
 import { databaseActivity } from '../lib/database-activity';
 import { percentile, round } from '../lib/stats';
-import { num } from '../lib/cli';
+import { cliArg, num } from '../lib/cli';
 import { resolveDataset } from '../lib/dataset';
 import { Answered, learningFigures, quarters, replaySameSequence, type ReplayComparison } from './figures';
 import { sendQueries } from './sender';
@@ -101,6 +108,12 @@ const opts = new Command('e2e')
     num('--batch-size', { integer: true, positive: true }),
     100,
   )
+  .option(
+    '--explore <n|auto>',
+    "batch mode: the planner's exploration sub-round (BATCH_EXPLORE), and the replay's --explore, so both sides run one setting",
+    cliArg(parseExploreSetting),
+    DEFAULT_EXPLORE,
+  )
   .addOption(
     new Option(
       '--order <order>',
@@ -149,6 +162,7 @@ const opts = new Command('e2e')
     replay: boolean;
     mode: 'query' | 'batch';
     batchSize: number;
+    explore: ExploreSetting;
     order: Exclude<RowOrder, 'file'>;
     kafkaSecurity?: KafkaSecurity;
     scopeCap: number | null;
@@ -432,6 +446,7 @@ async function main() {
           warmStart: opts.warmStart,
           models: modelsPath,
           batchSize: opts.mode === 'batch' ? opts.batchSize : undefined,
+          explore: opts.explore,
         })
       : null;
     const result = {
@@ -546,6 +561,7 @@ function batchPlannerEnv(): Record<string, string> {
     BATCH_ROBUST: 'false',
     // Every window on a policy that learned from the windows before it, as in the replay.
     BATCH_FEEDBACK_WAIT_MS: String(BATCH_FEEDBACK_WAIT_MS),
+    BATCH_EXPLORE: String(opts.explore),
     ...(opts.budget !== null && { BATCH_BUDGET_USD: String(opts.budget * opts.queries) }),
   };
 }

@@ -26,6 +26,17 @@ export function num(name: string, o: NumOptions = {}) {
   };
 }
 
+/** A commander parser from a parser that throws: its message becomes the usage error. */
+export function cliArg<T>(parse: (v: string) => T) {
+  return (v: string): T => {
+    try {
+      return parse(v);
+    } catch (e) {
+      throw new InvalidArgumentError(`${(e as Error).message}.`);
+    }
+  };
+}
+
 /** The text of an input file, or a UsageError naming `what` when it is missing or not a file. */
 export function readText(file: string, what: string): string {
   if (!existsSync(file)) throw new UsageError(`${what} not found: ${file}`);

@@ -15,6 +15,7 @@ import { PreferenceRouter } from '@llm-router/preference';
 import { ModelPrice } from '@llm-router/pricing';
 import {
   BatchReplayResult,
+  AUTO_EXPLORE,
   CORRECTED_EXPLORE,
   DEFAULT_EXPLORE,
   DEFAULT_ROBUST_LEVEL,
@@ -26,11 +27,13 @@ import {
   ScenarioName,
   budgetPacing,
   exploreSize,
+  parseExploreSetting,
+  type ExploreSetting,
   runBatchComparison,
   runReplay,
 } from '@llm-router/simulation';
 import { replaySvg } from './plot';
-import { num, readText, UsageError } from '../lib/cli';
+import { cliArg, num, readText, UsageError } from '../lib/cli';
 
 const SCENARIOS: ScenarioName[] = ['stationary', 'price-cut', 'new-arm'];
 
@@ -55,7 +58,7 @@ interface Cli {
   order: RowOrder;
   robust?: boolean;
   level?: number;
-  explore?: number;
+  explore: ExploreSetting;
   warmStart?: string;
   json?: boolean;
   plot?: string;
@@ -110,9 +113,10 @@ function program(): Command {
       DEFAULT_ROBUST_LEVEL,
     )
     .option(
-      '--explore <n>',
-      `batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off; default ${DEFAULT_EXPLORE}, ${CORRECTED_EXPLORE} with --warm-start)`,
-      num('--explore', { integer: true, min: 0 }),
+      '--explore <n|auto>',
+      `batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off, as the batch-planner's BATCH_EXPLORE; auto: ${AUTO_EXPLORE}, ${CORRECTED_EXPLORE} with --warm-start)`,
+      cliArg(parseExploreSetting),
+      DEFAULT_EXPLORE,
     )
     .option('--warm-start <file>', 'offline priors from another reward file (never the replayed one)')
     .option('--models <file>', 'list prices (default: models_k3.json / models_k4.json next to --data when present)')

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape, warmStartFileEnv } from '@llm-router/service';
-import { CALIBRATION_CALLS } from '@llm-router/batch';
+import { CALIBRATION_CALLS, DEFAULT_EXPLORE } from '@llm-router/batch';
 import { BATCH_PACE_BY } from './planner/window-problem';
 
 export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
@@ -41,11 +41,11 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
   /**
    * Queries at the head of each window planned, sent and learnt from before the rest of it (the
    * batch replay's exploration sub-round: optimistic estimates, never-pulled models sampled).
-   * `auto`: 6 with the recent-residual correction, else 3, as `replay --mode batch`; 0 = off.
-   * The rest of the window waits for the sub-round's rewards (BATCH_FEEDBACK_WAIT_MS). Off by
-   * default: live runs with it passed the budget by up to 3% (docs/decisions/0038, "Open").
+   * `auto`: 6 with the recent-residual correction, else 3; 0 = off. The rest of the window waits
+   * for the sub-round's rewards (BATCH_FEEDBACK_WAIT_MS). Off by default, as `replay --mode batch`
+   * (docs/decisions/0039, 0041).
    */
-  BATCH_EXPLORE: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(1000)]).default(0),
+  BATCH_EXPLORE: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(1000)]).default(DEFAULT_EXPLORE),
   /**
    * A model's cost level is measured on its last this many billed calls of the period, as the
    * batch replay's calibration measures it (libs/core/batch CALIBRATION_CALLS).

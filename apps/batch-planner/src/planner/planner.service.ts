@@ -315,14 +315,14 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Queries of a window's exploration sub-round (BATCH_EXPLORE, `auto` as the batch replay's
-   * default). None when windows do not wait for feedback: the rest would be planned without
+   * Queries of a window's exploration sub-round (BATCH_EXPLORE, read as the batch replay reads
+   * --explore). None when windows do not wait for feedback: the rest would be planned without
    * what the sub-round taught, and the sub-round would only have split the window.
    */
   private exploreSize(): number {
     const c = this.config;
     if (c.BATCH_FEEDBACK_WAIT_MS === 0) return 0;
-    return explorationSize(this.correctionOn(), c.BATCH_EXPLORE === 'auto' ? undefined : c.BATCH_EXPLORE);
+    return explorationSize(this.correctionOn(), c.BATCH_EXPLORE);
   }
 
   /** Budget left per scope in the current period, as the ledger stood after this planner's last window. */

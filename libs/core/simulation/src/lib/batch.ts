@@ -6,6 +6,7 @@ import {
   thinEvidenceFor,
   DispatchCheck,
   EstimatedMix,
+  ExploreSetting,
   PeriodBudget,
   RecentResiduals,
   WindowEstimates,
@@ -41,12 +42,13 @@ export interface BatchReplayOptions extends ReplayOptions {
   /** Two-sided confidence level of the robust lower bound (default 0.3: docs/decisions/0006). */
   level?: number;
   /**
-   * Queries at the head of each window that form an exploration sub-round (default: `exploreSize`;
-   * 0 = off): they are planned first, on optimistic estimates, dispatched, and learnt from before
-   * the rest of the window is planned. The replay treats the two sub-rounds as two successive
-   * assignments.
+   * Queries at the head of each window that form an exploration sub-round (default
+   * DEFAULT_EXPLORE, none, as the batch-planner app; `auto`: 3, or 6 with the recent-residual
+   * correction): they are planned first, on optimistic estimates, dispatched, and learnt from
+   * before the rest of the window is planned. The replay treats the two sub-rounds as two
+   * successive assignments.
    */
-  explore?: number;
+  explore?: ExploreSetting;
   /**
    * Correct the policy's estimates by each arm's recent residuals (`RecentResiduals`). Default:
    * on with a warm start, whose priors hold the policy's estimates still while the mix drifts;
@@ -154,6 +156,10 @@ export async function runBatchReplay(
   const solveMs: number[] = [];
   const level = options.level ?? DEFAULT_ROBUST_LEVEL;
   const z = options.robust ? halfWidthMultiplier(level) : 0;
+  // The per-model cost level is learnt here, from the bills, and only here: the cost model keeps
+  // its warm-start usage, as the batch-planner app's does. Had it learnt the same bills, the level
+  // (realised over the expectation the plan was made with) would multiply an expectation that
+  // already holds them (docs/decisions/0041).
   const calibration = new CostCalibration(k);
   const estimate = windowEstimator(s);
   const routedQueries: PendingQuery[] = [];
@@ -248,7 +254,6 @@ export async function runBatchReplay(
       const o = outcomes[i];
       policy.update(queries[i].ctx, o.arm, { quality: o.q, costUsd: o.c, expectedCostUsd: offeredCosts[i][o.arm] });
       recent?.observe(o.arm, policyQuality[i * k + arms.indexOf(o.arm)], o.q);
-      costModel.observe(o.arm, o.c);
     }
     t = end;
   }
@@ -268,14 +273,20 @@ function unpulledArms(policy: Policy, ctx: DecisionContext, arms: readonly ArmId
 export const DEFAULT_ROBUST_LEVEL = 0.3;
 
 /** Sizes of the exploration sub-round; they live with the window planner, which the batch-planner app shares. */
-export { CORRECTED_EXPLORE, DEFAULT_EXPLORE } from '@llm-router/batch';
+export {
+  AUTO_EXPLORE,
+  CORRECTED_EXPLORE,
+  DEFAULT_EXPLORE,
+  parseExploreSetting,
+  type ExploreSetting,
+} from '@llm-router/batch';
 
 /** Whether the replay corrects the window's estimates by the recent residuals (BatchReplayOptions.recentCorrection). */
 export function recentCorrectionOn(options: BatchReplayOptions): boolean {
   return options.recentCorrection ?? (options.warmStart ?? []).length > 0;
 }
 
-/** Queries of a window's exploration sub-round: the option, else the default for the correction in use. */
+/** Queries of a window's exploration sub-round: the option (`auto`: the size for the correction in use), else none. */
 export function exploreSize(options: BatchReplayOptions): number {
   return explorationSize(recentCorrectionOn(options), options.explore);
 }

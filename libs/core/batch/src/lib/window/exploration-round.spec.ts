@@ -1,16 +1,42 @@
-import { CORRECTED_EXPLORE, DEFAULT_EXPLORE, explorationHead, explorationSize } from './exploration-round';
+import {
+  AUTO_EXPLORE,
+  CORRECTED_EXPLORE,
+  DEFAULT_EXPLORE,
+  explorationHead,
+  explorationSize,
+  parseExploreSetting,
+} from './exploration-round';
 
 describe('explorationSize', () => {
-  it('takes three queries by default and six when the recent residuals correct the plan', () => {
-    expect(explorationSize(false)).toBe(DEFAULT_EXPLORE);
-    expect(explorationSize(true)).toBe(CORRECTED_EXPLORE);
-    expect([DEFAULT_EXPLORE, CORRECTED_EXPLORE]).toEqual([3, 6]);
+  it('has no sub-round by default, in the app and the replay alike', () => {
+    expect(DEFAULT_EXPLORE).toBe(0);
+    expect(explorationSize(false)).toBe(0);
+    expect(explorationSize(true)).toBe(0);
+  });
+
+  it('takes three queries on auto, and six when the recent residuals correct the plan', () => {
+    expect(explorationSize(false, 'auto')).toBe(AUTO_EXPLORE);
+    expect(explorationSize(true, 'auto')).toBe(CORRECTED_EXPLORE);
+    expect([AUTO_EXPLORE, CORRECTED_EXPLORE]).toEqual([3, 6]);
   });
 
   it('takes a given size over the default, as a whole non-negative number', () => {
     expect(explorationSize(true, 0)).toBe(0);
     expect(explorationSize(false, 4.7)).toBe(4);
     expect(explorationSize(false, -2)).toBe(0);
+  });
+});
+
+describe('parseExploreSetting', () => {
+  it('reads auto or a whole number', () => {
+    expect(parseExploreSetting('auto')).toBe('auto');
+    expect(parseExploreSetting('0')).toBe(0);
+    expect(parseExploreSetting('6')).toBe(6);
+  });
+
+  it('names what it refuses', () => {
+    for (const bad of ['', 'Auto', '-1', '2.5', 'three'])
+      expect(() => parseExploreSetting(bad)).toThrow(`explore must be 'auto' or an integer >= 0, got '${bad}'`);
   });
 });
 
