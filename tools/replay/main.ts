@@ -243,6 +243,12 @@ function table(r: ReplayResult | BatchReplayResult): string {
       `${r.perQuery.worstWindowQuality.toFixed(4)} / ${r.batch.worstWindowQuality.toFixed(4)}`,
     ]);
     lines.push(['gain (%)', r.gainPct.toFixed(2)]);
+    const b = r.sourceBound;
+    if (b)
+      lines.push([
+        'source-level bound gain (%)',
+        `online ${b.onlineGainPct.toFixed(2)}, best scaled price (x${b.bestScaledPriceFactor}) ${b.bestScaledGainPct.toFixed(2)}, offline ${b.offlineGainPct.toFixed(2)}`,
+      ]);
   }
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

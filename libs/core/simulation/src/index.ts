@@ -3,3 +3,4 @@ export * from './lib/metrics';
 export * from './lib/pacer';
 export * from './lib/replay';
 export * from './lib/batch';
+export * from './lib/source-bound';

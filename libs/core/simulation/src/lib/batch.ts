@@ -19,6 +19,7 @@ import {
 } from '@llm-router/batch';
 import { quantile } from './metrics';
 import { orderRows } from './order';
+import { bestScaledOnline, sourceBound } from './source-bound';
 import {
   ReplayOptions,
   ReplayRecorder,
@@ -76,6 +77,18 @@ export interface BatchReplayResult extends ReplayResult {
   robust: boolean;
   solveMsP50: number | null;
   solveMsP99: number | null;
+  /**
+   * With a budget: what a planner that knew every source's true mean quality and cost could
+   * reach on this order (`sourceBound`), as meanQuality and as gainPct over `perQuery`.
+   */
+  sourceBound: {
+    onlineMeanQuality: number;
+    onlineGainPct: number;
+    bestScaledPriceFactor: number;
+    bestScaledGainPct: number;
+    offlineMeanQuality: number;
+    offlineGainPct: number;
+  } | null;
 }
 
 /** A policy that can price one prompt on one arm better than the per-model expectation. */
@@ -345,5 +358,26 @@ export async function runBatchComparison(
     robust: !!options.robust,
     solveMsP50: quantile(solveMs, 0.5),
     solveMsP99: quantile(solveMs, 0.99),
+    // Scenarios move an arm's price or offer at a step the bound does not model.
+    sourceBound:
+      options.budget == null || (options.scenario && options.scenario.name !== 'stationary')
+        ? null
+        : boundFigures(rows, options, perQuery.meanQuality),
+  };
+}
+
+function boundFigures(rows: readonly ReplayRow[], options: BatchReplayOptions, perQueryQuality: number) {
+  const ordered = orderRows(rows, options.order ?? 'shuffled', options.seed ?? 1);
+  const size = options.batchSize ?? 100;
+  const b = sourceBound(ordered, options.budget!, size);
+  const best = bestScaledOnline(ordered, options.budget!, size);
+  const gain = (q: number) => 100 * (q / perQueryQuality - 1);
+  return {
+    onlineMeanQuality: b.onlineMeanQuality,
+    onlineGainPct: gain(b.onlineMeanQuality),
+    bestScaledPriceFactor: best.factor,
+    bestScaledGainPct: gain(best.meanQuality),
+    offlineMeanQuality: b.offlineMeanQuality,
+    offlineGainPct: gain(b.offlineMeanQuality),
   };
 }

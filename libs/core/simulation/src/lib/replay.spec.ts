@@ -411,6 +411,21 @@ describe('runBatchComparison', () => {
     }
   });
 
+  it('reports the source-level bound with a budget on a stationary run, and only then', async () => {
+    const rows = syntheticRows(150);
+    const opts = { batchSize: 50, timeLimitMs: 300, order: 'by-source' as const };
+    const r = await runBatchComparison(rows, { ...base({ budget: 1e-3 }), ...opts });
+    const b = r.sourceBound!;
+    expect(b.offlineMeanQuality).toBeGreaterThanOrEqual(b.onlineMeanQuality - 1e-12);
+    expect(b.bestScaledGainPct).toBeGreaterThanOrEqual(b.onlineGainPct - 1e-9);
+    expect(b.offlineGainPct).toBeCloseTo(100 * (b.offlineMeanQuality / r.perQuery.meanQuality - 1), 9);
+    expect((await runBatchComparison(rows, { ...base({ budget: null, lambda: 10 }), ...opts })).sourceBound).toBeNull();
+    const cut = { name: 'price-cut' as const, arm: PREMIUM, at: 60, factor: 0.1 };
+    expect(
+      (await runBatchComparison(rows, { ...base({ budget: 1e-3, scenario: cut }), ...opts })).sourceBound,
+    ).toBeNull();
+  });
+
   it('reports the worst window of each mode over the same windows', async () => {
     const rows = syntheticRows(300);
     const r = await runBatchComparison(rows, { ...base({ budget: 1e-3 }), batchSize: 50, timeLimitMs: 300 });

@@ -1,0 +1,182 @@
+import type { ReplayRow } from './replay';
+
+/**
+ * What batch routing could reach on a row order if the planner knew every source's true mean
+ * quality and cost on each arm, and nothing about single questions (on val.jsonl the prompts
+ * tell nothing about which question of a source an upgrade pays on: docs/decisions/0033):
+ *
+ * - `offline`: the period's budget spent at once, on the upgrades that buy the most quality per
+ *   dollar over all rows (the linear-programming optimum at source level);
+ * - `online`: windows of `batchSize` rows in order, each buying the upgrades worth at least the
+ *   clearing price of the rows seen so far (the price of a dollar a planner that cannot see the
+ *   sources still to come can know) while the bank (the budget of the rows so far, minus what was
+ *   spent) allows; the last window spends what is left.
+ *
+ * A row starts on its source's cheapest arm and climbs its source's quality-cost hull; the last
+ * step bought may be a fraction, so both are bounds of a fractional relaxation, not of a plan.
+ */
+export interface SourceBound {
+  onlineMeanQuality: number;
+  offlineMeanQuality: number;
+  onlineBudgetRatio: number;
+  offlineBudgetRatio: number;
+}
+
+/**
+ * The online bound with the price of the rows seen scaled by the factor that does best on this
+ * order, chosen in hindsight from 0.1 to 2 in steps of 0.05: what no fixed correction of that
+ * price can beat.
+ */
+export function bestScaledOnline(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSize: number) {
+  let best = { factor: 1, meanQuality: -Infinity };
+  for (let i = 2; i <= 40; i++) {
+    const factor = i * 0.05;
+    const q = sourceBound(rows, perQueryBudgetUsd, batchSize, factor).onlineMeanQuality;
+    if (q > best.meanQuality + 1e-12) best = { factor: Math.round(factor * 100) / 100, meanQuality: q };
+  }
+  return best;
+}
+
+/** One step up a row's hull: from one arm to the next, what it adds and what it costs. */
+interface Step {
+  dq: number;
+  dc: number;
+  /** Quality per dollar of the step. */
+  efficiency: number;
+}
+
+/** A source's mean quality and cost per arm, reduced to its cheapest arm and the steps of its hull. */
+interface SourceHull {
+  baseQuality: number;
+  baseCost: number;
+  steps: Step[];
+}
+
+export function sourceBound(
+  rows: readonly ReplayRow[],
+  perQueryBudgetUsd: number,
+  batchSize: number,
+  /** Multiplies the online price (1: the price of the rows seen itself). */
+  priceFactor = 1,
+): SourceBound {
+  if (!(perQueryBudgetUsd > 0)) throw new Error(`budget must be > 0, got ${perQueryBudgetUsd}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`batch size must be an integer >= 1, got ${batchSize}`);
+  const n = rows.length;
+  if (n === 0) throw new Error('no rows');
+  const hulls = sourceHulls(rows);
+  const hullOf = rows.map((r) => hulls.get(r.source ?? 'unknown')!);
+  const baseOf = (from: number, to: number) => {
+    let q = 0;
+    let c = 0;
+    for (let i = from; i < to; i++) {
+      q += hullOf[i].baseQuality;
+      c += hullOf[i].baseCost;
+    }
+    return { q, c };
+  };
+  const stepsOf = (from: number, to: number) => hullOf.slice(from, to).flatMap((h) => h.steps);
+
+  const all = baseOf(0, n);
+  const offline = buy(stepsOf(0, n), perQueryBudgetUsd * n - all.c, 0);
+
+  let quality = 0;
+  let spent = 0;
+  for (let t = 0; t < n; t += batchSize) {
+    const end = Math.min(n, t + batchSize);
+    const seen = baseOf(0, end);
+    const last = end === n;
+    // The price at which the rows seen so far, bought in order of quality per dollar, would spend
+    // exactly their budget.
+    const price = last ? 0 : priceFactor * buy(stepsOf(0, end), perQueryBudgetUsd * end - seen.c, 0).lastEfficiency;
+    const window = baseOf(t, end);
+    spent += window.c;
+    const bought = buy(stepsOf(t, end), perQueryBudgetUsd * end - spent, price);
+    quality += window.q + bought.quality;
+    spent += bought.cost;
+  }
+  const budget = perQueryBudgetUsd * n;
+  return {
+    onlineMeanQuality: quality / n,
+    offlineMeanQuality: (all.q + offline.quality) / n,
+    onlineBudgetRatio: spent / budget,
+    offlineBudgetRatio: (all.c + offline.cost) / budget,
+  };
+}
+
+/**
+ * Buys steps in order of quality per dollar while they are worth at least `minEfficiency` and
+ * the money lasts (the last one in part). `lastEfficiency`: the efficiency of the last step bought
+ * when the money ran out, else `minEfficiency`: the clearing price of the money.
+ */
+function buy(steps: Step[], money: number, minEfficiency: number) {
+  const sorted = [...steps].sort((a, b) => b.efficiency - a.efficiency);
+  let left = Math.max(0, money);
+  let quality = 0;
+  let cost = 0;
+  for (const s of sorted) {
+    if (s.efficiency < minEfficiency) break;
+    if (s.dc <= left) {
+      quality += s.dq;
+      cost += s.dc;
+      left -= s.dc;
+      continue;
+    }
+    const share = left / s.dc;
+    quality += s.dq * share;
+    cost += left;
+    return { quality, cost, lastEfficiency: s.efficiency };
+  }
+  return { quality, cost, lastEfficiency: minEfficiency };
+}
+
+/** Per source: its mean quality and cost on each arm its rows all offer, as a concave hull. */
+function sourceHulls(rows: readonly ReplayRow[]): Map<string, SourceHull> {
+  const sums = new Map<string, { rows: number; arms: Map<string, { q: number; c: number; n: number }> }>();
+  for (const r of rows) {
+    const key = r.source ?? 'unknown';
+    let s = sums.get(key);
+    if (!s) sums.set(key, (s = { rows: 0, arms: new Map() }));
+    s.rows++;
+    for (const [arm, o] of Object.entries(r.arms)) {
+      const a = s.arms.get(arm) ?? { q: 0, c: 0, n: 0 };
+      a.q += o.reward;
+      a.c += o.cost;
+      a.n++;
+      s.arms.set(arm, a);
+    }
+  }
+  const out = new Map<string, SourceHull>();
+  for (const [key, s] of sums) {
+    // Only arms every row of the source offers: a step must be open to each row it is counted for.
+    const points = [...s.arms.values()]
+      .filter((a) => a.n === s.rows)
+      .map((a) => ({ q: a.q / a.n, c: a.c / a.n }))
+      .sort((a, b) => a.c - b.c || b.q - a.q);
+    if (points.length === 0) throw new Error(`source ${key}: no arm offered on every row`);
+    out.set(key, hullOf(points));
+  }
+  return out;
+}
+
+/** The upper concave hull of (cost, quality) points sorted by cost, from the cheapest. */
+function hullOf(points: { q: number; c: number }[]): SourceHull {
+  const hull = [points[0]];
+  for (const p of points.slice(1)) {
+    if (p.q <= hull[hull.length - 1].q) continue;
+    while (hull.length >= 2) {
+      const [a, b] = [hull[hull.length - 2], hull[hull.length - 1]];
+      // b lies on or under the chord from a to p: buying b on the way to p is never better.
+      if ((b.q - a.q) * (p.c - a.c) <= (p.q - a.q) * (b.c - a.c)) hull.pop();
+      else break;
+    }
+    hull.push(p);
+  }
+  const steps: Step[] = [];
+  for (let i = 1; i < hull.length; i++) {
+    const dq = hull[i].q - hull[i - 1].q;
+    const dc = hull[i].c - hull[i - 1].c;
+    steps.push({ dq, dc, efficiency: dc > 0 ? dq / dc : Infinity });
+  }
+  return { baseQuality: hull[0].q, baseCost: hull[0].c, steps };
+}
