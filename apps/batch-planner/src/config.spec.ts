@@ -9,7 +9,8 @@ describe('loadPlannerConfig', () => {
     expect(loadPlannerConfig({ ...base, BATCH_EXPLORE: '6' }).BATCH_EXPLORE).toBe(6);
   });
 
-  it.each(['many', '-1', '2.5'])('stops at start on BATCH_EXPLORE=%s, naming the variable', (v) => {
+  it.each(['many', '-1', '2.5', 'Auto'])('stops at start on BATCH_EXPLORE=%s, naming the variable', (v) => {
     expect(() => loadPlannerConfig({ ...base, BATCH_EXPLORE: v })).toThrow(/BATCH_EXPLORE/);
+    expect(() => loadPlannerConfig({ ...base, BATCH_EXPLORE: v })).toThrow(`explore must be 'auto' or an integer >= 0`);
   });
 });
