@@ -2,6 +2,7 @@ import { halfWidthMultiplier, PeriodBudget } from '@llm-router/batch';
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
+import { LAST_WINDOW_SPLIT } from './window-dispatch';
 import {
   AssignWindowOptions,
   planWindowDispatch,
@@ -470,8 +471,9 @@ describe('WindowDispatch (a window sent in parts)', () => {
     // Sent at once, the window's calls are checked against expected costs only: twice the budget's upgrades.
     expect(atOnce.realised).toBeGreaterThan(1.8 * atOnce.budgetUsd);
 
-    const inParts = await run(2, 4);
-    expect(inParts.parts).toBe(4);
+    const inParts = await run(2, 2);
+    // The period's last window: LAST_WINDOW_SPLIT (4) times the parts asked for.
+    expect(inParts.parts).toBe(8);
     expect(inParts.bigCalls).toBeGreaterThanOrEqual(1);
     expect(inParts.bigCalls).toBeLessThan(4);
     // What passes the budget is at most the part in flight's surprise on its cheap calls.
@@ -502,7 +504,9 @@ describe('WindowDispatch (a window sent in parts)', () => {
     const budget = lastWindowOf(8, before + 6 * big + 2 * cheap, before);
     const d = await planWindowDispatch(qs, engine, opts(priceOf, { budget, maxParts: 2 }));
     expect(d.spentUsd).toBe(before);
-    const part = d.dispatchNext().assignments;
+    // The parts up to the first that calls the big model, none of them billed yet.
+    const part: { index: number; model: string }[] = [];
+    while (!part.some((a) => a.model === 'big')) part.push(...d.dispatchNext().assignments);
     const planned = part.reduce((x, a) => x + (a.model === 'big' ? big : cheap), 0);
     expect(d.spentUsd).toBeCloseTo(before + planned, 12);
     for (const a of part) d.bill(a.index, a.model === 'big' ? 2 * big : cheap);
@@ -533,13 +537,43 @@ describe('WindowDispatch (a window sent in parts)', () => {
     expect(await sent(1, big / 9)).toBe('big');
   });
 
+  it("spends the period's last window closer to its budget in smaller parts when some bills come back dear", async () => {
+    const { engine, priceOf, big, cheap } = setUp();
+    const qs = Array.from({ length: 100 }, (_, i) => query(`q${i}`));
+    const budgetUsd = 50 * big + 50 * cheap;
+    // A big call costs its price times 1.2, one in ten three times.
+    const billOf = (model: string, i: number) => (model === 'big' ? (i % 10 === 3 ? 3 : 1.2) * big : cheap);
+    const spent = async (lastWindowSplit: number) => {
+      const d = await planWindowDispatch(
+        qs,
+        engine,
+        opts(priceOf, { budget: lastWindowOf(100, budgetUsd), maxParts: 4, lastWindowSplit }),
+      );
+      let realised = 0;
+      while (!d.done)
+        for (const a of d.dispatchNext().assignments) {
+          realised += billOf(a.model, a.index);
+          d.bill(a.index, billOf(a.model, a.index));
+        }
+      expect(d.parts).toBe(4 * lastWindowSplit);
+      return realised / budgetUsd;
+    };
+    // Each call in flight is charged at the dearest level seen (3): in four parts of 25 the
+    // charges of a part crowd out its later upgrades, and its bills free the money too late.
+    const inFour = await spent(1);
+    const inSixteen = await spent(LAST_WINDOW_SPLIT);
+    expect(inFour).toBeLessThan(0.8);
+    expect(inSixteen).toBeGreaterThan(0.9);
+    expect(inSixteen).toBeLessThanOrEqual(1 + 1e-9);
+  });
+
   it('counts a bill once, however often it is reported', async () => {
     expect(await run(2, 4, true)).toEqual(await run(2, 4));
   });
 
   it('spends all that is planned when the bills come back as expected', async () => {
-    const r = await run(1, 4);
-    expect(r.parts).toBe(4);
+    const r = await run(1, 2);
+    expect(r.parts).toBe(8);
     expect(r.bigCalls).toBe(4);
     expect(r.realised).toBeLessThanOrEqual(r.budgetUsd * (1 + 1e-9));
   });
@@ -562,7 +596,7 @@ describe('WindowDispatch (a window sent in parts)', () => {
     // Every query on the big model, at a share of what the window may spend: three bills of a
     // plan at 30% fit, those of one at 45% do not (a rate-20 window at 42% cost 2.9x its plan).
     expect(await partsAt(0.3)).toBe(1);
-    expect(await partsAt(0.45)).toBe(4);
+    expect(await partsAt(0.45)).toBe(8);
     expect((await planWindowDispatch(qs, engine, opts(priceOf, { maxParts: 4 }))).parts).toBe(1);
   });
 

@@ -192,6 +192,8 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
   billedCalls?: (model: string) => number;
   /** Parts a window that could overspend is dispatched in (WindowDispatch); default 1. */
   maxParts?: number;
+  /** Times more parts for the period's last window (WindowDispatchOptions.lastWindowSplit). */
+  lastWindowSplit?: number;
   /**
    * The scope's recent residuals (`WindowResiduals`): the window's estimates are corrected by
    * them before it is planned, as the batch replay corrects them with a warm start. Absent = off.
@@ -251,6 +253,7 @@ export async function planWindowDispatch(
     periodTotalUsd: b && periodTotalUsd(b),
     spentUsd: b?.spentUsd ?? 0,
     maxParts: opts.maxParts ?? 1,
+    lastWindowSplit: opts.lastWindowSplit,
     policyQuality,
     thinEvidence:
       billedCalls &&
