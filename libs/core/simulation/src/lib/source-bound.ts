@@ -22,21 +22,6 @@ export interface SourceBound {
   offlineBudgetRatio: number;
 }
 
-/**
- * The online bound with the price of the rows seen scaled by the factor that does best on this
- * order, chosen in hindsight from 0.1 to 2 in steps of 0.05: what no fixed correction of that
- * price can beat.
- */
-export function bestScaledOnline(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSize: number) {
-  let best = { factor: 1, meanQuality: -Infinity };
-  for (let i = 2; i <= 40; i++) {
-    const factor = i * 0.05;
-    const q = sourceBound(rows, perQueryBudgetUsd, batchSize, factor).onlineMeanQuality;
-    if (q > best.meanQuality + 1e-12) best = { factor: Math.round(factor * 100) / 100, meanQuality: q };
-  }
-  return best;
-}
-
 /** One step up a row's hull: from one arm to the next, what it adds and what it costs. */
 interface Step {
   dq: number;
@@ -59,6 +44,54 @@ export function sourceBound(
   /** Multiplies the online price (1: the price of the rows seen itself). */
   priceFactor = 1,
 ): SourceBound {
+  const period = periodOf(rows, perQueryBudgetUsd, batchSize);
+  const online = onlineRun(period, priceFactor);
+  return {
+    onlineMeanQuality: online.quality / period.n,
+    offlineMeanQuality: period.offline.quality / period.n,
+    onlineBudgetRatio: online.spent / period.budgetUsd,
+    offlineBudgetRatio: period.offline.cost / period.budgetUsd,
+  };
+}
+
+/**
+ * The online bound with the price of the rows seen scaled by the factor that does best on this
+ * order, chosen in hindsight from 0.1 to 2 in steps of 0.05: what no fixed correction of that
+ * price can beat.
+ */
+export function bestScaledOnline(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSize: number) {
+  const period = periodOf(rows, perQueryBudgetUsd, batchSize);
+  let best = { factor: 1, meanQuality: -Infinity };
+  for (let i = 2; i <= 40; i++) {
+    const factor = i * 0.05;
+    const q = onlineRun(period, factor).quality / period.n;
+    if (q > best.meanQuality + 1e-12) best = { factor: Math.round(factor * 100) / 100, meanQuality: q };
+  }
+  return best;
+}
+
+/** A window of the order: its rows' base quality and cost, their steps, and the price of the rows seen by its end. */
+interface BoundWindow {
+  /** Rows of the order up to the window's end. */
+  end: number;
+  baseQuality: number;
+  baseCost: number;
+  steps: Step[];
+  /** Clearing price of the rows up to the window's end at their budget; 0 for the last window. */
+  seenPrice: number;
+}
+
+/** What the bound needs of an order, whatever the price factor: its windows and the offline optimum. */
+interface BoundPeriod {
+  n: number;
+  budgetUsd: number;
+  perQueryBudgetUsd: number;
+  windows: BoundWindow[];
+  /** The offline optimum: base plus bought quality and cost over every row. */
+  offline: { quality: number; cost: number };
+}
+
+function periodOf(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSize: number): BoundPeriod {
   if (!(perQueryBudgetUsd > 0)) throw new Error(`budget must be > 0, got ${perQueryBudgetUsd}`);
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`batch size must be an integer >= 1, got ${batchSize}`);
@@ -66,42 +99,47 @@ export function sourceBound(
   if (n === 0) throw new Error('no rows');
   const hulls = sourceHulls(rows);
   const hullOf = rows.map((r) => hulls.get(r.source ?? 'unknown')!);
-  const baseOf = (from: number, to: number) => {
-    let q = 0;
-    let c = 0;
-    for (let i = from; i < to; i++) {
-      q += hullOf[i].baseQuality;
-      c += hullOf[i].baseCost;
-    }
-    return { q, c };
-  };
-  const stepsOf = (from: number, to: number) => hullOf.slice(from, to).flatMap((h) => h.steps);
-
-  const all = baseOf(0, n);
-  const offline = buy(stepsOf(0, n), perQueryBudgetUsd * n - all.c, 0);
-
-  let quality = 0;
-  let spent = 0;
+  const windows: BoundWindow[] = [];
+  const seenSteps: Step[] = [];
+  let seenCost = 0;
+  let seenQuality = 0;
   for (let t = 0; t < n; t += batchSize) {
     const end = Math.min(n, t + batchSize);
-    const seen = baseOf(0, end);
-    const last = end === n;
+    const w: BoundWindow = { end, baseQuality: 0, baseCost: 0, steps: [], seenPrice: 0 };
+    for (const h of hullOf.slice(t, end)) {
+      w.baseQuality += h.baseQuality;
+      w.baseCost += h.baseCost;
+      w.steps.push(...h.steps);
+    }
+    seenSteps.push(...w.steps);
+    seenCost += w.baseCost;
+    seenQuality += w.baseQuality;
     // The price at which the rows seen so far, bought in order of quality per dollar, would spend
     // exactly their budget.
-    const price = last ? 0 : priceFactor * buy(stepsOf(0, end), perQueryBudgetUsd * end - seen.c, 0).lastEfficiency;
-    const window = baseOf(t, end);
-    spent += window.c;
-    const bought = buy(stepsOf(t, end), perQueryBudgetUsd * end - spent, price);
-    quality += window.q + bought.quality;
+    if (end < n) w.seenPrice = buy(seenSteps, perQueryBudgetUsd * end - seenCost, 0).lastEfficiency;
+    windows.push(w);
+  }
+  const bought = buy(seenSteps, perQueryBudgetUsd * n - seenCost, 0);
+  return {
+    n,
+    budgetUsd: perQueryBudgetUsd * n,
+    perQueryBudgetUsd,
+    windows,
+    offline: { quality: seenQuality + bought.quality, cost: seenCost + bought.cost },
+  };
+}
+
+/** The online planner over the period's windows, its price of the rows seen times `priceFactor`. */
+function onlineRun(period: BoundPeriod, priceFactor: number): { quality: number; spent: number } {
+  let quality = 0;
+  let spent = 0;
+  for (const w of period.windows) {
+    spent += w.baseCost;
+    const bought = buy(w.steps, period.perQueryBudgetUsd * w.end - spent, priceFactor * w.seenPrice);
+    quality += w.baseQuality + bought.quality;
     spent += bought.cost;
   }
-  const budget = perQueryBudgetUsd * n;
-  return {
-    onlineMeanQuality: quality / n,
-    offlineMeanQuality: (all.q + offline.quality) / n,
-    onlineBudgetRatio: spent / budget,
-    offlineBudgetRatio: (all.c + offline.cost) / budget,
-  };
+  return { quality, spent };
 }
 
 /**
