@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { accessEnvShape, baseEnvSchema, loadConfig, policyEnvShape, warmStartFileEnv } from '@llm-router/service';
+import {
+  accessEnvShape,
+  baseEnvSchema,
+  loadConfig,
+  parsedBy,
+  policyEnvShape,
+  warmStartFileEnv,
+} from '@llm-router/service';
 import { CALIBRATION_CALLS, DEFAULT_EXPLORE, parseExploreSetting } from '@llm-router/batch';
 import { BATCH_PACE_BY } from './planner/window-problem';
 
@@ -45,17 +52,7 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
    * for the sub-round's rewards (BATCH_FEEDBACK_WAIT_MS). Off by default, as `replay --mode batch`
    * (docs/decisions/0039, 0041).
    */
-  BATCH_EXPLORE: z
-    .string()
-    .default(String(DEFAULT_EXPLORE))
-    .transform((v, ctx) => {
-      try {
-        return parseExploreSetting(v);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    }),
+  BATCH_EXPLORE: z.string().default(String(DEFAULT_EXPLORE)).transform(parsedBy(parseExploreSetting)),
   /**
    * A model's cost level is measured on its last this many billed calls of the period, as the
    * batch replay's calibration measures it (libs/core/batch CALIBRATION_CALLS).

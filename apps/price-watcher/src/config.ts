@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_PRICE_PER_M, ModelId } from '@llm-router/contracts';
-import { accessEnvShape, baseEnvSchema, loadConfig } from '@llm-router/service';
+import { accessEnvShape, baseEnvSchema, loadConfig, parsedBy } from '@llm-router/service';
 
 /** A GPU-served model: its price never follows a price feed, and it holds `concurrency` calls at once. */
 export interface SelfHostedModel {
@@ -102,14 +102,7 @@ export const priceWatcherEnvSchema = baseEnvSchema('price-watcher', 3002)
     ...accessEnvShape,
     /** A new price more than this factor above or below the current one needs confirmation. */
     MAX_PRICE_JUMP: z.coerce.number().gt(1).default(10),
-    SELF_HOSTED_MODELS: optionalString(z.string()).transform((s, ctx) => {
-      try {
-        return parseSelfHostedModels(s);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    }),
+    SELF_HOSTED_MODELS: optionalString(z.string()).transform(parsedBy(parseSelfHostedModels)),
     /** Tokens of the nominal call the frontier's cost axis is priced at. */
     FRONTIER_TOKENS_PER_CALL: z.coerce.number().int().positive().default(1000),
     /** Consumer group of the policy.updates consumer (one group: price-watcher runs as a single instance). */

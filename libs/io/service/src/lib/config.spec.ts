@@ -4,6 +4,7 @@ import {
   ConfigError,
   kafkaConnectionOf,
   loadConfig,
+  parsedBy,
   scopePoliciesEnv,
   warmStartFileEnv,
 } from './config';
@@ -40,6 +41,27 @@ describe('loadConfig', () => {
 
   it('says which variable is missing', () => {
     expect(() => loadConfig('svc', schema, {})).toThrow(/KAFKA_BROKERS: is required[\s\S]*DATABASE_URL: is required/);
+  });
+});
+
+describe('parsedBy', () => {
+  const even = (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n % 2 !== 0) throw new Error(`must be an even integer, got '${v}'`);
+    return n;
+  };
+  const schema = z.object({ EVEN: z.string().transform(parsedBy(even)) });
+
+  it("returns the parser's value", () => {
+    expect(schema.parse({ EVEN: '4' }).EVEN).toBe(4);
+  });
+
+  it("turns the parser's error into the variable's issue", () => {
+    const r = schema.safeParse({ EVEN: '3' });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues).toEqual([
+      expect.objectContaining({ path: ['EVEN'], message: "must be an even integer, got '3'" }),
+    ]);
   });
 });
 

@@ -50,6 +50,21 @@ function jsonObjectEnv(what: string) {
     });
 }
 
+/**
+ * A zod transform that reads a value with a parser of its own: the parser's error message becomes
+ * the variable's issue, so the service stops at start naming the variable and what is wrong.
+ */
+export function parsedBy<I, O>(parse: (value: I) => O) {
+  return (value: I, ctx: z.RefinementCtx): O => {
+    try {
+      return parse(value);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  };
+}
+
 function addNameIssues(ctx: z.RefinementCtx, name: string, path: string[] = []): void {
   for (const message of policyNameProblems(name)) ctx.addIssue({ code: 'custom', path, message });
 }
