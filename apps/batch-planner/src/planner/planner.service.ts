@@ -291,7 +291,11 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     return r;
   }
 
-  /** The correction the last process stored for the scope, or none when there is none or it cannot be read. */
+  /**
+   * The correction the last process stored for the scope, or a new one when there is none or it
+   * cannot be read; a new one knows the warm-start file's prompts, so that the kinds of prompt it
+   * holds are kinds from the first window (RecentResiduals.prime), as in the batch replay.
+   */
   private async storedResiduals(scope: string): Promise<WindowResiduals> {
     try {
       const state = await this.residualStore.load(scope);
@@ -299,7 +303,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (e) {
       this.log.warn({ scope, err: (e as Error).message }, 'stored residual correction not usable: starting without');
     }
-    return new WindowResiduals();
+    const r = new WindowResiduals();
+    r.residuals.prime(this.replica.warmStartPrompts());
+    return r;
   }
 
   /**
@@ -631,7 +637,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     );
     for (const [i, a] of sent.entries()) {
       stage.dispatched.add(a.query.id);
-      residuals?.dispatched(bills[i].decisionId, a.model, a.estimate);
+      residuals?.dispatched(bills[i].decisionId, a.model, a.estimate, a.kind);
     }
     this.feedback.dispatched(scope, feedbackMark);
     const seen = this.routedByScope.get(scope);

@@ -17,6 +17,8 @@ export interface WindowAssignment {
   index: number;
   /** The policy's quality estimate of the query on its model, before any residual correction. */
   estimate: number;
+  /** Kind of the query's prompt, as the residual correction named it (RecentResiduals.kindsOf); absent = correction off. */
+  kind?: string;
 }
 
 /** One part of a window: the calls that go together, checked against the bills of the parts before. */
@@ -36,6 +38,8 @@ export interface WindowDispatchOptions {
   maxParts: number;
   /** The policy's quality estimates before the plan's correction (default: the estimates'). */
   policyQuality?: ArrayLike<number>;
+  /** Per row, the kind of prompt the plan's correction used (absent = no correction). */
+  kinds?: readonly string[];
   /** What the models' costs rest on (DispatchOptions.thinEvidence); absent = enough bills. */
   thinEvidence?: ThinEvidence;
   /** Times more parts for the period's last window (default LAST_WINDOW_SPLIT). */
@@ -61,6 +65,7 @@ export class WindowDispatch {
   /** Expected bill over list price of the plan's assignment: volume discounts price the window, not a query. */
   private readonly discountShare: number;
   private readonly policyQuality: ArrayLike<number>;
+  private readonly kinds?: readonly string[];
   private next = 0;
 
   constructor(
@@ -75,6 +80,7 @@ export class WindowDispatch {
       thinEvidence: opts.thinEvidence,
     });
     this.policyQuality = opts.policyQuality ?? estimates.quality;
+    this.kinds = opts.kinds;
     this.arm = new Int32Array(estimates.n).fill(-1);
     this.billed = new Uint8Array(estimates.n);
     this.settled = new Float64Array(estimates.n);
@@ -136,7 +142,15 @@ export class WindowDispatch {
       const expectedUsd = cost[i * k + j] * this.discountShare;
       const baseUsd = cost[i * k + j] / this.input.levels[j];
       const estimate = this.policyQuality[i * k + j];
-      part.assignments.push({ query, model: this.input.models[j], expectedUsd, baseUsd, index: i, estimate });
+      part.assignments.push({
+        query,
+        model: this.input.models[j],
+        expectedUsd,
+        baseUsd,
+        index: i,
+        estimate,
+        kind: this.kinds?.[i],
+      });
       part.expectedCostUsd += expectedUsd;
     }
     return part;

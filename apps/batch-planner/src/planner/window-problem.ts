@@ -220,7 +220,8 @@ export async function planWindowDispatch(
   const wi = buildWindowEstimates(queries, engine, opts);
   // The residuals are measured against the policy's own estimates, not the corrected ones.
   const policyQuality = opts.residuals && wi.estimates.quality.slice();
-  opts.residuals?.apply(wi.estimates, wi.models);
+  const kinds = opts.residuals?.kindsOf(wi.contexts.map((c) => c.text ?? ''));
+  if (kinds) opts.residuals?.apply(wi.estimates, wi.models, kinds);
   const z = opts.robust ? halfWidthMultiplier(opts.level, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL) : 0;
   const routed = new EstimatedMix(wi.models.length);
   const forecast = new EstimatedMix(wi.models.length);
@@ -255,6 +256,7 @@ export async function planWindowDispatch(
     maxParts: opts.maxParts ?? 1,
     lastWindowSplit: opts.lastWindowSplit,
     policyQuality,
+    kinds,
     thinEvidence:
       billedCalls &&
       thinEvidenceFor(

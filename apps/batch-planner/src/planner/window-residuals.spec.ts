@@ -1,4 +1,4 @@
-import { RecentResiduals } from '@llm-router/batch';
+import { FREE_FORM, RecentResiduals } from '@llm-router/batch';
 import { WindowResiduals } from './window-residuals';
 
 describe('WindowResiduals', () => {
@@ -16,14 +16,29 @@ describe('WindowResiduals', () => {
     );
     // The replay observes a window's calls, then the next window begins (its residuals decay once).
     const replay = new RecentResiduals(0.5, 0);
-    replay.observe('big', 0.6, 1);
-    replay.observe('big', 0.6, 0.8);
-    replay.observe('small', 0.5, 0.3);
+    replay.observe('big', FREE_FORM, 0.6, 1);
+    replay.observe('big', FREE_FORM, 0.6, 0.8);
+    replay.observe('small', FREE_FORM, 0.5, 0.3);
     replay.nextWindow();
     expect(live.residuals.correction('big')).toBeCloseTo(replay.correction('big'), 12);
     expect(live.residuals.correction('big')).toBeCloseTo(0.3, 12);
     expect(live.residuals.correction('small')).toBeCloseTo(-0.2, 12);
     expect(live.awaited()).toEqual([]);
+  });
+
+  it('learns each call on the kind of prompt its window was planned with, and keeps the kind across a restart', () => {
+    const live = new WindowResiduals(new RecentResiduals(1, 0));
+    live.dispatched('mcq', 'big', 0.6, 'letter and explain why');
+    live.dispatched('free', 'big', 0.6);
+    const restored = WindowResiduals.restore(JSON.parse(JSON.stringify(live)));
+    restored.nextWindow(
+      new Map([
+        ['mcq', 0.9],
+        ['free', 0.5],
+      ]),
+    );
+    expect(restored.residuals.correction('big', 'letter and explain why')).toBeCloseTo(0.3, 12);
+    expect(restored.residuals.correction('big', FREE_FORM)).toBeCloseTo(-0.1, 12);
   });
 
   it('keeps awaiting a call whose reward has not come, and counts it once it does', () => {
@@ -54,7 +69,7 @@ describe('WindowResiduals', () => {
     live.dispatched('slow', 'big', 0.6);
     live.withinWindow(new Map([['head', 1]]));
     const replay = new RecentResiduals(0.5, 0);
-    replay.observe('big', 0.6, 1);
+    replay.observe('big', FREE_FORM, 0.6, 1);
     expect(live.residuals.correction('big')).toBeCloseTo(replay.correction('big'), 12);
     expect(live.residuals.correction('big')).toBeCloseTo(0.4, 12);
     for (let round = 0; round < 5; round++) live.withinWindow(new Map());
@@ -87,7 +102,11 @@ describe('WindowResiduals', () => {
     expect(() => WindowResiduals.restore('x')).toThrow('window residuals: state is not an object');
     expect(() => WindowResiduals.restore({ ...good, sent: {} })).toThrow('sent is not an array');
     expect(() =>
-      WindowResiduals.restore({ ...good, sent: [{ decisionId: 'd', model: 'm', estimate: 0.5, age: -1 }] }),
+      WindowResiduals.restore({ ...good, sent: [{ decisionId: 'd', model: 'm', kind: 'k', estimate: 0.5, age: -1 }] }),
+    ).toThrow('not a sent call');
+    // A call stored before kinds has none: not one.
+    expect(() =>
+      WindowResiduals.restore({ ...good, sent: [{ decisionId: 'd', model: 'm', estimate: 0.5, age: 0 }] }),
     ).toThrow('not a sent call');
     expect(() => WindowResiduals.restore({ ...good, residuals: { ...good.residuals, decay: 2 } })).toThrow('decay');
   });

@@ -1,10 +1,12 @@
-import { RecentResiduals, RecentResidualsState } from '@llm-router/batch';
+import { FREE_FORM, RecentResiduals, RecentResidualsState } from '@llm-router/batch';
 
 /** A dispatched call whose reward has not been read yet. */
 interface SentCall {
   model: string;
   /** The policy's estimate the window was planned on (WindowAssignment.estimate). */
   estimate: number;
+  /** The kind of its prompt the window was planned with (WindowAssignment.kind). */
+  kind: string;
   /** Windows begun since it was sent. */
   age: number;
 }
@@ -34,7 +36,7 @@ export class WindowResiduals {
   toJSON(): WindowResidualsState {
     return {
       residuals: this.residuals.toJSON(),
-      sent: [...this.sent].map(([decisionId, c]) => ({ decisionId, model: c.model, estimate: c.estimate, age: c.age })),
+      sent: [...this.sent].map(([decisionId, c]) => ({ decisionId, ...c })),
     };
   }
 
@@ -48,20 +50,21 @@ export class WindowResiduals {
       const ok =
         typeof c?.decisionId === 'string' &&
         typeof c.model === 'string' &&
+        typeof c.kind === 'string' &&
         typeof c.estimate === 'number' &&
         Number.isFinite(c.estimate) &&
         Number.isInteger(c.age) &&
         (c.age as number) >= 0;
       if (!ok) throw new Error(`window residuals: not a sent call: ${JSON.stringify(c)}`);
-      const { decisionId, model, estimate, age } = c as SentCallState;
-      r.sent.set(decisionId, { model, estimate, age });
+      const { decisionId, model, kind, estimate, age } = c as SentCallState;
+      r.sent.set(decisionId, { model, kind, estimate, age });
     }
     return r;
   }
 
-  /** A call was dispatched under `decisionId`. */
-  dispatched(decisionId: string, model: string, estimate: number): void {
-    this.sent.set(decisionId, { model, estimate, age: 0 });
+  /** A call was dispatched under `decisionId`, its prompt of `kind` (FREE_FORM when the plan named none). */
+  dispatched(decisionId: string, model: string, estimate: number, kind = FREE_FORM): void {
+    this.sent.set(decisionId, { model, kind, estimate, age: 0 });
   }
 
   /** Decisions whose reward is awaited. */
@@ -92,7 +95,7 @@ export class WindowResiduals {
     for (const [id, call] of this.sent) {
       const quality = realised.get(id);
       if (quality !== undefined && Number.isFinite(quality)) {
-        this.residuals.observe(call.model, call.estimate, quality);
+        this.residuals.observe(call.model, call.kind, call.estimate, quality);
         this.sent.delete(id);
       } else if (windowEnds && ++call.age > MAX_AGE) this.sent.delete(id);
     }

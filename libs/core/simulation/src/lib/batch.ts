@@ -51,7 +51,7 @@ export interface BatchReplayOptions extends ReplayOptions {
    */
   explore?: ExploreSetting;
   /**
-   * Correct the policy's estimates by each arm's recent residuals (`RecentResiduals`). Default:
+   * Correct the policy's estimates by each arm's recent residuals on the query's kind of prompt (`RecentResiduals`). Default:
    * on with a warm start, whose priors hold the policy's estimates still while the mix drifts;
    * off without one, where the policy, still learning, follows the drift itself and the
    * correction would count it twice (docs/decisions/0028).
@@ -185,6 +185,7 @@ export async function runBatchReplay(
   }));
   const forecast = new EstimatedMix(k);
   const recent = recentCorrectionOn(options) ? new RecentResiduals() : null;
+  recent?.prime((options.warmStart ?? []).map((r) => r.prompt));
   const explore = exploreSize(options);
   let spent = 0;
   let t = 0;
@@ -212,7 +213,8 @@ export async function runBatchReplay(
     const levels = arms.map((_, j) => calibration.level(j));
     const estimates = estimate(queries, levels);
     const policyQuality = estimates.quality.slice();
-    recent?.apply(estimates, arms);
+    const kinds = recent?.kindsOf(queries.map((q) => q.ctx.text ?? '')) ?? [];
+    recent?.apply(estimates, arms, kinds);
     const budget: PeriodBudget | null =
       s.budget === null ? null : { perQueryUsd: s.budget, expectedQueries: n, routedQueries: t, spentUsd: spent };
     if (budget && end < n) {
@@ -266,7 +268,7 @@ export async function runBatchReplay(
     for (let i = 0; i < m; i++) {
       const o = outcomes[i];
       policy.update(queries[i].ctx, o.arm, { quality: o.q, costUsd: o.c, expectedCostUsd: offeredCosts[i][o.arm] });
-      recent?.observe(o.arm, policyQuality[i * k + arms.indexOf(o.arm)], o.q);
+      recent?.observe(o.arm, kinds[i], policyQuality[i * k + arms.indexOf(o.arm)], o.q);
     }
     t = end;
   }
