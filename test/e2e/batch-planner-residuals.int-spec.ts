@@ -60,8 +60,9 @@ describe('batch planner: windows corrected by the residuals of the windows befor
     for (const m of Object.keys(TAUGHT)) {
       const n = calls(m);
       // Planned at what the policy was taught (ucb1: the mean of its rewards), realised SCORED;
-      // the first window's residuals weigh 0.8 in the next, against five calls of prior.
-      const expected = n === 0 ? 0 : (0.8 * n * (SCORED - TAUGHT[m])) / (0.8 * n + 5);
+      // the first window's residuals weigh 0.8 in the next, against one call of prior (over all
+      // kinds of prompt: the figure /health shows per model).
+      const expected = n === 0 ? 0 : (0.8 * n * (SCORED - TAUGHT[m])) / (0.8 * n + 1);
       expect(w.last.residualCorrection[m]).toBeCloseTo(expected, 2);
     }
     expect(first.event.assignments.some((a) => TAUGHT[a.model] > SCORED)).toBe(true);
@@ -82,7 +83,7 @@ describe('batch planner: windows corrected by the residuals of the windows befor
     for (const m of Object.keys(TAUGHT)) {
       const n = r1.assignments.filter((a) => a.model === m).length;
       // The first window's residuals fade once more (0.8 x 0.8); the second's calls are still unrewarded.
-      const expected = n === 0 ? 0 : (0.64 * n * (SCORED - TAUGHT[m])) / (0.64 * n + 5);
+      const expected = n === 0 ? 0 : (0.64 * n * (SCORED - TAUGHT[m])) / (0.64 * n + 1);
       expect(w.last.residualCorrection[m]).toBeCloseTo(expected, 2);
     }
     expect(Object.values(w.last.residualCorrection).some((c) => c !== 0)).toBe(true);

@@ -57,7 +57,7 @@ export interface LastWindow {
   billingErrorUsd: number;
   /** Rewards the scope's policy had learned from (fleet-wide) when the window was planned. */
   rewardsLearned: number;
-  /** Per model: what the recent residuals added to its estimates (null: BATCH_RECENT_CORRECTION off). */
+  /** Per model: its recent mean residual over every kind of prompt, shrunk (null: BATCH_RECENT_CORRECTION off). */
   residualCorrection: Record<string, number> | null;
   warnings: string[];
 }
