@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatasetRow } from '@llm-router/contracts';
-import { DEFAULT_EXPLORE, type ExploreSetting } from '@llm-router/simulation';
+import { DEFAULT_EXPLORE, type ExploreSetting, type RecentCorrectionSetting } from '@llm-router/simulation';
 import { round } from '../lib/stats';
 
 const ROOT = resolve(__dirname, '../..');
@@ -82,6 +82,8 @@ export interface ReplayArgs {
   batchSize?: number;
   /** Batch mode: the exploration sub-round, as the run's batch-planner has it (BATCH_EXPLORE). */
   explore?: ExploreSetting;
+  /** Batch mode: the residual correction, as the run's batch-planner has it (BATCH_RECENT_CORRECTION). */
+  recentCorrection?: RecentCorrectionSetting;
 }
 
 /**
@@ -123,6 +125,8 @@ export function replaySameSequence(
           String(args.batchSize),
           '--explore',
           String(args.explore ?? DEFAULT_EXPLORE),
+          '--recent-correction',
+          args.recentCorrection ?? 'auto',
         ]
       : []),
     '--json',

@@ -18,8 +18,10 @@ import {
   DEFAULT_EXPLORE,
   orderRows,
   parseExploreSetting,
+  RECENT_CORRECTION_SETTINGS,
   ROW_ORDERS,
   type ExploreSetting,
+  type RecentCorrectionSetting,
   type RowOrder,
 } from '@llm-router/simulation';
 import {
@@ -116,6 +118,14 @@ const opts = new Command('e2e')
   )
   .addOption(
     new Option(
+      '--recent-correction <setting>',
+      "batch mode: the planner's residual correction (BATCH_RECENT_CORRECTION) and the replay's --recent-correction, so both sides run one setting",
+    )
+      .choices([...RECENT_CORRECTION_SETTINGS])
+      .default('auto'),
+  )
+  .addOption(
+    new Option(
       '--order <order>',
       'row order of the sent queries, as for replay (by-source, by-difficulty: adversarial)',
     )
@@ -163,6 +173,7 @@ const opts = new Command('e2e')
     mode: 'query' | 'batch';
     batchSize: number;
     explore: ExploreSetting;
+    recentCorrection: RecentCorrectionSetting;
     order: Exclude<RowOrder, 'file'>;
     kafkaSecurity?: KafkaSecurity;
     scopeCap: number | null;
@@ -447,6 +458,7 @@ async function main() {
           models: modelsPath,
           batchSize: opts.mode === 'batch' ? opts.batchSize : undefined,
           explore: opts.explore,
+          recentCorrection: opts.recentCorrection,
         })
       : null;
     const result = {
@@ -562,6 +574,7 @@ function batchPlannerEnv(): Record<string, string> {
     // Every window on a policy that learned from the windows before it, as in the replay.
     BATCH_FEEDBACK_WAIT_MS: String(BATCH_FEEDBACK_WAIT_MS),
     BATCH_EXPLORE: String(opts.explore),
+    BATCH_RECENT_CORRECTION: opts.recentCorrection,
     ...(opts.budget !== null && { BATCH_BUDGET_USD: String(opts.budget * opts.queries) }),
   };
 }

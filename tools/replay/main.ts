@@ -29,6 +29,9 @@ import {
   exploreSize,
   parseExploreSetting,
   type ExploreSetting,
+  RECENT_CORRECTION_SETTINGS,
+  type RecentCorrectionSetting,
+  recentCorrectionOn,
   runBatchComparison,
   runReplay,
 } from '@llm-router/simulation';
@@ -59,6 +62,7 @@ interface Cli {
   robust?: boolean;
   level?: number;
   explore: ExploreSetting;
+  recentCorrection: RecentCorrectionSetting;
   warmStart?: string;
   json?: boolean;
   plot?: string;
@@ -117,6 +121,14 @@ function program(): Command {
       `batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off, as the batch-planner's BATCH_EXPLORE; auto: ${AUTO_EXPLORE}, ${CORRECTED_EXPLORE} with --warm-start)`,
       cliArg(parseExploreSetting),
       DEFAULT_EXPLORE,
+    )
+    .addOption(
+      new Option(
+        '--recent-correction <setting>',
+        "batch mode: correct each window's estimates by the recent residuals of the calls on the same kind of prompt (auto: with --warm-start; as the batch-planner's BATCH_RECENT_CORRECTION)",
+      )
+        .choices([...RECENT_CORRECTION_SETTINGS])
+        .default('auto'),
     )
     .option('--warm-start <file>', 'offline priors from another reward file (never the replayed one)')
     .option('--models <file>', 'list prices (default: models_k3.json / models_k4.json next to --data when present)')
@@ -210,6 +222,8 @@ function validate(cli: Cli, arms: string[]): void {
     throw new UsageError('--arm, --at and --factor need --scenario price-cut or new-arm');
   }
   if (cli.robust && cli.mode !== 'batch') throw new UsageError('--robust needs --mode batch');
+  if (cli.recentCorrection !== 'auto' && cli.mode !== 'batch')
+    throw new UsageError('--recent-correction needs --mode batch');
   if (cli.level !== DEFAULT_ROBUST_LEVEL && !cli.robust) throw new UsageError('--level needs --robust');
 }
 
@@ -333,6 +347,7 @@ async function main(argv: string[]): Promise<number> {
         robust: !!cli.robust,
         level: cli.level,
         explore: cli.explore,
+        recentCorrection: cli.recentCorrection,
         onProgress: (_done, n) => inner?.(++steps, 2 * n),
       });
     } else {
@@ -355,6 +370,7 @@ async function main(argv: string[]): Promise<number> {
           robust: !!cli.robust,
           ...(cli.robust ? { level: cli.level } : {}),
           explore: exploreSize({ ...options, explore: cli.explore }),
+          recentCorrection: recentCorrectionOn({ ...options, recentCorrection: cli.recentCorrection }),
         }
       : {}),
   };

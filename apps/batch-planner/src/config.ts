@@ -7,7 +7,7 @@ import {
   policyEnvShape,
   warmStartFileEnv,
 } from '@llm-router/service';
-import { CALIBRATION_CALLS, DEFAULT_EXPLORE, parseExploreSetting } from '@llm-router/batch';
+import { CALIBRATION_CALLS, DEFAULT_EXPLORE, RECENT_CORRECTION_SETTINGS, parseExploreSetting } from '@llm-router/batch';
 import { BATCH_PACE_BY } from './planner/window-problem';
 
 export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
@@ -44,7 +44,7 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
    * estimates (the batch replay's recent-residual correction). `auto`: on with a warm start
    * (WARM_START_FILE), whose priors hold the policy still while the mix drifts.
    */
-  BATCH_RECENT_CORRECTION: z.enum(['auto', 'on', 'off']).default('auto'),
+  BATCH_RECENT_CORRECTION: z.enum(RECENT_CORRECTION_SETTINGS).default('auto'),
   /**
    * Queries at the head of each window planned, sent and learnt from before the rest of it (the
    * batch replay's exploration sub-round: optimistic estimates, never-pulled models sampled).

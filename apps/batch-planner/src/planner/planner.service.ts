@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { MIX_SAMPLE_MAX, explorationHead, explorationSize, strideSample } from '@llm-router/batch';
+import { MIX_SAMPLE_MAX, explorationHead, explorationSize, recentCorrectionFor, strideSample } from '@llm-router/batch';
 import { BillTotals, costLevel } from '@llm-router/pricing';
 import { QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
@@ -272,8 +272,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Whether windows are corrected by their scope's recent residuals (BATCH_RECENT_CORRECTION). */
   private correctionOn(): boolean {
-    const c = this.config.BATCH_RECENT_CORRECTION;
-    return c === 'on' || (c === 'auto' && this.replica.warmStartPrompts().length > 0);
+    return recentCorrectionFor(this.config.BATCH_RECENT_CORRECTION, this.replica.warmStartPrompts().length > 0);
   }
 
   /**

@@ -9,6 +9,8 @@ import {
   ExploreSetting,
   PeriodBudget,
   RecentResiduals,
+  type RecentCorrectionSetting,
+  recentCorrectionFor,
   WindowEstimates,
   emptyWindowEstimates,
   explorationHead,
@@ -51,12 +53,12 @@ export interface BatchReplayOptions extends ReplayOptions {
    */
   explore?: ExploreSetting;
   /**
-   * Correct the policy's estimates by each arm's recent residuals on the query's kind of prompt (`RecentResiduals`). Default:
-   * on with a warm start, whose priors hold the policy's estimates still while the mix drifts;
-   * off without one, where the policy, still learning, follows the drift itself and the
-   * correction would count it twice (docs/decisions/0028).
+   * Correct the policy's estimates by each arm's recent residuals on the query's kind of prompt
+   * (`RecentResiduals`). `auto` (default): on with a warm start, whose priors hold the policy's
+   * estimates still while the mix drifts; off without one, where the policy, still learning,
+   * follows the drift itself and the correction would count it twice (docs/decisions/0028).
    */
-  recentCorrection?: boolean;
+  recentCorrection?: RecentCorrectionSetting;
 }
 
 export interface ModeFigures {
@@ -287,18 +289,23 @@ function unpulledArms(policy: Policy, ctx: DecisionContext, arms: readonly ArmId
 /** Default two-sided level of the robust lower bound (docs/decisions/0006-batch-costs-and-robust-level.md). */
 export const DEFAULT_ROBUST_LEVEL = 0.3;
 
-/** Sizes of the exploration sub-round; they live with the window planner, which the batch-planner app shares. */
+/**
+ * Sizes of the exploration sub-round and the settings of the residual correction; they live with
+ * the window planner, which the batch-planner app shares.
+ */
 export {
   AUTO_EXPLORE,
   CORRECTED_EXPLORE,
   DEFAULT_EXPLORE,
   parseExploreSetting,
   type ExploreSetting,
+  RECENT_CORRECTION_SETTINGS,
+  type RecentCorrectionSetting,
 } from '@llm-router/batch';
 
 /** Whether the replay corrects the window's estimates by the recent residuals (BatchReplayOptions.recentCorrection). */
 export function recentCorrectionOn(options: BatchReplayOptions): boolean {
-  return options.recentCorrection ?? (options.warmStart ?? []).length > 0;
+  return recentCorrectionFor(options.recentCorrection ?? 'auto', (options.warmStart ?? []).length > 0);
 }
 
 /** Queries of a window's exploration sub-round: the option (`auto`: the size for the correction in use), else none. */

@@ -13,7 +13,7 @@ import { adaptSteps, armShares, quantile } from './metrics';
 import { RowOrder, orderRows, rowDifficulty, seededShuffle } from './order';
 import { budgetPacing } from './pacer';
 import { ReplayOptions, ReplayRow, runReplay } from './replay';
-import { CostCalibration } from '@llm-router/batch';
+import { CostCalibration, RecentCorrectionSetting } from '@llm-router/batch';
 import { runBatchComparison, windowQualities, worstWindowQuality } from './batch';
 
 const CHEAP = 'cheap';
@@ -472,7 +472,11 @@ describe('runBatchComparison', () => {
   it('plans each window whole by default, as the batch-planner app; auto takes a larger sub-round with the correction', async () => {
     const rows = syntheticRows(100);
     const warm = syntheticRows(200, 8);
-    const learningSteps = async (warmStart: ReplayRow[] | undefined, explore?: 'auto', recentCorrection?: boolean) => {
+    const learningSteps = async (
+      warmStart: ReplayRow[] | undefined,
+      explore?: 'auto',
+      recentCorrection?: RecentCorrectionSetting,
+    ) => {
       const log: string[] = [];
       await runBatchComparison(rows, {
         ...base({ budget: 1e-3, policy: loggedPolicy(log), warmStart }),
@@ -489,7 +493,7 @@ describe('runBatchComparison', () => {
     expect((await learningSteps(warm)).slice(-2)).toEqual(oneRound);
     expect(await learningSteps(undefined, 'auto')).toEqual(['update:3', 'update:47', 'update:3', 'update:47']);
     expect(await learningSteps(warm, 'auto')).toEqual(['update:6', 'update:44', 'update:6', 'update:44']);
-    expect(await learningSteps(warm, 'auto', false)).toEqual(['update:3', 'update:47', 'update:3', 'update:47']);
+    expect(await learningSteps(warm, 'auto', 'off')).toEqual(['update:3', 'update:47', 'update:3', 'update:47']);
   });
 
   it("learns a model's cost level once: after one dear source, a cheap one gets its upgrades", async () => {
@@ -547,7 +551,7 @@ describe('runBatchComparison', () => {
   it("corrects the policy's estimates by recent residuals by default with a warm start, and only then", async () => {
     const rows = syntheticRows(300, 7);
     const warm = syntheticRows(200, 8);
-    const run = (warmStart: ReplayRow[] | undefined, recentCorrection?: boolean) =>
+    const run = (warmStart: ReplayRow[] | undefined, recentCorrection?: RecentCorrectionSetting) =>
       runBatchComparison(rows, {
         ...base({ budget: 1e-3, warmStart, order: 'by-difficulty' }),
         batchSize: 50,
@@ -556,10 +560,11 @@ describe('runBatchComparison', () => {
         timeLimitMs: 60_000,
         recentCorrection,
       }).then((r) => r.picks.join(','));
-    const warmOn = await run(warm, true);
+    const warmOn = await run(warm, 'on');
     expect(await run(warm)).toBe(warmOn);
-    expect(await run(warm, false)).not.toBe(warmOn);
-    expect(await run(undefined)).toBe(await run(undefined, false));
+    expect(await run(warm, 'off')).not.toBe(warmOn);
+    expect(await run(undefined)).toBe(await run(undefined, 'off'));
+    expect(await run(undefined, 'on')).not.toBe(await run(undefined));
   });
 
   it('moves budget across windows: on a by-source order batch routing clearly beats per-query routing', async () => {

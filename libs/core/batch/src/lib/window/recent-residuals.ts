@@ -168,6 +168,18 @@ export class RecentResiduals {
   }
 }
 
+/**
+ * Settings of the correction, as the batch-planner's BATCH_RECENT_CORRECTION and the replay's and
+ * e2e's --recent-correction take them: `auto` = on with a warm start (docs/decisions/0028).
+ */
+export const RECENT_CORRECTION_SETTINGS = ['auto', 'on', 'off'] as const;
+export type RecentCorrectionSetting = (typeof RECENT_CORRECTION_SETTINGS)[number];
+
+/** Whether a setting turns the correction on, given whether the policy was warm-started. */
+export function recentCorrectionFor(setting: RecentCorrectionSetting, warmStarted: boolean): boolean {
+  return setting === 'on' || (setting === 'auto' && warmStarted);
+}
+
 /** The kind of every prompt whose closing phrase no other prompt has shown. */
 export const FREE_FORM = '(free form)';
 
