@@ -1,4 +1,4 @@
-import { halfWidthMultiplier, PeriodBudget } from '@llm-router/batch';
+import { FREE_FORM, halfWidthMultiplier, PeriodBudget, RecentResiduals } from '@llm-router/batch';
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
 import { QueryFeaturizer } from '@llm-router/features';
@@ -194,6 +194,31 @@ describe('planWindowDispatch (libs/core/batch planWindow)', () => {
       expect(w.assignments.filter((a) => a.model === 'big')).toHaveLength(3);
       expect(w.expectedCostUsd).toBeLessThanOrEqual(budget * (1 + 1e-9));
     }
+  });
+
+  it("corrects each query by its own kind of prompt's recent residuals, and hands each call its kind", async () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
+    teach(engine, 'big', 0.9, 50);
+    teach(engine, 'cheap', 0.4, 50);
+    const mcq = (q: string) => `${q}\nAnswer with the correct letter and explain why.`;
+    const residuals = new RecentResiduals(1, 0);
+    residuals.prime([mcq('seen once'), mcq('seen twice')]);
+    // big has lately done 0.6 worse than estimated on multiple-choice prompts, as estimated on free text.
+    residuals.observe('big', 'letter and explain why', 0.9, 0.3);
+    residuals.observe('big', FREE_FORM, 0.9, 0.9);
+    const qs = [query('m1', mcq('Is it?')), query('f1', 'How far is the moon?'), query('m2', mcq('Or not?'))];
+    const w = await assignWindow(qs, engine, opts(priceOf, { residuals, robust: false }));
+    expect(w.assignments.map((a) => [a.query.id, a.model, a.kind])).toEqual([
+      ['m1', 'cheap', 'letter and explain why'],
+      ['f1', 'big', FREE_FORM],
+      ['m2', 'cheap', 'letter and explain why'],
+    ]);
+    // Each call keeps the policy's own estimate, against which its residual will be measured.
+    const big = w.assignments.find((a) => a.model === 'big')!;
+    expect(big.estimate).toBeCloseTo(
+      engine.policy.estimate({ text: queryText(qs[1]), features: engine.features(queryText(qs[1])) }, 'big').mean,
+      12,
+    );
   });
 
   it("gives a model that neither a bill nor the policy has priced one call of a window however much money there is, none of the period's last", async () => {
