@@ -26,6 +26,15 @@ describe('router configuration: secure by default', () => {
     expect(() => loadRouterConfig({ ...base, ALLOW_NO_AUTH: 'maybe' })).toThrow(/ALLOW_NO_AUTH: must be true or false/);
   });
 
+  it('compiles REPLY_TOPIC_PATTERN, and stops on one that is not a regular expression, naming it', () => {
+    const open = { ...base, ALLOW_NO_AUTH: 'true' };
+    expect(loadRouterConfig(open).REPLY_TOPIC_PATTERN.test('replies.app-1')).toBe(true);
+    expect(loadRouterConfig({ ...open, REPLY_TOPIC_PATTERN: '^out\\.' }).REPLY_TOPIC_PATTERN.test('out.x')).toBe(true);
+    expect(() => loadRouterConfig({ ...open, REPLY_TOPIC_PATTERN: 'replies.(' })).toThrow(
+      /REPLY_TOPIC_PATTERN: is not a regular expression: .*unterminated group/i,
+    );
+  });
+
   it('reads the compact form and JSON, keeping only the hash of each key', () => {
     const compact = loadRouterConfig({ ...base, ROUTER_API_KEYS: `${KEY}=support|default` }).ROUTER_API_KEYS;
     expect(compact).toEqual([{ keyHash: sha256Hex(KEY), name: 'config-1', scopes: ['support', 'default'] }]);

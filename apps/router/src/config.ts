@@ -8,10 +8,20 @@ import {
   ConfigError,
   loadConfig,
   pacerPaybackEnv,
+  parsedBy,
   warmStartFileEnv,
   policyEnvShape,
 } from '@llm-router/service';
 import { routerApiKeysEnv, scopeBudgetsEnv } from './auth/api-keys';
+
+/** A pattern of the environment as a RegExp; one that does not compile says why. */
+function regularExpression(s: string): RegExp {
+  try {
+    return new RegExp(s);
+  } catch (e) {
+    throw new Error(`is not a regular expression: ${(e as Error).message}`);
+  }
+}
 
 export const routerEnvSchema = baseEnvSchema('router', 3001)
   .extend({
@@ -52,17 +62,7 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     ROUTER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(10000),
     ROUTER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
     /** A replyTo topic is used only if it matches this and exists; otherwise the answer goes to llm.responses. */
-    REPLY_TOPIC_PATTERN: z
-      .string()
-      .default('^replies\\.[A-Za-z0-9._-]+$')
-      .transform((s, ctx) => {
-        try {
-          return new RegExp(s);
-        } catch (e) {
-          ctx.addIssue({ code: 'custom', message: `is not a regular expression: ${(e as Error).message}` });
-          return z.NEVER;
-        }
-      }),
+    REPLY_TOPIC_PATTERN: z.string().default('^replies\\.[A-Za-z0-9._-]+$').transform(parsedBy(regularExpression)),
     /** Every Kafka send is acknowledged or fails within this. */
     KAFKA_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_SEND_TIMEOUT_MS),
     KAFKA_SEND_RETRIES: z.coerce.number().int().min(0).max(20).default(DEFAULT_SEND_RETRIES),

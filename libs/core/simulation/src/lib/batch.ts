@@ -21,7 +21,7 @@ import {
 } from '@llm-router/batch';
 import { quantile } from './metrics';
 import { orderRows } from './order';
-import { bestScaledOnline, sourceBound } from './source-bound';
+import { sourceBound } from './source-bound';
 import {
   ReplayOptions,
   ReplayRecorder,
@@ -379,7 +379,7 @@ function boundFigures(rows: readonly ReplayRow[], options: BatchReplayOptions, p
   const ordered = orderRows(rows, options.order ?? 'shuffled', options.seed ?? 1);
   const size = options.batchSize ?? 100;
   const b = sourceBound(ordered, options.budget!, size);
-  const best = bestScaledOnline(ordered, options.budget!, size);
+  const best = b.bestScaled;
   const gain = (q: number) => 100 * (q / perQueryQuality - 1);
   return {
     onlineMeanQuality: b.onlineMeanQuality,

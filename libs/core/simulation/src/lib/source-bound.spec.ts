@@ -38,6 +38,7 @@ describe('sourceBound', () => {
     const best = bestScaledOnline(poorFirst, 0.5, 2);
     expect(best.meanQuality).toBeCloseTo(0.75, 12);
     expect(best.factor).toBeGreaterThan(1);
+    expect(sourceBound(poorFirst, 0.5, 2).bestScaled).toEqual(best);
   });
 
   it('climbs a source through its concave hull: an arm under the chord is never a step', () => {

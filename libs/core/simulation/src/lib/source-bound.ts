@@ -20,6 +20,8 @@ export interface SourceBound {
   offlineMeanQuality: number;
   onlineBudgetRatio: number;
   offlineBudgetRatio: number;
+  /** The online bound at the price factor that does best on this order (`bestScaledOnline`). */
+  bestScaled: { factor: number; meanQuality: number };
 }
 
 /** One step up a row's hull: from one arm to the next, what it adds and what it costs. */
@@ -51,6 +53,7 @@ export function sourceBound(
     offlineMeanQuality: period.offline.quality / period.n,
     onlineBudgetRatio: online.spent / period.budgetUsd,
     offlineBudgetRatio: period.offline.cost / period.budgetUsd,
+    bestScaled: bestScaledOf(period),
   };
 }
 
@@ -60,7 +63,10 @@ export function sourceBound(
  * price can beat.
  */
 export function bestScaledOnline(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSize: number) {
-  const period = periodOf(rows, perQueryBudgetUsd, batchSize);
+  return bestScaledOf(periodOf(rows, perQueryBudgetUsd, batchSize));
+}
+
+function bestScaledOf(period: BoundPeriod): SourceBound['bestScaled'] {
   let best = { factor: 1, meanQuality: -Infinity };
   for (let i = 2; i <= 40; i++) {
     const factor = i * 0.05;
