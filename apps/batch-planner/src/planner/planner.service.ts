@@ -22,6 +22,7 @@ import {
   periodBudget,
   periodKey,
   planWindowDispatch,
+  queryText,
   reconciledSpend,
   ROUTED_MIX_MAX,
   WindowEngine,
@@ -293,7 +294,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * The correction the last process stored for the scope, or a new one when there is none or it
    * cannot be read; a new one knows the warm-start file's prompts, so that the kinds of prompt it
-   * holds are kinds from the first window (RecentResiduals.prime), as in the batch replay.
+   * holds are kinds from the first window (RecentResiduals.count), as in the batch replay.
    */
   private async storedResiduals(scope: string): Promise<WindowResiduals> {
     try {
@@ -303,7 +304,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       this.log.warn({ scope, err: (e as Error).message }, 'stored residual correction not usable: starting without');
     }
     const r = new WindowResiduals();
-    r.residuals.prime(this.replica.warmStartPrompts());
+    r.residuals.count(this.replica.warmStartPrompts());
     return r;
   }
 
@@ -638,6 +639,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       stage.dispatched.add(a.query.id);
       residuals?.dispatched(bills[i].decisionId, a.model, a.estimate, a.kind);
     }
+    residuals?.residuals.count(sent.map((a) => queryText(a.query)));
     this.feedback.dispatched(scope, feedbackMark);
     const seen = this.routedByScope.get(scope);
     const mix = seen?.period === period ? seen.queries : [];

@@ -202,7 +202,7 @@ describe('planWindowDispatch (libs/core/batch planWindow)', () => {
     teach(engine, 'cheap', 0.4, 50);
     const mcq = (q: string) => `${q}\nAnswer with the correct letter and explain why.`;
     const residuals = new RecentResiduals(1, 0);
-    residuals.prime([mcq('seen once'), mcq('seen twice')]);
+    residuals.count([mcq('seen once'), mcq('seen twice')]);
     // big has lately done 0.6 worse than estimated on multiple-choice prompts, as estimated on free text.
     residuals.observe('big', 'letter and explain why', 0.9, 0.3);
     residuals.observe('big', FREE_FORM, 0.9, 0.9);

@@ -187,7 +187,7 @@ export async function runBatchReplay(
   }));
   const forecast = new EstimatedMix(k);
   const recent = recentCorrectionOn(options) ? new RecentResiduals() : null;
-  recent?.prime((options.warmStart ?? []).map((r) => r.prompt));
+  recent?.count((options.warmStart ?? []).map((r) => r.prompt));
   const explore = exploreSize(options);
   let spent = 0;
   let t = 0;
@@ -215,7 +215,8 @@ export async function runBatchReplay(
     const levels = arms.map((_, j) => calibration.level(j));
     const estimates = estimate(queries, levels);
     const policyQuality = estimates.quality.slice();
-    const kinds = recent?.kindsOf(queries.map((q) => q.ctx.text ?? '')) ?? [];
+    const texts = queries.map((q) => q.ctx.text ?? '');
+    const kinds = recent?.kindsOf(texts) ?? [];
     recent?.apply(estimates, arms, kinds);
     const budget: PeriodBudget | null =
       s.budget === null ? null : { perQueryUsd: s.budget, expectedQueries: n, routedQueries: t, spentUsd: spent };
@@ -267,6 +268,7 @@ export async function runBatchReplay(
       rec.record(t + i, arm, q, c, s.baseLambda, oracles[i]);
       options.onProgress?.(t + i + 1, n);
     }
+    recent?.count(texts);
     for (let i = 0; i < m; i++) {
       const o = outcomes[i];
       policy.update(queries[i].ctx, o.arm, { quality: o.q, costUsd: o.c, expectedCostUsd: offeredCosts[i][o.arm] });

@@ -53,15 +53,15 @@ describe('RecentResiduals', () => {
     expect(r.correction('a', 'old')).toBe(0);
   });
 
-  it('names a closing phrase a kind once two prompts before the window ended with it; the rest are free form', () => {
+  it('names a closing phrase a kind once two prompts sent before ended with it; the rest are free form', () => {
     const r = new RecentResiduals();
     // Two multiple-choice prompts in one window do not make a kind of each other...
-    expect(r.kindsOf([MCQ('Is water wet?'), MCQ('Is fire cold?'), 'What is 2 + 2?'])).toEqual([
-      FREE_FORM,
-      FREE_FORM,
-      FREE_FORM,
-    ]);
-    // ...but they make one for the next window, whatever the question before the closing words.
+    const first = [MCQ('Is water wet?'), MCQ('Is fire cold?'), 'What is 2 + 2?'];
+    expect(r.kindsOf(first)).toEqual([FREE_FORM, FREE_FORM, FREE_FORM]);
+    // ...nor does planning them again before they are sent...
+    expect(r.kindsOf(first)).toEqual([FREE_FORM, FREE_FORM, FREE_FORM]);
+    r.count(first);
+    // ...but once sent they make one for the next window, whatever the question before the closing words.
     const [mcq, fill, sum] = r.kindsOf([MCQ('Is ice hot?'), CLOSE('The _ was dirtier.'), 'What is 3 + 5?']);
     expect(mcq).toBe('letter and explain why');
     expect([fill, sum]).toEqual([FREE_FORM, FREE_FORM]);
@@ -69,14 +69,14 @@ describe('RecentResiduals', () => {
 
   it('takes the closing phrases of a forecast (a warm-start file) as kinds from the first window', () => {
     const r = new RecentResiduals();
-    r.prime([CLOSE('a'), CLOSE('b')]);
+    r.count([CLOSE('a'), CLOSE('b')]);
     expect(r.kindsOf([CLOSE('c')])).toEqual(['blank explain your reasoning']);
   });
 
   it('bounds the closing phrases it counts: free text makes room, templates stay', () => {
     const r = new RecentResiduals();
-    r.prime([MCQ('one'), MCQ('two')]);
-    r.prime(Array.from({ length: 3 * MAX_CLOSINGS }, (_, i) => `question number ${i} ends here w${i}`));
+    r.count([MCQ('one'), MCQ('two')]);
+    r.count(Array.from({ length: 3 * MAX_CLOSINGS }, (_, i) => `question number ${i} ends here w${i}`));
     expect(Object.keys(r.toJSON().closings).length).toBeLessThanOrEqual(MAX_CLOSINGS);
     expect(r.kindsOf([MCQ('three')])).toEqual(['letter and explain why']);
   });
@@ -96,7 +96,7 @@ describe('RecentResiduals', () => {
 
   it('restores from its JSON to an instance that goes on exactly as the original', () => {
     const a = new RecentResiduals(0.7, 3);
-    a.prime([MCQ('p'), MCQ('q')]);
+    a.count([MCQ('p'), MCQ('q')]);
     a.observe('x', 'k', 0.6, 1);
     a.observe('y', FREE_FORM, 0.9, 0.2);
     a.nextWindow();

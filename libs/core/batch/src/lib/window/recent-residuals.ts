@@ -72,24 +72,25 @@ export class RecentResiduals {
     return r;
   }
 
-  /** Counts the prompts' closing phrases without naming kinds: the period's expected mix (a forecast). */
-  prime(texts: Iterable<string>): void {
+  /**
+   * Counts the prompts' closing phrases: the warm-start file's (the period's expected mix) before
+   * the first window, then each window's prompts once they are sent, so that a window planned
+   * again (after a failed send) does not count its prompts twice.
+   */
+  count(texts: Iterable<string>): void {
     for (const t of texts) this.see(closingOf(t));
   }
 
   /**
-   * The kind of each prompt, then counts them. A prompt's kind is its closing phrase (its last
-   * words: the instruction a template ends with, "answer with the correct letter and explain
-   * why") once at least two prompts seen before have ended with it; every other prompt (free
+   * The kind of each prompt. A prompt's kind is its closing phrase (its last words: the
+   * instruction a template ends with, "answer with the correct letter and explain why") once at
+   * least two prompts counted before (`count`) have ended with it; every other prompt (free
    * text, a question of its own) is of one kind, FREE_FORM. Prompts of the same window do not make
    * each other a kind: two questions that happen to end alike would get a kind with no residuals
    * of its own (docs/decisions/0044).
    */
   kindsOf(texts: readonly string[]): string[] {
-    const closings = texts.map(closingOf);
-    const kinds = closings.map((c) => this.kindOfClosing(c));
-    for (const c of closings) this.see(c);
-    return kinds;
+    return texts.map((t) => this.kindOfClosing(closingOf(t)));
   }
 
   /** A new window begins: what the earlier ones showed weighs `decay` times less. */
