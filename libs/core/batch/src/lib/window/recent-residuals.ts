@@ -55,9 +55,9 @@ export class RecentResiduals {
       throw new Error(`recent residuals: decay must be in (0, 1], got ${String(s.decay)}`);
     requireNonNegative('recent residuals: priorCalls', s.priorCalls as number);
     const r = new RecentResiduals(s.decay, s.priorCalls);
-    for (const [arm, kinds] of Object.entries(objectField(s, 'arms'))) {
+    for (const [arm, kinds] of Object.entries(asObject(s.arms, 'arms'))) {
       const m = new Map<string, Residuals>();
-      for (const [kind, a] of Object.entries(objectField({ [arm]: kinds }, arm, 'arms.'))) {
+      for (const [kind, a] of Object.entries(asObject(kinds, `arms.${arm}`))) {
         const field = `recent residuals: arms.${arm}.${kind}`;
         const x = a as Partial<Residuals> | null;
         m.set(kind, {
@@ -67,7 +67,7 @@ export class RecentResiduals {
       }
       r.arms.set(arm, m);
     }
-    for (const [closing, n] of Object.entries(objectField(s, 'closings')))
+    for (const [closing, n] of Object.entries(asObject(s.closings, 'closings')))
       r.closings.set(closing, requireNonNegative(`recent residuals: closings.${closing}`, n as number));
     return r;
   }
@@ -198,10 +198,10 @@ function closingOf(text: string): string {
   return templateKeys(text)[1];
 }
 
-function objectField(s: object, key: string, prefix = ''): Record<string, unknown> {
-  const v = (s as Record<string, unknown>)[key];
-  if (typeof v !== 'object' || v === null) throw new Error(`recent residuals: ${prefix}${key} is not an object`);
-  return v as Record<string, unknown>;
+/** A stored field that must be an object, or an error naming it. */
+function asObject(value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) throw new Error(`recent residuals: ${field} is not an object`);
+  return value as Record<string, unknown>;
 }
 
 /** One arm's decayed sum of residuals and count of calls on one kind of prompt. */
