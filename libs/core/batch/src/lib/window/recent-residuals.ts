@@ -19,7 +19,7 @@ import { WindowEstimates } from './window-estimates';
 export class RecentResiduals {
   /** Per arm id, per kind: the decayed sum of residuals and count of calls. */
   private readonly arms = new Map<string, Map<string, Residuals>>();
-  /** Per closing phrase: prompts seen that end with it (`kindsOf`). */
+  /** Per closing phrase: prompts counted (`count`) that end with it. */
   private readonly closings = new Map<string, number>();
 
   constructor(
