@@ -219,9 +219,10 @@ export async function planWindowDispatch(
 ): Promise<WindowDispatch> {
   const wi = buildWindowEstimates(queries, engine, opts);
   // The residuals are measured against the policy's own estimates, not the corrected ones.
-  const policyQuality = opts.residuals && wi.estimates.quality.slice();
-  const kinds = opts.residuals?.kindsOf(wi.contexts.map((c) => c.text ?? ''));
-  if (kinds) opts.residuals?.apply(wi.estimates, wi.models, kinds);
+  const residuals = opts.residuals;
+  const policyQuality = residuals && wi.estimates.quality.slice();
+  const kinds = residuals?.kindsOf(wi.contexts.map((c) => c.text ?? ''));
+  if (residuals && kinds) residuals.apply(wi.estimates, wi.models, kinds);
   const z = opts.robust ? halfWidthMultiplier(opts.level, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL) : 0;
   const routed = new EstimatedMix(wi.models.length);
   const forecast = new EstimatedMix(wi.models.length);

@@ -20,7 +20,7 @@ export interface SourceBound {
   offlineMeanQuality: number;
   onlineBudgetRatio: number;
   offlineBudgetRatio: number;
-  /** The online bound at the price factor that does best on this order (`bestScaledOnline`). */
+  /** The online bound at the price factor that does best on this order, chosen in hindsight (`bestScaledOf`). */
   bestScaled: { factor: number; meanQuality: number };
 }
 
@@ -62,10 +62,6 @@ export function sourceBound(
  * order, chosen in hindsight from 0.1 to 2 in steps of 0.05: what no fixed correction of that
  * price can beat.
  */
-export function bestScaledOnline(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSize: number) {
-  return bestScaledOf(periodOf(rows, perQueryBudgetUsd, batchSize));
-}
-
 function bestScaledOf(period: BoundPeriod): SourceBound['bestScaled'] {
   let best = { factor: 1, meanQuality: -Infinity };
   for (let i = 2; i <= 40; i++) {

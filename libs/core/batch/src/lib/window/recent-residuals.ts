@@ -216,6 +216,6 @@ export interface RecentResidualsState {
   priorCalls: number;
   /** Per arm, per kind of prompt. */
   arms: Record<string, Record<string, Residuals>>;
-  /** Per closing phrase, prompts seen that end with it. */
+  /** Per closing phrase, prompts counted that end with it. */
   closings: Record<string, number>;
 }
