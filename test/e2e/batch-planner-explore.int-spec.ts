@@ -68,3 +68,51 @@ describe('batch planner: a window headed by an exploration sub-round', () => {
     expect(w.closed).toBe(1);
   });
 });
+
+/**
+ * The default BATCH_EXPLORE (`unknown`): ucb1 knows nothing of a model it never pulled, and
+ * planned on its placeholder mean the model was never called; so a window that offers such a
+ * model opens with the sub-round, which tries each once, and later windows are planned whole.
+ */
+describe('batch planner: by default, a window offering a model the policy knows nothing of opens with the sub-round', () => {
+  const WINDOW = 12;
+  const e2e = usePlannerStack('planner_unknown', {
+    BATCH_WINDOW_SIZE: String(WINDOW),
+    BATCH_WINDOW_MS: '600000',
+    BATCH_ROBUST: 'false',
+    BATCH_FEEDBACK_WAIT_MS: '120000',
+  });
+
+  it('tries every model once at the head of the first window, then plans the next window whole', async () => {
+    await waitFor('3 prices', () => e2e.sink.of(Topic.Prices).length >= 3);
+    const ids = Array.from({ length: WINDOW }, (_, i) => `u-${i}`);
+    const window = runBatchWindow(e2e, 'u', 0, WINDOW);
+    const head = await waitFor('the sub-round assigned', () => batchEventsOf(e2e, ids)[0]);
+    expect(head.batchId).toMatch(/-explore$/);
+    expect(head.assignments.map((a) => a.model).sort()).toEqual(Object.keys(TAUGHT).sort());
+    const headIds = head.assignments.map((a) => a.requestId);
+    const headAnswers = await waitFor('the sub-round answered', () => {
+      const r = e2e.sink.of(Topic.Responses).filter((m) => headIds.includes(m.key ?? ''));
+      return r.length >= headIds.length && r;
+    });
+    await sendFeedback(e2e, headAnswers, (r) => TAUGHT[r.value.model]);
+
+    const { responses } = await window;
+    expect(responses).toHaveLength(WINDOW);
+    const rest = await waitFor('the rest assigned', () => batchEventsOf(e2e, ids)[1]);
+    expect(rest.batchId).not.toMatch(/-explore$/);
+    expect([...headIds, ...rest.assignments.map((a) => a.requestId)].sort()).toEqual([...ids].sort());
+    // One reward each is what ucb1 knows: acme/medium's 0.9 is the best mean (no budget binds).
+    expect(rest.assignments.map((a) => a.model)).toEqual(Array(WINDOW - headIds.length).fill('acme/medium'));
+    await sendFeedback(
+      e2e,
+      responses.filter((m) => !headIds.includes(m.key ?? '')),
+      (r) => TAUGHT[r.value.model],
+    );
+
+    const next = await runBatchWindow(e2e, 'v', 20, WINDOW);
+    expect(next.event.batchId).not.toMatch(/-explore$/);
+    expect(next.event.assignments).toHaveLength(WINDOW);
+    expect((await plannerHealth(e2e)).windows.last.round).toBe('window');
+  });
+});

@@ -111,7 +111,7 @@ const opts = new Command('e2e')
     100,
   )
   .option(
-    '--explore <n|auto>',
+    '--explore <n|auto|unknown>',
     "batch mode: the planner's exploration sub-round (BATCH_EXPLORE), and the replay's --explore, so both sides run one setting",
     cliArg(parseExploreSetting),
     DEFAULT_EXPLORE,

@@ -26,7 +26,6 @@ import {
   RowOrder,
   ScenarioName,
   budgetPacing,
-  exploreSize,
   parseExploreSetting,
   type ExploreSetting,
   RECENT_CORRECTION_SETTINGS,
@@ -117,8 +116,8 @@ function program(): Command {
       DEFAULT_ROBUST_LEVEL,
     )
     .option(
-      '--explore <n|auto>',
-      `batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off, as the batch-planner's BATCH_EXPLORE; auto: ${AUTO_EXPLORE}, ${CORRECTED_EXPLORE} with --warm-start)`,
+      '--explore <n|auto|unknown>',
+      `batch mode: queries at the head of each window planned first, optimistically, as their own sub-round (0 = off, as the batch-planner's BATCH_EXPLORE; auto: ${AUTO_EXPLORE}, ${CORRECTED_EXPLORE} with --warm-start; unknown: auto's size while the window offers a model the policy knows nothing of, else none)`,
       cliArg(parseExploreSetting),
       DEFAULT_EXPLORE,
     )
@@ -369,7 +368,7 @@ async function main(argv: string[]): Promise<number> {
           batchSize: cli.batchSize,
           robust: !!cli.robust,
           ...(cli.robust ? { level: cli.level } : {}),
-          explore: exploreSize({ ...options, explore: cli.explore }),
+          explore: cli.explore,
           recentCorrection: recentCorrectionOn({ ...options, recentCorrection: cli.recentCorrection }),
         }
       : {}),

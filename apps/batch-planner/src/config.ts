@@ -48,9 +48,10 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
   /**
    * Queries at the head of each window planned, sent and learnt from before the rest of it (the
    * batch replay's exploration sub-round: optimistic estimates, never-pulled models sampled).
-   * `auto`: 6 with the recent-residual correction, else 3; 0 = off. The rest of the window waits
-   * for the sub-round's rewards (BATCH_FEEDBACK_WAIT_MS). Off by default, as `replay --mode batch`
-   * (docs/decisions/0039, 0041).
+   * `auto`: 6 with the recent-residual correction, else 3; 0 = off; `unknown` (the default, as
+   * `replay --mode batch`): `auto`'s size in a window that offers a model the policy knows nothing
+   * of, else none (docs/decisions/0039, 0041, 0045). The rest of the window waits for the
+   * sub-round's rewards (BATCH_FEEDBACK_WAIT_MS).
    */
   BATCH_EXPLORE: z.string().default(String(DEFAULT_EXPLORE)).transform(parsedBy(parseExploreSetting)),
   /**

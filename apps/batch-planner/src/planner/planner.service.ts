@@ -24,6 +24,7 @@ import {
   planWindowDispatch,
   queryText,
   reconciledSpend,
+  offersUnknownModel,
   ROUTED_MIX_MAX,
   WindowEngine,
   windowContexts,
@@ -322,13 +323,19 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Queries of a window's exploration sub-round (BATCH_EXPLORE, read as the batch replay reads
-   * --explore). None when windows do not wait for feedback: the rest would be planned without
-   * what the sub-round taught, and the sub-round would only have split the window.
+   * --explore, for the window's first query). None when windows do not wait for feedback: the
+   * rest would be planned without what the sub-round taught, and the sub-round would only have
+   * split the window.
    */
-  private exploreSize(): number {
+  private exploreSize(w: Window): number {
     const c = this.config;
     if (c.BATCH_FEEDBACK_WAIT_MS === 0) return 0;
-    return explorationSize(this.correctionOn(), c.BATCH_EXPLORE);
+    const engine = this.replica.engines.get(w.scope);
+    return explorationSize(
+      this.correctionOn(),
+      c.BATCH_EXPLORE,
+      c.BATCH_EXPLORE === 'unknown' && w.queries.length > 0 && offersUnknownModel(engine, w.queries[0]),
+    );
   }
 
   /** Budget left per scope in the current period, as the ledger stood after this planner's last window. */
@@ -455,15 +462,19 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * and the bills know by then.
    */
   private async assign(w: Window, stage: WindowStage): Promise<void> {
-    const head = explorationHead(w.queries.length, this.exploreSize());
-    if (head === 0) return this.assignRound(w, stage, 'window');
-    await this.assignRound({ ...w, queries: w.queries.slice(0, head) }, stage, 'exploration');
+    // The sub-round is sized on what the policy knows once the windows before are learnt from,
+    // as the replay sizes it.
+    const feedbackWaitMs = await this.awaitFeedback(w.scope);
+    const head = explorationHead(w.queries.length, this.exploreSize(w));
+    if (head === 0) return this.assignRound(w, stage, 'window', feedbackWaitMs);
+    await this.assignRound({ ...w, queries: w.queries.slice(0, head) }, stage, 'exploration', feedbackWaitMs);
     await this.assignRound({ ...w, queries: w.queries.slice(head) }, stage, 'rest');
   }
 
-  private async assignRound(w: Window, stage: WindowStage, round: WindowRound): Promise<void> {
+  /** Plans and sends one round; `waitedMs`: the feedback wait already done for it, else it waits here. */
+  private async assignRound(w: Window, stage: WindowStage, round: WindowRound, waitedMs?: number): Promise<void> {
     const c = this.config;
-    const feedbackWaitMs = await this.awaitFeedback(w.scope);
+    const feedbackWaitMs = waitedMs ?? (await this.awaitFeedback(w.scope));
     const rewardsLearned = this.replica.rewardsApplied(w.scope);
     const residuals = await this.windowResiduals(w.scope, round);
     const engine = this.replica.engines.get(w.scope);

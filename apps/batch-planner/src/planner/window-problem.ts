@@ -11,6 +11,7 @@ import {
   periodTotalUsd,
   planWindow,
   thinEvidenceFor,
+  unknownToPolicy,
 } from '@llm-router/batch';
 import { QueryRequest } from '@llm-router/contracts';
 import { SpendLedger } from '@llm-router/pacing';
@@ -276,6 +277,15 @@ function unpricedModels(wi: WindowInput, engine: WindowEngine, billed: (model: s
 function neverPulled(wi: WindowInput, engine: WindowEngine): number[] {
   const ctx = wi.contexts[0];
   return wi.models.flatMap((m, j) => (engine.policy.estimate(ctx, m).n > 0 ? [] : [j]));
+}
+
+/**
+ * Whether a window whose first query is `first` offers a model the policy knows nothing of: the
+ * default BATCH_EXPLORE (`unknown`) heads such a window with the exploration sub-round.
+ */
+export function offersUnknownModel(engine: WindowEngine, first: QueryRequest): boolean {
+  const ctx = windowContexts(engine, [first]).contexts[0];
+  return engine.arms().some((m) => unknownToPolicy(engine.policy.estimate(ctx, m)));
 }
 
 /** The queries with their contexts, as the policy estimates them. */

@@ -4,6 +4,7 @@ import {
   MIX_SAMPLE_MAX,
   strideSample,
   thinEvidenceFor,
+  unknownToPolicy,
   DispatchCheck,
   EstimatedMix,
   ExploreSetting,
@@ -140,13 +141,16 @@ function windowEstimator(s: ReplaySetup) {
   };
 }
 
-/** Where the next sub-round of the replay ends, and whether it is a window's exploration sub-round. */
-function nextSubRound(s: ReplaySetup, t: number, windowEnd: number, size: number, explore: number) {
+/**
+ * Where the next sub-round of the replay ends, and whether it is a window's exploration sub-round
+ * (`explore`: its size for the window starting at t).
+ */
+function nextSubRound(s: ReplaySetup, t: number, windowEnd: number, size: number, explore: (t: number) => number) {
   if (t < windowEnd) return { end: windowEnd, windowEnd, exploring: false };
   // A new window: [t, windowEnd). Its first queries may be a sub-round of their own.
   let end = Math.min(s.n, t + size);
   if (s.scen && t < s.scen.at && end > s.scen.at) end = s.scen.at;
-  const head = explorationHead(end - t, explore);
+  const head = explorationHead(end - t, explore(t));
   return { end: t + (head || end - t), windowEnd: end, exploring: head > 0 };
 }
 
@@ -188,7 +192,13 @@ export async function runBatchReplay(
   const forecast = new EstimatedMix(k);
   const recent = recentCorrectionOn(options) ? new RecentResiduals() : null;
   recent?.count((options.warmStart ?? []).map((r) => r.prompt));
-  const explore = exploreSize(options);
+  const correctionOn = recentCorrectionOn(options);
+  // As the batch-planner app: the sub-round's size is settled per window, for its first query.
+  const explore = (at: number) => {
+    const ctx = s.contextOf(data[at]);
+    const unknown = offered(s, data[at], at).available.some((a) => unknownToPolicy(policy.estimate(ctx, a)));
+    return explorationSize(correctionOn, options.explore, unknown);
+  };
   let spent = 0;
   let t = 0;
   let windowEnd = 0;
@@ -308,11 +318,6 @@ export {
 /** Whether the replay corrects the window's estimates by the recent residuals (BatchReplayOptions.recentCorrection). */
 export function recentCorrectionOn(options: BatchReplayOptions): boolean {
   return recentCorrectionFor(options.recentCorrection ?? 'auto', (options.warmStart ?? []).length > 0);
-}
-
-/** Queries of a window's exploration sub-round: the option (`auto`: the size for the correction in use), else none. */
-export function exploreSize(options: BatchReplayOptions): number {
-  return explorationSize(recentCorrectionOn(options), options.explore);
 }
 
 /** Upper end of the quality scale. */

@@ -469,7 +469,7 @@ describe('runBatchComparison', () => {
     }
   });
 
-  it('plans each window whole by default, as the batch-planner app; auto takes a larger sub-round with the correction', async () => {
+  it('plans each window whole by default under auto, which knows every model, as the batch-planner app; auto takes a larger sub-round with the correction', async () => {
     const rows = syntheticRows(100);
     const warm = syntheticRows(200, 8);
     const learningSteps = async (
@@ -488,12 +488,35 @@ describe('runBatchComparison', () => {
       // The batch run's two windows, each learnt from as its first sub-round and then the rest.
       return log.filter((e) => e.startsWith('update')).slice(-4);
     };
+    // auto's prior bounds every model, cold or warm: no model is unknown to it.
     const oneRound = ['update:50', 'update:50'];
     expect((await learningSteps(undefined)).slice(-2)).toEqual(oneRound);
     expect((await learningSteps(warm)).slice(-2)).toEqual(oneRound);
     expect(await learningSteps(undefined, 'auto')).toEqual(['update:3', 'update:47', 'update:3', 'update:47']);
     expect(await learningSteps(warm, 'auto')).toEqual(['update:6', 'update:44', 'update:6', 'update:44']);
     expect(await learningSteps(warm, 'auto', 'off')).toEqual(['update:3', 'update:47', 'update:3', 'update:47']);
+  });
+
+  it('tries every model by default under a policy whose estimate of a model never pulled is a placeholder', async () => {
+    // ucb1 and epsilon-greedy estimate a model they never pulled at a fixed mean that the cheap model's
+    // learnt quality passes: planned on it, every window sent everything to the cheap model.
+    const rows = syntheticRows(300);
+    for (const name of ['ucb1', 'epsilon-greedy'] as const) {
+      const run = (explore?: 0) =>
+        runBatchComparison(rows, {
+          ...base({ budget: 1e-3, policy: ({ arms, seed }) => createPolicy(name, { arms, seed }) }),
+          batchSize: 50,
+          timeLimitMs: 300,
+          explore,
+        });
+      const off = await run(0);
+      expect(off.armShares[CHEAP]).toBe(1);
+      const byDefault = await run();
+      expect(byDefault.armShares[CHEAP]).toBeLessThan(0.9);
+      expect(byDefault.batch.budgetRatio!).toBeGreaterThan(0.5);
+      expect(byDefault.batch.budgetRatio!).toBeLessThan(1.1);
+      expect(byDefault.batch.meanQuality).toBeGreaterThan(off.batch.meanQuality + 0.05);
+    }
   });
 
   it("learns a model's cost level once: after one dear source, a cheap one gets its upgrades", async () => {

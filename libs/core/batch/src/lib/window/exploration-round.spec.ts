@@ -5,13 +5,28 @@ import {
   explorationHead,
   explorationSize,
   parseExploreSetting,
+  unknownToPolicy,
 } from './exploration-round';
 
 describe('explorationSize', () => {
-  it('has no sub-round by default, in the app and the replay alike', () => {
-    expect(DEFAULT_EXPLORE).toBe(0);
+  it('by default, in the app and the replay alike, has a sub-round only while a model is unknown to the policy', () => {
+    expect(DEFAULT_EXPLORE).toBe('unknown');
     expect(explorationSize(false)).toBe(0);
     expect(explorationSize(true)).toBe(0);
+    expect(explorationSize(false, DEFAULT_EXPLORE, true)).toBe(AUTO_EXPLORE);
+    expect(explorationSize(true, DEFAULT_EXPLORE, true)).toBe(CORRECTED_EXPLORE);
+  });
+
+  it('takes a model as unknown to the policy when its estimate has no bounds', () => {
+    expect(unknownToPolicy({ halfWidth: Infinity })).toBe(true);
+    expect(unknownToPolicy({ halfWidth: NaN })).toBe(true);
+    expect(unknownToPolicy({ halfWidth: 0.3 })).toBe(false);
+  });
+
+  it('gives auto and a size whether or not a model is unknown', () => {
+    expect(explorationSize(false, 'auto', false)).toBe(AUTO_EXPLORE);
+    expect(explorationSize(false, 5, false)).toBe(5);
+    expect(explorationSize(false, 0, true)).toBe(0);
   });
 
   it('takes three queries on auto, and six when the recent residuals correct the plan', () => {
@@ -28,15 +43,18 @@ describe('explorationSize', () => {
 });
 
 describe('parseExploreSetting', () => {
-  it('reads auto or a whole number', () => {
+  it('reads auto, unknown or a whole number', () => {
     expect(parseExploreSetting('auto')).toBe('auto');
+    expect(parseExploreSetting('unknown')).toBe('unknown');
     expect(parseExploreSetting('0')).toBe(0);
     expect(parseExploreSetting('6')).toBe(6);
   });
 
   it('names what it refuses', () => {
-    for (const bad of ['', 'Auto', '-1', '2.5', 'three'])
-      expect(() => parseExploreSetting(bad)).toThrow(`explore must be 'auto' or an integer >= 0, got '${bad}'`);
+    for (const bad of ['', 'Auto', 'unknown ', '-1', '2.5', 'three'])
+      expect(() => parseExploreSetting(bad)).toThrow(
+        `explore must be 'auto', 'unknown' or an integer >= 0, got '${bad}'`,
+      );
   });
 });
 

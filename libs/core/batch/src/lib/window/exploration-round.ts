@@ -9,29 +9,55 @@ export const AUTO_EXPLORE = 3;
  */
 export const CORRECTED_EXPLORE = 6;
 
-/** A window's exploration sub-round: its size, or `auto` (AUTO_EXPLORE, CORRECTED_EXPLORE with the correction). */
-export type ExploreSetting = number | 'auto';
+/**
+ * A window's exploration sub-round: its size; `auto` (AUTO_EXPLORE, CORRECTED_EXPLORE with the
+ * correction) in every window; or `unknown`: the `auto` size in a window whose first query offers
+ * a model the policy knows nothing of (an estimate without bounds: neither a pull nor a prior),
+ * none otherwise.
+ */
+export type ExploreSetting = number | 'auto' | 'unknown';
 
 /**
  * What the batch-planner app (BATCH_EXPLORE) and `replay --mode batch` (--explore) run unless
- * told otherwise: no sub-round. Live it cost quality and budget (docs/decisions/0039); in the
- * replay, once the replay learnt costs as the app does, it was behind on three of the four
- * orders over seeds 1-10 (docs/decisions/0041).
+ * told otherwise: a sub-round only while a model is unknown to the policy. A sub-round in every
+ * window cost quality and budget live (docs/decisions/0039) and was behind in the replay on three
+ * of the four orders over seeds 1-10 (0041). None at all left the policies whose estimate of a
+ * model never pulled is a placeholder (ucb1, epsilon-greedy, linucb, lints: a fixed mean, no
+ * bounds) planning on that placeholder, which the cheapest model's learnt quality passes, so they
+ * never pulled another model: every query went to the cheapest and 13% of the budget was spent
+ * (docs/decisions/0045). auto's prior bounds every model, so auto runs as before.
  */
-export const DEFAULT_EXPLORE: ExploreSetting = 0;
+export const DEFAULT_EXPLORE: ExploreSetting = 'unknown';
 
-/** Queries of a window's exploration sub-round under `explore` (default DEFAULT_EXPLORE). */
-export function explorationSize(recentCorrection: boolean, explore: ExploreSetting = DEFAULT_EXPLORE): number {
+/**
+ * Queries of a window's exploration sub-round under `explore` (default DEFAULT_EXPLORE);
+ * `unknownModel`: whether the window's first query offers a model unknown to the policy
+ * (`unknownToPolicy`).
+ */
+export function explorationSize(
+  recentCorrection: boolean,
+  explore: ExploreSetting = DEFAULT_EXPLORE,
+  unknownModel = false,
+): number {
+  if (explore === 'unknown') return unknownModel ? explorationSize(recentCorrection, 'auto') : 0;
   if (explore === 'auto') return recentCorrection ? CORRECTED_EXPLORE : AUTO_EXPLORE;
   return Math.max(0, Math.floor(explore));
 }
 
-/** Parses an exploration setting as the CLI and the environment give it: `auto` or an integer >= 0. */
+/**
+ * Whether a policy knows nothing of a model, from its estimate: no bounds (neither a pull nor a
+ * prior). Planned on such an estimate's mean, a placeholder, the model is never called.
+ */
+export function unknownToPolicy(estimate: { halfWidth: number }): boolean {
+  return !Number.isFinite(estimate.halfWidth);
+}
+
+/** Parses an exploration setting as the CLI and the environment give it: `auto`, `unknown` or an integer >= 0. */
 export function parseExploreSetting(value: string): ExploreSetting {
-  if (value === 'auto') return 'auto';
+  if (value === 'auto' || value === 'unknown') return value;
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < 0)
-    throw new Error(`explore must be 'auto' or an integer >= 0, got '${value}'`);
+    throw new Error(`explore must be 'auto', 'unknown' or an integer >= 0, got '${value}'`);
   return n;
 }
 
