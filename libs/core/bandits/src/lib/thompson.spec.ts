@@ -16,6 +16,16 @@ describe('ThompsonPolicy (beta)', () => {
     expect(e.halfWidth).toBeCloseTo(1.96 * Math.sqrt((alpha * beta) / (s * s * (s + 1))), 12);
   });
 
+  it('estimates a model with neither a pull nor a prior of its own at the hyperprior mean, without bounds', () => {
+    const p = new ThompsonPolicy({ arms: ['a', 'b'], priors: { b: { mean: 0.8, weight: 10 } } });
+    expect(p.estimate({}, 'a')).toEqual({ mean: 0.5, halfWidth: Infinity, n: 0 });
+    expect(Number.isFinite(p.estimate({}, 'b').halfWidth)).toBe(true);
+    p.update({}, 'a', { quality: 1, costUsd: 0 });
+    expect(p.estimate({}, 'a').halfWidth).toBeCloseTo(1.96 * Math.sqrt(2 / (9 * 4)), 12);
+    const g = new ThompsonPolicy({ arms: ['a'], kind: 'gaussian', priorMean: 0.4 });
+    expect(g.estimate({}, 'a')).toEqual({ mean: 0.4, halfWidth: Infinity, n: 0 });
+  });
+
   it('an ArmPrior adds weight * mean successes and weight * (1 - mean) failures', () => {
     const p = new ThompsonPolicy({ arms: ['a'], priors: { a: { mean: 0.8, weight: 10 } } });
     expect(p.estimate({}, 'a').mean).toBeCloseTo(9 / 12, 12);

@@ -171,6 +171,11 @@ export class ThompsonPolicy extends CountingPolicy {
     const st = this.stats.get(arm);
     if (!st) return { mean: 0.5, halfWidth: Infinity, n: 0 };
     const p = this.posterior(st);
+    // Neither a pull nor a prior of its own: the hyperprior is shared by every model and says
+    // nothing of this one, so the estimate has no bounds, as every other policy's (a batch
+    // planner explores such a model instead of planning on the hyperprior's mean).
+    if (st.n + st.pw === 0)
+      return { mean: this.kind === 'beta' ? p[0] / (p[0] + p[1]) : p[0], halfWidth: Infinity, n: 0 };
     if (this.kind === 'beta') {
       const s = p[0] + p[1];
       return { mean: p[0] / s, halfWidth: 1.96 * Math.sqrt((p[0] * p[1]) / (s * s * (s + 1))), n: st.pw + st.n };

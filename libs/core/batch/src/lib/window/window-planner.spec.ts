@@ -2,7 +2,7 @@ import { CALIBRATION_CALLS, CostCalibration } from './cost-calibration';
 import { DispatchCheck } from './dispatch-check';
 import { PeriodBudget, dualPriceOfDollar } from './dual-price';
 import { EstimatedMix } from './estimated-mix';
-import { planWindow, unpricedCapacity } from './window-planner';
+import { marginalUpgrades, planWindow, unpricedCapacity } from './window-planner';
 import { WindowEstimates, cheapestArm, emptyWindowEstimates } from './window-estimates';
 
 /** Queries with the same (quality, cost) per arm; every arm available unless `unavailable` says otherwise. */
@@ -80,6 +80,24 @@ describe('planWindow', () => {
       .filter((i) => i >= 0);
     expect(upgraded.length).toBe(50);
     expect(upgraded.every((i) => i < 50)).toBe(true);
+  });
+
+  it('buys upgrades on the margin up to its share when every query is alike (a policy without features)', async () => {
+    // Every query gains 0.4 for $2 more; the period affords upgrading half of them. The mix of
+    // alike queries clears at the upgrade's own efficiency, 0.2 per dollar: each upgrade gains
+    // exactly what it costs there, and the tie-break used to send the whole window to CHEAP.
+    const e = window(100, [CHEAP, GOOD]);
+    const b = budgetOf(2, 1000);
+    const p = await plan(e, b);
+    expect(p.dualPrice).toBeCloseTo(0.2, 6);
+    // Its share of the money, $2 for each of its 100 queries, buys 50 upgrades.
+    expect(Array.from(p.assignment).filter((j) => j === 1)).toHaveLength(50);
+    expect(marginalUpgrades(e, p.dualPrice, 0, 200)?.capUsd).toBeCloseTo(200, 9);
+    // Off the margin nothing changes: below the price nothing is bought, above it the window
+    // spends without the margin, and a window that spends its share already gets no margin.
+    expect(marginalUpgrades(e, 0.25, 0, 200)).toBeNull();
+    expect(marginalUpgrades(e, 0.1, 0, 200)).toBeNull();
+    expect(marginalUpgrades(e, p.dualPrice, 0, 100)).toBeNull();
   });
 
   it('warns and reports no bound when what is left cannot buy the cheapest arm of every query', async () => {

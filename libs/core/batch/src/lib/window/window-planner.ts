@@ -1,4 +1,11 @@
-import { BatchObjective, BatchProblem, BatchSolution, DiscountTier, checkAssignment } from '../problem';
+import {
+  BatchObjective,
+  BatchProblem,
+  BatchSolution,
+  DiscountTier,
+  checkAssignment,
+  halfWidthMultiplier,
+} from '../problem';
 import { SolverChoice, solveBatch } from '../solve';
 import { EstimatedMix } from './estimated-mix';
 import { PeriodBudget, dualPriceOfDollar, periodTotalUsd } from './dual-price';
@@ -93,6 +100,16 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
         forecast: input.forecast,
       });
       objective = maskedObjective(e, dualPrice);
+      const margin = marginalUpgrades(
+        e,
+        dualPrice,
+        plannedZ(input),
+        (m * left) / (budget.expectedQueries - budget.routedQueries),
+      );
+      if (margin) {
+        objective = maskedObjective(e, margin.price, false);
+        capUsd = Math.min(capUsd, Math.max(cheap, margin.capUsd));
+      }
     }
   }
   let forced: Int32Array | null = null;
@@ -155,16 +172,56 @@ export function plannedObjective(robust: boolean): BatchObjective {
  * available one scores, so the solver takes it only when nothing else fits the cap (and the
  * planner's repair then moves the query to its cheapest available arm).
  */
-function maskedObjective(e: WindowEstimates, price: number | null): Float64Array {
+function maskedObjective(e: WindowEstimates, price: number | null, tieBreak = true): Float64Array {
   const out = new Float64Array(e.n * e.k);
   let maxCost = 1e-300;
   for (let x = 0; x < out.length; x++) if (e.available[x]) maxCost = Math.max(maxCost, e.cost[x]);
+  const tie = tieBreak ? TIE : 0;
   for (let x = 0; x < out.length; x++) {
     if (!e.available[x]) out[x] = UNAVAILABLE_SCORE;
-    else out[x] = price === null ? e.quality[x] : e.quality[x] - price * e.cost[x] - (TIE * e.cost[x]) / maxCost;
+    else out[x] = price === null ? e.quality[x] : e.quality[x] - price * e.cost[x] - (tie * e.cost[x]) / maxCost;
   }
   return out;
 }
+
+/** Half-widths off the mean the planned objective counts on (the routed mix's z: 0 for the mean). */
+function plannedZ(input: WindowPlanInput): number {
+  return input.robust && !input.exploration ? halfWidthMultiplier(input.level, input.halfWidthLevel) : 0;
+}
+
+/**
+ * The upgrades of a window that sit exactly on the margin at the dual price, and what buying them
+ * up to the window's share of the money left would spend; null when there are none, or when the
+ * window spends its share without them.
+ *
+ * A policy without features (ucb1, epsilon-greedy, thompson) estimates every query of a window
+ * alike, and so does auto on a run of one template: the clearing price of such a mix is the
+ * efficiency of its one upgrade, each upgrade then gains exactly what it costs, and the tie-break
+ * towards cheaper arms sent every query to its cheapest one. The window spent nothing while the
+ * price said to spend its share, and the budget went unspent until the price floor faded in the
+ * period's last quarter (ucb1 on val.jsonl: 28% of the target per query in the first quarter,
+ * 225% in the last; docs/decisions/0045). At the clearing price the money is meant to buy a part
+ * of the marginal upgrades: the window buys them up to its share (`shareUsd`, the money left per
+ * query still to come times its queries), at a price just below the margin, without the
+ * tie-break, and capped there.
+ */
+export function marginalUpgrades(
+  e: WindowEstimates,
+  price: number,
+  z: number,
+  shareUsd: number,
+): { price: number; capUsd: number } | null {
+  const own = new EstimatedMix(e.k);
+  own.add(e, z);
+  const atPrice = own.spendAt(price) * e.n;
+  const below = price * (1 - MARGIN);
+  const withMargin = own.spendAt(below) * e.n;
+  if (!(withMargin > atPrice) || !(shareUsd > atPrice)) return null;
+  return { price: below, capUsd: Math.min(withMargin, shareUsd) };
+}
+
+/** Relative distance below the dual price within which an upgrade counts as on the margin. */
+const MARGIN = 1e-6;
 
 /**
  * The window's capacities with each unpriced arm held to UNPRICED_CALLS calls. A model nobody has
