@@ -280,8 +280,9 @@ function neverPulled(wi: WindowInput, engine: WindowEngine): number[] {
 }
 
 /**
- * Whether a window whose first query is `first` offers a model the policy knows nothing of: the
- * default BATCH_EXPLORE (`unknown`) heads such a window with the exploration sub-round.
+ * Whether the scope has a model the policy knows nothing of, as it estimates them for the window's
+ * first query `first`: the default BATCH_EXPLORE (`unknown`) heads such a window with the
+ * exploration sub-round (which samples only the models that query offers).
  */
 export function offersUnknownModel(engine: WindowEngine, first: QueryRequest): boolean {
   const ctx = windowContexts(engine, [first]).contexts[0];

@@ -190,9 +190,9 @@ export async function runBatchReplay(
     available: arms.filter((a) => r.arms[a] !== undefined),
   }));
   const forecast = new EstimatedMix(k);
-  const recent = recentCorrectionOn(options) ? new RecentResiduals() : null;
-  recent?.count((options.warmStart ?? []).map((r) => r.prompt));
   const correctionOn = recentCorrectionOn(options);
+  const recent = correctionOn ? new RecentResiduals() : null;
+  recent?.count((options.warmStart ?? []).map((r) => r.prompt));
   // As the batch-planner app: the sub-round's size is settled per window, for its first query.
   const explore = (at: number) => {
     const ctx = s.contextOf(data[at]);
