@@ -14,6 +14,7 @@ import {
   windowContexts,
   reconciledSpend,
   billingError,
+  offersUnknownModel,
 } from './window-problem';
 
 const at = '2026-11-25T12:00:00.000Z';
@@ -107,6 +108,18 @@ describe('buildWindowEstimates', () => {
     expect(wp.estimates.quality[j] - z90 * wp.estimates.halfWidth![j]).toBeCloseTo(0, 12);
     const k = wp.models.indexOf('known');
     expect(wp.estimates.quality[k] - z90 * wp.estimates.halfWidth![k]).toBeGreaterThan(0.5);
+  });
+
+  it('tells a scope with a model the policy knows nothing of from one whose every model it knows', () => {
+    const { engine } = engineWith([price('known', 1), price('fresh', 1)]);
+    teach(engine, 'known', 0.7, 3);
+    expect(offersUnknownModel(engine, query('a'))).toBe(true);
+    teach(engine, 'fresh', 0.2, 1);
+    expect(offersUnknownModel(engine, query('a'))).toBe(false);
+    // auto's prior bounds every model: it never has one it knows nothing of.
+    expect(offersUnknownModel(engineWith([price('known', 1), price('fresh', 1)], 'auto').engine, query('a'))).toBe(
+      false,
+    );
   });
 
   it('gives self-hosted models their concurrency as capacity, and every model its discount tiers', () => {
