@@ -9,6 +9,30 @@ export const COLD_SCORE = 1e6;
 
 export const DEFAULT_COLD_PULLS = 3;
 
+/**
+ * The arms to decide among once the awaited ones are set aside: an arm is awaited when it is
+ * still cold by what the policy has learnt (`learntPulls` below `coldPulls`; null for an arm that
+ * is never cold, e.g. one with a prior) but the caller has already decided its cold pulls
+ * (DecideConstraints.decided). A router learns only from snapshots, a second or more after its
+ * decisions: without this, every query of that second went to the cold arm, cheapest first, and
+ * a flagship at 55 times the per-query target took 29% of a live run's first quarter (ucb1 at
+ * 5.2 times the budget, docs/decisions/0046). Every arm is kept when all are awaited.
+ */
+export function withoutAwaitedColdArms(
+  arms: ArmId[],
+  learntPulls: (arm: ArmId) => number | null,
+  coldPulls: number,
+  decided: Readonly<Record<ArmId, number>> | undefined,
+): ArmId[] {
+  if (!decided) return arms;
+  const awaited = (a: ArmId) => {
+    const learnt = learntPulls(a);
+    return learnt !== null && learnt < coldPulls && (decided[a] ?? 0) >= coldPulls;
+  };
+  const kept = arms.filter((a) => !awaited(a));
+  return kept.length > 0 ? kept : arms;
+}
+
 /** Options every learning policy accepts. */
 export interface CommonOptions {
   arms?: ArmId[];

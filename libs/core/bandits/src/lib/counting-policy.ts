@@ -20,6 +20,7 @@ import {
   costOf,
   ensureCapacity,
   resolveAvailable,
+  withoutAwaitedColdArms,
 } from './common';
 
 /**
@@ -95,7 +96,15 @@ export abstract class CountingPolicy implements Policy {
 
   decide(ctx: DecisionContext, available: readonly ArmId[], c: DecideConstraints): Decision {
     const avail = resolveAvailable(available, this.stats, this.removed, (a) => this.addArm(a));
-    const arms = eligibleArms(avail, c, (a) => this.qualityForEligibility(a));
+    const arms = withoutAwaitedColdArms(
+      eligibleArms(avail, c, (a) => this.qualityForEligibility(a)),
+      (a) => {
+        const st = this.stats.get(a)!;
+        return st.pw > 0 ? null : st.pulls;
+      },
+      this.coldPulls,
+      c.decided,
+    );
     let cold: boolean[] | null = null;
     for (let i = 0; i < arms.length; i++) {
       if (this.isCold(this.stats.get(arms[i])!)) {

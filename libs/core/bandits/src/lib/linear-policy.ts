@@ -20,6 +20,7 @@ import {
   costOf,
   ensureCapacity,
   resolveAvailable,
+  withoutAwaitedColdArms,
 } from './common';
 import {
   dot,
@@ -237,13 +238,20 @@ export abstract class LinearPolicy implements Policy {
     const x = this.features(ctx);
     if (this.pending.size > 0) this.applyPending(x);
     const avail = resolveAvailable(available, this.lin, this.removed, (a) => this.addArm(a));
-    const arms =
+    const arms = withoutAwaitedColdArms(
       c.maxCostUsd === undefined && c.minQuality === undefined
         ? avail
         : eligibleArms(avail, c, (a) => {
             const s = this.lin.get(a)!;
             return this.isCold(s) ? 1 : dotVec(s.theta, x, this.d);
-          });
+          }),
+      (a) => {
+        const s = this.lin.get(a)!;
+        return s.warm ? null : s.pulls;
+      },
+      this.coldPulls,
+      c.decided,
+    );
     const k = arms.length;
     this.means = ensureCapacity(this.means, k);
     this.sds = ensureCapacity(this.sds, k);

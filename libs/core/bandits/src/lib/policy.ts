@@ -38,6 +38,14 @@ export interface DecideConstraints {
   maxCostUsd?: number;
   /** Arms whose quality estimate is below this are not eligible (unless none is). */
   minQuality?: number;
+  /**
+   * How many of the caller's own decisions went to each arm (a router's, since its policy was
+   * built), whether or not their rewards have reached the policy yet. Cold start counts them: an
+   * arm whose cold pulls are all decided but not yet learnt from is awaited, not tried again on
+   * every query until its rewards arrive (`awaitedColdArms`). Without it (the replay, which learns
+   * each outcome before the next decision) nothing changes.
+   */
+  decided?: Readonly<Record<ArmId, number>>;
 }
 
 export interface Decision {

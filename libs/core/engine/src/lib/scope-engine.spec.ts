@@ -116,6 +116,55 @@ describe('ScopeEngine', () => {
     expect(replica.policy.estimate({}, 'good').mean).toBeCloseTo(learner.policy.estimate({}, 'good').mean, 12);
   });
 
+  it.each(['ucb1', 'thompson', 'epsilon-greedy', 'linucb', 'lints', 'discounted-ucb'])(
+    '%s: a router that has not learnt yet tries each model its cold pulls, not on every query until its rewards arrive',
+    (algorithm) => {
+      // What a router does between two snapshots: it decides and never learns.
+      const e = engine(algorithm, 1);
+      for (const [m, perM] of [
+        ['cheap', 0.1],
+        ['mid', 1],
+        ['flagship', 60],
+      ] as const)
+        e.applyPrice(price(m, perM));
+      // The snapshot it has holds cheap's three cold pulls, learnt; mid and flagship are cold.
+      for (let i = 0; i < 3; i++) e.learn(e.decide(query(`t${i}`, { model: 'cheap' })).event, 0.5);
+      const picks: Record<string, number> = {};
+      for (let i = 0; i < 200; i++) {
+        const arm = e.decide(query(`q${i}`)).event.arm;
+        picks[arm] = (picks[arm] ?? 0) + 1;
+      }
+      // Three cold pulls of each (DEFAULT_COLD_PULLS), then the cheapest while their rewards are
+      // awaited: without the count of its own decisions, every query went to mid, the cheapest
+      // cold model, until the next snapshot, and then to the flagship.
+      expect(picks['flagship']).toBe(3);
+      expect(picks['mid']).toBe(3);
+      expect(picks['cheap']).toBe(194);
+    },
+  );
+
+  it('counts a caller-chosen model as a pull decided, and starts counting again when the policy is switched', () => {
+    const e = engine('ucb1', 1);
+    e.applyPrice(price('cheap', 0.1));
+    e.applyPrice(price('flagship', 60));
+    for (let i = 0; i < 3; i++) e.decide(query(`x${i}`, { model: 'flagship' }));
+    expect(e.decide(query('next')).event.arm).toBe('cheap');
+    for (let i = 0; i < 5; i++) e.decide(query(`c${i}`));
+    // The same algorithm from a snapshot that has learnt nothing: the flagship is still awaited.
+    const fresh = new ScopeEngine('s', { algorithm: 'ucb1', featureDim: 32, seed: 2, defaultLambda: 1 }, featurizer);
+    e.applySnapshot({ version: 1, algorithm: 'ucb1', state: fresh.snapshotState(), lambda: 1 });
+    expect(e.decide(query('after-snapshot')).event.arm).toBe('cheap');
+    // Another algorithm: its own cold start, flagship included once cheap has its pulls.
+    const other = new ScopeEngine(
+      's',
+      { algorithm: 'thompson', featureDim: 32, seed: 2, defaultLambda: 1 },
+      featurizer,
+    );
+    e.applySnapshot({ version: 2, algorithm: 'thompson', state: other.snapshotState(), lambda: 1 });
+    const arms = Array.from({ length: 6 }, (_, i) => e.decide(query(`s${i}`)).event.arm);
+    expect(arms.filter((a) => a === 'flagship')).toHaveLength(3);
+  });
+
   it('round-trips features through the sparse form logged with decisions', () => {
     const x = featurizer.featurize('What is 2 + 2? Answer with code.');
     expect(Array.from(dense(sparse(x), 32))).toEqual(Array.from(x));

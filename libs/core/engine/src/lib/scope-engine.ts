@@ -60,6 +60,11 @@ export class ScopeEngine {
   private readonly disabled = new Set<string>();
   /** The policy's dimension: the featurizer's features, then the embedding block. */
   private readonly dim: number;
+  /**
+   * This engine's own decisions per model (DecideConstraints.decided): a router learns only from
+   * snapshots, so its policy does not know of the pulls it has just made.
+   */
+  private decided: Record<string, number> = noPrototype();
 
   constructor(
     readonly scope: string,
@@ -120,7 +125,10 @@ export class ScopeEngine {
   /** Replaces the local policy with a newer one learned by the aggregator; older versions are ignored. */
   applySnapshot(s: { version: number; algorithm: string; state: unknown; lambda: number }): boolean {
     if (s.version <= this.version) return false;
+    const before = this.policy.algorithm;
     this.policy = policyFromState(s.state as PolicyState);
+    // A switched policy starts its own cold start; the same one keeps counting this engine's pulls.
+    if (this.policy.algorithm !== before) this.decided = noPrototype();
     for (const m of this.costs.models()) if (!this.policy.arms().includes(m)) this.policy.addArm(m);
     this.version = s.version;
     this.lambda = s.lambda;
@@ -165,6 +173,7 @@ export class ScopeEngine {
     };
     if (c.model) {
       if (!arms.includes(c.model)) throw new Error(`model ${c.model} is not available (known: ${arms.join(', ')})`);
+      this.countDecision(c.model);
       return { event: { ...base, policy: 'explicit', arm: c.model, propensity: 1, scores: {} }, ranking: [c.model] };
     }
     const constraints: DecideConstraints = {
@@ -172,8 +181,10 @@ export class ScopeEngine {
       costs,
       maxCostUsd: c.maxCostUsd,
       minQuality: c.minQuality,
+      decided: this.decided,
     };
     const d = this.policy.decide({ features: x, text, textFeatures }, arms, constraints);
+    this.countDecision(d.arm);
     const ranking = Object.keys(d.scores).sort((a, b) => d.scores[b] - d.scores[a]);
     return {
       event: {
@@ -185,6 +196,10 @@ export class ScopeEngine {
       },
       ranking: [d.arm, ...ranking.filter((a) => a !== d.arm)],
     };
+  }
+
+  private countDecision(model: string): void {
+    this.decided[model] = (this.decided[model] ?? 0) + 1;
   }
 
   /**
@@ -207,6 +222,11 @@ export class ScopeEngine {
     });
     return { reward: quality - decision.lambda * cost, costUsd: cost };
   }
+}
+
+/** A record without a prototype: a model named __proto__ is a key like any other. */
+function noPrototype(): Record<string, number> {
+  return Object.create(null) as Record<string, number>;
 }
 
 /** The text a query's features (and its embedding) are computed from: its messages, one per line. */

@@ -1,4 +1,4 @@
-import { Rng, eligibleArms } from '@llm-router/bandits';
+import { Rng, eligibleArms, withoutAwaitedColdArms } from '@llm-router/bandits';
 import type {
   ArmId,
   ArmPrior,
@@ -215,7 +215,15 @@ export class PreferenceRouter implements Policy {
     const q = new Map<ArmId, number>();
     const ms = this.meanScore(x);
     for (const a of avail) q.set(a, this.quality(a, x, ms));
-    const arms = eligibleArms(avail, c, (a) => (this.isCold(a) ? 1 : q.get(a)!));
+    const arms = withoutAwaitedColdArms(
+      eligibleArms(avail, c, (a) => (this.isCold(a) ? 1 : q.get(a)!)),
+      (a) => {
+        const st = this.state.get(a)!;
+        return st.pw > 0 || st.prior[N] > 0 ? null : st.pulls;
+      },
+      this.coldPulls,
+      c.decided,
+    );
     const k = arms.length;
     const scores = new Array<number>(k);
     const cold = arms.map((a) => this.isCold(a));

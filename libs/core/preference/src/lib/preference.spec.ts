@@ -186,6 +186,17 @@ describe('PreferenceRouter', () => {
     expect(p.decide({ features: x }, [...arms, 'known'], c).arm).toBe('coder');
   });
 
+  it('awaits a new arm whose cold pull the caller has decided but the router has not learnt yet', () => {
+    const p = new PreferenceRouter({ d: D, epsilon: 0 });
+    p.fit(rows(200, 4));
+    p.addArm('new-b');
+    const x = context('code', new Rng(2));
+    const arms = [...ARMS, 'new-b'];
+    const c = { lambda: 1, costs: { ...COSTS, 'new-b': 0.0001 } };
+    expect(p.decide({ features: x }, arms, { ...c, decided: { 'new-b': 0 } }).arm).toBe('new-b');
+    expect(p.decide({ features: x }, arms, { ...c, decided: { 'new-b': 1 } }).arm).toBe('coder');
+  });
+
   it('never chooses a removed arm and ignores its late feedback', () => {
     const p = new PreferenceRouter({ d: D, arms: ARMS, epsilon: 1 });
     p.removeArm('big');
