@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { MIX_SAMPLE_MAX, explorationHead, explorationSize, recentCorrectionFor, strideSample } from '@llm-router/batch';
+import { Rng } from '@llm-router/numerics';
 import { BillTotals, costLevel } from '@llm-router/pricing';
 import { QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
@@ -120,6 +121,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private chain: Promise<void> = Promise.resolve();
   /** Aborted as the planner stops, which awaits the chain: a window waiting for prices must not hold it. */
   private readonly stopping = new AbortController();
+  /** Posterior draws for the policies that sample (AssignWindowOptions.draws), seeded by POLICY_SEED. */
+  private readonly draws: Rng;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: PlannerConfig,
@@ -134,6 +137,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly residualStore: ResidualStore,
   ) {
     this.buffer = new WindowBuffer(config.BATCH_WINDOW_SIZE, config.BATCH_WINDOW_MS);
+    this.draws = new Rng(config.POLICY_SEED);
     health.register('windows', () => ({
       ok: true,
       open: this.buffer.summary(),
@@ -522,6 +526,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       maxParts: c.BATCH_DISPATCH_PARTS,
       residuals: residuals?.residuals,
       explore: round === 'exploration',
+      draws: this.draws,
     });
     const { plan } = dispatch;
     const { solution } = plan;

@@ -1,6 +1,7 @@
 import { FREE_FORM, halfWidthMultiplier, PeriodBudget, RecentResiduals } from '@llm-router/batch';
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
+import { Rng } from '@llm-router/numerics';
 import { QueryFeaturizer } from '@llm-router/features';
 import { LAST_WINDOW_SPLIT } from './window-dispatch';
 import {
@@ -190,6 +191,23 @@ async function assignWindow(qs: QueryRequest[], engine: WindowEngine, o: AssignW
 }
 
 describe('planWindowDispatch (libs/core/batch planWindow)', () => {
+  it('plans a policy that samples its posterior on draws of it, and any other on its means', async () => {
+    // cheap is known at 0.5; big has had one call, scored 0.1: its mean is below cheap's.
+    const planned = async (algorithm: string, draws?: Rng) => {
+      const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 0.1)], algorithm);
+      teach(engine, 'cheap', 0.5, 40);
+      teach(engine, 'big', 0.1, 1);
+      const qs = Array.from({ length: 40 }, (_, i) => query(`q${i}`));
+      const { assignments } = await assignWindow(qs, engine, opts(priceOf, { robust: false, draws }));
+      return assignments.filter((a) => a.model === 'big').length;
+    };
+    expect(await planned('thompson')).toBe(0);
+    const drawn = await planned('thompson', new Rng(5));
+    expect(drawn).toBeGreaterThan(0);
+    expect(drawn).toBeLessThan(40);
+    expect(await planned('ucb1', new Rng(5))).toBe(0);
+  });
+
   it("spends the period's last window on the queries where the better model gains most, and stays within it", async () => {
     const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
     teach(engine, 'big', 0.9, 50);

@@ -12,7 +12,10 @@ import {
   planWindow,
   thinEvidenceFor,
   unknownToPolicy,
+  plansOnDraws,
+  drawQualities,
 } from '@llm-router/batch';
+import { Rng } from '@llm-router/numerics';
 import { QueryRequest } from '@llm-router/contracts';
 import { SpendLedger } from '@llm-router/pacing';
 import { BillTotals } from '@llm-router/pricing';
@@ -24,6 +27,8 @@ import { WindowDispatch } from './window-dispatch';
  */
 export interface WindowEngine {
   readonly policy: {
+    /** The policy's name: a sampling one is planned on draws (`plansOnDraws`). */
+    readonly algorithm: string;
     estimate(ctx: WindowContext, arm: ArmId): QualityEstimate;
     /** A policy that learns token usage per prompt (auto) prices each query on each model from `baseCost`. */
     expectedCost?(ctx: WindowContext, arm: ArmId, baseCost: number): number;
@@ -205,6 +210,11 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
    * optimistic estimates, and the models the policy has never pulled sampled round-robin.
    */
   explore?: boolean;
+  /**
+   * Draws for a policy that samples its posterior (`plansOnDraws`): the window is planned on one
+   * draw of each estimate, as the batch replay plans it (docs/decisions/0047). Absent = means.
+   */
+  draws?: Rng;
 }
 
 /**
@@ -234,6 +244,9 @@ export async function planWindowDispatch(
     if (!f || f.queries.length === 0) routed.add(wi.estimates, z);
     else forecast.add(buildWindowEstimates([...f.queries], engine, opts, f.contexts).estimates, z);
   }
+  // After the mixes: the price of a dollar is set on what the policy believes, not on a draw.
+  if (opts.draws && !opts.robust && plansOnDraws(engine.policy.algorithm))
+    drawQualities(wi.estimates, opts.draws, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL);
   const plan = await planWindow({
     estimates: wi.estimates,
     budget: opts.budget,

@@ -1,10 +1,12 @@
-import { ArmId, DecisionContext, Policy } from '@llm-router/bandits';
+import { ArmId, DecisionContext, Policy, Rng } from '@llm-router/bandits';
 import {
   CostCalibration,
   MIX_SAMPLE_MAX,
   strideSample,
   thinEvidenceFor,
   unknownToPolicy,
+  plansOnDraws,
+  drawQualities,
   DispatchCheck,
   EstimatedMix,
   ExploreSetting,
@@ -190,6 +192,8 @@ export async function runBatchReplay(
     available: arms.filter((a) => r.arms[a] !== undefined),
   }));
   const forecast = new EstimatedMix(k);
+  // A policy that samples its posterior is planned on a draw of it (docs/decisions/0047).
+  const draws = plansOnDraws(policy.algorithm) && !options.robust ? new Rng(options.seed ?? 1) : null;
   const correctionOn = recentCorrectionOn(options);
   const recent = correctionOn ? new RecentResiduals() : null;
   recent?.count((options.warmStart ?? []).map((r) => r.prompt));
@@ -240,6 +244,8 @@ export async function runBatchReplay(
       if (forecastQueries.length > 0) forecast.add(estimate(forecastQueries, levels), z);
     }
     routedQueries.push(...queries);
+    // After the mixes, as the batch-planner app: the price is set on what the policy believes.
+    if (draws) drawQualities(estimates, draws);
     const unpulled = unpulledArms(policy, queries[0].ctx, arms);
     const plan = await planWindow({
       estimates,

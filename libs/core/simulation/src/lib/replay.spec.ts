@@ -555,6 +555,33 @@ describe('runBatchComparison', () => {
     expect(r.batch.budgetRatio!).toBeLessThanOrEqual(1.0 + 1e-9);
   });
 
+  it('plans thompson on posterior draws: one bad first pull of the better model does not stall it', async () => {
+    // mid is worth 0.9 where cheap is worth 0.5, but the first query mid gets (the sub-round's
+    // second) scores 0: planned on its Beta mean after that pull (1/3), mid never got another.
+    const rows: ReplayRow[] = Array.from({ length: 400 }, (_, i) => ({
+      prompt: `question ${i}`,
+      source: 'one',
+      arms: {
+        cheap: { reward: 0.5, cost: 2e-5 },
+        mid: { reward: i === 1 ? 0 : 0.9, cost: 5e-4 },
+        premium: { reward: 0, cost: 1e-2 },
+      },
+    }));
+    const run = (name: string) =>
+      runBatchComparison(rows, {
+        ...base({ budget: 3e-4, order: 'file', policy: ({ arms, seed }) => createPolicy(name, { arms, seed }) }),
+        batchSize: 50,
+        timeLimitMs: 300,
+      });
+    const thompson = await run('thompson');
+    expect(thompson.armShares[MID]).toBeGreaterThan(0.3);
+    expect(thompson.batch.budgetRatio!).toBeGreaterThan(0.6);
+    // The same estimates planned on their means (ucb1's mean after one pull is 0 too, and
+    // ucb1 plans on means): mid stays where its one pull put it.
+    const ucb1 = await run('ucb1');
+    expect(ucb1.armShares[MID]).toBeLessThan(0.02);
+  });
+
   it('prices the dollar against the warm-start mix on a by-source order and holds the budget', async () => {
     const rows = syntheticRows(400, 7);
     const warm = syntheticRows(300, 8);

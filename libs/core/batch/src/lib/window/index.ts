@@ -6,3 +6,4 @@ export * from './dispatch-check';
 export * from './window-planner';
 export * from './recent-residuals';
 export * from './exploration-round';
+export * from './posterior-draw';
