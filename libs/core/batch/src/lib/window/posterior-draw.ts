@@ -17,7 +17,7 @@ export function plansOnDraws(algorithm: string): boolean {
  * the standard deviation its half-width implies (at `halfWidthLevel`), clipped to [0, 1]: batch
  * Thompson sampling. Planned on its means, a sampling policy is greedy: thompson, whose first
  * pull of mistral in a live window came out below llama's, sent every later window to llama and
- * spent 16% of the budget (docs/decisions/0047). A model with no bounds keeps its estimate (the
+ * spent 16% of the budget (docs/decisions/0045, 0047). A model with no bounds keeps its estimate (the
  * exploration sub-round tries it), and so does an unavailable one.
  */
 export function drawQualities(e: WindowEstimates, rng: Rng, halfWidthLevel = 0.95): void {
