@@ -165,6 +165,23 @@ describe('ScopeEngine', () => {
     expect(arms.filter((a) => a === 'flagship')).toHaveLength(3);
   });
 
+  it("draws on a stream of its own after every snapshot, not on the learner's unmoving random state", () => {
+    // The learner never decides: every snapshot it sends carries the same random state.
+    const learner = engine('random');
+    const e = engine('random');
+    for (const m of ['a', 'b', 'c', 'd']) {
+      learner.applyPrice(price(m, 1));
+      e.applyPrice(price(m, 1));
+    }
+    const interval = (version: number) => {
+      e.applySnapshot({ version, algorithm: 'random', state: learner.snapshotState(), lambda: 0 });
+      return Array.from({ length: 20 }, (_, i) => e.decide(query(`v${version}-${i}`)).event.arm).join(',');
+    };
+    const first = interval(1);
+    expect(interval(2)).not.toBe(first);
+    expect(interval(3)).not.toBe(first);
+  });
+
   it('round-trips features through the sparse form logged with decisions', () => {
     const x = featurizer.featurize('What is 2 + 2? Answer with code.');
     expect(Array.from(dense(sparse(x), 32))).toEqual(Array.from(x));

@@ -6,6 +6,7 @@ import {
   Policy,
   policyFromState,
   PolicyState,
+  Rng,
 } from '@llm-router/bandits';
 import { DecisionEvent, ownValue, PriceEvent, QueryRequest } from '@llm-router/contracts';
 import { appendEmbeddingBlock } from '@llm-router/features';
@@ -65,6 +66,8 @@ export class ScopeEngine {
    * snapshots, so its policy does not know of the pulls it has just made.
    */
   private decided: Record<string, number> = noPrototype();
+  /** Where each snapshot's policy takes its random state from (`applySnapshot`). */
+  private readonly randomness: Rng;
 
   constructor(
     readonly scope: string,
@@ -72,6 +75,7 @@ export class ScopeEngine {
     private readonly featurizer: Featurizer,
   ) {
     this.lambda = opts.defaultLambda;
+    this.randomness = new Rng(opts.seed ^ SNAPSHOT_RNG_SALT);
     this.dim = opts.featureDim + (opts.embeddingDim ?? 0);
     const algorithm = ownValue(opts.scopePolicies, scope) ?? opts.algorithm;
     const options = {
@@ -126,7 +130,11 @@ export class ScopeEngine {
   applySnapshot(s: { version: number; algorithm: string; state: unknown; lambda: number }): boolean {
     if (s.version <= this.version) return false;
     const before = this.policy.algorithm;
-    this.policy = policyFromState(s.state as PolicyState);
+    // The learner never decides, so its policy's random state never moves: restored as it is,
+    // every snapshot sent the router back to the same draws, and a sampling policy (lints)
+    // explored with the same noise in every interval (docs/decisions/0046). The router keeps
+    // a stream of its own.
+    this.policy = policyFromState({ ...(s.state as PolicyState), rng: this.randomness.int(RNG_STATES) });
     // A switched policy starts its own cold start; the same one keeps counting this engine's pulls.
     if (this.policy.algorithm !== before) this.decided = noPrototype();
     for (const m of this.costs.models()) if (!this.policy.arms().includes(m)) this.policy.addArm(m);
@@ -223,6 +231,12 @@ export class ScopeEngine {
     return { reward: quality - decision.lambda * cost, costUsd: cost };
   }
 }
+
+/** Random states a restored policy may take (mulberry32's: 32 bits). */
+const RNG_STATES = 2 ** 32;
+
+/** Keeps the snapshots' stream apart from the policy's own stream of the same seed. */
+const SNAPSHOT_RNG_SALT = 0x5bd1e995;
 
 /** A record without a prototype: a model named __proto__ is a key like any other. */
 function noPrototype(): Record<string, number> {
