@@ -174,12 +174,19 @@ describe('ScopeEngine', () => {
       e.applyPrice(price(m, 1));
     }
     const interval = (version: number) => {
-      e.applySnapshot({ version, algorithm: 'random', state: learner.snapshotState(), lambda: 0 });
+      e.applySnapshot(
+        { version, algorithm: 'random', state: learner.snapshotState(), lambda: 0 },
+        { ownRandomness: true },
+      );
       return Array.from({ length: 20 }, (_, i) => e.decide(query(`v${version}-${i}`)).event.arm).join(',');
     };
     const first = interval(1);
     expect(interval(2)).not.toBe(first);
     expect(interval(3)).not.toBe(first);
+    // The learner restoring its own checkpoint keeps the state it wrote, random state included.
+    const restored = engine('random');
+    restored.applySnapshot({ version: 1, algorithm: 'random', state: learner.snapshotState(), lambda: 0 });
+    expect(restored.snapshotState()).toEqual(learner.snapshotState());
   });
 
   it('round-trips features through the sparse form logged with decisions', () => {

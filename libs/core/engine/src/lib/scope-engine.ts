@@ -126,15 +126,22 @@ export class ScopeEngine {
     }
   }
 
-  /** Replaces the local policy with a newer one learned by the aggregator; older versions are ignored. */
-  applySnapshot(s: { version: number; algorithm: string; state: unknown; lambda: number }): boolean {
+  /**
+   * Replaces the local policy with a newer one learned by the aggregator; older versions are
+   * ignored. `ownRandomness`: a decider's (a router's) policy takes its random state from this
+   * engine's own stream, not the snapshot's. The learner never decides, so that state never
+   * moves: restored as it is, every snapshot sent a router back to the same draws, and each
+   * interval replayed the same exploration (docs/decisions/0046). The learner restoring its own
+   * checkpoint keeps the state exactly.
+   */
+  applySnapshot(
+    s: { version: number; algorithm: string; state: unknown; lambda: number },
+    opts: { ownRandomness?: boolean } = {},
+  ): boolean {
     if (s.version <= this.version) return false;
     const before = this.policy.algorithm;
-    // The learner never decides, so its policy's random state never moves: restored as it is,
-    // every snapshot sent the router back to the same draws, and a sampling policy (lints)
-    // explored with the same noise in every interval (docs/decisions/0046). The router keeps
-    // a stream of its own.
-    this.policy = policyFromState({ ...(s.state as PolicyState), rng: this.randomness.int(RNG_STATES) });
+    const state = s.state as PolicyState;
+    this.policy = policyFromState(opts.ownRandomness ? { ...state, rng: this.randomness.int(RNG_STATES) } : state);
     // A switched policy starts its own cold start; the same one keeps counting this engine's pulls.
     if (this.policy.algorithm !== before) this.decided = noPrototype();
     for (const m of this.costs.models()) if (!this.policy.arms().includes(m)) this.policy.addArm(m);

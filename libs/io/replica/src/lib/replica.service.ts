@@ -177,7 +177,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     // Runs on a timer or a waiting planner's poll: one snapshot that cannot be restored must not take the process down.
     try {
       const engine = this.engines.get(scope);
-      if (engine.applySnapshot(s)) {
+      if (engine.applySnapshot(s, { ownRandomness: true })) {
         this.applied.set(scope, s.rewardsApplied);
         this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda, s.decisionsRecorded);
         this.metrics
