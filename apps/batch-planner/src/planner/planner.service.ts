@@ -334,11 +334,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private exploreSize(w: Window): number {
     const c = this.config;
     if (c.BATCH_FEEDBACK_WAIT_MS === 0) return 0;
-    const engine = this.replica.engines.get(w.scope);
     return explorationSize(
       this.correctionOn(),
       c.BATCH_EXPLORE,
-      c.BATCH_EXPLORE === 'unknown' && w.queries.length > 0 && offersUnknownModel(engine, w.queries[0]),
+      () => w.queries.length > 0 && offersUnknownModel(this.replica.engines.get(w.scope), w.queries[0]),
     );
   }
 

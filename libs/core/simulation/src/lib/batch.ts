@@ -198,11 +198,11 @@ export async function runBatchReplay(
   const recent = correctionOn ? new RecentResiduals() : null;
   recent?.count((options.warmStart ?? []).map((r) => r.prompt));
   // As the batch-planner app: the sub-round's size is settled per window, for its first query.
-  const explore = (at: number) => {
-    const ctx = s.contextOf(data[at]);
-    const unknown = offered(s, data[at], at).available.some((a) => unknownToPolicy(policy.estimate(ctx, a)));
-    return explorationSize(correctionOn, options.explore, unknown);
-  };
+  const explore = (at: number) =>
+    explorationSize(correctionOn, options.explore, () => {
+      const ctx = s.contextOf(data[at]);
+      return offered(s, data[at], at).available.some((a) => unknownToPolicy(policy.estimate(ctx, a)));
+    });
   let spent = 0;
   let t = 0;
   let windowEnd = 0;

@@ -13,8 +13,8 @@ describe('explorationSize', () => {
     expect(DEFAULT_EXPLORE).toBe('unknown');
     expect(explorationSize(false)).toBe(0);
     expect(explorationSize(true)).toBe(0);
-    expect(explorationSize(false, DEFAULT_EXPLORE, true)).toBe(AUTO_EXPLORE);
-    expect(explorationSize(true, DEFAULT_EXPLORE, true)).toBe(CORRECTED_EXPLORE);
+    expect(explorationSize(false, DEFAULT_EXPLORE, () => true)).toBe(AUTO_EXPLORE);
+    expect(explorationSize(true, DEFAULT_EXPLORE, () => true)).toBe(CORRECTED_EXPLORE);
   });
 
   it('takes a model as unknown to the policy when its estimate has no bounds', () => {
@@ -24,9 +24,9 @@ describe('explorationSize', () => {
   });
 
   it('gives auto and a size whether or not a model is unknown', () => {
-    expect(explorationSize(false, 'auto', false)).toBe(AUTO_EXPLORE);
-    expect(explorationSize(false, 5, false)).toBe(5);
-    expect(explorationSize(false, 0, true)).toBe(0);
+    expect(explorationSize(false, 'auto', () => false)).toBe(AUTO_EXPLORE);
+    expect(explorationSize(false, 5, () => false)).toBe(5);
+    expect(explorationSize(false, 0, () => true)).toBe(0);
   });
 
   it('takes three queries on auto, and six when the recent residuals correct the plan', () => {

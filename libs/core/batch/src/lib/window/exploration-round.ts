@@ -31,15 +31,15 @@ export const DEFAULT_EXPLORE: ExploreSetting = 'unknown';
 
 /**
  * Queries of a window's exploration sub-round under `explore` (default DEFAULT_EXPLORE);
- * `unknownModel`: whether the window's first query offers a model unknown to the policy
- * (`unknownToPolicy`).
+ * `offersUnknownModel`: whether the window's first query offers a model unknown to the policy
+ * (`unknownToPolicy`), asked only under `unknown`.
  */
 export function explorationSize(
   recentCorrection: boolean,
   explore: ExploreSetting = DEFAULT_EXPLORE,
-  unknownModel = false,
+  offersUnknownModel: () => boolean = () => false,
 ): number {
-  if (explore === 'unknown') return unknownModel ? explorationSize(recentCorrection, 'auto') : 0;
+  if (explore === 'unknown') return offersUnknownModel() ? explorationSize(recentCorrection, 'auto') : 0;
   if (explore === 'auto') return recentCorrection ? CORRECTED_EXPLORE : AUTO_EXPLORE;
   return Math.max(0, Math.floor(explore));
 }
