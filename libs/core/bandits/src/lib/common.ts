@@ -29,6 +29,8 @@ export function withoutAwaitedColdArms(
     const learnt = learntPulls(a);
     return learnt !== null && learnt < coldPulls && (decided[a] ?? 0) >= coldPulls;
   };
+  // A router decides on every query: once its models are warm, no array is built for nothing.
+  if (!arms.some(awaited)) return arms;
   const kept = arms.filter((a) => !awaited(a));
   return kept.length > 0 ? kept : arms;
 }

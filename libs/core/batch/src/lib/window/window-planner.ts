@@ -99,17 +99,14 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
         routed: input.routed,
         forecast: input.forecast,
       });
-      objective = maskedObjective(e, dualPrice);
       const margin = marginalUpgrades(
         e,
         dualPrice,
         plannedZ(input),
         (m * left) / (budget.expectedQueries - budget.routedQueries),
       );
-      if (margin) {
-        objective = maskedObjective(e, margin.price, false);
-        capUsd = Math.min(capUsd, Math.max(cheap, margin.capUsd));
-      }
+      objective = margin ? maskedObjective(e, margin.price, false) : maskedObjective(e, dualPrice);
+      if (margin) capUsd = Math.min(capUsd, Math.max(cheap, margin.capUsd));
     }
   }
   let forced: Int32Array | null = null;
