@@ -171,18 +171,22 @@ export class ThompsonPolicy extends CountingPolicy {
     const st = this.stats.get(arm);
     if (!st) return { mean: 0.5, halfWidth: Infinity, n: 0 };
     const p = this.posterior(st);
+    const n = st.pw + st.n;
+    let mean: number;
+    let sd: number;
+    if (this.kind === 'beta') {
+      const s = p[0] + p[1];
+      mean = p[0] / s;
+      sd = Math.sqrt((p[0] * p[1]) / (s * s * (s + 1)));
+    } else {
+      mean = p[0];
+      // Known variance: sd of the mean; unknown: scale of the Student-t marginal of the mean.
+      sd = this.variance !== undefined ? Math.sqrt(this.variance / p[1]) : Math.sqrt(p[3] / (p[2] * p[1]));
+    }
     // Neither a pull nor a prior of its own: the hyperprior is shared by every model and says
     // nothing of this one, so the estimate has no bounds, as every other policy's (a batch
     // planner explores such a model instead of planning on the hyperprior's mean).
-    if (st.n + st.pw === 0)
-      return { mean: this.kind === 'beta' ? p[0] / (p[0] + p[1]) : p[0], halfWidth: Infinity, n: 0 };
-    if (this.kind === 'beta') {
-      const s = p[0] + p[1];
-      return { mean: p[0] / s, halfWidth: 1.96 * Math.sqrt((p[0] * p[1]) / (s * s * (s + 1))), n: st.pw + st.n };
-    }
-    // Known variance: sd of the mean; unknown: scale of the Student-t marginal of the mean.
-    const sd = this.variance !== undefined ? Math.sqrt(this.variance / p[1]) : Math.sqrt(p[3] / (p[2] * p[1]));
-    return { mean: p[0], halfWidth: 1.96 * sd, n: st.pw + st.n };
+    return { mean, halfWidth: n === 0 ? Infinity : 1.96 * sd, n };
   }
 
   static fromState(s: PolicyState): ThompsonPolicy {
