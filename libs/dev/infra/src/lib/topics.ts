@@ -94,9 +94,12 @@ export async function ensureTopics(
     const missing = plan.filter((t) => !before.has(t.topic));
     if (missing.length > 0) {
       try {
+        // kafkajs's own leader wait retries LEADER_NOT_AVAILABLE only; on a multi-broker cluster
+        // the controller may still answer UNKNOWN_TOPIC_OR_PARTITION for a topic it has just
+        // created, and that ended chaos's start in CI. waitForTopicMetadata below retries both.
         await admin.createTopics({
           topics: missing,
-          waitForLeaders: true,
+          waitForLeaders: false,
           timeout: timeoutMs,
         });
       } catch (err) {
