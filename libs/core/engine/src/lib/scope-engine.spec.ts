@@ -189,6 +189,24 @@ describe('ScopeEngine', () => {
     expect(restored.snapshotState()).toEqual(learner.snapshotState());
   });
 
+  it('gives replicas of one fleet (one POLICY_SEED) streams of their own by their salt', () => {
+    const learner = engine('random');
+    const replica = (replicaSalt?: number) =>
+      new ScopeEngine('s', { algorithm: 'random', featureDim: 32, seed: 1, defaultLambda: 0, replicaSalt }, featurizer);
+    const draws = (e: ScopeEngine) => {
+      for (const m of ['a', 'b', 'c', 'd']) e.applyPrice(price(m, 1));
+      e.applySnapshot(
+        { version: 1, algorithm: 'random', state: learner.snapshotState(), lambda: 0 },
+        { ownRandomness: true },
+      );
+      return Array.from({ length: 20 }, (_, i) => e.decide(query(`q${i}`)).event.arm).join(',');
+    };
+    for (const m of ['a', 'b', 'c', 'd']) learner.applyPrice(price(m, 1));
+    expect(draws(replica(7))).toBe(draws(replica(7)));
+    expect(draws(replica(7))).not.toBe(draws(replica(8)));
+    expect(draws(replica())).toBe(draws(replica(0)));
+  });
+
   it('round-trips features through the sparse form logged with decisions', () => {
     const x = featurizer.featurize('What is 2 + 2? Answer with code.');
     expect(Array.from(dense(sparse(x), 32))).toEqual(Array.from(x));

@@ -29,6 +29,13 @@ export interface EngineOptions {
    */
   embeddingDim?: number;
   seed: number;
+  /**
+   * Mixed into the seed of this engine's own random stream (`applySnapshot`'s `ownRandomness`),
+   * not into the policy's: replicas of one fleet share POLICY_SEED, and without a salt of their
+   * own every router drew the same exploration after each snapshot, which made two routers
+   * explore as one. 0 (default) keeps the stream a function of `seed` alone.
+   */
+  replicaSalt?: number;
   /** Cost weight until a pacer or a snapshot says otherwise. */
   defaultLambda: number;
   /** Per-scope algorithm overrides (scope -> policy name); other scopes use `algorithm`. */
@@ -75,7 +82,7 @@ export class ScopeEngine {
     private readonly featurizer: Featurizer,
   ) {
     this.lambda = opts.defaultLambda;
-    this.randomness = new Rng(opts.seed ^ SNAPSHOT_RNG_SALT);
+    this.randomness = new Rng(opts.seed ^ SNAPSHOT_RNG_SALT ^ (opts.replicaSalt ?? 0));
     this.dim = opts.featureDim + (opts.embeddingDim ?? 0);
     const algorithm = ownValue(opts.scopePolicies, scope) ?? opts.algorithm;
     const options = {

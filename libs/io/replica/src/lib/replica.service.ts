@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { Consumer } from 'kafkajs';
+import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDataset, POLICY_SNAPSHOT_MAX_BYTES, Topic } from '@llm-router/contracts';
@@ -84,8 +85,10 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
       : [];
     const templates = warmRows.length > 0 ? new WarmStartTemplates(warmRows) : null;
     this.warmStart = templates;
+    // Every replica decides on a random stream of its own (EngineOptions.replicaSalt): replicas
+    // share POLICY_SEED, and two routers drawing alike explore as one.
     this.engines = new EngineRegistry(
-      options,
+      { ...options, replicaSalt: randomInt(2 ** 31) },
       new QueryFeaturizer({ dim: options.featureDim }),
       templates ? (e: ScopeEngine) => templates.prime(e) : undefined,
     );
