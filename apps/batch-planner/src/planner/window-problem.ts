@@ -11,7 +11,8 @@ import {
   periodTotalUsd,
   planWindow,
   thinEvidenceFor,
-  unknownToPolicy,
+  anyUnknownToPolicy,
+  neverPulledModels,
   plansOnDraws,
   drawQualities,
 } from '@llm-router/batch';
@@ -261,7 +262,9 @@ export async function planWindowDispatch(
     tiers: wi.tiers,
     models: wi.models,
     unpricedArms: opts.billed && unpricedModels(wi, engine, opts.billed),
-    exploration: opts.explore ? { unpulledArms: neverPulled(wi, engine) } : undefined,
+    exploration: opts.explore
+      ? { unpulledArms: neverPulledModels(engine.policy, wi.contexts[0], wi.models) }
+      : undefined,
   });
   const b = opts.budget;
   const billedCalls = opts.billedCalls;
@@ -283,13 +286,7 @@ export async function planWindowDispatch(
 
 /** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */
 function unpricedModels(wi: WindowInput, engine: WindowEngine, billed: (model: string) => boolean): number[] {
-  return neverPulled(wi, engine).filter((j) => !billed(wi.models[j]));
-}
-
-/** Columns of the models the policy has never pulled, as it estimates them for the window's first query. */
-function neverPulled(wi: WindowInput, engine: WindowEngine): number[] {
-  const ctx = wi.contexts[0];
-  return wi.models.flatMap((m, j) => (engine.policy.estimate(ctx, m).n > 0 ? [] : [j]));
+  return neverPulledModels(engine.policy, wi.contexts[0], wi.models).filter((j) => !billed(wi.models[j]));
 }
 
 /**
@@ -299,7 +296,7 @@ function neverPulled(wi: WindowInput, engine: WindowEngine): number[] {
  */
 export function offersUnknownModel(engine: WindowEngine, first: QueryRequest): boolean {
   const ctx = windowContexts(engine, [first]).contexts[0];
-  return engine.arms().some((m) => unknownToPolicy(engine.policy.estimate(ctx, m)));
+  return anyUnknownToPolicy(engine.policy, ctx, engine.arms());
 }
 
 /** The queries with their contexts, as the policy estimates them. */

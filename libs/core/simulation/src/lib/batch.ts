@@ -4,7 +4,8 @@ import {
   MIX_SAMPLE_MAX,
   strideSample,
   thinEvidenceFor,
-  unknownToPolicy,
+  anyUnknownToPolicy,
+  neverPulledModels,
   plansOnDraws,
   drawQualities,
   DispatchCheck,
@@ -201,7 +202,7 @@ export async function runBatchReplay(
   const explore = (at: number) =>
     explorationSize(correctionOn, options.explore, () => {
       const ctx = s.contextOf(data[at]);
-      return offered(s, data[at], at).available.some((a) => unknownToPolicy(policy.estimate(ctx, a)));
+      return anyUnknownToPolicy(policy, ctx, offered(s, data[at], at).available);
     });
   let spent = 0;
   let t = 0;
@@ -246,7 +247,7 @@ export async function runBatchReplay(
     routedQueries.push(...queries);
     // After the mixes, as the batch-planner app: the price is set on what the policy believes.
     if (draws) drawQualities(estimates, draws);
-    const unpulled = unpulledArms(policy, queries[0].ctx, arms);
+    const unpulled = neverPulledModels(policy, queries[0].ctx, arms);
     const plan = await planWindow({
       estimates,
       budget,
@@ -293,15 +294,6 @@ export async function runBatchReplay(
     t = end;
   }
   return { ...rec.result(), solveMs };
-}
-
-/** Arms the policy has never pulled, as it estimates them for `ctx`. */
-function unpulledArms(policy: Policy, ctx: DecisionContext, arms: readonly ArmId[]): number[] {
-  const out: number[] = [];
-  arms.forEach((a, j) => {
-    if (policy.estimate(ctx, a).n === 0) out.push(j);
-  });
-  return out;
 }
 
 /** Default two-sided level of the robust lower bound (docs/decisions/0006-batch-costs-and-robust-level.md). */

@@ -5,6 +5,8 @@ import {
   explorationHead,
   explorationSize,
   parseExploreSetting,
+  anyUnknownToPolicy,
+  neverPulledModels,
   unknownToPolicy,
 } from './exploration-round';
 
@@ -21,6 +23,18 @@ describe('explorationSize', () => {
     expect(unknownToPolicy({ halfWidth: Infinity })).toBe(true);
     expect(unknownToPolicy({ halfWidth: NaN })).toBe(true);
     expect(unknownToPolicy({ halfWidth: 0.3 })).toBe(false);
+  });
+
+  it('finds the models a policy never pulled and whether it knows nothing of one', () => {
+    const estimates: Record<string, { mean: number; halfWidth: number; n: number }> = {
+      pulled: { mean: 0.7, halfWidth: 0.1, n: 4 },
+      prior: { mean: 0.6, halfWidth: 0.2, n: 0 },
+      unknown: { mean: 0.5, halfWidth: Infinity, n: 0 },
+    };
+    const policy = { estimate: (_ctx: unknown, m: string) => estimates[m] };
+    expect(neverPulledModels(policy, {}, ['pulled', 'prior', 'unknown'])).toEqual([1, 2]);
+    expect(anyUnknownToPolicy(policy, {}, ['pulled', 'prior'])).toBe(false);
+    expect(anyUnknownToPolicy(policy, {}, ['pulled', 'unknown'])).toBe(true);
   });
 
   it('gives auto and a size whether or not a model is unknown', () => {

@@ -1,3 +1,5 @@
+import type { ArmId, DecisionContext, Policy } from '@llm-router/bandits';
+
 /** Size of the exploration sub-round that `auto` gives without the recent-residual correction. */
 export const AUTO_EXPLORE = 3;
 
@@ -50,6 +52,24 @@ export function explorationSize(
  */
 export function unknownToPolicy(estimate: { halfWidth: number }): boolean {
   return !Number.isFinite(estimate.halfWidth);
+}
+
+/** Whether any of `models` is unknown to the policy (`unknownToPolicy`), as it estimates them for `ctx`. */
+export function anyUnknownToPolicy(
+  policy: Pick<Policy, 'estimate'>,
+  ctx: DecisionContext,
+  models: readonly ArmId[],
+): boolean {
+  return models.some((m) => unknownToPolicy(policy.estimate(ctx, m)));
+}
+
+/** Indices of the `models` the policy has never pulled, as it estimates them for `ctx` (WindowInput.exploration). */
+export function neverPulledModels(
+  policy: Pick<Policy, 'estimate'>,
+  ctx: DecisionContext,
+  models: readonly ArmId[],
+): number[] {
+  return models.flatMap((m, j) => (policy.estimate(ctx, m).n > 0 ? [] : [j]));
 }
 
 /** Parses an exploration setting as the CLI and the environment give it: `auto`, `unknown` or an integer >= 0. */
