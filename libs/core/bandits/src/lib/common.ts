@@ -90,10 +90,20 @@ export function resolveAvailable(
 
 /**
  * Deterministic argmax, ties split uniformly at random, optionally mixed with uniform
- * exploration of probability eps. The returned probabilities are exact:
- * greedy arm (one of t tied) gets (1 - eps) / t + eps / k, every other arm eps / k.
+ * exploration of probability eps. `ceilings`, when given, is the most each arm could score (its
+ * score were its quality perfect): exploration then draws only among the arms whose ceiling
+ * reaches the greedy score, the arms that could still be the best at this price of a dollar.
+ * Without it every arm is explored. The returned probabilities are exact: a greedy arm (one of
+ * t tied) gets (1 - eps) / t + eps / m, every other explored arm eps / m (m explored arms), the
+ * rest 0.
  */
-export function argmaxDecision(arms: readonly ArmId[], scores: ArrayLike<number>, rng: Rng, eps = 0): Decision {
+export function argmaxDecision(
+  arms: readonly ArmId[],
+  scores: ArrayLike<number>,
+  rng: Rng,
+  eps = 0,
+  ceilings?: ArrayLike<number>,
+): Decision {
   const k = arms.length;
   let best = -Infinity;
   let ties = 0;
@@ -107,9 +117,25 @@ export function argmaxDecision(arms: readonly ArmId[], scores: ArrayLike<number>
   // All-NaN or all -Infinity scores: every arm counts as tied rather than throwing.
   const all = ties === 0 || best === -Infinity;
   if (all) ties = k;
+  let explored = k;
+  if (ceilings && !all) {
+    explored = 0;
+    for (let i = 0; i < k; i++) if (ceilings[i] >= best) explored++;
+  }
+  // A ceiling below its own score is the caller's slip; explore every arm rather than none.
+  const everyArm = explored === 0 || explored === k;
+  if (everyArm) explored = k;
+  const isExplored = (i: number) => everyArm || ceilings![i] >= best;
   let chosen = -1;
-  if (eps > 0 && rng.next() < eps) chosen = rng.int(k);
-  else {
+  if (eps > 0 && rng.next() < eps) {
+    let pick = rng.int(explored);
+    for (let i = 0; i < k; i++) {
+      if (isExplored(i) && pick-- === 0) {
+        chosen = i;
+        break;
+      }
+    }
+  } else {
     let pick = ties > 1 ? rng.int(ties) : 0;
     for (let i = 0; i < k; i++) {
       if ((all || scores[i] === best) && pick-- === 0) {
@@ -121,11 +147,11 @@ export function argmaxDecision(arms: readonly ArmId[], scores: ArrayLike<number>
   const probabilities: Record<ArmId, number> = {};
   const scoreRec: Record<ArmId, number> = {};
   const pGreedy = (1 - eps) / ties;
-  const pUniform = eps / k;
+  const pUniform = eps / explored;
   for (let i = 0; i < k; i++) {
     const a = arms[i];
     const s = scores[i];
-    probabilities[a] = all || s === best ? pGreedy + pUniform : pUniform;
+    probabilities[a] = (all || s === best ? pGreedy : 0) + (isExplored(i) ? pUniform : 0);
     scoreRec[a] = s;
   }
   const arm = arms[chosen];

@@ -71,9 +71,40 @@ describe('EpsilonGreedyPolicy', () => {
     expect(p.estimate({}, 'a').mean).toBeCloseTo((0.5 + 1.5) / 2.5, 12);
   });
 
+  it('explores only the models that could still be the best at the price of a dollar', () => {
+    // c scores 0.9 - 0.1 = 0.8; d (0.5 at $0.5) could reach 1 - 0.5 = 0.5 at best: never explored.
+    const priced = { lambda: 1, costs: { a: 0.1, b: 0.1, c: 0.1, d: 0.5 } };
+    const d = trained({ epsilon: 0.3 }).decide({}, ARMS, priced);
+    expect(d.probabilities['a']).toBeCloseTo(0.1, 12);
+    expect(d.probabilities['b']).toBeCloseTo(0.1, 12);
+    expect(d.probabilities['c']).toBeCloseTo(0.8, 12);
+    expect(d.probabilities['d']).toBe(0);
+    const p = trained({ epsilon: 0.3 });
+    const counts: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
+    for (let i = 0; i < 3000; i++) counts[p.decide({}, ARMS, priced).arm]++;
+    expect(counts['d']).toBe(0);
+    expect(counts['a'] / 3000).toBeGreaterThan(0.08);
+    expect(counts['a'] / 3000).toBeLessThan(0.12);
+    // The textbook rule explores d too, and lambda 0 makes every model a contender.
+    expect(trained({ epsilon: 0.3, exploreAmong: 'all' }).decide({}, ARMS, priced).probabilities['d']).toBeCloseTo(
+      0.075,
+      12,
+    );
+    expect(trained({ epsilon: 0.3 }).decide({}, ARMS, { ...priced, lambda: 0 }).probabilities['d']).toBeCloseTo(
+      0.075,
+      12,
+    );
+    expect(EpsilonGreedyPolicy.fromState(trained({ exploreAmong: 'all' }).toState()).toState().params).toMatchObject({
+      exploreAmong: 'all',
+    });
+  });
+
   it('rejects bad options and non-finite qualities', () => {
     expect(() => new EpsilonGreedyPolicy({ epsilon: 1.5 })).toThrow();
     expect(() => new EpsilonGreedyPolicy({ gamma: 0 })).toThrow();
+    expect(() => new EpsilonGreedyPolicy({ exploreAmong: 'every' as never })).toThrow(
+      /exploreAmong must be one of contenders, all/,
+    );
     expect(() => trained().update({}, 'a', { quality: NaN, costUsd: 0 })).toThrow();
   });
 });

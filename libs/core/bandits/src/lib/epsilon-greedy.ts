@@ -9,23 +9,54 @@ export interface EpsilonGreedyOptions extends CommonOptions {
   epsilonDecay?: number;
   /** Floor of the decaying schedule: keeps some exploration alive for drift (default 0). */
   epsilonMin?: number;
+  /**
+   * Which models an exploration step draws from: `contenders` (default), those that could still
+   * be the best at the current price of a dollar (quality 1 at their cost scores at least the
+   * greedy model's score), or `all`, every model (the textbook rule, which under a budget
+   * spends a flagship's price on a share of eps / k of the queries whatever lambda says).
+   */
+  exploreAmong?: ExploreAmong;
+}
+
+export type ExploreAmong = 'contenders' | 'all';
+export const EXPLORE_AMONG: readonly ExploreAmong[] = ['contenders', 'all'];
+
+/**
+ * The most each arm could score, quality being at most 1: 1 - lambda * cost (argmaxDecision's
+ * `ceilings`). Undefined without a price of a dollar or under `all`: every arm is explored.
+ */
+export function exploreCeilings(
+  rule: ExploreAmong,
+  arms: readonly ArmId[],
+  c: DecideConstraints,
+  out: Float64Array,
+): Float64Array | undefined {
+  if (rule === 'all' || !(c.lambda > 0)) return undefined;
+  for (let i = 0; i < arms.length; i++) out[i] = 1 - c.lambda * costOf(c, arms[i]);
+  return out;
 }
 
 /**
  * Epsilon-greedy on the estimated mean quality minus lambda * cost. Propensities are exact:
- * the greedy arm has (1 - eps) + eps / k, every other eligible arm eps / k.
+ * the greedy arm has (1 - eps) + eps / m, every other explored arm eps / m, where m counts the
+ * arms the exploration rule keeps (all k under `all` or at lambda 0).
  */
 export class EpsilonGreedyPolicy extends CountingPolicy {
   readonly algorithm = 'epsilon-greedy';
   private readonly epsilon: number;
   private readonly epsilonDecay?: number;
   private readonly epsilonMin: number;
+  private readonly exploreAmong: ExploreAmong;
+  private ceilings = new Float64Array(0);
 
   constructor(opts: EpsilonGreedyOptions = {}) {
     super(opts);
     this.epsilon = opts.epsilon ?? (opts.epsilonDecay !== undefined ? 1 : 0.1);
     this.epsilonDecay = opts.epsilonDecay;
     this.epsilonMin = opts.epsilonMin ?? 0;
+    this.exploreAmong = opts.exploreAmong ?? 'contenders';
+    if (!EXPLORE_AMONG.includes(this.exploreAmong))
+      throw new Error(`exploreAmong must be one of ${EXPLORE_AMONG.join(', ')}, got ${String(this.exploreAmong)}`);
     if (!(this.epsilon >= 0 && this.epsilon <= 1)) throw new Error(`epsilon must be in [0, 1], got ${this.epsilon}`);
     if (this.epsilonDecay !== undefined && !(this.epsilonDecay > 0)) throw new Error('epsilonDecay must be > 0');
   }
@@ -41,6 +72,7 @@ export class EpsilonGreedyPolicy extends CountingPolicy {
       epsilon: this.epsilon,
       epsilonDecay: this.epsilonDecay,
       epsilonMin: this.epsilonMin,
+      exploreAmong: this.exploreAmong,
       gamma: this.gamma,
       coldPulls: this.coldPulls,
     };
@@ -54,7 +86,9 @@ export class EpsilonGreedyPolicy extends CountingPolicy {
       // No prior and no data is only possible with coldPulls = 0: be optimistic so it gets tried.
       sc[i] = (Number.isNaN(m) ? 1 : m) - c.lambda * costOf(c, arms[i]);
     }
-    return argmaxDecision(arms, sc.subarray(0, k), this.rng, this.currentEpsilon());
+    this.ceilings = ensureCapacity(this.ceilings, k);
+    const ceilings = exploreCeilings(this.exploreAmong, arms, c, this.ceilings);
+    return argmaxDecision(arms, sc.subarray(0, k), this.rng, this.currentEpsilon(), ceilings);
   }
 
   static fromState(s: PolicyState): EpsilonGreedyPolicy {

@@ -39,11 +39,12 @@ describe('policy options schemas', () => {
     expect(problems).toEqual([
       {
         path: ['epsilonn'],
-        message: 'unknown option (known: coldPulls, epsilon, epsilonDecay, epsilonMin, gamma, priors, seed)',
+        message:
+          'unknown option (known: coldPulls, epsilon, epsilonDecay, epsilonMin, exploreAmong, gamma, priors, seed)',
       },
     ]);
     expect(formatOptionProblems('POLICY_OPTIONS.epsilon-greedy', problems)).toEqual([
-      'POLICY_OPTIONS.epsilon-greedy.epsilonn: unknown option (known: coldPulls, epsilon, epsilonDecay, epsilonMin, gamma, priors, seed)',
+      'POLICY_OPTIONS.epsilon-greedy.epsilonn: unknown option (known: coldPulls, epsilon, epsilonDecay, epsilonMin, exploreAmong, gamma, priors, seed)',
     ]);
   });
 

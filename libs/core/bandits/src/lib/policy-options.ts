@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { policyNames } from './registry';
+import { EXPLORE_AMONG, ExploreAmong } from './epsilon-greedy';
 
 /**
  * The options an operator may set for each registered policy (POLICY_OPTIONS, per-scope
@@ -42,6 +43,9 @@ const sampledPropensity = {
 
 const ucb1 = { ...common, alpha: nonNegative };
 
+/** EpsilonGreedyOptions.exploreAmong (and the preference router's): which models exploration draws from. */
+const exploreAmong = z.enum(EXPLORE_AMONG as [ExploreAmong, ...ExploreAmong[]]);
+
 /** Options of conservative's own safety check (ConservativeOptions without `inner`). */
 const conservativeOwn = {
   baseline: z.string().min(1),
@@ -52,7 +56,7 @@ const conservativeOwn = {
 
 const SHAPES: Record<string, z.ZodRawShape> = {
   random: { seed: common.seed },
-  'epsilon-greedy': { ...common, epsilon: unit, epsilonDecay: positive, epsilonMin: unit },
+  'epsilon-greedy': { ...common, epsilon: unit, epsilonDecay: positive, epsilonMin: unit, exploreAmong },
   ucb1,
   'discounted-ucb': { ...ucb1, window: z.number().int().min(1) },
   thompson: {
@@ -102,6 +106,7 @@ const SHAPES: Record<string, z.ZodRawShape> = {
   preference: {
     seed: common.seed,
     epsilon: unit,
+    exploreAmong,
     lr: positive,
     l2: nonNegative,
     softness: positive,

@@ -1,4 +1,12 @@
-import { Rng, eligibleArms, withoutAwaitedColdArms } from '@llm-router/bandits';
+import {
+  argmaxDecision,
+  eligibleArms,
+  ExploreAmong,
+  EXPLORE_AMONG,
+  exploreCeilings,
+  Rng,
+  withoutAwaitedColdArms,
+} from '@llm-router/bandits';
 import type {
   ArmId,
   ArmPrior,
@@ -19,8 +27,10 @@ export interface PreferenceRouterOptions {
   seed?: number;
   /** Feature dimension (default 64, the QueryFeaturizer default). */
   d?: number;
-  /** Uniform exploration rate among eligible arms (default 0.05). */
+  /** Exploration rate (default 0.05). */
   epsilon?: number;
+  /** Which models exploration draws from (default `contenders`; EpsilonGreedyOptions.exploreAmong). */
+  exploreAmong?: ExploreAmong;
   /** Online Bradley-Terry step size (default 0.1), decayed in each arm's evidence. */
   lr?: number;
   /** L2 penalty per online step (default 1e-4). */
@@ -111,7 +121,8 @@ const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
  * (pairsFromRewards) and seeds the head as a prior capped at `offlineWeight` observations.
  *
  * Decision: score = q_a(x) - lambda * cost_a; epsilon-greedy with exact propensities
- * ((1 - eps) / ties + eps / k for the greedy arms, eps / k otherwise). An arm without a
+ * (argmaxDecision: exploration among the arms that could still be the best at this lambda,
+ * unless `exploreAmong: 'all'`). An arm without a
  * prior is forced (cheapest first) until it has `coldPulls` observations, propensity 1/ties.
  *
  * Merge: weight vectors are averaged weighted by their online update counts (deltas since
@@ -130,6 +141,7 @@ export class PreferenceRouter implements Policy {
   private readonly removed = new Set<ArmId>();
   private readonly rng: Rng;
   private readonly epsilon: number;
+  private readonly exploreAmong: ExploreAmong;
   private readonly lr: number;
   private readonly l2: number;
   private readonly softness: number;
@@ -153,6 +165,9 @@ export class PreferenceRouter implements Policy {
     this.epsilon = opts.epsilon ?? 0.05;
     if (!(this.epsilon >= 0 && this.epsilon <= 1))
       throw new RangeError(`epsilon must be in [0, 1], got ${this.epsilon}`);
+    this.exploreAmong = opts.exploreAmong ?? 'contenders';
+    if (!EXPLORE_AMONG.includes(this.exploreAmong))
+      throw new RangeError(`exploreAmong must be one of ${EXPLORE_AMONG.join(', ')}, got ${String(this.exploreAmong)}`);
     this.lr = opts.lr ?? 0.1;
     this.l2 = opts.l2 ?? 1e-4;
     this.softness = opts.softness ?? 0.1;
@@ -233,7 +248,8 @@ export class PreferenceRouter implements Policy {
       // Cold arms outrank warm ones (cheapest cold first); finite so the logged scores stay JSON.
       scores[i] = anyCold && cold[i] ? 1e6 - c.lambda * cost : q.get(arms[i])! - c.lambda * cost;
     }
-    return this.pick(arms, scores, anyCold ? 0 : this.epsilon);
+    const ceilings = exploreCeilings(this.exploreAmong, arms, c, new Float64Array(k));
+    return argmaxDecision(arms, scores, this.rng, anyCold ? 0 : this.epsilon, ceilings);
   }
 
   update(ctx: DecisionContext, arm: ArmId, outcome: Outcome): void {
@@ -437,6 +453,7 @@ export class PreferenceRouter implements Policy {
     return {
       d: this.d,
       epsilon: this.epsilon,
+      exploreAmong: this.exploreAmong,
       lr: this.lr,
       l2: this.l2,
       softness: this.softness,
@@ -524,27 +541,5 @@ export class PreferenceRouter implements Policy {
       x[0] = 1;
     }
     return x;
-  }
-
-  /** Epsilon-greedy over scores with random tie-breaks and exact probabilities. */
-  private pick(arms: ArmId[], scores: number[], eps: number): Decision {
-    const k = arms.length;
-    let best = -Infinity;
-    for (const s of scores) if (s > best) best = s;
-    const isBest = scores.map((s) => s === best || !Number.isFinite(best));
-    const ties = isBest.filter(Boolean).length;
-    let chosen: number;
-    if (eps > 0 && this.rng.next() < eps) chosen = this.rng.int(k);
-    else {
-      let r = ties > 1 ? this.rng.int(ties) : 0;
-      chosen = isBest.findIndex((b) => b && r-- === 0);
-    }
-    const probabilities: Record<ArmId, number> = {};
-    const scoreRec: Record<ArmId, number> = {};
-    for (let i = 0; i < k; i++) {
-      probabilities[arms[i]] = (isBest[i] ? (1 - eps) / ties : 0) + eps / k;
-      scoreRec[arms[i]] = scores[i];
-    }
-    return { arm: arms[chosen], propensity: probabilities[arms[chosen]], scores: scoreRec, probabilities };
   }
 }

@@ -146,6 +146,21 @@ describe('PreferenceRouter', () => {
     expect(p.decide({}, ['a', 'b'], { lambda: 10, costs: { a: 0.01, b: 0.001 } }).arm).toBe('b');
   });
 
+  it('explores only the models that could still be the best at the price of a dollar', () => {
+    const p = new PreferenceRouter({ d: D, epsilon: 0.2, seed: 11 });
+    p.fit(rows(200, 3));
+    const x = context('code', new Rng(1));
+    // At lambda 40 `big` ($0.01) scores at most 1 - 0.4 = 0.6, below coder's ~0.92 - 0.04.
+    const priced = { lambda: 40, costs: COSTS };
+    const d = p.decide({ features: x }, ARMS, priced);
+    expect(d.probabilities['big']).toBe(0);
+    expect(d.probabilities['mathy']).toBeCloseTo(0.1, 12);
+    for (let i = 0; i < 2000; i++) expect(p.decide({ features: x }, ARMS, priced).arm).not.toBe('big');
+    const uniform = new PreferenceRouter({ d: D, epsilon: 0.2, seed: 11, exploreAmong: 'all' });
+    uniform.fit(rows(200, 3));
+    expect(uniform.decide({ features: x }, ARMS, priced).probabilities['big']).toBeCloseTo(0.2 / 3, 12);
+  });
+
   it('reports exact propensities that match the choice frequencies', () => {
     const p = new PreferenceRouter({ d: D, epsilon: 0.2, seed: 11 });
     p.fit(rows(200, 3));

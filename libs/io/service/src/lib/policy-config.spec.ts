@@ -100,7 +100,7 @@ describe('every registered policy, configured as the services configure it', () 
 describe('policy configuration errors stop the service, naming what is wrong', () => {
   it('a misspelt option, with the known ones', () => {
     expect(configError({ POLICY_OPTIONS: '{"epsilon-greedy":{"epsilonn":0.05}}' })).toContain(
-      'POLICY_OPTIONS.epsilon-greedy.epsilonn: unknown option (known: coldPulls, epsilon, epsilonDecay, epsilonMin, gamma, priors, seed)',
+      'POLICY_OPTIONS.epsilon-greedy.epsilonn: unknown option (known: coldPulls, epsilon, epsilonDecay, epsilonMin, exploreAmong, gamma, priors, seed)',
     );
   });
 
