@@ -169,6 +169,10 @@ export const policyEnvShape = {
    * provider's vector or the caller's `features`, docs/decisions/0024); 0 = no block.
    */
   EMBEDDING_DIM: z.coerce.number().int().min(0).max(256).default(0),
+  /**
+   * Seeds what a fleet shares: each scope's first policy, the embedding projection. Each replica's
+   * decisions after a snapshot draw on a stream of its own (EngineOptions.replicaSalt).
+   */
   POLICY_SEED: z.coerce.number().int().default(1),
   DEFAULT_LAMBDA: z.coerce.number().nonnegative().default(0),
   /** Replicas (router, batch-planner) apply policy snapshots at most this often per scope. */
