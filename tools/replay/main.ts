@@ -63,6 +63,7 @@ interface Cli {
   explore: ExploreSetting;
   recentCorrection: RecentCorrectionSetting;
   warmStart?: string;
+  feedbackDelay: number;
   json?: boolean;
   plot?: string;
   models?: string;
@@ -128,6 +129,12 @@ function program(): Command {
       )
         .choices([...RECENT_CORRECTION_SETTINGS])
         .default('auto'),
+    )
+    .option(
+      '--feedback-delay <n>',
+      'per-query mode: the policy learns each outcome n decisions after it was made, as a live router does',
+      num('--feedback-delay', { integer: true, min: 0 }),
+      0,
     )
     .option('--warm-start <file>', 'offline priors from another reward file (never the replayed one)')
     .option('--models <file>', 'list prices (default: models_k3.json / models_k4.json next to --data when present)')
@@ -221,6 +228,7 @@ function validate(cli: Cli, arms: string[]): void {
     throw new UsageError('--arm, --at and --factor need --scenario price-cut or new-arm');
   }
   if (cli.robust && cli.mode !== 'batch') throw new UsageError('--robust needs --mode batch');
+  if (cli.feedbackDelay > 0 && cli.mode !== 'query') throw new UsageError('--feedback-delay needs --mode query');
   if (cli.recentCorrection !== 'auto' && cli.mode !== 'batch')
     throw new UsageError('--recent-correction needs --mode batch');
   if (cli.level !== DEFAULT_ROBUST_LEVEL && !cli.robust) throw new UsageError('--level needs --robust');
@@ -313,6 +321,7 @@ async function main(argv: string[]): Promise<number> {
     featurize: (t) => featurizer.featurize(t),
     warmStart: warm,
     clock: () => process.hrtime.bigint(),
+    feedbackDelay: cli.feedbackDelay,
   };
 
   const bar = process.stderr.isTTY
@@ -362,6 +371,7 @@ async function main(argv: string[]): Promise<number> {
     data: cli.data,
     warmStart: cli.warmStart ?? null,
     models: modelsFile,
+    ...(cli.feedbackDelay > 0 ? { feedbackDelay: cli.feedbackDelay } : {}),
     ...(cli.scenario !== 'stationary' ? { arm: cli.arm, at: cli.at, factor: cli.factor ?? 1 } : {}),
     ...(cli.mode === 'batch'
       ? {

@@ -78,8 +78,13 @@ function base(overrides: Partial<ReplayOptions> = {}): ReplayOptions {
 /** Records what the engine hands to a policy, and delegates the choice. */
 class SpyPolicy implements Policy {
   readonly algorithm = 'spy';
-  readonly decides: { available: ArmId[]; costs: Record<ArmId, number>; lambda: number }[] = [];
-  readonly updates: { arm: ArmId; outcome: Outcome }[] = [];
+  readonly decides: {
+    available: ArmId[];
+    costs: Record<ArmId, number>;
+    lambda: number;
+    decided?: Record<ArmId, number>;
+  }[] = [];
+  readonly updates: { arm: ArmId; outcome: Outcome; afterDecisions: number }[] = [];
   readonly added: ArmId[] = [];
   constructor(
     private readonly inner: Policy,
@@ -89,11 +94,16 @@ class SpyPolicy implements Policy {
     return [...this.initial, ...this.added];
   }
   decide(ctx: DecisionContext, available: readonly ArmId[], c: DecideConstraints): Decision {
-    this.decides.push({ available: [...available], costs: { ...c.costs }, lambda: c.lambda });
+    this.decides.push({
+      available: [...available],
+      costs: { ...c.costs },
+      lambda: c.lambda,
+      ...(c.decided && { decided: { ...c.decided } }),
+    });
     return this.inner.decide(ctx, available, c);
   }
   update(ctx: DecisionContext, arm: ArmId, o: Outcome): void {
-    this.updates.push({ arm, outcome: o });
+    this.updates.push({ arm, outcome: o, afterDecisions: this.decides.length });
     this.inner.update(ctx, arm, o);
   }
   estimate(ctx: DecisionContext, arm: ArmId) {
@@ -292,6 +302,29 @@ describe('runReplay', () => {
       seen.get(u.arm)!.push(u.outcome.costUsd);
     });
     expect(r.n).toBe(200);
+  });
+
+  it('learns each outcome feedbackDelay decisions late, telling the policy its decisions per arm', () => {
+    const spyOn = (feedbackDelay?: number) => {
+      let spy: SpyPolicy | null = null;
+      const r = runReplay(rows.slice(0, 100), {
+        ...base({ budget: 1e-3, feedbackDelay }),
+        policy: ({ arms, seed }) => (spy = new SpyPolicy(createPolicy('ucb1', { arms, seed }), arms)),
+      });
+      return { r, s: spy! };
+    };
+    const now = spyOn();
+    expect(now.s.updates.map((u) => u.afterDecisions)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(now.s.decides[5].decided).toBeUndefined();
+    expect(spyOn(0).r.picks).toEqual(now.r.picks);
+    // Three decisions late: the outcome of decision i is learnt once decision i + 3 is made.
+    const late = spyOn(3);
+    expect(late.s.updates.map((u) => u.afterDecisions)).toEqual(Array.from({ length: 96 }, (_, i) => i + 4));
+    late.s.decides.forEach((d, t) => {
+      expect(Object.values(d.decided!).reduce((a, b) => a + b, 0)).toBe(t);
+    });
+    expect(late.r.picks).not.toEqual(now.r.picks);
+    expect(() => spyOn(1.5)).toThrow(/feedbackDelay must be an integer >= 0/);
   });
 
   it('holds a budget with the pacer', () => {

@@ -1,4 +1,12 @@
-import { ArmId, Decision, DecisionContext, Policy, applyWarmStart } from '@llm-router/bandits';
+import {
+  ArmId,
+  DecideConstraints,
+  Decision,
+  DecisionContext,
+  Outcome,
+  Policy,
+  applyWarmStart,
+} from '@llm-router/bandits';
 import { CostModel, ModelPrice } from '@llm-router/pricing';
 import { adaptSteps as adaptStepsOf, armShares as sharesOf, quantile } from './metrics';
 import { RowOrder, orderRows } from './order';
@@ -56,6 +64,14 @@ export interface ReplayOptions {
   window?: number;
   /** Approximate number of points in each time series (default 200). */
   seriesPoints?: number;
+  /**
+   * Per-query mode: the policy learns each outcome this many decisions after it was made
+   * (default 0: before the next decision). The services learn late, as a router decides on the
+   * last snapshot while the rewards of its recent calls are on their way; this replays that
+   * delay (docs/live-vs-replay.md). Costs reach the pacer at once, as a router's own spend does,
+   * and the policy is told how many decisions went to each arm (`DecideConstraints.decided`).
+   */
+  feedbackDelay?: number;
 }
 
 export interface ReplaySeries {
@@ -342,32 +358,69 @@ export function runReplay(rows: readonly ReplayRow[], options: ReplayOptions): R
   }
   const clock = options.clock;
   const rec = new ReplayRecorder(s, options, !!clock);
+  const delay = options.feedbackDelay ?? 0;
+  if (!(Number.isInteger(delay) && delay >= 0))
+    throw new Error(`replay: feedbackDelay must be an integer >= 0, got ${delay}`);
+  const late = delay > 0 ? new LateFeedback(policy, costModel) : null;
   for (let t = 0; t < n; t++) {
     const row = data[t];
     applyEvent(s, t);
+    late?.learnUpTo(t - delay - 1);
     const { available, oracle } = offered(s, row, t);
     const lambda = pacer ? pacer.lambda() : s.baseLambda;
     const costs = costModel.costs(available);
     const ctx = s.contextOf(row);
+    const constraints: DecideConstraints = { lambda, costs, ...(late && { decided: late.decided }) };
     let decision: Decision;
     let ns: number | undefined;
     if (clock) {
       const t0 = clock();
-      decision = policy.decide(ctx, available, { lambda, costs });
+      decision = policy.decide(ctx, available, constraints);
       ns = Number(clock() - t0);
     } else {
-      decision = policy.decide(ctx, available, { lambda, costs });
+      decision = policy.decide(ctx, available, constraints);
     }
     const arm = decision.arm;
     if (!available.includes(arm))
       throw new Error(`replay: policy ${s.policyName} chose ${arm}, which step ${t} does not offer`);
     const quality = row.arms[arm].reward;
     const cost = realisedCost(s, row, arm, t);
-    policy.update(ctx, arm, { quality, costUsd: cost, expectedCostUsd: costs[arm], decidedWith: { lambda, costs } });
-    costModel.observe(arm, cost);
+    const outcome: Outcome = { quality, costUsd: cost, expectedCostUsd: costs[arm], decidedWith: { lambda, costs } };
+    if (late) late.decide(t, ctx, arm, outcome);
+    else {
+      policy.update(ctx, arm, outcome);
+      costModel.observe(arm, cost);
+    }
     pacer?.record(cost);
     rec.record(t, arm, quality, cost, lambda, oracle, ns);
     options.onProgress?.(t + 1, n);
   }
   return rec.result();
+}
+
+/** Outcomes on their way to the policy (ReplayOptions.feedbackDelay), learnt in decision order. */
+class LateFeedback {
+  /** Decisions per arm so far, learnt or not (DecideConstraints.decided). */
+  readonly decided: Record<ArmId, number> = Object.create(null) as Record<ArmId, number>;
+  private readonly pending: { t: number; ctx: DecisionContext; arm: ArmId; outcome: Outcome }[] = [];
+  private head = 0;
+
+  constructor(
+    private readonly policy: Policy,
+    private readonly costModel: CostModel,
+  ) {}
+
+  decide(t: number, ctx: DecisionContext, arm: ArmId, outcome: Outcome): void {
+    this.decided[arm] = (this.decided[arm] ?? 0) + 1;
+    this.pending.push({ t, ctx, arm, outcome });
+  }
+
+  /** Learns every outcome decided at step `t` or before. */
+  learnUpTo(t: number): void {
+    while (this.head < this.pending.length && this.pending[this.head].t <= t) {
+      const { ctx, arm, outcome } = this.pending[this.head++];
+      this.policy.update(ctx, arm, outcome);
+      this.costModel.observe(arm, outcome.costUsd);
+    }
+  }
 }
