@@ -1,12 +1,5 @@
-import {
-  ArmId,
-  DecideConstraints,
-  Decision,
-  DecisionContext,
-  Outcome,
-  Policy,
-  applyWarmStart,
-} from '@llm-router/bandits';
+import { applyWarmStart } from '@llm-router/bandits';
+import type { ArmId, DecideConstraints, Decision, DecisionContext, Outcome, Policy } from '@llm-router/bandits';
 import { CostModel, ModelPrice } from '@llm-router/pricing';
 import { adaptSteps as adaptStepsOf, armShares as sharesOf, quantile } from './metrics';
 import { RowOrder, orderRows } from './order';
