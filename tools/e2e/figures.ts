@@ -46,7 +46,11 @@ export function learningFigures(
   };
 }
 
-/** Mean quality, cost and best-arm share per quarter of the run, in answer order. */
+/**
+ * Mean quality, cost and best-arm share per quarter of the run, in answer order, and the calls each
+ * model answered over the whole run (`callsByModel`: a cold start or an exploration that spends
+ * shows there first).
+ */
 export function quarters(answered: Answered[], rows: readonly DatasetRow[]) {
   const quarter = Math.floor(answered.length / 4);
   if (quarter === 0) return null;
@@ -58,7 +62,14 @@ export function quarters(answered: Answered[], rows: readonly DatasetRow[]) {
     meanCostUsd: round(part.reduce((s, a) => s + a.costUsd, 0) / part.length, 6),
     bestArmShare: round(part.filter((a) => a.model === bestArm).length / part.length),
   });
-  return { bestArm, firstQuarter: fig(answered.slice(0, quarter)), lastQuarter: fig(answered.slice(-quarter)) };
+  const callsByModel: Record<string, number> = Object.fromEntries(arms.sort().map((m) => [m, 0]));
+  for (const a of answered) callsByModel[a.model] = (callsByModel[a.model] ?? 0) + 1;
+  return {
+    bestArm,
+    firstQuarter: fig(answered.slice(0, quarter)),
+    lastQuarter: fig(answered.slice(-quarter)),
+    callsByModel,
+  };
 }
 
 export interface ReplayComparison {

@@ -543,6 +543,11 @@ async function main() {
         console.log(
           `share of the best single model (${l.bestArm}): ${l.firstQuarter.bestArmShare} -> ${l.lastQuarter.bestArmShare}`,
         );
+        console.log(
+          `calls per model: ${Object.entries(l.callsByModel)
+            .map(([m, n]) => `${m} ${n}`)
+            .join(', ')}`,
+        );
       }
     }
     console.log(JSON.stringify(result));
