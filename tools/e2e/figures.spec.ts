@@ -1,5 +1,5 @@
 import type { DatasetRow } from '@llm-router/contracts';
-import { learningFigures, quarters } from './figures';
+import { addedModelFigures, learningFigures, quarters } from './figures';
 
 const row = (cheap: number, flagship: number): DatasetRow =>
   ({
@@ -10,10 +10,10 @@ const row = (cheap: number, flagship: number): DatasetRow =>
 describe('e2e figures', () => {
   const rows = [row(0.5, 1), row(0.5, 1), row(1, 1), row(0, 0.5)];
   const answered = [
-    { row: 0, model: 'flagship', costUsd: 0.01 },
-    { row: 1, model: 'cheap', costUsd: 0.001 },
-    { row: 2, model: 'cheap', costUsd: 0.001 },
-    { row: 3, model: 'cheap', costUsd: 0.001 },
+    { index: 0, row: 0, model: 'flagship', costUsd: 0.01 },
+    { index: 1, row: 1, model: 'cheap', costUsd: 0.001 },
+    { index: 2, row: 2, model: 'cheap', costUsd: 0.001 },
+    { index: 3, row: 3, model: 'cheap', costUsd: 0.001 },
   ];
 
   it('scores what answered against the best arm of every sent row, at realised cost', () => {
@@ -34,5 +34,38 @@ describe('e2e figures', () => {
     expect(q.lastQuarter.bestArmShare).toBe(0);
     const allCheap = answered.map((a) => ({ ...a, model: 'cheap' }));
     expect(quarters(allCheap, rows)?.callsByModel).toEqual({ cheap: 4, flagship: 0 });
+  });
+
+  it('counts a hot-added model in the oracle from its arrival, and measures its uptake as the replay does', () => {
+    // flagship arrives at query 1: row 0's oracle is the cheap arm's 0.5.
+    expect(learningFigures([0, 1, 2, 3], answered, rows, null, { arm: 'flagship', at: 1 }).oracleQuality).toBe(0.75);
+    const uptake = [0, 1, 2, 3, 4, 5].map((index) => ({
+      index,
+      row: 0,
+      model: index >= 2 ? 'flagship' : 'cheap',
+      costUsd: 0,
+    }));
+    // Half of the last 100 decisions: 50 needed, so never within six queries.
+    expect(addedModelFigures(uptake, 6, { arm: 'flagship', at: 2 })).toEqual({
+      model: 'flagship',
+      at: 2,
+      adaptSteps: null,
+      calls: 4,
+    });
+    const long = Array.from({ length: 200 }, (_, index) => ({
+      index,
+      row: 0,
+      model: index >= 100 ? 'flagship' : 'cheap',
+      costUsd: 0,
+    }));
+    expect(addedModelFigures(long, 200, { arm: 'flagship', at: 100 }).adaptSteps).toBe(50);
+    // An unanswered query holds no model: every other one, so half of a window at query 198.
+    expect(
+      addedModelFigures(
+        long.filter((a) => a.index % 2 === 0),
+        200,
+        { arm: 'flagship', at: 100 },
+      ).adaptSteps,
+    ).toBe(99);
   });
 });

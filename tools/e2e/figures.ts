@@ -3,12 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatasetRow } from '@llm-router/contracts';
-import { DEFAULT_EXPLORE, type ExploreSetting, type RecentCorrectionSetting } from '@llm-router/simulation';
+import { adaptSteps, DEFAULT_EXPLORE, type ExploreSetting, type RecentCorrectionSetting } from '@llm-router/simulation';
 import { round } from '../lib/stats';
 
 const ROOT = resolve(__dirname, '../..');
 
 export interface Answered {
+  /** Position of the query in the sent sequence. */
+  index: number;
   row: number;
   model: string;
   /** Realised cost of the call, as the router billed it. */
@@ -23,18 +25,32 @@ export interface LearningFigures {
   budgetRatio: number | null;
 }
 
+/** A model hot-added during the run (`--add-model`): offered from the `at`-th sent query on. */
+export interface AddedModel {
+  arm: string;
+  at: number;
+}
+
 /**
  * Quality is the dataset's judged quality of the model that answered; the oracle is the best
- * arm of each sent row, over every sent row (an unanswered query counts against the run).
+ * arm of each sent row, over every sent row (an unanswered query counts against the run), the
+ * added model counting only from its arrival, as in the replay's new-arm scenario.
  */
 export function learningFigures(
   sentRows: number[],
   answered: Answered[],
   rows: readonly DatasetRow[],
   budget: number | null,
+  added?: AddedModel,
 ): LearningFigures {
   const quality = answered.reduce((s, a) => s + (rows[a.row].arms[a.model]?.reward ?? 0), 0);
-  const oracle = sentRows.reduce((s, r) => s + Math.max(...Object.values(rows[r].arms).map((o) => o.reward)), 0);
+  const best = (r: number, j: number) =>
+    Math.max(
+      ...Object.entries(rows[r].arms)
+        .filter(([arm]) => !added || arm !== added.arm || j >= added.at)
+        .map(([, o]) => o.reward),
+    );
+  const oracle = sentRows.reduce((s, r, j) => s + best(r, j), 0);
   const n = sentRows.length;
   const meanCost = answered.reduce((s, a) => s + a.costUsd, 0) / Math.max(1, answered.length);
   return {
@@ -72,6 +88,22 @@ export function quarters(answered: Answered[], rows: readonly DatasetRow[]) {
   };
 }
 
+/**
+ * The hot-added model's uptake, as the replay's new-arm scenario measures it: `adaptSteps`, the
+ * decisions from its arrival until it holds half of the last 100 (null: never), over the sent
+ * sequence (an unanswered query holds no model); `calls`, the queries it answered.
+ */
+export function addedModelFigures(answered: Answered[], sent: number, added: AddedModel) {
+  const picks = new Int32Array(sent).fill(-1);
+  for (const a of answered) if (a.model === added.arm) picks[a.index] = 1;
+  return {
+    model: added.arm,
+    at: added.at,
+    adaptSteps: adaptSteps(picks, 1, added.at),
+    calls: answered.filter((a) => a.model === added.arm).length,
+  };
+}
+
 export interface ReplayComparison {
   replayMeanQuality: number;
   replayPctOfOracle: number;
@@ -80,6 +112,8 @@ export interface ReplayComparison {
   replayPerQueryMeanQuality?: number;
   /** Batch mode: the replay's own gainPct, its batch routing over its per-query routing. */
   replayGainPct?: number;
+  /** With a hot-added model: the replay's adaptSteps in its new-arm scenario at the same step. */
+  replayAdaptSteps?: number | null;
 }
 
 export interface ReplayArgs {
@@ -95,6 +129,8 @@ export interface ReplayArgs {
   explore?: ExploreSetting;
   /** Batch mode: the residual correction, as the run's batch-planner has it (BATCH_RECENT_CORRECTION). */
   recentCorrection?: RecentCorrectionSetting;
+  /** A hot-added model: the replay runs its new-arm scenario for it at the same step. */
+  added?: AddedModel;
 }
 
 /**
@@ -128,6 +164,7 @@ export function replaySameSequence(
     '--budget',
     args.budget === null ? 'none' : String(args.budget),
     ...(args.warmStart ? ['--warm-start', args.warmStart] : []),
+    ...(args.added ? ['--scenario', 'new-arm', '--arm', args.added.arm, '--at', String(args.added.at)] : []),
     ...(args.batchSize
       ? [
           '--mode',
@@ -151,6 +188,7 @@ export function replaySameSequence(
     budgetRatio: number | null;
     perQuery?: { meanQuality: number };
     gainPct?: number;
+    adaptSteps?: number | null;
   };
   return {
     replayMeanQuality: round(r.meanQuality, 4),
@@ -160,5 +198,6 @@ export function replaySameSequence(
       replayPerQueryMeanQuality: round(r.perQuery.meanQuality, 4),
       replayGainPct: round(r.gainPct!, 2),
     }),
+    ...(args.added && { replayAdaptSteps: r.adaptSteps ?? null }),
   };
 }

@@ -5,14 +5,14 @@
  * measures what the services learned against the offline replay of the same sequence
  * (../shared/EVAL.md, "End-to-end").
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
-import { Topic } from '@llm-router/contracts';
+import { Topic, type DatasetRow } from '@llm-router/contracts';
 import { PartitionedProducer } from '@llm-router/kafka/partitioned-send';
 import {
   DEFAULT_EXPLORE,
@@ -52,9 +52,16 @@ import {
 } from '../lib/process-cpu';
 import { databaseActivity } from '../lib/database-activity';
 import { percentile, round } from '../lib/stats';
-import { cliArg, num } from '../lib/cli';
+import { cliArg, num, UsageError } from '../lib/cli';
 import { resolveDataset } from '../lib/dataset';
-import { Answered, learningFigures, quarters, replaySameSequence, type ReplayComparison } from './figures';
+import {
+  addedModelFigures,
+  Answered,
+  learningFigures,
+  quarters,
+  replaySameSequence,
+  type ReplayComparison,
+} from './figures';
 import { sendQueries } from './sender';
 
 const ROOT = resolve(__dirname, '../..');
@@ -154,6 +161,15 @@ const opts = new Command('e2e')
     '--profile <dir>',
     'write a V8 CPU profile of every router and reward-aggregator process to this directory (when they stop)',
   )
+  .option(
+    '--add-model <id>',
+    "hot add: the models file's model left out of the catalog the services start with, added with POST /admin/models at --add-at; the replay side runs its new-arm scenario at the same step",
+  )
+  .option(
+    '--add-at <n>',
+    'with --add-model: the sent query from which the model is offered (default: a third of --queries)',
+    num('--add-at', { integer: true, min: 1 }),
+  )
   .option('--json', 'print one JSON object as the last line')
   .parse()
   .opts<{
@@ -178,6 +194,8 @@ const opts = new Command('e2e')
     kafkaSecurity?: KafkaSecurity;
     scopeCap: number | null;
     profile?: string;
+    addModel?: string;
+    addAt?: number;
     json?: boolean;
   }>();
 
@@ -207,6 +225,49 @@ function budgetArg(v: string): number | null {
 
 const say = (msg: string) => process.stderr.write(`[e2e] ${msg}\n`);
 
+/**
+ * `--add-model`: the services start on the models file without the model, and it is added at
+ * `--add-at` through the price-watcher's admin API, as an operator adds a newly released model.
+ */
+function hotAddPlan(model: string, at: number | undefined, modelsPath: string, rows: readonly DatasetRow[]) {
+  if (opts.mode !== 'query')
+    throw new UsageError('--add-model needs --mode query (the replay has no new-arm batch scenario)');
+  if (opts.warmStart)
+    throw new UsageError(
+      '--add-model and --warm-start together: the replay keeps a new model out of the warm start, the services would not',
+    );
+  const file = JSON.parse(readFileSync(modelsPath, 'utf8')) as {
+    models: { model_id: string; input_cost_per_m: number; output_cost_per_m: number }[];
+  };
+  const entry = file.models.find((m) => m.model_id === model);
+  if (!entry)
+    throw new UsageError(
+      `--add-model ${model} is not in ${modelsPath} (models: ${file.models.map((m) => m.model_id).join(', ')})`,
+    );
+  if (!rows.every((r) => r.arms[model]))
+    throw new UsageError(`--add-model ${model}: not every row of the data answers it`);
+  const added = { arm: model, at: at ?? Math.floor(opts.queries / 3) };
+  if (added.at >= opts.queries) throw new UsageError(`--add-at ${added.at} must be below --queries ${opts.queries}`);
+  return {
+    added,
+    /** The models file the services start with: every model but the added one. */
+    startingModelsFile(dir: string): string {
+      const path = join(dir, 'models-before-add.json');
+      writeFileSync(path, JSON.stringify({ ...file, models: file.models.filter((m) => m.model_id !== model) }));
+      return path;
+    },
+    async add(priceWatcherUrl: string, token: string): Promise<void> {
+      const r = await fetch(`${priceWatcherUrl}/admin/models`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ model, inputPerM: entry.input_cost_per_m, outputPerM: entry.output_cost_per_m }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (!r.ok) throw new Error(`POST /admin/models ${model}: ${r.status} ${await r.text()}`);
+    },
+  };
+}
+
 async function main() {
   const { dataPath, modelsPath, rows, generatedIn } = resolveDataset(
     opts.data,
@@ -215,6 +276,7 @@ async function main() {
   );
   if (generatedIn) say(`${opts.data} not found: using generated data in ${generatedIn}`);
   say(`dataset ${dataPath}: ${rows.length} rows, models ${modelsPath}`);
+  const hotAdd = opts.addModel ? hotAddPlan(opts.addModel, opts.addAt, modelsPath, rows) : null;
 
   const { mode, security } = await infrastructureChoice(opts.kafkaSecurity);
   const infra = await startInfrastructure({ mode, security });
@@ -239,7 +301,7 @@ async function main() {
       DEFAULT_LAMBDA: String(opts.lambda),
       PROVIDER: 'replay',
       REPLAY_DATASET: dataPath,
-      PRICES_FILE: modelsPath,
+      PRICES_FILE: hotAdd ? hotAdd.startingModelsFile(logDir) : modelsPath,
       ADMIN_TOKEN: `e2e-${runId}`,
       QUERIES_GROUP_ID: `router-${runId}`,
       AGGREGATOR_GROUP_ID: `reward-aggregator-${runId}`,
@@ -362,8 +424,9 @@ async function main() {
         answers.set(r.id, { at });
         latencies.push(at - sentAt.get(r.id)!);
         if (r.error && !r.output) return;
-        const row = sentRows[Number(r.id.split('-').pop())];
-        answered.push({ row, model: r.model, costUsd: r.costUsd });
+        const index = Number(r.id.split('-').pop());
+        const row = sentRows[index];
+        answered.push({ index, row, model: r.model, costUsd: r.costUsd });
         // The dataset's judged quality goes back as feedback in the background, batched:
         // awaiting each send here would make this client, not the router, the bottleneck.
         feedbackQueue.push({
@@ -404,7 +467,15 @@ async function main() {
         }),
       };
     });
-    await sendQueries(producer, Topic.Queries, queries, opts.rate, (id, at) => sentAt.set(id, at));
+    const onSent = (id: string, at: number) => sentAt.set(id, at);
+    if (hotAdd) {
+      await sendQueries(producer, Topic.Queries, queries.slice(0, hotAdd.added.at), opts.rate, onSent);
+      await hotAdd.add(services[0].url, env.ADMIN_TOKEN);
+      say(`added ${hotAdd.added.arm} after query ${hotAdd.added.at}`);
+      await sendQueries(producer, Topic.Queries, queries.slice(hotAdd.added.at), opts.rate, onSent);
+    } else {
+      await sendQueries(producer, Topic.Queries, queries, opts.rate, onSent);
+    }
     const sent = sentAt.size;
 
     const deadline = Date.now() + opts.timeout * 1000;
@@ -447,7 +518,7 @@ async function main() {
     await producer.close();
     await kafkaProducer.disconnect();
 
-    const learning = learningFigures(sentRows, answered, rows, opts.budget);
+    const learning = learningFigures(sentRows, answered, rows, opts.budget, hotAdd?.added);
     const replay = opts.replay
       ? replaySameSequence(sentRows, rows, logDir, {
           policy: opts.policy,
@@ -459,6 +530,7 @@ async function main() {
           batchSize: opts.mode === 'batch' ? opts.batchSize : undefined,
           explore: opts.explore,
           recentCorrection: opts.recentCorrection,
+          added: hotAdd?.added,
         })
       : null;
     const result = {
@@ -505,6 +577,12 @@ async function main() {
       scopeCapUsd: opts.scopeCap,
       budgetCapped,
       learning: quarters(answered, rows),
+      ...(hotAdd && {
+        addedModel: {
+          ...addedModelFigures(answered, sent, hotAdd.added),
+          replayAdaptSteps: replay?.replayAdaptSteps ?? null,
+        },
+      }),
     };
     result.dlq = await dlqCount(kafkaAs(`e2e-admin-${runId}`, KAFKA_ADMIN_USER));
     if (!opts.json) {
@@ -534,6 +612,12 @@ async function main() {
         console.log(
           `batch gain over the replay's per-query routing (${replay.replayPerQueryMeanQuality}): live ${pct(result.gainPct)}, replay ${pct(replay.replayGainPct)}`,
         );
+      if (result.addedModel) {
+        const a = result.addedModel;
+        console.log(
+          `added ${a.model} at query ${a.at}: ${a.calls} calls, adapt steps live ${a.adaptSteps ?? 'never'}, replay ${a.replayAdaptSteps ?? 'never'}`,
+        );
+      }
       if (result.learning) {
         const l = result.learning;
         console.log(
@@ -694,4 +778,8 @@ async function dlqCount(kafka: Kafka): Promise<number> {
   }
 }
 
-main();
+main().catch((e: unknown) => {
+  // Bad usage found after parsing (a model not in the models file, ...): the message, exit code 2.
+  process.stderr.write(`e2e: ${(e as Error).message}\n`);
+  process.exit(e instanceof UsageError ? 2 : 1);
+});
