@@ -21,6 +21,14 @@ export interface EpsilonGreedyOptions extends CommonOptions {
 export type ExploreAmong = 'contenders' | 'all';
 export const EXPLORE_AMONG: readonly ExploreAmong[] = ['contenders', 'all'];
 
+/** The `exploreAmong` option checked, `contenders` when absent. */
+export function exploreAmongOption(value: ExploreAmong | undefined): ExploreAmong {
+  const rule = value ?? 'contenders';
+  if (!EXPLORE_AMONG.includes(rule))
+    throw new RangeError(`exploreAmong must be one of ${EXPLORE_AMONG.join(', ')}, got ${String(rule)}`);
+  return rule;
+}
+
 /**
  * The most each arm could score, quality being at most 1: 1 - lambda * cost (argmaxDecision's
  * `ceilings`). Undefined without a price of a dollar or under `all`: every arm is explored.
@@ -54,9 +62,7 @@ export class EpsilonGreedyPolicy extends CountingPolicy {
     this.epsilon = opts.epsilon ?? (opts.epsilonDecay !== undefined ? 1 : 0.1);
     this.epsilonDecay = opts.epsilonDecay;
     this.epsilonMin = opts.epsilonMin ?? 0;
-    this.exploreAmong = opts.exploreAmong ?? 'contenders';
-    if (!EXPLORE_AMONG.includes(this.exploreAmong))
-      throw new Error(`exploreAmong must be one of ${EXPLORE_AMONG.join(', ')}, got ${String(this.exploreAmong)}`);
+    this.exploreAmong = exploreAmongOption(opts.exploreAmong);
     if (!(this.epsilon >= 0 && this.epsilon <= 1)) throw new Error(`epsilon must be in [0, 1], got ${this.epsilon}`);
     if (this.epsilonDecay !== undefined && !(this.epsilonDecay > 0)) throw new Error('epsilonDecay must be > 0');
   }

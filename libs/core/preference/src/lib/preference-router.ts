@@ -2,7 +2,7 @@ import {
   argmaxDecision,
   eligibleArms,
   ExploreAmong,
-  EXPLORE_AMONG,
+  exploreAmongOption,
   exploreCeilings,
   Rng,
   withoutAwaitedColdArms,
@@ -165,9 +165,7 @@ export class PreferenceRouter implements Policy {
     this.epsilon = opts.epsilon ?? 0.05;
     if (!(this.epsilon >= 0 && this.epsilon <= 1))
       throw new RangeError(`epsilon must be in [0, 1], got ${this.epsilon}`);
-    this.exploreAmong = opts.exploreAmong ?? 'contenders';
-    if (!EXPLORE_AMONG.includes(this.exploreAmong))
-      throw new RangeError(`exploreAmong must be one of ${EXPLORE_AMONG.join(', ')}, got ${String(this.exploreAmong)}`);
+    this.exploreAmong = exploreAmongOption(opts.exploreAmong);
     this.lr = opts.lr ?? 0.1;
     this.l2 = opts.l2 ?? 1e-4;
     this.softness = opts.softness ?? 0.1;

@@ -159,6 +159,9 @@ describe('PreferenceRouter', () => {
     const uniform = new PreferenceRouter({ d: D, epsilon: 0.2, seed: 11, exploreAmong: 'all' });
     uniform.fit(rows(200, 3));
     expect(uniform.decide({ features: x }, ARMS, priced).probabilities['big']).toBeCloseTo(0.2 / 3, 12);
+    expect(() => new PreferenceRouter({ exploreAmong: 'uniform' as never })).toThrow(
+      /exploreAmong must be one of contenders, all/,
+    );
   });
 
   it('reports exact propensities that match the choice frequencies', () => {
