@@ -246,7 +246,7 @@ function hotAddPlan(model: string, at: number | undefined, modelsPath: string, r
     );
   if (!rows.every((r) => r.arms[model]))
     throw new UsageError(`--add-model ${model}: not every row of the data answers it`);
-  const added = { arm: model, at: at ?? Math.floor(opts.queries / 3) };
+  const added = { arm: model, at: at ?? Math.max(1, Math.floor(opts.queries / 3)) };
   if (added.at >= opts.queries) throw new UsageError(`--add-at ${added.at} must be below --queries ${opts.queries}`);
   return {
     added,
