@@ -157,6 +157,7 @@ async function main(): Promise<number> {
         POLICY_SEED: String(opts.seed),
         PROVIDER: 'replay',
         REPLAY_DATASET: dataset.dataPath,
+        REPLAY_PRICES_FILE: dataset.modelsPath,
         PRICES_FILE: dataset.modelsPath,
         ADMIN_TOKEN: `chaos-${runId}`,
         QUERIES_GROUP_ID: `router-${runId}`,

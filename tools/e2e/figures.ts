@@ -29,6 +29,8 @@ export interface LearningFigures {
 export interface AddedModel {
   arm: string;
   at: number;
+  /** Its list price times this (the replay's new-arm `--factor`; default 1). */
+  factor?: number;
 }
 
 /**
@@ -164,7 +166,18 @@ export function replaySameSequence(
     '--budget',
     args.budget === null ? 'none' : String(args.budget),
     ...(args.warmStart ? ['--warm-start', args.warmStart] : []),
-    ...(args.added ? ['--scenario', 'new-arm', '--arm', args.added.arm, '--at', String(args.added.at)] : []),
+    ...(args.added
+      ? [
+          '--scenario',
+          'new-arm',
+          '--arm',
+          args.added.arm,
+          '--at',
+          String(args.added.at),
+          '--factor',
+          String(args.added.factor ?? 1),
+        ]
+      : []),
     ...(args.batchSize
       ? [
           '--mode',

@@ -170,6 +170,12 @@ const opts = new Command('e2e')
     'with --add-model: the sent query from which the model is offered (default: a third of --queries)',
     num('--add-at', { integer: true, min: 1 }),
   )
+  .option(
+    '--add-price-factor <f>',
+    "with --add-model: its list price times f (the replay's new-arm --factor), e.g. a cheap new release",
+    num('--add-price-factor', { positive: true }),
+    1,
+  )
   .option('--json', 'print one JSON object as the last line')
   .parse()
   .opts<{
@@ -196,6 +202,7 @@ const opts = new Command('e2e')
     profile?: string;
     addModel?: string;
     addAt?: number;
+    addPriceFactor: number;
     json?: boolean;
   }>();
 
@@ -246,7 +253,8 @@ function hotAddPlan(model: string, at: number | undefined, modelsPath: string, r
     );
   if (!rows.every((r) => r.arms[model]))
     throw new UsageError(`--add-model ${model}: not every row of the data answers it`);
-  const added = { arm: model, at: at ?? Math.max(1, Math.floor(opts.queries / 3)) };
+  const factor = opts.addPriceFactor;
+  const added = { arm: model, at: at ?? Math.max(1, Math.floor(opts.queries / 3)), factor };
   if (added.at >= opts.queries) throw new UsageError(`--add-at ${added.at} must be below --queries ${opts.queries}`);
   return {
     added,
@@ -260,7 +268,11 @@ function hotAddPlan(model: string, at: number | undefined, modelsPath: string, r
       const r = await fetch(`${priceWatcherUrl}/admin/models`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ model, inputPerM: entry.input_cost_per_m, outputPerM: entry.output_cost_per_m }),
+        body: JSON.stringify({
+          model,
+          inputPerM: entry.input_cost_per_m * factor,
+          outputPerM: entry.output_cost_per_m * factor,
+        }),
         signal: AbortSignal.timeout(30_000),
       });
       if (!r.ok) throw new Error(`POST /admin/models ${model}: ${r.status} ${await r.text()}`);
@@ -301,6 +313,8 @@ async function main() {
       DEFAULT_LAMBDA: String(opts.lambda),
       PROVIDER: 'replay',
       REPLAY_DATASET: dataPath,
+      // The dataset's costs were billed at the models file's prices: a price event rescales them.
+      REPLAY_PRICES_FILE: modelsPath,
       PRICES_FILE: hotAdd ? hotAdd.startingModelsFile(logDir) : modelsPath,
       ADMIN_TOKEN: `e2e-${runId}`,
       QUERIES_GROUP_ID: `router-${runId}`,
@@ -580,6 +594,7 @@ async function main() {
       ...(hotAdd && {
         addedModel: {
           ...addedModelFigures(answered, sent, hotAdd.added),
+          priceFactor: hotAdd.added.factor,
           replayAdaptSteps: replay?.replayAdaptSteps ?? null,
         },
       }),

@@ -53,7 +53,7 @@ export class RouterModule {
           provide: CHAT_PROVIDER,
           useFactory: () =>
             config.PROVIDER === 'replay'
-              ? ReplayProvider.fromFile(config.REPLAY_DATASET!)
+              ? ReplayProvider.fromFile(config.REPLAY_DATASET!, config.REPLAY_PRICES_FILE)
               : new OpenAiChatProvider({
                   baseUrl: config.OPENAI_BASE_URL!,
                   apiKey: config.OPENAI_API_KEY,

@@ -29,6 +29,12 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
     PROVIDER: z.enum(['replay', 'openai']).default('replay'),
     /** Replay provider: the reward dataset that answers queries. */
     REPLAY_DATASET: z.string().optional(),
+    /**
+     * Replay provider: the models file the dataset's costs were billed at (its list prices). With it
+     * a replayed call costs the dataset's figure rescaled to the price in force, so price events
+     * reach the bills; without it every call costs the dataset's figure.
+     */
+    REPLAY_PRICES_FILE: z.string().optional(),
     OPENAI_BASE_URL: z.string().url().optional(),
     OPENAI_API_KEY: z.string().optional(),
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(30000),

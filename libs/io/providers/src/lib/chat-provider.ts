@@ -1,3 +1,4 @@
+import type { CallPrice } from './token-estimator';
 import { ChatMessage, Usage } from '@llm-router/contracts';
 
 /**
@@ -39,6 +40,12 @@ export interface ChatResult {
   usage?: Usage;
   /** Cost of this call in USD when the provider knows it (replay), else computed from usage x price. */
   costUsd?: number;
+  /**
+   * The list price `costUsd` was billed at (replay: the price list of the dataset's costs). The
+   * router rescales `costUsd` to the price in force, as a provider billing tokens at that price
+   * would: a price event changes what a replayed call costs, as it changes what it is expected to.
+   */
+  billedAt?: CallPrice;
   latencyMs: number;
 }
 

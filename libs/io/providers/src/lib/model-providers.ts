@@ -3,7 +3,7 @@ import { AnthropicMessagesProvider } from './anthropic-messages';
 import { ChatProvider, ChatRequest, ChatResult, ChunkSink, ProviderError } from './chat-provider';
 import { OpenAiChatProvider } from './openai-chat';
 import { BreakerOptions, CircuitBreaker, ConcurrencyGate, LatencyTracker, ModelBusy } from './resilience';
-import { callCostUsd, TokenEstimator } from './token-estimator';
+import { callCostUsd, rebilledCostUsd, TokenEstimator } from './token-estimator';
 
 export interface ModelProvidersOptions {
   /** Answers every model whose price event names no endpoint (PROVIDER=replay or openai). */
@@ -90,7 +90,12 @@ export class ModelProviders {
       s.breaker.success();
       s.latency.observe(result.latencyMs);
       const usage = result.usage ?? this.tokens.usage(promptText, result.output);
-      const costUsd = result.costUsd ?? (price ? callCostUsd(price, usage) : undefined);
+      const costUsd =
+        result.costUsd !== undefined
+          ? rebilledCostUsd(result.costUsd, result.billedAt, price)
+          : price
+            ? callCostUsd(price, usage)
+            : undefined;
       return { result, usage, usageEstimated: !result.usage, costUsd };
     } finally {
       release?.();

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { DatasetRow, parseDataset } from '@llm-router/contracts';
+import { DatasetRow, ModelsFile, parseDataset } from '@llm-router/contracts';
 import { ChatProvider, ChatRequest, ChatResult, ChunkSink, ProviderError } from './chat-provider';
 import { chunkOf } from './stream';
+import type { CallPrice } from './token-estimator';
 
 /**
  * Answers from a reward dataset instead of calling a model: the "answer" names the model and
@@ -12,12 +13,22 @@ export class ReplayProvider implements ChatProvider {
   readonly name = 'replay';
   private readonly byPrompt = new Map<string, number>();
 
-  constructor(readonly rows: DatasetRow[]) {
+  /**
+   * `billedAt`: the list prices the dataset's costs were billed at (its models file). With them a
+   * call's cost follows the price in force (ChatResult.billedAt): a price cut or a model added at
+   * another price costs what it says, as the replay's scenarios bill it. Without, every call costs
+   * the dataset's figure whatever the prices.
+   */
+  constructor(
+    readonly rows: DatasetRow[],
+    private readonly billedAt: ReadonlyMap<string, CallPrice> = new Map(),
+  ) {
     rows.forEach((r, i) => this.byPrompt.set(r.prompt, i));
   }
 
-  static fromFile(path: string): ReplayProvider {
-    return new ReplayProvider(parseDataset(readFileSync(path, 'utf8')));
+  static fromFile(path: string, modelsFile?: string): ReplayProvider {
+    const prices = modelsFile ? pricesOf(ModelsFile.parse(JSON.parse(readFileSync(modelsFile, 'utf8')))) : undefined;
+    return new ReplayProvider(parseDataset(readFileSync(path, 'utf8')), prices);
   }
 
   models(): string[] {
@@ -62,7 +73,17 @@ export class ReplayProvider implements ChatProvider {
       output,
       finishReason: 'stop',
       costUsd: arm.cost,
+      ...(this.billedAt.has(req.model) && { billedAt: this.billedAt.get(req.model) }),
       latencyMs: performance.now() - t0,
     };
   }
+}
+
+/** A models file's list prices by model (a self-hosted one at no per-token price: never rescaled). */
+function pricesOf(file: ModelsFile): Map<string, CallPrice> {
+  return new Map(
+    file.models
+      .filter((m) => !m.self_hosted)
+      .map((m) => [m.model_id, { inputPerM: m.input_cost_per_m, outputPerM: m.output_cost_per_m }]),
+  );
 }

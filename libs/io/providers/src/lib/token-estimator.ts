@@ -43,6 +43,24 @@ export interface CallPrice {
   perCallUsd?: number;
 }
 
+/**
+ * A cost billed at one list price (`billedAt`), at the price in force instead: scaled by the two
+ * prices' blend of input and output (1:3, as the cost model blends them). A self-hosted price, an
+ * unknown one or a free reference leaves it as it was.
+ */
+export function rebilledCostUsd(
+  costUsd: number,
+  billedAt: CallPrice | undefined,
+  price: CallPrice | undefined,
+): number {
+  if (!billedAt || !price || price.perCallUsd !== undefined || billedAt.perCallUsd !== undefined) return costUsd;
+  const blend = (p: CallPrice) => p.inputPerM + 3 * p.outputPerM;
+  const reference = blend(billedAt);
+  if (!(reference > 0)) return costUsd;
+  const current = blend(price);
+  return current === reference ? costUsd : (costUsd * current) / reference;
+}
+
 /** Realised cost of one call: usage x the price in force when it was made; a self-hosted model's constant price per call. */
 export function callCostUsd(price: CallPrice, usage: Usage): number {
   if (price.perCallUsd !== undefined) return price.perCallUsd;
