@@ -134,6 +134,11 @@ describe('HTTP fuzzing of every service', () => {
       expect(await violation(await router(), post('/admin/api-keys', body))).toBeNull();
     });
 
+    it('router POST /admin/api-keys with an rpm a PostgreSQL integer cannot hold answers a 4xx, not 500', async () => {
+      const body = { name: 'fuzz', scopes: ['default'], rpm: 3484935178933216, tpm: 100000 };
+      expect(await violation(await router(), post('/admin/api-keys', body))).toBeNull();
+    });
+
     it('reward-aggregator GET /frontier/observed/%00 answers a 4xx, not 500 (NUL byte reaches PostgreSQL)', async () => {
       expect(await violation(await aggregator(), get('GET', '/frontier/observed/%00'))).toBeNull();
     });
