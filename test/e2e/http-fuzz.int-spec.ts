@@ -139,6 +139,11 @@ describe('HTTP fuzzing of every service', () => {
       expect(await violation(await router(), post('/admin/api-keys', body))).toBeNull();
     });
 
+    it('price-watcher POST /admin/models with a concurrency a PostgreSQL integer cannot hold answers a 4xx, not 500', async () => {
+      const body = { model: 'fuzz/huge', inputPerM: 0, outputPerM: 0, selfHosted: true, concurrency: 3484935178933216 };
+      expect(await violation(await priceWatcher(), post('/admin/models', body))).toBeNull();
+    });
+
     it('reward-aggregator GET /frontier/observed/%00 answers a 4xx, not 500 (NUL byte reaches PostgreSQL)', async () => {
       expect(await violation(await aggregator(), get('GET', '/frontier/observed/%00'))).toBeNull();
     });

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { DiscountTier, IsoTime, ModelId } from '@llm-router/contracts';
+import { DiscountTier, IsoTime, ModelId, PositivePgInteger } from '@llm-router/contracts';
 import { PriceBookService, ProposalOutcome } from '../price-book/price-book.service';
 import type { PriceProposal } from '../price-book/validation';
 import { AdminTokenGuard } from './admin.guard';
@@ -31,7 +31,7 @@ const PriceBody = z
     outputPerM: requiredPrice,
     effectiveFrom: IsoTime.optional(),
     selfHosted: z.boolean().optional(),
-    concurrency: z.number().int().positive().optional(),
+    concurrency: PositivePgInteger.optional(),
     discountTiers: z.array(DiscountTier).optional(),
     costFactor: z.number().finite().positive().optional(),
     /** Needed when the price moves more than MAX_PRICE_JUMP times up or down. */

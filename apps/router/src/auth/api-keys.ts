@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { Scope } from '@llm-router/contracts';
+import { PositivePgInteger, Scope } from '@llm-router/contracts';
 import { sha256Hex } from '@llm-router/service';
-
-/** A per-minute limit: stored in a PostgreSQL integer column, so at most 2^31 - 1. */
-const perMinute = z.number().int().positive().max(2_147_483_647, 'must be at most 2147483647');
 
 /** What a key may do. Scopes: the first is where model "auto" routes. Limits: unset = none. */
 export const KeyLimits = z.object({
@@ -16,8 +13,8 @@ export const KeyLimits = z.object({
   scopes: z.array(Scope).min(1),
   budgetDayUsd: z.number().positive().optional(),
   budgetMonthUsd: z.number().positive().optional(),
-  rpm: perMinute.optional(),
-  tpm: perMinute.optional(),
+  rpm: PositivePgInteger.optional(),
+  tpm: PositivePgInteger.optional(),
 });
 export type KeyLimits = z.infer<typeof KeyLimits>;
 

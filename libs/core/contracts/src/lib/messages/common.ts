@@ -23,3 +23,8 @@ export const Usd = z.number().finite().nonnegative();
 export const Quality = z.number().finite().min(0).max(1);
 export const IsoTime = z.string().datetime({ offset: true });
 export const DEFAULT_SCOPE = 'default';
+
+/** The largest value a PostgreSQL integer column holds: a count stored in one is bounded by it. */
+export const MAX_PG_INTEGER = 2_147_483_647;
+/** A positive count stored in a PostgreSQL integer column (a concurrency limit, a per-minute limit). */
+export const PositivePgInteger = z.number().int().positive().max(MAX_PG_INTEGER, `must be at most ${MAX_PG_INTEGER}`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ModelId } from './common';
+import { ModelId, PositivePgInteger } from './common';
 import { ProviderFields } from './price-event';
 
 /** Topic model.catalog, key = model id, compacted: hot add and removal of models. */
@@ -7,7 +7,7 @@ export const ModelEvent = z.object({
   model: ModelId,
   action: z.enum(['added', 'removed', 'enabled', 'disabled']),
   ...ProviderFields,
-  concurrency: z.number().int().positive().optional(),
+  concurrency: PositivePgInteger.optional(),
   selfHosted: z.boolean().default(false),
   ts: z.string().datetime({ offset: true }),
 });

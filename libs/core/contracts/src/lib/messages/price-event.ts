@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ModelId } from './common';
+import { ModelId, PositivePgInteger } from './common';
 
 /** A price per million tokens: finite, non-negative and below any price ever charged. */
 export const MAX_PRICE_PER_M = 1000;
@@ -39,7 +39,7 @@ export const PriceEvent = z.object({
   source: z.string().min(1),
   selfHosted: z.boolean().default(false),
   /** Self-hosted: concurrent requests the GPUs hold. */
-  concurrency: z.number().int().positive().optional(),
+  concurrency: PositivePgInteger.optional(),
   /** Self-hosted: the constant cost of one call in USD (GPU time), whatever its tokens. */
   perCallUsd: z.number().finite().positive().optional(),
   /** Calls beyond `concurrency` wait in a queue of at most this many, for at most queueTimeoutMs, then go to the next arm. */
