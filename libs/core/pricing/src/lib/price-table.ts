@@ -38,7 +38,7 @@ export class CostModel {
   }
 
   /** A blended per-million price (input and output weighted 1:3, typical chat completions). */
-  static blended(p: ModelPrice): number {
+  static blended(p: Pick<ModelPrice, 'inputPerM' | 'outputPerM'>): number {
     return (p.inputPerM + 3 * p.outputPerM) / 4;
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { countTokens } from 'gpt-tokenizer';
 import { Usage } from '@llm-router/contracts';
+import { CostModel } from '@llm-router/pricing';
 import { LruCache } from './lru-cache';
 
 /**
@@ -45,8 +46,9 @@ export interface CallPrice {
 
 /**
  * A cost billed at one list price (`billedAt`), at the price in force instead: scaled by the two
- * prices' blend of input and output (1:3, as the cost model blends them). A self-hosted price, an
- * unknown one or a free reference leaves it as it was.
+ * prices' blend of input and output (the cost model's, `CostModel.blended`), so a price event
+ * moves the bill as it moves the expected cost. A self-hosted price, an unknown one or a free
+ * reference leaves it as it was.
  */
 export function rebilledCostUsd(
   costUsd: number,
@@ -54,10 +56,9 @@ export function rebilledCostUsd(
   price: CallPrice | undefined,
 ): number {
   if (!billedAt || !price || price.perCallUsd !== undefined || billedAt.perCallUsd !== undefined) return costUsd;
-  const blend = (p: CallPrice) => p.inputPerM + 3 * p.outputPerM;
-  const reference = blend(billedAt);
+  const reference = CostModel.blended(billedAt);
   if (!(reference > 0)) return costUsd;
-  const current = blend(price);
+  const current = CostModel.blended(price);
   return current === reference ? costUsd : (costUsd * current) / reference;
 }
 
