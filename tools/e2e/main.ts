@@ -12,7 +12,7 @@ import { Command, Option } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
-import { Topic, type DatasetRow } from '@llm-router/contracts';
+import { ModelsFile, Topic, type DatasetRow } from '@llm-router/contracts';
 import { PartitionedProducer } from '@llm-router/kafka/partitioned-send';
 import {
   DEFAULT_EXPLORE,
@@ -243,9 +243,8 @@ function hotAddPlan(model: string, at: number | undefined, modelsPath: string, r
     throw new UsageError(
       '--add-model and --warm-start together: the replay keeps a new model out of the warm start, the services would not',
     );
-  const file = JSON.parse(readFileSync(modelsPath, 'utf8')) as {
-    models: { model_id: string; input_cost_per_m: number; output_cost_per_m: number }[];
-  };
+  // Checked by the contract's schema; passthrough keeps the file's other entries for the copy below.
+  const file = ModelsFile.passthrough().parse(JSON.parse(readFileSync(modelsPath, 'utf8')));
   const entry = file.models.find((m) => m.model_id === model);
   if (!entry)
     throw new UsageError(
