@@ -1,6 +1,7 @@
 import {
   argmaxDecision,
   eligibleArms,
+  ensureCapacity,
   ExploreAmong,
   exploreAmongOption,
   exploreCeilings,
@@ -142,6 +143,7 @@ export class PreferenceRouter implements Policy {
   private readonly rng: Rng;
   private readonly epsilon: number;
   private readonly exploreAmong: ExploreAmong;
+  private ceilings = new Float64Array(0);
   private readonly lr: number;
   private readonly l2: number;
   private readonly softness: number;
@@ -246,7 +248,8 @@ export class PreferenceRouter implements Policy {
       // Cold arms outrank warm ones (cheapest cold first); finite so the logged scores stay JSON.
       scores[i] = anyCold && cold[i] ? 1e6 - c.lambda * cost : q.get(arms[i])! - c.lambda * cost;
     }
-    const ceilings = exploreCeilings(this.exploreAmong, arms, c, new Float64Array(k));
+    this.ceilings = ensureCapacity(this.ceilings, k);
+    const ceilings = exploreCeilings(this.exploreAmong, arms, c, this.ceilings);
     return argmaxDecision(arms, scores, this.rng, anyCold ? 0 : this.epsilon, ceilings);
   }
 
