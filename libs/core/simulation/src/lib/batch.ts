@@ -22,6 +22,12 @@ import {
   halfWidthMultiplier,
   periodTotalUsd,
   planWindow,
+  FREE_FORM,
+  KindLedger,
+  cheapestBill,
+  closingPhrase,
+  probeRound,
+  recentCheapestBillUsd,
 } from '@llm-router/batch';
 import { quantile } from './metrics';
 import { orderRows } from './order';
@@ -63,6 +69,12 @@ export interface BatchReplayOptions extends ReplayOptions {
    * follows the drift itself and the correction would count it twice (docs/decisions/0028).
    */
   recentCorrection?: RecentCorrectionSetting;
+  /**
+   * Price each window per kind of prompt from the bills, and probe each new kind before the rest
+   * of its window is planned (`KindLedger`, `probeRound`; default true, as the batch-planner app's
+   * BATCH_KIND_COSTS; docs/decisions/0050).
+   */
+  kindCosts?: boolean;
 }
 
 export interface ModeFigures {
@@ -204,50 +216,69 @@ export async function runBatchReplay(
       const ctx = s.contextOf(data[at]);
       return anyUnknownToPolicy(policy, ctx, offered(s, data[at], at).available);
     });
+  // Costs per kind of prompt, learnt from the bills, and a probe of each new kind before the
+  // rest of its window is planned (docs/decisions/0050).
+  const kindsOn = options.kindCosts ?? true;
+  const ledger = new KindLedger(k);
+  ledger.countWarmStart((options.warmStart ?? []).map((r) => r.prompt));
+  /** Per arm: realised over guessed on its recent calls, null before the first (KindLedger.factor). */
+  const ratios = () => arms.map((_, j) => calibration.ratio(j));
+  /** The window's estimates priced per kind; `base`: each entry's cost before any level. */
+  const estimateByKind = (queries: readonly PendingQuery[], levels: readonly number[]) => {
+    const e = estimate(queries, levels);
+    const base = e.cost.map((c, x) => c / levels[x % k]);
+    const kinds = kindsOn ? ledger.kindsOf(queries.map((q) => q.ctx.text ?? '')) : null;
+    const kindBilled = kinds ? ledger.price(e, base, kinds, ratios()) : undefined;
+    return {
+      e,
+      base,
+      kinds,
+      kindBilled,
+      unpriced: kinds ? cheapestBill(estimate(queries, levels)) / queries.length : 0,
+    };
+  };
   let spent = 0;
-  let t = 0;
-  let windowEnd = 0;
-  while (t < n) {
-    applyEvent(s, t);
-    if (t >= windowEnd) recent?.nextWindow();
-    const round = nextSubRound(s, t, windowEnd, size, explore);
-    windowEnd = round.windowEnd;
-    const end = round.end;
-    const m = end - t;
+  let routedCount = 0;
+  /** One round: the rows `idx`, planned together (or sent to `given` arms), dispatched, and learnt from. */
+  const runRound = async (idx: readonly number[], exploring: boolean, given?: Int32Array) => {
+    const m = idx.length;
     const queries: PendingQuery[] = [];
     const oracles: number[] = [];
     // The costs each row is offered at are kept for update(): the per-prompt usage model learns
     // from the realised cost against that expectation; without it batch planning would price
     // every prompt at its model's mean cost while per-query routing prices each one.
     const offeredCosts: Record<ArmId, number>[] = [];
-    for (let i = 0; i < m; i++) {
-      const { available, oracle } = offered(s, data[t + i], t + i);
-      queries.push({ ctx: s.contextOf(data[t + i]), available });
+    for (const r of idx) {
+      const { available, oracle } = offered(s, data[r], r);
+      queries.push({ ctx: s.contextOf(data[r]), available });
       oracles.push(oracle);
       offeredCosts.push(costModel.costs(available));
     }
     // Calibration levels as the round is planned (the dispatch observes against them).
     const levels = arms.map((_, j) => calibration.level(j));
-    const estimates = estimate(queries, levels);
+    const { e: estimates, base, kinds: costKinds, kindBilled, unpriced } = estimateByKind(queries, levels);
     const policyQuality = estimates.quality.slice();
     const texts = queries.map((q) => q.ctx.text ?? '');
     const kinds = recent?.kindsOf(texts) ?? [];
     recent?.apply(estimates, arms, kinds);
     const budget: PeriodBudget | null =
-      s.budget === null ? null : { perQueryUsd: s.budget, expectedQueries: n, routedQueries: t, spentUsd: spent };
-    if (budget && end < n) {
+      s.budget === null
+        ? null
+        : { perQueryUsd: s.budget, expectedQueries: n, routedQueries: routedCount, spentUsd: spent };
+    if (budget && routedCount + m < n) {
       // Re-estimated with what the policy knows now: estimates frozen at the time of their window
       // would keep the cold start's "every arm is alike" and bias the price down.
       routed.clear();
-      routed.add(estimate(strideSample(routedQueries, MIX_SAMPLE_MAX, true), levels), z);
+      routed.add(estimateByKind(strideSample(routedQueries, MIX_SAMPLE_MAX, true), levels).e, z);
       if (forecastQueries.length === 0) routed.add(estimates, z);
       forecast.clear();
-      if (forecastQueries.length > 0) forecast.add(estimate(forecastQueries, levels), z);
+      if (forecastQueries.length > 0) forecast.add(estimateByKind(forecastQueries, levels).e, z);
     }
     routedQueries.push(...queries);
     // After the mixes, as the batch-planner app: the price is set on what the policy believes.
     if (draws) drawQualities(estimates, draws);
     const unpulled = neverPulledModels(policy, queries[0].ctx, arms);
+    const cheapestLater = costKinds ? recentCheapestBillUsd(arms.map((_, j) => calibration.recentBills(j))) : null;
     const plan = await planWindow({
       estimates,
       budget,
@@ -259,9 +290,11 @@ export async function runBatchReplay(
       models: arms,
       // As the batch-planner app: neither called in this run nor known to the policy.
       unpricedArms: calibration.unpricedArms().filter((j) => unpulled.includes(j)),
-      exploration: round.exploring ? { unpulledArms: unpulled } : undefined,
+      exploration: exploring ? { unpulledArms: unpulled } : undefined,
+      assignment: given,
+      laterCheapestUsd: costKinds ? Math.max(unpriced, cheapestLater ?? 0) : undefined,
     });
-    solveMs.push(plan.solution.ms);
+    if (!given) solveMs.push(plan.solution.ms);
     const total = budget && periodTotalUsd(budget);
     const dispatch = new DispatchCheck(estimates, plan.assignment, total, spent, plan.reserveUsd, {
       dualPrice: plan.dualPrice,
@@ -270,20 +303,24 @@ export async function runBatchReplay(
         arms.map((_, j) => calibration.bills(j)),
         budget,
       ),
+      kinds: costKinds?.map((c) => c ?? FREE_FORM),
+      kindBilled,
     });
     const outcomes: { arm: ArmId; q: number; c: number }[] = [];
     for (let i = 0; i < m; i++) {
-      const row = data[t + i];
+      const r = idx[i];
+      const row = data[r];
       const j = dispatch.armFor(i);
       const arm = arms[j];
       const q = row.arms[arm].reward;
-      const c = realisedCost(s, row, arm, t + i);
+      const c = realisedCost(s, row, arm, r);
       spent += c;
       dispatch.settle(i, j, c);
-      calibration.observe(j, c, estimates.cost[i * k + j] / levels[j]);
+      calibration.observe(j, c, base[i * k + j]);
+      ledger.observe(j, closingPhrase(texts[i]), c, base[i * k + j]);
       outcomes.push({ arm, q, c });
-      rec.record(t + i, arm, q, c, s.baseLambda, oracles[i]);
-      options.onProgress?.(t + i + 1, n);
+      rec.record(r, arm, q, c, s.baseLambda, oracles[i]);
+      options.onProgress?.(routedCount + i + 1, n);
     }
     recent?.count(texts);
     for (let i = 0; i < m; i++) {
@@ -291,6 +328,38 @@ export async function runBatchReplay(
       policy.update(queries[i].ctx, o.arm, { quality: o.q, costUsd: o.c, expectedCostUsd: offeredCosts[i][o.arm] });
       recent?.observe(o.arm, kinds[i], policyQuality[i * k + arms.indexOf(o.arm)], o.q);
     }
+    routedCount += m;
+  };
+  /** The probe of the window of rows `idx` (see probeRound); null when it has none. */
+  const probeOf = (idx: readonly number[]) => {
+    const queries = idx.map((r) => ({ ctx: s.contextOf(data[r]), available: offered(s, data[r], r).available }));
+    const levels = arms.map((_, j) => calibration.level(j));
+    const { e, kinds } = estimateByKind(queries, levels);
+    const p = probeRound(ledger, e, kinds!, s.budget!, (j) => calibration.priced(j));
+    return p.rows.length === 0 ? null : { rows: p.rows.map((i) => idx[i]), arms: Int32Array.from(p.arms) };
+  };
+  let t = 0;
+  let windowEnd = 0;
+  while (t < n) {
+    applyEvent(s, t);
+    const newWindow = t >= windowEnd;
+    if (newWindow) recent?.nextWindow();
+    const round = nextSubRound(s, t, windowEnd, size, explore);
+    windowEnd = round.windowEnd;
+    const end = round.end;
+    let idx = Array.from({ length: end - t }, (_, i) => t + i);
+    // As the batch-planner app: a window that is not the period's last, under a budget, with
+    // exploration not turned off, probes its new kinds first.
+    const probe =
+      newWindow && !round.exploring && kindsOn && options.explore !== 0 && s.budget !== null && end < n
+        ? probeOf(idx)
+        : null;
+    if (probe) {
+      await runRound(probe.rows, false, probe.arms);
+      const taken = new Set(probe.rows);
+      idx = idx.filter((r) => !taken.has(r));
+    }
+    if (idx.length > 0) await runRound(idx, round.exploring);
     t = end;
   }
   return { ...rec.result(), solveMs };

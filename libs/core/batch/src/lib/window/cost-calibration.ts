@@ -54,6 +54,27 @@ export class CostCalibration {
     return this.calls.flatMap((_, j) => (this.priced(j) ? [] : [j]));
   }
 
+  /** What the recent calls of `arm` cost, and how many they are. */
+  recentBills(arm: number): { realisedUsd: number; calls: number } {
+    let realisedUsd = 0;
+    for (const x of this.calls[arm]) realisedUsd += x.realised;
+    return { realisedUsd, calls: this.calls[arm].length };
+  }
+
+  /**
+   * Realised over expected on the recent calls of `arm`, without the level's prior (null before
+   * any): what KindLedger compares a kind's own ratio with, measured alike.
+   */
+  ratio(arm: number): number | null {
+    let realised = 0;
+    let expected = 0;
+    for (const x of this.calls[arm]) {
+      realised += x.realised;
+      expected += x.expected;
+    }
+    return expected > 0 ? realised / expected : null;
+  }
+
   level(arm: number): number {
     let realisedUsd = 0;
     let expectedUsd = 0;

@@ -33,6 +33,8 @@ export class DispatchCheck {
   private readonly armRealised: Float64Array;
   /** Per arm: the highest realised over expected cost of one call this window. */
   private readonly armDearest: Float64Array;
+  /** Per arm and kind of prompt (`DispatchOptions.kinds`): expected and realised cost this window. */
+  private readonly kindBills = new Map<string, WindowBills>();
 
   /**
    * @param periodTotalUsd the period's budget; null = no budget, every planned arm goes.
@@ -87,8 +89,7 @@ export class DispatchCheck {
     // The library's one budget test (its rounding tolerance), so a plan the solver made to fit still fits.
     const call = cost[i * k + j] * this.unprovenMargin(i, j);
     const overBudget = this.spentUsd + call + this.plannedRest + this.reserveUsd > limit;
-    const surprised =
-      this.armRealised[j] > COST_SURPRISE * this.armExpected[j] && !this.worthAtTruePrice(i, j, cheapest);
+    const surprised = this.surpriseLevel(i, j) > COST_SURPRISE && !this.worthAtTruePrice(i, j, cheapest);
     return overBudget || surprised ? cheapest : j;
   }
 
@@ -116,9 +117,42 @@ export class DispatchCheck {
     return quality[i * k + j] - quality[i * k + cheapest] > price * (this.truePrice(i, j) - cost[i * k + cheapest]);
   }
 
-  /** Query i's expected cost on arm j at what j's calls have really cost this window. */
+  /** Query i's expected cost on arm j at what j's calls on its kind of prompt have really cost this window. */
   private truePrice(i: number, j: number): number {
-    return this.estimates.cost[i * this.estimates.k + j] * this.priceLevel(j);
+    return this.estimates.cost[i * this.estimates.k + j] * this.surpriseLevel(i, j);
+  }
+
+  /** What arm j's calls on query i's kind of prompt have cost this window over what they were expected to (1 before any). */
+  private surpriseLevel(i: number, j: number): number {
+    const b = this.billsOf(i, j);
+    return b.expected > 0 ? b.realised / b.expected : 1;
+  }
+
+  /**
+   * What arm j's calls on query i's kind of prompt have cost this window against the plan (its
+   * calls on every kind without `DispatchOptions.kinds`). A surprise is a kind's: one dear
+   * source in a window says nothing of what the arm costs on the window's other sources.
+   */
+  private billsOf(i: number, j: number): WindowBills {
+    const kinds = this.opts.kinds;
+    const arm = { expected: this.armExpected[j], realised: this.armRealised[j] };
+    if (!kinds) return arm;
+    const own = this.kindBills.get(`${j}\u0000${kinds[i]}`);
+    if (own && own.expected > 0) return own;
+    // No call of j on this kind yet this window: a kind j has been billed on before is priced
+    // from its own bills, and another kind's surprise says nothing of it; a kind whose price is
+    // still a guess takes the arm's surprise over the whole window.
+    return this.opts.kindBilled?.[i * this.estimates.k + j] ? { expected: 0, realised: 0 } : arm;
+  }
+
+  private addKindBill(i: number, j: number, expected: number, realised: number): void {
+    const kinds = this.opts.kinds;
+    if (!kinds) return;
+    const key = `${j}\u0000${kinds[i]}`;
+    let b = this.kindBills.get(key);
+    if (!b) this.kindBills.set(key, (b = { expected: 0, realised: 0 }));
+    b.expected += expected;
+    b.realised += realised;
   }
 
   /** What arm j's calls have really cost this window per dollar the plan expected (1 before any). */
@@ -145,6 +179,7 @@ export class DispatchCheck {
     this.spentUsd += realisedUsd;
     this.armExpected[arm] += this.estimates.cost[i * this.estimates.k + arm];
     this.armRealised[arm] += realisedUsd;
+    this.addKindBill(i, arm, this.estimates.cost[i * this.estimates.k + arm], realisedUsd);
     this.noteDearest(i, arm, realisedUsd);
   }
 
@@ -156,6 +191,7 @@ export class DispatchCheck {
   rebill(i: number, arm: number, settledUsd: number, realisedUsd: number): void {
     this.spentUsd += realisedUsd - settledUsd;
     this.armRealised[arm] += realisedUsd - settledUsd;
+    this.addKindBill(i, arm, 0, realisedUsd - settledUsd);
     this.noteDearest(i, arm, realisedUsd);
   }
 
@@ -177,6 +213,25 @@ export interface DispatchOptions {
    * times its cost.
    */
   thinEvidence?: ThinEvidence;
+  /**
+   * Per query of the window, its kind of prompt (`costKinds`, FREE_FORM for none): an arm's cost
+   * surprise is then measured and acted on per kind (absent: per arm, over the whole window). On
+   * seed 1 of val.jsonl by source, web_of_lies cost mistral seven times its guess and stopped it
+   * for the rest of the window, 55 mmlu upgrades with it (docs/decisions/0050).
+   */
+  kinds?: readonly string[];
+  /**
+   * With `kinds`, per (query i, arm j) at i * k + j: whether j has bills on i's kind from before
+   * the window (its price there rests on them). Absent or false: an unbilled kind takes the arm's
+   * surprise over the window.
+   */
+  kindBilled?: Uint8Array;
+}
+
+/** What an arm's calls (on one kind of prompt, or on all) were expected to cost this window, and cost. */
+interface WindowBills {
+  expected: number;
+  realised: number;
 }
 
 /** DispatchOptions.thinEvidence. */

@@ -7,3 +7,4 @@ export * from './window-planner';
 export * from './recent-residuals';
 export * from './exploration-round';
 export * from './posterior-draw';
+export * from './kind-costs';

@@ -1,5 +1,5 @@
-import { templateKeys } from '@llm-router/bandits';
 import { requireFinite, requireNonNegative } from '@llm-router/numerics';
+import { KIND_PROMPTS, closingPhrase } from './kind-costs';
 import { WindowEstimates } from './window-estimates';
 
 /**
@@ -78,7 +78,7 @@ export class RecentResiduals {
    * again (after a failed send) does not count its prompts twice.
    */
   count(texts: Iterable<string>): void {
-    for (const t of texts) this.see(closingOf(t));
+    for (const t of texts) this.see(closingPhrase(t));
   }
 
   /**
@@ -90,7 +90,7 @@ export class RecentResiduals {
    * of its own (docs/decisions/0044).
    */
   kindsOf(texts: readonly string[]): string[] {
-    return texts.map((t) => this.kindOfClosing(closingOf(t)));
+    return texts.map((t) => this.kindOfClosing(closingPhrase(t)));
   }
 
   /** A new window begins: what the earlier ones showed weighs `decay` times less. */
@@ -158,14 +158,14 @@ export class RecentResiduals {
     }
     if (this.closings.size >= MAX_CLOSINGS) {
       // Free text ends in phrases of its own: those seen once make room; templates stay.
-      for (const [c, m] of this.closings) if (m < TEMPLATE_PROMPTS) this.closings.delete(c);
+      for (const [c, m] of this.closings) if (m < KIND_PROMPTS) this.closings.delete(c);
       if (this.closings.size >= MAX_CLOSINGS) return;
     }
     this.closings.set(closing, 1);
   }
 
   private kindOfClosing(closing: string): string {
-    return (this.closings.get(closing) ?? 0) >= TEMPLATE_PROMPTS ? closing : FREE_FORM;
+    return (this.closings.get(closing) ?? 0) >= KIND_PROMPTS ? closing : FREE_FORM;
   }
 }
 
@@ -184,19 +184,11 @@ export function recentCorrectionFor(setting: RecentCorrectionSetting, warmStarte
 /** The kind of every prompt whose closing phrase no other prompt has shown. */
 export const FREE_FORM = '(free form)';
 
-/** Prompts that must end alike before their closing phrase is a kind of its own. */
-const TEMPLATE_PROMPTS = 2;
-
 /** Closing phrases counted at most (the state is stored after every round). */
 export const MAX_CLOSINGS = 1024;
 
 /** A kind whose decayed count of calls falls below this is forgotten. */
 const FORGOTTEN_CALLS = 1e-3;
-
-/** A prompt's closing phrase: the template key of its last words (libs/core/bandits `templateKeys`). */
-function closingOf(text: string): string {
-  return templateKeys(text)[1];
-}
 
 /** A stored field that must be an object, or an error naming it. */
 function asObject(value: unknown, field: string): Record<string, unknown> {

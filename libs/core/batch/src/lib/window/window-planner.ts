@@ -31,6 +31,11 @@ export interface WindowPlanInput {
    * `explorationObjective`). `unpulledArms` are arms the policy has never pulled.
    */
   exploration?: { unpulledArms: readonly number[] };
+  /**
+   * The round's arms, chosen by the caller (a probe of new kinds of prompt, `probeRound`): no
+   * solve; the plan prices the reserve and the dual price its dispatch check goes by.
+   */
+  assignment?: Int32Array;
   solver?: SolverChoice;
   timeLimitMs?: number;
   /** Per arm: calls the window may hold (self-hosted concurrency); see BatchProblem.capacity. */
@@ -41,6 +46,12 @@ export interface WindowPlanInput {
    * cheapest arm (see `unpricedCapacity`).
    */
   unpricedArms?: readonly number[];
+  /**
+   * What a later query's cheapest arm is expected to cost, where this window's own prompts are
+   * not their measure (a window priced per kind of prompt: the later queries' kinds are not
+   * known). The reserve takes the larger of it and this window's cheapest arms per query.
+   */
+  laterCheapestUsd?: number;
   tiers?: ReadonlyArray<readonly DiscountTier[] | undefined | null>;
   models?: readonly string[];
 }
@@ -85,7 +96,7 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
     const left = periodTotalUsd(budget) - budget.spentUsd;
     const cheap = cheapestBill(e);
     // Every later query must still afford its cheapest arm, whatever this window takes.
-    reserveUsd = after > 0 ? (after * cheap) / m : 0;
+    reserveUsd = after > 0 ? after * Math.max(cheap / m, input.laterCheapestUsd ?? 0) : 0;
     // Nothing left is a budget of 0, not a negative one: the period may be overspent already
     // (bills above their estimates), and every consumer of the figure takes it as money.
     windowBudgetUsd = Math.max(0, left - reserveUsd);
@@ -109,8 +120,8 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
       if (margin) capUsd = Math.min(capUsd, Math.max(cheap, margin.capUsd));
     }
   }
-  let forced: Int32Array | null = null;
-  if (input.exploration) {
+  let forced: Int32Array | null = input.assignment ?? null;
+  if (input.exploration && !forced) {
     objective = explorationObjective(e, objective);
     forced = roundRobinAssignment(e, coldArmsWorthACall(e, input.exploration.unpulledArms, budget));
   }
@@ -127,7 +138,7 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
     models: input.models,
   };
   const solution = forced
-    ? sampledSolution(problem, forced)
+    ? sampledSolution(problem, forced, input.assignment ? 'given' : 'round-robin')
     : await solveBatch(problem, {
         solver: input.solver,
         objective: plannedObjective(input.robust && !input.exploration),
@@ -252,7 +263,7 @@ export function unpricedCapacity(
 export const UNPRICED_CALLS = 1;
 
 /** The solution record of a sub-round whose arms were sampled, not solved for. */
-function sampledSolution(p: BatchProblem, assignment: Int32Array): BatchSolution {
+function sampledSolution(p: BatchProblem, assignment: Int32Array, solver: string): BatchSolution {
   const check = checkAssignment(p, assignment);
   let objective = 0;
   for (let i = 0; i < p.n; i++) objective += p.quality[i * p.k + assignment[i]];
@@ -261,7 +272,7 @@ function sampledSolution(p: BatchProblem, assignment: Int32Array): BatchSolution
     objective,
     bound: null,
     gapPct: null,
-    solver: 'round-robin',
+    solver,
     ms: 0,
     feasible: check.feasible,
     totalCost: check.totalCost,

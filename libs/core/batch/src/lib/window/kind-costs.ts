@@ -1,0 +1,253 @@
+import { templateKeys } from '@llm-router/bandits';
+import { WindowEstimates } from './window-estimates';
+
+/**
+ * What a model costs per kind of prompt, learnt from the bills, for planning a window before its
+ * calls are made (docs/decisions/0050).
+ *
+ * The cost a window is planned on is the policy's per-prompt guess (its usage model) times the
+ * model's level: realised over guessed on its recent calls. On a source the usage model has not
+ * seen, both can be far off, and a cold run meets every source that way: on val.jsonl by
+ * source, mistral's expected cost on a source it had not been called on was 0.6 to 1.9 times its
+ * true mean, and giving the planner each source's true mean cost alone lifted cold seed 3 from
+ * +1.88% to +4.55% (docs/decisions/0042). So a kind of prompt (its closing phrase, shared by at
+ * least two prompts) gets a cost factor of its own on each model:
+ * - the model's own bills on the kind, realised over guessed, shrunk towards
+ * - a guess shared across models: the model's level times how the kind compared with their
+ *   levels on the other models billed on it (answers to a kind of prompt are long or short on
+ *   every model: the per-source log costs of llama and mistral on val.jsonl correlate 0.74).
+ * A factor multiplies the usage model's per-prompt guess, so a prompt it expects longer than the
+ * kind's billed ones stays dearer (pricing a kind flat made the easy first rows of a by-difficulty
+ * order price its hard ones). Kinds of the warm-start file keep the usage model's price: it was
+ * fitted on them.
+ */
+export class KindLedger {
+  /** Per closing phrase: per arm, its bills. */
+  private readonly bills = new Map<string, (KindBills | undefined)[]>();
+  /** Per closing phrase: prompts of the warm-start file that end with it. */
+  private readonly warm = new Map<string, number>();
+
+  constructor(
+    readonly k: number,
+    readonly priors: KindCostPriors = DEFAULT_KIND_COST_PRIORS,
+  ) {}
+
+  /** The warm-start file's prompts: kinds the usage model was fitted on, and prompts seen. */
+  countWarmStart(texts: Iterable<string>): void {
+    for (const t of texts) {
+      const c = closingPhrase(t);
+      this.warm.set(c, (this.warm.get(c) ?? 0) + 1);
+    }
+  }
+
+  /** One billed call of `arm` on a prompt ending in `closing`: what it cost, and its guess before any level. */
+  observe(arm: number, closing: string, realisedUsd: number, baseUsd: number): void {
+    this.add(arm, closing, { realisedUsd, baseUsd, calls: 1 });
+  }
+
+  /** Bills of `arm` on `closing` added at once (the batch-planner reads them per model and kind). */
+  add(arm: number, closing: string, b: KindBills): void {
+    if (!(b.realisedUsd >= 0) || !(b.baseUsd > 0) || !(b.calls > 0)) return;
+    let row = this.bills.get(closing);
+    if (!row) this.bills.set(closing, (row = new Array(this.k).fill(undefined)));
+    const x = row[arm];
+    row[arm] = x
+      ? { realisedUsd: x.realisedUsd + b.realisedUsd, baseUsd: x.baseUsd + b.baseUsd, calls: x.calls + b.calls }
+      : { ...b };
+  }
+
+  /** Billed calls of `arm` on prompts ending in `closing`. */
+  calls(arm: number, closing: string): number {
+    return this.bills.get(closing)?.[arm]?.calls ?? 0;
+  }
+
+  /** Prompts seen before the window that end with `closing`: the warm-start file's and those billed. */
+  seen(closing: string): number {
+    let n = this.warm.get(closing) ?? 0;
+    for (const b of this.bills.get(closing) ?? []) n += b?.calls ?? 0;
+    return n;
+  }
+
+  /** Whether the usage model was fitted on the kind (at least two warm-start prompts end with it). */
+  fitted(closing: string): boolean {
+    return (this.warm.get(closing) ?? 0) >= KIND_PROMPTS;
+  }
+
+  /**
+   * The kind of each prompt of a window for costs: its closing phrase where at least two prompts,
+   * seen before or in the window, end with it; null for the others (free text).
+   */
+  kindsOf(texts: readonly string[]): (string | null)[] {
+    const closings = texts.map(closingPhrase);
+    const here = new Map<string, number>();
+    for (const c of closings) here.set(c, (here.get(c) ?? 0) + 1);
+    return closings.map((c) => (this.seen(c) + here.get(c)! >= KIND_PROMPTS ? c : null));
+  }
+
+  /**
+   * Factor on `arm`'s guessed cost (before any level) of a prompt of `kind`; null when no model
+   * has a bill on it. `levels[j]`: model j's realised over guessed cost on its recent calls, null
+   * before its first bill (raw, as a kind's own ratio is: CostCalibration.ratio).
+   */
+  factor(arm: number, kind: string, levels: readonly (number | null)[]): number | null {
+    const row = this.bills.get(kind);
+    if (!row) return null;
+    const own = row[arm];
+    const level = levels[arm];
+    let logSum = 0;
+    let calls = 0;
+    for (let j = 0; j < this.k; j++) {
+      const b = row[j];
+      const l = levels[j];
+      if (j === arm || !b || l === null || !(l > 0)) continue;
+      logSum += b.calls * Math.log(b.realisedUsd / b.baseUsd / l);
+      calls += b.calls;
+    }
+    if (!own && calls === 0) return null;
+    if (level === null) return own ? own.realisedUsd / own.baseUsd : null;
+    const guess = level * Math.exp(logSum / (calls + this.priors.shared));
+    if (!own) return guess;
+    const p = this.priors.own;
+    return (own.calls * (own.realisedUsd / own.baseUsd) + p * guess) / (own.calls + p);
+  }
+
+  /**
+   * Prices the window per kind, in place: each available entry of a query of a kind (`kinds`,
+   * from `kindsOf`) the usage model was not fitted on, with a factor, costs `base` times it.
+   * `base[x]`: the entry's guessed cost before any level. Returns, per entry, whether its model
+   * has bills on its kind from before the window (DispatchOptions.kindBilled).
+   */
+  price(
+    e: WindowEstimates,
+    base: ArrayLike<number>,
+    kinds: readonly (string | null)[],
+    levels: readonly (number | null)[],
+  ): Uint8Array {
+    const billed = new Uint8Array(e.n * e.k);
+    const factors = new Map<string, (number | null)[]>();
+    for (let i = 0; i < e.n; i++) {
+      const kind = kinds[i];
+      if (kind === null) continue;
+      let f = factors.get(kind);
+      if (!f)
+        factors.set(
+          kind,
+          (f = Array.from({ length: e.k }, (_, j) => (this.fitted(kind) ? null : this.factor(j, kind, levels)))),
+        );
+      for (let j = 0; j < e.k; j++) {
+        const x = i * e.k + j;
+        if (this.calls(j, kind) > 0) billed[x] = 1;
+        if (e.available[x] && f[j] !== null) e.cost[x] = base[x] * f[j]!;
+      }
+    }
+    return billed;
+  }
+}
+
+/** Calls' worth of the priors a kind's cost factor is shrunk towards. */
+export interface KindCostPriors {
+  /** A model's own bills on a kind are shrunk towards the guess shared across models. */
+  own: number;
+  /** The kind's usage shared across models is shrunk towards "as the model's average". */
+  shared: number;
+}
+
+export const DEFAULT_KIND_COST_PRIORS: KindCostPriors = { own: 1, shared: 1 };
+
+/** Bills of one model on one kind of prompt. */
+export interface KindBills {
+  realisedUsd: number;
+  /** What the same calls were guessed to cost before any level. */
+  baseUsd: number;
+  calls: number;
+}
+
+/** A prompt's closing phrase: the template key of its last words (libs/core/bandits `templateKeys`). */
+export function closingPhrase(text: string): string {
+  return templateKeys(text)[1];
+}
+
+/** Prompts that must end alike before their closing phrase is a kind of its own. */
+export const KIND_PROMPTS = 2;
+
+/** What a window's probe of its new kinds of prompt may call. */
+export interface ProbeOptions {
+  /** Calls of each model on a new kind before the rest of its window is planned (PROBE_CALLS). */
+  calls?: number;
+  /** A model is probed only if its mean expected cost on the kind is at most this many per-query targets. */
+  maxTargets?: number;
+  /** A kind is probed only if the window holds at least this many of its prompts. */
+  minRows?: number;
+}
+
+export const PROBE_CALLS = 3;
+export const PROBE_MAX_TARGETS = 6;
+export const PROBE_MIN_ROWS = 8;
+
+/**
+ * The probe of a window (rows of the window, and the arm each is sent to): for each kind of
+ * prompt no earlier prompt has shown (`seen` 0, the warm-start file's count too) with at least
+ * `minRows` prompts in the window, up to `calls` of them on each model that offers all of them,
+ * has fewer bills than that on the kind and whose mean expected cost on them is at most
+ * `maxTargets` per-query targets; a model never billed (`priced` false) gets one probe call per
+ * window, as planWindow gives an unpriced arm one call. The probe is sent and learnt from before
+ * the rest of the window is planned: a source's first window, planned on the guess alone, is
+ * where its money goes (docs/decisions/0042, 0050).
+ */
+export function probeRound(
+  ledger: KindLedger,
+  e: WindowEstimates,
+  kinds: readonly (string | null)[],
+  perQueryUsd: number,
+  priced: (arm: number) => boolean,
+  opts: ProbeOptions = {},
+): { rows: number[]; arms: number[] } {
+  const calls = opts.calls ?? PROBE_CALLS;
+  const maxTargets = opts.maxTargets ?? PROBE_MAX_TARGETS;
+  const minRows = opts.minRows ?? PROBE_MIN_ROWS;
+  const groups = new Map<string, number[]>();
+  kinds.forEach((kind, i) => {
+    if (kind === null || ledger.seen(kind) > 0) return;
+    let g = groups.get(kind);
+    if (!g) groups.set(kind, (g = []));
+    g.push(i);
+  });
+  const rows: number[] = [];
+  const arms: number[] = [];
+  const unpricedProbed = new Set<number>();
+  for (const [kind, g] of groups) {
+    if (g.length < minRows) continue;
+    let next = 0;
+    for (let j = 0; j < e.k; j++) {
+      const have = ledger.calls(j, kind);
+      if (have >= calls || g.some((i) => !e.available[i * e.k + j])) continue;
+      const mean = g.reduce((s, i) => s + e.cost[i * e.k + j], 0) / g.length;
+      if (mean > maxTargets * perQueryUsd) continue;
+      if (!priced(j) && unpricedProbed.has(j)) continue;
+      const want = priced(j) ? calls : Math.min(calls, have + 1);
+      if (!priced(j)) unpricedProbed.add(j);
+      for (let c = have; c < want && next < g.length; c++) {
+        rows.push(g[next++]);
+        arms.push(j);
+      }
+    }
+  }
+  return { rows, arms };
+}
+
+/**
+ * What a later query's cheapest model is expected to cost when the window is priced per kind: the
+ * later queries' kinds are not known, so the reserve for them takes at least the cheapest recent
+ * mean bill of a model billed at least `minCalls` times (null: none yet).
+ */
+export function recentCheapestBillUsd(
+  bills: readonly { realisedUsd: number; calls: number }[],
+  minCalls = RESERVE_MIN_CALLS,
+): number | null {
+  let low = Infinity;
+  for (const b of bills) if (b.calls >= minCalls && b.calls > 0) low = Math.min(low, b.realisedUsd / b.calls);
+  return Number.isFinite(low) ? low : null;
+}
+
+/** Calls of a model its recent mean bill must rest on to price the later queries' reserve. */
+export const RESERVE_MIN_CALLS = 20;
