@@ -131,6 +131,8 @@ export interface ReplayArgs {
   explore?: ExploreSetting;
   /** Batch mode: the residual correction, as the run's batch-planner has it (BATCH_RECENT_CORRECTION). */
   recentCorrection?: RecentCorrectionSetting;
+  /** Batch mode: costs per kind of prompt and the probe of new kinds, as the run's batch-planner has them (BATCH_KIND_COSTS). */
+  kindCosts?: 'on' | 'off';
   /** A hot-added model: the replay runs its new-arm scenario for it at the same step. */
   added?: AddedModel;
 }
@@ -188,6 +190,8 @@ export function replaySameSequence(
           String(args.explore ?? DEFAULT_EXPLORE),
           '--recent-correction',
           args.recentCorrection ?? 'auto',
+          '--kind-costs',
+          args.kindCosts ?? 'on',
         ]
       : []),
     '--json',

@@ -133,6 +133,14 @@ const opts = new Command('e2e')
   )
   .addOption(
     new Option(
+      '--kind-costs <setting>',
+      "batch mode: the planner's costs per kind of prompt and probe of new kinds (BATCH_KIND_COSTS) and the replay's --kind-costs, so both sides run one setting",
+    )
+      .choices(['on', 'off'])
+      .default('on'),
+  )
+  .addOption(
+    new Option(
       '--order <order>',
       'row order of the sent queries, as for replay (by-source, by-difficulty: adversarial)',
     )
@@ -196,6 +204,7 @@ const opts = new Command('e2e')
     batchSize: number;
     explore: ExploreSetting;
     recentCorrection: RecentCorrectionSetting;
+    kindCosts: 'on' | 'off';
     order: Exclude<RowOrder, 'file'>;
     kafkaSecurity?: KafkaSecurity;
     scopeCap: number | null;
@@ -543,6 +552,7 @@ async function main() {
           batchSize: opts.mode === 'batch' ? opts.batchSize : undefined,
           explore: opts.explore,
           recentCorrection: opts.recentCorrection,
+          kindCosts: opts.kindCosts,
           added: hotAdd?.added,
         })
       : null;
@@ -678,6 +688,7 @@ function batchPlannerEnv(): Record<string, string> {
     BATCH_FEEDBACK_WAIT_MS: String(BATCH_FEEDBACK_WAIT_MS),
     BATCH_EXPLORE: String(opts.explore),
     BATCH_RECENT_CORRECTION: opts.recentCorrection,
+    BATCH_KIND_COSTS: String(opts.kindCosts === 'on'),
     ...(opts.budget !== null && { BATCH_BUDGET_USD: String(opts.budget * opts.queries) }),
   };
 }

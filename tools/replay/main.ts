@@ -62,6 +62,7 @@ interface Cli {
   level?: number;
   explore: ExploreSetting;
   recentCorrection: RecentCorrectionSetting;
+  kindCosts: 'on' | 'off';
   warmStart?: string;
   feedbackDelay: number;
   json?: boolean;
@@ -129,6 +130,14 @@ function program(): Command {
       )
         .choices([...RECENT_CORRECTION_SETTINGS])
         .default('auto'),
+    )
+    .addOption(
+      new Option(
+        '--kind-costs <setting>',
+        "batch mode: price each window per kind of prompt from the bills and probe each new kind before the rest of its window (as the batch-planner's BATCH_KIND_COSTS; docs/decisions/0050)",
+      )
+        .choices(['on', 'off'])
+        .default('on'),
     )
     .option(
       '--feedback-delay <n>',
@@ -231,6 +240,7 @@ function validate(cli: Cli, arms: string[]): void {
   if (cli.feedbackDelay > 0 && cli.mode !== 'query') throw new UsageError('--feedback-delay needs --mode query');
   if (cli.recentCorrection !== 'auto' && cli.mode !== 'batch')
     throw new UsageError('--recent-correction needs --mode batch');
+  if (cli.kindCosts !== 'on' && cli.mode !== 'batch') throw new UsageError('--kind-costs needs --mode batch');
   if (cli.level !== DEFAULT_ROBUST_LEVEL && !cli.robust) throw new UsageError('--level needs --robust');
 }
 
@@ -356,6 +366,7 @@ async function main(argv: string[]): Promise<number> {
         level: cli.level,
         explore: cli.explore,
         recentCorrection: cli.recentCorrection,
+        kindCosts: cli.kindCosts === 'on',
         onProgress: (_done, n) => inner?.(++steps, 2 * n),
       });
     } else {
@@ -380,6 +391,7 @@ async function main(argv: string[]): Promise<number> {
           ...(cli.robust ? { level: cli.level } : {}),
           explore: cli.explore,
           recentCorrection: recentCorrectionOn({ ...options, recentCorrection: cli.recentCorrection }),
+          kindCosts: cli.kindCosts === 'on',
         }
       : {}),
   };

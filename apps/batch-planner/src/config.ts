@@ -71,6 +71,16 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
     .enum(['true', 'false', '1', '0'])
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
+  /**
+   * Price each window per kind of prompt (closing phrase) from the period's bills, and probe each
+   * new kind on the models worth a call before the rest of its window is planned (needs
+   * BATCH_FEEDBACK_WAIT_MS above 0 and BATCH_EXPLORE not 0), as `replay --mode batch` does
+   * (docs/decisions/0050).
+   */
+  BATCH_KIND_COSTS: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
   /** Two-sided level of that lower bound. */
   BATCH_CONFIDENCE: z.coerce.number().gt(0).lt(1).default(0.3),
   PLANNER_GROUP_ID: z.string().default('batch-planner'),

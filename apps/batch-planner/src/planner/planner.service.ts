@@ -1,6 +1,13 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { MIX_SAMPLE_MAX, explorationHead, explorationSize, recentCorrectionFor, strideSample } from '@llm-router/batch';
+import {
+  MIX_SAMPLE_MAX,
+  closingPhrase,
+  explorationHead,
+  explorationSize,
+  recentCorrectionFor,
+  strideSample,
+} from '@llm-router/batch';
 import { Rng } from '@llm-router/numerics';
 import { BillTotals, costLevel } from '@llm-router/pricing';
 import { QueryRequest, Topic, validate } from '@llm-router/contracts';
@@ -20,6 +27,8 @@ import { WindowResiduals } from './window-residuals';
 import {
   billingError,
   ContextualQueries,
+  KindCostInput,
+  windowProbe,
   periodBudget,
   periodKey,
   planWindowDispatch,
@@ -469,28 +478,55 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     // as the replay sizes it.
     const feedbackWaitMs = await this.awaitFeedback(w.scope);
     const head = explorationHead(w.queries.length, this.exploreSize(w));
-    if (head === 0) return this.assignRound(w, stage, 'window', feedbackWaitMs);
+    if (head === 0) {
+      const probe = await this.probeOf(w);
+      if (!probe) return this.assignRound(w, stage, 'window', feedbackWaitMs);
+      const taken = new Set(probe.rows);
+      await this.assignRound(
+        { ...w, queries: probe.rows.map((i) => w.queries[i]) },
+        stage,
+        'probe',
+        feedbackWaitMs,
+        probe.models,
+      );
+      return this.assignRound({ ...w, queries: w.queries.filter((_, i) => !taken.has(i)) }, stage, 'rest');
+    }
     await this.assignRound({ ...w, queries: w.queries.slice(0, head) }, stage, 'exploration', feedbackWaitMs);
     await this.assignRound({ ...w, queries: w.queries.slice(head) }, stage, 'rest');
   }
 
-  /** Plans and sends one round; `waitedMs`: the feedback wait already done for it, else it waits here. */
-  private async assignRound(w: Window, stage: WindowStage, round: WindowRound, waitedMs?: number): Promise<void> {
+  /**
+   * The probe of a window (`windowProbe`): its kinds of prompt no earlier prompt has shown, sent to
+   * the models worth a call and learnt from before the rest is planned, as the batch replay does;
+   * null when there is none, or when the window could not learn from it (no feedback wait, BATCH_EXPLORE
+   * 0, no budget, the period's last window).
+   */
+  private async probeOf(w: Window): Promise<{ rows: number[]; models: string[] } | null> {
     const c = this.config;
-    const feedbackWaitMs = waitedMs ?? (await this.awaitFeedback(w.scope));
-    const rewardsLearned = this.replica.rewardsApplied(w.scope);
-    const residuals = await this.windowResiduals(w.scope, round);
+    if (!c.BATCH_KIND_COSTS || c.BATCH_FEEDBACK_WAIT_MS === 0 || c.BATCH_EXPLORE === 0) return null;
     const engine = this.replica.engines.get(w.scope);
-    const now = Date.now();
+    const books = await this.periodBooks(w, Date.now());
+    const b = books.state.budget;
+    if (!b || b.expectedQueries - b.routedQueries - w.queries.length <= 0) return null;
+    const probe = windowProbe(w.queries, engine, {
+      priceOf: (m) => this.replica.engines.price(m),
+      level: c.BATCH_CONFIDENCE,
+      costLevel: books.costLevelOf,
+      kindCosts: await this.kindCosts(w.scope, engine, books, w.queries),
+      perQueryUsd: b.perQueryUsd,
+      billed: (m) => (books.billed[m]?.calls ?? 0) > 0,
+    });
+    if (probe.rows.length === 0) return null;
+    const models = engine.arms();
+    return { rows: probe.rows, models: probe.arms.map((j) => models[j]) };
+  }
+
+  /** What the period's books say for a window of `w`'s scope and size planned at `now`. */
+  private async periodBooks(w: Window, now: number) {
+    const c = this.config;
     const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
     const ledger = await this.spend.read(w.scope, period);
     const billed = await this.spend.billed(w.scope, period);
-    const billingErrorUsd = billingError(billed);
-    this.metrics
-      .gauge('planner_billing_error_usd', 'Realised minus expected cost of the rewarded batch decisions this period', [
-        'scope',
-      ])
-      .set({ scope: w.scope }, billingErrorUsd);
     const state = periodBudget({
       periodBudgetUsd: c.BATCH_BUDGET_USD,
       period: c.BATCH_BUDGET_PERIOD,
@@ -501,7 +537,6 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       windowSize: w.queries.length,
       now,
     });
-    const routed = this.routedByScope.get(w.scope);
     // The replica's cost model does not learn usage; the bills of this period's windows do,
     // measured against the costs before the level, as the replay's calibration measures them.
     const recent = await this.spend.recentBills(w.scope, period, c.BATCH_COST_LEVEL_CALLS);
@@ -509,6 +544,59 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       recent[m]
         ? costLevel({ realisedUsd: recent[m].realisedUsd, expectedUsd: recent[m].baseUsd, calls: recent[m].calls })
         : 1;
+    return { period, billed, state, recent, costLevelOf };
+  }
+
+  /**
+   * The period's bills per kind of prompt for the window's prompts and those its dual price is set
+   * on (routed mix, forecast): what BATCH_KIND_COSTS prices them on.
+   */
+  private async kindCosts(
+    scope: string,
+    engine: WindowEngine,
+    books: { period: string; recent: KindCostInput['recent'] },
+    queries: readonly QueryRequest[],
+  ): Promise<KindCostInput> {
+    const warmStart = this.replica.warmStartPrompts();
+    const routed = this.routedByScope.get(scope);
+    const texts = [
+      ...queries.map(queryText),
+      ...(routed?.period === books.period ? routed.queries.map(queryText) : []),
+      ...this.forecastFor(engine).contexts.map((c) => c.text ?? ''),
+    ];
+    const bills = await this.spend.closingBills(scope, books.period, texts.map(closingPhrase));
+    return { bills, warmStart, recent: books.recent };
+  }
+
+  /**
+   * Plans and sends one round; `waitedMs`: the feedback wait already done for it, else it waits
+   * here; `given`: the model of each query (a probe), else the round is planned.
+   */
+  private async assignRound(
+    w: Window,
+    stage: WindowStage,
+    round: WindowRound,
+    waitedMs?: number,
+    given?: readonly string[],
+  ): Promise<void> {
+    const c = this.config;
+    const feedbackWaitMs = waitedMs ?? (await this.awaitFeedback(w.scope));
+    const rewardsLearned = this.replica.rewardsApplied(w.scope);
+    const residuals = await this.windowResiduals(w.scope, round);
+    const engine = this.replica.engines.get(w.scope);
+    const now = Date.now();
+    const { period, billed, state, recent, costLevelOf } = await this.periodBooks(w, now);
+    const billingErrorUsd = billingError(billed);
+    this.metrics
+      .gauge('planner_billing_error_usd', 'Realised minus expected cost of the rewarded batch decisions this period', [
+        'scope',
+      ])
+      .set({ scope: w.scope }, billingErrorUsd);
+    const routed = this.routedByScope.get(w.scope);
+    const models = engine.arms();
+    // A model added or removed since the probe was chosen: the round is planned instead.
+    const givenArms =
+      given && given.every((m) => models.includes(m)) ? Int32Array.from(given, (m) => models.indexOf(m)) : undefined;
     const objectiveKind = c.BATCH_ROBUST ? 'lcb' : 'mean';
     const dispatch = await planWindowDispatch(w.queries, engine, {
       priceOf: (m) => this.replica.engines.price(m),
@@ -526,11 +614,14 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       residuals: residuals?.residuals,
       explore: round === 'exploration',
       draws: this.draws,
+      kindCosts: c.BATCH_KIND_COSTS ? await this.kindCosts(w.scope, engine, { period, recent }, w.queries) : undefined,
+      given: givenArms,
     });
     const { plan } = dispatch;
     const { solution } = plan;
     const budgetUsd = plan.windowBudgetUsd;
-    const batchId = `batch-${w.scope}-${now.toString(36)}-${this.windowsClosed + this.windowsFailed + 1}${round === 'exploration' ? '-explore' : ''}`;
+    const suffix = round === 'exploration' ? '-explore' : round === 'probe' ? '-probe' : '';
+    const batchId = `batch-${w.scope}-${now.toString(36)}-${this.windowsClosed + this.windowsFailed + 1}${suffix}`;
     const warnings = [...plan.warnings];
     if (budgetUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
 
@@ -622,6 +713,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       model: a.model,
       expectedUsd: a.expectedUsd,
       baseUsd: a.baseUsd,
+      closing: a.closing,
     }));
     const after = await this.spend.add(scope, period, part.expectedCostUsd, sent.length, bills);
     const spentAfter = reconciledSpend(after.spentUsd, billed);
@@ -718,8 +810,11 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
 const heldKey = (q: QueryRequest): string => `${q.scope}\u0000${q.id}`;
 
-/** A window planned whole, or its exploration sub-round, or the rest of it after the sub-round. */
-export type WindowRound = 'window' | 'exploration' | 'rest';
+/**
+ * A window planned whole, or its exploration sub-round, or its probe of new kinds of prompt
+ * (`windowProbe`), or the rest of it after either.
+ */
+export type WindowRound = 'window' | 'exploration' | 'probe' | 'rest';
 
 /** Request ids of a window's queries already sent to llm.queries (one scope per window). */
 interface WindowStage {

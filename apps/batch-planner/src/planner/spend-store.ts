@@ -17,6 +17,17 @@ export interface Bill {
   expectedUsd: number;
   /** The same before the period's cost level (batch_bills.base_usd). */
   baseUsd: number;
+  /** Closing phrase of its prompt (batch_bills.closing): the kind of prompt its bill prices. */
+  closing?: string;
+}
+
+/** A model's billed calls this period on prompts with one closing phrase (KindLedger.add takes them). */
+export interface ClosingBills {
+  model: string;
+  closing: string;
+  realisedUsd: number;
+  baseUsd: number;
+  calls: number;
 }
 
 /** A model's bills this period: realised against what was charged (`expectedUsd`) and against the base cost. */
@@ -92,6 +103,33 @@ export class SpendStore {
   }
 
   /**
+   * The bills that came back for this scope and period per model and closing phrase, for the
+   * phrases named: what the planner prices a window's kinds of prompt on (KindLedger). Bills filed
+   * without a phrase (before batch_bills.closing) price no kind.
+   */
+  async closingBills(scope: string, period: string, closings: readonly string[]): Promise<ClosingBills[]> {
+    if (closings.length === 0) return [];
+    const rows: { model: string; closing: string; realised: number; base: number; calls: number }[] =
+      await this.ds.query(
+        `SELECT b.model, b.closing, SUM(${BILL_USD}) AS realised,
+                SUM(COALESCE(b.base_usd, b.expected_usd)) AS base, COUNT(*)::int AS calls
+           FROM batch_bills b
+           LEFT JOIN rewards r ON r.decision_id = b.decision_id
+           LEFT JOIN decisions d ON d.decision_id = b.decision_id
+          WHERE b.scope = $1 AND b.period = $2 AND b.closing = ANY($3::text[]) AND ${BILL_USD} IS NOT NULL
+          GROUP BY b.model, b.closing`,
+        [scope, period, [...new Set(closings)]],
+      );
+    return rows.map((r) => ({
+      model: r.model,
+      closing: r.closing,
+      realisedUsd: Number(r.realised),
+      baseUsd: Number(r.base),
+      calls: Number(r.calls),
+    }));
+  }
+
+  /**
    * What each of these decisions cost, for those whose cost is known yet (as `billed` takes it:
    * the reward's, else the router's realised cost): the bills of a window's part, awaited before
    * its next part is checked.
@@ -131,9 +169,10 @@ export class SpendStore {
       if (bills.length > 0) {
         // A window planned again after a crash has the same decision ids: its bills are filed once.
         await em.query(
-          `INSERT INTO batch_bills (decision_id, scope, period, model, expected_usd, base_usd)
-           SELECT t.decision_id, $2, $3, t.model, t.expected_usd, t.base_usd
-             FROM unnest($1::text[], $4::text[], $5::float8[], $6::float8[]) AS t(decision_id, model, expected_usd, base_usd)
+          `INSERT INTO batch_bills (decision_id, scope, period, model, expected_usd, base_usd, closing)
+           SELECT t.decision_id, $2, $3, t.model, t.expected_usd, t.base_usd, t.closing
+             FROM unnest($1::text[], $4::text[], $5::float8[], $6::float8[], $7::text[])
+                  AS t(decision_id, model, expected_usd, base_usd, closing)
            ON CONFLICT (decision_id) DO NOTHING`,
           [
             bills.map((b) => b.decisionId),
@@ -142,6 +181,7 @@ export class SpendStore {
             bills.map((b) => b.model),
             bills.map((b) => b.expectedUsd),
             bills.map((b) => b.baseUsd),
+            bills.map((b) => b.closing ?? null),
           ],
         );
       }

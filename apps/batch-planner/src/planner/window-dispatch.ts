@@ -19,6 +19,8 @@ export interface WindowAssignment {
   estimate: number;
   /** Kind of the query's prompt, as the residual correction named it (RecentResiduals.kindsOf); absent = correction off. */
   kind?: string;
+  /** Closing phrase of the query's prompt: the kind of prompt its bill prices (batch_bills.closing). */
+  closing: string;
 }
 
 /** One part of a window: the calls that go together, checked against the bills of the parts before. */
@@ -42,6 +44,8 @@ export interface WindowDispatchOptions {
   kinds?: readonly string[];
   /** What the models' costs rest on (DispatchOptions.thinEvidence); absent = enough bills. */
   thinEvidence?: ThinEvidence;
+  /** Per row, its kind of prompt for costs, and per entry whether its model was billed on it before (DispatchOptions.kinds, kindBilled). */
+  costKinds?: { kinds: readonly string[]; billed: Uint8Array };
   /** Times more parts for the period's last window (default LAST_WINDOW_SPLIT). */
   lastWindowSplit?: number;
 }
@@ -78,6 +82,8 @@ export class WindowDispatch {
       dualPrice: plan.dualPrice,
       spendAllLeft: plan.lastWindow,
       thinEvidence: opts.thinEvidence,
+      kinds: opts.costKinds?.kinds,
+      kindBilled: opts.costKinds?.billed,
     });
     this.policyQuality = opts.policyQuality ?? estimates.quality;
     this.kinds = opts.kinds;
@@ -140,7 +146,7 @@ export class WindowDispatch {
       this.settled[i] = this.check.likelyBill(i, j);
       this.check.settle(i, j, this.settled[i]);
       const expectedUsd = cost[i * k + j] * this.discountShare;
-      const baseUsd = cost[i * k + j] / this.input.levels[j];
+      const baseUsd = this.input.base[i * k + j];
       const estimate = this.policyQuality[i * k + j];
       part.assignments.push({
         query,
@@ -150,6 +156,7 @@ export class WindowDispatch {
         index: i,
         estimate,
         kind: this.kinds?.[i],
+        closing: this.input.closings[i],
       });
       part.expectedCostUsd += expectedUsd;
     }

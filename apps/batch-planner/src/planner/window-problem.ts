@@ -15,12 +15,19 @@ import {
   neverPulledModels,
   plansOnDraws,
   drawQualities,
+  closingPhrase,
+  cheapestBill,
+  KindLedger,
+  probeRound,
+  recentCheapestBillUsd,
+  FREE_FORM,
 } from '@llm-router/batch';
 import { Rng } from '@llm-router/numerics';
 import { QueryRequest } from '@llm-router/contracts';
 import { SpendLedger } from '@llm-router/pacing';
 import { BillTotals } from '@llm-router/pricing';
 import { WindowDispatch } from './window-dispatch';
+import type { ClosingBills } from './spend-store';
 
 /**
  * The parts of a scope's engine a window needs (ScopeEngine from libs/core/engine fits). Narrow on
@@ -78,10 +85,17 @@ export interface WindowInput {
   queries: QueryRequest[];
   /** What row i was estimated on. */
   contexts: readonly WindowContext[];
+  /** Row i's closing phrase (libs/core/batch `closingPhrase`): the kind of prompt its bill prices. */
+  closings: string[];
   /** Per model: a self-hosted model's concurrency (a window is dispatched at once), else Infinity. */
   capacity: number[];
   /** Per model: the cost level its expected costs were multiplied by (`costLevel`, 1 without bills). */
   levels: number[];
+  /**
+   * Per (query, model) at i * k + j: the expected cost before the level and any kind's factor,
+   * what the next level and the kinds' factors are measured against (batch_bills.base_usd).
+   */
+  base: Float64Array;
   tiers: (DiscountTier[] | null)[];
 }
 
@@ -120,9 +134,10 @@ export function buildWindowEstimates(
   // As the batch replay prices them (libs/core/simulation batch.ts): per prompt where the policy
   // learns usage, so that a window is planned on the costs per-query routing decides with.
   const policy = engine.policy;
-  const costOf = policy.expectedCost
-    ? (ctx: WindowContext, m: string) => policy.expectedCost!(ctx, m, base[m]) * level[m]
-    : (_: WindowContext, m: string) => costs[m];
+  const baseOf = policy.expectedCost
+    ? (ctx: WindowContext, m: string) => policy.expectedCost!(ctx, m, base[m])
+    : (_: WindowContext, m: string) => base[m];
+  const baseCost = new Float64Array(n * k);
 
   for (let i = 0; i < n; i++) {
     const q = queries[i];
@@ -142,7 +157,8 @@ export function buildWindowEstimates(
     for (let j = 0; j < k; j++) {
       const x = i * k + j;
       const m = models[j];
-      e.cost[x] = costOf(ctx, m);
+      baseCost[x] = baseOf(ctx, m);
+      e.cost[x] = baseCost[x] * level[m];
       if (eligible && !eligible.has(m)) continue;
       e.available[x] = 1;
       const { mean, halfWidth } = est[j];
@@ -161,7 +177,17 @@ export function buildWindowEstimates(
     capacity.push(p?.selfHosted && p.concurrency ? p.concurrency : Infinity);
     tiers.push(p?.discountTiers?.length ? [...p.discountTiers] : null);
   }
-  return { estimates: e, models, queries, contexts, capacity, tiers, levels: models.map((m) => level[m]) };
+  return {
+    estimates: e,
+    models,
+    queries,
+    contexts,
+    closings: contexts.map((c) => closingPhrase(c.text ?? '')),
+    capacity,
+    tiers,
+    levels: models.map((m) => level[m]),
+    base: baseCost,
+  };
 }
 
 /** Policies may extrapolate (linear ones) or know nothing; the solver needs finite qualities in [0, 1]. */
@@ -216,6 +242,54 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
    * draw of each estimate, as the batch replay plans it (docs/decisions/0047). Absent = means.
    */
   draws?: Rng;
+  /** Price the window, its routed mix and its forecast per kind of prompt (BATCH_KIND_COSTS); absent = off. */
+  kindCosts?: KindCostInput;
+  /** Per query, the model column it goes to (a probe, `windowProbe`): no solve. Absent = planned. */
+  given?: Int32Array;
+}
+
+/** What a window is priced per kind of prompt on, from the period's bills (libs/core/batch KindLedger, docs/decisions/0050). */
+export interface KindCostInput {
+  /** The period's bills per model and closing phrase, for the phrases of the prompts priced (SpendStore.closingBills). */
+  bills: readonly ClosingBills[];
+  /** The warm-start file's prompts: kinds the usage model was fitted on keep its price. */
+  warmStart: readonly string[];
+  /** Per model, its recent bills (SpendStore.recentBills): realised over base cost, and its mean bill. */
+  recent: Readonly<Record<string, { realisedUsd: number; baseUsd: number; calls: number }>>;
+}
+
+/** The period's bills per kind of prompt over a window's models, as the batch replay keeps them. */
+class WindowKinds {
+  readonly ledger: KindLedger;
+  /** Per model column: realised over base cost on its recent bills, null before any. */
+  private readonly ratios: (number | null)[];
+
+  constructor(
+    private readonly models: readonly string[],
+    private readonly input: KindCostInput,
+  ) {
+    this.ledger = new KindLedger(models.length);
+    this.ledger.countWarmStart(input.warmStart);
+    for (const b of input.bills) {
+      const j = models.indexOf(b.model);
+      if (j >= 0) this.ledger.add(j, b.closing, b);
+    }
+    this.ratios = models.map((m) => {
+      const r = input.recent[m];
+      return r && r.calls > 0 && r.baseUsd > 0 ? r.realisedUsd / r.baseUsd : null;
+    });
+  }
+
+  /** Prices `wi` per kind in place; its kinds (null: free text) and which entries' models were billed on them. */
+  price(wi: WindowInput): { kinds: (string | null)[]; billed: Uint8Array } {
+    const kinds = this.ledger.kindsOf(wi.contexts.map((c) => c.text ?? ''));
+    return { kinds, billed: this.ledger.price(wi.estimates, wi.base, kinds, this.ratios) };
+  }
+
+  /** The cheapest recent mean bill of a model billed often enough (recentCheapestBillUsd). */
+  recentCheapestUsd(): number | null {
+    return recentCheapestBillUsd(this.models.map((m) => this.input.recent[m] ?? { realisedUsd: 0, calls: 0 }));
+  }
 }
 
 /**
@@ -230,6 +304,12 @@ export async function planWindowDispatch(
   opts: AssignWindowOptions,
 ): Promise<WindowDispatch> {
   const wi = buildWindowEstimates(queries, engine, opts);
+  const byKind = opts.kindCosts && new WindowKinds(wi.models, opts.kindCosts);
+  // The later queries' kinds are not known: their reserve is not priced per kind (WindowPlanInput.laterCheapestUsd).
+  const laterCheapestUsd = byKind
+    ? Math.max(cheapestBill(wi.estimates) / wi.queries.length, byKind.recentCheapestUsd() ?? 0)
+    : undefined;
+  const costKinds = byKind?.price(wi);
   // The residuals are measured against the policy's own estimates, not the corrected ones.
   const residuals = opts.residuals;
   const policyQuality = residuals && wi.estimates.quality.slice();
@@ -240,10 +320,15 @@ export async function planWindowDispatch(
   const forecast = new EstimatedMix(wi.models.length);
   if (opts.budget) {
     const f = opts.forecast;
-    routed.add(buildWindowEstimates(opts.routed.slice(-ROUTED_MIX_MAX), engine, opts).estimates, z);
+    const mix = (qs: QueryRequest[], contexts?: readonly WindowContext[]) => {
+      const m = buildWindowEstimates(qs, engine, opts, contexts);
+      byKind?.price(m);
+      return m.estimates;
+    };
+    routed.add(mix(opts.routed.slice(-ROUTED_MIX_MAX)), z);
     // Without a forecast, this window is the picture of what is to come too.
     if (!f || f.queries.length === 0) routed.add(wi.estimates, z);
-    else forecast.add(buildWindowEstimates([...f.queries], engine, opts, f.contexts).estimates, z);
+    else forecast.add(mix([...f.queries], f.contexts), z);
   }
   // After the mixes: the price of a dollar is set on what the policy believes, not on a draw.
   if (opts.draws && !opts.robust && plansOnDraws(engine.policy.algorithm))
@@ -265,6 +350,8 @@ export async function planWindowDispatch(
     exploration: opts.explore
       ? { unpulledArms: neverPulledModels(engine.policy, wi.contexts[0], wi.models) }
       : undefined,
+    assignment: opts.given,
+    laterCheapestUsd,
   });
   const b = opts.budget;
   const billedCalls = opts.billedCalls;
@@ -275,6 +362,7 @@ export async function planWindowDispatch(
     lastWindowSplit: opts.lastWindowSplit,
     policyQuality,
     kinds,
+    costKinds: costKinds && { kinds: costKinds.kinds.map((c) => c ?? FREE_FORM), billed: costKinds.billed },
     thinEvidence:
       billedCalls &&
       thinEvidenceFor(
@@ -282,6 +370,22 @@ export async function planWindowDispatch(
         b,
       ),
   });
+}
+
+/**
+ * The probe of a window (libs/core/batch `probeRound`): rows of the window, and the model column
+ * each goes to, for its kinds of prompt no earlier prompt has shown; the planner sends them and
+ * learns from them before it plans the rest, as the batch replay does (docs/decisions/0050).
+ */
+export function windowProbe(
+  queries: QueryRequest[],
+  engine: WindowEngine,
+  opts: WindowEstimateOptions & { kindCosts: KindCostInput; perQueryUsd: number; billed: (model: string) => boolean },
+): { rows: number[]; arms: number[] } {
+  const wi = buildWindowEstimates(queries, engine, opts);
+  const byKind = new WindowKinds(wi.models, opts.kindCosts);
+  const { kinds } = byKind.price(wi);
+  return probeRound(byKind.ledger, wi.estimates, kinds, opts.perQueryUsd, (j) => opts.billed(wi.models[j]));
 }
 
 /** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */

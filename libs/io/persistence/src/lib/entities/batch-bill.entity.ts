@@ -7,6 +7,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
  */
 @Entity('batch_bills')
 @Index('IDX_batch_bills_scope_period', ['scope', 'period'])
+@Index('IDX_batch_bills_scope_period_closing', ['scope', 'period', 'closing'])
 export class BatchBillEntity {
   @PrimaryColumn({ name: 'decision_id', type: 'text' }) decisionId!: string;
   @Column({ type: 'text' }) scope!: string;
@@ -18,6 +19,8 @@ export class BatchBillEntity {
    * level is realised over this (expected_usd includes the level it corrects). NULL: filed before.
    */
   @Column({ name: 'base_usd', type: 'double precision', nullable: true }) baseUsd!: number | null;
+  /** Closing phrase of its prompt (libs/core/batch `closingPhrase`): the kind its bill prices. NULL: filed before. */
+  @Column({ type: 'text', nullable: true }) closing!: string | null;
   /** When it was filed: the retention sweep prunes bills by it. */
   @Index('IDX_batch_bills_recorded_at')
   @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' })

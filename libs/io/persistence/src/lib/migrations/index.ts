@@ -14,6 +14,7 @@ import { GroupedReservations1764210000000 } from './1764210000000-grouped-reserv
 import { RouterAnswersJson1764220000000 } from './1764220000000-router-answers-json';
 import { BatchBillBase1764230000000 } from './1764230000000-batch-bill-base';
 import { BatchResiduals1764240000000 } from './1764240000000-batch-residuals';
+import { BatchBillClosing1764250000000 } from './1764250000000-batch-bill-closing';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   RouterAnswersJson1764220000000,
   BatchBillBase1764230000000,
   BatchResiduals1764240000000,
+  BatchBillClosing1764250000000,
 ];
