@@ -144,6 +144,84 @@ describe('planWindow', () => {
   });
 });
 
+describe('planWindow with a given assignment', () => {
+  it("keeps the given arms, solver 'given', where the solver would have chosen others", async () => {
+    const e = window(4, [CHEAP, GOOD]);
+    // With money for every upgrade, the solver sends all four to GOOD.
+    expect(Array.from((await plan(e, budgetOf(30, 20))).assignment)).toEqual([1, 1, 1, 1]);
+    const p = await plan(e, budgetOf(30, 20), { assignment: Int32Array.from([1, 0, 0, 1]) });
+    expect(p.solution.solver).toBe('given');
+    expect(Array.from(p.assignment)).toEqual([1, 0, 0, 1]);
+    expect(p.solution.totalCost).toBeCloseTo(3 + 1 + 1 + 3, 12);
+    expect(p.solution.bound).toBeNull();
+    expect(p.feasible).toBe(true);
+  });
+
+  it('takes the given arms over an exploration sub-round', async () => {
+    const e = window(4, [CHEAP, GOOD, { q: 0.95, c: 5 }]);
+    const p = await plan(e, budgetOf(30, 1000), {
+      exploration: { unpulledArms: [1, 2] },
+      assignment: Int32Array.from([0, 0, 0, 0]),
+    });
+    expect(p.solution.solver).toBe('given');
+    expect(Array.from(p.assignment)).toEqual([0, 0, 0, 0]);
+  });
+
+  it("sends a given arm the query does not offer to the query's cheapest available arm", async () => {
+    const e = window(3, [CHEAP, GOOD, { q: 0.2, c: 0.5 }], [[1, 1]]);
+    const given = Int32Array.from([1, 1, 1]);
+    const p = await plan(e, budgetOf(30, 1000), { assignment: given });
+    expect(Array.from(p.assignment)).toEqual([1, 2, 1]);
+    // The caller's array is not changed.
+    expect(Array.from(given)).toEqual([1, 1, 1]);
+  });
+
+  it('prices the reserve and the dual price as the solved plan does', async () => {
+    const e = window(100, [CHEAP, GOOD]);
+    for (let i = 50; i < 100; i++) e.quality[i * 2 + 1] = 0.55;
+    const b = budgetOf(2, 1000);
+    const solved = await plan(e, b);
+    const given = await plan(e, b, { assignment: new Int32Array(100) });
+    expect(given.reserveUsd).toBeCloseTo(900, 9);
+    expect(given.windowBudgetUsd).toBeCloseTo(1100, 9);
+    expect(given.dualPrice).toBe(solved.dualPrice);
+    expect(given.dualPrice).toBeGreaterThan(0);
+    expect(Array.from(given.assignment)).toEqual(new Array(100).fill(0));
+  });
+});
+
+describe("planWindow's reserve for the later queries", () => {
+  it("keeps, per later query, the larger of the window's cheapest bill per query and laterCheapestUsd", async () => {
+    // 4 queries at $1 on their cheapest arm; 996 later queries of a period of $2 per query.
+    const e = window(4, [CHEAP, GOOD]);
+    const b = budgetOf(2, 1000);
+    const without = await plan(e, b);
+    expect(without.reserveUsd).toBeCloseTo(996, 9);
+    const dearer = await plan(e, b, { laterCheapestUsd: 1.5 });
+    expect(dearer.reserveUsd).toBeCloseTo(996 * 1.5, 9);
+    expect(dearer.windowBudgetUsd).toBeCloseTo(2000 - 996 * 1.5, 9);
+    const cheaper = await plan(e, b, { laterCheapestUsd: 0.5 });
+    expect(cheaper.reserveUsd).toBeCloseTo(996, 9);
+    expect((await plan(e, b, { laterCheapestUsd: 0 })).reserveUsd).toBeCloseTo(996, 9);
+  });
+
+  it("measures the window's own cheapest bill per query, not per window", async () => {
+    // 10 queries at $0.5 on their cheapest arm: $5 a window, $0.5 a query.
+    const e = window(10, [{ q: 0.5, c: 0.5 }, GOOD]);
+    const b = budgetOf(2, 100, 40);
+    expect((await plan(e, b)).reserveUsd).toBeCloseTo(50 * 0.5, 9);
+    expect((await plan(e, b, { laterCheapestUsd: 0.8 })).reserveUsd).toBeCloseTo(50 * 0.8, 9);
+  });
+
+  it("keeps nothing in the period's last window, whatever laterCheapestUsd says", async () => {
+    const e = window(10, [CHEAP, GOOD]);
+    const p = await plan(e, budgetOf(3, 10), { laterCheapestUsd: 5 });
+    expect(p.reserveUsd).toBe(0);
+    expect(p.windowBudgetUsd).toBeCloseTo(30, 12);
+    expect((await plan(e, null, { laterCheapestUsd: 5 })).reserveUsd).toBe(0);
+  });
+});
+
 describe('dualPriceOfDollar', () => {
   it('sets the price at which the mix spends what is left per remaining query', () => {
     const e = window(100, [CHEAP, GOOD]);
@@ -350,5 +428,35 @@ describe('CostCalibration', () => {
 
     expect(() => new CostCalibration(1, 0)).toThrow(/recent calls/);
     expect(() => new CostCalibration(1, 2.5)).toThrow(/recent calls/);
+  });
+
+  it("gives an arm's ratio as realised over expected on its recent calls, without the level's prior; null before any", () => {
+    const c = new CostCalibration(2);
+    expect(c.ratio(0)).toBeNull();
+    for (let i = 0; i < 5; i++) c.observe(0, 3, 1);
+    expect(c.ratio(0)).toBe(3);
+    // The level is pulled towards 1 by its prior; the ratio is not.
+    expect(c.level(0)).toBeLessThan(3);
+    // Summed, not averaged per call: (15 + 1) / (5 + 3).
+    c.observe(0, 1, 3);
+    expect(c.ratio(0)).toBe(2);
+    expect(c.ratio(1)).toBeNull();
+    // A call without an expectation is no call.
+    c.observe(1, 2, 0);
+    expect(c.ratio(1)).toBeNull();
+    c.observe(1, 0, 2);
+    expect(c.ratio(1)).toBe(0);
+  });
+
+  it("gives an arm's recent bills: their sum and count, over its last `recentCalls` calls", () => {
+    const c = new CostCalibration(2, 2);
+    expect(c.recentBills(0)).toEqual({ realisedUsd: 0, calls: 0 });
+    c.observe(0, 3, 1);
+    c.observe(0, 1, 1);
+    c.observe(0, 2, 4);
+    c.observe(0, -1, 1); // not a bill
+    expect(c.recentBills(0)).toEqual({ realisedUsd: 3, calls: 2 });
+    expect(c.ratio(0)).toBeCloseTo(3 / 5, 12);
+    expect(c.recentBills(1)).toEqual({ realisedUsd: 0, calls: 0 });
   });
 });

@@ -1,0 +1,442 @@
+import {
+  DEFAULT_KIND_COST_PRIORS,
+  KIND_PROMPTS,
+  KindLedger,
+  PROBE_CALLS,
+  PROBE_MAX_TARGETS,
+  PROBE_MIN_ROWS,
+  RESERVE_MIN_CALLS,
+  closingPhrase,
+  probeRound,
+  recentCheapestBillUsd,
+} from './kind-costs';
+import { WindowEstimates, emptyWindowEstimates } from './window-estimates';
+
+const MCQ = (q: string) => `${q}\n(A) yes (B) no\nAnswer with the correct letter and explain why.`;
+const CLOSE = (q: string) =>
+  `Complete the sentence: ${q}\nWhich option correctly fills the blank? Explain your reasoning.`;
+const MCQ_KIND = 'letter and explain why';
+const CLOSE_KIND = 'blank explain your reasoning';
+
+/** n queries, every arm available at `costs[j]` (or per row, when a row of costs is given). */
+function windowOf(n: number, costs: readonly number[] | ((i: number) => readonly number[])): WindowEstimates {
+  const row = typeof costs === 'function' ? costs : () => costs;
+  const k = row(0).length;
+  const e = emptyWindowEstimates(n, k);
+  for (let i = 0; i < n; i++)
+    row(i).forEach((c, j) => {
+      e.cost[i * k + j] = c;
+      e.quality[i * k + j] = 0.5;
+      e.available[i * k + j] = 1;
+    });
+  return e;
+}
+
+describe('closingPhrase', () => {
+  it("is the prompt's last four words, lower-cased, without punctuation", () => {
+    expect(closingPhrase(MCQ('Is water wet?'))).toBe(MCQ_KIND);
+    expect(closingPhrase(CLOSE('The _ was dirtier.'))).toBe(CLOSE_KIND);
+    expect(closingPhrase('What is 2 + 2?')).toBe('what is 2 2');
+    expect(closingPhrase('')).toBe('');
+  });
+
+  it('takes two prompts to make a kind', () => {
+    expect(KIND_PROMPTS).toBe(2);
+  });
+});
+
+describe('KindLedger', () => {
+  describe('kindsOf', () => {
+    it('names a closing phrase a kind once two prompts of the window end with it; free text is null', () => {
+      const ledger = new KindLedger(2);
+      expect(ledger.kindsOf([MCQ('Is water wet?'), 'What is 2 + 2?', MCQ('Is fire cold?')])).toEqual([
+        MCQ_KIND,
+        null,
+        MCQ_KIND,
+      ]);
+      // One prompt of a closing phrase nobody has seen is free text.
+      expect(ledger.kindsOf([MCQ('Is ice hot?'), CLOSE('The _ was dirtier.')])).toEqual([null, null]);
+    });
+
+    it('does not remember the prompts it was asked about: only the warm-start file and bills count as seen', () => {
+      const ledger = new KindLedger(2);
+      expect(ledger.kindsOf([MCQ('a'), MCQ('b')])).toEqual([MCQ_KIND, MCQ_KIND]);
+      expect(ledger.seen(MCQ_KIND)).toBe(0);
+      expect(ledger.kindsOf([MCQ('c')])).toEqual([null]);
+    });
+
+    it('names a lone prompt of the window a kind when one prompt seen before ended alike', () => {
+      const warm = new KindLedger(2);
+      warm.countWarmStart([CLOSE('x')]);
+      expect(warm.kindsOf([CLOSE('y'), MCQ('z')])).toEqual([CLOSE_KIND, null]);
+
+      const billed = new KindLedger(2);
+      billed.observe(1, MCQ_KIND, 0.2, 0.1);
+      expect(billed.kindsOf([CLOSE('y'), MCQ('z')])).toEqual([null, MCQ_KIND]);
+    });
+  });
+
+  describe('seen, fitted and countWarmStart', () => {
+    it('counts the warm-start prompts and the billed calls of every model as seen', () => {
+      const ledger = new KindLedger(3);
+      expect(ledger.seen(MCQ_KIND)).toBe(0);
+      ledger.countWarmStart([MCQ('a'), CLOSE('b'), MCQ('c'), 'free text here']);
+      expect(ledger.seen(MCQ_KIND)).toBe(2);
+      expect(ledger.seen(CLOSE_KIND)).toBe(1);
+      expect(ledger.seen('free text here')).toBe(1);
+      ledger.add(0, MCQ_KIND, { realisedUsd: 1, baseUsd: 1, calls: 3 });
+      ledger.add(2, MCQ_KIND, { realisedUsd: 1, baseUsd: 1, calls: 4 });
+      ledger.observe(1, CLOSE_KIND, 0.5, 0.25);
+      expect(ledger.seen(MCQ_KIND)).toBe(2 + 3 + 4);
+      expect(ledger.seen(CLOSE_KIND)).toBe(2);
+      expect(ledger.seen('never seen')).toBe(0);
+    });
+
+    it('calls a kind fitted only when two warm-start prompts end with it, whatever its bills', () => {
+      const ledger = new KindLedger(2);
+      ledger.countWarmStart([CLOSE('a')]);
+      expect(ledger.fitted(CLOSE_KIND)).toBe(false);
+      ledger.countWarmStart([CLOSE('b')]);
+      expect(ledger.fitted(CLOSE_KIND)).toBe(true);
+      ledger.add(0, MCQ_KIND, { realisedUsd: 5, baseUsd: 1, calls: 50 });
+      expect(ledger.fitted(MCQ_KIND)).toBe(false);
+    });
+  });
+
+  describe('observe and add', () => {
+    it('accumulates the bills of a model on a kind, apart from other models and kinds', () => {
+      const ledger = new KindLedger(2);
+      ledger.observe(0, 'k', 3, 1);
+      ledger.observe(0, 'k', 1, 1);
+      ledger.add(0, 'k', { realisedUsd: 2, baseUsd: 2, calls: 2 });
+      ledger.observe(1, 'k', 10, 1);
+      ledger.observe(0, 'm', 10, 1);
+      expect(ledger.calls(0, 'k')).toBe(4);
+      expect(ledger.calls(1, 'k')).toBe(1);
+      expect(ledger.calls(0, 'm')).toBe(1);
+      expect(ledger.calls(1, 'm')).toBe(0);
+      // Its own ratio, without a level: (3 + 1 + 2) / (1 + 1 + 2).
+      expect(ledger.factor(0, 'k', [null, null])).toBeCloseTo(6 / 4, 12);
+    });
+
+    it('does not let a caller change the bills it added', () => {
+      const ledger = new KindLedger(1);
+      const b = { realisedUsd: 2, baseUsd: 1, calls: 1 };
+      ledger.add(0, 'k', b);
+      b.realisedUsd = 100;
+      ledger.add(0, 'k', { realisedUsd: 2, baseUsd: 1, calls: 1 });
+      expect(b.realisedUsd).toBe(100);
+      expect(ledger.factor(0, 'k', [null])).toBe(2);
+    });
+
+    it.each([
+      ['a base of 0', { realisedUsd: 1, baseUsd: 0, calls: 1 }],
+      ['a negative base', { realisedUsd: 1, baseUsd: -1, calls: 1 }],
+      ['a NaN base', { realisedUsd: 1, baseUsd: NaN, calls: 1 }],
+      ['a negative bill', { realisedUsd: -1, baseUsd: 1, calls: 1 }],
+      ['a NaN bill', { realisedUsd: NaN, baseUsd: 1, calls: 1 }],
+      ['no calls', { realisedUsd: 1, baseUsd: 1, calls: 0 }],
+      ['NaN calls', { realisedUsd: 1, baseUsd: 1, calls: NaN }],
+    ])('ignores bills with %s', (_, b) => {
+      const ledger = new KindLedger(2);
+      ledger.add(0, 'k', b);
+      // observe is one call: the bills its amounts make invalid are ignored too.
+      if (b.calls > 0) ledger.observe(0, 'k', b.realisedUsd, b.baseUsd);
+      expect(ledger.calls(0, 'k')).toBe(0);
+      expect(ledger.seen('k')).toBe(0);
+      expect(ledger.factor(0, 'k', [null, null])).toBeNull();
+      expect(ledger.factor(0, 'k', [1, 1])).toBeNull();
+      // A valid bill after them is counted from nothing.
+      ledger.observe(0, 'k', 3, 2);
+      expect(ledger.calls(0, 'k')).toBe(1);
+      expect(ledger.factor(0, 'k', [null, null])).toBe(1.5);
+    });
+
+    it('keeps a valid bill of 0 (a free call)', () => {
+      const ledger = new KindLedger(1);
+      ledger.observe(0, 'k', 0, 2);
+      expect(ledger.calls(0, 'k')).toBe(1);
+      expect(ledger.factor(0, 'k', [null])).toBe(0);
+    });
+  });
+
+  describe('factor', () => {
+    it('is null while no model has a bill on the kind', () => {
+      const ledger = new KindLedger(2);
+      expect(ledger.factor(0, 'k', [1, 1])).toBeNull();
+      ledger.observe(1, 'm', 2, 1);
+      expect(ledger.factor(0, 'k', [1, 1])).toBeNull();
+      expect(ledger.factor(1, 'k', [1, 1])).toBeNull();
+    });
+
+    it("is the model's own realised over guessed on the kind, unshrunk, when it has no level", () => {
+      const ledger = new KindLedger(2);
+      ledger.add(0, 'k', { realisedUsd: 6, baseUsd: 2, calls: 2 });
+      ledger.add(1, 'k', { realisedUsd: 1, baseUsd: 4, calls: 10 });
+      // The other model's bills and level play no part.
+      expect(ledger.factor(0, 'k', [null, 1])).toBe(3);
+      expect(ledger.factor(0, 'k', [null, 0.5])).toBe(3);
+    });
+
+    it('is null for a model with neither a level nor bills on the kind', () => {
+      const ledger = new KindLedger(2);
+      ledger.add(1, 'k', { realisedUsd: 8, baseUsd: 2, calls: 3 });
+      expect(ledger.factor(0, 'k', [null, 2])).toBeNull();
+    });
+
+    it('is null for a model without bills on the kind when no other billed model has a level', () => {
+      const ledger = new KindLedger(3);
+      ledger.add(1, 'k', { realisedUsd: 8, baseUsd: 2, calls: 3 });
+      ledger.add(2, 'k', { realisedUsd: 8, baseUsd: 2, calls: 3 });
+      expect(ledger.factor(0, 'k', [1.5, null, null])).toBeNull();
+      // A level of 0 or below is none.
+      expect(ledger.factor(0, 'k', [1.5, 0, -1])).toBeNull();
+    });
+
+    it("guesses from the other models: the level times the kind's ratio against their levels, shrunk by the shared prior", () => {
+      const ledger = new KindLedger(3);
+      // Model 1: 4x its guess on the kind at a level of 2 (twice its level); model 2: 0.5x at a
+      // level of 1 (half its level). Log mean weighted by calls: (3 ln 2 - ln 2) / (3 + 1 + 1 prior).
+      ledger.add(1, 'k', { realisedUsd: 8, baseUsd: 2, calls: 3 });
+      ledger.add(2, 'k', { realisedUsd: 1, baseUsd: 2, calls: 1 });
+      const levels = [1.5, 2, 1];
+      expect(ledger.factor(0, 'k', levels)).toBeCloseTo(1.5 * Math.pow(2, 2 / 5), 12);
+      // Without the prior: the calls-weighted geometric mean, 2^(2/4).
+      const unshrunk = new KindLedger(3, { own: 1, shared: 0 });
+      unshrunk.add(1, 'k', { realisedUsd: 8, baseUsd: 2, calls: 3 });
+      unshrunk.add(2, 'k', { realisedUsd: 1, baseUsd: 2, calls: 1 });
+      expect(unshrunk.factor(0, 'k', levels)).toBeCloseTo(1.5 * Math.SQRT2, 12);
+      // A heavier prior pulls the guess towards the model's level.
+      const heavy = new KindLedger(3, { own: 1, shared: 96 });
+      heavy.add(1, 'k', { realisedUsd: 8, baseUsd: 2, calls: 3 });
+      heavy.add(2, 'k', { realisedUsd: 1, baseUsd: 2, calls: 1 });
+      expect(heavy.factor(0, 'k', levels)).toBeCloseTo(1.5 * Math.pow(2, 2 / 100), 12);
+    });
+
+    it('leaves out of the shared guess the models without a level', () => {
+      const ledger = new KindLedger(3);
+      ledger.add(1, 'k', { realisedUsd: 8, baseUsd: 2, calls: 3 });
+      ledger.add(2, 'k', { realisedUsd: 100, baseUsd: 1, calls: 50 });
+      // Only model 1 counts: exp(3 ln 2 / (3 + 1)) = 2^(3/4).
+      expect(ledger.factor(0, 'k', [1, 2, null])).toBeCloseTo(Math.pow(2, 3 / 4), 12);
+    });
+
+    it("is the model's level when only its own bills are on the kind, its own ratio shrunk towards it", () => {
+      const ledger = new KindLedger(2);
+      ledger.add(0, 'k', { realisedUsd: 6, baseUsd: 2, calls: 2 });
+      // Guess = the level 1.5 (no other model to compare with); (2 * 3 + 1 * 1.5) / (2 + 1).
+      expect(ledger.factor(0, 'k', [1.5, 1])).toBeCloseTo(2.5, 12);
+      expect(ledger.factor(1, 'k', [1.5, null])).toBeNull();
+      // Model 1 without bills guesses from model 0: 1 * exp(2 ln 2 / (2 + 1)).
+      expect(ledger.factor(1, 'k', [1.5, 1])).toBeCloseTo(Math.pow(2, 2 / 3), 12);
+    });
+
+    it("shrinks the model's own bills towards the shared guess by the own prior", () => {
+      const make = (priors = DEFAULT_KIND_COST_PRIORS) => {
+        const ledger = new KindLedger(3, priors);
+        ledger.add(0, 'k', { realisedUsd: 3, baseUsd: 1, calls: 1 });
+        ledger.add(1, 'k', { realisedUsd: 8, baseUsd: 2, calls: 3 });
+        ledger.add(2, 'k', { realisedUsd: 1, baseUsd: 2, calls: 1 });
+        return ledger;
+      };
+      const levels = [1.5, 2, 1];
+      // Its own bills are not part of its guess: 1.5 * 2^(2/5), as without them.
+      const guess = 1.5 * Math.pow(2, 2 / 5);
+      expect(make().factor(0, 'k', levels)).toBeCloseTo((1 * 3 + 1 * guess) / (1 + 1), 12);
+      expect(make({ own: 3, shared: 1 }).factor(0, 'k', levels)).toBeCloseTo((1 * 3 + 3 * guess) / (1 + 3), 12);
+      expect(make({ own: 0, shared: 1 }).factor(0, 'k', levels)).toBe(3);
+    });
+
+    it('weighs the own bills by their calls: many bills outweigh the prior', () => {
+      const ledger = new KindLedger(2);
+      ledger.add(0, 'k', { realisedUsd: 99 * 4, baseUsd: 99, calls: 99 });
+      // No other model: the guess is the level 1; (99 * 4 + 1) / 100.
+      expect(ledger.factor(0, 'k', [1, null])).toBeCloseTo(3.97, 12);
+    });
+  });
+
+  describe('price', () => {
+    it('prices available entries of kinds not fitted and with a factor at base times it, and flags those with bills', () => {
+      const ledger = new KindLedger(2, { own: 0, shared: 1 });
+      ledger.countWarmStart([CLOSE('a'), CLOSE('b')]);
+      // Kind A: model 0 billed at twice its guess at a level of 1 (own prior 0: a factor of 2); model
+      // 1 has no bills, its guess from model 0 is its level 2 times exp(ln 2 / (1 + 1)) = 2 sqrt 2.
+      ledger.add(0, 'A', { realisedUsd: 4, baseUsd: 2, calls: 1 });
+      // The fitted kind has bills of model 0, and keeps the usage model's price.
+      ledger.add(0, CLOSE_KIND, { realisedUsd: 50, baseUsd: 1, calls: 5 });
+      const e = windowOf(5, [10, 10]);
+      e.available[1 * 2 + 1] = 0;
+      const base = [1, 1, 0.5, 0.5, 2, 2, 3, 3, 4, 4];
+      const billed = ledger.price(e, base, ['A', 'A', null, CLOSE_KIND, 'B'], [1, 2]);
+      expect(Array.from(e.cost)).toEqual([
+        // Kind A: base times 2 and 2 sqrt 2.
+        2,
+        expect.closeTo(2 * Math.SQRT2, 12),
+        // Kind A, model 1 not offered: left as it was.
+        1,
+        10,
+        // Free text: left.
+        10,
+        10,
+        // A fitted kind: left.
+        10,
+        10,
+        // A kind without bills: left.
+        10,
+        10,
+      ]);
+      expect(Array.from(billed)).toEqual([1, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
+    });
+
+    it('leaves an entry whose model has no factor on the kind, and prices the others of its query', () => {
+      const ledger = new KindLedger(3);
+      ledger.add(1, 'A', { realisedUsd: 6, baseUsd: 2, calls: 2 });
+      const e = windowOf(2, [7, 7, 7]);
+      // Model 0 has a level but no other model with a level has bills; model 1 has no level;
+      // model 2 has no level either and no bills.
+      const billed = ledger.price(e, [1, 1, 1, 2, 2, 2], ['A', 'A'], [1, null, null]);
+      // Model 0's guess rests on model 1, which has no level: none. Model 1: its own ratio, 3.
+      expect(Array.from(e.cost)).toEqual([7, 3, 7, 7, 6, 7]);
+      expect(Array.from(billed)).toEqual([0, 1, 0, 0, 1, 0]);
+    });
+
+    it('returns all zeros and changes nothing on a window of free text', () => {
+      const ledger = new KindLedger(2);
+      ledger.add(0, 'A', { realisedUsd: 6, baseUsd: 2, calls: 2 });
+      const e = windowOf(2, [1, 2]);
+      const billed = ledger.price(e, [5, 5, 5, 5], [null, null], [1, 1]);
+      expect(Array.from(e.cost)).toEqual([1, 2, 1, 2]);
+      expect(Array.from(billed)).toEqual([0, 0, 0, 0]);
+    });
+  });
+});
+
+describe('probeRound', () => {
+  const always = () => true;
+
+  it('has the defaults it documents', () => {
+    expect([PROBE_CALLS, PROBE_MAX_TARGETS, PROBE_MIN_ROWS]).toEqual([3, 6, 8]);
+  });
+
+  it('sends up to `calls` rows of a new kind to each model, each row once, skipping a model dearer than maxTargets targets', () => {
+    const ledger = new KindLedger(3);
+    const e = windowOf(10, [0.1, 0.5, 10]);
+    const p = probeRound(ledger, e, new Array(10).fill('N'), 1, always);
+    expect(p).toEqual({ rows: [0, 1, 2, 3, 4, 5], arms: [0, 0, 0, 1, 1, 1] });
+  });
+
+  it('measures a model against maxTargets by its mean expected cost over the rows of the kind', () => {
+    const ledger = new KindLedger(2);
+    // Model 1: half the rows at $2, half at $10: a mean of $6, exactly six targets of $1.
+    const at = (dear: number) => windowOf(8, (i) => [0.1, i % 2 ? dear : 2]);
+    expect(probeRound(ledger, at(10), new Array(8).fill('N'), 1, always).arms).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(probeRound(ledger, at(10.02), new Array(8).fill('N'), 1, always).arms).toEqual([0, 0, 0]);
+    // A looser limit, or a larger target, lets it in.
+    expect(probeRound(ledger, at(10.02), new Array(8).fill('N'), 1, always, { maxTargets: 7 }).arms).toEqual([
+      0, 0, 0, 1, 1, 1,
+    ]);
+    expect(probeRound(ledger, at(10.02), new Array(8).fill('N'), 2, always).arms).toEqual([0, 0, 0, 1, 1, 1]);
+  });
+
+  it('probes only a kind with at least minRows rows in the window', () => {
+    const ledger = new KindLedger(2);
+    const e = windowOf(7, [1, 1]);
+    const kinds = new Array(7).fill('N');
+    expect(probeRound(ledger, e, kinds, 1, always)).toEqual({ rows: [], arms: [] });
+    expect(probeRound(ledger, e, kinds, 1, always, { minRows: 7 })).toEqual({
+      rows: [0, 1, 2, 3, 4, 5],
+      arms: [0, 0, 0, 1, 1, 1],
+    });
+  });
+
+  it('probes no kind seen before: in the warm-start file or billed on any model', () => {
+    const e = windowOf(8, [1, 1]);
+    const kinds = new Array(8).fill(MCQ_KIND);
+    const warm = new KindLedger(2);
+    warm.countWarmStart([MCQ('a')]);
+    expect(probeRound(warm, e, kinds, 1, always)).toEqual({ rows: [], arms: [] });
+    // A model with its bills on the kind: the kind is not new, for it or any other model.
+    const billed = new KindLedger(2);
+    billed.add(0, MCQ_KIND, { realisedUsd: 3, baseUsd: 3, calls: PROBE_CALLS });
+    expect(probeRound(billed, e, kinds, 1, always)).toEqual({ rows: [], arms: [] });
+    const once = new KindLedger(2);
+    once.observe(1, MCQ_KIND, 1, 1);
+    expect(probeRound(once, e, kinds, 1, always)).toEqual({ rows: [], arms: [] });
+  });
+
+  it('takes the rows of each kind in order, past the free text and other kinds', () => {
+    const ledger = new KindLedger(2);
+    const kinds = ['N', null, 'N', 'M', 'N', 'M', 'N'];
+    const e = windowOf(kinds.length, [1, 1]);
+    const p = probeRound(ledger, e, kinds, 1, always, { minRows: 2, calls: 2 });
+    expect(p).toEqual({ rows: [0, 2, 4, 6, 3, 5], arms: [0, 0, 1, 1, 0, 0] });
+  });
+
+  it('gives each model `calls` rows, until the rows of the kind run out', () => {
+    const ledger = new KindLedger(3);
+    const e = windowOf(8, [1, 1, 1]);
+    const kinds = new Array(8).fill('N');
+    expect(probeRound(ledger, e, kinds, 1, always, { calls: 2 })).toEqual({
+      rows: [0, 1, 2, 3, 4, 5],
+      arms: [0, 0, 1, 1, 2, 2],
+    });
+    expect(probeRound(ledger, e, kinds, 1, always, { calls: 5 })).toEqual({
+      rows: [0, 1, 2, 3, 4, 5, 6, 7],
+      arms: [0, 0, 0, 0, 0, 1, 1, 1],
+    });
+    expect(probeRound(ledger, e, kinds, 1, always, { calls: 0 })).toEqual({ rows: [], arms: [] });
+  });
+
+  it('skips a model that does not offer every row of the kind', () => {
+    const ledger = new KindLedger(3);
+    const e = windowOf(8, [1, 1, 1]);
+    e.available[7 * 3 + 1] = 0;
+    expect(probeRound(ledger, e, new Array(8).fill('N'), 1, always)).toEqual({
+      rows: [0, 1, 2, 3, 4, 5],
+      arms: [0, 0, 0, 2, 2, 2],
+    });
+  });
+
+  it('gives a model never billed one call in the window, on the first new kind it may take', () => {
+    const ledger = new KindLedger(2);
+    const kinds = [...new Array(8).fill('N'), ...new Array(8).fill('M')];
+    const e = windowOf(16, [1, 1]);
+    const p = probeRound(ledger, e, kinds, 1, (j) => j !== 1);
+    expect(p).toEqual({ rows: [0, 1, 2, 3, 8, 9, 10], arms: [0, 0, 0, 1, 0, 0, 0] });
+    // Too dear on the first kind, it takes its call on the second.
+    const dearOnN = windowOf(16, (i) => [1, i < 8 ? 100 : 1]);
+    expect(probeRound(ledger, dearOnN, kinds, 1, (j) => j !== 1)).toEqual({
+      rows: [0, 1, 2, 8, 9, 10, 11],
+      arms: [0, 0, 0, 0, 0, 0, 1],
+    });
+  });
+});
+
+describe('recentCheapestBillUsd', () => {
+  it('is the lowest mean bill of the models with at least RESERVE_MIN_CALLS calls', () => {
+    expect(RESERVE_MIN_CALLS).toBe(20);
+    const bills = [
+      { realisedUsd: 10, calls: 20 },
+      { realisedUsd: 4, calls: 20 },
+      // Cheaper, but on too few calls.
+      { realisedUsd: 1, calls: 19 },
+    ];
+    expect(recentCheapestBillUsd(bills)).toBeCloseTo(0.2, 12);
+    expect(recentCheapestBillUsd(bills, 19)).toBeCloseTo(1 / 19, 12);
+    expect(recentCheapestBillUsd(bills, 21)).toBeNull();
+  });
+
+  it('is null without bills, and never divides by no calls', () => {
+    expect(recentCheapestBillUsd([])).toBeNull();
+    expect(recentCheapestBillUsd([{ realisedUsd: 0, calls: 0 }], 0)).toBeNull();
+    expect(
+      recentCheapestBillUsd(
+        [
+          { realisedUsd: 0, calls: 0 },
+          { realisedUsd: 3, calls: 2 },
+        ],
+        0,
+      ),
+    ).toBe(1.5);
+  });
+});
