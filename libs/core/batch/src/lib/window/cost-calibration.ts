@@ -33,7 +33,7 @@ export class CostCalibration {
 
   /** One call of `arm`: what it cost, and what the uncalibrated plan expected. */
   observe(arm: number, realised: number, expected: number): void {
-    if (!(expected > 0) || !(realised >= 0)) return;
+    if (!(expected > 0) || !(realised >= 0) || !Number.isFinite(expected) || !Number.isFinite(realised)) return;
     const c = this.calls[arm];
     c.push({ realised, expected });
     if (c.length > this.recentCalls) c.shift();

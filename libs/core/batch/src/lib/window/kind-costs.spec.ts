@@ -137,11 +137,14 @@ describe('KindLedger', () => {
       ['a NaN bill', { realisedUsd: NaN, baseUsd: 1, calls: 1 }],
       ['no calls', { realisedUsd: 1, baseUsd: 1, calls: 0 }],
       ['NaN calls', { realisedUsd: 1, baseUsd: 1, calls: NaN }],
+      ['an infinite bill', { realisedUsd: Infinity, baseUsd: 1, calls: 1 }],
+      ['an infinite base', { realisedUsd: 1, baseUsd: Infinity, calls: 1 }],
+      ['infinite calls', { realisedUsd: 1, baseUsd: 1, calls: Infinity }],
     ])('ignores bills with %s', (_, b) => {
       const ledger = new KindLedger(2);
       ledger.add(0, 'k', b);
       // observe is one call: the bills its amounts make invalid are ignored too.
-      if (b.calls > 0) ledger.observe(0, 'k', b.realisedUsd, b.baseUsd);
+      if (Number.isFinite(b.calls) && b.calls > 0) ledger.observe(0, 'k', b.realisedUsd, b.baseUsd);
       expect(ledger.calls(0, 'k')).toBe(0);
       expect(ledger.seen('k')).toBe(0);
       expect(ledger.factor(0, 'k', [null, null])).toBeNull();
@@ -150,6 +153,13 @@ describe('KindLedger', () => {
       ledger.observe(0, 'k', 3, 2);
       expect(ledger.calls(0, 'k')).toBe(1);
       expect(ledger.factor(0, 'k', [null, null])).toBe(1.5);
+    });
+
+    it("takes the model's level as the guess when no other model has a bill on the kind, whatever the shared prior", () => {
+      // With a shared prior of 0 the pooled log usage over no calls was 0 / 0 (NaN).
+      const ledger = new KindLedger(2, { own: 1, shared: 0 });
+      ledger.observe(0, 'k', 2, 1);
+      expect(ledger.factor(0, 'k', [1, null])).toBe(1.5);
     });
 
     it('keeps a valid bill of 0 (a free call)', () => {

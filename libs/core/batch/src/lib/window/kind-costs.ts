@@ -47,7 +47,8 @@ export class KindLedger {
 
   /** Bills of `arm` on `closing` added at once (the batch-planner reads them per model and kind). */
   add(arm: number, closing: string, b: KindBills): void {
-    if (!(b.realisedUsd >= 0) || !(b.baseUsd > 0) || !(b.calls > 0)) return;
+    const valid = Number.isFinite(b.realisedUsd) && b.realisedUsd >= 0 && Number.isFinite(b.baseUsd) && b.baseUsd > 0;
+    if (!valid || !(b.calls > 0) || !Number.isFinite(b.calls)) return;
     let row = this.bills.get(closing);
     if (!row) this.bills.set(closing, (row = new Array(this.k).fill(undefined)));
     const x = row[arm];
@@ -105,7 +106,7 @@ export class KindLedger {
     }
     if (!own && calls === 0) return null;
     if (level === null) return own ? own.realisedUsd / own.baseUsd : null;
-    const guess = level * Math.exp(logSum / (calls + this.priors.shared));
+    const guess = calls > 0 ? level * Math.exp(logSum / (calls + this.priors.shared)) : level;
     if (!own) return guess;
     const p = this.priors.own;
     return (own.calls * (own.realisedUsd / own.baseUsd) + p * guess) / (own.calls + p);
@@ -187,9 +188,8 @@ export const PROBE_MIN_ROWS = 8;
 /**
  * The probe of a window (rows of the window, and the arm each is sent to): for each kind of
  * prompt no earlier prompt has shown (`seen` 0, the warm-start file's count too) with at least
- * `minRows` prompts in the window, up to `calls` of them on each model that offers all of them,
- * has fewer bills than that on the kind and whose mean expected cost on them is at most
- * `maxTargets` per-query targets; a model never billed (`priced` false) gets one probe call per
+ * `minRows` prompts in the window, `calls` of them on each model that offers all of them and
+ * whose mean expected cost on them is at most `maxTargets` per-query targets; a model never billed (`priced` false) gets one probe call per
  * window, as planWindow gives an unpriced arm one call. The probe is sent and learnt from before
  * the rest of the window is planned: a source's first window, planned on the guess alone, is
  * where its money goes (docs/decisions/0042, 0050).
@@ -219,14 +219,14 @@ export function probeRound(
     if (g.length < minRows) continue;
     let next = 0;
     for (let j = 0; j < e.k; j++) {
-      const have = ledger.calls(j, kind);
-      if (have >= calls || g.some((i) => !e.available[i * e.k + j])) continue;
+      // An unseen kind has no bills: every model starts its probe from none.
+      if (g.some((i) => !e.available[i * e.k + j])) continue;
       const mean = g.reduce((s, i) => s + e.cost[i * e.k + j], 0) / g.length;
       if (mean > maxTargets * perQueryUsd) continue;
       if (!priced(j) && unpricedProbed.has(j)) continue;
-      const want = priced(j) ? calls : Math.min(calls, have + 1);
+      const want = priced(j) ? calls : 1;
       if (!priced(j)) unpricedProbed.add(j);
-      for (let c = have; c < want && next < g.length; c++) {
+      for (let c = 0; c < want && next < g.length; c++) {
         rows.push(g[next++]);
         arms.push(j);
       }
