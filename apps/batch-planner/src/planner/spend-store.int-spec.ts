@@ -14,13 +14,20 @@ describe('SpendStore bills over the latest calls', () => {
   let ds: DataSource;
   let spend: SpendStore;
   const SCOPE = 's';
+  const KINDS = 'kinds';
   const PERIOD = '2026-12-04';
   const EXPECTED = 1e-4;
 
   /** Files a window's bills of `model` (one transaction, as the planner does) and returns their decision ids. */
-  const file = async (prefix: string, model: string, n: number, scope = SCOPE, period = PERIOD) => {
+  const file = async (prefix: string, model: string, n: number, scope = SCOPE, period = PERIOD, closing?: string) => {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
-    const bills = ids.map((decisionId) => ({ decisionId, model, expectedUsd: 2 * EXPECTED, baseUsd: EXPECTED }));
+    const bills = ids.map((decisionId) => ({
+      decisionId,
+      model,
+      expectedUsd: 2 * EXPECTED,
+      baseUsd: EXPECTED,
+      closing,
+    }));
     await spend.add(scope, period, n * EXPECTED, n, bills);
     return ids;
   };
@@ -62,6 +69,13 @@ describe('SpendStore bills over the latest calls', () => {
     // Bills of another scope and of another period count for neither.
     await rewarded(await file('other-scope', 'm', 3, 'other'), 'm', EXPECTED);
     await rewarded(await file('other-period', 'm', 3, SCOPE, '2026-12-03'), 'm', EXPECTED);
+    // Per kind of prompt (a scope of its own): m's calls on "pick one" cost five times their base, n's twice; one call
+    // on "pick one" not billed yet, one of another period, one on "say why" answered at its base.
+    await rewarded(await file('pick-m', 'm', 2, KINDS, PERIOD, 'pick one'), 'm', 5 * EXPECTED);
+    await answered(await file('pick-n', 'n', 3, KINDS, PERIOD, 'pick one'), 'n', 2 * EXPECTED);
+    await file('pick-out', 'm', 1, KINDS, PERIOD, 'pick one');
+    await rewarded(await file('pick-old', 'm', 1, KINDS, '2026-12-03', 'pick one'), 'm', EXPECTED);
+    await answered(await file('why-m', 'm', 1, KINDS, PERIOD, 'say why'), 'm', EXPECTED);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -93,6 +107,29 @@ describe('SpendStore bills over the latest calls', () => {
     expect(all['m'].calls).toBe(14);
     expect(all['m'].realisedUsd).toBeCloseTo(34 * EXPECTED, 15);
     expect(all['n'].calls).toBe(2);
+  });
+
+  it("sums the period's billed calls per model and closing phrase, for the phrases asked only", async () => {
+    const rows = await spend.closingBills(KINDS, PERIOD, ['pick one', 'pick one', 'never seen']);
+    const byModel = Object.fromEntries(rows.map((r) => [`${r.model} ${r.closing}`, r]));
+    expect(byModel).toEqual({
+      'm pick one': {
+        model: 'm',
+        closing: 'pick one',
+        realisedUsd: expect.closeTo(10 * EXPECTED, 15),
+        baseUsd: expect.closeTo(2 * EXPECTED, 15),
+        calls: 2,
+      },
+      'n pick one': {
+        model: 'n',
+        closing: 'pick one',
+        realisedUsd: expect.closeTo(6 * EXPECTED, 15),
+        baseUsd: expect.closeTo(3 * EXPECTED, 15),
+        calls: 3,
+      },
+    });
+    expect(await spend.closingBills(KINDS, PERIOD, [])).toEqual([]);
+    expect((await spend.closingBills(KINDS, PERIOD, ['say why'])).map((r) => r.calls)).toEqual([1]);
   });
 
   it('takes the latest calls first, and older ones past them', async () => {

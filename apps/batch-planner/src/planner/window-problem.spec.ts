@@ -16,6 +16,7 @@ import {
   reconciledSpend,
   billingError,
   offersUnknownModel,
+  windowProbe,
 } from './window-problem';
 
 const at = '2026-11-25T12:00:00.000Z';
@@ -404,6 +405,119 @@ describe('planWindowDispatch (libs/core/batch planWindow)', () => {
       expect(a.expectedUsd).toBeCloseTo(3 * list, 15);
       expect(a.baseUsd).toBeCloseTo(list, 15);
     }
+  });
+});
+
+describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger)', () => {
+  const mcq = (q: string) => `${q}\nAnswer with the correct letter and explain why.`;
+  const closing = 'letter and explain why';
+  /** cheap and big, both known; big's level on its recent bills is 1, cheap's 2. */
+  const setup = () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
+    teach(engine, 'big', 0.9, 50);
+    teach(engine, 'cheap', 0.4, 50);
+    const base = { big: engine.costs.expectedCost('big'), cheap: engine.costs.expectedCost('cheap') };
+    const recent = {
+      big: { realisedUsd: 40 * base.big, baseUsd: 40 * base.big, calls: 40 },
+      cheap: { realisedUsd: 2 * 40 * base.cheap, baseUsd: 40 * base.cheap, calls: 40 },
+    };
+    return { engine, priceOf, base, recent };
+  };
+
+  it("prices a kind on a model from the other models' bills on it, then from its own, and files each call's closing phrase", async () => {
+    const { engine, priceOf, base, recent } = setup();
+    const qs = [query('m1', mcq('Is it?')), query('m2', mcq('Or not?')), query('f1', 'How far is the moon?')];
+    // cheap's calls on the kind cost 6 times their guess, 3 times its level of 2.
+    const cheapBills = { model: 'cheap', closing, realisedUsd: 6 * base.cheap, baseUsd: base.cheap, calls: 1 };
+    const kindCosts = { bills: [cheapBills], warmStart: [], recent };
+    const w = await assignWindow(qs, engine, opts(priceOf, { robust: false, kindCosts }));
+    expect(w.assignments.map((a) => [a.query.id, a.model, a.closing])).toEqual([
+      ['m1', 'big', closing],
+      ['m2', 'big', closing],
+      ['f1', 'big', 'far is the moon'],
+    ]);
+    // big's guess: its level (1) times the kind's usage on cheap against cheap's level, shrunk by
+    // one call's worth of "as its average": exp(log 3 / 2).
+    for (const a of w.assignments.slice(0, 2)) {
+      expect(a.expectedUsd).toBeCloseTo(base.big * Math.sqrt(3), 12);
+      expect(a.baseUsd).toBeCloseTo(base.big, 12);
+    }
+    // Free text is priced at the usage model's guess.
+    expect(w.assignments[2].expectedUsd).toBeCloseTo(base.big, 12);
+    // big's own bill on the kind (twice its guess), shrunk towards that guess by one call.
+    const own = { model: 'big', closing, realisedUsd: 2 * base.big, baseUsd: base.big, calls: 1 };
+    const w2 = await assignWindow(
+      qs,
+      engine,
+      opts(priceOf, { robust: false, kindCosts: { ...kindCosts, bills: [cheapBills, own] } }),
+    );
+    expect(w2.assignments[0].expectedUsd).toBeCloseTo(base.big * ((2 + Math.sqrt(3)) / 2), 12);
+    // Off: the usage model's guess.
+    const off = await assignWindow(qs, engine, opts(priceOf, { robust: false }));
+    expect(off.assignments[0].expectedUsd).toBeCloseTo(base.big, 12);
+  });
+
+  it("keeps the usage model's price on a kind the warm-start file holds: it was fitted on it", async () => {
+    const { engine, priceOf, base, recent } = setup();
+    const cheapBills = { model: 'cheap', closing, realisedUsd: 6 * base.cheap, baseUsd: base.cheap, calls: 1 };
+    const warmStart = [mcq('warm one'), mcq('warm two')];
+    const w = await assignWindow(
+      [query('m1', mcq('Is it?'))],
+      engine,
+      opts(priceOf, { robust: false, kindCosts: { bills: [cheapBills], warmStart, recent } }),
+    );
+    expect(w.assignments[0].expectedUsd).toBeCloseTo(base.big, 12);
+  });
+
+  it('probes a kind no earlier prompt has shown: three calls on each model worth them, one on a model never billed', () => {
+    const { engine, priceOf, recent } = setup();
+    const qs = Array.from({ length: 10 }, (_, i) => query(`m${i}`, mcq(`Question ${i}?`)));
+    const big = engine.costs.expectedCost('big');
+    const probe = (billed: (m: string) => boolean, perQueryUsd = big, warmStart: string[] = []) =>
+      windowProbe(qs, engine, {
+        priceOf,
+        level: 0.9,
+        kindCosts: { bills: [], warmStart, recent },
+        perQueryUsd,
+        billed,
+      });
+    const models = engine.arms();
+    const named = (p: { rows: number[]; arms: number[] }) => p.arms.map((j) => models[j]);
+    const both = probe(() => true);
+    expect(both.rows).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(named(both)).toEqual(['big', 'big', 'big', 'cheap', 'cheap', 'cheap']);
+    expect(named(probe((m) => m === 'cheap'))).toEqual(['big', 'cheap', 'cheap', 'cheap']);
+    // big's call is worth more than six per-query targets: only cheap is probed.
+    expect(named(probe(() => true, big / 7))).toEqual(['cheap', 'cheap', 'cheap']);
+    // A kind the warm-start file showed is not new.
+    expect(probe(() => true, big, [mcq('warm')]).rows).toEqual([]);
+    // Fewer than eight prompts of the kind: no probe.
+    expect(
+      windowProbe(qs.slice(0, 7), engine, {
+        priceOf,
+        level: 0.9,
+        kindCosts: { bills: [], warmStart: [], recent },
+        perQueryUsd: big,
+        billed: () => true,
+      }).rows,
+    ).toEqual([]);
+  });
+
+  it('sends a probe to the models it was given, through the bill check', async () => {
+    const { engine, priceOf, recent } = setup();
+    const qs = Array.from({ length: 4 }, (_, i) => query(`m${i}`, mcq(`Question ${i}?`)));
+    const models = engine.arms();
+    const given = Int32Array.from(['big', 'cheap', 'big', 'cheap'], (m) => models.indexOf(m));
+    const big = engine.costs.expectedCost('big');
+    const kindCosts = { bills: [], warmStart: [], recent };
+    const budget: PeriodBudget = { perQueryUsd: big, expectedQueries: 100, routedQueries: 0, spentUsd: 0 };
+    const w = await assignWindow(qs, engine, opts(priceOf, { budget, robust: false, kindCosts, given }));
+    expect(w.plan.solution.solver).toBe('given');
+    expect(w.assignments.map((a) => a.model)).toEqual(['big', 'cheap', 'big', 'cheap']);
+    // With the period all but spent, the check sends the probe's dear calls to the cheapest model.
+    const spent = { ...budget, spentUsd: 100 * big - 97 * engine.costs.expectedCost('cheap') * 2 };
+    const held = await assignWindow(qs, engine, opts(priceOf, { budget: spent, robust: false, kindCosts, given }));
+    expect(held.assignments.map((a) => a.model)).toEqual(['cheap', 'cheap', 'cheap', 'cheap']);
   });
 });
 
