@@ -112,22 +112,14 @@ describe('SpendStore bills over the latest calls', () => {
   it("sums the period's billed calls per model and closing phrase, for the phrases asked only", async () => {
     const rows = await spend.closingBills(KINDS, PERIOD, ['pick one', 'pick one', 'never seen']);
     const byModel = Object.fromEntries(rows.map((r) => [`${r.model} ${r.closing}`, r]));
-    expect(byModel).toEqual({
-      'm pick one': {
-        model: 'm',
-        closing: 'pick one',
-        realisedUsd: expect.closeTo(10 * EXPECTED, 15),
-        baseUsd: expect.closeTo(2 * EXPECTED, 15),
-        calls: 2,
-      },
-      'n pick one': {
-        model: 'n',
-        closing: 'pick one',
-        realisedUsd: expect.closeTo(6 * EXPECTED, 15),
-        baseUsd: expect.closeTo(3 * EXPECTED, 15),
-        calls: 3,
-      },
+    const pickOne = (model: string, realised: number, base: number, calls: number) => ({
+      model,
+      closing: 'pick one',
+      realisedUsd: expect.closeTo(realised * EXPECTED, 15),
+      baseUsd: expect.closeTo(base * EXPECTED, 15),
+      calls,
     });
+    expect(byModel).toEqual({ 'm pick one': pickOne('m', 10, 2, 2), 'n pick one': pickOne('n', 6, 3, 3) });
     expect(await spend.closingBills(KINDS, PERIOD, [])).toEqual([]);
     expect((await spend.closingBills(KINDS, PERIOD, ['say why'])).map((r) => r.calls)).toEqual([1]);
   });
