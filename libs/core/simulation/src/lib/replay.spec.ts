@@ -327,6 +327,17 @@ describe('runReplay', () => {
     expect(() => spyOn(1.5)).toThrow(/feedbackDelay must be an integer >= 0/);
   });
 
+  it('learns every outcome of a long run in order, late, however many it has learnt already', () => {
+    // Longer than the learnt outcomes the replay keeps before dropping them (1024).
+    const long = Array.from({ length: 2500 }, (_, i) => rows[i % rows.length]);
+    let spy: SpyPolicy | null = null;
+    runReplay(long, {
+      ...base({ budget: 1e-3, feedbackDelay: 7 }),
+      policy: ({ arms, seed }) => (spy = new SpyPolicy(createPolicy('ucb1', { arms, seed }), arms)),
+    });
+    expect(spy!.updates.map((u) => u.afterDecisions)).toEqual(Array.from({ length: 2492 }, (_, i) => i + 8));
+  });
+
   it('holds a budget with the pacer', () => {
     // Between the mid and the premium arm: the pacer must mix them.
     const budget = 2.5e-3;

@@ -415,5 +415,13 @@ class LateFeedback {
       this.policy.update(ctx, arm, outcome);
       this.costModel.observe(arm, outcome.costUsd);
     }
+    // Learnt outcomes go: a long replay would otherwise hold every context it decided on.
+    if (this.head > PENDING_COMPACT_AT && this.head * 2 > this.pending.length) {
+      this.pending.splice(0, this.head);
+      this.head = 0;
+    }
   }
 }
+
+/** Learnt outcomes LateFeedback keeps before it drops them (compacting in bulk keeps it O(1) per step). */
+const PENDING_COMPACT_AT = 1024;
