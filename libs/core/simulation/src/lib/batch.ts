@@ -223,19 +223,18 @@ export async function runBatchReplay(
   ledger.countWarmStart((options.warmStart ?? []).map((r) => r.prompt));
   /** Per arm: realised over guessed on its recent calls, null before the first (KindLedger.factor). */
   const ratios = () => arms.map((_, j) => calibration.ratio(j));
-  /** The window's estimates priced per kind; `base`: each entry's cost before any level. */
+  /**
+   * The window's estimates priced per kind; `base`: each entry's cost before any level;
+   * `cheapestPerQuery`: the mean cheapest bill per query before the kinds' prices (the later
+   * queries' kinds are not known: WindowPlanInput.laterCheapestUsd).
+   */
   const estimateByKind = (queries: readonly PendingQuery[], levels: readonly number[]) => {
     const e = estimate(queries, levels);
     const base = e.cost.map((c, x) => c / levels[x % k]);
+    const cheapestPerQuery = cheapestBill(e) / queries.length;
     const kinds = kindsOn ? ledger.kindsOf(queries.map((q) => q.ctx.text ?? '')) : null;
     const kindBilled = kinds ? ledger.price(e, base, kinds, ratios()) : undefined;
-    return {
-      e,
-      base,
-      kinds,
-      kindBilled,
-      unpriced: kinds ? cheapestBill(estimate(queries, levels)) / queries.length : 0,
-    };
+    return { e, base, kinds, kindBilled, cheapestPerQuery };
   };
   let spent = 0;
   let routedCount = 0;
@@ -256,7 +255,7 @@ export async function runBatchReplay(
     }
     // Calibration levels as the round is planned (the dispatch observes against them).
     const levels = arms.map((_, j) => calibration.level(j));
-    const { e: estimates, base, kinds: costKinds, kindBilled, unpriced } = estimateByKind(queries, levels);
+    const { e: estimates, base, kinds: costKinds, kindBilled, cheapestPerQuery } = estimateByKind(queries, levels);
     const policyQuality = estimates.quality.slice();
     const texts = queries.map((q) => q.ctx.text ?? '');
     const kinds = recent?.kindsOf(texts) ?? [];
@@ -292,7 +291,7 @@ export async function runBatchReplay(
       unpricedArms: calibration.unpricedArms().filter((j) => unpulled.includes(j)),
       exploration: exploring ? { unpulledArms: unpulled } : undefined,
       assignment: given,
-      laterCheapestUsd: costKinds ? Math.max(unpriced, cheapestLater ?? 0) : undefined,
+      laterCheapestUsd: costKinds ? Math.max(cheapestPerQuery, cheapestLater ?? 0) : undefined,
     });
     if (!given) solveMs.push(plan.solution.ms);
     const total = budget && periodTotalUsd(budget);
