@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { PinoLogger } from 'nestjs-pino';
 import {
   MIX_SAMPLE_MAX,
+  closingCounts,
   closingPhrase,
   explorationHead,
   explorationSize,
@@ -123,6 +124,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly residualsByScope = new Map<string, WindowResiduals>();
   /** The warm-start file's prompts as queries, the forecast of every period's mix (built at first use). */
   private forecast?: ContextualQueries;
+  /** The warm-start file's prompts per closing phrase (BATCH_KIND_COSTS; counted at first use). */
+  private warmClosings?: Map<string, number>;
   /**
    * Windows are solved one after another: two windows of a scope solved at once would both
    * read the same budget left and together overspend it.
@@ -557,7 +560,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     books: { period: string; recent: KindCostInput['recent'] },
     queries: readonly QueryRequest[],
   ): Promise<KindCostInput> {
-    const warmStart = this.replica.warmStartPrompts();
+    // The file is read once at start: its prompts are counted once, not at every window.
+    this.warmClosings ??= closingCounts(this.replica.warmStartPrompts());
     const routed = this.routedByScope.get(scope);
     const texts = [
       ...queries.map(queryText),
@@ -565,7 +569,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       ...this.forecastFor(engine).contexts.map((c) => c.text ?? ''),
     ];
     const bills = await this.spend.closingBills(scope, books.period, texts.map(closingPhrase));
-    return { bills, warmStart, recent: books.recent };
+    return { bills, warmStart: this.warmClosings, recent: books.recent };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { FREE_FORM, halfWidthMultiplier, PeriodBudget, RecentResiduals } from '@llm-router/batch';
+import { FREE_FORM, closingCounts, halfWidthMultiplier, PeriodBudget, RecentResiduals } from '@llm-router/batch';
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
 import { Rng } from '@llm-router/numerics';
@@ -429,7 +429,7 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
     const qs = [query('m1', mcq('Is it?')), query('m2', mcq('Or not?')), query('f1', 'How far is the moon?')];
     // cheap's calls on the kind cost 6 times their guess, 3 times its level of 2.
     const cheapBills = { model: 'cheap', closing, realisedUsd: 6 * base.cheap, baseUsd: base.cheap, calls: 1 };
-    const kindCosts = { bills: [cheapBills], warmStart: [], recent };
+    const kindCosts = { bills: [cheapBills], warmStart: new Map(), recent };
     const w = await assignWindow(qs, engine, opts(priceOf, { robust: false, kindCosts }));
     expect(w.assignments.map((a) => [a.query.id, a.model, a.closing])).toEqual([
       ['m1', 'big', closing],
@@ -460,7 +460,7 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
   it("keeps the usage model's price on a kind the warm-start file holds: it was fitted on it", async () => {
     const { engine, priceOf, base, recent } = setup();
     const cheapBills = { model: 'cheap', closing, realisedUsd: 6 * base.cheap, baseUsd: base.cheap, calls: 1 };
-    const warmStart = [mcq('warm one'), mcq('warm two')];
+    const warmStart = closingCounts([mcq('warm one'), mcq('warm two')]);
     const w = await assignWindow(
       [query('m1', mcq('Is it?'))],
       engine,
@@ -477,7 +477,7 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
       windowProbe(qs, engine, {
         priceOf,
         level: 0.9,
-        kindCosts: { bills: [], warmStart, recent },
+        kindCosts: { bills: [], warmStart: closingCounts(warmStart), recent },
         perQueryUsd,
         billed,
       });
@@ -496,7 +496,7 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
       windowProbe(qs.slice(0, 7), engine, {
         priceOf,
         level: 0.9,
-        kindCosts: { bills: [], warmStart: [], recent },
+        kindCosts: { bills: [], warmStart: new Map(), recent },
         perQueryUsd: big,
         billed: () => true,
       }).rows,
@@ -509,7 +509,7 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
     const models = engine.arms();
     const given = Int32Array.from(['big', 'cheap', 'big', 'cheap'], (m) => models.indexOf(m));
     const big = engine.costs.expectedCost('big');
-    const kindCosts = { bills: [], warmStart: [], recent };
+    const kindCosts = { bills: [], warmStart: new Map(), recent };
     const budget: PeriodBudget = { perQueryUsd: big, expectedQueries: 100, routedQueries: 0, spentUsd: 0 };
     const w = await assignWindow(qs, engine, opts(priceOf, { budget, robust: false, kindCosts, given }));
     expect(w.plan.solution.solver).toBe('given');

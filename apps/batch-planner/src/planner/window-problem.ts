@@ -252,8 +252,11 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
 export interface KindCostInput {
   /** The period's bills per model and closing phrase, for the phrases of the prompts priced (SpendStore.closingBills). */
   bills: readonly ClosingBills[];
-  /** The warm-start file's prompts: kinds the usage model was fitted on keep its price. */
-  warmStart: readonly string[];
+  /**
+   * The warm-start file's prompts per closing phrase (libs/core/batch `closingCounts`, counted once
+   * per process): kinds the usage model was fitted on keep its price.
+   */
+  warmStart: ReadonlyMap<string, number>;
   /** Per model, its recent bills (SpendStore.recentBills): realised over base cost, and its mean bill. */
   recent: Readonly<Record<string, { realisedUsd: number; baseUsd: number; calls: number }>>;
 }
@@ -269,7 +272,7 @@ class WindowKinds {
     private readonly input: KindCostInput,
   ) {
     this.ledger = new KindLedger(models.length);
-    this.ledger.countWarmStart(input.warmStart);
+    this.ledger.addWarmCounts(input.warmStart);
     for (const b of input.bills) {
       const j = models.indexOf(b.model);
       if (j >= 0) this.ledger.add(j, b.closing, b);

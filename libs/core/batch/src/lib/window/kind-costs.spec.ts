@@ -6,6 +6,7 @@ import {
   PROBE_MAX_TARGETS,
   PROBE_MIN_ROWS,
   RESERVE_MIN_CALLS,
+  closingCounts,
   closingPhrase,
   probeRound,
   recentCheapestBillUsd,
@@ -42,6 +43,25 @@ describe('closingPhrase', () => {
 
   it('takes two prompts to make a kind', () => {
     expect(KIND_PROMPTS).toBe(2);
+  });
+
+  it('counts prompts per closing phrase; a ledger given the counts knows what one given the prompts knows', () => {
+    const texts = [MCQ('a?'), MCQ('b?'), CLOSE('c.'), 'free text here'];
+    expect(closingCounts(texts)).toEqual(
+      new Map([
+        [MCQ_KIND, 2],
+        [CLOSE_KIND, 1],
+        ['free text here', 1],
+      ]),
+    );
+    const fromTexts = new KindLedger(1);
+    fromTexts.countWarmStart(texts);
+    const fromCounts = new KindLedger(1);
+    fromCounts.addWarmCounts(closingCounts(texts));
+    for (const c of [MCQ_KIND, CLOSE_KIND, 'free text here', 'unseen'])
+      expect([fromCounts.seen(c), fromCounts.fitted(c)]).toEqual([fromTexts.seen(c), fromTexts.fitted(c)]);
+    expect(fromCounts.fitted(MCQ_KIND)).toBe(true);
+    expect(fromCounts.fitted(CLOSE_KIND)).toBe(false);
   });
 });
 

@@ -34,10 +34,12 @@ export class KindLedger {
 
   /** The warm-start file's prompts: kinds the usage model was fitted on, and prompts seen. */
   countWarmStart(texts: Iterable<string>): void {
-    for (const t of texts) {
-      const c = closingPhrase(t);
-      this.warm.set(c, (this.warm.get(c) ?? 0) + 1);
-    }
+    this.addWarmCounts(closingCounts(texts));
+  }
+
+  /** The same from the file's prompts counted per closing phrase once (`closingCounts`): a caller pricing many windows. */
+  addWarmCounts(counts: ReadonlyMap<string, number>): void {
+    for (const [c, n] of counts) this.warm.set(c, (this.warm.get(c) ?? 0) + n);
   }
 
   /** One billed call of `arm` on a prompt ending in `closing`: what it cost, and its guess before any level. */
@@ -170,6 +172,16 @@ export function closingPhrase(text: string): string {
 
 /** Prompts that must end alike before their closing phrase is a kind of its own. */
 export const KIND_PROMPTS = 2;
+
+/** How many of the prompts end with each closing phrase. */
+export function closingCounts(texts: Iterable<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of texts) {
+    const c = closingPhrase(t);
+    counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  return counts;
+}
 
 /** What a window's probe of its new kinds of prompt may call. */
 export interface ProbeOptions {
