@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { openDataSource } from '@llm-router/persistence';
 import { createDatabase } from '@llm-router/infra';
 import { costLevel } from '@llm-router/pricing';
+import { closingPhrase } from '@llm-router/batch';
+import { Rng } from '@llm-router/numerics';
 import { SpendStore } from './spend-store';
 
 /**
@@ -122,6 +124,18 @@ describe('SpendStore bills over the latest calls', () => {
     expect(byModel).toEqual({ 'm pick one': pickOne('m', 10, 2, 2), 'n pick one': pickOne('n', 6, 3, 3) });
     expect(await spend.closingBills(KINDS, PERIOD, [])).toEqual([]);
     expect((await spend.closingBills(KINDS, PERIOD, ['say why'])).map((r) => r.calls)).toEqual([1]);
+  });
+
+  it('files the bill of a prompt that ends in a word of 100,000 random letters', async () => {
+    // Its closing phrase is indexed with the bill: uncut, PostgreSQL refused the row ("index row
+    // requires 100016 bytes") and with it the window's bills.
+    const rng = new Rng(3);
+    const word = Array.from({ length: 100_000 }, () => String.fromCharCode(97 + rng.int(26))).join('');
+    const closing = closingPhrase(`Repeat after me: ${word}`);
+    const bills = [{ decisionId: 'huge-0', model: 'm', expectedUsd: EXPECTED, baseUsd: EXPECTED, closing }];
+    await expect(spend.add('huge', PERIOD, EXPECTED, 1, bills)).resolves.toEqual({ spentUsd: EXPECTED, queries: 1 });
+    await rewarded(['huge-0'], 'm', EXPECTED);
+    expect((await spend.closingBills('huge', PERIOD, [closing])).map((r) => r.calls)).toEqual([1]);
   });
 
   it('takes the latest calls first, and older ones past them', async () => {

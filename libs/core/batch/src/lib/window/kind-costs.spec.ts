@@ -8,6 +8,7 @@ import {
   RESERVE_MIN_CALLS,
   closingCounts,
   closingPhrase,
+  MAX_CLOSING_CHARS,
   probeRound,
   recentCheapestBillUsd,
 } from './kind-costs';
@@ -39,6 +40,16 @@ describe('closingPhrase', () => {
     expect(closingPhrase(CLOSE('The _ was dirtier.'))).toBe(CLOSE_KIND);
     expect(closingPhrase('What is 2 + 2?')).toBe('what is 2 2');
     expect(closingPhrase('')).toBe('');
+  });
+
+  it('keeps at most MAX_CLOSING_CHARS characters of a phrase, never splitting a character', () => {
+    const long = 'x'.repeat(100_000);
+    expect(closingPhrase(`Say ${long}`)).toBe(`say ${long}`.slice(0, MAX_CLOSING_CHARS));
+    // Astral characters (two UTF-16 units each) are cut whole.
+    const astral = '\u{1D400}'.repeat(300);
+    const cut = closingPhrase(`Answer in ${astral}`);
+    expect(Array.from(cut)).toHaveLength(MAX_CLOSING_CHARS);
+    expect(cut.endsWith('\u{1D400}')).toBe(true);
   });
 
   it('takes two prompts to make a kind', () => {

@@ -165,10 +165,20 @@ export interface KindBills {
   calls: number;
 }
 
-/** A prompt's closing phrase: the template key of its last words (libs/core/bandits `templateKeys`). */
+/**
+ * A prompt's closing phrase: the template key of its last words (libs/core/bandits `templateKeys`),
+ * at most MAX_CLOSING_CHARS characters. A prompt may end in one word of any length (a hostile one:
+ * 100,000 random letters), and the phrase is stored and indexed with each batch bill
+ * (batch_bills.closing), where PostgreSQL refuses an index row above a few kilobytes: the window's
+ * bills, and so the window, failed.
+ */
 export function closingPhrase(text: string): string {
-  return templateKeys(text)[1];
+  const c = templateKeys(text)[1];
+  return c.length <= MAX_CLOSING_CHARS ? c : Array.from(c).slice(0, MAX_CLOSING_CHARS).join('');
 }
+
+/** Characters of a closing phrase kept (at most 4 bytes each in UTF-8: well within an index row). */
+export const MAX_CLOSING_CHARS = 200;
 
 /** Prompts that must end alike before their closing phrase is a kind of its own. */
 export const KIND_PROMPTS = 2;
