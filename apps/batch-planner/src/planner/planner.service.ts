@@ -563,12 +563,13 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     // The file is read once at start: its prompts are counted once, not at every window.
     this.warmClosings ??= closingCounts(this.replica.warmStartPrompts());
     const routed = this.routedByScope.get(scope);
-    const texts = [
-      ...queries.map(queryText),
-      ...(routed?.period === books.period ? routed.queries.map(queryText) : []),
-      ...this.forecastFor(engine).contexts.map((c) => c.text ?? ''),
+    const closings = [
+      ...[...queries, ...(routed?.period === books.period ? routed.queries : [])].map((q) =>
+        closingPhrase(queryText(q)),
+      ),
+      ...this.forecastFor(engine).closings,
     ];
-    const bills = await this.spend.closingBills(scope, books.period, texts.map(closingPhrase));
+    const bills = await this.spend.closingBills(scope, books.period, closings);
     return { bills, warmStart: this.warmClosings, recent: books.recent };
   }
 

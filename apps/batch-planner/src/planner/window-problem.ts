@@ -57,6 +57,8 @@ export interface ContextualQueries {
   queries: readonly QueryRequest[];
   /** contexts[i] is queries[i]'s (`windowContexts`). */
   contexts: readonly WindowContext[];
+  /** closings[i] is queries[i]'s closing phrase (libs/core/batch `closingPhrase`): its kind of prompt. */
+  closings: readonly string[];
 }
 
 /** What model.prices says about a model beyond its unit price. */
@@ -86,7 +88,7 @@ export interface WindowInput {
   /** What row i was estimated on. */
   contexts: readonly WindowContext[];
   /** Row i's closing phrase (libs/core/batch `closingPhrase`): the kind of prompt its bill prices. */
-  closings: string[];
+  closings: readonly string[];
   /** Per model: a self-hosted model's concurrency (a window is dispatched at once), else Infinity. */
   capacity: number[];
   /** Per model: the cost level its expected costs were multiplied by (`costLevel`, 1 without bills). */
@@ -115,8 +117,9 @@ export function buildWindowEstimates(
   queries: QueryRequest[],
   engine: WindowEngine,
   opts: WindowEstimateOptions,
-  contexts: readonly WindowContext[] = windowContexts(engine, queries).contexts,
+  given: Omit<ContextualQueries, 'queries'> = windowContexts(engine, queries),
 ): WindowInput {
+  const { contexts } = given;
   const models = engine.arms();
   const n = queries.length;
   const k = models.length;
@@ -182,7 +185,7 @@ export function buildWindowEstimates(
     models,
     queries,
     contexts,
-    closings: contexts.map((c) => closingPhrase(c.text ?? '')),
+    closings: given.closings,
     capacity,
     tiers,
     levels: models.map((m) => level[m]),
@@ -285,7 +288,7 @@ class WindowKinds {
 
   /** Prices `wi` per kind in place; its kinds (null: free text) and which entries' models were billed on them. */
   price(wi: WindowInput): { kinds: (string | null)[]; billed: Uint8Array } {
-    const kinds = this.ledger.kindsOf(wi.contexts.map((c) => c.text ?? ''));
+    const kinds = this.ledger.kindsOf(wi.closings);
     return { kinds, billed: this.ledger.price(wi.estimates, wi.base, kinds, this.ratios) };
   }
 
@@ -323,15 +326,15 @@ export async function planWindowDispatch(
   const forecast = new EstimatedMix(wi.models.length);
   if (opts.budget) {
     const f = opts.forecast;
-    const mix = (qs: QueryRequest[], contexts?: readonly WindowContext[]) => {
-      const m = buildWindowEstimates(qs, engine, opts, contexts);
+    const mix = (qs: QueryRequest[], given?: ContextualQueries) => {
+      const m = buildWindowEstimates(qs, engine, opts, given);
       byKind?.price(m);
       return m.estimates;
     };
     routed.add(mix(opts.routed.slice(-ROUTED_MIX_MAX)), z);
     // Without a forecast, this window is the picture of what is to come too.
     if (!f || f.queries.length === 0) routed.add(wi.estimates, z);
-    else forecast.add(mix([...f.queries], f.contexts), z);
+    else forecast.add(mix([...f.queries], f), z);
   }
   // After the mixes: the price of a dollar is set on what the policy believes, not on a draw.
   if (opts.draws && !opts.robust && plansOnDraws(engine.policy.algorithm))
@@ -408,12 +411,16 @@ export function offersUnknownModel(engine: WindowEngine, first: QueryRequest): b
 
 /** The queries with their contexts, as the policy estimates them. */
 export function windowContexts(engine: WindowEngine, queries: readonly QueryRequest[]): ContextualQueries {
+  const texts = queries.map(queryText);
+  let closings: string[] | undefined;
   return {
     queries,
-    contexts: queries.map((q) => {
-      const text = queryText(q);
-      return { features: engine.features(text), text };
-    }),
+    contexts: texts.map((text) => ({ features: engine.features(text), text })),
+    // Taken at first use: only a window's own rows and the kinds' prices need them, and the
+    // forecast, kept across windows, takes them once.
+    get closings() {
+      return (closings ??= texts.map(closingPhrase));
+    },
   };
 }
 

@@ -118,10 +118,15 @@ function isCostAware(p: Policy): p is Policy & CostAware {
   return typeof (p as Partial<CostAware>).expectedCost === 'function';
 }
 
-/** A query as the planner sees it before it is routed: its context and the arms it offers. */
+/**
+ * A query as the planner sees it before it is routed: its context, the arms it offers, and its
+ * prompt's closing phrase (`closingPhrase`, taken once: the routed mix and the forecast are
+ * priced per kind again at every round).
+ */
 interface PendingQuery {
   ctx: DecisionContext;
   available: readonly ArmId[];
+  closing: string;
 }
 
 /**
@@ -203,6 +208,7 @@ export async function runBatchReplay(
   const forecastQueries: PendingQuery[] = strideSample(options.warmStart ?? [], MIX_SAMPLE_MAX).map((r) => ({
     ctx: s.contextOf(r),
     available: arms.filter((a) => r.arms[a] !== undefined),
+    closing: closingPhrase(r.prompt),
   }));
   const forecast = new EstimatedMix(k);
   // A policy that samples its posterior is planned on a draw of it (docs/decisions/0047).
@@ -232,7 +238,7 @@ export async function runBatchReplay(
     const e = estimate(queries, levels);
     const base = e.cost.map((c, x) => c / levels[x % k]);
     const cheapestPerQuery = cheapestBill(e) / queries.length;
-    const kinds = kindsOn ? ledger.kindsOf(queries.map((q) => q.ctx.text ?? '')) : null;
+    const kinds = kindsOn ? ledger.kindsOf(queries.map((q) => q.closing)) : null;
     const kindBilled = kinds ? ledger.price(e, base, kinds, ratios()) : undefined;
     return { e, base, kinds, kindBilled, cheapestPerQuery };
   };
@@ -249,7 +255,7 @@ export async function runBatchReplay(
     const offeredCosts: Record<ArmId, number>[] = [];
     for (const r of idx) {
       const { available, oracle } = offered(s, data[r], r);
-      queries.push({ ctx: s.contextOf(data[r]), available });
+      queries.push({ ctx: s.contextOf(data[r]), available, closing: closingPhrase(data[r].prompt) });
       oracles.push(oracle);
       offeredCosts.push(costModel.costs(available));
     }
@@ -316,7 +322,7 @@ export async function runBatchReplay(
       spent += c;
       dispatch.settle(i, j, c);
       calibration.observe(j, c, base[i * k + j]);
-      ledger.observe(j, closingPhrase(texts[i]), c, base[i * k + j]);
+      ledger.observe(j, queries[i].closing, c, base[i * k + j]);
       outcomes.push({ arm, q, c });
       rec.record(r, arm, q, c, s.baseLambda, oracles[i]);
       options.onProgress?.(routedCount + i + 1, n);
@@ -331,7 +337,11 @@ export async function runBatchReplay(
   };
   /** The probe of the window of rows `idx` (see probeRound); null when it has none. */
   const probeOf = (idx: readonly number[]) => {
-    const queries = idx.map((r) => ({ ctx: s.contextOf(data[r]), available: offered(s, data[r], r).available }));
+    const queries = idx.map((r) => ({
+      ctx: s.contextOf(data[r]),
+      available: offered(s, data[r], r).available,
+      closing: closingPhrase(data[r].prompt),
+    }));
     const levels = arms.map((_, j) => calibration.level(j));
     const { e, kinds } = estimateByKind(queries, levels);
     const p = probeRound(ledger, e, kinds!, s.budget!, (j) => calibration.priced(j));

@@ -19,6 +19,8 @@ const CLOSE = (q: string) =>
   `Complete the sentence: ${q}\nWhich option correctly fills the blank? Explain your reasoning.`;
 const MCQ_KIND = 'letter and explain why';
 const CLOSE_KIND = 'blank explain your reasoning';
+/** The prompts' closing phrases, as a caller hands them to `KindLedger.kindsOf`. */
+const closingsOf = (texts: readonly string[]) => texts.map(closingPhrase);
 
 /** n queries, every arm available at `costs[j]` (or per row, when a row of costs is given). */
 function windowOf(n: number, costs: readonly number[] | ((i: number) => readonly number[])): WindowEstimates {
@@ -80,30 +82,30 @@ describe('KindLedger', () => {
   describe('kindsOf', () => {
     it('names a closing phrase a kind once two prompts of the window end with it; free text is null', () => {
       const ledger = new KindLedger(2);
-      expect(ledger.kindsOf([MCQ('Is water wet?'), 'What is 2 + 2?', MCQ('Is fire cold?')])).toEqual([
+      expect(ledger.kindsOf(closingsOf([MCQ('Is water wet?'), 'What is 2 + 2?', MCQ('Is fire cold?')]))).toEqual([
         MCQ_KIND,
         null,
         MCQ_KIND,
       ]);
       // One prompt of a closing phrase nobody has seen is free text.
-      expect(ledger.kindsOf([MCQ('Is ice hot?'), CLOSE('The _ was dirtier.')])).toEqual([null, null]);
+      expect(ledger.kindsOf(closingsOf([MCQ('Is ice hot?'), CLOSE('The _ was dirtier.')]))).toEqual([null, null]);
     });
 
     it('does not remember the prompts it was asked about: only the warm-start file and bills count as seen', () => {
       const ledger = new KindLedger(2);
-      expect(ledger.kindsOf([MCQ('a'), MCQ('b')])).toEqual([MCQ_KIND, MCQ_KIND]);
+      expect(ledger.kindsOf(closingsOf([MCQ('a'), MCQ('b')]))).toEqual([MCQ_KIND, MCQ_KIND]);
       expect(ledger.seen(MCQ_KIND)).toBe(0);
-      expect(ledger.kindsOf([MCQ('c')])).toEqual([null]);
+      expect(ledger.kindsOf(closingsOf([MCQ('c')]))).toEqual([null]);
     });
 
     it('names a lone prompt of the window a kind when one prompt seen before ended alike', () => {
       const warm = new KindLedger(2);
       warm.countWarmStart([CLOSE('x')]);
-      expect(warm.kindsOf([CLOSE('y'), MCQ('z')])).toEqual([CLOSE_KIND, null]);
+      expect(warm.kindsOf(closingsOf([CLOSE('y'), MCQ('z')]))).toEqual([CLOSE_KIND, null]);
 
       const billed = new KindLedger(2);
       billed.observe(1, MCQ_KIND, 0.2, 0.1);
-      expect(billed.kindsOf([CLOSE('y'), MCQ('z')])).toEqual([null, MCQ_KIND]);
+      expect(billed.kindsOf(closingsOf([CLOSE('y'), MCQ('z')]))).toEqual([null, MCQ_KIND]);
     });
   });
 

@@ -77,11 +77,11 @@ export class KindLedger {
   }
 
   /**
-   * The kind of each prompt of a window for costs: its closing phrase where at least two prompts,
-   * seen before or in the window, end with it; null for the others (free text).
+   * The kind of each prompt of a window for costs, from its closing phrase (`closingPhrase`,
+   * computed once by the caller): the phrase where at least two prompts, seen before or in the
+   * window, end with it; null for the others (free text).
    */
-  kindsOf(texts: readonly string[]): (string | null)[] {
-    const closings = texts.map(closingPhrase);
+  kindsOf(closings: readonly string[]): (string | null)[] {
     const here = new Map<string, number>();
     for (const c of closings) here.set(c, (here.get(c) ?? 0) + 1);
     return closings.map((c) => (this.seen(c) + here.get(c)! >= KIND_PROMPTS ? c : null));
