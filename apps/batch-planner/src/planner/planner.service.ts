@@ -22,13 +22,14 @@ import { FeedbackWait } from './feedback-wait';
 import { OutcomeStore } from './outcome-store';
 import { PendingStore } from './pending-store';
 import { ResidualStore } from './residual-store';
-import { SpendStore } from './spend-store';
+import { ModelBills, SpendStore } from './spend-store';
 import { DispatchedPart, WindowAssignment, WindowDispatch } from './window-dispatch';
 import { WindowResiduals } from './window-residuals';
 import {
   billingError,
   ContextualQueries,
   KindCostInput,
+  PeriodBudgetState,
   windowProbe,
   periodBudget,
   periodKey,
@@ -482,8 +483,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const feedbackWaitMs = await this.awaitFeedback(w.scope);
     const head = explorationHead(w.queries.length, this.exploreSize(w));
     if (head === 0) {
-      const probe = await this.probeOf(w);
-      if (!probe) return this.assignRound(w, stage, 'window', feedbackWaitMs);
+      const { probe, read } = await this.probeOf(w);
+      // The window planned whole: on the books and bills the probe's choice has just read.
+      if (!probe) return this.assignRound(w, stage, 'window', feedbackWaitMs, undefined, read);
       const taken = new Set(probe.rows);
       await this.assignRound(
         { ...w, queries: probe.rows.map((i) => w.queries[i]) },
@@ -501,31 +503,33 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * The probe of a window (`windowProbe`): its kinds of prompt no earlier prompt has shown, sent to
    * the models worth a call and learnt from before the rest is planned, as the batch replay does;
-   * null when there is none, or when the window could not learn from it (no feedback wait, BATCH_EXPLORE
-   * 0, no budget, the period's last window).
+   * `probe` null when there is none, or when the window could not learn from it (no feedback wait, BATCH_EXPLORE
+   * 0, no budget, the period's last window). `read`: the period's books and bills it read for the
+   * whole window, which a window without a probe is planned on.
    */
-  private async probeOf(w: Window): Promise<{ rows: number[]; models: string[] } | null> {
+  private async probeOf(w: Window): Promise<{ probe: { rows: number[]; models: string[] } | null; read?: RoundBooks }> {
     const c = this.config;
-    if (!c.BATCH_KIND_COSTS || c.BATCH_FEEDBACK_WAIT_MS === 0 || c.BATCH_EXPLORE === 0) return null;
+    if (!c.BATCH_KIND_COSTS || c.BATCH_FEEDBACK_WAIT_MS === 0 || c.BATCH_EXPLORE === 0) return { probe: null };
     const engine = this.replica.engines.get(w.scope);
     const books = await this.periodBooks(w, Date.now());
+    const read = { books, kindCosts: await this.kindCosts(w.scope, engine, books, w.queries) };
     const b = books.state.budget;
-    if (!b || b.expectedQueries - b.routedQueries - w.queries.length <= 0) return null;
+    if (!b || b.expectedQueries - b.routedQueries - w.queries.length <= 0) return { probe: null, read };
     const probe = windowProbe(w.queries, engine, {
       priceOf: (m) => this.replica.engines.price(m),
       level: c.BATCH_CONFIDENCE,
       costLevel: books.costLevelOf,
-      kindCosts: await this.kindCosts(w.scope, engine, books, w.queries),
+      kindCosts: read.kindCosts,
       perQueryUsd: b.perQueryUsd,
       billed: (m) => (books.billed[m]?.calls ?? 0) > 0,
     });
-    if (probe.rows.length === 0) return null;
+    if (probe.rows.length === 0) return { probe: null, read };
     const models = engine.arms();
-    return { rows: probe.rows, models: probe.arms.map((j) => models[j]) };
+    return { probe: { rows: probe.rows, models: probe.arms.map((j) => models[j]) } };
   }
 
   /** What the period's books say for a window of `w`'s scope and size planned at `now`. */
-  private async periodBooks(w: Window, now: number) {
+  private async periodBooks(w: Window, now: number): Promise<PeriodBooks> {
     const c = this.config;
     const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
     const ledger = await this.spend.read(w.scope, period);
@@ -575,7 +579,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Plans and sends one round; `waitedMs`: the feedback wait already done for it, else it waits
-   * here; `given`: the model of each query (a probe), else the round is planned.
+   * here; `given`: the model of each query (a probe), else the round is planned; `read`: the
+   * period's books and bills already read for this round (`probeOf`), else it reads them.
    */
   private async assignRound(
     w: Window,
@@ -583,6 +588,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     round: WindowRound,
     waitedMs?: number,
     given?: readonly string[],
+    read?: RoundBooks,
   ): Promise<void> {
     const c = this.config;
     const feedbackWaitMs = waitedMs ?? (await this.awaitFeedback(w.scope));
@@ -590,7 +596,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const residuals = await this.windowResiduals(w.scope, round);
     const engine = this.replica.engines.get(w.scope);
     const now = Date.now();
-    const { period, billed, state, recent, costLevelOf } = await this.periodBooks(w, now);
+    const { period, billed, state, recent, costLevelOf } = read?.books ?? (await this.periodBooks(w, now));
     const billingErrorUsd = billingError(billed);
     this.metrics
       .gauge('planner_billing_error_usd', 'Realised minus expected cost of the rewarded batch decisions this period', [
@@ -619,7 +625,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       residuals: residuals?.residuals,
       explore: round === 'exploration',
       draws: this.draws,
-      kindCosts: c.BATCH_KIND_COSTS ? await this.kindCosts(w.scope, engine, { period, recent }, w.queries) : undefined,
+      kindCosts: c.BATCH_KIND_COSTS
+        ? (read?.kindCosts ?? (await this.kindCosts(w.scope, engine, { period, recent }, w.queries)))
+        : undefined,
       given: givenArms,
     });
     const { plan } = dispatch;
@@ -820,6 +828,21 @@ const heldKey = (q: QueryRequest): string => `${q.scope}\u0000${q.id}`;
  * (`windowProbe`), or the rest of it after either.
  */
 export type WindowRound = 'window' | 'exploration' | 'probe' | 'rest';
+
+/** What `PlannerService.periodBooks` reads: the period's ledger and bills for one round. */
+interface PeriodBooks {
+  period: string;
+  billed: Record<string, ModelBills>;
+  state: PeriodBudgetState;
+  recent: Record<string, ModelBills>;
+  costLevelOf: (model: string) => number;
+}
+
+/** A round's books and, with BATCH_KIND_COSTS, its bills per kind of prompt, read once (`probeOf`). */
+interface RoundBooks {
+  books: PeriodBooks;
+  kindCosts: KindCostInput;
+}
 
 /** Request ids of a window's queries already sent to llm.queries (one scope per window). */
 interface WindowStage {
