@@ -1,4 +1,4 @@
-import { COST_SURPRISE, DispatchCheck } from './dispatch-check';
+import { COST_SURPRISE, DispatchCheck, DispatchOptions } from './dispatch-check';
 import { WindowEstimates, emptyWindowEstimates } from './window-estimates';
 
 /** n queries, each with CHEAP (q 0.5, $1) and GOOD (q 0.9, $3): GOOD gains 0.4 for $2 more. */
@@ -32,44 +32,45 @@ function dispatch(check: DispatchCheck, order: number[], bill: (i: number, arm: 
 // (0.04 * 29 = 1.16): a call ten times its plan is a surprise that stops it.
 const PRICE = 0.04;
 const PLAN = Int32Array.from([1, 1, 1, 1]);
+/** A check of `n` two-arm queries all planned on GOOD, under a budget that never binds. */
+const checkOf = (opts: DispatchOptions, n = 4, plan = PLAN) => new DispatchCheck(twoArms(n), plan, 1e9, 0, 0, opts);
 /** GOOD ten times its plan on kind A, as planned elsewhere; CHEAP as planned. */
 const DEAR_ON_A = (kinds: readonly string[]) => (i: number, arm: number) =>
   arm === 1 ? (kinds[i] === 'A' ? 30 : 3) : 1;
 
 describe("DispatchCheck's cost surprise per kind of prompt", () => {
   const kinds = ['A', 'A', 'B', 'B'];
+  /** GOOD has bills from before the window on kind B (queries 2 and 3). */
+  const GOOD_BILLED_ON_B = billedOn(4, [
+    [2, 1],
+    [3, 1],
+  ]);
 
   it('stops an arm for the rest of the window on a surprise on any of its calls, without kinds', () => {
-    const check = new DispatchCheck(twoArms(4), PLAN, 1e9, 0, 0, { dualPrice: PRICE });
+    const check = checkOf({ dualPrice: PRICE });
     expect(dispatch(check, [0, 1, 2, 3], DEAR_ON_A(kinds))).toEqual([1, 0, 0, 0]);
   });
 
   it('ignores kindBilled without kinds', () => {
-    const check = new DispatchCheck(twoArms(4), PLAN, 1e9, 0, 0, {
+    const check = checkOf({
       dualPrice: PRICE,
-      kindBilled: billedOn(4, [
-        [2, 1],
-        [3, 1],
-      ]),
+      kindBilled: GOOD_BILLED_ON_B,
     });
     expect(dispatch(check, [0, 1, 2, 3], DEAR_ON_A(kinds))).toEqual([1, 0, 0, 0]);
   });
 
   it('keeps the arm on another kind it has bills on from before, and stops it on the surprising kind', () => {
-    const check = new DispatchCheck(twoArms(4), PLAN, 1e9, 0, 0, {
+    const check = checkOf({
       dualPrice: PRICE,
       kinds,
-      kindBilled: billedOn(4, [
-        [2, 1],
-        [3, 1],
-      ]),
+      kindBilled: GOOD_BILLED_ON_B,
     });
     expect(dispatch(check, [0, 1, 2, 3], DEAR_ON_A(kinds))).toEqual([1, 0, 1, 1]);
   });
 
   it("stops the arm on a kind still unbilled: its price is a guess, and takes the arm's surprise over the window", () => {
     for (const kindBilled of [undefined, billedOn(4, []), billedOn(4, [[2, 0]])]) {
-      const check = new DispatchCheck(twoArms(4), PLAN, 1e9, 0, 0, { dualPrice: PRICE, kinds, kindBilled });
+      const check = checkOf({ dualPrice: PRICE, kinds, kindBilled });
       expect(dispatch(check, [0, 1, 2, 3], DEAR_ON_A(kinds))).toEqual([1, 0, 0, 0]);
     }
   });
@@ -80,7 +81,7 @@ describe("DispatchCheck's cost surprise per kind of prompt", () => {
     const kinds5 = ['C', 'C', 'A', 'A', 'B'];
     const plan = Int32Array.from([1, 1, 1, 1, 1]);
     const run = (dearUsd: number) => {
-      const check = new DispatchCheck(twoArms(5), plan, 1e9, 0, 0, { dualPrice: PRICE, kinds: kinds5 });
+      const check = checkOf({ dualPrice: PRICE, kinds: kinds5 }, 5, plan);
       return dispatch(check, [0, 1, 2, 3, 4], (i, arm) => (arm === 1 ? (kinds5[i] === 'A' ? dearUsd : 3) : 1));
     };
     expect(run(30)).toEqual([1, 1, 1, 0, 0]);
@@ -90,12 +91,12 @@ describe("DispatchCheck's cost surprise per kind of prompt", () => {
   it("goes by a kind's own bills this window once it has any, whatever the other kinds cost", () => {
     // B is unbilled before the window, but its first call this window cost what was planned.
     const order = ['B', 'A', 'A', 'B'];
-    const check = new DispatchCheck(twoArms(4), PLAN, 1e9, 0, 0, { dualPrice: PRICE, kinds: order });
+    const check = checkOf({ dualPrice: PRICE, kinds: order });
     expect(dispatch(check, [0, 1, 2, 3], DEAR_ON_A(order))).toEqual([1, 1, 0, 1]);
   });
 
   it('stops the arm on a billed kind once that kind surprises too', () => {
-    const check = new DispatchCheck(twoArms(4), PLAN, 1e9, 0, 0, {
+    const check = checkOf({
       dualPrice: PRICE,
       kinds,
       kindBilled: billedOn(4, [
@@ -112,7 +113,7 @@ describe("DispatchCheck's cost surprise per kind of prompt", () => {
     expect(COST_SURPRISE).toBe(3);
     const run = (billUsd: number) => {
       // No dual price: a surprise is not weighed against the gain.
-      const check = new DispatchCheck(twoArms(4), PLAN, 1e9, 0, 0, { kinds });
+      const check = checkOf({ kinds });
       return dispatch(check, [0, 1], (_, arm) => (arm === 1 ? billUsd : 1));
     };
     expect(run(9)).toEqual([1, 1]);
@@ -122,7 +123,7 @@ describe("DispatchCheck's cost surprise per kind of prompt", () => {
   it("keeps a surprising kind's arm while its gain is worth the kind's true price", () => {
     // At a dual price of 0.01, a $30 call is worth its 0.4 (0.01 * 29 = 0.29); at $45 it is not.
     const run = (billUsd: number) => {
-      const check = new DispatchCheck(twoArms(4), PLAN, 1e9, 0, 0, { dualPrice: 0.01, kinds });
+      const check = checkOf({ dualPrice: 0.01, kinds });
       return dispatch(check, [0, 1], (_, arm) => (arm === 1 ? billUsd : 1));
     };
     expect(run(30)).toEqual([1, 1]);
@@ -131,7 +132,7 @@ describe("DispatchCheck's cost surprise per kind of prompt", () => {
 
   it('counts a bill that came back after its call was settled against its kind', () => {
     const run = (billUsd: number) => {
-      const check = new DispatchCheck(twoArms(4), PLAN, 1e9, 0, 0, {
+      const check = checkOf({
         dualPrice: PRICE,
         kinds: ['A', 'A', 'A', 'B'],
         kindBilled: billedOn(4, [[3, 1]]),
@@ -140,11 +141,7 @@ describe("DispatchCheck's cost surprise per kind of prompt", () => {
       expect(check.armFor(0)).toBe(1);
       check.settle(0, 1, 3);
       check.rebill(0, 1, 3, billUsd);
-      return [1, 2, 3].map((i) => {
-        const arm = check.armFor(i);
-        check.settle(i, arm, arm === 1 ? 3 : 1);
-        return arm;
-      });
+      return dispatch(check, [1, 2, 3], (_, arm) => (arm === 1 ? 3 : 1));
     };
     expect(run(3)).toEqual([1, 1, 1]);
     // Billed at ten times its plan: A stops, B (billed before) goes on.
