@@ -1,4 +1,4 @@
-import { costLevel } from '@llm-router/pricing';
+import { BillTotals, costLevel } from '@llm-router/pricing';
 
 /**
  * Calls per arm, its latest, that the level is measured on. What a model costs against its
@@ -54,11 +54,15 @@ export class CostCalibration {
     return this.calls.flatMap((_, j) => (this.priced(j) ? [] : [j]));
   }
 
-  /** What the recent calls of `arm` cost, and how many they are. */
-  recentBills(arm: number): { realisedUsd: number; calls: number } {
+  /** What the recent calls of `arm` cost, what the plan expected of them, and how many they are. */
+  recentBills(arm: number): BillTotals {
     let realisedUsd = 0;
-    for (const x of this.calls[arm]) realisedUsd += x.realised;
-    return { realisedUsd, calls: this.calls[arm].length };
+    let expectedUsd = 0;
+    for (const x of this.calls[arm]) {
+      realisedUsd += x.realised;
+      expectedUsd += x.expected;
+    }
+    return { realisedUsd, expectedUsd, calls: this.calls[arm].length };
   }
 
   /**
@@ -66,22 +70,11 @@ export class CostCalibration {
    * any): what KindLedger compares a kind's own ratio with, measured alike.
    */
   ratio(arm: number): number | null {
-    let realised = 0;
-    let expected = 0;
-    for (const x of this.calls[arm]) {
-      realised += x.realised;
-      expected += x.expected;
-    }
-    return expected > 0 ? realised / expected : null;
+    const b = this.recentBills(arm);
+    return b.expectedUsd > 0 ? b.realisedUsd / b.expectedUsd : null;
   }
 
   level(arm: number): number {
-    let realisedUsd = 0;
-    let expectedUsd = 0;
-    for (const x of this.calls[arm]) {
-      realisedUsd += x.realised;
-      expectedUsd += x.expected;
-    }
-    return costLevel({ realisedUsd, expectedUsd, calls: this.calls[arm].length });
+    return costLevel(this.recentBills(arm));
   }
 }

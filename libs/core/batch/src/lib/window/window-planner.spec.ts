@@ -448,15 +448,15 @@ describe('CostCalibration', () => {
     expect(c.ratio(1)).toBe(0);
   });
 
-  it("gives an arm's recent bills: their sum and count, over its last `recentCalls` calls", () => {
+  it("gives an arm's recent bills: their sum, what was expected of them and their count, over its last `recentCalls` calls", () => {
     const c = new CostCalibration(2, 2);
-    expect(c.recentBills(0)).toEqual({ realisedUsd: 0, calls: 0 });
+    expect(c.recentBills(0)).toEqual({ realisedUsd: 0, expectedUsd: 0, calls: 0 });
     c.observe(0, 3, 1);
     c.observe(0, 1, 1);
     c.observe(0, 2, 4);
     c.observe(0, -1, 1); // not a bill
-    expect(c.recentBills(0)).toEqual({ realisedUsd: 3, calls: 2 });
+    expect(c.recentBills(0)).toEqual({ realisedUsd: 3, expectedUsd: 5, calls: 2 });
     expect(c.ratio(0)).toBeCloseTo(3 / 5, 12);
-    expect(c.recentBills(1)).toEqual({ realisedUsd: 0, calls: 0 });
+    expect(c.recentBills(1)).toEqual({ realisedUsd: 0, expectedUsd: 0, calls: 0 });
   });
 });
