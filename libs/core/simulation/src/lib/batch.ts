@@ -242,6 +242,11 @@ export async function runBatchReplay(
     const kindBilled = kinds ? ledger.price(e, base, kinds, ratios()) : undefined;
     return { e, base, kinds, kindBilled, cheapestPerQuery };
   };
+  /** Row r as the planner sees it, and the best quality it offers. */
+  const pendingAt = (r: number): { query: PendingQuery; oracle: number } => {
+    const { available, oracle } = offered(s, data[r], r);
+    return { query: { ctx: s.contextOf(data[r]), available, closing: closingPhrase(data[r].prompt) }, oracle };
+  };
   let spent = 0;
   let routedCount = 0;
   /** One round: the rows `idx`, planned together (or sent to `given` arms), dispatched, and learnt from. */
@@ -254,10 +259,10 @@ export async function runBatchReplay(
     // every prompt at its model's mean cost while per-query routing prices each one.
     const offeredCosts: Record<ArmId, number>[] = [];
     for (const r of idx) {
-      const { available, oracle } = offered(s, data[r], r);
-      queries.push({ ctx: s.contextOf(data[r]), available, closing: closingPhrase(data[r].prompt) });
+      const { query, oracle } = pendingAt(r);
+      queries.push(query);
       oracles.push(oracle);
-      offeredCosts.push(costModel.costs(available));
+      offeredCosts.push(costModel.costs(query.available));
     }
     // Calibration levels as the round is planned (the dispatch observes against them).
     const levels = arms.map((_, j) => calibration.level(j));
@@ -337,11 +342,7 @@ export async function runBatchReplay(
   };
   /** The probe of the window of rows `idx` (see probeRound); null when it has none. */
   const probeOf = (idx: readonly number[]) => {
-    const queries = idx.map((r) => ({
-      ctx: s.contextOf(data[r]),
-      available: offered(s, data[r], r).available,
-      closing: closingPhrase(data[r].prompt),
-    }));
+    const queries = idx.map((r) => pendingAt(r).query);
     const levels = arms.map((_, j) => calibration.level(j));
     const { e, kinds } = estimateByKind(queries, levels);
     const p = probeRound(ledger, e, kinds!, s.budget!, (j) => calibration.priced(j));
