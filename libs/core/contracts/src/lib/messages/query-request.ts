@@ -19,7 +19,7 @@ export const QueryConstraints = z.object({
 
 /** Topic llm.queries, key = id. */
 export const QueryRequest = z.object({
-  id: Id.max(200),
+  id: Id,
   scope: Scope.default(DEFAULT_SCOPE),
   messages: z.array(ChatMessage).min(1),
   /**
