@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { INestApplication } from '@nestjs/common';
 import { Producer } from 'kafkajs';
@@ -10,22 +7,9 @@ import { AggregatorModule } from '../../apps/reward-aggregator/src/app.module';
 import { loadAggregatorConfig } from '../../apps/reward-aggregator/src/config';
 import { brokers, plainKafka, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
+import { dlqCli } from '../support/dlq-cli';
 
-const ROOT = resolve(__dirname, '../..');
 const SCOPE = 'dlqcli';
-
-/** The CLI as a user runs it (`npm run -s dlq -- ...` is `tsx tools/dlq/main.ts ...`). */
-async function dlq(...args: string[]): Promise<string[]> {
-  const { stdout } = await promisify(execFile)(
-    join(ROOT, 'node_modules/.bin/tsx'),
-    [join(ROOT, 'tools/dlq/main.ts'), ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, KAFKA_BROKERS: brokers().join(',') },
-    },
-  );
-  return stdout.trim().split('\n');
-}
 
 const decision = (decisionId: string) => ({
   key: SCOPE,
@@ -101,7 +85,7 @@ describe('dlq CLI: list and replay dead letters on the real broker', () => {
     });
     await waitFor('the good reward', async () => (await rewards()).length === 1);
     const listed = await waitFor('three dead letters', async () => {
-      const lines = await dlq('list', Topic.Feedback);
+      const lines = await dlqCli('list', Topic.Feedback);
       return lines.at(-1) === `3 dead letter(s) of ${Topic.Feedback}` && lines;
     });
     expect(listed.filter((l) => l.includes('refuse_for_test'))).toHaveLength(2);
@@ -109,9 +93,9 @@ describe('dlq CLI: list and replay dead letters on the real broker', () => {
     for (const l of listed.slice(0, 3)) expect(l).toMatch(/feedback\.rewards\[\d+\]@\d+ key=dlqcli /);
 
     // An offset range selects by source offset: the first refused feedback only.
-    const json = (await dlq('list', Topic.Feedback, '--json')).map((l) => JSON.parse(l));
+    const json = (await dlqCli('list', Topic.Feedback, '--json')).map((l) => JSON.parse(l));
     const first = json.find((l) => l.value.includes('refused-1'));
-    const ranged = await dlq(
+    const ranged = await dlqCli(
       'list',
       Topic.Feedback,
       '--partition',
@@ -125,12 +109,12 @@ describe('dlq CLI: list and replay dead letters on the real broker', () => {
     expect(ranged[0]).toContain(`@${first.letter.offset} `);
 
     const end = await feedbackEnd();
-    const dry = await dlq('replay', Topic.Feedback, '--error', 'refuse_for_test', '--dry-run');
+    const dry = await dlqCli('replay', Topic.Feedback, '--error', 'refuse_for_test', '--dry-run');
     expect(dry.at(-1)).toBe(`would replay 2 message(s) to ${Topic.Feedback}`);
     expect(await feedbackEnd()).toBe(end);
 
     await db.query('ALTER TABLE rewards DROP CONSTRAINT refuse_for_test');
-    const replayed = await dlq('replay', Topic.Feedback, '--error', 'REFUSE_FOR_TEST');
+    const replayed = await dlqCli('replay', Topic.Feedback, '--error', 'REFUSE_FOR_TEST');
     expect(replayed.at(-1)).toBe(`replayed 2 message(s) to ${Topic.Feedback}`);
     expect(await feedbackEnd()).toBe(end + 2);
     await waitFor('the replayed rewards', async () => (await rewards()).length === 3);

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { DeadLetter, dlqTopic, MAX_ID_CHARS, Topic } from '@llm-router/contracts';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
 import { waitFor } from '../support/kafka-test-kit';
-import { useStack } from '../support/use-stack';
+import { promptsOf, useStack } from '../support/use-stack';
 
 const TOO_LONG = `must be at most ${MAX_ID_CHARS} characters`;
 
@@ -25,10 +24,7 @@ describe('ids longer than any the system issues are refused at the door', () => 
     database: 'hostileids',
     dataset: () => {
       const d = writeSyntheticDataset(20);
-      prompts = readFileSync(d.dataPath, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l).prompt as string);
+      prompts = promptsOf(d.dataPath);
       return d;
     },
     topics: [Topic.Responses, dlqTopic(Topic.Feedback)],

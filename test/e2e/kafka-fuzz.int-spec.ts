@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { decode, dlqTopic, Topic, TopicName } from '@llm-router/contracts';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
 import { damagedBytes, mutate, mutation, pathsOf } from '../support/fuzz';
-import { plainKafka, waitFor } from '../support/kafka-test-kit';
+import { partitionsOf, waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
 
 /** Records produced per topic: arbitrary bytes, arbitrary JSON, and valid messages with one mutation or damaged bytes. */
@@ -40,15 +40,6 @@ describe(`Kafka fuzzing of llm.queries and feedback.rewards (FUZZ_SEED=${SEED})`
     env: { LOG_LEVEL: 'fatal' },
   });
 
-  const partitionsOf = async (topic: string) => {
-    const admin = plainKafka('fuzz-admin').admin();
-    await admin.connect();
-    try {
-      return (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
-    } finally {
-      await admin.disconnect();
-    }
-  };
   const dlqKeys = (topic: TopicName) => new Set(e2e.sink.of(dlqTopic(topic)).map((r) => r.key));
 
   /** The same valid query on each partition: the router must answer every one of them. */

@@ -114,6 +114,17 @@ function readValue(bytes: Buffer | null): unknown {
   }
 }
 
+/** The partition numbers of `topic`. */
+export async function partitionsOf(topic: string): Promise<number[]> {
+  const admin = plainKafka('test-partitions').admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function plainProducer(): Promise<Producer> {
   const p = plainKafka('test-producer').producer();
   await p.connect();

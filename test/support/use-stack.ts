@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { Producer } from 'kafkajs';
 import { collect, plainProducer, resetTopics } from './kafka-test-kit';
@@ -46,4 +47,12 @@ export function useStack(o: UseStackOptions): StackHandles {
     await h.db?.end();
   });
   return h;
+}
+
+/** The prompts of a dataset file, by row: what to ask the replay provider for an answer it has. */
+export function promptsOf(dataPath: string): string[] {
+  return readFileSync(dataPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).prompt as string);
 }

@@ -4,7 +4,8 @@
  *
  * Reads the dead letters of <topic>.dlq; `replay` re-publishes their original bytes and key to
  * <topic> (once the cause is fixed), each source message once even if it was dead-lettered
- * twice. Brokers come from --brokers or KAFKA_BROKERS.
+ * twice; a letter that could not keep its bytes (a record larger than the dead-letter topic
+ * takes) is listed, not replayed. Brokers come from --brokers or KAFKA_BROKERS.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -86,7 +87,8 @@ function matches(l: DeadLetter, topic: string, f: Filters): boolean {
 }
 
 const describe = ({ dlqOffset, letter: l }: Letter) =>
-  `dlq@${dlqOffset} ${l.topic}[${l.partition}]@${l.offset} key=${l.key ?? '(none)'} consumer=${l.consumer} at=${l.ts} error: ${l.error}`;
+  `dlq@${dlqOffset} ${l.topic}[${l.partition}]@${l.offset} key=${l.key ?? '(none)'} consumer=${l.consumer} at=${l.ts} error: ${l.error}` +
+  (l.valueOmitted ? ` (bytes not kept: ${l.valueOmitted})` : '');
 
 const sourceId = (l: DeadLetter) => `${l.partition}:${l.offset}`;
 
@@ -144,7 +146,10 @@ export function program(out: Out = (l) => process.stdout.write(`${l}\n`)): Comma
       const selected = (await readLetters(kafka, topic)).filter((l) => matches(l.letter, topic, o));
       // A message dead-lettered twice (a crash between the letter and the stored offset) goes back once.
       const seen = new Set<string>();
-      const unique = selected.filter((l) => !seen.has(sourceId(l.letter)) && seen.add(sourceId(l.letter)));
+      const distinct = selected.filter((l) => !seen.has(sourceId(l.letter)) && seen.add(sourceId(l.letter)));
+      // A letter without its bytes (a record larger than the dead-letter topic takes) has nothing to send back.
+      const unique = distinct.filter((l) => !l.letter.valueOmitted);
+      const withoutBytes = distinct.length - unique.length;
       const verb = o.dryRun ? 'would replay' : 'replayed';
       if (!o.dryRun && unique.length > 0) {
         // Idempotent, with the Java-compatible partitioner the services use: a key goes back to
@@ -173,10 +178,14 @@ export function program(out: Out = (l) => process.stdout.write(`${l}\n`)): Comma
         }
       }
       for (const l of unique) out(`${verb}: ${describe(l)}`);
-      out(
-        `${verb} ${unique.length} message(s) to ${topic}` +
-          (selected.length > unique.length ? ` (${selected.length - unique.length} duplicate letter(s) skipped)` : ''),
-      );
+      for (const l of distinct) if (l.letter.valueOmitted) out(`not replayed: ${describe(l)}`);
+      const skipped = [
+        ...(selected.length > distinct.length
+          ? [`${selected.length - distinct.length} duplicate letter(s) skipped`]
+          : []),
+        ...(withoutBytes > 0 ? [`${withoutBytes} letter(s) without their bytes skipped`] : []),
+      ];
+      out(`${verb} ${unique.length} message(s) to ${topic}` + (skipped.length > 0 ? ` (${skipped.join(', ')})` : ''));
     });
   return prog;
 }

@@ -1,5 +1,14 @@
 import { decode, encode, encodeTyped, validate, ContractError } from './codec';
-import { Topic, allTopics, dlqTopic, TOPIC_SPECS, DEAD_LETTER_RETENTION_DAYS, DEFAULT_RETENTION_DAYS } from './topics';
+import {
+  Topic,
+  allTopics,
+  dlqTopic,
+  TOPIC_SPECS,
+  DEAD_LETTER_RETENTION_DAYS,
+  DEFAULT_RETENTION_DAYS,
+  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  POLICY_SNAPSHOT_MAX_BYTES,
+} from './topics';
 import { topicJsonSchemas } from './json-schema';
 import { parseDataset } from './dataset';
 
@@ -11,6 +20,17 @@ describe('topics', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(allTopics()).toHaveLength(2 * names.length);
     expect(dlqTopic(Topic.Queries)).toBe('llm.queries.dlq');
+  });
+
+  it('gives each dead-letter topic room for the largest record of its source in base64', () => {
+    const byName = new Map(allTopics().map((t) => [t.name, t]));
+    for (const t of TOPIC_SPECS) {
+      const source = t.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+      expect(byName.get(dlqTopic(t.name))!.maxMessageBytes).toBeGreaterThan((source * 4) / 3 + 64 * 1024);
+    }
+    expect(byName.get(dlqTopic(Topic.PolicyUpdates))!.maxMessageBytes).toBeGreaterThan(
+      (POLICY_SNAPSHOT_MAX_BYTES * 4) / 3,
+    );
   });
 
   it('compacts exactly the state topics', () => {

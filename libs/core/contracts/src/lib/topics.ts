@@ -76,6 +76,24 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
 /** Poison messages of topic T are parked on `${T}.dlq` with the reason; nothing is dropped. */
 export const dlqTopic = (topic: string): string => `${topic}.dlq`;
 
+/** Kafka's default largest record (the broker's message.max.bytes): what a topic without its own limit takes. */
+export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/** Room a dead letter needs besides the bytes it parks: its other fields, the key and the headers. */
+const DEAD_LETTER_ROOM_BYTES = 256 * 1024;
+
+/**
+ * The largest record `<topic>.dlq` takes: the largest record of `topic` in base64 (a third
+ * larger) and room for the letter's other fields. On a dead-letter topic of its source's size, a
+ * record near that size could not be parked: the send failed, the consumer took the record again,
+ * and the partition stopped (test/e2e/oversized-dead-letter.int-spec.ts). A record its producer
+ * compressed can unzip larger still; its letter then leaves the bytes out (sendToDeadLetter).
+ */
+export function deadLetterMaxBytes(topic: string): number {
+  const source = TOPIC_SPECS.find((t) => t.name === topic)?.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+  return Math.ceil((source * 4) / 3) + DEAD_LETTER_ROOM_BYTES;
+}
+
 /** A topic as created: the contract's spec resolved against the deployment's retention. */
 export interface TopicDefinition {
   name: string;
@@ -108,6 +126,7 @@ export function allTopics(options: AllTopicsOptions = {}): TopicDefinition[] {
       partitions: 1,
       compacted: false,
       retentionMs: Math.round(Math.max(retentionDays, DEAD_LETTER_RETENTION_DAYS) * DAY_MS),
+      maxMessageBytes: deadLetterMaxBytes(t.name),
     },
   ]);
 }

@@ -29,11 +29,16 @@ describe('planTopics', () => {
     expect(plan.some((t) => t.configEntries?.length)).toBe(true);
   });
 
-  it('raises the record size limit where the contract asks (policy snapshots)', () => {
+  it('raises the record size limit where the contract asks (policy snapshots, dead letters)', () => {
     const plan = planTopics(topics);
     const big = plan.filter((t) => t.configEntries?.some((e) => e.name === 'max.message.bytes'));
-    expect(big.map((t) => t.topic)).toEqual(['policy.updates']);
-    expect(big[0].configEntries).toContainEqual({ name: 'max.message.bytes', value: String(16 * 1024 * 1024) });
+    // policy.updates, and every dead-letter topic (a letter carries its record in base64).
+    const dlqs = topics.filter((t) => t.name.endsWith('.dlq')).map((t) => t.name);
+    expect(big.map((t) => t.topic).sort()).toEqual(['policy.updates', ...dlqs].sort());
+    expect(big.find((t) => t.topic === 'policy.updates')!.configEntries).toContainEqual({
+      name: 'max.message.bytes',
+      value: String(16 * 1024 * 1024),
+    });
   });
 
   it('sets retention.ms exactly where the contract gives one (not on compacted topics)', () => {

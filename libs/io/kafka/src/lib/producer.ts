@@ -132,6 +132,19 @@ export class MessageProducer {
     await this.enqueue(topic, [{ key, value, headers }]);
   }
 
+  /**
+   * One record on its own request, not coalesced with others: a record the broker may refuse
+   * for its size (a dead letter) fails alone, and its caller knows the refusal was its own.
+   */
+  async sendAlone(topic: string, key: string | null, value: string | Buffer, headers?: IHeaders): Promise<void> {
+    await this.topics.require(topic);
+    await withTimeout(
+      this.producer.send({ topic, acks: -1, timeout: this.sendTimeoutMs, messages: [{ key, value, headers }] }),
+      this.sendTimeoutMs,
+      `send to ${topic}`,
+    );
+  }
+
   /** Several messages to a topic outside the contracts, acknowledged together. */
   async sendRawMany(topic: string, messages: RawMessage[]): Promise<void> {
     if (messages.length > 0) await this.enqueue(topic, messages);
