@@ -180,5 +180,45 @@ describe('reward aggregator: poison messages are dead-lettered, the partition ke
     );
     await waitFor('state after restart', async () => (await rewardsApplied()) === appliedBefore + N + 1);
     expect(deadLetters().length).toBe(lettersBefore);
+    await stop();
+  });
+
+  it("a feedback's cost neither replaces the router's realised cost nor, when implausible, poisons the reward", async () => {
+    await start();
+    const withCost = (id: string, realisedCostUsd?: number) => {
+      const d = decision(id);
+      return { ...d, value: JSON.stringify({ ...JSON.parse(d.value), realisedCostUsd }) };
+    };
+    const claim = (decisionId: string, costUsd: number) => ({
+      key: SCOPE,
+      value: JSON.stringify({ decisionId, scope: SCOPE, quality: 0.5, costUsd, ts: new Date().toISOString() }),
+    });
+    // decision(): arm 'a' (expected $0.001) for an odd-length id, 'b' ($0.002) for an even one.
+    await producer.send({
+      topic: Topic.Decisions,
+      messages: [withCost('cost-real', 0.003), withCost('cost-none'), withCost('cost-typo')],
+    });
+    await producer.send({
+      topic: Topic.Feedback,
+      messages: [claim('cost-real', 1e300), claim('cost-none', 1e300), claim('cost-typo', 0.1)],
+    });
+    const charged = async () =>
+      Object.fromEntries(
+        (
+          await db.query(
+            `SELECT decision_id, cost_usd, reward FROM rewards WHERE decision_id IN ('cost-real', 'cost-none', 'cost-typo')`,
+          )
+        ).rows.map((r) => [r.decision_id, [r.cost_usd, r.reward]]),
+      );
+    await waitFor('the three rewards', async () => Object.keys(await charged()).length === 3);
+    // lambda 1: reward = 0.5 - cost.
+    expect(await charged()).toEqual({
+      'cost-real': [0.003, 0.497],
+      'cost-none': [0.001, 0.499],
+      'cost-typo': [0.1, 0.4],
+    });
+    const metrics = await (await fetch(`${(await app!.getUrl()).replace('[::1]', '127.0.0.1')}/metrics`)).text();
+    expect(metrics).toMatch(/^aggregator_feedback_cost_ignored_total 2$/m);
+    await stop();
   });
 });

@@ -20,6 +20,7 @@ import { OffsetStore, PolicyStateEntity } from '@llm-router/persistence';
 import { APP_CONFIG, HealthRegistry, MetricsService, policyOptionsFromEnv } from '@llm-router/service';
 import { AggregatorConfig } from '../config';
 import type { PolicyState } from '@llm-router/bandits';
+import { rewardCost } from './reward-cost';
 import { ScopePacingOptions, ScopeStats } from './scope-stats';
 import { admitScores, learnPairwise } from '../feedback-selection/feedback-selection';
 import { LoggedDecision, RewardRow, SetBasedLedger } from './set-based-ledger';
@@ -251,8 +252,10 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async reward(em: EntityManager, candidates: Candidate[], tx: BatchEffects): Promise<number> {
     if (candidates.length === 0) return 0;
+    let claimsIgnored = 0;
     const rows: RewardRow[] = candidates.map(({ decision: d, feedback: f }) => {
-      const cost = f.costUsd ?? d.realisedCostUsd ?? d.priceSnapshot[d.arm] ?? 0;
+      const { costUsd: cost, claimIgnored } = rewardCost(d, f.costUsd);
+      if (claimIgnored) claimsIgnored++;
       return {
         decisionId: d.decisionId,
         scope: d.scope,
@@ -264,6 +267,13 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
         source: f.source,
       };
     });
+    if (claimsIgnored > 0)
+      this.metrics
+        .counter(
+          'aggregator_feedback_cost_ignored_total',
+          "Feedback whose costUsd was not charged: the router's realised cost won, or the claim was implausible",
+        )
+        .inc(claimsIgnored);
     // Loaded before the insert: a scope loaded after it would replay this batch's rewards from
     // the ledger and then learn them a second time below.
     for (const scope of new Set(rows.map((r) => r.scope))) await this.load(em, scope, tx.loaded);

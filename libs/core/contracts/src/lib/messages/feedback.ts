@@ -14,7 +14,11 @@ export const ScoreFeedback = z
     requestId: Id.optional(),
     scope: Scope.optional(),
     quality: Quality,
-    /** Realised cost when known (else the decision's price snapshot is used). */
+    /**
+     * The call's cost as the client knows it. The router's realised cost in the decision wins; on
+     * a decision without one it is charged when at most 1000 times the expected cost, else the
+     * decision's price snapshot is (apps/reward-aggregator reward-cost.ts).
+     */
     costUsd: Usd.optional(),
     source: FeedbackSource.default('user'),
     /** What producing this feedback cost (an LLM judge's call): kept in the ledger, not part of the reward. */
