@@ -219,6 +219,28 @@ describe('reward aggregator: poison messages are dead-lettered, the partition ke
     });
     const metrics = await (await fetch(`${(await app!.getUrl()).replace('[::1]', '127.0.0.1')}/metrics`)).text();
     expect(metrics).toMatch(/^aggregator_feedback_cost_ignored_total 2$/m);
+
+    // A judge's evaluation cost is the scope's spend: a claim of $1e300 is refused, not paced on.
+    await producer.send({
+      topic: Topic.Feedback,
+      messages: [
+        {
+          key: 'eval-1e300',
+          value: JSON.stringify({
+            decisionId: 'cost-real',
+            scope: SCOPE,
+            quality: 0.5,
+            source: 'judge',
+            evaluationCostUsd: 1e300,
+            ts: new Date().toISOString(),
+          }),
+        },
+      ],
+    });
+    const letter = await waitFor('the evaluation claim dead-lettered', () =>
+      deadLetters().find((l) => l.key === 'eval-1e300'),
+    );
+    expect(letter.error).toContain('an evaluation costing more than $10 is not believed');
     await stop();
   });
 });

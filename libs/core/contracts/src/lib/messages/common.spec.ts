@@ -1,5 +1,5 @@
 import { Id, MAX_ID_CHARS, MAX_PG_INTEGER, ModelId } from './common';
-import { FeedbackEvent } from './feedback';
+import { FeedbackEvent, MAX_EVALUATION_COST_USD } from './feedback';
 import { QueryRequest } from './query-request';
 import { ModelEvent } from './model-event';
 import { PriceEvent } from './price-event';
@@ -52,5 +52,19 @@ describe('identifiers stored in indexed PostgreSQL columns', () => {
     const query = { messages: [{ role: 'user', content: 'hi' }] };
     expect(QueryRequest.safeParse({ ...query, id: longest }).success).toBe(true);
     expect(QueryRequest.safeParse({ ...query, id: tooLong }).success).toBe(false);
+  });
+});
+
+describe("a judge's evaluation cost", () => {
+  const judged = { decisionId: 'dec_1', quality: 0.5, source: 'judge', ts: '2026-12-05T00:00:00Z' };
+
+  it(`is taken up to $${MAX_EVALUATION_COST_USD} and refused above, naming the bound`, () => {
+    expect(FeedbackEvent.safeParse({ ...judged, evaluationCostUsd: MAX_EVALUATION_COST_USD }).success).toBe(true);
+    const r = FeedbackEvent.safeParse({ ...judged, evaluationCostUsd: 1e300 });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0]).toMatchObject({
+      path: ['evaluationCostUsd'],
+      message: `an evaluation costing more than $${MAX_EVALUATION_COST_USD} is not believed`,
+    });
   });
 });

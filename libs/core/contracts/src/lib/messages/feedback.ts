@@ -2,6 +2,17 @@ import { z } from 'zod';
 import { Id, Quality, Scope, Usd } from './common';
 
 export const FeedbackSource = z.enum(['user', 'judge', 'heuristic', 'replay']);
+
+/**
+ * The most one evaluation (a judge's call) may cost, USD: a million tokens at $10 a million. The
+ * aggregator files the cost as the scope's spend, so one feedback claiming $1e300 left the period's
+ * spend ledger with nothing remaining; above this the record is refused (feedback.rewards.dlq).
+ */
+export const MAX_EVALUATION_COST_USD = 10;
+const EvaluationCostUsd = Usd.max(
+  MAX_EVALUATION_COST_USD,
+  `an evaluation costing more than $${MAX_EVALUATION_COST_USD} is not believed`,
+);
 export type FeedbackSource = z.infer<typeof FeedbackSource>;
 
 /** A quality score for one decision's answer: the reward's quality term. */
@@ -22,7 +33,7 @@ export const ScoreFeedback = z
     costUsd: Usd.optional(),
     source: FeedbackSource.default('user'),
     /** What producing this feedback cost (an LLM judge's call): kept in the ledger, not part of the reward. */
-    evaluationCostUsd: Usd.optional(),
+    evaluationCostUsd: EvaluationCostUsd.optional(),
     /**
      * Set only by the reward-aggregator when it re-publishes a held judge or heuristic score
      * after FEEDBACK_GRACE_S with no client feedback: the ledger then applies it at once.
@@ -70,7 +81,7 @@ export const FeedbackEvent = z
     quality: Quality.optional(),
     costUsd: Usd.optional(),
     source: FeedbackSource.default('user'),
-    evaluationCostUsd: Usd.optional(),
+    evaluationCostUsd: EvaluationCostUsd.optional(),
     graceElapsed: z.literal(true).optional(),
     ts: z.string().datetime({ offset: true }),
   })
