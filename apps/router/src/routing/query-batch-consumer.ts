@@ -81,7 +81,11 @@ export class QueryBatchConsumer implements OnApplicationBootstrap, BeforeApplica
   async onApplicationBootstrap(): Promise<void> {
     const start = async () => {
       await this.consumer.connect();
-      await this.consumer.subscribe({ topics: [Topic.Queries], fromBeginning: false });
+      // A partition the group has no committed offset for is read from its start, not its end: a
+      // consumer restarted after a crash before its first commit resumed at the end and never
+      // answered the queries it had been handed (test/e2e/router-first-start.int-spec.ts), and
+      // queries produced before any router ran were never answered either.
+      await this.consumer.subscribe({ topics: [Topic.Queries], fromBeginning: true });
       await this.consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,

@@ -114,7 +114,9 @@ export function kafkaMicroserviceOptions(
         allowAutoTopicCreation: false,
         maxWaitTimeInMs: fetchMaxWaitOf(conn),
       },
-      subscribe: { fromBeginning: false },
+      // Without a committed offset a partition is read from its start (as the router's llm.queries):
+      // a fresh or restarted group must not skip what was produced before it committed anything.
+      subscribe: { fromBeginning: true },
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
       run: { autoCommit: true, autoCommitInterval: 500, partitionsConsumedConcurrently: 6 },
       // Handlers receive the raw record (bytes kept): they validate it with libs/core/contracts and
