@@ -183,7 +183,7 @@ describe('reward aggregator: poison messages are dead-lettered, the partition ke
     await stop();
   });
 
-  it("a feedback's cost neither replaces the router's realised cost nor, when implausible, poisons the reward", async () => {
+  it("a feedback's bill overrides the realised cost up to a bound, and above it does not poison the reward", async () => {
     await start();
     const withCost = (id: string, realisedCostUsd?: number) => {
       const d = decision(id);
@@ -196,24 +196,33 @@ describe('reward aggregator: poison messages are dead-lettered, the partition ke
     // decision(): arm 'a' (expected $0.001) for an odd-length id, 'b' ($0.002) for an even one.
     await producer.send({
       topic: Topic.Decisions,
-      messages: [withCost('cost-real', 0.003), withCost('cost-none'), withCost('cost-typo')],
+      messages: [
+        withCost('cost-real', 0.003),
+        withCost('cost-bill', 0.003),
+        withCost('cost-none'),
+        withCost('cost-typo'),
+      ],
     });
     await producer.send({
       topic: Topic.Feedback,
-      messages: [claim('cost-real', 1e300), claim('cost-none', 1e300), claim('cost-typo', 0.1)],
+      messages: [
+        claim('cost-real', 1e300),
+        claim('cost-bill', 0.009),
+        claim('cost-none', 1e300),
+        claim('cost-typo', 0.1),
+      ],
     });
     const charged = async () =>
       Object.fromEntries(
-        (
-          await db.query(
-            `SELECT decision_id, cost_usd, reward FROM rewards WHERE decision_id IN ('cost-real', 'cost-none', 'cost-typo')`,
-          )
-        ).rows.map((r) => [r.decision_id, [r.cost_usd, r.reward]]),
+        (await db.query(`SELECT decision_id, cost_usd, reward FROM rewards WHERE decision_id LIKE 'cost-%'`)).rows.map(
+          (r) => [r.decision_id, [r.cost_usd, r.reward]],
+        ),
       );
-    await waitFor('the three rewards', async () => Object.keys(await charged()).length === 3);
+    await waitFor('the four rewards', async () => Object.keys(await charged()).length === 4);
     // lambda 1: reward = 0.5 - cost.
     expect(await charged()).toEqual({
       'cost-real': [0.003, 0.497],
+      'cost-bill': [0.009, 0.491],
       'cost-none': [0.001, 0.499],
       'cost-typo': [0.1, 0.4],
     });

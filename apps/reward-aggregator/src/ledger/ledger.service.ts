@@ -271,7 +271,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       this.metrics
         .counter(
           'aggregator_feedback_cost_ignored_total',
-          "Feedback whose costUsd was not charged: the router's realised cost won, or the claim was implausible",
+          'Feedback whose costUsd (a bill) was above the bound of its call and was not charged',
         )
         .inc(claimsIgnored);
     // Loaded before the insert: a scope loaded after it would replay this batch's rewards from

@@ -26,9 +26,9 @@ export const ScoreFeedback = z
     scope: Scope.optional(),
     quality: Quality,
     /**
-     * The call's cost as the client knows it. The router's realised cost in the decision wins; on
-     * a decision without one it is charged when at most 1000 times the expected cost, else the
-     * decision's price snapshot is (apps/reward-aggregator reward-cost.ts).
+     * A provider's bill for the call: it overrides the router's realised cost when at most 1000
+     * times the call's realised or expected cost, and is set aside above that
+     * (apps/reward-aggregator reward-cost.ts).
      */
     costUsd: Usd.optional(),
     source: FeedbackSource.default('user'),
