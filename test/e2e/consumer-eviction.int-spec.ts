@@ -1,6 +1,7 @@
 import { Topic } from '@llm-router/contracts';
 import { createKafka, MessageProducer, TopicConsumer } from '@llm-router/kafka';
 import { brokers, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
+import { stall } from '../support/stall';
 
 const RUN = `ev-${Date.now()}`;
 
@@ -8,14 +9,6 @@ const feedback = (decisionId: string) => ({
   key: 'ev',
   value: JSON.stringify({ decisionId, scope: 'ev', quality: 1, source: 'user', ts: new Date().toISOString() }),
 });
-
-/** Blocks the event loop: no heartbeat leaves, as in a stalled process on a busy machine. */
-function stall(ms: number): void {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    /* busy */
-  }
-}
 
 /**
  * A member evicted from its group during a stall crashes with a non-retriable error when it
