@@ -1,13 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { stringify } from 'yaml';
 import { Topic } from '@llm-router/contracts';
 import { FakeOpenAiUpstream } from '@llm-router/providers';
-import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
 import { waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
 import { stall } from '../support/stall';
+import { upstreamDataset } from '../support/upstream-models';
 
 /** Answers every call; the first call about "stall" blocks the whole process past the router's session timeout. */
 class StallingUpstream extends FakeOpenAiUpstream {
@@ -34,25 +31,7 @@ describe('the router consumer comes back after an eviction', () => {
 
   const e2e = useStack({
     database: 'rrestart',
-    dataset: () => {
-      const d = writeSyntheticDataset(5);
-      const modelsPath = join(d.dir, 'models.yaml');
-      writeFileSync(
-        modelsPath,
-        stringify({
-          models: [
-            {
-              model_id: 'up/one',
-              input_cost_per_m: 1,
-              output_cost_per_m: 1,
-              protocol: 'openai',
-              base_url: `${upstream.url}/v1`,
-            },
-          ],
-        }),
-      );
-      return { dataPath: d.dataPath, modelsPath };
-    },
+    dataset: () => upstreamDataset(upstream, ['up/one']),
     topics: [Topic.Responses],
     env: { ROUTER_SESSION_TIMEOUT_MS: '6000', ROUTER_HEARTBEAT_INTERVAL_MS: '500', PROVIDER_RETRIES: '0' },
   });

@@ -1,12 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { stringify } from 'yaml';
 import { Topic } from '@llm-router/contracts';
 import { FakeOpenAiUpstream } from '@llm-router/providers';
-import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
 import { waitFor } from '../support/kafka-test-kit';
 import { useStack } from '../support/use-stack';
+import { upstreamDataset } from '../support/upstream-models';
 
 const REFUSAL = "I'm sorry, but I can't help with that.";
 const JUDGE_REPLY = 'Sure. ```json\n{"score": 0.25, "reason": "a refusal of a harmless request"}\n```';
@@ -31,19 +29,7 @@ describe('router: heuristic, judge, thumbs and pairwise feedback', () => {
 
   const e2e = useStack({
     database: 'rfb',
-    dataset: () => {
-      const d = writeSyntheticDataset(10, [{ id: 't/one', quality: 0.5, cost: 0.001, inputPerM: 10, outputPerM: 10 }]);
-      const modelsPath = join(d.dir, 'models.yaml');
-      const model = (id: string) => ({
-        model_id: id,
-        input_cost_per_m: 2,
-        output_cost_per_m: 4,
-        protocol: 'openai',
-        base_url: `${upstream.url}/v1`,
-      });
-      writeFileSync(modelsPath, stringify({ models: [model('up/answer'), model('up/judge')] }));
-      return { dataPath: d.dataPath, modelsPath };
-    },
+    dataset: () => upstreamDataset(upstream, ['up/answer', 'up/judge']),
     topics: [Topic.Feedback, Topic.Responses],
     env: {
       JUDGE_MODEL: 'up/judge',
