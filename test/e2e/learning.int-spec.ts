@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_ARMS, writeSyntheticDataset } from '../../tools/lib/synthetic-data';
 import { sendFeedback } from '../support/feedback';
 import { waitFor } from '../support/kafka-test-kit';
-import { useStack } from '../support/use-stack';
+import { datasetRows, useStack } from '../support/use-stack';
 
 const NEW_ARM = { id: 'acme/new', quality: 0.97, cost: 0.0005, inputPerM: 0.4, outputPerM: 1.2 };
 const BEST = 'acme/medium';
@@ -28,10 +28,7 @@ describe('learning online through Kafka', () => {
       const models = JSON.parse(readFileSync(data.modelsPath, 'utf8'));
       models.models = models.models.filter((m: { model_id: string }) => m.model_id !== NEW_ARM.id);
       require('node:fs').writeFileSync(data.modelsPath, JSON.stringify(models));
-      rows = readFileSync(data.dataPath, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l));
+      rows = datasetRows(data.dataPath);
       return data;
     },
     topics: [Topic.Responses],

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Topic } from '@llm-router/contracts';
 import { writeSyntheticDataset } from '../../tools/lib/synthetic-data';
 import { sendFeedback } from '../support/feedback';
 import { waitFor } from '../support/kafka-test-kit';
-import { useStack } from '../support/use-stack';
+import { datasetRows, useStack } from '../support/use-stack';
 
 const WORST = 'acme/small';
 const BEST = 'acme/medium';
@@ -26,10 +25,7 @@ describe('gated policy switch', () => {
     database: 'switch',
     dataset: () => {
       const data = writeSyntheticDataset(400);
-      rows = readFileSync(data.dataPath, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l));
+      rows = datasetRows(data.dataPath);
       return data;
     },
     topics: [Topic.Responses, Topic.Decisions],

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { Producer } from 'kafkajs';
+import { parseDataset, type DatasetRow } from '@llm-router/contracts';
 import { collect, plainProducer, resetTopics } from './kafka-test-kit';
 import { freshDatabase } from './database';
 import { startStack, Stack, StackOptions } from './stack';
@@ -49,10 +50,12 @@ export function useStack(o: UseStackOptions): StackHandles {
   return h;
 }
 
+/** The rows of a dataset file (the project's `parseDataset`): what the replay provider answers from. */
+export function datasetRows(dataPath: string): DatasetRow[] {
+  return parseDataset(readFileSync(dataPath, 'utf8'));
+}
+
 /** The prompts of a dataset file, by row: what to ask the replay provider for an answer it has. */
 export function promptsOf(dataPath: string): string[] {
-  return readFileSync(dataPath, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l).prompt as string);
+  return datasetRows(dataPath).map((r) => r.prompt);
 }
