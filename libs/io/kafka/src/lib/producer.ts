@@ -84,18 +84,10 @@ export class MessageProducer {
       // Policy snapshots are large arrays of floats: binary (docs/decisions/0018), sent alone,
       // gzipped (zeros and repeated doubles shrink; kafkajs unzips on libuv's pool, off the loop).
       const e = encodeBinary(topic, value);
-      await withTimeout(
-        this.producer.send({
-          topic,
-          acks: -1,
-          timeout: this.sendTimeoutMs,
-          compression: CompressionTypes.GZIP,
-          messages: [
-            { key: e.key, value: Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength), headers },
-          ],
-        }),
-        this.sendTimeoutMs,
-        `send to ${topic}`,
+      await this.sendOne(
+        topic,
+        { key: e.key, value: Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength), headers },
+        CompressionTypes.GZIP,
       );
       return e.message;
     }
@@ -138,8 +130,13 @@ export class MessageProducer {
    */
   async sendAlone(topic: string, key: string | null, value: string | Buffer, headers?: IHeaders): Promise<void> {
     await this.topics.require(topic);
+    await this.sendOne(topic, { key, value, headers });
+  }
+
+  /** One record on a request of its own, acknowledged by every replica, within sendTimeoutMs. */
+  private async sendOne(topic: string, message: Message, compression?: CompressionTypes): Promise<void> {
     await withTimeout(
-      this.producer.send({ topic, acks: -1, timeout: this.sendTimeoutMs, messages: [{ key, value, headers }] }),
+      this.producer.send({ topic, acks: -1, timeout: this.sendTimeoutMs, compression, messages: [message] }),
       this.sendTimeoutMs,
       `send to ${topic}`,
     );
