@@ -4,6 +4,7 @@
  * removed, or a key added) or by damaging its bytes.
  */
 import fc from 'fast-check';
+import { Rng } from '@llm-router/numerics';
 
 export type Json = unknown;
 type PathStep = string | number;
@@ -49,15 +50,8 @@ export function mutate(root: Json, path: PathStep[], m: Mutation): Json {
  * btree's 2,704-byte limit, so 'x'.repeat(10_000) fits in an index and only text like this finds
  * a column indexed without a bound (a feedback id did: test/e2e/hostile-ids.int-spec.ts).
  */
-const INCOMPRESSIBLE = (() => {
-  let x = 12345;
-  let s = '';
-  for (let i = 0; i < 5000; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    s += String.fromCharCode(97 + ((x >>> 16) % 26));
-  }
-  return s;
-})();
+const letters = new Rng(12345);
+const INCOMPRESSIBLE = Array.from({ length: 5000 }, () => String.fromCharCode(97 + letters.int(26))).join('');
 
 /** Values a field plausibly gets wrong: the wrong type, the edges of numbers and strings, big values. */
 export const nearValue: fc.Arbitrary<Json> = fc.oneof(
