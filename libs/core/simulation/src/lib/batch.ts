@@ -30,6 +30,7 @@ import {
   recentCheapestBillUsd,
 } from '@llm-router/batch';
 import { quantile } from './metrics';
+import { CostModel } from '@llm-router/pricing';
 import { orderRows } from './order';
 import { sourceBound } from './source-bound';
 import {
@@ -200,6 +201,11 @@ export async function runBatchReplay(
   // (realised over the expectation the plan was made with) would multiply an expectation that
   // already holds them (docs/decisions/0041).
   const calibration = new CostCalibration(k);
+  // The router that makes each call learns the model's usage from it (RoutingService: costs.observe)
+  // and logs its own expected cost with the decision, which the policy's per-prompt usage model
+  // learns against. So the expected costs the policy learns from here come from a copy of the
+  // cost model that learns each call, as the router's does, apart from the planner's.
+  const routerCosts = CostModel.fromState(costModel.toState());
   const estimate = windowEstimator(s);
   const routedQueries: PendingQuery[] = [];
   const routed = new EstimatedMix(k);
@@ -262,7 +268,7 @@ export async function runBatchReplay(
       const { query, oracle } = pendingAt(r);
       queries.push(query);
       oracles.push(oracle);
-      offeredCosts.push(costModel.costs(query.available));
+      offeredCosts.push(routerCosts.costs(query.available));
     }
     // Calibration levels as the round is planned (the dispatch observes against them).
     const levels = arms.map((_, j) => calibration.level(j));
@@ -329,6 +335,7 @@ export async function runBatchReplay(
       calibration.observe(j, c, base[i * k + j]);
       ledger.observe(j, queries[i].closing, c, base[i * k + j]);
       outcomes.push({ arm, q, c });
+      routerCosts.observe(arm, c);
       rec.record(r, arm, q, c, s.baseLambda, oracles[i]);
       options.onProgress?.(routedCount + i + 1, n);
     }
@@ -352,6 +359,9 @@ export async function runBatchReplay(
   let windowEnd = 0;
   while (t < n) {
     applyEvent(s, t);
+    // The routers hear the same price event (model.prices).
+    const moved = s.scen && t === s.scen.at ? costModel.price(s.scen.arm) : undefined;
+    if (moved) routerCosts.setPrice(moved);
     const newWindow = t >= windowEnd;
     if (newWindow) recent?.nextWindow();
     const round = nextSubRound(s, t, windowEnd, size, explore);
