@@ -203,8 +203,8 @@ export async function runBatchReplay(
   const calibration = new CostCalibration(k);
   // The router that makes each call learns the model's usage from it (RoutingService: costs.observe)
   // and logs its own expected cost with the decision, which the policy's per-prompt usage model
-  // learns against. So the expected costs the policy learns from here come from a copy of the
-  // cost model that learns each call, as the router's does, apart from the planner's.
+  // learns against. So the expectations the policy learns from here come from a copy of the cost
+  // model that learns each call, as the router's does, apart from the planner's (decision 0053).
   const routerCosts = CostModel.fromState(costModel.toState());
   const estimate = windowEstimator(s);
   const routedQueries: PendingQuery[] = [];
@@ -260,15 +260,10 @@ export async function runBatchReplay(
     const m = idx.length;
     const queries: PendingQuery[] = [];
     const oracles: number[] = [];
-    // The costs each row is offered at are kept for update(): the per-prompt usage model learns
-    // from the realised cost against that expectation; without it batch planning would price
-    // every prompt at its model's mean cost while per-query routing prices each one.
-    const offeredCosts: Record<ArmId, number>[] = [];
     for (const r of idx) {
       const { query, oracle } = pendingAt(r);
       queries.push(query);
       oracles.push(oracle);
-      offeredCosts.push(routerCosts.costs(query.available));
     }
     // Calibration levels as the round is planned (the dispatch observes against them).
     const levels = arms.map((_, j) => calibration.level(j));
@@ -322,7 +317,7 @@ export async function runBatchReplay(
       kinds: costKinds?.map((c) => c ?? FREE_FORM),
       kindBilled,
     });
-    const outcomes: { arm: ArmId; q: number; c: number }[] = [];
+    const outcomes: { arm: ArmId; q: number; c: number; expected: number }[] = [];
     for (let i = 0; i < m; i++) {
       const r = idx[i];
       const row = data[r];
@@ -334,7 +329,10 @@ export async function runBatchReplay(
       dispatch.settle(i, j, c);
       calibration.observe(j, c, base[i * k + j]);
       ledger.observe(j, queries[i].closing, c, base[i * k + j]);
-      outcomes.push({ arm, q, c });
+      // The per-prompt usage model learns the realised cost against what the router expected of the
+      // call when it made it, having learnt the bills before it (decision 0053); without an
+      // expectation batch planning would price every prompt at its model's mean cost.
+      outcomes.push({ arm, q, c, expected: routerCosts.expectedCost(arm) });
       routerCosts.observe(arm, c);
       rec.record(r, arm, q, c, s.baseLambda, oracles[i]);
       options.onProgress?.(routedCount + i + 1, n);
@@ -342,7 +340,7 @@ export async function runBatchReplay(
     recent?.count(texts);
     for (let i = 0; i < m; i++) {
       const o = outcomes[i];
-      policy.update(queries[i].ctx, o.arm, { quality: o.q, costUsd: o.c, expectedCostUsd: offeredCosts[i][o.arm] });
+      policy.update(queries[i].ctx, o.arm, { quality: o.q, costUsd: o.c, expectedCostUsd: o.expected });
       recent?.observe(o.arm, kinds[i], policyQuality[i * k + arms.indexOf(o.arm)], o.q);
     }
     routedCount += m;
