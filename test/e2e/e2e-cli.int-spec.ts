@@ -96,6 +96,10 @@ describe('npm run e2e', () => {
     expect(out.replayPerQueryMeanQuality).toBeGreaterThan(0);
     expect(typeof out.replayGainPct).toBe('number');
     expect(out.gainPct).toBeCloseTo(100 * (out.meanQuality / out.replayPerQueryMeanQuality - 1), 1);
+    // And on the rows in the order the planner received them, read back from batch.assignments.
+    expect(out.replayPlannerOrderMeanQuality).toBeGreaterThan(0);
+    expect(out.replayPlannerOrderMeanQuality).toBeLessThanOrEqual(1);
+    expect(out.replayPlannerOrderBudgetRatio).toBeGreaterThan(0);
     expect(out.budgetRatio).toBeGreaterThan(0);
   });
 

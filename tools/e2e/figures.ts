@@ -148,8 +148,53 @@ export function replaySameSequence(
   dir: string,
   args: ReplayArgs,
 ): ReplayComparison {
-  const file = join(dir, 'sent-sequence.jsonl');
-  writeFileSync(file, sentRows.map((r) => JSON.stringify(rows[r])).join('\n') + '\n');
+  const r = replayRows(join(dir, 'sent-sequence.jsonl'), sentRows, rows, args);
+  return {
+    replayMeanQuality: round(r.meanQuality, 4),
+    replayPctOfOracle: round(r.pctOfOracle, 4),
+    replayBudgetRatio: r.budgetRatio === null ? null : round(r.budgetRatio, 4),
+    ...(r.perQuery && {
+      replayPerQueryMeanQuality: round(r.perQuery.meanQuality, 4),
+      replayGainPct: round(r.gainPct!, 2),
+    }),
+    ...(args.added && { replayAdaptSteps: r.adaptSteps ?? null }),
+  };
+}
+
+/** Batch mode: the replay of the rows in the order the run's batch-planner planned them (`plannerOrder`). */
+export interface PlannerOrderReplay {
+  meanQuality: number;
+  budgetRatio: number | null;
+}
+
+/**
+ * The replay of the rows in the order the batch-planner planned them (tools/e2e/planner-order.ts),
+ * written beside the sent sequence: the same windows, each in the order its queries arrived, so
+ * the live run and this replay differ in their timing alone (docs/decisions/0053).
+ */
+export function replayPlannerOrder(
+  plannedRows: number[],
+  rows: readonly DatasetRow[],
+  dir: string,
+  args: ReplayArgs,
+): PlannerOrderReplay {
+  const r = replayRows(join(dir, 'planner-sequence.jsonl'), plannedRows, rows, args);
+  return { meanQuality: round(r.meanQuality, 4), budgetRatio: r.budgetRatio === null ? null : round(r.budgetRatio, 4) };
+}
+
+/** What the replay CLI prints as its last line (`--json`), the fields the e2e reads. */
+interface ReplayJson {
+  meanQuality: number;
+  pctOfOracle: number;
+  budgetRatio: number | null;
+  perQuery?: { meanQuality: number };
+  gainPct?: number;
+  adaptSteps?: number | null;
+}
+
+/** Writes `sequence` (row indices of `rows`) to `file` and runs `npm run replay` on it in that order. */
+function replayRows(file: string, sequence: number[], rows: readonly DatasetRow[], args: ReplayArgs): ReplayJson {
+  writeFileSync(file, sequence.map((r) => JSON.stringify(rows[r])).join('\n') + '\n');
   const cli = [
     'tsx',
     'tools/replay/main.ts',
@@ -199,22 +244,5 @@ export function replaySameSequence(
   const run = spawnSync('npx', cli, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (run.status !== 0) throw new Error(`replay failed (${run.status}): ${run.stderr.slice(-2000)}`);
   const last = run.stdout.trim().split('\n').pop() ?? '';
-  const r = JSON.parse(last) as {
-    meanQuality: number;
-    pctOfOracle: number;
-    budgetRatio: number | null;
-    perQuery?: { meanQuality: number };
-    gainPct?: number;
-    adaptSteps?: number | null;
-  };
-  return {
-    replayMeanQuality: round(r.meanQuality, 4),
-    replayPctOfOracle: round(r.pctOfOracle, 4),
-    replayBudgetRatio: r.budgetRatio === null ? null : round(r.budgetRatio, 4),
-    ...(r.perQuery && {
-      replayPerQueryMeanQuality: round(r.perQuery.meanQuality, 4),
-      replayGainPct: round(r.gainPct!, 2),
-    }),
-    ...(args.added && { replayAdaptSteps: r.adaptSteps ?? null }),
-  };
+  return JSON.parse(last) as ReplayJson;
 }

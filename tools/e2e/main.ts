@@ -12,7 +12,7 @@ import { Command, Option } from 'commander';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { SingleBar, Presets } from 'cli-progress';
-import { ModelsFile, Topic, type DatasetRow } from '@llm-router/contracts';
+import { type BatchAssignmentEvent, ModelsFile, Topic, type DatasetRow } from '@llm-router/contracts';
 import { PartitionedProducer } from '@llm-router/kafka/partitioned-send';
 import {
   DEFAULT_EXPLORE,
@@ -59,9 +59,11 @@ import {
   Answered,
   learningFigures,
   quarters,
+  replayPlannerOrder,
   replaySameSequence,
   type ReplayComparison,
 } from './figures';
+import { plannerOrder } from './planner-order';
 import { sendQueries } from './sender';
 
 const ROOT = resolve(__dirname, '../..');
@@ -390,6 +392,20 @@ async function main() {
     const consumer = kafka.consumer({ groupId: `client-e2e-${runId}` });
     await consumer.connect();
     await consumer.subscribe({ topics: [Topic.Responses], fromBeginning: true });
+    // Batch mode: the planner's assignments, whose order the replay is also run in (planner-order.ts).
+    const assignments: BatchAssignmentEvent[] = [];
+    const assignmentConsumer =
+      opts.mode === 'batch' ? kafka.consumer({ groupId: `client-e2e-assignments-${runId}` }) : null;
+    if (assignmentConsumer) {
+      await assignmentConsumer.connect();
+      await assignmentConsumer.subscribe({ topics: [Topic.BatchAssignments], fromBeginning: true });
+      await assignmentConsumer.run({
+        eachMessage: async ({ message }) => {
+          const e = JSON.parse(message.value!.toString()) as BatchAssignmentEvent;
+          if (e.scope === scope) assignments.push(e);
+        },
+      });
+    }
 
     // The replay's order (seeded shuffle by default), repeated when more queries than rows are asked for.
     const ordered = orderRows(
@@ -537,25 +553,39 @@ async function main() {
       0,
     );
     await consumer.disconnect();
+    await assignmentConsumer?.disconnect();
     await producer.close();
     await kafkaProducer.disconnect();
 
     const learning = learningFigures(sentRows, answered, rows, opts.budget, hotAdd?.added);
-    const replay = opts.replay
-      ? replaySameSequence(sentRows, rows, logDir, {
-          policy: opts.policy,
-          seed: opts.seed,
-          budget: opts.budget,
-          lambda: opts.lambda,
-          warmStart: opts.warmStart,
-          models: modelsPath,
-          batchSize: opts.mode === 'batch' ? opts.batchSize : undefined,
-          explore: opts.explore,
-          recentCorrection: opts.recentCorrection,
-          kindCosts: opts.kindCosts,
-          added: hotAdd?.added,
-        })
-      : null;
+    const replayArgs = {
+      policy: opts.policy,
+      seed: opts.seed,
+      budget: opts.budget,
+      lambda: opts.lambda,
+      warmStart: opts.warmStart,
+      models: modelsPath,
+      batchSize: opts.mode === 'batch' ? opts.batchSize : undefined,
+      explore: opts.explore,
+      recentCorrection: opts.recentCorrection,
+      kindCosts: opts.kindCosts,
+      added: hotAdd?.added,
+    };
+    const replay = opts.replay ? replaySameSequence(sentRows, rows, logDir, replayArgs) : null;
+    const planned =
+      opts.replay && opts.mode === 'batch'
+        ? plannerOrder(assignments, sent, opts.batchSize, (id) => Number(id.split('-').pop()))
+        : null;
+    if (planned && 'unavailable' in planned) say(`no replay of the planner's order: ${planned.unavailable}`);
+    const plannerReplay =
+      planned && 'order' in planned
+        ? replayPlannerOrder(
+            planned.order.map((j) => sentRows[j]),
+            rows,
+            logDir,
+            replayArgs,
+          )
+        : null;
     const result = {
       sent,
       answered: answers.size,
@@ -567,6 +597,10 @@ async function main() {
       ...learning,
       ...(replay ?? { replayMeanQuality: null, replayPctOfOracle: null, replayBudgetRatio: null }),
       ...(opts.mode === 'batch' && batchGain(learning.meanQuality, replay)),
+      ...(opts.mode === 'batch' && {
+        replayPlannerOrderMeanQuality: plannerReplay?.meanQuality ?? null,
+        replayPlannerOrderBudgetRatio: plannerReplay?.budgetRatio ?? null,
+      }),
       order: opts.order,
       routing: opts.mode,
       batchSize: opts.mode === 'batch' ? opts.batchSize : null,

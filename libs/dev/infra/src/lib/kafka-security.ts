@@ -35,7 +35,7 @@ export const KAFKA_ADMIN_USER = 'admin';
 
 /**
  * One principal per service, named after it, plus `client`: an application that puts queries
- * on llm.queries, gives feedback and reads the answers.
+ * on llm.queries, gives feedback and reads the answers and its batch queries' assignments.
  */
 export const KAFKA_PRINCIPALS = ['router', 'price-watcher', 'reward-aggregator', 'batch-planner', 'client'] as const;
 export type KafkaPrincipal = (typeof KAFKA_PRINCIPALS)[number];
@@ -90,7 +90,8 @@ export const KAFKA_ACL_MATRIX: Record<KafkaPrincipal, PrincipalGrants> = {
   },
   client: {
     writes: [Topic.Queries, Topic.Feedback],
-    reads: [Topic.Responses],
+    // batch.assignments: which model each of its batch queries was planned on, and the plan's figures.
+    reads: [Topic.Responses, Topic.BatchAssignments],
     readPrefixes: [REPLY_TOPIC_PREFIX],
     groupPrefixes: ['client'],
   },
