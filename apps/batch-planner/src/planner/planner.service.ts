@@ -24,6 +24,7 @@ import { PendingStore } from './pending-store';
 import { ResidualStore } from './residual-store';
 import { ModelBills, SpendStore } from './spend-store';
 import { DispatchedPart, WindowAssignment, WindowDispatch } from './window-dispatch';
+import { RoutedMix } from './routed-mix';
 import { WindowResiduals } from './window-residuals';
 import {
   billingError,
@@ -37,7 +38,7 @@ import {
   queryText,
   reconciledSpend,
   offersUnknownModel,
-  ROUTED_MIX_MAX,
+  NO_QUERIES,
   WindowEngine,
   windowContexts,
 } from './window-problem';
@@ -115,10 +116,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Ledger totals per scope as of the last window, for /health without a database round trip. */
   private readonly spentByScope = new Map<string, { period: string; spentUsd: number; queries: number }>();
   /**
-   * The latest queries dispatched per scope in the current period (at most ROUTED_MIX_MAX): the
-   * planner's picture of the mix, from which it sets the dual price of the dollar.
+   * The latest queries dispatched per scope in the current period (RoutedMix, at most
+   * ROUTED_MIX_MAX): the planner's picture of the mix, from which it sets the dual price of the dollar.
    */
-  private readonly routedByScope = new Map<string, { period: string; queries: QueryRequest[] }>();
+  private readonly routedByScope = new Map<string, RoutedMix>();
   /** Per scope: the reward count at which the policy has learned from the last window dispatched. */
   private readonly feedback = new FeedbackWait();
   /** Per scope: its recent-residual correction, when on (`correctionOn`). */
@@ -568,9 +569,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.warmClosings ??= closingCounts(this.replica.warmStartPrompts());
     const routed = this.routedByScope.get(scope);
     const closings = [
-      ...[...queries, ...(routed?.period === books.period ? routed.queries : [])].map((q) =>
-        closingPhrase(queryText(q)),
-      ),
+      ...queries.map((q) => closingPhrase(queryText(q))),
+      ...(routed?.period === books.period ? routed.closings : []),
       ...this.forecastFor(engine).closings,
     ];
     const bills = await this.spend.closingBills(scope, books.period, closings);
@@ -614,7 +614,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       level: c.BATCH_CONFIDENCE,
       costLevel: costLevelOf,
       budget: state.budget,
-      routed: routed?.period === period ? routed.queries : [],
+      routed: routed?.period === period ? routed : NO_QUERIES,
       forecast: this.forecastFor(engine),
       robust: c.BATCH_ROBUST,
       solver: c.BATCH_SOLVER,
@@ -761,10 +761,12 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     residuals?.residuals.count(sent.map((a) => queryText(a.query)));
     this.feedback.dispatched(scope, feedbackMark);
-    const seen = this.routedByScope.get(scope);
-    const mix = seen?.period === period ? seen.queries : [];
-    mix.push(...sent.map((a) => a.query));
-    this.routedByScope.set(scope, { period, queries: mix.slice(-ROUTED_MIX_MAX) });
+    let mix = this.routedByScope.get(scope);
+    if (mix?.period !== period) this.routedByScope.set(scope, (mix = new RoutedMix(period)));
+    mix.add(
+      this.replica.engines.get(scope),
+      sent.map((a) => a.query),
+    );
     // Only now: a crash before this point leaves the rows, and the queries are planned again.
     await this.release(sent.map((a) => a.query));
     return spentAfter;

@@ -6,6 +6,7 @@ import { QueryFeaturizer } from '@llm-router/features';
 import { LAST_WINDOW_SPLIT } from './window-dispatch';
 import {
   AssignWindowOptions,
+  NO_QUERIES,
   planWindowDispatch,
   WindowEngine,
   buildWindowEstimates,
@@ -175,7 +176,7 @@ const lastWindowOf = (queries: number, totalUsd: number, spentUsd = 0): PeriodBu
 const opts = (
   priceOf: AssignWindowOptions['priceOf'],
   extra: Partial<AssignWindowOptions> = {},
-): AssignWindowOptions => ({ priceOf, level: 0.9, budget: null, routed: [], robust: true, ...extra });
+): AssignWindowOptions => ({ priceOf, level: 0.9, budget: null, routed: NO_QUERIES, robust: true, ...extra });
 
 /** A window planned and dispatched, every part at once (no bill comes back in between). */
 async function assignWindow(qs: QueryRequest[], engine: WindowEngine, o: AssignWindowOptions) {

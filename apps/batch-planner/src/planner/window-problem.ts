@@ -203,8 +203,11 @@ function clampEstimate(e: QualityEstimate): { mean: number; halfWidth: number } 
 export interface AssignWindowOptions extends WindowEstimateOptions {
   /** Where the period's budget stands (`periodBudget`); null = no budget. */
   budget: PeriodBudget | null;
-  /** Queries of this scope routed earlier in the period (most recent last): the picture of the mix for the dual price. */
-  routed: readonly QueryRequest[];
+  /**
+   * Queries of this scope routed earlier in the period (most recent last, at most ROUTED_MIX_MAX),
+   * with their contexts: the picture of the mix for the dual price (RoutedMix).
+   */
+  routed: ContextualQueries;
   /**
    * The period's expected mix (the warm-start file's prompts), re-estimated each window as the
    * batch replay does: the dual price then holds against the whole mix rather than the kinds of
@@ -331,7 +334,7 @@ export async function planWindowDispatch(
       byKind?.price(m);
       return m.estimates;
     };
-    routed.add(mix(opts.routed.slice(-ROUTED_MIX_MAX)), z);
+    routed.add(mix([...opts.routed.queries], opts.routed), z);
     // Without a forecast, this window is the picture of what is to come too.
     if (!f || f.queries.length === 0) routed.add(wi.estimates, z);
     else forecast.add(mix([...f.queries], f), z);
@@ -410,7 +413,10 @@ export function offersUnknownModel(engine: WindowEngine, first: QueryRequest): b
 }
 
 /** The queries with their contexts, as the policy estimates them. */
-export function windowContexts(engine: WindowEngine, queries: readonly QueryRequest[]): ContextualQueries {
+export function windowContexts(
+  engine: Pick<WindowEngine, 'features'>,
+  queries: readonly QueryRequest[],
+): ContextualQueries {
   const texts = queries.map(queryText);
   let closings: string[] | undefined;
   return {
@@ -426,6 +432,9 @@ export function windowContexts(engine: WindowEngine, queries: readonly QueryRequ
 
 /** Earlier queries of a scope re-estimated for the dual price of each window. */
 export const ROUTED_MIX_MAX = 1000;
+
+/** No queries: a period that has routed none yet. */
+export const NO_QUERIES: ContextualQueries = Object.freeze({ queries: [], contexts: [], closings: [] });
 
 export type BudgetPeriodName = 'daily' | 'monthly';
 
