@@ -169,7 +169,7 @@ const opts = new Command('e2e')
   )
   .option(
     '--profile <dir>',
-    'write a V8 CPU profile of every router and reward-aggregator process to this directory (when they stop)',
+    'write a V8 CPU profile of every router, reward-aggregator and batch-planner process to this directory (when they stop)',
   )
   .option(
     '--add-model <id>',
@@ -362,6 +362,7 @@ async function main() {
         { app: 'batch-planner', name: 'batch-planner', env: envOf('batch-planner') },
         await freePort(),
         logDir,
+        profiled,
       ),
     );
     const routers: RunningService[] = [];
