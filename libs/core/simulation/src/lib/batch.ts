@@ -1,4 +1,5 @@
 import { ArmId, DecisionContext, Policy, Rng } from '@llm-router/bandits';
+import { CostModel } from '@llm-router/pricing';
 import {
   CostCalibration,
   MIX_SAMPLE_MAX,
@@ -30,7 +31,6 @@ import {
   recentCheapestBillUsd,
 } from '@llm-router/batch';
 import { quantile } from './metrics';
-import { CostModel } from '@llm-router/pricing';
 import { orderRows } from './order';
 import { sourceBound } from './source-bound';
 import {
