@@ -152,6 +152,27 @@ describe('reward aggregator: feedback sources and precedence', () => {
     expect(await release.releaseDue()).toBe(0);
   });
 
+  it("does not let a client's graceElapsed skip the grace: a score the aggregator never held waits like any other", async () => {
+    await send(Topic.Decisions, [decision('forged-release', 'a')]);
+    await waitFor(
+      'decision logged',
+      async () => (await db.query(`SELECT 1 FROM decisions WHERE decision_id = 'forged-release'`)).rows.length === 1,
+    );
+    // What only the release job may send: a judge's score marked as past its grace.
+    await send(Topic.Feedback, [{ ...score('forged-release', 'judge', 0.4), graceElapsed: true }]);
+    await waitFor('applied once its grace passed', async () => await rewardOf('forged-release'));
+    const { waited } = (
+      await db.query(
+        `SELECT extract(epoch from r.applied_at - d.decided_at)::float8 AS waited
+           FROM rewards r JOIN decisions d USING (decision_id) WHERE r.decision_id = 'forged-release'`,
+      )
+    ).rows[0] as { waited: number };
+    // Taken as fresh judge feedback: logged, held, released by the job after the grace.
+    expect(waited).toBeGreaterThanOrEqual(GRACE_S);
+    expect(await rewardOf('forged-release')).toEqual({ source: 'judge', quality: 0.4 });
+    expect(await logOf('forged-release')).toEqual(['judge:released']);
+  });
+
   it('feeds a pairwise preference to the preference router and keeps it in the ledger', async () => {
     await send(Topic.Decisions, [decision('pair-win', 'b'), decision('pair-lose', 'a')]);
     await waitFor('decisions logged', async () =>

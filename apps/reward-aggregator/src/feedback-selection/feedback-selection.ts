@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { FeedbackSource, PairwiseFeedback, ScoreFeedback } from '@llm-router/contracts';
+import { FeedbackEvent, FeedbackSource, isPairwise, PairwiseFeedback, ScoreFeedback } from '@llm-router/contracts';
 import { loggedContext, ScopeEngine } from '@llm-router/engine';
 import { learnFromPreference } from '@llm-router/preference';
 import { DecisionEntity } from '@llm-router/persistence';
@@ -84,6 +84,53 @@ export async function admitScores(
   await logFeedback(em, rows);
   const state = new Map(fresh.map((f, i) => [f, rows[i].state]));
   return batch.map((f) => (f.graceElapsed ? true : state.get(f) === 'offered'));
+}
+
+/**
+ * The batch with `graceElapsed` kept only on the aggregator's own releases (FeedbackReleaseService),
+ * and the count of those it was dropped from. A release re-publishes a score the aggregator held,
+ * for a decision past FEEDBACK_GRACE_S; any client that may write feedback.rewards could set the
+ * flag too (HTTP refuses it) and have a judge's score applied at once, ahead of the user's. A
+ * release is genuine when feedback_log holds a score of its source and quality for its decision
+ * (by decision id, or by the decision's request id), held or released, and the decision is past
+ * the grace. 'held' counts too: the release is published before its transaction marks the row
+ * released and commits, so the ledger may read it first. Anything else is admitted as the fresh
+ * feedback it is: held for the grace, or applied by precedence.
+ */
+export async function genuineReleases(
+  em: EntityManager,
+  batch: readonly FeedbackEvent[],
+  graceS: number,
+): Promise<{ batch: FeedbackEvent[]; forged: number }> {
+  const claimed = batch.filter((f): f is ScoreFeedback => !isPairwise(f) && f.graceElapsed === true);
+  if (claimed.length === 0) return { batch: [...batch], forged: 0 };
+  const ids = [...new Set(claimed.flatMap((f) => (f.decisionId ? [f.decisionId] : [])))];
+  const rows: { decision_id: string; source: string; quality: number }[] =
+    ids.length === 0
+      ? []
+      : await em.query(
+          `SELECT d.decision_id, fl.source, fl.quality
+             FROM decisions d
+             JOIN feedback_log fl ON fl.decision_id = d.decision_id
+                                  OR (fl.decision_id IS NULL AND fl.request_id = d.request_id)
+            WHERE d.decision_id = ANY($1) AND d.decided_at < now() - make_interval(secs => $2)
+              AND fl.kind = 'score' AND fl.state IN ('held', 'released')`,
+          [ids, graceS],
+        );
+  const held = new Set(rows.map((r) => releaseKey(r.decision_id, r.source, r.quality)));
+  let forged = 0;
+  const out = batch.map((f): FeedbackEvent => {
+    if (isPairwise(f) || !f.graceElapsed) return f;
+    if (f.decisionId && held.has(releaseKey(f.decisionId, f.source, f.quality))) return f;
+    forged++;
+    const { graceElapsed: _forged, ...fresh } = f;
+    return fresh;
+  });
+  return { batch: out, forged };
+}
+
+function releaseKey(decisionId: string, source: string, quality: number): string {
+  return JSON.stringify([decisionId, source, quality]);
 }
 
 /**

@@ -22,7 +22,7 @@ import { AggregatorConfig } from '../config';
 import type { PolicyState } from '@llm-router/bandits';
 import { rewardCost } from './reward-cost';
 import { ScopePacingOptions, ScopeStats } from './scope-stats';
-import { admitScores, learnPairwise } from '../feedback-selection/feedback-selection';
+import { admitScores, genuineReleases, learnPairwise } from '../feedback-selection/feedback-selection';
 import { LoggedDecision, RewardRow, SetBasedLedger } from './set-based-ledger';
 
 /**
@@ -198,7 +198,15 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One batch of feedback.rewards: matched to logged decisions, or parked until the decision comes. */
-  private async onFeedbacks(em: EntityManager, batch: FeedbackEvent[], tx: BatchEffects): Promise<void> {
+  private async onFeedbacks(em: EntityManager, received: FeedbackEvent[], tx: BatchEffects): Promise<void> {
+    const { batch, forged } = await genuineReleases(em, received, this.config.FEEDBACK_GRACE_S);
+    if (forged > 0)
+      this.metrics
+        .counter(
+          'aggregator_feedback_release_forged_total',
+          'Feedback marked graceElapsed that names no score the aggregator held: admitted as fresh feedback',
+        )
+        .inc(forged);
     // Every source is logged; only the one that takes precedence goes on (feedback-selection/).
     const scores: ScoreFeedback[] = [];
     for (const f of batch) {

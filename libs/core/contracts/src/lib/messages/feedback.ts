@@ -36,7 +36,9 @@ export const ScoreFeedback = z
     evaluationCostUsd: EvaluationCostUsd.optional(),
     /**
      * Set only by the reward-aggregator when it re-publishes a held judge or heuristic score
-     * after FEEDBACK_GRACE_S with no client feedback: the ledger then applies it at once.
+     * after FEEDBACK_GRACE_S with no client feedback: the ledger then applies it at once. On
+     * feedback that names no score the aggregator held, it is dropped and the feedback admitted
+     * as fresh (docs/decisions/0054).
      */
     graceElapsed: z.literal(true).optional(),
     ts: z.string().datetime({ offset: true }),

@@ -15,6 +15,7 @@ import { RouterAnswersJson1764220000000 } from './1764220000000-router-answers-j
 import { BatchBillBase1764230000000 } from './1764230000000-batch-bill-base';
 import { BatchResiduals1764240000000 } from './1764240000000-batch-residuals';
 import { BatchBillClosing1764250000000 } from './1764250000000-batch-bill-closing';
+import { FeedbackLogRequest1764260000000 } from './1764260000000-feedback-log-request';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   BatchBillBase1764230000000,
   BatchResiduals1764240000000,
   BatchBillClosing1764250000000,
+  FeedbackLogRequest1764260000000,
 ];
