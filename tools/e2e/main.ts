@@ -305,6 +305,9 @@ async function main() {
   const services: RunningService[] = [];
   const runId = Date.now().toString(36);
   const scope = `e2e-${runId}`;
+  // A query's id names its position in the sent sequence, which answers and assignments are read back by.
+  const queryId = (j: number) => `${scope}-${j}`;
+  const sentIndexOf = (id: string) => Number(id.slice(scope.length + 1));
   const logDir = mkdtempSync(join(tmpdir(), 'llm-router-e2e-'));
   let exitCode = 0;
   // The hot path's processes alone: profiling the load generator or the broker would drown them.
@@ -463,7 +466,7 @@ async function main() {
         answers.set(r.id, { at });
         latencies.push(at - sentAt.get(r.id)!);
         if (r.error && !r.output) return;
-        const index = Number(r.id.split('-').pop());
+        const index = sentIndexOf(r.id);
         const row = sentRows[index];
         answered.push({ index, row, model: r.model, costUsd: r.costUsd });
         // The dataset's judged quality goes back as feedback in the background, batched:
@@ -492,7 +495,7 @@ async function main() {
     }, 20);
 
     const queries = sentRows.map((row, j) => {
-      const id = `${scope}-${j}`;
+      const id = queryId(j);
       return {
         id,
         key: id,
@@ -574,9 +577,7 @@ async function main() {
     };
     const replay = opts.replay ? replaySameSequence(sentRows, rows, logDir, replayArgs) : null;
     const planned =
-      opts.replay && opts.mode === 'batch'
-        ? plannerOrder(assignments, sent, opts.batchSize, (id) => Number(id.split('-').pop()))
-        : null;
+      opts.replay && opts.mode === 'batch' ? plannerOrder(assignments, sent, opts.batchSize, sentIndexOf) : null;
     if (planned && 'unavailable' in planned) say(`no replay of the planner's order: ${planned.unavailable}`);
     const plannerReplay =
       planned && 'order' in planned
