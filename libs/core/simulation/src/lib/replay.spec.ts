@@ -626,11 +626,12 @@ describe('runBatchComparison', () => {
       ...r,
       arms: Object.fromEntries(Object.entries(r.arms).map(([a, o]) => [a, { ...o, cost: o.cost * 10 }])),
     }));
-    const spies: SpyPolicy[] = [];
-    const spy = ({ arms, seed }: { arms: ArmId[]; seed?: number }) =>
-      spies[spies.push(new SpyPolicy(createPolicy('auto', { arms, seed }), arms)) - 1];
+    let spy: SpyPolicy;
     await runBatchComparison(rows, {
-      ...base({ budget: 1e-3, policy: spy }),
+      ...base({
+        budget: 1e-3,
+        policy: ({ arms, seed }) => (spy = new SpyPolicy(createPolicy('auto', { arms, seed }), arms)),
+      }),
       batchSize: 50,
       explore: 0,
       kindCosts: false,
@@ -638,7 +639,7 @@ describe('runBatchComparison', () => {
     });
     // The per-query run's policy first, then the batch run's, which learns each window's calls in
     // the order they were made.
-    const updates = spies[spies.length - 1].updates;
+    const updates = spy!.updates;
     expect(updates).toHaveLength(200);
     let compared = 0;
     updates.forEach((u, p) => {
