@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Id, Quality, Scope, Usd } from './common';
 
 export const FeedbackSource = z.enum(['user', 'judge', 'heuristic', 'replay']);
+export type FeedbackSource = z.infer<typeof FeedbackSource>;
 
 /**
  * The most one evaluation (a judge's call) may cost, USD: a million tokens at $10 a million. The
@@ -13,7 +14,6 @@ const EvaluationCostUsd = Usd.max(
   MAX_EVALUATION_COST_USD,
   `an evaluation costing more than $${MAX_EVALUATION_COST_USD} is not believed`,
 );
-export type FeedbackSource = z.infer<typeof FeedbackSource>;
 
 /** A quality score for one decision's answer: the reward's quality term. */
 export const ScoreFeedback = z
