@@ -2,8 +2,8 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { PinoLogger } from 'nestjs-pino';
 import {
   MIX_SAMPLE_MAX,
-  closingCounts,
-  closingPhrase,
+  kindCounts,
+  promptKind,
   explorationHead,
   explorationSize,
   recentCorrectionFor,
@@ -126,8 +126,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly residualsByScope = new Map<string, WindowResiduals>();
   /** The warm-start file's prompts as queries, the forecast of every period's mix (built at first use). */
   private forecast?: ContextualQueries;
-  /** The warm-start file's prompts per closing phrase (BATCH_KIND_COSTS; counted at first use). */
-  private warmClosings?: Map<string, number>;
+  /** The warm-start file's prompts per kind key (BATCH_KIND_COSTS; counted at first use). */
+  private warmKinds?: Map<string, number>;
   /**
    * Windows are solved one after another: two windows of a scope solved at once would both
    * read the same budget left and together overspend it.
@@ -566,15 +566,15 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     queries: readonly QueryRequest[],
   ): Promise<KindCostInput> {
     // The file is read once at start: its prompts are counted once, not at every window.
-    this.warmClosings ??= closingCounts(this.replica.warmStartPrompts());
+    this.warmKinds ??= kindCounts(this.replica.warmStartPrompts());
     const routed = this.routedByScope.get(scope);
-    const closings = [
-      ...queries.map((q) => closingPhrase(queryText(q))),
-      ...(routed?.period === books.period ? routed.closings : []),
-      ...this.forecastFor(engine).closings,
+    const kinds = [
+      ...queries.map((q) => promptKind(queryText(q))),
+      ...(routed?.period === books.period ? routed.promptKinds : []),
+      ...this.forecastFor(engine).promptKinds,
     ];
-    const bills = await this.spend.closingBills(scope, books.period, closings);
-    return { bills, warmStart: this.warmClosings, recent: books.recent };
+    const bills = await this.spend.kindBills(scope, books.period, kinds);
+    return { bills, warmStart: this.warmKinds, recent: books.recent };
   }
 
   /**
@@ -726,7 +726,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       model: a.model,
       expectedUsd: a.expectedUsd,
       baseUsd: a.baseUsd,
-      closing: a.closing,
+      kind: a.promptKind,
     }));
     const after = await this.spend.add(scope, period, part.expectedCostUsd, sent.length, bills);
     const spentAfter = reconciledSpend(after.spentUsd, billed);

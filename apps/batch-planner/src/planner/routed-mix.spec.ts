@@ -1,4 +1,4 @@
-import { closingPhrase } from '@llm-router/batch';
+import { promptKind } from '@llm-router/batch';
 import { QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { RoutedMix } from './routed-mix';
 
@@ -21,7 +21,7 @@ function countingEngine() {
 }
 
 describe('RoutedMix', () => {
-  it('featurises each query once, when it is dispatched, and keeps its context and closing phrase beside it', () => {
+  it('featurises each query once, when it is dispatched, and keeps its context and kind of prompt beside it', () => {
     const engine = countingEngine();
     const mix = new RoutedMix('2026-12-05');
     const first = [query('a', 'Which is larger? Answer with the letter.'), query('b', 'Name a colour.')];
@@ -30,18 +30,18 @@ describe('RoutedMix', () => {
     expect(engine.texts).toHaveLength(3);
     expect(mix.queries.map((q) => q.id)).toEqual(['a', 'b', 'c']);
     expect(mix.contexts.map((c) => c.features![0])).toEqual(mix.queries.map((q) => q.messages[0].content.length));
-    expect(mix.closings).toEqual(mix.queries.map((q) => closingPhrase(q.messages[0].content)));
-    expect(mix.closings[0]).toBe(mix.closings[2]);
+    expect(mix.promptKinds).toEqual(mix.queries.map((q) => promptKind(q.messages[0].content)));
+    expect(mix.promptKinds[0].opening).toBe(mix.promptKinds[2].opening);
   });
 
-  it('keeps the latest `max` queries, their contexts and closing phrases in step', () => {
+  it('keeps the latest `max` queries, their contexts and kinds of prompt in step', () => {
     const engine = countingEngine();
     const mix = new RoutedMix('p', 3);
     mix.add(engine, [query('1', 'x'), query('2', 'xx')]);
     mix.add(engine, [query('3', 'xxx'), query('4', 'xxxx'), query('5', 'xxxxx')]);
     expect(mix.queries.map((q) => q.id)).toEqual(['3', '4', '5']);
     expect(mix.contexts.map((c) => c.features![0])).toEqual([3, 4, 5]);
-    expect(mix.closings).toEqual(['xxx', 'xxxx', 'xxxxx'].map(closingPhrase));
+    expect(mix.promptKinds).toEqual(['xxx', 'xxxx', 'xxxxx'].map(promptKind));
     expect(mix.period).toBe('p');
   });
 });

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { openDataSource } from '@llm-router/persistence';
 import { createDatabase } from '@llm-router/infra';
 import { costLevel } from '@llm-router/pricing';
-import { closingPhrase } from '@llm-router/batch';
+import { type PromptKind, promptKind } from '@llm-router/batch';
 import { Rng } from '@llm-router/numerics';
 import { SpendStore } from './spend-store';
 
@@ -19,16 +19,18 @@ describe('SpendStore bills over the latest calls', () => {
   const KINDS = 'kinds';
   const PERIOD = '2026-12-04';
   const EXPECTED = 1e-4;
+  const PICK: PromptKind = { closing: 'pick one', opening: 'choose' };
+  const WHY: PromptKind = { closing: 'say why', opening: 'explain' };
 
   /** Files a window's bills of `model` (one transaction, as the planner does) and returns their decision ids. */
-  const file = async (prefix: string, model: string, n: number, scope = SCOPE, period = PERIOD, closing?: string) => {
+  const file = async (prefix: string, model: string, n: number, scope = SCOPE, period = PERIOD, kind?: PromptKind) => {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
     const bills = ids.map((decisionId) => ({
       decisionId,
       model,
       expectedUsd: 2 * EXPECTED,
       baseUsd: EXPECTED,
-      closing,
+      kind,
     }));
     await spend.add(scope, period, n * EXPECTED, n, bills);
     return ids;
@@ -73,11 +75,23 @@ describe('SpendStore bills over the latest calls', () => {
     await rewarded(await file('other-period', 'm', 3, SCOPE, '2026-12-03'), 'm', EXPECTED);
     // Per kind of prompt (a scope of its own): m's calls on "pick one" cost five times their base, n's twice; one call
     // on "pick one" not billed yet, one of another period, one on "say why" answered at its base.
-    await rewarded(await file('pick-m', 'm', 2, KINDS, PERIOD, 'pick one'), 'm', 5 * EXPECTED);
-    await answered(await file('pick-n', 'n', 3, KINDS, PERIOD, 'pick one'), 'n', 2 * EXPECTED);
-    await file('pick-out', 'm', 1, KINDS, PERIOD, 'pick one');
-    await rewarded(await file('pick-old', 'm', 1, KINDS, '2026-12-03', 'pick one'), 'm', EXPECTED);
-    await answered(await file('why-m', 'm', 1, KINDS, PERIOD, 'say why'), 'm', EXPECTED);
+    await rewarded(await file('pick-m', 'm', 2, KINDS, PERIOD, PICK), 'm', 5 * EXPECTED);
+    await answered(await file('pick-n', 'n', 3, KINDS, PERIOD, PICK), 'n', 2 * EXPECTED);
+    await file('pick-out', 'm', 1, KINDS, PERIOD, PICK);
+    await rewarded(await file('pick-old', 'm', 1, KINDS, '2026-12-03', PICK), 'm', EXPECTED);
+    await answered(await file('why-m', 'm', 1, KINDS, PERIOD, WHY), 'm', EXPECTED);
+    // Two prompts that begin alike and end apart, and a bill filed before openings were kept.
+    await answered(
+      await file('sort-a', 'm', 1, KINDS, PERIOD, promptKind('Sort the words: oblong whoosh')),
+      'm',
+      EXPECTED,
+    );
+    await answered(
+      await file('sort-b', 'm', 2, KINDS, PERIOD, promptKind('Sort the words: lunge siren')),
+      'm',
+      EXPECTED,
+    );
+    await ds.query(`UPDATE batch_bills SET opening = NULL WHERE decision_id = 'pick-n-0'`);
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -111,31 +125,43 @@ describe('SpendStore bills over the latest calls', () => {
     expect(all['n'].calls).toBe(2);
   });
 
-  it("sums the period's billed calls per model and closing phrase, for the phrases asked only", async () => {
-    const rows = await spend.closingBills(KINDS, PERIOD, ['pick one', 'pick one', 'never seen']);
-    const byModel = Object.fromEntries(rows.map((r) => [`${r.model} ${r.closing}`, r]));
-    const pickOne = (model: string, realised: number, base: number, calls: number) => ({
+  it("sums the period's billed calls per model and kind of prompt, for the kinds asked only", async () => {
+    const never = { closing: 'never seen', opening: 'never' };
+    const rows = await spend.kindBills(KINDS, PERIOD, [PICK, PICK, never]);
+    const byModel = Object.fromEntries(rows.map((r) => [`${r.model} ${r.kind.closing} ${r.kind.opening}`, r]));
+    const pickOne = (model: string, opening: string | null, realised: number, base: number, calls: number) => ({
       model,
-      closing: 'pick one',
+      kind: { closing: PICK.closing, opening },
       realisedUsd: expect.closeTo(realised * EXPECTED, 15),
       baseUsd: expect.closeTo(base * EXPECTED, 15),
       calls,
     });
-    expect(byModel).toEqual({ 'm pick one': pickOne('m', 10, 2, 2), 'n pick one': pickOne('n', 6, 3, 3) });
-    expect(await spend.closingBills(KINDS, PERIOD, [])).toEqual([]);
-    expect((await spend.closingBills(KINDS, PERIOD, ['say why'])).map((r) => r.calls)).toEqual([1]);
+    expect(byModel).toEqual({
+      'm pick one choose': pickOne('m', PICK.opening, 10, 2, 2),
+      'n pick one choose': pickOne('n', PICK.opening, 4, 2, 2),
+      // Filed without its opening: it still prices its closing phrase.
+      'n pick one null': pickOne('n', null, 2, 1, 1),
+    });
+    expect(await spend.kindBills(KINDS, PERIOD, [])).toEqual([]);
+    expect((await spend.kindBills(KINDS, PERIOD, [WHY])).map((r) => r.calls)).toEqual([1]);
+    // A prompt that ends like no other but begins like two billed ones gets both their bills.
+    const sorted = await spend.kindBills(KINDS, PERIOD, [promptKind('Sort the words: nitric petition')]);
+    expect(sorted.map((r) => [r.kind.opening, r.calls]).sort()).toEqual([
+      ['sort the', 1],
+      ['sort the', 2],
+    ]);
   });
 
   it('files the bill of a prompt that ends in a word of 100,000 random letters', async () => {
-    // Its closing phrase is indexed with the bill: uncut, PostgreSQL refused the row ("index row
+    // Its closing and opening phrases are indexed with the bill: uncut, PostgreSQL refused the row ("index row
     // requires 100016 bytes") and with it the window's bills.
     const rng = new Rng(3);
     const word = Array.from({ length: 100_000 }, () => String.fromCharCode(97 + rng.int(26))).join('');
-    const closing = closingPhrase(`Repeat after me: ${word}`);
-    const bills = [{ decisionId: 'huge-0', model: 'm', expectedUsd: EXPECTED, baseUsd: EXPECTED, closing }];
+    const kind = promptKind(`${word} is what to repeat after me: ${word}`);
+    const bills = [{ decisionId: 'huge-0', model: 'm', expectedUsd: EXPECTED, baseUsd: EXPECTED, kind }];
     await expect(spend.add('huge', PERIOD, EXPECTED, 1, bills)).resolves.toEqual({ spentUsd: EXPECTED, queries: 1 });
     await rewarded(['huge-0'], 'm', EXPECTED);
-    expect((await spend.closingBills('huge', PERIOD, [closing])).map((r) => r.calls)).toEqual([1]);
+    expect((await spend.kindBills('huge', PERIOD, [kind])).map((r) => r.calls)).toEqual([1]);
   });
 
   it('takes the latest calls first, and older ones past them', async () => {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SpendEntity } from '@llm-router/persistence';
 import { BillTotals } from '@llm-router/pricing';
+import type { FiledKind, PromptKind } from '@llm-router/batch';
 
 export interface SpendRow {
   spentUsd: number;
@@ -17,14 +18,14 @@ export interface Bill {
   expectedUsd: number;
   /** The same before the period's cost level (batch_bills.base_usd). */
   baseUsd: number;
-  /** Closing phrase of its prompt (batch_bills.closing): the kind of prompt its bill prices. */
-  closing?: string;
+  /** Kind of its prompt (batch_bills.closing and opening): the kinds of prompt its bill prices. */
+  kind?: PromptKind;
 }
 
-/** A model's billed calls this period on prompts with one closing phrase (KindLedger.add takes them). */
-export interface ClosingBills {
+/** A model's billed calls this period on prompts of one kind (KindLedger.addKind takes them). */
+export interface KindBillRow {
   model: string;
-  closing: string;
+  kind: FiledKind;
   realisedUsd: number;
   baseUsd: number;
   calls: number;
@@ -103,26 +104,34 @@ export class SpendStore {
   }
 
   /**
-   * The bills that came back for this scope and period per model and closing phrase, for the
-   * phrases named: what the planner prices a window's kinds of prompt on (KindLedger). Bills filed
+   * The bills that came back for this scope and period per model and kind of prompt, for the
+   * bills whose closing or opening phrase is one of the kinds named: what the planner prices a
+   * window's kinds of prompt on (KindLedger), every bill of a phrase named included. Bills filed
    * without a phrase (before batch_bills.closing) price no kind.
    */
-  async closingBills(scope: string, period: string, closings: readonly string[]): Promise<ClosingBills[]> {
-    if (closings.length === 0) return [];
-    const rows: { model: string; closing: string; realised: number; base: number; calls: number }[] =
-      await this.ds.query(
-        `SELECT b.model, b.closing, SUM(${BILL_USD}) AS realised,
+  async kindBills(scope: string, period: string, kinds: readonly PromptKind[]): Promise<KindBillRow[]> {
+    if (kinds.length === 0) return [];
+    const rows: {
+      model: string;
+      closing: string;
+      opening: string | null;
+      realised: number;
+      base: number;
+      calls: number;
+    }[] = await this.ds.query(
+      `SELECT b.model, b.closing, b.opening, SUM(${BILL_USD}) AS realised,
                 SUM(COALESCE(b.base_usd, b.expected_usd)) AS base, COUNT(*)::int AS calls
            FROM batch_bills b
            LEFT JOIN rewards r ON r.decision_id = b.decision_id
            LEFT JOIN decisions d ON d.decision_id = b.decision_id
-          WHERE b.scope = $1 AND b.period = $2 AND b.closing = ANY($3::text[]) AND ${BILL_USD} IS NOT NULL
-          GROUP BY b.model, b.closing`,
-        [scope, period, [...new Set(closings)]],
-      );
+          WHERE b.scope = $1 AND b.period = $2 AND b.closing IS NOT NULL
+            AND (b.closing = ANY($3::text[]) OR b.opening = ANY($4::text[])) AND ${BILL_USD} IS NOT NULL
+          GROUP BY b.model, b.closing, b.opening`,
+      [scope, period, [...new Set(kinds.map((k) => k.closing))], [...new Set(kinds.map((k) => k.opening))]],
+    );
     return rows.map((r) => ({
       model: r.model,
-      closing: r.closing,
+      kind: { closing: r.closing, opening: r.opening },
       realisedUsd: Number(r.realised),
       baseUsd: Number(r.base),
       calls: Number(r.calls),
@@ -169,10 +178,10 @@ export class SpendStore {
       if (bills.length > 0) {
         // A window planned again after a crash has the same decision ids: its bills are filed once.
         await em.query(
-          `INSERT INTO batch_bills (decision_id, scope, period, model, expected_usd, base_usd, closing)
-           SELECT t.decision_id, $2, $3, t.model, t.expected_usd, t.base_usd, t.closing
-             FROM unnest($1::text[], $4::text[], $5::float8[], $6::float8[], $7::text[])
-                  AS t(decision_id, model, expected_usd, base_usd, closing)
+          `INSERT INTO batch_bills (decision_id, scope, period, model, expected_usd, base_usd, closing, opening)
+           SELECT t.decision_id, $2, $3, t.model, t.expected_usd, t.base_usd, t.closing, t.opening
+             FROM unnest($1::text[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::text[])
+                  AS t(decision_id, model, expected_usd, base_usd, closing, opening)
            ON CONFLICT (decision_id) DO NOTHING`,
           [
             bills.map((b) => b.decisionId),
@@ -181,7 +190,8 @@ export class SpendStore {
             bills.map((b) => b.model),
             bills.map((b) => b.expectedUsd),
             bills.map((b) => b.baseUsd),
-            bills.map((b) => b.closing ?? null),
+            bills.map((b) => b.kind?.closing ?? null),
+            bills.map((b) => b.kind?.opening ?? null),
           ],
         );
       }

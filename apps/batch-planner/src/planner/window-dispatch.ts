@@ -1,4 +1,5 @@
 import { COST_SURPRISE, DispatchCheck, ThinEvidence, WindowPlan, checkAssignment } from '@llm-router/batch';
+import type { PromptKind } from '@llm-router/batch';
 import { QueryRequest } from '@llm-router/contracts';
 import type { WindowInput } from './window-problem';
 
@@ -19,8 +20,8 @@ export interface WindowAssignment {
   estimate: number;
   /** Kind of the query's prompt, as the residual correction named it (RecentResiduals.kindsOf); absent = correction off. */
   kind?: string;
-  /** Closing phrase of the query's prompt: the kind of prompt its bill prices (batch_bills.closing). */
-  closing: string;
+  /** Kind of the query's prompt: the kinds of prompt its bill prices (batch_bills.closing and opening). */
+  promptKind: PromptKind;
 }
 
 /** One part of a window: the calls that go together, checked against the bills of the parts before. */
@@ -156,7 +157,7 @@ export class WindowDispatch {
         index: i,
         estimate,
         kind: this.kinds?.[i],
-        closing: this.input.closings[i],
+        promptKind: this.input.promptKinds[i],
       });
       part.expectedCostUsd += expectedUsd;
     }

@@ -1,4 +1,4 @@
-import { FREE_FORM, closingCounts, halfWidthMultiplier, PeriodBudget, RecentResiduals } from '@llm-router/batch';
+import { FREE_FORM, kindCounts, halfWidthMultiplier, PeriodBudget, RecentResiduals } from '@llm-router/batch';
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
 import { Rng } from '@llm-router/numerics';
@@ -412,6 +412,8 @@ describe('planWindowDispatch (libs/core/batch planWindow)', () => {
 describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger)', () => {
   const mcq = (q: string) => `${q}\nAnswer with the correct letter and explain why.`;
   const closing = 'letter and explain why';
+  /** A bill's kind: the questions' closing phrase, and an opening no other prompt here shares. */
+  const kind = { closing, opening: 'billed' };
   /** cheap and big, both known; big's level on its recent bills is 1, cheap's 2. */
   const setup = () => {
     const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
@@ -425,17 +427,17 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
     return { engine, priceOf, base, recent };
   };
 
-  it("prices a kind on a model from the other models' bills on it, then from its own, and files each call's closing phrase", async () => {
+  it("prices a kind on a model from the other models' bills on it, then from its own, and files each call's kind of prompt", async () => {
     const { engine, priceOf, base, recent } = setup();
     const qs = [query('m1', mcq('Is it?')), query('m2', mcq('Or not?')), query('f1', 'How far is the moon?')];
     // cheap's calls on the kind cost 6 times their guess, 3 times its level of 2.
-    const cheapBills = { model: 'cheap', closing, realisedUsd: 6 * base.cheap, baseUsd: base.cheap, calls: 1 };
+    const cheapBills = { model: 'cheap', kind, realisedUsd: 6 * base.cheap, baseUsd: base.cheap, calls: 1 };
     const kindCosts = { bills: [cheapBills], warmStart: new Map(), recent };
     const w = await assignWindow(qs, engine, opts(priceOf, { robust: false, kindCosts }));
-    expect(w.assignments.map((a) => [a.query.id, a.model, a.closing])).toEqual([
-      ['m1', 'big', closing],
-      ['m2', 'big', closing],
-      ['f1', 'big', 'far is the moon'],
+    expect(w.assignments.map((a) => [a.query.id, a.model, a.promptKind])).toEqual([
+      ['m1', 'big', { closing, opening: 'is it' }],
+      ['m2', 'big', { closing, opening: 'or not' }],
+      ['f1', 'big', { closing: 'far is the moon', opening: 'how far' }],
     ]);
     // big's guess: its level (1) times the kind's usage on cheap against cheap's level, shrunk by
     // one call's worth of "as its average": exp(log 3 / 2).
@@ -446,7 +448,7 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
     // Free text is priced at the usage model's guess.
     expect(w.assignments[2].expectedUsd).toBeCloseTo(base.big, 12);
     // big's own bill on the kind (twice its guess), shrunk towards that guess by one call.
-    const own = { model: 'big', closing, realisedUsd: 2 * base.big, baseUsd: base.big, calls: 1 };
+    const own = { model: 'big', kind, realisedUsd: 2 * base.big, baseUsd: base.big, calls: 1 };
     const w2 = await assignWindow(
       qs,
       engine,
@@ -458,10 +460,25 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
     expect(off.assignments[0].expectedUsd).toBeCloseTo(base.big, 12);
   });
 
+  it('prices prompts that begin alike and end apart as one kind, from the bills of that opening', async () => {
+    const { engine, priceOf, base, recent } = setup();
+    const sort = (words: string) => `Sort the following words alphabetically: List: ${words}`;
+    const qs = [query('s1', sort('oblong bucolic whoosh')), query('s2', sort('lunge siren swart'))];
+    // cheap was billed on another sorting prompt at 6 times its guess, 3 times its level of 2.
+    const sorted = { closing: 'list nitric petition obfuscatory', opening: 'sort the' };
+    const cheapBills = { model: 'cheap', kind: sorted, realisedUsd: 6 * base.cheap, baseUsd: base.cheap, calls: 1 };
+    const w = await assignWindow(
+      qs,
+      engine,
+      opts(priceOf, { robust: false, kindCosts: { bills: [cheapBills], warmStart: new Map(), recent } }),
+    );
+    for (const a of w.assignments) expect(a.expectedUsd).toBeCloseTo(base.big * Math.sqrt(3), 12);
+  });
+
   it("keeps the usage model's price on a kind the warm-start file holds: it was fitted on it", async () => {
     const { engine, priceOf, base, recent } = setup();
-    const cheapBills = { model: 'cheap', closing, realisedUsd: 6 * base.cheap, baseUsd: base.cheap, calls: 1 };
-    const warmStart = closingCounts([mcq('warm one'), mcq('warm two')]);
+    const cheapBills = { model: 'cheap', kind, realisedUsd: 6 * base.cheap, baseUsd: base.cheap, calls: 1 };
+    const warmStart = kindCounts([mcq('warm one'), mcq('warm two')]);
     const w = await assignWindow(
       [query('m1', mcq('Is it?'))],
       engine,
@@ -478,7 +495,7 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
       windowProbe(qs, engine, {
         priceOf,
         level: 0.9,
-        kindCosts: { bills: [], warmStart: closingCounts(warmStart), recent },
+        kindCosts: { bills: [], warmStart: kindCounts(warmStart), recent },
         perQueryUsd,
         billed,
       });

@@ -15,7 +15,8 @@ import {
   neverPulledModels,
   plansOnDraws,
   drawQualities,
-  closingPhrase,
+  promptKind,
+  type PromptKind,
   cheapestBill,
   KindLedger,
   probeRound,
@@ -27,7 +28,7 @@ import { QueryRequest } from '@llm-router/contracts';
 import { SpendLedger } from '@llm-router/pacing';
 import { BillTotals } from '@llm-router/pricing';
 import { WindowDispatch } from './window-dispatch';
-import type { ClosingBills } from './spend-store';
+import type { KindBillRow } from './spend-store';
 
 /**
  * The parts of a scope's engine a window needs (ScopeEngine from libs/core/engine fits). Narrow on
@@ -57,8 +58,8 @@ export interface ContextualQueries {
   queries: readonly QueryRequest[];
   /** contexts[i] is queries[i]'s (`windowContexts`). */
   contexts: readonly WindowContext[];
-  /** closings[i] is queries[i]'s closing phrase (libs/core/batch `closingPhrase`): its kind of prompt. */
-  closings: readonly string[];
+  /** promptKinds[i] is queries[i]'s kind of prompt (libs/core/batch `promptKind`). */
+  promptKinds: readonly PromptKind[];
 }
 
 /** What model.prices says about a model beyond its unit price. */
@@ -87,8 +88,8 @@ export interface WindowInput {
   queries: QueryRequest[];
   /** What row i was estimated on. */
   contexts: readonly WindowContext[];
-  /** Row i's closing phrase (libs/core/batch `closingPhrase`): the kind of prompt its bill prices. */
-  closings: readonly string[];
+  /** Row i's kind of prompt (libs/core/batch `promptKind`): the kinds its bill prices. */
+  promptKinds: readonly PromptKind[];
   /** Per model: a self-hosted model's concurrency (a window is dispatched at once), else Infinity. */
   capacity: number[];
   /** Per model: the cost level its expected costs were multiplied by (`costLevel`, 1 without bills). */
@@ -185,7 +186,7 @@ export function buildWindowEstimates(
     models,
     queries,
     contexts,
-    closings: given.closings,
+    promptKinds: given.promptKinds,
     capacity,
     tiers,
     levels: models.map((m) => level[m]),
@@ -256,11 +257,11 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
 
 /** What a window is priced per kind of prompt on, from the period's bills (libs/core/batch KindLedger, docs/decisions/0050). */
 export interface KindCostInput {
-  /** The period's bills per model and closing phrase, for the phrases of the prompts priced (SpendStore.closingBills). */
-  bills: readonly ClosingBills[];
+  /** The period's bills per model and kind of prompt, for the kinds of the prompts priced (SpendStore.kindBills). */
+  bills: readonly KindBillRow[];
   /**
-   * The warm-start file's prompts per closing phrase (libs/core/batch `closingCounts`, counted once
-   * per process): kinds the usage model was fitted on keep its price.
+   * The warm-start file's prompts per kind key (libs/core/batch `kindCounts`, counted once per
+   * process): kinds the usage model was fitted on keep its price.
    */
   warmStart: ReadonlyMap<string, number>;
   /** Per model, its recent bills (SpendStore.recentBills): realised over base cost, and its mean bill. */
@@ -281,7 +282,7 @@ class WindowKinds {
     this.ledger.addWarmCounts(input.warmStart);
     for (const b of input.bills) {
       const j = models.indexOf(b.model);
-      if (j >= 0) this.ledger.add(j, b.closing, b);
+      if (j >= 0) this.ledger.addKind(j, b.kind, b);
     }
     this.ratios = models.map((m) => {
       const r = input.recent[m];
@@ -291,7 +292,7 @@ class WindowKinds {
 
   /** Prices `wi` per kind in place; its kinds (null: free text) and which entries' models were billed on them. */
   price(wi: WindowInput): { kinds: (string | null)[]; billed: Uint8Array } {
-    const kinds = this.ledger.kindsOf(wi.closings);
+    const kinds = this.ledger.kindsOf(wi.promptKinds);
     return { kinds, billed: this.ledger.price(wi.estimates, wi.base, kinds, this.ratios) };
   }
 
@@ -418,14 +419,14 @@ export function windowContexts(
   queries: readonly QueryRequest[],
 ): ContextualQueries {
   const texts = queries.map(queryText);
-  let closings: string[] | undefined;
+  let kinds: PromptKind[] | undefined;
   return {
     queries,
     contexts: texts.map((text) => ({ features: engine.features(text), text })),
     // Taken at first use: only a window's own rows and the kinds' prices need them, and the
     // forecast, kept across windows, takes them once.
-    get closings() {
-      return (closings ??= texts.map(closingPhrase));
+    get promptKinds() {
+      return (kinds ??= texts.map(promptKind));
     },
   };
 }
@@ -434,7 +435,7 @@ export function windowContexts(
 export const ROUTED_MIX_MAX = 1000;
 
 /** No queries: a period that has routed none yet. */
-export const NO_QUERIES: ContextualQueries = Object.freeze({ queries: [], contexts: [], closings: [] });
+export const NO_QUERIES: ContextualQueries = Object.freeze({ queries: [], contexts: [], promptKinds: [] });
 
 export type BudgetPeriodName = 'daily' | 'monthly';
 

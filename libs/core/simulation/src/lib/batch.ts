@@ -26,7 +26,8 @@ import {
   FREE_FORM,
   KindLedger,
   cheapestBill,
-  closingPhrase,
+  promptKind,
+  type PromptKind,
   probeRound,
   recentCheapestBillUsd,
 } from '@llm-router/batch';
@@ -121,13 +122,13 @@ function isCostAware(p: Policy): p is Policy & CostAware {
 
 /**
  * A query as the planner sees it before it is routed: its context, the arms it offers, and its
- * prompt's closing phrase (`closingPhrase`, taken once: the routed mix and the forecast are
- * priced per kind again at every round).
+ * prompt's kind (`promptKind`, taken once: the routed mix and the forecast are priced per kind
+ * again at every round).
  */
 interface PendingQuery {
   ctx: DecisionContext;
   available: readonly ArmId[];
-  closing: string;
+  kind: PromptKind;
 }
 
 /**
@@ -214,7 +215,7 @@ export async function runBatchReplay(
   const forecastQueries: PendingQuery[] = strideSample(options.warmStart ?? [], MIX_SAMPLE_MAX).map((r) => ({
     ctx: s.contextOf(r),
     available: arms.filter((a) => r.arms[a] !== undefined),
-    closing: closingPhrase(r.prompt),
+    kind: promptKind(r.prompt),
   }));
   const forecast = new EstimatedMix(k);
   // A policy that samples its posterior is planned on a draw of it (docs/decisions/0047).
@@ -244,14 +245,14 @@ export async function runBatchReplay(
     const e = estimate(queries, levels);
     const base = e.cost.map((c, x) => c / levels[x % k]);
     const cheapestPerQuery = cheapestBill(e) / queries.length;
-    const kinds = kindsOn ? ledger.kindsOf(queries.map((q) => q.closing)) : null;
+    const kinds = kindsOn ? ledger.kindsOf(queries.map((q) => q.kind)) : null;
     const kindBilled = kinds ? ledger.price(e, base, kinds, ratios()) : undefined;
     return { e, base, kinds, kindBilled, cheapestPerQuery };
   };
   /** Row r as the planner sees it, and the best quality it offers. */
   const pendingAt = (r: number): { query: PendingQuery; oracle: number } => {
     const { available, oracle } = offered(s, data[r], r);
-    return { query: { ctx: s.contextOf(data[r]), available, closing: closingPhrase(data[r].prompt) }, oracle };
+    return { query: { ctx: s.contextOf(data[r]), available, kind: promptKind(data[r].prompt) }, oracle };
   };
   let spent = 0;
   let routedCount = 0;
@@ -328,7 +329,7 @@ export async function runBatchReplay(
       spent += c;
       dispatch.settle(i, j, c);
       calibration.observe(j, c, base[i * k + j]);
-      ledger.observe(j, queries[i].closing, c, base[i * k + j]);
+      ledger.observe(j, queries[i].kind, c, base[i * k + j]);
       // The per-prompt usage model learns the realised cost against what the router expected of the
       // call when it made it, having learnt the bills before it (decision 0053); without an
       // expectation batch planning would price every prompt at its model's mean cost.

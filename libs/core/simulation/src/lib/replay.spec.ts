@@ -608,12 +608,15 @@ describe('runBatchComparison', () => {
       // window, take their share (18 upgrades) and the short answers 224 of the 235 left. Since
       // the policy learns against the router's expected cost, which learns the essays' bills too
       // (docs/decisions/0053), the short answers without the kinds' costs get 326 of 367 at a
-      // budget ratio of 0.92: still far from the double count's 306 at 0.77.
+      // budget ratio of 0.92: still far from the double count's 306 at 0.77. Since the essays
+      // are one kind by their opening (docs/decisions/0055), their probe prices them at once and
+      // they get 1 upgrade (worth 25 points a dollar), the short answers 350 of 400 at 0.855
+      // (without the kinds' costs 341 of 367 at 0.947).
       const essayUpgrades = r.picks.slice(0, 200).filter((p) => p === mid).length;
       const left = budget * 600 - essayUpgrades * cost.essay - (200 - essayUpgrades + 400) * cost.cheap;
       const affordable = Math.min(400, left / (cost.short - cost.cheap));
       expect(r.picks.slice(200).filter((p) => p === mid).length).toBeGreaterThanOrEqual(0.85 * affordable);
-      expect(r.batch.budgetRatio!).toBeGreaterThan(0.9);
+      expect(r.batch.budgetRatio!).toBeGreaterThan(0.85);
       expect(r.batch.budgetRatio!).toBeLessThanOrEqual(1.0 + 1e-9);
     }
   });

@@ -6,9 +6,12 @@ import {
   PROBE_MAX_TARGETS,
   PROBE_MIN_ROWS,
   RESERVE_MIN_CALLS,
-  closingCounts,
+  type PromptKind,
   closingPhrase,
+  kindCounts,
+  kindKeys,
   MAX_CLOSING_CHARS,
+  promptKind,
   probeRound,
   recentCheapestBillUsd,
 } from './kind-costs';
@@ -19,8 +22,11 @@ const CLOSE = (q: string) =>
   `Complete the sentence: ${q}\nWhich option correctly fills the blank? Explain your reasoning.`;
 const MCQ_KIND = 'letter and explain why';
 const CLOSE_KIND = 'blank explain your reasoning';
-/** The prompts' closing phrases, as a caller hands them to `KindLedger.kindsOf`. */
-const closingsOf = (texts: readonly string[]) => texts.map(closingPhrase);
+/** The prompts' kinds, as a caller hands them to `KindLedger.kindsOf`. */
+const kindsOfTexts = (texts: readonly string[]) => texts.map(promptKind);
+/** A prompt kind that ends in `closing` (and begins alike only with its own kind). */
+const ending = (closing: string): PromptKind => ({ closing, opening: `${closing} start` });
+const SORT = (words: string) => `Sort the following words alphabetically: List: ${words}`;
 
 /** n queries, every arm available at `costs[j]` (or per row, when a row of costs is given). */
 function windowOf(n: number, costs: readonly number[] | ((i: number) => readonly number[])): WindowEstimates {
@@ -54,24 +60,43 @@ describe('closingPhrase', () => {
     expect(cut.endsWith('\u{1D400}')).toBe(true);
   });
 
+  it("reads a prompt's kind from its closing phrase and its first two words, kept under keys that never collide", () => {
+    expect(promptKind(SORT('oblong bucolic whoosh'))).toEqual({
+      closing: 'list oblong bucolic whoosh',
+      opening: 'sort the',
+    });
+    expect(promptKind('')).toEqual({ closing: '', opening: '' });
+    const long = 'y'.repeat(100_000);
+    expect(promptKind(`${long} ends`).opening).toBe(`${long} ends`.slice(0, MAX_CLOSING_CHARS));
+    // A closing phrase is words and single spaces: the opening's mark cannot be one.
+    const [closing, opening] = kindKeys(promptKind('sort the'));
+    expect(closing).toBe('sort the');
+    expect(opening).not.toBe(closing);
+    expect(opening).toContain(':');
+  });
+
   it('takes two prompts to make a kind', () => {
     expect(KIND_PROMPTS).toBe(2);
   });
 
-  it('counts prompts per closing phrase; a ledger given the counts knows what one given the prompts knows', () => {
+  it('counts prompts per kind key, each under its closing and its opening; a ledger given the counts knows what one given the prompts knows', () => {
     const texts = [MCQ('a?'), MCQ('b?'), CLOSE('c.'), 'free text here'];
-    expect(closingCounts(texts)).toEqual(
+    expect(kindCounts(texts)).toEqual(
       new Map([
         [MCQ_KIND, 2],
+        ['opening: a a', 1],
+        ['opening: b a', 1],
         [CLOSE_KIND, 1],
+        ['opening: complete the', 1],
         ['free text here', 1],
+        ['opening: free text', 1],
       ]),
     );
     const fromTexts = new KindLedger(1);
     fromTexts.countWarmStart(texts);
     const fromCounts = new KindLedger(1);
-    fromCounts.addWarmCounts(closingCounts(texts));
-    for (const c of [MCQ_KIND, CLOSE_KIND, 'free text here', 'unseen'])
+    fromCounts.addWarmCounts(kindCounts(texts));
+    for (const c of [MCQ_KIND, CLOSE_KIND, 'free text here', 'opening: complete the', 'unseen'])
       expect([fromCounts.seen(c), fromCounts.fitted(c)]).toEqual([fromTexts.seen(c), fromTexts.fitted(c)]);
     expect(fromCounts.fitted(MCQ_KIND)).toBe(true);
     expect(fromCounts.fitted(CLOSE_KIND)).toBe(false);
@@ -82,30 +107,45 @@ describe('KindLedger', () => {
   describe('kindsOf', () => {
     it('names a closing phrase a kind once two prompts of the window end with it; free text is null', () => {
       const ledger = new KindLedger(2);
-      expect(ledger.kindsOf(closingsOf([MCQ('Is water wet?'), 'What is 2 + 2?', MCQ('Is fire cold?')]))).toEqual([
+      expect(ledger.kindsOf(kindsOfTexts([MCQ('Is water wet?'), 'What is 2 + 2?', MCQ('Is fire cold?')]))).toEqual([
         MCQ_KIND,
         null,
         MCQ_KIND,
       ]);
       // One prompt of a closing phrase nobody has seen is free text.
-      expect(ledger.kindsOf(closingsOf([MCQ('Is ice hot?'), CLOSE('The _ was dirtier.')]))).toEqual([null, null]);
+      expect(ledger.kindsOf(kindsOfTexts([MCQ('Is ice hot?'), CLOSE('The _ was dirtier.')]))).toEqual([null, null]);
+    });
+
+    it('names a kind by its opening where prompts begin alike but end apart, and prefers the closing where both are shared', () => {
+      const ledger = new KindLedger(2);
+      const open = kindKeys(promptKind(SORT('a')))[1];
+      expect(ledger.kindsOf(kindsOfTexts([SORT('oblong bucolic'), 'What is 2 + 2?', SORT('lunge siren')]))).toEqual([
+        open,
+        null,
+        open,
+      ]);
+      // Two multiple-choice questions that also begin alike: their shared ending is the kind.
+      expect(ledger.kindsOf(kindsOfTexts([MCQ('Is water wet?'), MCQ('Is water cold?')]))).toEqual([MCQ_KIND, MCQ_KIND]);
+      // An opening seen before makes a lone prompt of the window a kind.
+      ledger.observe(0, promptKind(SORT('whoosh chess')), 0.1, 0.1);
+      expect(ledger.kindsOf(kindsOfTexts([SORT('nitric petition')]))).toEqual([open]);
     });
 
     it('does not remember the prompts it was asked about: only the warm-start file and bills count as seen', () => {
       const ledger = new KindLedger(2);
-      expect(ledger.kindsOf(closingsOf([MCQ('a'), MCQ('b')]))).toEqual([MCQ_KIND, MCQ_KIND]);
+      expect(ledger.kindsOf(kindsOfTexts([MCQ('a'), MCQ('b')]))).toEqual([MCQ_KIND, MCQ_KIND]);
       expect(ledger.seen(MCQ_KIND)).toBe(0);
-      expect(ledger.kindsOf(closingsOf([MCQ('c')]))).toEqual([null]);
+      expect(ledger.kindsOf(kindsOfTexts([MCQ('c')]))).toEqual([null]);
     });
 
     it('names a lone prompt of the window a kind when one prompt seen before ended alike', () => {
       const warm = new KindLedger(2);
       warm.countWarmStart([CLOSE('x')]);
-      expect(warm.kindsOf(closingsOf([CLOSE('y'), MCQ('z')]))).toEqual([CLOSE_KIND, null]);
+      expect(warm.kindsOf(kindsOfTexts([CLOSE('y'), MCQ('z')]))).toEqual([CLOSE_KIND, null]);
 
       const billed = new KindLedger(2);
-      billed.observe(1, MCQ_KIND, 0.2, 0.1);
-      expect(billed.kindsOf(closingsOf([CLOSE('y'), MCQ('z')]))).toEqual([null, MCQ_KIND]);
+      billed.observe(1, ending(MCQ_KIND), 0.2, 0.1);
+      expect(billed.kindsOf(kindsOfTexts([CLOSE('y'), MCQ('z')]))).toEqual([null, MCQ_KIND]);
     });
   });
 
@@ -118,8 +158,22 @@ describe('KindLedger', () => {
       expect(ledger.seen(CLOSE_KIND)).toBe(1);
       expect(ledger.seen('free text here')).toBe(1);
       ledger.add(0, MCQ_KIND, { realisedUsd: 1, baseUsd: 1, calls: 3 });
+      // A call billed on a prompt counts under both of its keys.
+      ledger.observe(1, promptKind(SORT('a b')), 0.1, 0.1);
+      ledger.addKind(2, promptKind(SORT('c d')), { realisedUsd: 1, baseUsd: 1, calls: 2 });
+      expect(ledger.seen(kindKeys(promptKind(SORT('x')))[1])).toBe(3);
+      expect(ledger.seen(closingPhrase(SORT('a b')))).toBe(1);
+      expect(ledger.calls(2, closingPhrase(SORT('c d')))).toBe(2);
+      // A bill filed without an opening counts under its closing only.
+      ledger.addKind(
+        2,
+        { closing: closingPhrase(SORT('e f')), opening: null },
+        { realisedUsd: 1, baseUsd: 1, calls: 1 },
+      );
+      expect(ledger.seen(kindKeys(promptKind(SORT('x')))[1])).toBe(3);
+      expect(ledger.seen(closingPhrase(SORT('e f')))).toBe(1);
       ledger.add(2, MCQ_KIND, { realisedUsd: 1, baseUsd: 1, calls: 4 });
-      ledger.observe(1, CLOSE_KIND, 0.5, 0.25);
+      ledger.observe(1, ending(CLOSE_KIND), 0.5, 0.25);
       expect(ledger.seen(MCQ_KIND)).toBe(2 + 3 + 4);
       expect(ledger.seen(CLOSE_KIND)).toBe(2);
       expect(ledger.seen('never seen')).toBe(0);
@@ -139,11 +193,11 @@ describe('KindLedger', () => {
   describe('observe and add', () => {
     it('accumulates the bills of a model on a kind, apart from other models and kinds', () => {
       const ledger = new KindLedger(2);
-      ledger.observe(0, 'k', 3, 1);
-      ledger.observe(0, 'k', 1, 1);
+      ledger.observe(0, ending('k'), 3, 1);
+      ledger.observe(0, ending('k'), 1, 1);
       ledger.add(0, 'k', { realisedUsd: 2, baseUsd: 2, calls: 2 });
-      ledger.observe(1, 'k', 10, 1);
-      ledger.observe(0, 'm', 10, 1);
+      ledger.observe(1, ending('k'), 10, 1);
+      ledger.observe(0, ending('m'), 10, 1);
       expect(ledger.calls(0, 'k')).toBe(4);
       expect(ledger.calls(1, 'k')).toBe(1);
       expect(ledger.calls(0, 'm')).toBe(1);
@@ -177,13 +231,13 @@ describe('KindLedger', () => {
       const ledger = new KindLedger(2);
       ledger.add(0, 'k', b);
       // observe is one call: the bills its amounts make invalid are ignored too.
-      if (Number.isFinite(b.calls) && b.calls > 0) ledger.observe(0, 'k', b.realisedUsd, b.baseUsd);
+      if (Number.isFinite(b.calls) && b.calls > 0) ledger.observe(0, ending('k'), b.realisedUsd, b.baseUsd);
       expect(ledger.calls(0, 'k')).toBe(0);
       expect(ledger.seen('k')).toBe(0);
       expect(ledger.factor(0, 'k', [null, null])).toBeNull();
       expect(ledger.factor(0, 'k', [1, 1])).toBeNull();
       // A valid bill after them is counted from nothing.
-      ledger.observe(0, 'k', 3, 2);
+      ledger.observe(0, ending('k'), 3, 2);
       expect(ledger.calls(0, 'k')).toBe(1);
       expect(ledger.factor(0, 'k', [null, null])).toBe(1.5);
     });
@@ -191,13 +245,13 @@ describe('KindLedger', () => {
     it("takes the model's level as the guess when no other model has a bill on the kind, whatever the shared prior", () => {
       // With a shared prior of 0 the pooled log usage over no calls was 0 / 0 (NaN).
       const ledger = new KindLedger(2, { own: 1, shared: 0 });
-      ledger.observe(0, 'k', 2, 1);
+      ledger.observe(0, ending('k'), 2, 1);
       expect(ledger.factor(0, 'k', [1, null])).toBe(1.5);
     });
 
     it('keeps a valid bill of 0 (a free call)', () => {
       const ledger = new KindLedger(1);
-      ledger.observe(0, 'k', 0, 2);
+      ledger.observe(0, ending('k'), 0, 2);
       expect(ledger.calls(0, 'k')).toBe(1);
       expect(ledger.factor(0, 'k', [null])).toBe(0);
     });
@@ -207,7 +261,7 @@ describe('KindLedger', () => {
     it('is null while no model has a bill on the kind', () => {
       const ledger = new KindLedger(2);
       expect(ledger.factor(0, 'k', [1, 1])).toBeNull();
-      ledger.observe(1, 'm', 2, 1);
+      ledger.observe(1, ending('m'), 2, 1);
       expect(ledger.factor(0, 'k', [1, 1])).toBeNull();
       expect(ledger.factor(1, 'k', [1, 1])).toBeNull();
     });
@@ -403,7 +457,7 @@ describe('probeRound', () => {
     billed.add(0, MCQ_KIND, { realisedUsd: 3, baseUsd: 3, calls: PROBE_CALLS });
     expect(probeRound(billed, e, kinds, 1, always)).toEqual({ rows: [], arms: [] });
     const once = new KindLedger(2);
-    once.observe(1, MCQ_KIND, 1, 1);
+    once.observe(1, ending(MCQ_KIND), 1, 1);
     expect(probeRound(once, e, kinds, 1, always)).toEqual({ rows: [], arms: [] });
   });
 

@@ -20,11 +20,16 @@ import { WindowEstimates } from './window-estimates';
  * kind's billed ones stays dearer (pricing a kind flat made the easy first rows of a by-difficulty
  * order price its hard ones). Kinds of the warm-start file keep the usage model's price: it was
  * fitted on them.
+ *
+ * A prompt's kind is its closing phrase where another prompt ends alike, else its opening phrase
+ * where another begins alike (`PromptKind`): the two template keys auto learns quality on. Tasks
+ * whose prompts share an instruction but not an ending (sort these words, which sentence is
+ * ordered right) are kinds by their opening (docs/decisions/0055).
  */
 export class KindLedger {
-  /** Per closing phrase: per arm, its bills. */
+  /** Per kind key (`kindKeys`): per arm, its bills. */
   private readonly bills = new Map<string, (KindBills | undefined)[]>();
-  /** Per closing phrase: prompts of the warm-start file that end with it. */
+  /** Per kind key: prompts of the warm-start file that share it. */
   private readonly warm = new Map<string, number>();
 
   constructor(
@@ -34,57 +39,62 @@ export class KindLedger {
 
   /** The warm-start file's prompts: kinds the usage model was fitted on, and prompts seen. */
   countWarmStart(texts: Iterable<string>): void {
-    this.addWarmCounts(closingCounts(texts));
+    this.addWarmCounts(kindCounts(texts));
   }
 
-  /** The same from the file's prompts counted per closing phrase once (`closingCounts`): a caller pricing many windows. */
+  /** The same from the file's prompts counted per kind key once (`kindCounts`): a caller pricing many windows. */
   addWarmCounts(counts: ReadonlyMap<string, number>): void {
     for (const [c, n] of counts) this.warm.set(c, (this.warm.get(c) ?? 0) + n);
   }
 
-  /** One billed call of `arm` on a prompt ending in `closing`: what it cost, and its guess before any level. */
-  observe(arm: number, closing: string, realisedUsd: number, baseUsd: number): void {
-    this.add(arm, closing, { realisedUsd, baseUsd, calls: 1 });
+  /** One billed call of `arm` on a prompt of kind `kind`: what it cost, and its guess before any level. */
+  observe(arm: number, kind: PromptKind, realisedUsd: number, baseUsd: number): void {
+    this.addKind(arm, kind, { realisedUsd, baseUsd, calls: 1 });
   }
 
-  /** Bills of `arm` on `closing` added at once (the batch-planner reads them per model and kind). */
-  add(arm: number, closing: string, b: KindBills): void {
+  /** Bills of `arm` on prompts of kind `kind` added at once, under each of its keys (the batch-planner reads them per model and kind). */
+  addKind(arm: number, kind: FiledKind, b: KindBills): void {
+    for (const key of kindKeys(kind)) this.add(arm, key, b);
+  }
+
+  /** Bills of `arm` under one kind key (`kindKeys`) added at once. */
+  add(arm: number, key: string, b: KindBills): void {
     const valid = Number.isFinite(b.realisedUsd) && b.realisedUsd >= 0 && Number.isFinite(b.baseUsd) && b.baseUsd > 0;
     if (!valid || !(b.calls > 0) || !Number.isFinite(b.calls)) return;
-    let row = this.bills.get(closing);
-    if (!row) this.bills.set(closing, (row = new Array(this.k).fill(undefined)));
+    let row = this.bills.get(key);
+    if (!row) this.bills.set(key, (row = new Array(this.k).fill(undefined)));
     const x = row[arm];
     row[arm] = x
       ? { realisedUsd: x.realisedUsd + b.realisedUsd, baseUsd: x.baseUsd + b.baseUsd, calls: x.calls + b.calls }
       : { ...b };
   }
 
-  /** Billed calls of `arm` on prompts ending in `closing`. */
-  calls(arm: number, closing: string): number {
-    return this.bills.get(closing)?.[arm]?.calls ?? 0;
+  /** Billed calls of `arm` on prompts of the kind key `key`. */
+  calls(arm: number, key: string): number {
+    return this.bills.get(key)?.[arm]?.calls ?? 0;
   }
 
-  /** Prompts seen before the window that end with `closing`: the warm-start file's and those billed. */
-  seen(closing: string): number {
-    let n = this.warm.get(closing) ?? 0;
-    for (const b of this.bills.get(closing) ?? []) n += b?.calls ?? 0;
+  /** Prompts of the kind key `key` seen before the window: the warm-start file's and those billed. */
+  seen(key: string): number {
+    let n = this.warm.get(key) ?? 0;
+    for (const b of this.bills.get(key) ?? []) n += b?.calls ?? 0;
     return n;
   }
 
-  /** Whether the usage model was fitted on the kind (at least two warm-start prompts end with it). */
-  fitted(closing: string): boolean {
-    return (this.warm.get(closing) ?? 0) >= KIND_PROMPTS;
+  /** Whether the usage model was fitted on the kind (at least two warm-start prompts share its key). */
+  fitted(key: string): boolean {
+    return (this.warm.get(key) ?? 0) >= KIND_PROMPTS;
   }
 
   /**
-   * The kind of each prompt of a window for costs, from its closing phrase (`closingPhrase`,
-   * computed once by the caller): the phrase where at least two prompts, seen before or in the
-   * window, end with it; null for the others (free text).
+   * The kind key of each prompt of a window for costs (`promptKind`, computed once by the caller):
+   * its closing phrase where at least two prompts, seen before or in the window, end with it, else
+   * its opening key where at least two begin alike; null for the others (free text).
    */
-  kindsOf(closings: readonly string[]): (string | null)[] {
+  kindsOf(kinds: readonly PromptKind[]): (string | null)[] {
     const here = new Map<string, number>();
-    for (const c of closings) here.set(c, (here.get(c) ?? 0) + 1);
-    return closings.map((c) => (this.seen(c) + here.get(c)! >= KIND_PROMPTS ? c : null));
+    for (const p of kinds) for (const key of kindKeys(p)) here.set(key, (here.get(key) ?? 0) + 1);
+    return kinds.map((p) => kindKeys(p).find((key) => this.seen(key) + here.get(key)! >= KIND_PROMPTS) ?? null);
   }
 
   /**
@@ -173,23 +183,48 @@ export interface KindBills {
  * bills, and so the window, failed.
  */
 export function closingPhrase(text: string): string {
-  const c = templateKeys(text)[1];
-  return c.length <= MAX_CLOSING_CHARS ? c : Array.from(c).slice(0, MAX_CLOSING_CHARS).join('');
+  return cut(templateKeys(text)[1]);
 }
 
-/** Characters of a closing phrase kept (at most 4 bytes each in UTF-8: well within an index row). */
+/** What a prompt's kind is read from: its closing phrase and its opening one (its first two words, cut alike). */
+export interface PromptKind {
+  closing: string;
+  opening: string;
+}
+
+export function promptKind(text: string): PromptKind {
+  const keys = templateKeys(text);
+  return { closing: cut(keys[1]), opening: cut(keys[0]) };
+}
+
+/** A kind as a bill was filed with it: bills filed before openings were kept have none (batch_bills.opening NULL). */
+export type FiledKind = Pick<PromptKind, 'closing'> & { opening: string | null };
+
+/**
+ * The keys a prompt's bills are kept under, in the order `kindsOf` tries them: its closing phrase,
+ * then its opening one marked so that it never equals a closing phrase (template keys are words
+ * and spaces only).
+ */
+export function kindKeys(kind: FiledKind): string[] {
+  return kind.opening === null ? [kind.closing] : [kind.closing, OPENING_MARK + kind.opening];
+}
+
+const OPENING_MARK = 'opening: ';
+
+function cut(phrase: string): string {
+  return phrase.length <= MAX_CLOSING_CHARS ? phrase : Array.from(phrase).slice(0, MAX_CLOSING_CHARS).join('');
+}
+
+/** Characters of a closing (or opening) phrase kept (at most 4 bytes each in UTF-8: well within an index row). */
 export const MAX_CLOSING_CHARS = 200;
 
-/** Prompts that must end alike before their closing phrase is a kind of its own. */
+/** Prompts that must end (or begin) alike before their phrase is a kind of its own. */
 export const KIND_PROMPTS = 2;
 
-/** How many of the prompts end with each closing phrase. */
-export function closingCounts(texts: Iterable<string>): Map<string, number> {
+/** How many of the prompts share each kind key (`kindKeys`: every prompt counts under both of its keys). */
+export function kindCounts(texts: Iterable<string>): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const t of texts) {
-    const c = closingPhrase(t);
-    counts.set(c, (counts.get(c) ?? 0) + 1);
-  }
+  for (const t of texts) for (const key of kindKeys(promptKind(t))) counts.set(key, (counts.get(key) ?? 0) + 1);
   return counts;
 }
 

@@ -16,6 +16,7 @@ import { BatchBillBase1764230000000 } from './1764230000000-batch-bill-base';
 import { BatchResiduals1764240000000 } from './1764240000000-batch-residuals';
 import { BatchBillClosing1764250000000 } from './1764250000000-batch-bill-closing';
 import { FeedbackLogRequest1764260000000 } from './1764260000000-feedback-log-request';
+import { BatchBillOpening1764270000000 } from './1764270000000-batch-bill-opening';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   BatchResiduals1764240000000,
   BatchBillClosing1764250000000,
   FeedbackLogRequest1764260000000,
+  BatchBillOpening1764270000000,
 ];
