@@ -25,6 +25,7 @@ import {
   ReplayResult,
   RowOrder,
   ScenarioName,
+  SourceFigures,
   budgetPacing,
   parseExploreSetting,
   type ExploreSetting,
@@ -285,6 +286,40 @@ function table(r: ReplayResult | BatchReplayResult): string {
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }
 
+/**
+ * Batch mode, per source in order of first appearance: quality and the budget's share each mode
+ * gave the source's rows, the arms it sent them to, and the source's part of the gain.
+ */
+function sourceTable(sources: readonly SourceFigures[], arms: readonly string[]): string {
+  const pct = (x: number | null) => (x === null ? '-' : (100 * x).toFixed(1));
+  const mix = (shares: Record<string, number>) => arms.map((a) => Math.round(100 * (shares[a] ?? 0))).join('/');
+  const header = [
+    'source',
+    'first',
+    'rows',
+    'quality per-query > batch',
+    'budget % per-query > batch',
+    'arms % per-query > batch',
+    'gain (pp)',
+  ];
+  const body = sources.map((s) => [
+    s.source,
+    String(s.firstRow),
+    String(s.rows),
+    `${s.perQuery.meanQuality.toFixed(3)} > ${s.batch.meanQuality.toFixed(3)}`,
+    `${pct(s.perQuery.budgetShare)} > ${pct(s.batch.budgetShare)}`,
+    `${mix(s.perQuery.shares)} > ${mix(s.batch.shares)}`,
+    (s.gainPct >= 0 ? '+' : '') + s.gainPct.toFixed(2),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
+  const legend = `arms %: ${arms.join(' / ')}`;
+  return [legend, header, ...body]
+    .map((r) =>
+      typeof r === 'string' ? r : r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '),
+    )
+    .join('\n');
+}
+
 function fmtNum(x: number | null): string {
   if (x === null) return '-';
   if (x === 0) return '0';
@@ -396,7 +431,10 @@ async function main(argv: string[]): Promise<number> {
       : {}),
   };
   if (cli.json) process.stdout.write(JSON.stringify(jsonRecord(result, extra)) + '\n');
-  else process.stdout.write(table(result) + (cli.plot ? `\nplot written to ${cli.plot}` : '') + '\n');
+  else {
+    const sources = 'bySource' in result && result.bySource ? `\n\n${sourceTable(result.bySource, result.arms)}` : '';
+    process.stdout.write(table(result) + sources + (cli.plot ? `\nplot written to ${cli.plot}` : '') + '\n');
+  }
   return 0;
 }
 

@@ -4,3 +4,4 @@ export * from './lib/pacer';
 export * from './lib/replay';
 export * from './lib/batch';
 export * from './lib/source-bound';
+export * from './lib/source-breakdown';

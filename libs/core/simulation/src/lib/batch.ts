@@ -34,6 +34,7 @@ import {
 import { quantile } from './metrics';
 import { orderRows } from './order';
 import { sourceBound } from './source-bound';
+import { SourceFigures, sourceBreakdown } from './source-breakdown';
 import {
   ReplayOptions,
   ReplayRecorder,
@@ -109,6 +110,12 @@ export interface BatchReplayResult extends ReplayResult {
     offlineMeanQuality: number;
     offlineGainPct: number;
   } | null;
+  /**
+   * Source by source, in order of first appearance: how each mode served the source's rows and
+   * the source's part of gainPct (`sourceBreakdown`); null for a file without sources, or a
+   * scenario (its price event is not in the rows' costs).
+   */
+  bySource: SourceFigures[] | null;
 }
 
 /** A policy that can price one prompt on one arm better than the per-model expectation. */
@@ -448,6 +455,8 @@ export async function runBatchComparison(
   options: BatchReplayOptions,
 ): Promise<BatchReplayResult> {
   const perQuery = runReplay(rows, options);
+  // Scenarios move an arm's price or offer at a step neither the bound nor the rows' costs model.
+  const scenarioRun = !!options.scenario && options.scenario.name !== 'stationary';
   const { solveMs, ...batch } = await runBatchReplay(rows, { ...options, clock: undefined });
   return {
     ...batch,
@@ -460,11 +469,11 @@ export async function runBatchComparison(
     robust: !!options.robust,
     solveMsP50: quantile(solveMs, 0.5),
     solveMsP99: quantile(solveMs, 0.99),
-    // Scenarios move an arm's price or offer at a step the bound does not model.
-    sourceBound:
-      options.budget == null || (options.scenario && options.scenario.name !== 'stationary')
+    sourceBound: options.budget == null || scenarioRun ? null : boundFigures(rows, options, perQuery.meanQuality),
+    bySource:
+      scenarioRun || !rows.some((r) => r.source !== undefined)
         ? null
-        : boundFigures(rows, options, perQuery.meanQuality),
+        : sourceBreakdown(orderRows(rows, batch.order, batch.seed), perQuery, batch, options.budget ?? null),
   };
 }
 

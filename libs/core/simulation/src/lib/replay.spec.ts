@@ -470,6 +470,21 @@ describe('runBatchComparison', () => {
     ).toBeNull();
   });
 
+  it('splits the gain by source on a stationary run, and not under a scenario', async () => {
+    const rows = syntheticRows(150);
+    const opts = { batchSize: 50, timeLimitMs: 300, order: 'by-source' as const };
+    const r = await runBatchComparison(rows, { ...base({ budget: 1e-3 }), ...opts });
+    const parts = r.bySource!;
+    expect(parts.map((p) => p.source)).toEqual([...new Set(orderRows(rows, 'by-source', 1).map((x) => x.source))]);
+    expect(parts.reduce((s, p) => s + p.rows, 0)).toBe(rows.length);
+    expect(parts.reduce((s, p) => s + p.gainPct, 0)).toBeCloseTo(r.gainPct, 9);
+    const spent = (mode: 'perQuery' | 'batch') => parts.reduce((s, p) => s + p[mode].budgetShare!, 0);
+    expect(spent('batch')).toBeCloseTo(r.batch.budgetRatio!, 9);
+    expect(spent('perQuery')).toBeCloseTo(r.perQuery.budgetRatio!, 9);
+    const cut = { name: 'price-cut' as const, arm: PREMIUM, at: 60, factor: 0.1 };
+    expect((await runBatchComparison(rows, { ...base({ budget: 1e-3, scenario: cut }), ...opts })).bySource).toBeNull();
+  });
+
   it('reports the worst window of each mode over the same windows', async () => {
     const rows = syntheticRows(300);
     const r = await runBatchComparison(rows, { ...base({ budget: 1e-3 }), batchSize: 50, timeLimitMs: 300 });
