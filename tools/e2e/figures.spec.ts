@@ -1,5 +1,5 @@
 import type { DatasetRow } from '@llm-router/contracts';
-import { addedModelFigures, learningFigures, quarters } from './figures';
+import { addedModelFigures, learningFigures, liveBySource, quarters } from './figures';
 
 const row = (cheap: number, flagship: number): DatasetRow =>
   ({
@@ -67,5 +67,29 @@ describe('e2e figures', () => {
         { arm: 'flagship', at: 100 },
       ).adaptSteps,
     ).toBe(99);
+  });
+
+  it('splits a live batch run by source beside the replay, the parts summing to the gain', () => {
+    const sourced = rows.map((r, i) => ({ ...r, source: i < 2 ? 'a' : 'b' }));
+    const replay = [
+      { source: 'a', rows: 2, perQuery: { meanQuality: 0.5 }, batch: { meanQuality: 0.75 } },
+      { source: 'b', rows: 2, perQuery: { meanQuality: 0.75 }, batch: { meanQuality: 0.5 } },
+    ];
+    // Row 3 unanswered: it scores 0. Live: a 1 + 0.5, b 1; replayed per-query total 1 + 1.5 = 2.5.
+    const [a, b] = liveBySource(answered.slice(0, 3), sourced, 0.01, 4, replay);
+    expect(a).toEqual({
+      source: 'a',
+      rows: 2,
+      meanQuality: 0.75,
+      budgetShare: 0.275,
+      replayMeanQuality: 0.75,
+      replayPerQueryMeanQuality: 0.5,
+      gainPct: 20,
+      replayGainPct: 20,
+    });
+    expect(b).toMatchObject({ meanQuality: 0.5, budgetShare: 0.025, gainPct: -20, replayGainPct: -20 });
+    const live = learningFigures([0, 1, 2, 3], answered.slice(0, 3), sourced, 0.01).meanQuality;
+    expect(a.gainPct + b.gainPct).toBeCloseTo(100 * (live / (2.5 / 4) - 1), 9);
+    expect(liveBySource(answered, sourced, null, 4, replay)[0].budgetShare).toBeNull();
   });
 });

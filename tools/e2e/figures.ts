@@ -116,6 +116,71 @@ export interface ReplayComparison {
   replayGainPct?: number;
   /** With a hot-added model: the replay's adaptSteps in its new-arm scenario at the same step. */
   replayAdaptSteps?: number | null;
+  /** Batch mode, a file with sources: the replay's `bySource` (docs/replay.md). */
+  replayBySource?: ReplaySource[];
+}
+
+/** What the e2e reads of one source of the replay's `bySource`. */
+export interface ReplaySource {
+  source: string;
+  rows: number;
+  perQuery: { meanQuality: number };
+  batch: { meanQuality: number };
+}
+
+/** One source of a live batch run, beside the replay of the same rows in the same order. */
+export interface LiveSource {
+  source: string;
+  rows: number;
+  meanQuality: number;
+  /** What the run paid for its rows, over the run's budget (null without one). */
+  budgetShare: number | null;
+  replayMeanQuality: number;
+  replayPerQueryMeanQuality: number;
+  /**
+   * The source's part of the live gainPct: its rows' live minus replayed per-query quality over
+   * the replayed per-query total, in percent (the parts sum to gainPct); `replayGainPct` the same
+   * for the replay's batch routing.
+   */
+  gainPct: number;
+  replayGainPct: number;
+}
+
+/**
+ * Live batch routing source by source (`source` of each sent row; an unanswered query scores 0, as
+ * in `learningFigures`), against the replay's `bySource` on the same sequence: where the services
+ * win or lose what the replay does.
+ */
+export function liveBySource(
+  answered: Answered[],
+  rows: readonly DatasetRow[],
+  budget: number | null,
+  sent: number,
+  replay: readonly ReplaySource[],
+): LiveSource[] {
+  const live = new Map<string, { quality: number; cost: number }>();
+  for (const a of answered) {
+    const key = rows[a.row].source;
+    const s = live.get(key) ?? { quality: 0, cost: 0 };
+    s.quality += rows[a.row].arms[a.model]?.reward ?? 0;
+    s.cost += a.costUsd;
+    live.set(key, s);
+  }
+  const perQueryTotal = replay.reduce((s, r) => s + r.rows * r.perQuery.meanQuality, 0);
+  const part = (q: number, r: ReplaySource) => round((100 * (q - r.rows * r.perQuery.meanQuality)) / perQueryTotal, 2);
+  return replay.map((r) => {
+    const l = live.get(r.source) ?? { quality: 0, cost: 0 };
+    return {
+      source: r.source,
+      rows: r.rows,
+      meanQuality: round(l.quality / r.rows, 4),
+      budgetShare: budget === null ? null : round(l.cost / (budget * sent), 4),
+      replayMeanQuality: round(r.batch.meanQuality, 4),
+      replayPerQueryMeanQuality: round(r.perQuery.meanQuality, 4),
+      gainPct: part(l.quality, r),
+      replayGainPct: part(r.rows * r.batch.meanQuality, r),
+    };
+  });
 }
 
 export interface ReplayArgs {
@@ -158,6 +223,7 @@ export function replaySameSequence(
       replayGainPct: round(r.gainPct!, 2),
     }),
     ...(args.added && { replayAdaptSteps: r.adaptSteps ?? null }),
+    ...(r.bySource && { replayBySource: r.bySource }),
   };
 }
 
@@ -190,6 +256,7 @@ interface ReplayJson {
   perQuery?: { meanQuality: number };
   gainPct?: number;
   adaptSteps?: number | null;
+  bySource?: ReplaySource[] | null;
 }
 
 /** Writes `sequence` (row indices of `rows`) to `file` and runs `npm run replay` on it in that order. */

@@ -54,10 +54,13 @@ import { databaseActivity } from '../lib/database-activity';
 import { percentile, round } from '../lib/stats';
 import { cliArg, num, UsageError } from '../lib/cli';
 import { resolveDataset } from '../lib/dataset';
+import { textTable } from '../lib/text-table';
 import {
   addedModelFigures,
   Answered,
   learningFigures,
+  liveBySource,
+  type LiveSource,
   quarters,
   replayPlannerOrder,
   replaySameSequence,
@@ -588,6 +591,9 @@ async function main() {
             replayArgs,
           )
         : null;
+    const { replayBySource, ...replayFigures } = replay ?? {};
+    const bySource =
+      opts.mode === 'batch' && replayBySource ? liveBySource(answered, rows, opts.budget, sent, replayBySource) : null;
     const result = {
       sent,
       answered: answers.size,
@@ -597,7 +603,7 @@ async function main() {
       feedbackSent,
       rewardsApplied: applied.n,
       ...learning,
-      ...(replay ?? { replayMeanQuality: null, replayPctOfOracle: null, replayBudgetRatio: null }),
+      ...(replay ? replayFigures : { replayMeanQuality: null, replayPctOfOracle: null, replayBudgetRatio: null }),
       ...(opts.mode === 'batch' && batchGain(learning.meanQuality, replay)),
       ...(opts.mode === 'batch' && {
         replayPlannerOrderMeanQuality: plannerReplay?.meanQuality ?? null,
@@ -636,6 +642,7 @@ async function main() {
       scopeCapUsd: opts.scopeCap,
       budgetCapped,
       learning: quarters(answered, rows),
+      ...(opts.mode === 'batch' && { bySource }),
       ...(hotAdd && {
         addedModel: {
           ...addedModelFigures(answered, sent, hotAdd.added),
@@ -672,6 +679,7 @@ async function main() {
         console.log(
           `batch gain over the replay's per-query routing (${replay.replayPerQueryMeanQuality}): live ${pct(result.gainPct)}, replay ${pct(replay.replayGainPct)}`,
         );
+      if (bySource) console.log(liveSourceTable(bySource));
       if (result.addedModel) {
         const a = result.addedModel;
         console.log(
@@ -739,6 +747,22 @@ const BATCH_LAST_WINDOW_MS = 3000;
 function batchGain(meanQuality: number, replay: ReplayComparison | null) {
   const perQuery = replay?.replayPerQueryMeanQuality ?? null;
   return { gainPct: perQuery ? round(100 * (meanQuality / perQuery - 1), 2) : null };
+}
+
+/** Batch mode, per source: live against the replay of the same rows, and each one's part of the gain. */
+function liveSourceTable(sources: readonly LiveSource[]): string {
+  const share = (x: number | null) => (x === null ? '-' : (100 * x).toFixed(1));
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+  return textTable(
+    ['source', 'rows', 'quality replay per-query / batch / live', 'budget % live', 'gain (pp) replay / live'],
+    sources.map((s) => [
+      s.source,
+      String(s.rows),
+      `${s.replayPerQueryMeanQuality.toFixed(3)} / ${s.replayMeanQuality.toFixed(3)} / ${s.meanQuality.toFixed(3)}`,
+      share(s.budgetShare),
+      `${signed(s.replayGainPct)} / ${signed(s.gainPct)}`,
+    ]),
+  );
 }
 
 const pct = (x: number | null | undefined) => (x == null ? 'n/a' : `${x >= 0 ? '+' : ''}${x}%`);

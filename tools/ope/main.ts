@@ -31,6 +31,7 @@ import {
 import { UsageError, num, readText } from '../lib/cli';
 import { runFromDb } from './from-db';
 import { SWITCH_GATE_DEFAULTS } from '@llm-router/ope';
+import { textTable } from '../lib/text-table';
 
 const DEFAULT_CANDIDATES = 'fixed:*,greedy';
 
@@ -315,12 +316,6 @@ function fmt(e: OpeEstimate): string {
   return `${e.estimate.toFixed(4)} [${e.lower.toFixed(4)}, ${e.upper.toFixed(4)}]`;
 }
 
-function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((x, c) => (c === 0 ? x.padEnd(w[c]) : x.padStart(w[c]))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
-}
-
 function run(cli: Cli): void {
   if (!!cli.log === !!cli.data) throw new UsageError('give exactly one of --log FILE or --data FILE');
   const src = cli.log ? fromLog(cli.log, cli.limit) : fromData(cli.data as string, cli);
@@ -374,7 +369,7 @@ function run(cli: Cli): void {
     ]);
     const out = [
       `${src.logs.length} logged decisions, ${src.arms.length} arms; gate: ${cli.estimator.toUpperCase()} lower bound > live value${cli.margin ? ` + ${cli.margin}` : ''}`,
-      table(head, rows),
+      textTable(head, rows),
       `best candidate: ${best.name}: ${best.gate.promote ? 'PROMOTE' : 'do not promote'} (${best.gate.reason})`,
     ].join('\n');
     process.stdout.write(out + '\n');

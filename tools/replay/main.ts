@@ -37,6 +37,7 @@ import {
 } from '@llm-router/simulation';
 import { replaySvg } from './plot';
 import { cliArg, num, readText, UsageError } from '../lib/cli';
+import { textTable } from '../lib/text-table';
 
 const SCENARIOS: ScenarioName[] = ['stationary', 'price-cut', 'new-arm'];
 
@@ -311,13 +312,7 @@ function sourceTable(sources: readonly SourceFigures[], arms: readonly string[])
     `${mix(s.perQuery.shares)} > ${mix(s.batch.shares)}`,
     (s.gainPct >= 0 ? '+' : '') + s.gainPct.toFixed(2),
   ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
-  const legend = `arms %: ${arms.join(' / ')}`;
-  return [legend, header, ...body]
-    .map((r) =>
-      typeof r === 'string' ? r : r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '),
-    )
-    .join('\n');
+  return `arms %: ${arms.join(' / ')}\n${textTable(header, body)}`;
 }
 
 function fmtNum(x: number | null): string {
