@@ -39,6 +39,7 @@ describe('batch planner: a window headed by an exploration sub-round', () => {
     const window = runBatchWindow(e2e, 'x', 0, WINDOW);
     const head = await waitFor('the sub-round assigned', () => batchEventsOf(e2e, ids)[0]);
     expect(head.batchId).toMatch(/-explore$/);
+    expect(head.window).toEqual({ seq: expect.any(Number), round: 'exploration' });
     // The window's first queries as the planner received them (from several partitions).
     const headIds = head.assignments.map((a) => a.requestId);
     expect(headIds).toHaveLength(EXPLORE);
@@ -57,6 +58,7 @@ describe('batch planner: a window headed by an exploration sub-round', () => {
     const { responses } = await window;
     const rest = await waitFor('the rest assigned', () => batchEventsOf(e2e, ids)[1]);
     expect(rest.batchId).not.toMatch(/-explore$/);
+    expect(rest.window).toEqual({ seq: head.window!.seq, round: 'rest' });
     expect([...headIds, ...rest.assignments.map((a) => a.requestId)].sort()).toEqual([...ids].sort());
     expect(rest.assignments.map((a) => a.model)).toEqual(Array(WINDOW - EXPLORE).fill('acme/large'));
     expect((8 * TAUGHT['acme/medium']) / (8 + EXPLORE)).toBeLessThan(TAUGHT['acme/large']);
@@ -112,6 +114,8 @@ describe('batch planner: by default, a window offering a model the policy knows 
 
     const next = await runBatchWindow(e2e, 'v', 20, WINDOW);
     expect(next.event.batchId).not.toMatch(/-explore$/);
+    expect(next.event.window).toEqual({ seq: expect.any(Number), round: 'window' });
+    expect(next.event.window!.seq).toBeGreaterThan(rest.window!.seq);
     expect(next.event.assignments).toHaveLength(WINDOW);
     expect((await plannerHealth(e2e)).windows.last.round).toBe('window');
   });

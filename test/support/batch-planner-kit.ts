@@ -13,6 +13,7 @@ export type Assignment = { requestId: string; model: string; decisionId: string 
 export type BatchEvent = {
   batchId: string;
   scope: string;
+  window?: { seq: number; round: 'window' | 'exploration' | 'probe' | 'rest' };
   part?: { index: number; of: number };
   assignments: Assignment[];
   objective: number;

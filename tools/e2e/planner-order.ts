@@ -1,4 +1,4 @@
-import type { BatchAssignmentEvent } from '@llm-router/contracts';
+import type { BatchAssignmentEvent, BatchRound } from '@llm-router/contracts';
 
 /**
  * The order in which the batch-planner planned a run's queries, from its batch.assignments
@@ -12,7 +12,7 @@ import type { BatchAssignmentEvent } from '@llm-router/contracts';
  */
 export type PlannerOrder = { order: number[] } | { unavailable: string };
 
-type Assigned = Pick<BatchAssignmentEvent, 'batchId' | 'scope' | 'part' | 'assignments'>;
+type Assigned = Pick<BatchAssignmentEvent, 'batchId' | 'scope' | 'window' | 'part' | 'assignments'>;
 
 /**
  * `events`: the scope's assignment events in any order (they are keyed by batch id, so spread
@@ -28,10 +28,11 @@ export function plannerOrder(
   batchSize: number,
   indexOf: (requestId: string) => number,
 ): PlannerOrder {
-  const rounds = events.map((e) => ({ e, ...roundOf(e.batchId) }));
-  const bad = rounds.find((r) => r.window === null);
-  if (bad) return { unavailable: `batch id ${bad.e.batchId} does not name its window` };
-  rounds.sort((a, b) => a.window! - b.window! || a.rank - b.rank || (a.e.part?.index ?? 0) - (b.e.part?.index ?? 0));
+  const bad = events.find((e) => !e.window);
+  if (bad) return { unavailable: `batch ${bad.batchId} does not name its window` };
+  // A window's probe or exploration sub-round goes before its rest.
+  const rounds = events.map((e) => ({ e, window: e.window!.seq, rank: FIRST_ROUNDS.has(e.window!.round) ? 0 : 1 }));
+  rounds.sort((a, b) => a.window - b.window || a.rank - b.rank || (a.e.part?.index ?? 0) - (b.e.part?.index ?? 0));
   const order: number[] = [];
   const seen = new Set<number>();
   const perWindow = new Map<number, number>();
@@ -41,7 +42,7 @@ export function plannerOrder(
       if (seen.has(j)) return { unavailable: `query ${a.requestId} was planned twice` };
       seen.add(j);
       order.push(j);
-      perWindow.set(window!, (perWindow.get(window!) ?? 0) + 1);
+      perWindow.set(window, (perWindow.get(window) ?? 0) + 1);
     }
   if (order.length !== sent) return { unavailable: `${order.length} of ${sent} sent queries were planned` };
   const sizes = [...perWindow.entries()].sort((a, b) => a[0] - b[0]).map(([, n]) => n);
@@ -50,11 +51,5 @@ export function plannerOrder(
   return { order };
 }
 
-/**
- * A batch id's window number and round (batch-planner: `batch-<scope>-<time>-<window>[-probe|-explore]`):
- * a window's probe or exploration sub-round goes before its rest.
- */
-function roundOf(batchId: string): { window: number | null; rank: number } {
-  const m = /-(\d+)(-probe|-explore)?$/.exec(batchId);
-  return m ? { window: Number(m[1]), rank: m[2] ? 0 : 1 } : { window: null, rank: 0 };
-}
+/** Rounds planned, sent and learnt from before the rest of their window. */
+const FIRST_ROUNDS: ReadonlySet<BatchRound> = new Set(['probe', 'exploration']);

@@ -11,7 +11,7 @@ import {
 } from '@llm-router/batch';
 import { Rng } from '@llm-router/numerics';
 import { BillTotals, costLevel } from '@llm-router/pricing';
-import { QueryRequest, Topic, validate } from '@llm-router/contracts';
+import { BatchAssignmentEvent, BatchRound, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
 import { MessageProducer } from '@llm-router/kafka';
 import { ReplicaService } from '@llm-router/replica';
@@ -634,12 +634,23 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const { solution } = plan;
     const budgetUsd = plan.windowBudgetUsd;
     const suffix = round === 'exploration' ? '-explore' : round === 'probe' ? '-probe' : '';
-    const batchId = `batch-${w.scope}-${now.toString(36)}-${this.windowsClosed + this.windowsFailed + 1}${suffix}`;
+    const seq = this.windowsClosed + this.windowsFailed + 1;
+    const batchId = `batch-${w.scope}-${now.toString(36)}-${seq}${suffix}`;
     const warnings = [...plan.warnings];
     if (budgetUsd === null) warnings.push('no BATCH_BUDGET_USD: the budget does not bind');
 
     const rewardsBefore = this.replica.rewardsApplied(w.scope);
-    const sending: WindowSending = { scope: w.scope, period, batchId, billed, dispatch, warnings, stage, residuals };
+    const sending: WindowSending = {
+      scope: w.scope,
+      period,
+      batchId,
+      window: { seq, round },
+      billed,
+      dispatch,
+      warnings,
+      stage,
+      residuals,
+    };
     const deferred: QueryRequest[] = [];
     let expectedCostUsd = 0;
     let assigned = 0;
@@ -718,7 +729,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     index: number,
     feedbackMark: number,
   ): Promise<number> {
-    const { scope, period, batchId, billed, dispatch, warnings, stage, residuals } = sending;
+    const { scope, period, batchId, window, billed, dispatch, warnings, stage, residuals } = sending;
     const { solution, windowBudgetUsd: budgetUsd } = dispatch.plan;
     const sent = part.assignments;
     const bills = sent.map((a) => ({
@@ -735,6 +746,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.producer.send(Topic.BatchAssignments, {
       batchId,
       scope,
+      window,
       ...(dispatch.parts > 1 && { part: { index, of: dispatch.parts } }),
       // The router derives the same id from (scope, request id), so it names the decision it will log.
       assignments: bills.map((b, i) => ({ requestId: sent[i].query.id, model: b.model, decisionId: b.decisionId })),
@@ -827,9 +839,9 @@ const heldKey = (q: QueryRequest): string => `${q.scope}\u0000${q.id}`;
 
 /**
  * A window planned whole, or its exploration sub-round, or its probe of new kinds of prompt
- * (`windowProbe`), or the rest of it after either.
+ * (`windowProbe`), or the rest of it after either (the `window.round` of its assignment events).
  */
-export type WindowRound = 'window' | 'exploration' | 'probe' | 'rest';
+export type WindowRound = BatchRound;
 
 /** What `PlannerService.periodBooks` reads: the period's ledger and bills for one round. */
 interface PeriodBooks {
@@ -856,6 +868,7 @@ interface WindowSending {
   scope: string;
   period: string;
   batchId: string;
+  window: BatchAssignmentEvent['window'];
   /** This period's bills per model, which the ledger's spend is reconciled with. */
   billed: Readonly<Record<string, BillTotals>>;
   dispatch: WindowDispatch;

@@ -1,10 +1,22 @@
 import { z } from 'zod';
 import { ModelId, Scope } from './common';
 
+/**
+ * A round of a window: the whole `window`, its `exploration` sub-round or `probe` of new kinds of
+ * prompt (planned, sent and learnt from first), or the `rest` planned after either.
+ */
+export const BatchRound = z.enum(['window', 'exploration', 'probe', 'rest']);
+export type BatchRound = z.infer<typeof BatchRound>;
+
 /** Topic batch.assignments, key = batch id. */
 export const BatchAssignmentEvent = z.object({
   batchId: z.string().min(1),
   scope: Scope,
+  /**
+   * The window this round belongs to: `seq`, the planner instance's count of the windows it has
+   * planned (1 = its first; each instance counts its own), and which `round` of it this is.
+   */
+  window: z.object({ seq: z.number().int().positive(), round: BatchRound }).optional(),
   /** A window sent in parts (its bills awaited between them) publishes one event per part. */
   part: z.object({ index: z.number().int().nonnegative(), of: z.number().int().positive() }).optional(),
   assignments: z.array(z.object({ requestId: z.string(), model: ModelId, decisionId: z.string() })),
