@@ -101,6 +101,11 @@ describe('npm run e2e', () => {
     expect(out.replayPlannerOrderMeanQuality).toBeLessThanOrEqual(1);
     expect(out.replayPlannerOrderBudgetRatio).toBeGreaterThan(0);
     expect(out.budgetRatio).toBeGreaterThan(0);
+    // Source by source, live beside the replay: the rows all counted, the parts summing to the gains.
+    const sources = out.bySource as { rows: number; gainPct: number; replayGainPct: number }[];
+    expect(sources.reduce((n, s) => n + s.rows, 0)).toBe(200);
+    expect(sources.reduce((g, s) => g + s.gainPct, 0)).toBeCloseTo(out.gainPct, 0);
+    expect(sources.reduce((g, s) => g + s.replayGainPct, 0)).toBeCloseTo(out.replayGainPct, 0);
   });
 
   it('enforces the scope cap on the Kafka path: past it, queries are answered with the reason and no model call', async () => {
