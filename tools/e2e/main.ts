@@ -54,7 +54,7 @@ import { databaseActivity } from '../lib/database-activity';
 import { percentile, round } from '../lib/stats';
 import { cliArg, num, UsageError } from '../lib/cli';
 import { resolveDataset } from '../lib/dataset';
-import { textTable } from '../lib/text-table';
+import { signed, textTable } from '../lib/text-table';
 import {
   addedModelFigures,
   Answered,
@@ -752,7 +752,6 @@ function batchGain(meanQuality: number, replay: ReplayComparison | null) {
 /** Batch mode, per source: live against the replay of the same rows, and each one's part of the gain. */
 function liveSourceTable(sources: readonly LiveSource[]): string {
   const share = (x: number | null) => (x === null ? '-' : (100 * x).toFixed(1));
-  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
   return textTable(
     ['source', 'rows', 'quality replay per-query / batch / live', 'budget % live', 'gain (pp) replay / live'],
     sources.map((s) => [

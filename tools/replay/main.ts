@@ -37,7 +37,7 @@ import {
 } from '@llm-router/simulation';
 import { replaySvg } from './plot';
 import { cliArg, num, readText, UsageError } from '../lib/cli';
-import { textTable } from '../lib/text-table';
+import { signed, textTable } from '../lib/text-table';
 
 const SCENARIOS: ScenarioName[] = ['stationary', 'price-cut', 'new-arm'];
 
@@ -310,7 +310,7 @@ function sourceTable(sources: readonly SourceFigures[], arms: readonly string[])
     `${s.perQuery.meanQuality.toFixed(3)} > ${s.batch.meanQuality.toFixed(3)}`,
     `${pct(s.perQuery.budgetShare)} > ${pct(s.batch.budgetShare)}`,
     `${mix(s.perQuery.shares)} > ${mix(s.batch.shares)}`,
-    (s.gainPct >= 0 ? '+' : '') + s.gainPct.toFixed(2),
+    signed(s.gainPct),
   ]);
   return `arms %: ${arms.join(' / ')}\n${textTable(header, body)}`;
 }

@@ -868,7 +868,7 @@ interface WindowSending {
   scope: string;
   period: string;
   batchId: string;
-  window: BatchAssignmentEvent['window'];
+  window: NonNullable<BatchAssignmentEvent['window']>;
   /** This period's bills per model, which the ledger's spend is reconciled with. */
   billed: Readonly<Record<string, BillTotals>>;
   dispatch: WindowDispatch;

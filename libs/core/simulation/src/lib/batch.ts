@@ -458,6 +458,8 @@ export async function runBatchComparison(
   // Scenarios move an arm's price or offer at a step neither the bound nor the rows' costs model.
   const scenarioRun = !!options.scenario && options.scenario.name !== 'stationary';
   const { solveMs, ...batch } = await runBatchReplay(rows, { ...options, clock: undefined });
+  // The replayed order, a pure function of (rows, order, seed), for the figures per source.
+  const ordered = orderRows(rows, batch.order, batch.seed);
   return {
     ...batch,
     decideP50Us: perQuery.decideP50Us,
@@ -469,16 +471,16 @@ export async function runBatchComparison(
     robust: !!options.robust,
     solveMsP50: quantile(solveMs, 0.5),
     solveMsP99: quantile(solveMs, 0.99),
-    sourceBound: options.budget == null || scenarioRun ? null : boundFigures(rows, options, perQuery.meanQuality),
+    sourceBound: options.budget == null || scenarioRun ? null : boundFigures(ordered, options, perQuery.meanQuality),
     bySource:
       scenarioRun || !rows.some((r) => r.source !== undefined)
         ? null
-        : sourceBreakdown(orderRows(rows, batch.order, batch.seed), perQuery, batch, options.budget ?? null),
+        : sourceBreakdown(ordered, perQuery, batch, options.budget ?? null),
   };
 }
 
-function boundFigures(rows: readonly ReplayRow[], options: BatchReplayOptions, perQueryQuality: number) {
-  const ordered = orderRows(rows, options.order ?? 'shuffled', options.seed ?? 1);
+/** `ordered`: the rows in the replayed order. */
+function boundFigures(ordered: readonly ReplayRow[], options: BatchReplayOptions, perQueryQuality: number) {
   const size = options.batchSize ?? 100;
   const b = sourceBound(ordered, options.budget!, size);
   const best = b.bestScaled;
