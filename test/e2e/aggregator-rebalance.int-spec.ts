@@ -5,6 +5,7 @@ import { Topic } from '@llm-router/contracts';
 import { brokers, plainKafka, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
 import { startAggregator } from '../support/aggregator';
+import { decisionEvent, feedbackEvent, keyed } from '../support/ledger-events';
 
 const GROUP = 'reward-aggregator-rebalance';
 const PER_SCOPE_AND_PHASE = 5;
@@ -72,29 +73,11 @@ describe('reward aggregator: a scope that moves A -> B -> A keeps every reward',
       const ids = Array.from({ length: PER_SCOPE_AND_PHASE }, (_, i) => `${name}-${scope}-${i}`);
       await producer.send({
         topic: Topic.Decisions,
-        messages: ids.map((decisionId, i) => ({
-          key: scope,
-          value: JSON.stringify({
-            decisionId,
-            requestId: `r-${decisionId}`,
-            scope,
-            policy: 'thompson',
-            policyVersion: 0,
-            arm: i % 2 ? 'a' : 'b',
-            propensity: 0.5,
-            scores: {},
-            priceSnapshot: { a: 0.001, b: 0.002 },
-            lambda: 1,
-            ts,
-          }),
-        })),
+        messages: ids.map((decisionId, i) => keyed(decisionEvent(scope, decisionId, i % 2 ? 'a' : 'b', { ts }))),
       });
       await producer.send({
         topic: Topic.Feedback,
-        messages: ids.map((decisionId, i) => ({
-          key: scope,
-          value: JSON.stringify({ decisionId, scope, quality: (i % 4) / 4, source: 'user', ts }),
-        })),
+        messages: ids.map((decisionId, i) => keyed(feedbackEvent(scope, decisionId, (i % 4) / 4, ts))),
       });
     }
     sent += scopes.length * PER_SCOPE_AND_PHASE;

@@ -23,15 +23,7 @@ describe('a consumer evicted from its group comes back', () => {
   const crashes: string[] = [];
 
   beforeAll(async () => {
-    await waitFor(
-      'topics reset',
-      () =>
-        resetTopics().then(
-          () => true,
-          () => false,
-        ),
-      120000,
-    );
+    await resetTopics();
     const kafka = createKafka({ brokers: brokers(), clientId: 'ev-test' });
     producer = new MessageProducer(kafka);
     await producer.connect();

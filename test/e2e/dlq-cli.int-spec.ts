@@ -8,29 +8,12 @@ import { loadAggregatorConfig } from '../../apps/reward-aggregator/src/config';
 import { brokers, plainKafka, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
 import { dlqCli } from '../support/dlq-cli';
+import { decisionEvent, feedbackEvent, keyed } from '../support/ledger-events';
 
 const SCOPE = 'dlqcli';
 
-const decision = (decisionId: string) => ({
-  key: SCOPE,
-  value: JSON.stringify({
-    decisionId,
-    requestId: `r-${decisionId}`,
-    scope: SCOPE,
-    policy: 'thompson',
-    policyVersion: 0,
-    arm: 'a',
-    propensity: 1,
-    scores: {},
-    priceSnapshot: { a: 0.001 },
-    lambda: 1,
-    ts: new Date().toISOString(),
-  }),
-});
-const feedback = (decisionId: string) => ({
-  key: SCOPE,
-  value: JSON.stringify({ decisionId, scope: SCOPE, quality: 0.5, source: 'user', ts: new Date().toISOString() }),
-});
+const decision = (decisionId: string) => keyed(decisionEvent(SCOPE, decisionId, 'a', { twoArms: false }));
+const feedback = (decisionId: string) => keyed(feedbackEvent(SCOPE, decisionId, 0.5));
 
 /** Dead letters are listed with their error and source, and replayed to their topic once the cause is fixed. */
 describe('dlq CLI: list and replay dead letters on the real broker', () => {

@@ -34,17 +34,7 @@ describe('batch-planner: a query the database refuses does not stop batch.reques
   let sink: Awaited<ReturnType<typeof collect>>;
 
   beforeAll(async () => {
-    // Recreated topics sometimes answer "does not host this topic-partition" to resetTopics'
-    // own createTopics on a busy machine: try again rather than fail the file on set-up.
-    await waitFor(
-      'topics reset',
-      () =>
-        resetTopics().then(
-          () => true,
-          () => false,
-        ),
-      120000,
-    );
+    await resetTopics();
     const databaseUrl = await freshDatabase('bppoison');
     producer = await plainProducer();
     db = new Client({ connectionString: databaseUrl });

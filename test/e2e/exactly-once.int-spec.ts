@@ -5,6 +5,7 @@ import { Topic } from '@llm-router/contracts';
 import { brokers, plainKafka, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
 import { startAggregator } from '../support/aggregator';
+import { decisionEvent, feedbackEvent, keyed } from '../support/ledger-events';
 
 const GROUP = 'reward-aggregator-eo';
 const N = 60;
@@ -55,31 +56,16 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
   it('applies every reward once', async () => {
     await start();
     const ts = new Date().toISOString();
-    const decisions = Array.from({ length: N }, (_, i) => ({
-      decisionId: `d-${i}`,
-      requestId: `r-${i}`,
-      scope: 'eo',
-      policy: 'thompson',
-      policyVersion: 0,
-      arm: i % 2 ? 'a' : 'b',
-      propensity: 0.5,
-      scores: {},
-      priceSnapshot: { a: 0.001, b: 0.002 },
-      lambda: 1,
-      ts,
-    }));
+    const decisions = Array.from({ length: N }, (_, i) => decisionEvent('eo', `d-${i}`, i % 2 ? 'a' : 'b', { ts }));
     // Half of the feedback comes before its decision, one in five twice.
     const feedback = decisions.flatMap((d, i) => {
-      const f = {
-        key: 'eo',
-        value: JSON.stringify({ decisionId: d.decisionId, scope: 'eo', quality: (i % 10) / 10, source: 'user', ts }),
-      };
+      const f = keyed(feedbackEvent('eo', d.decisionId, (i % 10) / 10, ts));
       return i % 5 === 0 ? [f, f] : [f];
     });
     await producer.send({ topic: Topic.Feedback, messages: feedback.slice(0, feedback.length / 2) });
     await producer.send({
       topic: Topic.Decisions,
-      messages: decisions.map((d) => ({ key: 'eo', value: JSON.stringify(d) })),
+      messages: decisions.map(keyed),
     });
     await producer.send({ topic: Topic.Feedback, messages: feedback.slice(feedback.length / 2) });
     await waitFor('all rewards', async () => (await count('SELECT count(*)::int AS n FROM rewards')) === N);
@@ -100,24 +86,7 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
     // A marker after the replayed range: once it is applied, everything before it was read.
     await producer.send({
       topic: Topic.Decisions,
-      messages: [
-        {
-          key: 'eo',
-          value: JSON.stringify({
-            decisionId: 'd-marker',
-            requestId: 'r-marker',
-            scope: 'eo',
-            policy: 'thompson',
-            policyVersion: 0,
-            arm: 'a',
-            propensity: 1,
-            scores: {},
-            priceSnapshot: { a: 0.001 },
-            lambda: 1,
-            ts: new Date().toISOString(),
-          }),
-        },
-      ],
+      messages: [keyed(decisionEvent('eo', 'd-marker', 'a', { twoArms: false }))],
     });
     await waitFor(
       'marker decision',

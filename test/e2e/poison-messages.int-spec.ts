@@ -5,32 +5,14 @@ import { dlqTopic, Topic } from '@llm-router/contracts';
 import { brokers, collect, plainKafka, plainProducer, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
 import { startAggregator } from '../support/aggregator';
+import { decisionEvent, feedbackEvent, keyed } from '../support/ledger-events';
 
 const GROUP = 'reward-aggregator-poison';
 const SCOPE = 'poison';
 const N = 20;
 
-const decision = (id: string) => ({
-  key: SCOPE,
-  value: JSON.stringify({
-    decisionId: id,
-    requestId: `r-${id}`,
-    scope: SCOPE,
-    policy: 'thompson',
-    policyVersion: 0,
-    arm: id.length % 2 ? 'a' : 'b',
-    propensity: 0.5,
-    scores: {},
-    priceSnapshot: { a: 0.001, b: 0.002 },
-    lambda: 1,
-    ts: new Date().toISOString(),
-  }),
-});
-
-const feedback = (decisionId: string, quality = 0.5) => ({
-  key: SCOPE,
-  value: JSON.stringify({ decisionId, scope: SCOPE, quality, source: 'user', ts: new Date().toISOString() }),
-});
+const decision = (id: string) => keyed(decisionEvent(SCOPE, id, id.length % 2 ? 'a' : 'b'));
+const feedback = (decisionId: string, quality = 0.5) => keyed(feedbackEvent(SCOPE, decisionId, quality));
 
 /**
  * A message that passes its schema but that processing or the database refuses must not stop

@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { Topic } from '@llm-router/contracts';
 import { FileSource } from '../../apps/price-watcher/src/sources/file-source';
 import { OpenRouterSource } from '../../apps/price-watcher/src/sources/openrouter-source';
+import { FEED, K3 } from '../../apps/price-watcher/src/sources/testing/feeds';
 import { collect, resetTopics, waitFor } from '../support/kafka-test-kit';
 import { freshDatabase } from '../support/database';
 import {
@@ -19,36 +20,6 @@ import {
   Sink,
   startPriceWatcher,
 } from '../support/price-watcher';
-
-// The shape of ../shared/data/paretobandit/models_k3.json, extra fields included.
-const K3 = {
-  models: [
-    {
-      model_id: 'meta-llama/llama-3.1-8b-instruct',
-      display: 'Llama-3.1-8B',
-      input_cost_per_m: 0.1,
-      output_cost_per_m: 0.1,
-      context_length: 128000,
-      capabilities: ['general'],
-    },
-    { model_id: 'mistralai/mistral-large-2512', input_cost_per_m: 0.5, output_cost_per_m: 1.5 },
-    { model_id: 'google/gemini-2.5-pro', input_cost_per_m: 1.25, output_cost_per_m: 10.0 },
-  ],
-};
-
-// Abridged from https://openrouter.ai/api/v1/models
-const FEED = {
-  data: [
-    {
-      id: 'openai/gpt-4o-mini',
-      name: 'GPT-4o-mini',
-      pricing: { prompt: '0.00000015', completion: '0.0000006', request: '0', image: '0.000217' },
-    },
-    { id: 'google/gemini-2.5-pro', pricing: { prompt: '0.00000125', completion: '0.00001' } },
-    { id: 'meta-llama/llama-3.1-8b-instruct:free', pricing: { prompt: '0', completion: '0' } },
-    { id: 'openrouter/auto', pricing: { prompt: '-1', completion: '-1' } },
-  ],
-};
 
 /** The arguments and result of the n-th call (from 0) of a spied async method, once it has been made. */
 async function nth(spy: jest.SpyInstance, n: number): Promise<{ args: unknown[]; result: unknown }> {

@@ -20,15 +20,7 @@ describe('TopicConsumer.runEach: bounded retry, then dead-letter', () => {
   const parked: [string, DeadLetterReason][] = [];
 
   beforeAll(async () => {
-    await waitFor(
-      'topics reset',
-      () =>
-        resetTopics().then(
-          () => true,
-          () => false,
-        ),
-      120000,
-    );
+    await resetTopics();
     sink = await collect([dlqTopic(Topic.Feedback)]);
     const k = kafka();
     producer = new MessageProducer(k);

@@ -21,18 +21,23 @@ export function plainKafka(clientId = 'test-client'): Kafka {
  *
  * Deletes and recreates every contract topic. A broker still finishing a deletion can refuse
  * the recreation or its first metadata calls ("this server does not host this
- * topic-partition"): the whole reset is tried again, a few times, before a test sees it.
+ * topic-partition"): the whole reset is tried again, with a growing pause, for up to
+ * RESET_PATIENCE_MS on a busy machine before a test sees the error.
  */
 export async function resetTopics(): Promise<void> {
+  const deadline = Date.now() + RESET_PATIENCE_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       return await resetTopicsOnce();
     } catch (e) {
-      if (attempt >= 4) throw e;
-      await new Promise((r) => setTimeout(r, 2000 * attempt));
+      const pause = Math.min(10000, 2000 * attempt);
+      if (Date.now() + pause > deadline) throw e;
+      await new Promise((r) => setTimeout(r, pause));
     }
   }
 }
+
+const RESET_PATIENCE_MS = 120000;
 
 async function resetTopicsOnce(): Promise<void> {
   const admin: Admin = plainKafka('test-admin').admin();

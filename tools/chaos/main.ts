@@ -22,6 +22,7 @@ import { findKeysInTopic } from './topic-trace';
 import { ChaosLoad } from './load';
 import { describeFault, FAULT_NAMES, planChaos, type PlannedFault } from './plan';
 import { Supervisor } from './supervisor';
+import { deadLetterCount } from '../lib/dead-letters';
 
 const ROOT = resolve(__dirname, '../..');
 const BROKERS = 3;
@@ -263,7 +264,7 @@ async function main(): Promise<number> {
     const result = {
       sent: load.sent.size,
       answered: load.answers.size,
-      dlq: await dlqCount(kafka),
+      dlq: await deadLetterCount(kafka),
       lost: lostIds.length,
       duplicated: duplicatedIds.size,
       feedbackSent: load.feedbackAcked.size,
@@ -449,20 +450,6 @@ async function burstAndCatchAggregatorApplying(
     }
     return { midBatch: false, burst };
   });
-}
-
-/** Records on every dead-letter topic (the cluster is the run's own: all of them are the run's). */
-async function dlqCount(kafka: Kafka): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.endsWith('.dlq'));
-    let n = 0;
-    for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) n += Number(p.high) - Number(p.low);
-    return n;
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 main().then(

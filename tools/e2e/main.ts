@@ -68,6 +68,7 @@ import {
 } from './figures';
 import { plannerOrder } from './planner-order';
 import { sendQueries } from './sender';
+import { deadLetterCount } from '../lib/dead-letters';
 
 const ROOT = resolve(__dirname, '../..');
 /** High enough never to bind a run, so it measures the cap's cost, not its effect. */
@@ -651,7 +652,7 @@ async function main() {
         },
       }),
     };
-    result.dlq = await dlqCount(kafkaAs(`e2e-admin-${runId}`, KAFKA_ADMIN_USER));
+    result.dlq = await deadLetterCount(kafkaAs(`e2e-admin-${runId}`, KAFKA_ADMIN_USER));
     if (!opts.json) {
       console.log(
         `sent ${result.sent}, answered ${result.answered}, lost ${result.lost}, duplicated ${result.duplicated}, dead-lettered ${result.dlq}`,
@@ -844,22 +845,6 @@ function routerEventLoop(scrapes: string[]): {
     return v.length ? round(Math.max(...v), 3) : null;
   };
   return { p50Ms: worst('0.5'), p99Ms: worst('0.99'), maxMs: worst('max') };
-}
-
-/** Messages on every dead-letter topic (the run uses a fresh broker or a fresh scope; this counts them all). */
-async function dlqCount(kafka: Kafka): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.endsWith('.dlq'));
-    let n = 0;
-    for (const t of topics) {
-      for (const p of await admin.fetchTopicOffsets(t)) n += Number(p.high) - Number(p.low);
-    }
-    return n;
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 main().catch((e: unknown) => {

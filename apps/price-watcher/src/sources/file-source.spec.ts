@@ -4,22 +4,7 @@ import pino from 'pino';
 import { HealthRegistry, MetricsService } from '@llm-router/service';
 import { FileSource, parseModelsFile } from './file-source';
 import { SourceFormatError } from './source-feed';
-
-// The shape of ../shared/data/paretobandit/models_k3.json, extra fields included.
-const K3 = {
-  models: [
-    {
-      model_id: 'meta-llama/llama-3.1-8b-instruct',
-      display: 'Llama-3.1-8B',
-      input_cost_per_m: 0.1,
-      output_cost_per_m: 0.1,
-      context_length: 128000,
-      capabilities: ['general'],
-    },
-    { model_id: 'mistralai/mistral-large-2512', input_cost_per_m: 0.5, output_cost_per_m: 1.5 },
-    { model_id: 'google/gemini-2.5-pro', input_cost_per_m: 1.25, output_cost_per_m: 10.0 },
-  ],
-};
+import { K3 } from './testing/feeds';
 
 describe('parseModelsFile', () => {
   it('reads YAML with per-model provider fields, and a self-hosted model priced per call', () => {

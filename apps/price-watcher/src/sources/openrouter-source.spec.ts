@@ -1,21 +1,8 @@
 import { parseOpenRouterModels, perTokenToPerM } from './openrouter-source';
 import { SourceFormatError } from './source-feed';
+import { FEED } from './testing/feeds';
 
 // Polling a feed into the price book runs on Kafka and Postgres: test/e2e/price-watcher-sources.int-spec.ts.
-
-// Abridged from https://openrouter.ai/api/v1/models
-const FEED = {
-  data: [
-    {
-      id: 'openai/gpt-4o-mini',
-      name: 'GPT-4o-mini',
-      pricing: { prompt: '0.00000015', completion: '0.0000006', request: '0', image: '0.000217' },
-    },
-    { id: 'google/gemini-2.5-pro', pricing: { prompt: '0.00000125', completion: '0.00001' } },
-    { id: 'meta-llama/llama-3.1-8b-instruct:free', pricing: { prompt: '0', completion: '0' } },
-    { id: 'openrouter/auto', pricing: { prompt: '-1', completion: '-1' } },
-  ],
-};
 
 describe('perTokenToPerM', () => {
   it('turns a per-token decimal string into USD per million, without float noise', () => {

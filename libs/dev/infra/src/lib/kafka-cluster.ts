@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ownUntilStopped } from './cleanup';
 import { generateClusterId, kafkaJvmArgs, kafkaServerProperties } from './kafka-config';
-import { waitForKafka } from './kafka-local';
+import { spawnKafkaServer, waitForKafka } from './kafka-local';
 import type { InfraLogger } from './logger';
 import { kafkaLog4jPath } from './paths';
 import { freePorts } from './ports';
@@ -160,15 +159,7 @@ function clusterNode(
     running: () => current !== undefined && pidAlive(current.pid),
     async start() {
       if (node.running()) return;
-      const out = openSync(logFile, 'a');
-      // detached: its own process group, so a Ctrl-C in the terminal reaches only the owner.
-      const child = spawn('java', kafkaJvmArgs(jvm, 'kafka.Kafka', [propsFile]), {
-        detached: true,
-        stdio: ['ignore', out, out],
-      });
-      closeSync(out);
-      child.unref();
-      const pid = child.pid;
+      const pid = spawnKafkaServer(jvm, propsFile, logFile).pid;
       if (pid === undefined) throw new Error(`could not spawn java for Kafka node ${nodeId}`);
       const state: { pid: number; signal: NodeJS.Signals; stop: () => Promise<void> } = {
         pid,

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -15,7 +15,14 @@ import { dirname, join } from 'node:path';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { aptInstall } from './apt';
 import { ownUntilStopped, type OwnedProcess } from './cleanup';
-import { generateClusterId, JAR_STAMP_FILE, jarStamp, kafkaJvmArgs, kafkaServerProperties } from './kafka-config';
+import {
+  generateClusterId,
+  JAR_STAMP_FILE,
+  jarStamp,
+  kafkaJvmArgs,
+  type KafkaJvmConfig,
+  kafkaServerProperties,
+} from './kafka-config';
 import {
   KAFKA_ADMIN_USER,
   saslOptions,
@@ -209,15 +216,7 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
     }
   }
 
-  const out = openSync(logFile, 'a');
-  // detached: its own process group, so a Ctrl-C in the terminal reaches only the caller, which
-  // then tears the broker down in order (and the group can be killed as a whole).
-  const child = spawn('java', kafkaJvmArgs(jvm, 'kafka.Kafka', [propsFile]), {
-    detached: true,
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
-  child.unref();
+  const child = spawnKafkaServer(jvm, propsFile, logFile);
   const pid = child.pid;
   if (pid === undefined) {
     removeTempDir();
@@ -268,6 +267,24 @@ async function startOnce(options: LocalKafkaOptions): Promise<LocalKafka> {
   return { brokers, port, controllerPort, dir, pid, logFile, sasl, stop };
 }
 
+/**
+ * Starts a Kafka server on `propsFile`, its output appended to `logFile`. Detached: its own process
+ * group, so a Ctrl-C in the terminal reaches only the caller, which then tears the broker down in
+ * order (and the group can be killed as a whole). Unreferenced: the caller owns its stop.
+ */
+export function spawnKafkaServer(jvm: KafkaJvmConfig, propsFile: string, logFile: string): ChildProcess {
+  const out = openSync(logFile, 'a');
+  try {
+    const child = spawn('java', kafkaJvmArgs(jvm, 'kafka.Kafka', [propsFile]), {
+      detached: true,
+      stdio: ['ignore', out, out],
+    });
+    child.unref();
+    return child;
+  } finally {
+    closeSync(out);
+  }
+}
 /**
  * Ready means an admin client can list topics: that needs the controller quorum, the broker
  * registered with it and the listener open, which a log line alone does not promise.
