@@ -413,24 +413,17 @@ async function main(): Promise<void> {
       1,
     )
     .parse();
-  const o = program.opts<{
-    json?: boolean;
-    iterations: number;
-    warmup: number;
-    k: number;
-    d: number;
-    peerIterations: number;
-    peers: boolean;
-    batch: boolean;
-    others: boolean;
-    simd: boolean;
-    http?: boolean;
-    library: boolean;
-    httpDuration: number;
-    httpWarmup: number;
-    httpProfile?: string;
-    repeat: number;
-  }>();
+  const o = program.opts<
+    LibraryOptions & {
+      json?: boolean;
+      http?: boolean;
+      library: boolean;
+      httpDuration: number;
+      httpWarmup: number;
+      httpProfile?: string;
+      repeat: number;
+    }
+  >();
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   const library = o.library ? await benchLibraries(o, log) : null;
   const http = o.http
