@@ -29,6 +29,9 @@ import {
   promptKind,
   type PromptKind,
   probeRound,
+  probeTopUp,
+  singleProbeCalls,
+  type SingleProbeCall,
   recentCheapestBillUsd,
 } from '@llm-router/batch';
 import { quantile } from './metrics';
@@ -353,12 +356,32 @@ export async function runBatchReplay(
     }
     routedCount += m;
   };
-  /** The probe of the window of rows `idx` (see probeRound); null when it has none. */
-  const probeOf = (idx: readonly number[]) => {
+  /** The window of rows `idx` as the probe sees it: priced per kind on the bills so far. */
+  const probeView = (idx: readonly number[]) => {
     const queries = idx.map((r) => pendingAt(r).query);
     const levels = arms.map((_, j) => calibration.level(j));
     const { e, kinds } = estimateByKind(queries, levels);
-    const p = probeRound(ledger, e, kinds!, s.budget!, (j) => calibration.priced(j));
+    return { e, kinds: kinds! };
+  };
+  /**
+   * The probe of the window of rows `idx` (see probeRound), and its single calls of models not
+   * billed before (`singleProbeCalls`, what its second stage tops up); null when it has none.
+   */
+  const probeOf = (idx: readonly number[]) => {
+    const { e, kinds } = probeView(idx);
+    const priced = arms.map((_, j) => calibration.priced(j));
+    const p = probeRound(ledger, e, kinds, s.budget!, (j) => priced[j]);
+    if (p.rows.length === 0) return null;
+    return {
+      rows: p.rows.map((i) => idx[i]),
+      arms: Int32Array.from(p.arms),
+      single: singleProbeCalls(p, kinds, (j) => priced[j]),
+    };
+  };
+  /** The probe's second stage on the rest of its window, `idx`, once the first stage is billed (see probeTopUp). */
+  const topUpOf = (idx: readonly number[], single: readonly SingleProbeCall[]) => {
+    const { e, kinds } = probeView(idx);
+    const p = probeTopUp(single, e, kinds, s.budget!);
     return p.rows.length === 0 ? null : { rows: p.rows.map((i) => idx[i]), arms: Int32Array.from(p.arms) };
   };
   let t = 0;
@@ -384,6 +407,13 @@ export async function runBatchReplay(
       await runRound(probe.rows, false, probe.arms);
       const taken = new Set(probe.rows);
       idx = idx.filter((r) => !taken.has(r));
+      // Its second stage: the models it called once, priced now by their bills (probeTopUp).
+      const topUp = probe.single.length > 0 && idx.length > 0 ? topUpOf(idx, probe.single) : null;
+      if (topUp) {
+        await runRound(topUp.rows, false, topUp.arms);
+        const more = new Set(topUp.rows);
+        idx = idx.filter((r) => !more.has(r));
+      }
     }
     if (idx.length > 0) await runRound(idx, round.exploring);
     t = end;

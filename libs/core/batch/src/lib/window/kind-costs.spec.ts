@@ -13,7 +13,10 @@ import {
   MAX_CLOSING_CHARS,
   promptKind,
   probeRound,
+  probeTopUp,
+  PROBE_TOP_UP_CALLS,
   recentCheapestBillUsd,
+  singleProbeCalls,
 } from './kind-costs';
 import { WindowEstimates, emptyWindowEstimates } from './window-estimates';
 
@@ -506,6 +509,60 @@ describe('probeRound', () => {
       rows: [0, 1, 2, 8, 9, 10, 11],
       arms: [0, 0, 0, 0, 0, 0, 1],
     });
+  });
+});
+
+describe('singleProbeCalls', () => {
+  it('names, per kind, each model the probe called once because it had no bill', () => {
+    const ledger = new KindLedger(3);
+    const kinds = [...new Array(8).fill('N'), ...new Array(8).fill('M')];
+    const priced = (j: number) => j === 0;
+    const p = probeRound(ledger, windowOf(16, [1, 1, 1]), kinds, 1, priced);
+    // Model 0, billed before, takes three calls on each kind; 1 and 2 one call each, on the first kind.
+    expect(p.arms).toEqual([0, 0, 0, 1, 2, 0, 0, 0]);
+    expect(singleProbeCalls(p, kinds, priced)).toEqual([
+      { kind: 'N', arm: 1 },
+      { kind: 'N', arm: 2 },
+    ]);
+    expect(singleProbeCalls(p, kinds, () => true)).toEqual([]);
+  });
+});
+
+describe('probeTopUp', () => {
+  it('has the default it documents', () => {
+    expect(PROBE_TOP_UP_CALLS).toBe(1);
+  });
+
+  it("gives each model called once `calls` more rows of that kind from the rest, in the rows' order", () => {
+    const kinds = ['M', 'N', null, 'N', 'N', 'M', 'N'];
+    const e = windowOf(kinds.length, [1, 1, 1]);
+    const single = [
+      { kind: 'N', arm: 2 },
+      { kind: 'N', arm: 0 },
+      { kind: 'M', arm: 1 },
+    ];
+    expect(probeTopUp(single, e, kinds, 1)).toEqual({ rows: [1, 3, 0], arms: [0, 2, 1] });
+    expect(probeTopUp(single, e, kinds, 1, { calls: 2 })).toEqual({
+      rows: [1, 3, 4, 6, 0, 5],
+      arms: [0, 0, 2, 2, 1, 1],
+    });
+    expect(probeTopUp([], e, kinds, 1)).toEqual({ rows: [], arms: [] });
+  });
+
+  it('skips a model whose bill now prices it above maxTargets targets, or that a row of the kind does not offer', () => {
+    const kinds = new Array(6).fill('N');
+    // Model 1's first bill showed it at seven targets of $1 a call.
+    const e = windowOf(6, [1, 7, 1]);
+    e.available[5 * 3 + 2] = 0;
+    const single = [0, 1, 2].map((arm) => ({ kind: 'N', arm }));
+    expect(probeTopUp(single, e, kinds, 1)).toEqual({ rows: [0], arms: [0] });
+    expect(probeTopUp(single, e, kinds, 1, { maxTargets: 7 })).toEqual({ rows: [0, 1], arms: [0, 1] });
+    expect(probeTopUp(single, e, kinds, 2)).toEqual({ rows: [0, 1], arms: [0, 1] });
+  });
+
+  it('takes nothing for a kind the rest of the window no longer holds', () => {
+    const e = windowOf(3, [1, 1]);
+    expect(probeTopUp([{ kind: 'gone', arm: 1 }], e, ['N', 'N', null], 1)).toEqual({ rows: [], arms: [] });
   });
 });
 

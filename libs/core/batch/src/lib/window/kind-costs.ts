@@ -292,6 +292,78 @@ export function probeRound(
   return { rows, arms };
 }
 
+/** A model the first stage of a window's probe gave a single call on a kind, its price unknown until then. */
+export interface SingleProbeCall {
+  kind: string;
+  arm: number;
+}
+
+/**
+ * The probe's single calls (`probeRound` on `kinds`, with the same `priced`): per kind, each model
+ * that had no bill yet and so got one call.
+ */
+export function singleProbeCalls(
+  probe: { rows: readonly number[]; arms: readonly number[] },
+  kinds: readonly (string | null)[],
+  priced: (arm: number) => boolean,
+): SingleProbeCall[] {
+  const out: SingleProbeCall[] = [];
+  probe.rows.forEach((i, c) => {
+    const kind = kinds[i];
+    if (kind !== null && !priced(probe.arms[c])) out.push({ kind, arm: probe.arms[c] });
+  });
+  return out;
+}
+
+/**
+ * The second stage of a window's probe: each model the first stage gave a single call on a kind
+ * because none of its calls had been billed (`single`) gets `calls` more prompts of that kind from
+ * the rest of the window (`e`, priced on the first stage's bills; `kinds` its kind keys), if every
+ * one of them offers it and their mean expected cost, now that a bill shows its price, is within
+ * `maxTargets` per-query targets.
+ *
+ * The single call keeps a model whose price list understates it (a reasoning flagship) from
+ * spending before one bill is seen; it also left the period's first window planned on one outcome
+ * per model, a lottery: on val.jsonl by source one pair of calls read openbookqa's upgrade at
+ * 0.138 on one seed and 0.006 on another, and sent 98 rows one way or the other
+ * (docs/decisions/0056).
+ */
+export function probeTopUp(
+  single: readonly SingleProbeCall[],
+  e: WindowEstimates,
+  kinds: readonly (string | null)[],
+  perQueryUsd: number,
+  opts: { calls?: number; maxTargets?: number } = {},
+): { rows: number[]; arms: number[] } {
+  const calls = opts.calls ?? PROBE_TOP_UP_CALLS;
+  const maxTargets = opts.maxTargets ?? PROBE_MAX_TARGETS;
+  const byKind = new Map<string, Set<number>>();
+  for (const { kind, arm } of single) {
+    let arms = byKind.get(kind);
+    if (!arms) byKind.set(kind, (arms = new Set()));
+    arms.add(arm);
+  }
+  const rows: number[] = [];
+  const arms: number[] = [];
+  for (const [kind, probed] of byKind) {
+    const g = kinds.flatMap((kd, i) => (kd === kind ? [i] : []));
+    let next = 0;
+    for (const j of [...probed].sort((a, b) => a - b)) {
+      if (g.length === 0 || g.some((i) => !e.available[i * e.k + j])) continue;
+      const mean = g.reduce((sum, i) => sum + e.cost[i * e.k + j], 0) / g.length;
+      if (!(mean <= maxTargets * perQueryUsd)) continue;
+      for (let c = 0; c < calls && next < g.length; c++) {
+        rows.push(g[next++]);
+        arms.push(j);
+      }
+    }
+  }
+  return { rows, arms };
+}
+
+/** Calls the probe's second stage adds for a model its first stage called once (`probeTopUp`). */
+export const PROBE_TOP_UP_CALLS = 1;
+
 /**
  * What a later query's cheapest model is expected to cost when the window is priced per kind: the
  * later queries' kinds are not known, so the reserve for them takes at least the cheapest recent
