@@ -8,7 +8,8 @@ import { waitFor } from '../support/kafka-test-kit';
 /**
  * The probe of a new kind of prompt in the running planner (BATCH_KIND_COSTS, docs/decisions/0050):
  * a window of prompts that end alike, a kind no earlier prompt showed, first sends a few of them
- * to the models worth a call, and the rest is planned once their rewards are learned, as
+ * to the models worth a call (one each to a model not billed yet, and one more once its bill is
+ * in: docs/decisions/0056), and the rest is planned once their rewards are learned, as
  * `replay --mode batch` plans it. Each bill is filed with its prompt's closing phrase, so the next
  * window of the same kind is priced from them and not probed again.
  */
@@ -67,9 +68,20 @@ describe('batch planner: a window of a new kind of prompt opens with a probe', (
     expect(batchEventsOf(e2e, ids)).toHaveLength(1);
     await sendFeedback(e2e, probeAnswers, (r) => TAUGHT[r.value.model]);
 
-    const rest = await waitFor('the rest assigned', () => batchEventsOf(e2e, ids)[1]);
+    // Its second stage: the bills price both models within six targets, so each takes one more
+    // call, learnt from before the rest too (docs/decisions/0056).
+    const topUp = await waitFor('the second stage assigned', () => batchEventsOf(e2e, ids)[1]);
+    expect(topUp.batchId).toMatch(/-probe$/);
+    expect(topUp.window?.round).toBe('probe');
+    expect(topUp.assignments.map((a) => a.model).sort()).toEqual(['acme/medium', 'acme/small']);
+    const topUpIds = topUp.assignments.map((a) => a.requestId);
+    const topUpAnswers = await answersOf(topUpIds);
+    expect(batchEventsOf(e2e, ids)).toHaveLength(2);
+    await sendFeedback(e2e, topUpAnswers, (r) => TAUGHT[r.value.model]);
+
+    const rest = await waitFor('the rest assigned', () => batchEventsOf(e2e, ids)[2]);
     expect(rest.batchId).not.toMatch(/-probe$/);
-    expect([...probeIds, ...rest.assignments.map((a) => a.requestId)].sort()).toEqual([...ids].sort());
+    expect([...probeIds, ...topUpIds, ...rest.assignments.map((a) => a.requestId)].sort()).toEqual([...ids].sort());
     await answersOf(ids);
     expect((await plannerHealth(e2e)).windows.last.round).toBe('rest');
 

@@ -4,6 +4,7 @@ import {
   MIX_SAMPLE_MAX,
   kindCounts,
   promptKind,
+  type SingleProbeCall,
   explorationHead,
   explorationSize,
   recentCorrectionFor,
@@ -32,6 +33,7 @@ import {
   KindCostInput,
   PeriodBudgetState,
   windowProbe,
+  windowProbeTopUp,
   periodBudget,
   periodKey,
   planWindowDispatch,
@@ -495,7 +497,21 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         feedbackWaitMs,
         probe.models,
       );
-      return this.assignRound({ ...w, queries: w.queries.filter((_, i) => !taken.has(i)) }, stage, 'rest');
+      let rest = w.queries.filter((_, i) => !taken.has(i));
+      // Its second stage: the models it called once, priced now by their bills.
+      const topUp = await this.probeTopUpOf({ ...w, queries: rest }, probe.single);
+      if (topUp) {
+        const more = new Set(topUp.rows);
+        await this.assignRound(
+          { ...w, queries: topUp.rows.map((i) => rest[i]) },
+          stage,
+          'probe',
+          topUp.waitedMs,
+          topUp.models,
+        );
+        rest = rest.filter((_, i) => !more.has(i));
+      }
+      return this.assignRound({ ...w, queries: rest }, stage, 'rest');
     }
     await this.assignRound({ ...w, queries: w.queries.slice(0, head) }, stage, 'exploration', feedbackWaitMs);
     await this.assignRound({ ...w, queries: w.queries.slice(head) }, stage, 'rest');
@@ -508,7 +524,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * 0, no budget, the period's last window). `read`: the period's books and bills it read for the
    * whole window, which a window without a probe is planned on.
    */
-  private async probeOf(w: Window): Promise<{ probe: { rows: number[]; models: string[] } | null; read?: RoundBooks }> {
+  private async probeOf(
+    w: Window,
+  ): Promise<{ probe: { rows: number[]; models: string[]; single: SingleProbeCall[] } | null; read?: RoundBooks }> {
     const c = this.config;
     if (!c.BATCH_KIND_COSTS || c.BATCH_FEEDBACK_WAIT_MS === 0 || c.BATCH_EXPLORE === 0) return { probe: null };
     const engine = this.replica.engines.get(w.scope);
@@ -526,7 +544,39 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     if (probe.rows.length === 0) return { probe: null, read };
     const models = engine.arms();
-    return { probe: { rows: probe.rows, models: probe.arms.map((j) => models[j]) } };
+    return { probe: { rows: probe.rows, models: probe.arms.map((j) => models[j]), single: probe.single } };
+  }
+
+  /**
+   * The second stage of a window's probe (`windowProbeTopUp`) on the rest of its window, `w`, once
+   * the first stage's rewards and bills are in (its feedback wait, `waitedMs`): null when the first
+   * stage called no model once, or the bills price every such model out.
+   */
+  private async probeTopUpOf(
+    w: Window,
+    single: readonly SingleProbeCall[],
+  ): Promise<{ rows: number[]; models: string[]; waitedMs: number } | null> {
+    if (single.length === 0 || w.queries.length === 0) return null;
+    const waitedMs = await this.awaitFeedback(w.scope);
+    const engine = this.replica.engines.get(w.scope);
+    const books = await this.periodBooks(w, Date.now());
+    const b = books.state.budget;
+    if (!b) return null;
+    const topUp = windowProbeTopUp(
+      w.queries,
+      engine,
+      {
+        priceOf: (m) => this.replica.engines.price(m),
+        level: this.config.BATCH_CONFIDENCE,
+        costLevel: books.costLevelOf,
+        kindCosts: await this.kindCosts(w.scope, engine, books, w.queries),
+        perQueryUsd: b.perQueryUsd,
+      },
+      single,
+    );
+    if (topUp.rows.length === 0) return null;
+    const models = engine.arms();
+    return { rows: topUp.rows, models: topUp.arms.map((j) => models[j]), waitedMs };
   }
 
   /** What the period's books say for a window of `w`'s scope and size planned at `now`. */

@@ -3,6 +3,7 @@ import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts
 import { ScopeEngine } from '@llm-router/engine';
 import { Rng } from '@llm-router/numerics';
 import { QueryFeaturizer } from '@llm-router/features';
+import type { KindBillRow } from './spend-store';
 import { LAST_WINDOW_SPLIT } from './window-dispatch';
 import {
   AssignWindowOptions,
@@ -18,6 +19,7 @@ import {
   billingError,
   offersUnknownModel,
   windowProbe,
+  windowProbeTopUp,
 } from './window-problem';
 
 const at = '2026-11-25T12:00:00.000Z';
@@ -519,6 +521,45 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
         billed: () => true,
       }).rows,
     ).toEqual([]);
+  });
+
+  it('tops up the models its probe called once, once their bills price them, and not one they price out', () => {
+    const { engine, priceOf, base, recent } = setup();
+    const qs = Array.from({ length: 10 }, (_, i) => query(`m${i}`, mcq(`Question ${i}?`)));
+    const models = engine.arms();
+    const input = (bills: KindBillRow[]) => ({
+      priceOf,
+      level: 0.9,
+      kindCosts: { bills, warmStart: new Map<string, number>(), recent },
+      perQueryUsd: base.big,
+    });
+    // Neither model billed this period: one call each.
+    const first = windowProbe(qs, engine, { ...input([]), billed: () => false });
+    expect(first.arms.map((j) => models[j])).toEqual(['big', 'cheap']);
+    expect(first.single.map((c) => [c.kind, models[c.arm]])).toEqual([
+      [closing, 'big'],
+      [closing, 'cheap'],
+    ]);
+    const rest = qs.filter((_, i) => !first.rows.includes(i));
+    const bill = (model: 'big' | 'cheap', times: number) => ({
+      model,
+      kind,
+      realisedUsd: times * base[model],
+      baseUsd: base[model],
+      calls: 1,
+    });
+    const topUp = (bills: KindBillRow[]) => {
+      const p = windowProbeTopUp(rest, engine, input(bills), first.single);
+      return p.rows.map((i, c) => [rest[i].id, models[p.arms[c]]]);
+    };
+    // Billed as guessed: one more call each, on the rest's first rows.
+    expect(topUp([bill('big', 1), bill('cheap', 2)])).toEqual([
+      ['m2', 'big'],
+      ['m3', 'cheap'],
+    ]);
+    // big's call cost 13 times its guess: shrunk towards its level, 7 per-query targets, too dear.
+    expect(topUp([bill('big', 13), bill('cheap', 2)])).toEqual([['m2', 'cheap']]);
+    expect(windowProbeTopUp(rest, engine, input([]), [])).toEqual({ rows: [], arms: [] });
   });
 
   it('sends a probe to the models it was given, through the bill check', async () => {

@@ -20,6 +20,9 @@ import {
   cheapestBill,
   KindLedger,
   probeRound,
+  probeTopUp,
+  type SingleProbeCall,
+  singleProbeCalls,
   recentCheapestBillUsd,
   FREE_FORM,
 } from '@llm-router/batch';
@@ -390,13 +393,35 @@ export async function planWindowDispatch(
 export function windowProbe(
   queries: QueryRequest[],
   engine: WindowEngine,
-  opts: WindowEstimateOptions & { kindCosts: KindCostInput; perQueryUsd: number; billed: (model: string) => boolean },
-): { rows: number[]; arms: number[] } {
+  opts: ProbeInput & { billed: (model: string) => boolean },
+): { rows: number[]; arms: number[]; single: SingleProbeCall[] } {
   const wi = buildWindowEstimates(queries, engine, opts);
   const byKind = new WindowKinds(wi.models, opts.kindCosts);
   const { kinds } = byKind.price(wi);
-  return probeRound(byKind.ledger, wi.estimates, kinds, opts.perQueryUsd, (j) => opts.billed(wi.models[j]));
+  const priced = (j: number) => opts.billed(wi.models[j]);
+  const probe = probeRound(byKind.ledger, wi.estimates, kinds, opts.perQueryUsd, priced);
+  return { ...probe, single: singleProbeCalls(probe, kinds, priced) };
 }
+
+/**
+ * The second stage of a window's probe (libs/core/batch `probeTopUp`): rows of the rest of the
+ * window, `queries`, priced on the first stage's bills, and the model column each goes to, for the
+ * models the first stage called once (`single`, from `windowProbe`); the planner sends them and
+ * learns from them before it plans the rest, as the batch replay does (docs/decisions/0056).
+ */
+export function windowProbeTopUp(
+  queries: QueryRequest[],
+  engine: WindowEngine,
+  opts: ProbeInput,
+  single: readonly SingleProbeCall[],
+): { rows: number[]; arms: number[] } {
+  const wi = buildWindowEstimates(queries, engine, opts);
+  const { kinds } = new WindowKinds(wi.models, opts.kindCosts).price(wi);
+  return probeTopUp(single, wi.estimates, kinds, opts.perQueryUsd);
+}
+
+/** What a window's probe is priced on: the estimates' options, the period's bills per kind, the per-query target. */
+export type ProbeInput = WindowEstimateOptions & { kindCosts: KindCostInput; perQueryUsd: number };
 
 /** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */
 function unpricedModels(wi: WindowInput, engine: WindowEngine, billed: (model: string) => boolean): number[] {
