@@ -10,6 +10,7 @@ import {
 } from '@llm-router/service';
 import { PlannerConfig } from './config';
 import { PlannerService } from './planner/planner.service';
+import { ResidualCorrection } from './planner/residual-correction.service';
 import { BatchRequestsController } from './planner/batch-requests.controller';
 import { OutcomeStore } from './planner/outcome-store';
 import { PendingStore } from './planner/pending-store';
@@ -32,7 +33,15 @@ export class PlannerModule {
         }),
       ],
       controllers: [BatchRequestsController],
-      providers: [PlannerService, SpendStore, PendingStore, OutcomeStore, ResidualStore, operatorAccessGuardProvider],
+      providers: [
+        PlannerService,
+        ResidualCorrection,
+        SpendStore,
+        PendingStore,
+        OutcomeStore,
+        ResidualStore,
+        operatorAccessGuardProvider,
+      ],
     };
   }
 }

@@ -4,9 +4,8 @@ import { MessageProducer } from '@llm-router/kafka';
 import { ReplicaService } from '@llm-router/replica';
 import { HealthRegistry, MetricsService } from '@llm-router/service';
 import { PlannerConfig } from '../config';
-import { OutcomeStore } from './outcome-store';
 import { PendingStore } from './pending-store';
-import { ResidualStore } from './residual-store';
+import { ResidualCorrection } from './residual-correction.service';
 import { PlannerService } from './planner.service';
 import { SpendStore } from './spend-store';
 
@@ -41,8 +40,7 @@ function planner() {
     { info: jest.fn(), error: jest.fn() } as unknown as PinoLogger,
     metrics as unknown as MetricsService,
     health,
-    {} as unknown as OutcomeStore,
-    {} as unknown as ResidualStore,
+    {} as unknown as ResidualCorrection,
   );
   const windows = async () => (await health.run()).checks['windows'] as { closed: number; failed: number };
   return { p, pending, spend, producer, metrics, windows };
@@ -121,8 +119,8 @@ describe('PlannerService when a window keeps failing', () => {
       { info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as PinoLogger,
       metrics as unknown as MetricsService,
       health,
-      {} as unknown as OutcomeStore,
-      {} as unknown as ResidualStore,
+      // The correction off, as BATCH_RECENT_CORRECTION `auto` leaves it without a warm start.
+      { on: () => false, forRound: async () => undefined } as unknown as ResidualCorrection,
     );
     await p.onApplicationBootstrap();
     try {

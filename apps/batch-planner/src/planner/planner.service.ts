@@ -7,7 +7,6 @@ import {
   type SingleProbeCall,
   explorationHead,
   explorationSize,
-  recentCorrectionFor,
   strideSample,
 } from '@llm-router/batch';
 import { Rng } from '@llm-router/numerics';
@@ -20,9 +19,8 @@ import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service'
 import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { FeedbackWait } from './feedback-wait';
-import { OutcomeStore } from './outcome-store';
 import { PendingStore } from './pending-store';
-import { ResidualStore } from './residual-store';
+import { ResidualCorrection } from './residual-correction.service';
 import { ModelBills, SpendStore } from './spend-store';
 import { DispatchedPart, WindowAssignment, WindowDispatch } from './window-dispatch';
 import { RoutedMix } from './routed-mix';
@@ -124,8 +122,6 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly routedByScope = new Map<string, RoutedMix>();
   /** Per scope: the reward count at which the policy has learned from the last window dispatched. */
   private readonly feedback = new FeedbackWait();
-  /** Per scope: its recent-residual correction, when on (`correctionOn`). */
-  private readonly residualsByScope = new Map<string, WindowResiduals>();
   /** The warm-start file's prompts as queries, the forecast of every period's mix (built at first use). */
   private forecast?: ContextualQueries;
   /** The warm-start file's prompts per kind key (BATCH_KIND_COSTS; counted at first use). */
@@ -149,8 +145,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly log: PinoLogger,
     private readonly metrics: MetricsService,
     health: HealthRegistry,
-    private readonly outcomes: OutcomeStore,
-    private readonly residualStore: ResidualStore,
+    private readonly residuals: ResidualCorrection,
   ) {
     this.buffer = new WindowBuffer(config.BATCH_WINDOW_SIZE, config.BATCH_WINDOW_MS);
     this.draws = new Rng(config.POLICY_SEED);
@@ -292,55 +287,6 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     return waitedMs;
   }
 
-  /** Whether windows are corrected by their scope's recent residuals (BATCH_RECENT_CORRECTION). */
-  private correctionOn(): boolean {
-    return recentCorrectionFor(this.config.BATCH_RECENT_CORRECTION, this.replica.warmStartPrompts().length > 0);
-  }
-
-  /**
-   * The scope's residual correction for the round about to be planned, with the rewards of the
-   * calls it awaits read first (a new window fades the older ones; the rest of a window counts its
-   * exploration sub-round's at once); undefined when the correction is off.
-   */
-  private async windowResiduals(scope: string, round: WindowRound): Promise<WindowResiduals | undefined> {
-    if (!this.correctionOn()) return undefined;
-    let r = this.residualsByScope.get(scope);
-    if (!r) this.residualsByScope.set(scope, (r = await this.storedResiduals(scope)));
-    const realised = await this.outcomes.qualities(r.awaited());
-    if (round === 'rest') r.withinWindow(realised);
-    else r.nextWindow(realised);
-    return r;
-  }
-
-  /**
-   * The correction the last process stored for the scope, or a new one when there is none or it
-   * cannot be read; a new one knows the warm-start file's prompts, so that the kinds of prompt it
-   * holds are kinds from the first window (RecentResiduals.count), as in the batch replay.
-   */
-  private async storedResiduals(scope: string): Promise<WindowResiduals> {
-    try {
-      const state = await this.residualStore.load(scope);
-      if (state !== undefined) return WindowResiduals.restore(state);
-    } catch (e) {
-      this.log.warn({ scope, err: (e as Error).message }, 'stored residual correction not usable: starting without');
-    }
-    const r = new WindowResiduals();
-    r.residuals.count(this.replica.warmStartPrompts());
-    return r;
-  }
-
-  /**
-   * Stores the scope's correction once a round is sent. The round is dispatched by then, so a
-   * failure only costs a restarted planner this round's residuals: logged, never thrown.
-   */
-  private async storeResiduals(scope: string, r: WindowResiduals): Promise<void> {
-    try {
-      await this.residualStore.save(scope, r.toJSON());
-    } catch (e) {
-      this.log.warn({ scope, err: (e as Error).message }, 'could not store the residual correction');
-    }
-  }
-
   /**
    * Queries of a window's exploration sub-round (BATCH_EXPLORE, read as the batch replay reads
    * --explore, for the window's first query). None when windows do not wait for feedback: the
@@ -351,7 +297,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const c = this.config;
     if (c.BATCH_FEEDBACK_WAIT_MS === 0) return 0;
     return explorationSize(
-      this.correctionOn(),
+      this.residuals.on(),
       c.BATCH_EXPLORE,
       () => w.queries.length > 0 && offersUnknownModel(this.replica.engines.get(w.scope), w.queries[0]),
     );
@@ -643,7 +589,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const c = this.config;
     const feedbackWaitMs = waitedMs ?? (await this.awaitFeedback(w.scope));
     const rewardsLearned = this.replica.rewardsApplied(w.scope);
-    const residuals = await this.windowResiduals(w.scope, round);
+    const residuals = await this.residuals.forRound(w.scope, round);
     const engine = this.replica.engines.get(w.scope);
     const now = Date.now();
     const { period, billed, state, recent, costLevelOf } = read?.books ?? (await this.periodBooks(w, now));
@@ -734,7 +680,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       );
     }
     if (deferred.length > 0) this.buffer.requeue(deferred, Date.now());
-    if (residuals) await this.storeResiduals(w.scope, residuals);
+    if (residuals) await this.residuals.save(w.scope, residuals);
 
     this.recordAssigned(
       {
