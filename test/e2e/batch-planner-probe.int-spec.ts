@@ -72,7 +72,7 @@ describe('batch planner: a window of a new kind of prompt opens with a probe', (
     // call, learnt from before the rest too (docs/decisions/0056).
     const topUp = await waitFor('the second stage assigned', () => batchEventsOf(e2e, ids)[1]);
     expect(topUp.batchId).toMatch(/-probe$/);
-    expect(topUp.window?.round).toBe('probe');
+    expect(topUp.window?.round).toBe('top-up');
     expect(topUp.assignments.map((a) => a.model).sort()).toEqual(['acme/medium', 'acme/small']);
     const topUpIds = topUp.assignments.map((a) => a.requestId);
     const topUpAnswers = await answersOf(topUpIds);

@@ -1,4 +1,4 @@
-import { Topic } from '@llm-router/contracts';
+import { type BatchRound, Topic } from '@llm-router/contracts';
 import { CostModel } from '@llm-router/pricing';
 import { datasetQuery } from './dataset-query';
 import { sendFeedback } from './feedback';
@@ -13,7 +13,7 @@ export type Assignment = { requestId: string; model: string; decisionId: string 
 export type BatchEvent = {
   batchId: string;
   scope: string;
-  window?: { seq: number; round: 'window' | 'exploration' | 'probe' | 'rest' };
+  window?: { seq: number; round: BatchRound };
   part?: { index: number; of: number };
   assignments: Assignment[];
   objective: number;

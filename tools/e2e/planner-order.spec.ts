@@ -22,6 +22,11 @@ describe('plannerOrder', () => {
     expect(plannerOrder(events, 9, 4, indexOf)).toEqual({ order: [0, 2, 1, 3, 6, 7, 5, 4, 8] });
   });
 
+  it("puts a probe's second stage after the probe and before the rest", () => {
+    const events = [event(1, 'rest', [4, 5]), event(1, 'top-up', [2, 3]), event(1, 'probe', [0, 1])];
+    expect(plannerOrder(events, 6, 6, indexOf)).toEqual({ order: [0, 1, 2, 3, 4, 5] });
+  });
+
   it('puts an exploration sub-round before the rest of its window', () => {
     const events = [event(1, 'rest', [2, 3]), event(1, 'exploration', [1, 0])];
     expect(plannerOrder(events, 4, 4, indexOf)).toEqual({ order: [1, 0, 2, 3] });

@@ -30,8 +30,8 @@ export function plannerOrder(
 ): PlannerOrder {
   const bad = events.find((e) => !e.window);
   if (bad) return { unavailable: `batch ${bad.batchId} does not name its window` };
-  // A window's probe or exploration sub-round goes before its rest.
-  const rounds = events.map((e) => ({ e, window: e.window!.seq, rank: FIRST_ROUNDS.has(e.window!.round) ? 0 : 1 }));
+  // A window's probe or exploration sub-round goes first, the probe's second stage next, the rest last.
+  const rounds = events.map((e) => ({ e, window: e.window!.seq, rank: ROUND_RANK[e.window!.round] }));
   rounds.sort((a, b) => a.window - b.window || a.rank - b.rank || (a.e.part?.index ?? 0) - (b.e.part?.index ?? 0));
   const order: number[] = [];
   const seen = new Set<number>();
@@ -51,5 +51,5 @@ export function plannerOrder(
   return { order };
 }
 
-/** Rounds planned, sent and learnt from before the rest of their window. */
-const FIRST_ROUNDS: ReadonlySet<BatchRound> = new Set(['probe', 'exploration']);
+/** Where each round of a window goes in its order: each is planned, sent and learnt from before the next. */
+const ROUND_RANK: Readonly<Record<BatchRound, number>> = { exploration: 0, probe: 0, 'top-up': 1, window: 2, rest: 2 };

@@ -451,7 +451,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         await this.assignRound(
           { ...w, queries: topUp.rows.map((i) => rest[i]) },
           stage,
-          'probe',
+          'top-up',
           topUp.waitedMs,
           topUp.models,
         );
@@ -629,7 +629,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const { plan } = dispatch;
     const { solution } = plan;
     const budgetUsd = plan.windowBudgetUsd;
-    const suffix = round === 'exploration' ? '-explore' : round === 'probe' ? '-probe' : '';
+    const suffix = round === 'exploration' ? '-explore' : round === 'probe' || round === 'top-up' ? '-probe' : '';
     const seq = this.windowsClosed + this.windowsFailed + 1;
     const batchId = `batch-${w.scope}-${now.toString(36)}-${seq}${suffix}`;
     const warnings = [...plan.warnings];

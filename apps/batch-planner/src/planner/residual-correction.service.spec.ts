@@ -52,6 +52,20 @@ describe('ResidualCorrection', () => {
     expect(load).toHaveBeenCalledTimes(1);
   });
 
+  it("fades the older calls at a window's first round only; its probe's second stage and rest count within the window", async () => {
+    const { c } = correction('on', [], { load: jest.fn().mockResolvedValue(undefined) });
+    const next = jest.spyOn(WindowResiduals.prototype, 'nextWindow');
+    const within = jest.spyOn(WindowResiduals.prototype, 'withinWindow');
+    try {
+      for (const round of ['window', 'exploration', 'probe', 'top-up', 'rest'] as const) await c.forRound('s', round);
+      expect(next).toHaveBeenCalledTimes(3);
+      expect(within).toHaveBeenCalledTimes(2);
+    } finally {
+      next.mockRestore();
+      within.mockRestore();
+    }
+  });
+
   it('starts from the warm-start prompts when the stored state cannot be used, and says so', async () => {
     const t = correction('auto', ['warm prompt'], { load: jest.fn().mockResolvedValue({ not: 'a state' }) });
     const r = await t.c.forRound('s', 'window');

@@ -33,15 +33,16 @@ export class ResidualCorrection {
 
   /**
    * The scope's correction for the round about to be planned, with the rewards of the calls it
-   * awaits read first (a new window fades the older ones; the rest of a window counts its
-   * exploration sub-round's at once); undefined when the correction is off.
+   * awaits read first (a window's first round fades the older ones; its later rounds, the probe's
+   * second stage and the rest, count the rounds before them at once, as the batch replay does);
+   * undefined when the correction is off.
    */
   async forRound(scope: string, round: BatchRound): Promise<WindowResiduals | undefined> {
     if (!this.on()) return undefined;
     let r = this.byScope.get(scope);
     if (!r) this.byScope.set(scope, (r = await this.stored(scope)));
     const realised = await this.outcomes.qualities(r.awaited());
-    if (round === 'rest') r.withinWindow(realised);
+    if (LATER_ROUNDS.has(round)) r.withinWindow(realised);
     else r.nextWindow(realised);
     return r;
   }
@@ -75,3 +76,6 @@ export class ResidualCorrection {
     return r;
   }
 }
+
+/** Rounds of a window after its first. */
+const LATER_ROUNDS: ReadonlySet<BatchRound> = new Set(['top-up', 'rest']);

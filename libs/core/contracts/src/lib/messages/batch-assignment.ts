@@ -3,9 +3,11 @@ import { ModelId, Scope } from './common';
 
 /**
  * A round of a window: the whole `window`, its `exploration` sub-round or `probe` of new kinds of
- * prompt (planned, sent and learnt from first), or the `rest` planned after either.
+ * prompt (planned, sent and learnt from first), the probe's second stage (`top-up`: a model the
+ * probe called once, called again once its bill is in, sent and learnt from next), or the `rest`
+ * planned after them.
  */
-export const BatchRound = z.enum(['window', 'exploration', 'probe', 'rest']);
+export const BatchRound = z.enum(['window', 'exploration', 'probe', 'top-up', 'rest']);
 export type BatchRound = z.infer<typeof BatchRound>;
 
 /** Topic batch.assignments, key = batch id. */
