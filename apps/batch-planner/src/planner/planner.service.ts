@@ -517,6 +517,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         costLevel: books.costLevelOf,
         kindCosts: await this.kindCosts(w.scope, engine, books, w.queries),
         perQueryUsd: b.perQueryUsd,
+        // A bill still out after the feedback wait leaves the model's price a guess: no second call.
+        billed: (m) => (books.billed[m]?.calls ?? 0) > 0,
       },
       single,
     );

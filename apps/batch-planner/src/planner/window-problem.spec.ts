@@ -548,8 +548,9 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
       baseUsd: base[model],
       calls: 1,
     });
+    const billedModels = (bills: KindBillRow[]) => (m: string) => bills.some((b) => b.model === m);
     const topUp = (bills: KindBillRow[]) => {
-      const p = windowProbeTopUp(rest, engine, input(bills), first.single);
+      const p = windowProbeTopUp(rest, engine, { ...input(bills), billed: billedModels(bills) }, first.single);
       return p.rows.map((i, c) => [rest[i].id, models[p.arms[c]]]);
     };
     // Billed as guessed: one more call each, on the rest's first rows.
@@ -559,7 +560,9 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
     ]);
     // big's call cost 13 times its guess: shrunk towards its level, 7 per-query targets, too dear.
     expect(topUp([bill('big', 13), bill('cheap', 2)])).toEqual([['m2', 'cheap']]);
-    expect(windowProbeTopUp(rest, engine, input([]), [])).toEqual({ rows: [], arms: [] });
+    // big's bill not in yet: its price is still the list's guess, and it gets no second call.
+    expect(topUp([bill('cheap', 2)])).toEqual([['m2', 'cheap']]);
+    expect(windowProbeTopUp(rest, engine, { ...input([]), billed: () => true }, [])).toEqual({ rows: [], arms: [] });
   });
 
   it('sends a probe to the models it was given, through the bill check', async () => {

@@ -412,12 +412,12 @@ export function windowProbe(
 export function windowProbeTopUp(
   queries: QueryRequest[],
   engine: WindowEngine,
-  opts: ProbeInput,
+  opts: ProbeInput & { billed: (model: string) => boolean },
   single: readonly SingleProbeCall[],
 ): { rows: number[]; arms: number[] } {
   const wi = buildWindowEstimates(queries, engine, opts);
   const { kinds } = new WindowKinds(wi.models, opts.kindCosts).price(wi);
-  return probeTopUp(single, wi.estimates, kinds, opts.perQueryUsd);
+  return probeTopUp(single, wi.estimates, kinds, opts.perQueryUsd, { priced: (j) => opts.billed(wi.models[j]) });
 }
 
 /** What a window's probe is priced on: the estimates' options, the period's bills per kind, the per-query target. */

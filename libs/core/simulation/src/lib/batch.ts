@@ -381,7 +381,7 @@ export async function runBatchReplay(
   /** The probe's second stage on the rest of its window, `idx`, once the first stage is billed (see probeTopUp). */
   const topUpOf = (idx: readonly number[], single: readonly SingleProbeCall[]) => {
     const { e, kinds } = probeView(idx);
-    const p = probeTopUp(single, e, kinds, s.budget!);
+    const p = probeTopUp(single, e, kinds, s.budget!, { priced: (j) => calibration.priced(j) });
     return p.rows.length === 0 ? null : { rows: p.rows.map((i) => idx[i]), arms: Int32Array.from(p.arms) };
   };
   let t = 0;

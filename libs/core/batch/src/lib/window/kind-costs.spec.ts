@@ -560,6 +560,15 @@ describe('probeTopUp', () => {
     expect(probeTopUp(single, e, kinds, 2)).toEqual({ rows: [0, 1], arms: [0, 1] });
   });
 
+  it('gives no second call to a model whose bill has not come in', () => {
+    const kinds = new Array(4).fill('N');
+    const single = [0, 1].map((arm) => ({ kind: 'N', arm }));
+    expect(probeTopUp(single, windowOf(4, [1, 1]), kinds, 1, { priced: (j) => j === 1 })).toEqual({
+      rows: [0],
+      arms: [1],
+    });
+  });
+
   it('takes nothing for a kind the rest of the window no longer holds', () => {
     const e = windowOf(3, [1, 1]);
     expect(probeTopUp([{ kind: 'gone', arm: 1 }], e, ['N', 'N', null], 1)).toEqual({ rows: [], arms: [] });

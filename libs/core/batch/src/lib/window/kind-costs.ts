@@ -318,9 +318,10 @@ export function singleProbeCalls(
 /**
  * The second stage of a window's probe: each model the first stage gave a single call on a kind
  * because none of its calls had been billed (`single`) gets `calls` more prompts of that kind from
- * the rest of the window (`e`, priced on the first stage's bills; `kinds` its kind keys), if every
- * one of them offers it and their mean expected cost, now that a bill shows its price, is within
- * `maxTargets` per-query targets.
+ * the rest of the window (`e`, priced on the first stage's bills; `kinds` its kind keys), if its
+ * bill has come in (`priced`: a late bill leaves its price the list's guess, and the model is not
+ * called again on it), every one of those prompts offers it, and their mean expected cost, now that
+ * the bill shows its price, is within `maxTargets` per-query targets.
  *
  * The single call keeps a model whose price list understates it (a reasoning flagship) from
  * spending before one bill is seen; it also left the period's first window planned on one outcome
@@ -333,9 +334,10 @@ export function probeTopUp(
   e: WindowEstimates,
   kinds: readonly (string | null)[],
   perQueryUsd: number,
-  opts: { calls?: number; maxTargets?: number } = {},
+  opts: { calls?: number; maxTargets?: number; priced?: (arm: number) => boolean } = {},
 ): { rows: number[]; arms: number[] } {
   const calls = opts.calls ?? PROBE_TOP_UP_CALLS;
+  const priced = opts.priced ?? (() => true);
   const maxTargets = opts.maxTargets ?? PROBE_MAX_TARGETS;
   const byKind = new Map<string, Set<number>>();
   for (const { kind, arm } of single) {
@@ -349,7 +351,7 @@ export function probeTopUp(
     const g = kinds.flatMap((kd, i) => (kd === kind ? [i] : []));
     let next = 0;
     for (const j of [...probed].sort((a, b) => a - b)) {
-      if (g.length === 0 || g.some((i) => !e.available[i * e.k + j])) continue;
+      if (!priced(j) || g.length === 0 || g.some((i) => !e.available[i * e.k + j])) continue;
       const mean = g.reduce((sum, i) => sum + e.cost[i * e.k + j], 0) / g.length;
       if (!(mean <= maxTargets * perQueryUsd)) continue;
       for (let c = 0; c < calls && next < g.length; c++) {
