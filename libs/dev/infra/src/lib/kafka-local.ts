@@ -285,6 +285,7 @@ export function spawnKafkaServer(jvm: KafkaJvmConfig, propsFile: string, logFile
     closeSync(out);
   }
 }
+
 /**
  * Ready means an admin client can list topics: that needs the controller quorum, the broker
  * registered with it and the listener open, which a log line alone does not promise.
