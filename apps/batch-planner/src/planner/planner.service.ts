@@ -32,6 +32,7 @@ import {
   PeriodBudgetState,
   windowProbe,
   windowProbeTopUp,
+  type ProbeInput,
   periodBudget,
   periodKey,
   planWindowDispatch,
@@ -433,7 +434,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const head = explorationHead(w.queries.length, this.exploreSize(w));
     if (head === 0) {
       const { probe, read } = await this.probeOf(w);
-      // The window planned whole: on the books and bills the probe's choice has just read.
+      // The window planned whole, or its probe sent: on the books and bills the probe's choice has
+      // just read (a superset of the probe's own kinds).
       if (!probe) return this.assignRound(w, stage, 'window', feedbackWaitMs, undefined, read);
       const taken = new Set(probe.rows);
       await this.assignRound(
@@ -442,6 +444,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         'probe',
         feedbackWaitMs,
         probe.models,
+        read,
       );
       let rest = w.queries.filter((_, i) => !taken.has(i));
       // Its second stage: the models it called once, priced now by their bills.
@@ -454,6 +457,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
           'top-up',
           topUp.waitedMs,
           topUp.models,
+          topUp.read,
         );
         rest = rest.filter((_, i) => !more.has(i));
       }
@@ -468,7 +472,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * the models worth a call and learnt from before the rest is planned, as the batch replay does;
    * `probe` null when there is none, or when the window could not learn from it (no feedback wait, BATCH_EXPLORE
    * 0, no budget, the period's last window). `read`: the period's books and bills it read for the
-   * whole window, which a window without a probe is planned on.
+   * whole window, which the window without a probe, or its probe, is planned on.
    */
   private async probeOf(
     w: Window,
@@ -480,51 +484,46 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const read = { books, kindCosts: await this.kindCosts(w.scope, engine, books, w.queries) };
     const b = books.state.budget;
     if (!b || b.expectedQueries - b.routedQueries - w.queries.length <= 0) return { probe: null, read };
-    const probe = windowProbe(w.queries, engine, {
-      priceOf: (m) => this.replica.engines.price(m),
-      level: c.BATCH_CONFIDENCE,
-      costLevel: books.costLevelOf,
-      kindCosts: read.kindCosts,
-      perQueryUsd: b.perQueryUsd,
-      billed: (m) => (books.billed[m]?.calls ?? 0) > 0,
-    });
+    const probe = windowProbe(w.queries, engine, this.probeInput(books, read.kindCosts, b.perQueryUsd));
     if (probe.rows.length === 0) return { probe: null, read };
     const models = engine.arms();
-    return { probe: { rows: probe.rows, models: probe.arms.map((j) => models[j]), single: probe.single } };
+    return { probe: { rows: probe.rows, models: probe.arms.map((j) => models[j]), single: probe.single }, read };
   }
 
   /**
    * The second stage of a window's probe (`windowProbeTopUp`) on the rest of its window, `w`, once
-   * the first stage's rewards and bills are in (its feedback wait, `waitedMs`): null when the first
-   * stage called no model once, or the bills price every such model out.
+   * the first stage's rewards and bills are in (its feedback wait, `waitedMs`), with the books it
+   * read (`read`, which the stage is planned on): null when the first stage called no model once,
+   * or the bills price every such model out.
    */
   private async probeTopUpOf(
     w: Window,
     single: readonly SingleProbeCall[],
-  ): Promise<{ rows: number[]; models: string[]; waitedMs: number } | null> {
+  ): Promise<{ rows: number[]; models: string[]; waitedMs: number; read: RoundBooks } | null> {
     if (single.length === 0 || w.queries.length === 0) return null;
     const waitedMs = await this.awaitFeedback(w.scope);
     const engine = this.replica.engines.get(w.scope);
     const books = await this.periodBooks(w, Date.now());
     const b = books.state.budget;
     if (!b) return null;
-    const topUp = windowProbeTopUp(
-      w.queries,
-      engine,
-      {
-        priceOf: (m) => this.replica.engines.price(m),
-        level: this.config.BATCH_CONFIDENCE,
-        costLevel: books.costLevelOf,
-        kindCosts: await this.kindCosts(w.scope, engine, books, w.queries),
-        perQueryUsd: b.perQueryUsd,
-        // A bill still out after the feedback wait leaves the model's price a guess: no second call.
-        billed: (m) => (books.billed[m]?.calls ?? 0) > 0,
-      },
-      single,
-    );
+    const kindCosts = await this.kindCosts(w.scope, engine, books, w.queries);
+    // A bill still out after the feedback wait leaves the model's price a guess: no second call.
+    const topUp = windowProbeTopUp(w.queries, engine, this.probeInput(books, kindCosts, b.perQueryUsd), single);
     if (topUp.rows.length === 0) return null;
     const models = engine.arms();
-    return { rows: topUp.rows, models: topUp.arms.map((j) => models[j]), waitedMs };
+    return { rows: topUp.rows, models: topUp.arms.map((j) => models[j]), waitedMs, read: { books, kindCosts } };
+  }
+
+  /** What either stage of a window's probe is priced on, from the period's books read for it. */
+  private probeInput(books: PeriodBooks, kindCosts: KindCostInput, perQueryUsd: number): ProbeInput {
+    return {
+      priceOf: (m) => this.replica.engines.price(m),
+      level: this.config.BATCH_CONFIDENCE,
+      costLevel: books.costLevelOf,
+      kindCosts,
+      perQueryUsd,
+      billed: books.hasBill,
+    };
   }
 
   /** What the period's books say for a window of `w`'s scope and size planned at `now`. */
@@ -550,7 +549,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       recent[m]
         ? costLevel({ realisedUsd: recent[m].realisedUsd, expectedUsd: recent[m].baseUsd, calls: recent[m].calls })
         : 1;
-    return { period, billed, state, recent, costLevelOf };
+    return { period, billed, state, recent, costLevelOf, hasBill: (m) => (billed[m]?.calls ?? 0) > 0 };
   }
 
   /**
@@ -594,7 +593,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const residuals = await this.residuals.forRound(w.scope, round);
     const engine = this.replica.engines.get(w.scope);
     const now = Date.now();
-    const { period, billed, state, recent, costLevelOf } = read?.books ?? (await this.periodBooks(w, now));
+    const { period, billed, state, recent, costLevelOf, hasBill } = read?.books ?? (await this.periodBooks(w, now));
     const billingErrorUsd = billingError(billed);
     this.metrics
       .gauge('planner_billing_error_usd', 'Realised minus expected cost of the rewarded batch decisions this period', [
@@ -617,7 +616,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       robust: c.BATCH_ROBUST,
       solver: c.BATCH_SOLVER,
       timeLimitMs: c.BATCH_TIME_LIMIT_MS,
-      billed: (m) => (billed[m]?.calls ?? 0) > 0,
+      billed: hasBill,
       billedCalls: (m) => recent[m]?.calls ?? 0,
       maxParts: c.BATCH_DISPATCH_PARTS,
       residuals: residuals?.residuals,
@@ -848,6 +847,8 @@ interface PeriodBooks {
   state: PeriodBudgetState;
   recent: Record<string, ModelBills>;
   costLevelOf: (model: string) => number;
+  /** Whether `model` has a bill this period: before one, its expected cost is the price list's guess. */
+  hasBill: (model: string) => boolean;
 }
 
 /** A round's books and, with BATCH_KIND_COSTS, its bills per kind of prompt, read once (`probeOf`). */

@@ -393,13 +393,10 @@ export async function planWindowDispatch(
 export function windowProbe(
   queries: QueryRequest[],
   engine: WindowEngine,
-  opts: ProbeInput & { billed: (model: string) => boolean },
+  opts: ProbeInput,
 ): { rows: number[]; arms: number[]; single: SingleProbeCall[] } {
-  const wi = buildWindowEstimates(queries, engine, opts);
-  const byKind = new WindowKinds(wi.models, opts.kindCosts);
-  const { kinds } = byKind.price(wi);
-  const priced = (j: number) => opts.billed(wi.models[j]);
-  const probe = probeRound(byKind.ledger, wi.estimates, kinds, opts.perQueryUsd, priced);
+  const { wi, ledger, kinds, priced } = probeView(queries, engine, opts);
+  const probe = probeRound(ledger, wi.estimates, kinds, opts.perQueryUsd, priced);
   return { ...probe, single: singleProbeCalls(probe, kinds, priced) };
 }
 
@@ -412,16 +409,30 @@ export function windowProbe(
 export function windowProbeTopUp(
   queries: QueryRequest[],
   engine: WindowEngine,
-  opts: ProbeInput & { billed: (model: string) => boolean },
+  opts: ProbeInput,
   single: readonly SingleProbeCall[],
 ): { rows: number[]; arms: number[] } {
-  const wi = buildWindowEstimates(queries, engine, opts);
-  const { kinds } = new WindowKinds(wi.models, opts.kindCosts).price(wi);
-  return probeTopUp(single, wi.estimates, kinds, opts.perQueryUsd, { priced: (j) => opts.billed(wi.models[j]) });
+  const { wi, kinds, priced } = probeView(queries, engine, opts);
+  return probeTopUp(single, wi.estimates, kinds, opts.perQueryUsd, { priced });
 }
 
-/** What a window's probe is priced on: the estimates' options, the period's bills per kind, the per-query target. */
-export type ProbeInput = WindowEstimateOptions & { kindCosts: KindCostInput; perQueryUsd: number };
+/**
+ * What a window's probe is priced on: the estimates' options, the period's bills per kind, the
+ * per-query target, and which models have a bill this period.
+ */
+export type ProbeInput = WindowEstimateOptions & {
+  kindCosts: KindCostInput;
+  perQueryUsd: number;
+  billed: (model: string) => boolean;
+};
+
+/** The window as either stage of its probe sees it: priced per kind on the period's bills. */
+function probeView(queries: QueryRequest[], engine: WindowEngine, opts: ProbeInput) {
+  const wi = buildWindowEstimates(queries, engine, opts);
+  const byKind = new WindowKinds(wi.models, opts.kindCosts);
+  const { kinds } = byKind.price(wi);
+  return { wi, ledger: byKind.ledger, kinds, priced: (j: number) => opts.billed(wi.models[j]) };
+}
 
 /** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */
 function unpricedModels(wi: WindowInput, engine: WindowEngine, billed: (model: string) => boolean): number[] {

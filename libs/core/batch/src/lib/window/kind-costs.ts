@@ -277,9 +277,7 @@ export function probeRound(
     let next = 0;
     for (let j = 0; j < e.k; j++) {
       // An unseen kind has no bills: every model starts its probe from none.
-      if (g.some((i) => !e.available[i * e.k + j])) continue;
-      const mean = g.reduce((s, i) => s + e.cost[i * e.k + j], 0) / g.length;
-      if (mean > maxTargets * perQueryUsd) continue;
+      if (!worthProbing(e, g, j, maxTargets * perQueryUsd)) continue;
       if (!priced(j) && unpricedProbed.has(j)) continue;
       const want = priced(j) ? calls : 1;
       if (!priced(j)) unpricedProbed.add(j);
@@ -290,6 +288,15 @@ export function probeRound(
     }
   }
   return { rows, arms };
+}
+
+/**
+ * Whether model `j` may probe the rows `g` of one kind: every one of them offers it, and their
+ * mean expected cost is at most `limitUsd`.
+ */
+function worthProbing(e: WindowEstimates, g: readonly number[], j: number, limitUsd: number): boolean {
+  if (g.length === 0 || g.some((i) => !e.available[i * e.k + j])) return false;
+  return g.reduce((s, i) => s + e.cost[i * e.k + j], 0) / g.length <= limitUsd;
 }
 
 /** A model the first stage of a window's probe gave a single call on a kind, its price unknown until then. */
@@ -351,9 +358,7 @@ export function probeTopUp(
     const g = kinds.flatMap((kd, i) => (kd === kind ? [i] : []));
     let next = 0;
     for (const j of [...probed].sort((a, b) => a - b)) {
-      if (!priced(j) || g.length === 0 || g.some((i) => !e.available[i * e.k + j])) continue;
-      const mean = g.reduce((sum, i) => sum + e.cost[i * e.k + j], 0) / g.length;
-      if (!(mean <= maxTargets * perQueryUsd)) continue;
+      if (!priced(j) || !worthProbing(e, g, j, maxTargets * perQueryUsd)) continue;
       for (let c = 0; c < calls && next < g.length; c++) {
         rows.push(g[next++]);
         arms.push(j);
