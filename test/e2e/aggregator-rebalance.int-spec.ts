@@ -77,7 +77,7 @@ describe('reward aggregator: a scope that moves A -> B -> A keeps every reward',
       });
       await producer.send({
         topic: Topic.Feedback,
-        messages: ids.map((decisionId, i) => keyed(feedbackEvent(scope, decisionId, (i % 4) / 4, ts))),
+        messages: ids.map((decisionId, i) => keyed(feedbackEvent(scope, decisionId, (i % 4) / 4, { ts }))),
       });
     }
     sent += scopes.length * PER_SCOPE_AND_PHASE;

@@ -57,27 +57,27 @@ describe('batch planner: a window of a new kind of prompt opens with a probe', (
 
   it('probes the new kind on each model worth a call, then plans the rest on what it taught', async () => {
     const ids = await sendKind('k', 0);
-    const probe = await waitFor('the probe assigned', () => batchEventsOf(e2e, ids)[0]);
-    expect(probe.batchId).toMatch(/-probe$/);
-    // No model has a batch bill this period yet: one call each, and none of acme/large, dearer
-    // than six per-query targets.
-    expect(probe.assignments.map((a) => a.model).sort()).toEqual(['acme/medium', 'acme/small']);
-    const probeIds = probe.assignments.map((a) => a.requestId);
-    const probeAnswers = await answersOf(probeIds);
-    // Nothing of the rest goes before the probe's rewards are learned.
-    expect(batchEventsOf(e2e, ids)).toHaveLength(1);
-    await sendFeedback(e2e, probeAnswers, (r) => TAUGHT[r.value.model]);
-
+    /**
+     * Round `n` of the window, a stage of its probe: one call on each of acme/small and acme/medium
+     * (none of acme/large, dearer than six per-query targets); nothing after it goes before its
+     * rewards are learned, which it then sends. Returns its request ids.
+     */
+    const probeStage = async (n: number, name: string, round: 'probe' | 'top-up') => {
+      const event = await waitFor(`the ${name} assigned`, () => batchEventsOf(e2e, ids)[n]);
+      expect(event.batchId).toMatch(/-probe$/);
+      expect(event.window?.round).toBe(round);
+      expect(event.assignments.map((a) => a.model).sort()).toEqual(['acme/medium', 'acme/small']);
+      const stageIds = event.assignments.map((a) => a.requestId);
+      const answers = await answersOf(stageIds);
+      expect(batchEventsOf(e2e, ids)).toHaveLength(n + 1);
+      await sendFeedback(e2e, answers, (r) => TAUGHT[r.value.model]);
+      return stageIds;
+    };
+    // No model has a batch bill this period yet: one call each.
+    const probeIds = await probeStage(0, 'probe', 'probe');
     // Its second stage: the bills price both models within six targets, so each takes one more
     // call, learnt from before the rest too (docs/decisions/0056).
-    const topUp = await waitFor('the second stage assigned', () => batchEventsOf(e2e, ids)[1]);
-    expect(topUp.batchId).toMatch(/-probe$/);
-    expect(topUp.window?.round).toBe('top-up');
-    expect(topUp.assignments.map((a) => a.model).sort()).toEqual(['acme/medium', 'acme/small']);
-    const topUpIds = topUp.assignments.map((a) => a.requestId);
-    const topUpAnswers = await answersOf(topUpIds);
-    expect(batchEventsOf(e2e, ids)).toHaveLength(2);
-    await sendFeedback(e2e, topUpAnswers, (r) => TAUGHT[r.value.model]);
+    const topUpIds = await probeStage(1, 'second stage', 'top-up');
 
     const rest = await waitFor('the rest assigned', () => batchEventsOf(e2e, ids)[2]);
     expect(rest.batchId).not.toMatch(/-probe$/);

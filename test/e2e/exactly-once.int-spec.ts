@@ -59,7 +59,7 @@ describe('reward aggregator: exactly-once effect across restarts', () => {
     const decisions = Array.from({ length: N }, (_, i) => decisionEvent('eo', `d-${i}`, i % 2 ? 'a' : 'b', { ts }));
     // Half of the feedback comes before its decision, one in five twice.
     const feedback = decisions.flatMap((d, i) => {
-      const f = keyed(feedbackEvent('eo', d.decisionId, (i % 10) / 10, ts));
+      const f = keyed(feedbackEvent('eo', d.decisionId, (i % 10) / 10, { ts }));
       return i % 5 === 0 ? [f, f] : [f];
     });
     await producer.send({ topic: Topic.Feedback, messages: feedback.slice(0, feedback.length / 2) });

@@ -1,4 +1,5 @@
 import { FeedbackSource, Topic } from '@llm-router/contracts';
+import { feedbackEvent, keyed } from './ledger-events';
 import { StackHandles } from './use-stack';
 
 /**
@@ -13,15 +14,6 @@ export async function sendFeedback<A extends { value: { decisionId: string } }>(
 ): Promise<void> {
   await e2e.producer.send({
     topic: Topic.Feedback,
-    messages: answers.map((a) => ({
-      key: 'default',
-      value: JSON.stringify({
-        decisionId: a.value.decisionId,
-        scope: 'default',
-        quality: qualityOf(a),
-        source,
-        ts: new Date().toISOString(),
-      }),
-    })),
+    messages: answers.map((a) => keyed(feedbackEvent('default', a.value.decisionId, qualityOf(a), { source }))),
   });
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DecisionEvent, type ScoreFeedback } from '@llm-router/contracts';
+import { DecisionEvent, type FeedbackSource, type ScoreFeedback } from '@llm-router/contracts';
 
 /**
  * A minimal decision of a two-model thompson scope as the router logs it, for specs that feed the
@@ -27,14 +27,14 @@ export function decisionEvent(
   };
 }
 
-/** A user's feedback on `decisionId`. */
+/** Feedback on `decisionId`, from a user unless `opts.source` says otherwise. */
 export function feedbackEvent(
   scope: string,
   decisionId: string,
   quality: number,
-  ts?: string,
+  opts: { ts?: string; source?: FeedbackSource } = {},
 ): ScoreFeedback & { scope: string } {
-  return { decisionId, scope, quality, source: 'user', ts: ts ?? new Date().toISOString() };
+  return { decisionId, scope, quality, source: opts.source ?? 'user', ts: opts.ts ?? new Date().toISOString() };
 }
 
 /** A Kafka message of `event`, keyed by its scope as every producer of the project keys them. */
