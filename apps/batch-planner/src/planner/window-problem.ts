@@ -224,7 +224,10 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
   /**
    * Whether a bill of the model came back this period. A model with none that the policy has never
    * pulled either (so its usage is unlearnt too) has only the price list's guess for a cost, and a
-   * window gives it one call (planWindow's `unpricedArms`). Default: every model priced.
+   * window gives it one call (planWindow's `unpricedArms`). auto counts only its own calls as pulls:
+   * a warm-started auto's first window gives every model one call until its first bill, which
+   * measured better than trusting the warm start's usage (docs/decisions/0057). Default: every
+   * model priced.
    */
   billed?: (model: string) => boolean;
   /**

@@ -310,7 +310,8 @@ export async function runBatchReplay(
       level,
       timeLimitMs: options.timeLimitMs ?? 2000,
       models: arms,
-      // As the batch-planner app: neither called in this run nor known to the policy.
+      // As the batch-planner app: neither called in this run nor pulled by the policy. auto counts
+      // only its own calls as pulls, so a warm start's first window holds every model (0057).
       unpricedArms: calibration.unpricedArms().filter((j) => unpulled.includes(j)),
       exploration: exploring ? { unpulledArms: unpulled } : undefined,
       assignment: given,

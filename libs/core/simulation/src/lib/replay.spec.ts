@@ -560,6 +560,24 @@ describe('runBatchComparison', () => {
     expect(await learningSteps(warm, 'auto', 'off')).toEqual(['update:3', 'update:47', 'update:3', 'update:47']);
   });
 
+  it("gives each model one call of a warm-started auto's first window until its first bill, then plans freely", async () => {
+    // auto counts as pulls only its own calls, not the warm start's rows: the period's first window,
+    // planned on the warm start's priors alone, holds each model but the cheapest to one call, as it
+    // does a model neither billed nor pulled (docs/decisions/0057).
+    const rows = syntheticRows(150);
+    const r = await runBatchComparison(rows, {
+      ...base({ budget: 1e-3, warmStart: syntheticRows(300, 8) }),
+      batchSize: 50,
+      timeLimitMs: 300,
+    });
+    const callsOf = (from: number, to: number, arm: ArmId) =>
+      r.picks.slice(from, to).filter((j) => r.arms[j] === arm).length;
+    expect(callsOf(0, 50, MID)).toBe(1);
+    expect(callsOf(0, 50, PREMIUM)).toBeLessThanOrEqual(1);
+    // Billed once, mid takes the trivia and code prompts it upgrades (two thirds of a window).
+    expect(callsOf(50, 100, MID)).toBeGreaterThan(20);
+  });
+
   it('tries every model by default under a policy whose estimate of a model never pulled is a placeholder', async () => {
     // ucb1 and epsilon-greedy estimate a model they never pulled at a fixed mean that the cheap model's
     // learnt quality passes: planned on it, every window sent everything to the cheap model.
