@@ -13,6 +13,7 @@ import { PlannerService } from './planner/planner.service';
 import { ResidualCorrection } from './planner/residual-correction.service';
 import { BatchRequestsController } from './planner/batch-requests.controller';
 import { OutcomeStore } from './planner/outcome-store';
+import { PendingQueries } from './planner/pending-queries.service';
 import { PendingStore } from './planner/pending-store';
 import { ResidualStore } from './planner/residual-store';
 import { SpendStore } from './planner/spend-store';
@@ -35,6 +36,7 @@ export class PlannerModule {
       controllers: [BatchRequestsController],
       providers: [
         PlannerService,
+        PendingQueries,
         ResidualCorrection,
         SpendStore,
         PendingStore,

@@ -4,6 +4,7 @@ import { MessageProducer } from '@llm-router/kafka';
 import { ReplicaService } from '@llm-router/replica';
 import { HealthRegistry, MetricsService } from '@llm-router/service';
 import { PlannerConfig } from '../config';
+import { PendingQueries } from './pending-queries.service';
 import { PendingStore } from './pending-store';
 import { ResidualCorrection } from './residual-correction.service';
 import { PlannerService } from './planner.service';
@@ -18,6 +19,9 @@ const query = (id: string): QueryRequest => {
   if (!r.ok) throw r.error;
   return r.value;
 };
+
+const pendingQueries = (store: object, log: object, metrics: object) =>
+  new PendingQueries(store as PendingStore, log as PinoLogger, metrics as MetricsService);
 
 /** A planner whose replica has read no price yet (the real wait, on a stand-in registry); windows of two queries. */
 function planner() {
@@ -36,7 +40,7 @@ function planner() {
     replica,
     producer as unknown as MessageProducer,
     spend as unknown as SpendStore,
-    pending as unknown as PendingStore,
+    pendingQueries(pending, { info: jest.fn(), error: jest.fn() }, metrics),
     { info: jest.fn(), error: jest.fn() } as unknown as PinoLogger,
     metrics as unknown as MetricsService,
     health,
@@ -115,7 +119,7 @@ describe('PlannerService when a window keeps failing', () => {
       replica,
       producer as unknown as MessageProducer,
       spend as unknown as SpendStore,
-      pending as unknown as PendingStore,
+      pendingQueries(pending, { info: jest.fn(), error: jest.fn() }, metrics),
       { info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as PinoLogger,
       metrics as unknown as MetricsService,
       health,

@@ -11,7 +11,7 @@ import {
 } from '@llm-router/batch';
 import { Rng } from '@llm-router/numerics';
 import { BillTotals, costLevel } from '@llm-router/pricing';
-import { BatchAssignmentEvent, BatchRound, QueryRequest, Topic, validate } from '@llm-router/contracts';
+import { BatchAssignmentEvent, BatchRound, QueryRequest, Topic } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
 import { MessageProducer } from '@llm-router/kafka';
 import { ReplicaService } from '@llm-router/replica';
@@ -19,7 +19,7 @@ import { APP_CONFIG, HealthRegistry, MetricsService } from '@llm-router/service'
 import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { FeedbackWait } from './feedback-wait';
-import { PendingStore } from './pending-store';
+import { PendingQueries } from './pending-queries.service';
 import { ResidualCorrection } from './residual-correction.service';
 import { ModelBills, SpendStore } from './spend-store';
 import { DispatchedPart, WindowAssignment, WindowDispatch } from './window-dispatch';
@@ -104,16 +104,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private windowsClosed = 0;
   private windowsFailed = 0;
   private last: LastWindow | null = null;
-  /**
-   * Queries this process holds (buffered or in a window being solved), by scope and request id:
-   * a re-delivery, or a row the reload finds that enqueue() already took, is not queued twice.
-   */
-  private readonly held = new Set<string>();
-  /** Failed windows per held query (planAgainOrRoute). */
-  private readonly failures = new Map<string, number>();
   /** The reload of batch_pending, started by whichever comes first: bootstrap or the first query. */
   private restoring?: Promise<void>;
-  private restored = 0;
   /** Ledger totals per scope as of the last window, for /health without a database round trip. */
   private readonly spentByScope = new Map<string, { period: string; spentUsd: number; queries: number }>();
   /**
@@ -142,7 +134,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly replica: ReplicaService,
     private readonly producer: MessageProducer,
     private readonly spend: SpendStore,
-    private readonly pending: PendingStore,
+    private readonly pending: PendingQueries,
     private readonly log: PinoLogger,
     private readonly metrics: MetricsService,
     health: HealthRegistry,
@@ -155,8 +147,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       open: this.buffer.summary(),
       closed: this.windowsClosed,
       failed: this.windowsFailed,
-      held: this.held.size,
-      restored: this.restored,
+      ...this.pending.summary(),
       last: this.last,
       budget: this.budgetLeft(Date.now()),
     }));
@@ -177,11 +168,11 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Resolves once the handler may return: the query is in batch_pending (and in a window). */
   async enqueue(q: QueryRequest): Promise<void> {
-    await this.pending.add(q, new Date());
+    await this.pending.persist(q);
     // The Kafka transport starts consuming before the bootstrap hooks run: reload first, so
     // that older pending queries stay ahead of this one.
     await this.ready();
-    if (!this.hold(q)) return;
+    if (!this.pending.hold(q)) return;
     const w = this.buffer.add(q, Date.now());
     if (w) await this.schedule(w);
   }
@@ -197,57 +188,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
    * at the next tick.
    */
   private async restore(): Promise<void> {
-    const rows = await this.pending.load();
-    for (const row of rows) {
-      const d = validate(Topic.BatchRequests, row.query);
-      if (!d.ok) {
-        this.log.error(
-          { scope: row.scope, requestId: row.requestId, err: d.error.message },
-          'pending batch query no longer valid: left in batch_pending',
-        );
-        continue;
-      }
-      if (!this.hold(d.value)) continue;
-      this.restored += 1;
-      const w = this.buffer.add(d.value, row.receivedAt.getTime());
+    for (const { query, receivedAt } of await this.pending.reload()) {
+      const w = this.buffer.add(query, receivedAt.getTime());
       // Not awaited: the solve waits for the replica, which may need the app to finish starting.
       if (w) void this.schedule(w);
-    }
-    if (rows.length > 0)
-      this.log.info({ pending: rows.length, restored: this.restored }, 'pending batch queries reloaded');
-  }
-
-  /** Marks a query as held by this process; false if it already was. */
-  private hold(q: QueryRequest): boolean {
-    const k = heldKey(q);
-    if (this.held.has(k)) return false;
-    this.held.add(k);
-    return true;
-  }
-
-  /**
-   * Dispatched: their rows go. A failed delete only leaves rows that the next start dispatches
-   * again (see the class comment), so it does not fail the window.
-   */
-  private async release(qs: readonly QueryRequest[]): Promise<void> {
-    try {
-      await this.pending.remove(qs);
-    } catch (e) {
-      this.metrics
-        .counter(
-          'planner_pending_delete_failures_total',
-          'Dispatched windows whose batch_pending rows could not be deleted',
-        )
-        .inc();
-      this.log.error(
-        { queries: qs.length, err: (e as Error).message },
-        'could not delete dispatched queries from batch_pending',
-      );
-    } finally {
-      for (const q of qs) {
-        this.held.delete(heldKey(q));
-        this.failures.delete(heldKey(q));
-      }
     }
   }
 
@@ -365,9 +309,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const again: QueryRequest[] = [];
     const route: QueryRequest[] = [];
     for (const q of qs) {
-      const failures = (this.failures.get(heldKey(q)) ?? 0) + 1;
-      this.failures.set(heldKey(q), failures);
-      (failures >= this.config.BATCH_WINDOW_ATTEMPTS ? route : again).push(q);
+      (this.pending.failed(q) >= this.config.BATCH_WINDOW_ATTEMPTS ? route : again).push(q);
     }
     if (again.length > 0) this.buffer.requeue(again, Date.now());
     if (route.length === 0) return;
@@ -389,7 +331,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       { queries: route.length, attempts: this.config.BATCH_WINDOW_ATTEMPTS, err: err.message },
       'batch queries whose windows kept failing are routed one by one',
     );
-    await this.release(route);
+    await this.pending.release(route);
   }
 
   /**
@@ -777,7 +719,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       sent.map((a) => a.query),
     );
     // Only now: a crash before this point leaves the rows, and the queries are planned again.
-    await this.release(sent.map((a) => a.query));
+    await this.pending.release(sent.map((a) => a.query));
     return spentAfter;
   }
 
@@ -831,8 +773,6 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 }
-
-const heldKey = (q: QueryRequest): string => `${q.scope}\u0000${q.id}`;
 
 /**
  * A window planned whole, or its exploration sub-round, or its probe of new kinds of prompt
