@@ -576,17 +576,26 @@ describe('probeTopUp', () => {
 });
 
 describe('recentCheapestBillUsd', () => {
-  it('is the lowest mean bill of the models with at least RESERVE_MIN_CALLS calls', () => {
+  it("is the cheapest model's mean bill once it rests on RESERVE_MIN_CALLS calls", () => {
     expect(RESERVE_MIN_CALLS).toBe(20);
     const bills = [
       { realisedUsd: 10, calls: 20 },
       { realisedUsd: 4, calls: 20 },
-      // Cheaper, but on too few calls.
-      { realisedUsd: 1, calls: 19 },
+      { realisedUsd: 1, calls: 25 },
     ];
-    expect(recentCheapestBillUsd(bills)).toBeCloseTo(0.2, 12);
-    expect(recentCheapestBillUsd(bills, 19)).toBeCloseTo(1 / 19, 12);
-    expect(recentCheapestBillUsd(bills, 21)).toBeNull();
+    expect(recentCheapestBillUsd(bills)).toBeCloseTo(0.04, 12);
+    expect(recentCheapestBillUsd(bills, 25)).toBeCloseTo(0.04, 12);
+    expect(recentCheapestBillUsd(bills, 26)).toBeNull();
+  });
+
+  it("never takes a dearer model's bill for the cheapest model's: too few of its calls is no figure", () => {
+    // A cold first window sent 96 queries to the better model and 4 to the cheap one.
+    const bills = [
+      { realisedUsd: 4 * 1.5e-5, calls: 4 },
+      { realisedUsd: 96 * 3.1e-4, calls: 96 },
+    ];
+    expect(recentCheapestBillUsd(bills)).toBeNull();
+    expect(recentCheapestBillUsd(bills, 4)).toBeCloseTo(1.5e-5, 15);
   });
 
   it('is null without bills, and never divides by no calls', () => {

@@ -373,17 +373,23 @@ export const PROBE_TOP_UP_CALLS = 1;
 
 /**
  * What a later query's cheapest model is expected to cost when the window is priced per kind: the
- * later queries' kinds are not known, so the reserve for them takes at least the cheapest recent
- * mean bill of a model billed at least `minCalls` times (null: none yet).
+ * later queries' kinds are not known, so the reserve for them takes at least the recent mean bill
+ * of the model whose mean bill is lowest, once it rests on `minCalls` calls (null: no bill yet, or
+ * too few of the cheapest model's). A dearer model's bill never stands for it: a cold period's
+ * first window that sent nearly every query to the better model left that model the only one with
+ * `minCalls` bills, and its mean, above the per-query target, reserved more than the whole budget
+ * left for the later queries, so the next window could buy nothing (docs/decisions/0058).
  */
 export function recentCheapestBillUsd(
   bills: readonly { realisedUsd: number; calls: number }[],
   minCalls = RESERVE_MIN_CALLS,
 ): number | null {
-  let low = Infinity;
-  for (const b of bills) if (b.calls >= minCalls && b.calls > 0) low = Math.min(low, b.realisedUsd / b.calls);
-  return Number.isFinite(low) ? low : null;
+  let cheapest: { realisedUsd: number; calls: number } | null = null;
+  for (const b of bills)
+    if (b.calls > 0 && (cheapest === null || b.realisedUsd / b.calls < cheapest.realisedUsd / cheapest.calls))
+      cheapest = b;
+  return cheapest !== null && cheapest.calls >= minCalls ? cheapest.realisedUsd / cheapest.calls : null;
 }
 
-/** Calls of a model its recent mean bill must rest on to price the later queries' reserve. */
+/** Calls the cheapest model's recent mean bill must rest on to price the later queries' reserve. */
 export const RESERVE_MIN_CALLS = 20;
