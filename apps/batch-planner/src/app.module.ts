@@ -15,6 +15,7 @@ import { BatchRequestsController } from './planner/batch-requests.controller';
 import { OutcomeStore } from './planner/outcome-store';
 import { PendingQueries } from './planner/pending-queries.service';
 import { PendingStore } from './planner/pending-store';
+import { PeriodBooksReader } from './planner/period-books.service';
 import { ResidualStore } from './planner/residual-store';
 import { SpendStore } from './planner/spend-store';
 
@@ -37,6 +38,7 @@ export class PlannerModule {
       providers: [
         PlannerService,
         PendingQueries,
+        PeriodBooksReader,
         ResidualCorrection,
         SpendStore,
         PendingStore,

@@ -6,6 +6,7 @@ import { HealthRegistry, MetricsService } from '@llm-router/service';
 import { PlannerConfig } from '../config';
 import { PendingQueries } from './pending-queries.service';
 import { PendingStore } from './pending-store';
+import { PeriodBooksReader } from './period-books.service';
 import { ResidualCorrection } from './residual-correction.service';
 import { PlannerService } from './planner.service';
 import { SpendStore } from './spend-store';
@@ -35,8 +36,9 @@ function planner() {
   const producer = { send: jest.fn(), sendMany: jest.fn() };
   const metrics = { counter: jest.fn(), gauge: jest.fn(), histogram: jest.fn() };
   const health = new HealthRegistry();
+  const config = { BATCH_WINDOW_SIZE: 2, BATCH_WINDOW_MS: 60000, BATCH_BUDGET_PERIOD: 'daily' } as PlannerConfig;
   const p = new PlannerService(
-    { BATCH_WINDOW_SIZE: 2, BATCH_WINDOW_MS: 60000, BATCH_BUDGET_PERIOD: 'daily' } as PlannerConfig,
+    config,
     replica,
     producer as unknown as MessageProducer,
     spend as unknown as SpendStore,
@@ -45,6 +47,7 @@ function planner() {
     metrics as unknown as MetricsService,
     health,
     {} as unknown as ResidualCorrection,
+    new PeriodBooksReader(config, spend as unknown as SpendStore, replica),
   );
   const windows = async () => (await health.run()).checks['windows'] as { closed: number; failed: number };
   return { p, pending, spend, producer, metrics, windows };
@@ -108,14 +111,15 @@ describe('PlannerService when a window keeps failing', () => {
     const inc = jest.fn();
     const metrics = { counter: jest.fn(() => ({ inc })), gauge: jest.fn(), histogram: jest.fn() };
     const health = new HealthRegistry();
+    const config = {
+      BATCH_WINDOW_SIZE: 2,
+      BATCH_WINDOW_MS: 20,
+      BATCH_BUDGET_PERIOD: 'daily',
+      BATCH_WINDOW_ATTEMPTS: 3,
+      BATCH_FEEDBACK_WAIT_MS: 0,
+    } as PlannerConfig;
     const p = new PlannerService(
-      {
-        BATCH_WINDOW_SIZE: 2,
-        BATCH_WINDOW_MS: 20,
-        BATCH_BUDGET_PERIOD: 'daily',
-        BATCH_WINDOW_ATTEMPTS: 3,
-        BATCH_FEEDBACK_WAIT_MS: 0,
-      } as PlannerConfig,
+      config,
       replica,
       producer as unknown as MessageProducer,
       spend as unknown as SpendStore,
@@ -125,6 +129,7 @@ describe('PlannerService when a window keeps failing', () => {
       health,
       // The correction off, as BATCH_RECENT_CORRECTION `auto` leaves it without a warm start.
       { on: () => false, forRound: async () => undefined } as unknown as ResidualCorrection,
+      new PeriodBooksReader(config, spend as unknown as SpendStore, replica),
     );
     await p.onApplicationBootstrap();
     try {

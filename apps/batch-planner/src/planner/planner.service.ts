@@ -2,7 +2,6 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { PinoLogger } from 'nestjs-pino';
 import {
   MIX_SAMPLE_MAX,
-  kindCounts,
   promptKind,
   type SingleProbeCall,
   explorationHead,
@@ -10,7 +9,7 @@ import {
   strideSample,
 } from '@llm-router/batch';
 import { Rng } from '@llm-router/numerics';
-import { BillTotals, costLevel } from '@llm-router/pricing';
+import { BillTotals } from '@llm-router/pricing';
 import { BatchAssignmentEvent, BatchRound, QueryRequest, Topic } from '@llm-router/contracts';
 import { decisionIdFor } from '@llm-router/engine';
 import { MessageProducer } from '@llm-router/kafka';
@@ -20,8 +19,9 @@ import { PlannerConfig } from '../config';
 import { Window, WindowBuffer } from '../windows/window-buffer';
 import { FeedbackWait } from './feedback-wait';
 import { PendingQueries } from './pending-queries.service';
+import { PeriodBooks, PeriodBooksReader } from './period-books.service';
 import { ResidualCorrection } from './residual-correction.service';
-import { ModelBills, SpendStore } from './spend-store';
+import { SpendStore } from './spend-store';
 import { DispatchedPart, WindowAssignment, WindowDispatch } from './window-dispatch';
 import { RoutedMix } from './routed-mix';
 import { WindowResiduals } from './window-residuals';
@@ -29,11 +29,9 @@ import {
   billingError,
   ContextualQueries,
   KindCostInput,
-  PeriodBudgetState,
   windowProbe,
   windowProbeTopUp,
   type ProbeInput,
-  periodBudget,
   periodKey,
   planWindowDispatch,
   queryText,
@@ -117,8 +115,6 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly feedback = new FeedbackWait();
   /** The warm-start file's prompts as queries, the forecast of every period's mix (built at first use). */
   private forecast?: ContextualQueries;
-  /** The warm-start file's prompts per kind key (BATCH_KIND_COSTS; counted at first use). */
-  private warmKinds?: Map<string, number>;
   /**
    * Windows are solved one after another: two windows of a scope solved at once would both
    * read the same budget left and together overspend it.
@@ -139,6 +135,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: MetricsService,
     health: HealthRegistry,
     private readonly residuals: ResidualCorrection,
+    private readonly books: PeriodBooksReader,
   ) {
     this.buffer = new WindowBuffer(config.BATCH_WINDOW_SIZE, config.BATCH_WINDOW_MS);
     this.draws = new Rng(config.POLICY_SEED);
@@ -422,7 +419,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const c = this.config;
     if (!c.BATCH_KIND_COSTS || c.BATCH_FEEDBACK_WAIT_MS === 0 || c.BATCH_EXPLORE === 0) return { probe: null };
     const engine = this.replica.engines.get(w.scope);
-    const books = await this.periodBooks(w, Date.now());
+    const books = await this.books.read(w.scope, w.queries.length, Date.now());
     const read = { books, kindCosts: await this.kindCosts(w.scope, engine, books, w.queries) };
     const b = books.state.budget;
     if (!b || b.expectedQueries - b.routedQueries - w.queries.length <= 0) return { probe: null, read };
@@ -445,7 +442,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (single.length === 0 || w.queries.length === 0) return null;
     const waitedMs = await this.awaitFeedback(w.scope);
     const engine = this.replica.engines.get(w.scope);
-    const books = await this.periodBooks(w, Date.now());
+    const books = await this.books.read(w.scope, w.queries.length, Date.now());
     const b = books.state.budget;
     if (!b) return null;
     const kindCosts = await this.kindCosts(w.scope, engine, books, w.queries);
@@ -468,32 +465,6 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
-  /** What the period's books say for a window of `w`'s scope and size planned at `now`. */
-  private async periodBooks(w: Window, now: number): Promise<PeriodBooks> {
-    const c = this.config;
-    const period = periodKey(c.BATCH_BUDGET_PERIOD, now);
-    const ledger = await this.spend.read(w.scope, period);
-    const billed = await this.spend.billed(w.scope, period);
-    const state = periodBudget({
-      periodBudgetUsd: c.BATCH_BUDGET_USD,
-      period: c.BATCH_BUDGET_PERIOD,
-      spentUsd: reconciledSpend(ledger.spentUsd, billed),
-      queries: ledger.queries,
-      expectedQueriesPerPeriod: c.BATCH_EXPECTED_QUERIES,
-      paceBy: c.BATCH_PACE_BY,
-      windowSize: w.queries.length,
-      now,
-    });
-    // The replica's cost model does not learn usage; the bills of this period's windows do,
-    // measured against the costs before the level, as the replay's calibration measures them.
-    const recent = await this.spend.recentBills(w.scope, period, c.BATCH_COST_LEVEL_CALLS);
-    const costLevelOf = (m: string) =>
-      recent[m]
-        ? costLevel({ realisedUsd: recent[m].realisedUsd, expectedUsd: recent[m].baseUsd, calls: recent[m].calls })
-        : 1;
-    return { period, billed, state, recent, costLevelOf, hasBill: (m) => (billed[m]?.calls ?? 0) > 0 };
-  }
-
   /**
    * The period's bills per kind of prompt for the window's prompts and those its dual price is set
    * on (routed mix, forecast): what BATCH_KIND_COSTS prices them on.
@@ -504,16 +475,12 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     books: { period: string; recent: KindCostInput['recent'] },
     queries: readonly QueryRequest[],
   ): Promise<KindCostInput> {
-    // The file is read once at start: its prompts are counted once, not at every window.
-    this.warmKinds ??= kindCounts(this.replica.warmStartPrompts());
     const routed = this.routedByScope.get(scope);
-    const kinds = [
+    return this.books.kindCosts(scope, books, [
       ...queries.map((q) => promptKind(queryText(q))),
       ...(routed?.period === books.period ? routed.promptKinds : []),
       ...this.forecastFor(engine).promptKinds,
-    ];
-    const bills = await this.spend.kindBills(scope, books.period, kinds);
-    return { bills, warmStart: this.warmKinds, recent: books.recent };
+    ]);
   }
 
   /**
@@ -535,7 +502,8 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const residuals = await this.residuals.forRound(w.scope, round);
     const engine = this.replica.engines.get(w.scope);
     const now = Date.now();
-    const { period, billed, state, recent, costLevelOf, hasBill } = read?.books ?? (await this.periodBooks(w, now));
+    const { period, billed, state, recent, costLevelOf, hasBill } =
+      read?.books ?? (await this.books.read(w.scope, w.queries.length, now));
     const billingErrorUsd = billingError(billed);
     this.metrics
       .gauge('planner_billing_error_usd', 'Realised minus expected cost of the rewarded batch decisions this period', [
@@ -779,17 +747,6 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
  * (`windowProbe`), or the rest of it after either (the `window.round` of its assignment events).
  */
 export type WindowRound = BatchRound;
-
-/** What `PlannerService.periodBooks` reads: the period's ledger and bills for one round. */
-interface PeriodBooks {
-  period: string;
-  billed: Record<string, ModelBills>;
-  state: PeriodBudgetState;
-  recent: Record<string, ModelBills>;
-  costLevelOf: (model: string) => number;
-  /** Whether `model` has a bill this period: before one, its expected cost is the price list's guess. */
-  hasBill: (model: string) => boolean;
-}
 
 /** A round's books and, with BATCH_KIND_COSTS, its bills per kind of prompt, read once (`probeOf`). */
 interface RoundBooks {
