@@ -419,11 +419,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     const c = this.config;
     if (!c.BATCH_KIND_COSTS || c.BATCH_FEEDBACK_WAIT_MS === 0 || c.BATCH_EXPLORE === 0) return { probe: null };
     const engine = this.replica.engines.get(w.scope);
-    const books = await this.books.read(w.scope, w.queries.length, Date.now());
-    const read = { books, kindCosts: await this.kindCosts(w.scope, engine, books, w.queries) };
-    const b = books.state.budget;
+    const read = await this.roundBooks(w, engine);
+    const b = read.books.state.budget;
     if (!b || b.expectedQueries - b.routedQueries - w.queries.length <= 0) return { probe: null, read };
-    const probe = windowProbe(w.queries, engine, this.probeInput(books, read.kindCosts, b.perQueryUsd));
+    const probe = windowProbe(w.queries, engine, this.probeInput(read, b.perQueryUsd));
     if (probe.rows.length === 0) return { probe: null, read };
     const models = engine.arms();
     return { probe: { rows: probe.rows, models: probe.arms.map((j) => models[j]), single: probe.single }, read };
@@ -442,19 +441,24 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (single.length === 0 || w.queries.length === 0) return null;
     const waitedMs = await this.awaitFeedback(w.scope);
     const engine = this.replica.engines.get(w.scope);
-    const books = await this.books.read(w.scope, w.queries.length, Date.now());
-    const b = books.state.budget;
+    const read = await this.roundBooks(w, engine);
+    const b = read.books.state.budget;
     if (!b) return null;
-    const kindCosts = await this.kindCosts(w.scope, engine, books, w.queries);
     // A bill still out after the feedback wait leaves the model's price a guess: no second call.
-    const topUp = windowProbeTopUp(w.queries, engine, this.probeInput(books, kindCosts, b.perQueryUsd), single);
+    const topUp = windowProbeTopUp(w.queries, engine, this.probeInput(read, b.perQueryUsd), single);
     if (topUp.rows.length === 0) return null;
     const models = engine.arms();
-    return { rows: topUp.rows, models: topUp.arms.map((j) => models[j]), waitedMs, read: { books, kindCosts } };
+    return { rows: topUp.rows, models: topUp.arms.map((j) => models[j]), waitedMs, read };
+  }
+
+  /** The period's books and the bills per kind of prompt of `w`'s queries, read now for one round. */
+  private async roundBooks(w: Window, engine: WindowEngine): Promise<RoundBooks> {
+    const books = await this.books.read(w.scope, w.queries.length, Date.now());
+    return { books, kindCosts: await this.kindCosts(w.scope, engine, books, w.queries) };
   }
 
   /** What either stage of a window's probe is priced on, from the period's books read for it. */
-  private probeInput(books: PeriodBooks, kindCosts: KindCostInput, perQueryUsd: number): ProbeInput {
+  private probeInput({ books, kindCosts }: RoundBooks, perQueryUsd: number): ProbeInput {
     return {
       priceOf: (m) => this.replica.engines.price(m),
       level: this.config.BATCH_CONFIDENCE,
