@@ -31,6 +31,9 @@ import {
   type ExploreSetting,
   RECENT_CORRECTION_SETTINGS,
   type RecentCorrectionSetting,
+  PLAN_ON_TRUTH_SETTINGS,
+  type PlanOnTruthSetting,
+  planOnTruthOf,
   recentCorrectionOn,
   runBatchComparison,
   runReplay,
@@ -65,6 +68,8 @@ interface Cli {
   explore: ExploreSetting;
   recentCorrection: RecentCorrectionSetting;
   kindCosts: 'on' | 'off';
+  planOnTruth?: PlanOnTruthSetting;
+  truthSources?: string;
   warmStart?: string;
   feedbackDelay: number;
   json?: boolean;
@@ -140,6 +145,16 @@ function program(): Command {
       )
         .choices(['on', 'off'])
         .default('on'),
+    )
+    .addOption(
+      new Option(
+        '--plan-on-truth <what>',
+        "batch mode, a diagnostic: plan each round on the replayed rows' true mean quality, cost or both per source and model instead of the policy's estimates (what better estimates could buy; docs/decisions/0042)",
+      ).choices([...PLAN_ON_TRUTH_SETTINGS]),
+    )
+    .option(
+      '--truth-sources <list>',
+      'with --plan-on-truth: only the rows of these sources (comma-separated; default every source)',
     )
     .option(
       '--feedback-delay <n>',
@@ -244,6 +259,27 @@ function validate(cli: Cli, arms: string[]): void {
     throw new UsageError('--recent-correction needs --mode batch');
   if (cli.kindCosts !== 'on' && cli.mode !== 'batch') throw new UsageError('--kind-costs needs --mode batch');
   if (cli.level !== DEFAULT_ROBUST_LEVEL && !cli.robust) throw new UsageError('--level needs --robust');
+  if (cli.planOnTruth && cli.mode !== 'batch') throw new UsageError('--plan-on-truth needs --mode batch');
+  if (cli.planOnTruth && cli.scenario !== 'stationary')
+    throw new UsageError('--plan-on-truth needs the stationary scenario (a price event is not in the rows)');
+  if (cli.truthSources !== undefined && !cli.planOnTruth) throw new UsageError('--truth-sources needs --plan-on-truth');
+}
+
+/** --truth-sources as a list, each checked against the sources of the data. */
+function truthSources(cli: Cli, rows: readonly DatasetRow[]): string[] | null {
+  if (cli.truthSources === undefined) return null;
+  const list = cli.truthSources
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+  if (list.length === 0) throw new UsageError('--truth-sources: no source named');
+  const known = new Set(rows.map((r) => r.source).filter((x) => x !== undefined));
+  const unknown = list.filter((x) => !known.has(x));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `--truth-sources: not a source of the data: ${unknown.join(', ')} (sources: ${[...known].join(', ')})`,
+    );
+  return list;
 }
 
 function table(r: ReplayResult | BatchReplayResult): string {
@@ -397,6 +433,7 @@ async function main(argv: string[]): Promise<number> {
         explore: cli.explore,
         recentCorrection: cli.recentCorrection,
         kindCosts: cli.kindCosts === 'on',
+        planOnTruth: cli.planOnTruth ? planOnTruthOf(cli.planOnTruth, truthSources(cli, rows)) : undefined,
         onProgress: (_done, n) => inner?.(++steps, 2 * n),
       });
     } else {
@@ -422,13 +459,19 @@ async function main(argv: string[]): Promise<number> {
           explore: cli.explore,
           recentCorrection: recentCorrectionOn({ ...options, recentCorrection: cli.recentCorrection }),
           kindCosts: cli.kindCosts === 'on',
+          ...(cli.planOnTruth
+            ? { planOnTruth: { what: cli.planOnTruth, sources: truthSources(cli, rows) ?? 'all' } }
+            : {}),
         }
       : {}),
   };
   if (cli.json) process.stdout.write(JSON.stringify(jsonRecord(result, extra)) + '\n');
   else {
     const sources = 'bySource' in result && result.bySource ? `\n\n${sourceTable(result.bySource, result.arms)}` : '';
-    process.stdout.write(table(result) + sources + (cli.plot ? `\nplot written to ${cli.plot}` : '') + '\n');
+    const truth = cli.planOnTruth
+      ? `\nplanned on the rows' true ${cli.planOnTruth === 'both' ? 'quality and cost' : cli.planOnTruth} of ${cli.truthSources ?? 'every source'} (a diagnostic)`
+      : '';
+    process.stdout.write(table(result) + truth + sources + (cli.plot ? `\nplot written to ${cli.plot}` : '') + '\n');
   }
   return 0;
 }

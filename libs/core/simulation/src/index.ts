@@ -5,3 +5,4 @@ export * from './lib/replay';
 export * from './lib/batch';
 export * from './lib/source-bound';
 export * from './lib/source-breakdown';
+export * from './lib/plan-on-truth';

@@ -37,6 +37,7 @@ import {
 import { quantile } from './metrics';
 import { orderRows } from './order';
 import { sourceBound } from './source-bound';
+import { PlanOnTruth, applyPlanOnTruth, sourceMeans } from './plan-on-truth';
 import { SourceFigures, sourceBreakdown } from './source-breakdown';
 import {
   ReplayOptions,
@@ -81,6 +82,11 @@ export interface BatchReplayOptions extends ReplayOptions {
    * BATCH_KIND_COSTS; docs/decisions/0050).
    */
   kindCosts?: boolean;
+  /**
+   * A diagnostic: plan each round on the replayed rows' true mean quality and/or cost per source
+   * and model in place of the estimates (`PlanOnTruth`). Needs the stationary scenario.
+   */
+  planOnTruth?: PlanOnTruth;
 }
 
 export interface ModeFigures {
@@ -203,6 +209,11 @@ export async function runBatchReplay(
   if (!Number.isInteger(size) || size < 1) throw new Error(`batch size must be an integer >= 1, got ${size}`);
   const { policy, costModel, n, data, arms } = s;
   const k = arms.length;
+  if (options.planOnTruth && s.scen)
+    throw new Error(
+      "batch mode: planning on the rows' truth needs the stationary scenario (a price event is not in the rows)",
+    );
+  const truth = options.planOnTruth ? { setting: options.planOnTruth, means: sourceMeans(data, arms) } : null;
   const rec = new ReplayRecorder(s, options, false);
   const solveMs: number[] = [];
   const level = options.level ?? DEFAULT_ROBUST_LEVEL;
@@ -283,6 +294,13 @@ export async function runBatchReplay(
     const texts = queries.map((q) => q.ctx.text ?? '');
     const kinds = recent?.kindsOf(texts) ?? [];
     recent?.apply(estimates, arms, kinds);
+    if (truth)
+      applyPlanOnTruth(
+        estimates,
+        idx.map((r) => data[r].source),
+        truth.means,
+        truth.setting,
+      );
     const budget: PeriodBudget | null =
       s.budget === null
         ? null

@@ -15,6 +15,7 @@ import { budgetPacing } from './pacer';
 import { ReplayOptions, ReplayRow, runReplay } from './replay';
 import { CostCalibration, RecentCorrectionSetting } from '@llm-router/batch';
 import { runBatchComparison, windowQualities, worstWindowQuality } from './batch';
+import { planOnTruthOf } from './plan-on-truth';
 
 const CHEAP = 'cheap';
 const MID = 'mid';
@@ -468,6 +469,43 @@ describe('runBatchComparison', () => {
     expect(
       (await runBatchComparison(rows, { ...base({ budget: 1e-3, scenario: cut }), ...opts })).sourceBound,
     ).toBeNull();
+  });
+
+  it("plans on the rows' true means of the named sources when asked (a diagnostic), and refuses a scenario", async () => {
+    const rows = syntheticRows(150);
+    const opts = {
+      ...base({ budget: 1e-3, policy: ({ arms, seed }) => createPolicy('random', { arms, seed }) }),
+      batchSize: 25,
+      timeLimitMs: 300,
+      order: 'by-source' as const,
+      explore: 0,
+    };
+    const ordered = orderRows(rows, 'by-source', 1);
+    /** Per source, the batch's calls per arm. */
+    const callsBySource = (picks: Int32Array, arms: readonly string[]) => {
+      const out: Record<string, Record<string, number>> = {};
+      ordered.forEach((r, i) => {
+        const c = (out[r.source!] ??= {});
+        c[arms[picks[i]]] = (c[arms[picks[i]]] ?? 0) + 1;
+      });
+      return out;
+    };
+    // A policy that knows nothing reads every model alike: every query goes to its cheapest.
+    const blind = await runBatchComparison(rows, opts);
+    for (const c of Object.values(callsBySource(blind.picks, blind.arms))) expect(Object.keys(c)).toEqual([CHEAP]);
+    // Told code's true means (cheap 0.4, mid 0.7, premium 0.92), it upgrades code and nothing else.
+    const told = await runBatchComparison(rows, { ...opts, planOnTruth: planOnTruthOf('quality', ['code']) });
+    const calls = callsBySource(told.picks, told.arms);
+    // Code is the second source (windows of 25): its first window gives each dearer model one
+    // call, none having a bill yet (docs/decisions/0035); its second upgrades every row.
+    expect((calls['code'][MID] ?? 0) + (calls['code'][PREMIUM] ?? 0)).toBeGreaterThanOrEqual(25);
+    expect(Object.keys(calls['maths'])).toEqual([CHEAP]);
+    expect(Object.keys(calls['trivia'])).toEqual([CHEAP]);
+    expect(told.perQuery).toEqual(blind.perQuery);
+    const cut = { name: 'price-cut' as const, arm: PREMIUM, at: 60, factor: 0.1 };
+    await expect(
+      runBatchComparison(rows, { ...opts, scenario: cut, planOnTruth: planOnTruthOf('both', null) }),
+    ).rejects.toThrow(/stationary scenario/);
   });
 
   it('splits the gain by source on a stationary run, and not under a scenario', async () => {
