@@ -376,6 +376,7 @@ async function main(argv: string[]): Promise<number> {
   const rows = readRows(cli.data, 'data file');
   const arms = [...new Set(rows.flatMap((r) => Object.keys(r.arms)))];
   validate(cli, arms);
+  const truthNamed = truthSources(cli, rows);
   const warm = cli.warmStart ? readRows(cli.warmStart, 'warm-start file') : undefined;
   if (cli.warmStart && readText(cli.warmStart, 'warm-start file') === readText(cli.data, 'data file')) {
     throw new UsageError(
@@ -433,7 +434,7 @@ async function main(argv: string[]): Promise<number> {
         explore: cli.explore,
         recentCorrection: cli.recentCorrection,
         kindCosts: cli.kindCosts === 'on',
-        planOnTruth: cli.planOnTruth ? planOnTruthOf(cli.planOnTruth, truthSources(cli, rows)) : undefined,
+        planOnTruth: cli.planOnTruth ? planOnTruthOf(cli.planOnTruth, truthNamed) : undefined,
         onProgress: (_done, n) => inner?.(++steps, 2 * n),
       });
     } else {
@@ -459,9 +460,7 @@ async function main(argv: string[]): Promise<number> {
           explore: cli.explore,
           recentCorrection: recentCorrectionOn({ ...options, recentCorrection: cli.recentCorrection }),
           kindCosts: cli.kindCosts === 'on',
-          ...(cli.planOnTruth
-            ? { planOnTruth: { what: cli.planOnTruth, sources: truthSources(cli, rows) ?? 'all' } }
-            : {}),
+          ...(cli.planOnTruth ? { planOnTruth: { what: cli.planOnTruth, sources: truthNamed ?? 'all' } } : {}),
         }
       : {}),
   };
@@ -469,7 +468,7 @@ async function main(argv: string[]): Promise<number> {
   else {
     const sources = 'bySource' in result && result.bySource ? `\n\n${sourceTable(result.bySource, result.arms)}` : '';
     const truth = cli.planOnTruth
-      ? `\nplanned on the rows' true ${cli.planOnTruth === 'both' ? 'quality and cost' : cli.planOnTruth} of ${cli.truthSources ?? 'every source'} (a diagnostic)`
+      ? `\nplanned on the rows' true ${cli.planOnTruth === 'both' ? 'quality and cost' : cli.planOnTruth} of ${truthNamed?.join(', ') ?? 'every source'} (a diagnostic)`
       : '';
     process.stdout.write(table(result) + truth + sources + (cli.plot ? `\nplot written to ${cli.plot}` : '') + '\n');
   }
