@@ -70,8 +70,9 @@ export class PendingQueries {
 
   /** Counts one more failed window of `q`; returns how many it has had. */
   failed(q: QueryRequest): number {
-    const n = (this.failures.get(heldKey(q)) ?? 0) + 1;
-    this.failures.set(heldKey(q), n);
+    const k = heldKey(q);
+    const n = (this.failures.get(k) ?? 0) + 1;
+    this.failures.set(k, n);
     return n;
   }
 
@@ -96,8 +97,9 @@ export class PendingQueries {
       );
     } finally {
       for (const q of qs) {
-        this.held.delete(heldKey(q));
-        this.failures.delete(heldKey(q));
+        const k = heldKey(q);
+        this.held.delete(k);
+        this.failures.delete(k);
       }
     }
   }
