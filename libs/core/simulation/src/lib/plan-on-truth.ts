@@ -1,5 +1,6 @@
 import { WindowEstimates } from '@llm-router/batch';
 import type { ReplayRow } from './replay';
+import { sourceSums } from './source-bound';
 
 /**
  * A diagnostic of the batch replay: which of the planner's estimates are replaced by the truth of
@@ -32,28 +33,15 @@ export interface SourceMeans {
 }
 
 export function sourceMeans(rows: readonly ReplayRow[], arms: readonly string[]): Map<string, SourceMeans> {
-  const sums = new Map<string, { q: Float64Array; c: Float64Array; n: Float64Array }>();
-  for (const r of rows) {
-    if (r.source === undefined) continue;
-    let s = sums.get(r.source);
-    if (!s) {
-      const k = arms.length;
-      sums.set(r.source, (s = { q: new Float64Array(k), c: new Float64Array(k), n: new Float64Array(k) }));
-    }
-    arms.forEach((a, j) => {
-      const o = r.arms[a];
-      if (!o) return;
-      s.q[j] += o.reward;
-      s.c[j] += o.cost;
-      s.n[j]++;
-    });
-  }
   const out = new Map<string, SourceMeans>();
-  for (const [source, s] of sums)
-    out.set(source, {
-      quality: s.q.map((x, j) => (s.n[j] > 0 ? x / s.n[j] : NaN)),
-      cost: s.c.map((x, j) => (s.n[j] > 0 ? x / s.n[j] : NaN)),
-    });
+  for (const [source, s] of sourceSums(rows, null)) {
+    const mean = (sum: (a: { q: number; c: number; n: number }) => number) =>
+      Float64Array.from(arms, (arm) => {
+        const a = s.arms.get(arm);
+        return a && a.n > 0 ? sum(a) / a.n : NaN;
+      });
+    out.set(source, { quality: mean((a) => a.q), cost: mean((a) => a.c) });
+  }
   return out;
 }
 

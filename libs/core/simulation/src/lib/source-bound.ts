@@ -170,11 +170,18 @@ function buy(steps: Step[], money: number, minEfficiency: number) {
   return { quality, cost, lastEfficiency: minEfficiency };
 }
 
-/** Per source: its mean quality and cost on each arm its rows all offer, as a concave hull. */
-function sourceHulls(rows: readonly ReplayRow[]): Map<string, SourceHull> {
-  const sums = new Map<string, { rows: number; arms: Map<string, { q: number; c: number; n: number }> }>();
+/** One source's rows: how many, and per arm the sums of reward (`q`) and cost (`c`) over the `n` rows that offer it. */
+export interface SourceSums {
+  rows: number;
+  arms: Map<string, { q: number; c: number; n: number }>;
+}
+
+/** Per source (rows without one under `unsourced`, or skipped when it is null), in order of first appearance: its sums. */
+export function sourceSums(rows: readonly ReplayRow[], unsourced: string | null): Map<string, SourceSums> {
+  const sums = new Map<string, SourceSums>();
   for (const r of rows) {
-    const key = r.source ?? 'unknown';
+    const key = r.source ?? unsourced;
+    if (key === null) continue;
     let s = sums.get(key);
     if (!s) sums.set(key, (s = { rows: 0, arms: new Map() }));
     s.rows++;
@@ -186,8 +193,13 @@ function sourceHulls(rows: readonly ReplayRow[]): Map<string, SourceHull> {
       s.arms.set(arm, a);
     }
   }
+  return sums;
+}
+
+/** Per source: its mean quality and cost on each arm its rows all offer, as a concave hull. */
+function sourceHulls(rows: readonly ReplayRow[]): Map<string, SourceHull> {
   const out = new Map<string, SourceHull>();
-  for (const [key, s] of sums) {
+  for (const [key, s] of sourceSums(rows, 'unknown')) {
     // Only arms every row of the source offers: a step must be open to each row it is counted for.
     const points = [...s.arms.values()]
       .filter((a) => a.n === s.rows)
