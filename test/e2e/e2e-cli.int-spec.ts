@@ -60,6 +60,13 @@ describe('npm run e2e', () => {
     expect(out.feedbackSent).toBe(300);
     expect(out.meanQuality).toBeGreaterThan(0);
     expect(out.replayMeanQuality).toBeGreaterThan(0);
+    // How old the rewards are that the router decides on, from the aggregator's and the router's /metrics.
+    const delay = out.learningDelay as Record<string, number>;
+    for (const part of ['rewardPublishP50Ms', 'rewardPublishP99Ms', 'snapshotApplyP50Ms', 'snapshotApplyP99Ms'])
+      expect({ part, ms: delay[part] }).toEqual({ part, ms: expect.any(Number) });
+    expect(delay.rewardPublishP50Ms).toBeGreaterThan(0);
+    expect(delay.rewardPublishP99Ms).toBeGreaterThanOrEqual(delay.rewardPublishP50Ms);
+    expect(delay.p50Ms).toBeCloseTo(delay.rewardPublishP50Ms + delay.snapshotApplyP50Ms, 2);
     // Where the CPU went, per query, from /proc: every part this run started did some work.
     const cpu = out.cpuMsPerQuery as Record<string, number>;
     for (const part of ['router', 'aggregator', 'broker', 'postgres', 'loadGenerator'])

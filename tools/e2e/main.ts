@@ -556,6 +556,7 @@ async function main() {
       .rows[0];
     await db.end();
     const added = await routerAddedLatency(routers);
+    const delay = await learningDelay(routers, aggregators);
     const budgetCapped = (await scrapeMetrics(routers)).reduce(
       (n, text) => n + counterValue(text, 'router_budget_capped_total'),
       0,
@@ -623,6 +624,7 @@ async function main() {
       routerEventLoopP50Ms: eventLoop.p50Ms,
       routerEventLoopP99Ms: eventLoop.p99Ms,
       routerEventLoopMaxMs: eventLoop.maxMs,
+      learningDelay: delay,
       cpuMsPerQuery: cpuPerQuery(cpuBefore, cpuAfter, answers.size),
       dbPerQuery: Object.fromEntries(
         (Object.keys(dbAfter) as (keyof typeof dbAfter)[]).map((k) => [
@@ -662,6 +664,10 @@ async function main() {
       );
       console.log(
         `latency p50 ${result.e2eP50Ms} ms, p99 ${result.e2eP99Ms} ms (router-added p50 ${result.addedP50Ms} ms, p99 ${result.addedP99Ms} ms; router event-loop delay p99 ${result.routerEventLoopP99Ms} ms, max ${result.routerEventLoopMaxMs} ms), throughput ${result.throughputPerSec} q/s, rewards ${result.rewardsPerSec}/s`,
+      );
+      const d = result.learningDelay;
+      console.log(
+        `rewards reach the routers' policy ${d.p50Ms ?? 'n/a'} ms after their decision (p50: decision to published snapshot ${d.rewardPublishP50Ms ?? 'n/a'} ms, p99 ${d.rewardPublishP99Ms ?? 'n/a'} ms; snapshot to router ${d.snapshotApplyP50Ms ?? 'n/a'} ms, p99 ${d.snapshotApplyP99Ms ?? 'n/a'} ms)`,
       );
       const cpu = result.cpuMsPerQuery;
       console.log(
@@ -791,10 +797,10 @@ function cpuPerQuery(
   return out;
 }
 
-/** Each router's /metrics text ('' when it does not answer). */
-async function scrapeMetrics(routers: RunningService[]): Promise<string[]> {
+/** Each service's /metrics text ('' when it does not answer). */
+async function scrapeMetrics(services: RunningService[]): Promise<string[]> {
   return Promise.all(
-    routers.map((r) =>
+    services.map((r) =>
       fetch(`${r.url}/metrics`)
         .then((res) => res.text())
         .catch(() => ''),
@@ -815,17 +821,42 @@ function counterValue(text: string, metric: string): number {
 }
 
 /**
- * What each router reports of the time it adds (consumed to response acknowledged, model call
- * excluded): the summary `router_added_latency_seconds` on its /metrics. The median of the
- * routers' p50 and the worst p99; null when the routers do not export it.
+ * A summary (in seconds) as several services export it: the median of their p50 and the worst
+ * p99, in ms; null when none exports it.
  */
-async function routerAddedLatency(routers: RunningService[]): Promise<{ p50Ms: number | null; p99Ms: number | null }> {
-  const scrapes = await scrapeMetrics(routers);
-  const p50 = scrapes.map((t) => quantileMs(t, 'router_added_latency_seconds', '0.5')).filter(Number.isFinite);
-  const p99 = scrapes.map((t) => quantileMs(t, 'router_added_latency_seconds', '0.99')).filter(Number.isFinite);
+function summaryAcross(scrapes: string[], metric: string): { p50Ms: number | null; p99Ms: number | null } {
+  const p50 = scrapes.map((t) => quantileMs(t, metric, '0.5')).filter(Number.isFinite);
+  const p99 = scrapes.map((t) => quantileMs(t, metric, '0.99')).filter(Number.isFinite);
   return {
     p50Ms: p50.length ? round(percentile(p50, 50), 3) : null,
     p99Ms: p99.length ? round(Math.max(...p99), 3) : null,
+  };
+}
+
+/**
+ * What each router reports of the time it adds (consumed to response acknowledged, model call
+ * excluded): the summary `router_added_latency_seconds` on its /metrics.
+ */
+async function routerAddedLatency(routers: RunningService[]): Promise<{ p50Ms: number | null; p99Ms: number | null }> {
+  return summaryAcross(await scrapeMetrics(routers), 'router_added_latency_seconds');
+}
+
+/**
+ * How old the rewards are that the routers decide on, in two parts: from a decision to the
+ * aggregator's published snapshot that has learnt its reward (`aggregator_reward_publish_delay_seconds`:
+ * this run's feedback path, batching, debounce), then to its use by a router
+ * (`replica_snapshot_apply_delay_seconds`: transport, decoding, SNAPSHOT_APPLY_MS). Their p50s
+ * added, times the send rate, is about the replay's `--feedback-delay` that matches the run.
+ */
+async function learningDelay(routers: RunningService[], aggregators: RunningService[]) {
+  const publish = summaryAcross(await scrapeMetrics(aggregators), 'aggregator_reward_publish_delay_seconds');
+  const apply = summaryAcross(await scrapeMetrics(routers), 'replica_snapshot_apply_delay_seconds');
+  return {
+    rewardPublishP50Ms: publish.p50Ms,
+    rewardPublishP99Ms: publish.p99Ms,
+    snapshotApplyP50Ms: apply.p50Ms,
+    snapshotApplyP99Ms: apply.p99Ms,
+    p50Ms: publish.p50Ms === null || apply.p50Ms === null ? null : round(publish.p50Ms + apply.p50Ms, 3),
   };
 }
 

@@ -69,6 +69,8 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   private flushTimer?: NodeJS.Timeout;
   private expiryTimer?: NodeJS.Timeout;
   private readonly pendingEvents: RewardEvent[] = [];
+  /** When each reward learnt since the last flush was decided (ms): how long learning took, once published. */
+  private readonly pendingDecidedAt: number[] = [];
   private readonly pacing: ScopePacingOptions;
   /**
    * WARM_START_FILE's rows, fitted once per policy (null: no file): they prime a scope once,
@@ -146,9 +148,10 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     const touched = new Set<string>();
     const loaded = new Set<string>();
     const events: RewardEvent[] = [];
+    const decidedAt: number[] = [];
     try {
       await this.ds.transaction(async (em) => {
-        const tx = { touched, loaded, events };
+        const tx = { touched, loaded, events, decidedAt };
         const values = batch.messages.map((m) => m.value);
         if (batch.topic === Topic.Decisions) await this.onDecisions(em, values as DecisionEvent[], tx);
         else await this.onFeedbacks(em, values as FeedbackEvent[], tx);
@@ -170,6 +173,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     for (const s of touched) this.dirty.add(s);
     this.pendingEvents.push(...events);
+    this.pendingDecidedAt.push(...decidedAt);
     this.metrics.counter('aggregator_rewards_applied_total', 'Rewards applied to policy state').inc(events.length);
   }
 
@@ -296,6 +300,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
       const st = this.stats.get(d.scope)!;
       st.onReward(d.arm, r.quality, r.costUsd, r.reward);
       tx.events.push(st.event(d.decisionId, d.arm, r.quality, r.costUsd, d.lambda, r.reward));
+      tx.decidedAt.push(Date.parse(d.ts));
       tx.touched.add(d.scope);
     }
     await this.ledger.addArmStats(em, inserted);
@@ -420,6 +425,7 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Publishes the latest snapshot of every changed scope (compacted: replicas only need the last) and the reward stream. */
   async flush(): Promise<void> {
     const events = this.pendingEvents.splice(0);
+    const decidedAt = this.pendingDecidedAt.splice(0);
     if (events.length > 0) await this.producer.sendMany(Topic.RewardStream, events);
     const scopes = [...this.dirty];
     this.dirty.clear();
@@ -438,6 +444,23 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
         ts: new Date().toISOString(),
       });
     }
+    this.observeLearningDelay(decidedAt);
+  }
+
+  /**
+   * From each decision to the published snapshot that has learnt its reward: the user's feedback
+   * delay, the batching and the debounce together. Routers add their own part
+   * (replica_snapshot_apply_delay_seconds); a policy that decides on rewards this old explores
+   * as the replay's --feedback-delay does.
+   */
+  private observeLearningDelay(decidedAt: readonly number[]): void {
+    if (decidedAt.length === 0) return;
+    const delay = this.metrics.summary(
+      'aggregator_reward_publish_delay_seconds',
+      'From a decision to the publication of the policy snapshot that has learnt its reward',
+    );
+    const now = Date.now();
+    for (const t of decidedAt) if (Number.isFinite(t)) delay.observe(Math.max(0, now - t) / 1000);
   }
 
   /** Feedback that never met its decision is dropped after the TTL, and counted. */
@@ -518,4 +541,6 @@ interface BatchEffects {
   /** Scopes read into memory: forgotten if the transaction fails. */
   loaded: Set<string>;
   events: RewardEvent[];
+  /** When each reward's decision was made (ms since the epoch). */
+  decidedAt: number[];
 }

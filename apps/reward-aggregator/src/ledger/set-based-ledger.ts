@@ -4,7 +4,7 @@ import { DecisionEvent, ScoreFeedback } from '@llm-router/contracts';
 /** What learning needs of a logged decision: the context it decided on, its prices and its bill. */
 export type LoggedDecision = Pick<
   DecisionEvent,
-  'decisionId' | 'scope' | 'arm' | 'features' | 'textFeatures' | 'priceSnapshot' | 'lambda' | 'realisedCostUsd'
+  'decisionId' | 'scope' | 'arm' | 'features' | 'textFeatures' | 'priceSnapshot' | 'lambda' | 'realisedCostUsd' | 'ts'
 >;
 
 export interface RewardRow {
@@ -30,7 +30,7 @@ export interface WaitingFeedback {
 }
 
 /** Columns of a logged decision as learning reads them back. */
-const DECISION_COLUMNS = `d.decision_id, d.scope, d.arm, d.features, d.text_features, d.price_snapshot, d.lambda, d.realised_cost_usd`;
+const DECISION_COLUMNS = `d.decision_id, d.scope, d.arm, d.features, d.text_features, d.price_snapshot, d.lambda, d.realised_cost_usd, d.decided_at`;
 
 interface DecisionRow {
   decision_id: string;
@@ -41,6 +41,7 @@ interface DecisionRow {
   price_snapshot: Record<string, number>;
   lambda: number;
   realised_cost_usd: number | null;
+  decided_at: Date;
 }
 
 function loggedDecision(r: DecisionRow): LoggedDecision {
@@ -53,6 +54,7 @@ function loggedDecision(r: DecisionRow): LoggedDecision {
     priceSnapshot: r.price_snapshot,
     lambda: r.lambda,
     realisedCostUsd: r.realised_cost_usd ?? undefined,
+    ts: r.decided_at.toISOString(),
   };
 }
 

@@ -122,4 +122,44 @@ describe('when a snapshot replaces the policy in use', () => {
     expect(engine.version).toBe(7);
     metrics.onModuleDestroy();
   });
+
+  it('records how long after its publication each snapshot is put in use (replica_snapshot_apply_delay_seconds)', async () => {
+    const metrics = new MetricsService();
+    const r = new ReplicaService(
+      { service: 'test', algorithm: 'ucb1', featureDim: 32, seed: 1, defaultLambda: 0, applyIntervalMs: 60_000 },
+      {} as KafkaService,
+      log,
+      metrics,
+      new HealthRegistry(),
+    );
+    priced(r);
+    const engine = r.engines.get('s');
+    const state = createPolicy('ucb1', { arms: ['m1'], seed: 1, d: 32 }).toState();
+    const offer = (version: number, rewardsApplied: number, publishedMsAgo: number) =>
+      r.apply({
+        topic: Topic.PolicyUpdates,
+        partition: 0,
+        offset: String(version),
+        key: 's',
+        value: {
+          scope: 's',
+          version,
+          algorithm: 'ucb1',
+          state,
+          lambda: 0,
+          rewardsApplied,
+          ts: new Date(Date.now() - publishedMsAgo).toISOString(),
+        },
+      });
+    offer(1, 1, 2000);
+    // Pending until the tick: not in use, not measured.
+    offer(2, 2, 500);
+    expect(engine.version).toBe(1);
+    const text = await metrics.registry.getSingleMetricAsString('replica_snapshot_apply_delay_seconds');
+    expect(Number(/_count (\d+)/.exec(text)?.[1])).toBe(1);
+    const seconds = Number(/_sum ([0-9.eE+-]+)/.exec(text)?.[1]);
+    expect(seconds).toBeGreaterThanOrEqual(2);
+    expect(seconds).toBeLessThan(60);
+    metrics.onModuleDestroy();
+  });
 });

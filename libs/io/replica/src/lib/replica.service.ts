@@ -186,6 +186,13 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
         this.metrics
           .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
           .set({ scope }, s.version);
+        // With the aggregator's aggregator_reward_publish_delay_seconds: how old the rewards are that this replica decides on.
+        this.metrics
+          .summary(
+            'replica_snapshot_apply_delay_seconds',
+            'From the publication of a policy snapshot to its use by this replica (transport, decoding, SNAPSHOT_APPLY_MS)',
+          )
+          .observe(Math.max(0, Date.now() - Date.parse(s.ts)) / 1000);
       }
     } catch (e) {
       this.snapshotOutcomes().inc({ outcome: 'unrestorable' });
