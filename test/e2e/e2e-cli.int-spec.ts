@@ -67,6 +67,17 @@ describe('npm run e2e', () => {
     expect(delay.rewardPublishP50Ms).toBeGreaterThan(0);
     expect(delay.rewardPublishP99Ms).toBeGreaterThanOrEqual(delay.rewardPublishP50Ms);
     expect(delay.p50Ms).toBeCloseTo(delay.rewardPublishP50Ms + delay.snapshotApplyP50Ms, 2);
+    // The replay again with that delay, in decisions at the run's rate.
+    expect(out.replayDelayed).toEqual({
+      feedbackDelay: expect.any(Number),
+      meanQuality: expect.any(Number),
+      pctOfOracle: expect.any(Number),
+      budgetRatio: null,
+    });
+    expect(out.replayDelayed.meanQuality).toBeGreaterThan(0);
+    // Within one of the figures as printed (delay and rate are rounded there).
+    const expected = (delay.p50Ms / 1000) * out.throughputPerSec;
+    expect(Math.abs(out.replayDelayed.feedbackDelay - Math.max(1, expected))).toBeLessThanOrEqual(1);
     // Where the CPU went, per query, from /proc: every part this run started did some work.
     const cpu = out.cpuMsPerQuery as Record<string, number>;
     for (const part of ['router', 'aggregator', 'broker', 'postgres', 'loadGenerator'])

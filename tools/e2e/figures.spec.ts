@@ -1,5 +1,5 @@
 import type { DatasetRow } from '@llm-router/contracts';
-import { addedModelFigures, learningFigures, liveBySource, quarters } from './figures';
+import { addedModelFigures, feedbackDelayOf, learningFigures, liveBySource, quarters } from './figures';
 
 const row = (cheap: number, flagship: number): DatasetRow =>
   ({
@@ -24,6 +24,17 @@ describe('e2e figures', () => {
       meanCostUsd: 0.00325,
       budgetRatio: 1.625,
     });
+  });
+
+  it("turns the live learning delay into the replay's --feedback-delay: decisions made while a reward travels back", () => {
+    expect(feedbackDelayOf(425, 98)).toBe(42);
+    expect(feedbackDelayOf(1500, 400)).toBe(600);
+    // Never 0 (the undelayed replay is already beside it), and nothing without a measured delay or rate.
+    expect(feedbackDelayOf(2, 100)).toBe(1);
+    expect(feedbackDelayOf(null, 100)).toBeNull();
+    expect(feedbackDelayOf(NaN, 100)).toBeNull();
+    expect(feedbackDelayOf(425, 0)).toBeNull();
+    expect(feedbackDelayOf(425, Infinity)).toBeNull();
   });
 
   it('counts the calls each model answered, every model listed', () => {

@@ -198,6 +198,8 @@ export interface ReplayArgs {
   recentCorrection?: RecentCorrectionSetting;
   /** Batch mode: costs per kind of prompt and the probe of new kinds, as the run's batch-planner has them (BATCH_KIND_COSTS). */
   kindCosts?: 'on' | 'off';
+  /** Per-query mode: the policy learns each outcome this many decisions late (`--feedback-delay`). */
+  feedbackDelay?: number;
   /** A hot-added model: the replay runs its new-arm scenario for it at the same step. */
   added?: AddedModel;
 }
@@ -224,6 +226,46 @@ export function replaySameSequence(
     }),
     ...(args.added && { replayAdaptSteps: r.adaptSteps ?? null }),
     ...(r.bySource && { replayBySource: r.bySource }),
+  };
+}
+
+/**
+ * The replay's `--feedback-delay` that matches a live run: the decisions made while one reward
+ * travels back into the routers' policy (the run's learning delay at p50 times its decision rate),
+ * at least 1; null when the delay was not measured.
+ */
+export function feedbackDelayOf(learningDelayP50Ms: number | null, decisionsPerSec: number): number | null {
+  if (learningDelayP50Ms === null || !Number.isFinite(learningDelayP50Ms)) return null;
+  if (!Number.isFinite(decisionsPerSec) || decisionsPerSec <= 0) return null;
+  return Math.max(1, Math.round((learningDelayP50Ms / 1000) * decisionsPerSec));
+}
+
+/** The replay of the sent rows in the sent order with the live loop's delay (per-query mode). */
+export interface DelayedReplay {
+  feedbackDelay: number;
+  meanQuality: number;
+  pctOfOracle: number;
+  budgetRatio: number | null;
+}
+
+/**
+ * `replaySameSequence` with `--feedback-delay`: the policy learns each outcome that many decisions
+ * late, as the routers learn from snapshots. Between it and the live run is what the services
+ * lose besides the delay; between it and the undelayed replay is what the delay costs.
+ */
+export function replayWithDelay(
+  sentRows: number[],
+  rows: readonly DatasetRow[],
+  dir: string,
+  args: ReplayArgs,
+  feedbackDelay: number,
+): DelayedReplay {
+  const r = replayRows(join(dir, 'sent-sequence.jsonl'), sentRows, rows, { ...args, feedbackDelay });
+  return {
+    feedbackDelay,
+    meanQuality: round(r.meanQuality, 4),
+    pctOfOracle: round(r.pctOfOracle, 4),
+    budgetRatio: r.budgetRatio === null ? null : round(r.budgetRatio, 4),
   };
 }
 
@@ -306,6 +348,7 @@ function replayRows(file: string, sequence: number[], rows: readonly DatasetRow[
           args.kindCosts ?? 'on',
         ]
       : []),
+    ...(args.feedbackDelay ? ['--feedback-delay', String(args.feedbackDelay)] : []),
     '--json',
   ];
   const run = spawnSync('npx', cli, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });

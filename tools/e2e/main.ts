@@ -64,6 +64,8 @@ import {
   quarters,
   replayPlannerOrder,
   replaySameSequence,
+  feedbackDelayOf,
+  replayWithDelay,
   type ReplayComparison,
 } from './figures';
 import { plannerOrder } from './planner-order';
@@ -593,6 +595,11 @@ async function main() {
             replayArgs,
           )
         : null;
+    // Per query, the replay again with the run's own learning delay: what the delay costs, apart from the rest.
+    const throughputPerSec = answers.size / ((lastAnswer - t0) / 1000);
+    const matchedDelay = opts.replay && opts.mode === 'query' ? feedbackDelayOf(delay.p50Ms, throughputPerSec) : null;
+    const replayDelayed =
+      matchedDelay === null ? null : replayWithDelay(sentRows, rows, logDir, replayArgs, matchedDelay);
     const { replayBySource, ...replayFigures } = replay ?? {};
     const bySource =
       opts.mode === 'batch' && replayBySource ? liveBySource(answered, rows, opts.budget, sent, replayBySource) : null;
@@ -606,6 +613,7 @@ async function main() {
       rewardsApplied: applied.n,
       ...learning,
       ...(replay ? replayFigures : { replayMeanQuality: null, replayPctOfOracle: null, replayBudgetRatio: null }),
+      replayDelayed,
       ...(opts.mode === 'batch' && batchGain(learning.meanQuality, replay)),
       ...(opts.mode === 'batch' && {
         replayPlannerOrderMeanQuality: plannerReplay?.meanQuality ?? null,
@@ -615,7 +623,7 @@ async function main() {
       routing: opts.mode,
       batchSize: opts.mode === 'batch' ? opts.batchSize : null,
       budget: opts.budget,
-      throughputPerSec: round(answers.size / ((lastAnswer - t0) / 1000), 1),
+      throughputPerSec: round(throughputPerSec, 1),
       rewardsPerSec: applied.last ? round(applied.n / ((applied.last - t0) / 1000), 1) : null,
       e2eP50Ms: percentile(latencies, 50),
       e2eP99Ms: percentile(latencies, 99),
@@ -681,6 +689,10 @@ async function main() {
       if (replay)
         console.log(
           `replay: mean quality ${replay.replayMeanQuality} (${replay.replayPctOfOracle} of oracle), budget ratio ${replay.replayBudgetRatio}`,
+        );
+      if (replayDelayed)
+        console.log(
+          `replay with the live delay (--feedback-delay ${replayDelayed.feedbackDelay}): mean quality ${replayDelayed.meanQuality} (${replayDelayed.pctOfOracle} of oracle), budget ratio ${replayDelayed.budgetRatio}`,
         );
       if (replay?.replayPerQueryMeanQuality != null)
         console.log(
