@@ -64,6 +64,41 @@ describe('ReplicaService.waitForModelsOrStop', () => {
   });
 });
 
+/**
+ * A replica whose SNAPSHOT_APPLY_MS tick never comes within a test, with model m1 priced, and
+ * `offer`: a ucb1 snapshot of scope s as policy.updates delivers it, published `msAgo` before now
+ * (the epoch when not given).
+ */
+function tickingReplica() {
+  const metrics = new MetricsService();
+  const r = new ReplicaService(
+    { service: 'test', algorithm: 'ucb1', featureDim: 32, seed: 1, defaultLambda: 0, applyIntervalMs: 60_000 },
+    {} as KafkaService,
+    log,
+    metrics,
+    new HealthRegistry(),
+  );
+  priced(r);
+  const state = createPolicy('ucb1', { arms: ['m1'], seed: 1, d: 32 }).toState();
+  const offer = (version: number, rewardsApplied: number, msAgo?: number) =>
+    r.apply({
+      topic: Topic.PolicyUpdates,
+      partition: 0,
+      offset: String(version),
+      key: 's',
+      value: {
+        scope: 's',
+        version,
+        algorithm: 'ucb1',
+        state,
+        lambda: 0,
+        rewardsApplied,
+        ts: new Date(msAgo === undefined ? 0 : Date.now() - msAgo).toISOString(),
+      },
+    });
+  return { r, metrics, engine: r.engines.get('s'), offer };
+}
+
 describe('when a snapshot replaces the policy in use', () => {
   it('applies at once without an interval, for a scope not routed yet, and when the rewards more than double', () => {
     expect(appliesAtOnce(0, true, 1000, 1001)).toBe(true);
@@ -75,33 +110,7 @@ describe('when a snapshot replaces the policy in use', () => {
   });
 
   it('routes a cold scope on each doubling of its rewards and leaves the rest to the tick', () => {
-    const metrics = new MetricsService();
-    const r = new ReplicaService(
-      { service: 'test', algorithm: 'ucb1', featureDim: 32, seed: 1, defaultLambda: 0, applyIntervalMs: 60_000 },
-      {} as KafkaService,
-      log,
-      metrics,
-      new HealthRegistry(),
-    );
-    priced(r);
-    const engine = r.engines.get('s');
-    const state = createPolicy('ucb1', { arms: ['m1'], seed: 1, d: 32 }).toState();
-    const offer = (version: number, rewardsApplied: number) =>
-      r.apply({
-        topic: Topic.PolicyUpdates,
-        partition: 0,
-        offset: String(version),
-        key: 's',
-        value: {
-          scope: 's',
-          version,
-          algorithm: 'ucb1',
-          state,
-          lambda: 0,
-          rewardsApplied,
-          ts: new Date(0).toISOString(),
-        },
-      });
+    const { r, metrics, engine, offer } = tickingReplica();
     const versions = [
       [1, 0],
       [2, 3],
@@ -124,33 +133,7 @@ describe('when a snapshot replaces the policy in use', () => {
   });
 
   it('records how long after its publication each snapshot is put in use (replica_snapshot_apply_delay_seconds)', async () => {
-    const metrics = new MetricsService();
-    const r = new ReplicaService(
-      { service: 'test', algorithm: 'ucb1', featureDim: 32, seed: 1, defaultLambda: 0, applyIntervalMs: 60_000 },
-      {} as KafkaService,
-      log,
-      metrics,
-      new HealthRegistry(),
-    );
-    priced(r);
-    const engine = r.engines.get('s');
-    const state = createPolicy('ucb1', { arms: ['m1'], seed: 1, d: 32 }).toState();
-    const offer = (version: number, rewardsApplied: number, publishedMsAgo: number) =>
-      r.apply({
-        topic: Topic.PolicyUpdates,
-        partition: 0,
-        offset: String(version),
-        key: 's',
-        value: {
-          scope: 's',
-          version,
-          algorithm: 'ucb1',
-          state,
-          lambda: 0,
-          rewardsApplied,
-          ts: new Date(Date.now() - publishedMsAgo).toISOString(),
-        },
-      });
+    const { metrics, engine, offer } = tickingReplica();
     offer(1, 1, 2000);
     // Pending until the tick: not in use, not measured.
     offer(2, 2, 500);
