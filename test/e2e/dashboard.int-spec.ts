@@ -334,6 +334,8 @@ describe('live dashboard in Chromium', () => {
 
     expect(await text('#kpi-rewards')).toBe(String(FIRST_QUERIES));
     expect(await text('#stream-status')).toBe('live');
+    // The aggregator's own part of the learning delay, from /stats.
+    expect(await text('#kpi-delay')).toMatch(/^\d+ ms$/);
 
     expect(pageErrors).toEqual([]);
   });

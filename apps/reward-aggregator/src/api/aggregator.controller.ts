@@ -45,7 +45,7 @@ export class AggregatorController {
   @Get('stats')
   @ApiOkResponse({
     description:
-      'Per scope: rewards applied, cumulative reward and cost, per-arm pulls and means, from Postgres; the per-query cost target (BUDGET_PER_QUERY_USD, null when unset)',
+      "Per scope: rewards applied, cumulative reward and cost, per-arm pulls and means, from Postgres; the per-query cost target (BUDGET_PER_QUERY_USD, null when unset); learningDelay: this instance's time from a decision to the published snapshot that learnt its reward (p50, p99 in ms over the last 10 minutes; null before a reward)",
   })
   async stats() {
     const scopes = await this.ds.query(
@@ -69,6 +69,7 @@ export class AggregatorController {
       scopes,
       arms,
       live: this.ledger.scopeStats(),
+      learningDelay: await this.ledger.learningDelay(),
     };
   }
 

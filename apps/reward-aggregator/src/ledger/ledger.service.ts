@@ -455,12 +455,26 @@ export class LedgerService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private observeLearningDelay(decidedAt: readonly number[]): void {
     if (decidedAt.length === 0) return;
-    const delay = this.metrics.summary(
+    const delay = this.learningDelaySummary();
+    const now = Date.now();
+    for (const t of decidedAt) if (Number.isFinite(t)) delay.observe(Math.max(0, now - t) / 1000);
+  }
+
+  private learningDelaySummary() {
+    return this.metrics.summary(
       'aggregator_reward_publish_delay_seconds',
       'From a decision to the publication of the policy snapshot that has learnt its reward',
     );
-    const now = Date.now();
-    for (const t of decidedAt) if (Number.isFinite(t)) delay.observe(Math.max(0, now - t) / 1000);
+  }
+
+  /** This instance's learning delay over the summary's window (/stats, the dashboard); null before its first reward. */
+  async learningDelay(): Promise<{ p50Ms: number; p99Ms: number; rewards: number } | null> {
+    const { values } = await this.learningDelaySummary().get();
+    const rewards = values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    const ms = (q: number) => (values.find((v) => !v.metricName && v.labels.quantile === q)?.value ?? NaN) * 1000;
+    const p50Ms = ms(0.5);
+    const p99Ms = ms(0.99);
+    return rewards > 0 && Number.isFinite(p50Ms) && Number.isFinite(p99Ms) ? { p50Ms, p99Ms, rewards } : null;
   }
 
   /** Feedback that never met its decision is dropped after the TTL, and counted. */

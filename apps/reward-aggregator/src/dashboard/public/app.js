@@ -632,6 +632,8 @@
     $('kpi-cost').textContent = f ? usd(f.cost) : '–';
     $('kpi-lambda').textContent = f ? fixed(f.lambda, 2) : '–';
     $('kpi-policy').textContent = state.policy ? `${state.policy.algorithm} v${state.policy.version}` : '–';
+    const delay = state.stats && state.stats.learningDelay;
+    $('kpi-delay').textContent = delay ? `${Math.round(delay.p50Ms)} ms` : '–';
   }
 
   function renderPulls() {
