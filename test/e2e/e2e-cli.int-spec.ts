@@ -62,11 +62,18 @@ describe('npm run e2e', () => {
     expect(out.replayMeanQuality).toBeGreaterThan(0);
     // How old the rewards are that the router decides on, from the aggregator's and the router's /metrics.
     const delay = out.learningDelay as Record<string, number>;
-    for (const part of ['rewardPublishP50Ms', 'rewardPublishP99Ms', 'snapshotApplyP50Ms', 'snapshotApplyP99Ms'])
+    for (const part of [
+      'rewardPublishP50Ms',
+      'rewardPublishP99Ms',
+      'snapshotApplyP50Ms',
+      'snapshotApplyP99Ms',
+      'policyAgeP50Ms',
+      'policyAgeP99Ms',
+    ])
       expect({ part, ms: delay[part] }).toEqual({ part, ms: expect.any(Number) });
     expect(delay.rewardPublishP50Ms).toBeGreaterThan(0);
     expect(delay.rewardPublishP99Ms).toBeGreaterThanOrEqual(delay.rewardPublishP50Ms);
-    expect(delay.p50Ms).toBeCloseTo(delay.rewardPublishP50Ms + delay.snapshotApplyP50Ms, 2);
+    expect(delay.p50Ms).toBeCloseTo(delay.rewardPublishP50Ms + delay.policyAgeP50Ms, 2);
     // The replay again with that delay, in decisions at the run's rate.
     expect(out.replayDelayed).toEqual({
       feedbackDelay: expect.any(Number),

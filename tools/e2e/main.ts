@@ -675,7 +675,7 @@ async function main() {
       );
       const d = result.learningDelay;
       console.log(
-        `rewards reach the routers' policy ${d.p50Ms ?? 'n/a'} ms after their decision (p50: decision to published snapshot ${d.rewardPublishP50Ms ?? 'n/a'} ms, p99 ${d.rewardPublishP99Ms ?? 'n/a'} ms; snapshot to router ${d.snapshotApplyP50Ms ?? 'n/a'} ms, p99 ${d.snapshotApplyP99Ms ?? 'n/a'} ms)`,
+        `routers decide on rewards ${d.p50Ms ?? 'n/a'} ms old (p50: decision to published snapshot ${d.rewardPublishP50Ms ?? 'n/a'} ms, p99 ${d.rewardPublishP99Ms ?? 'n/a'} ms; the snapshot a decision uses is ${d.policyAgeP50Ms ?? 'n/a'} ms old, p99 ${d.policyAgeP99Ms ?? 'n/a'} ms, of which ${d.snapshotApplyP50Ms ?? 'n/a'} ms before it was put in use)`,
       );
       const cpu = result.cpuMsPerQuery;
       console.log(
@@ -856,19 +856,25 @@ async function routerAddedLatency(routers: RunningService[]): Promise<{ p50Ms: n
 /**
  * How old the rewards are that the routers decide on, in two parts: from a decision to the
  * aggregator's published snapshot that has learnt its reward (`aggregator_reward_publish_delay_seconds`:
- * this run's feedback path, batching, debounce), then to its use by a router
- * (`replica_snapshot_apply_delay_seconds`: transport, decoding, SNAPSHOT_APPLY_MS). Their p50s
- * added, times the send rate, is about the replay's `--feedback-delay` that matches the run.
+ * this run's feedback path, batching, debounce), then the age of the snapshot each decision is
+ * made with (`router_policy_age_seconds`: transport, decoding, and the time it stays in use until
+ * the next SNAPSHOT_APPLY_MS tick). Their p50s added, times the decision rate, is about the
+ * replay's `--feedback-delay` that matches the run. `snapshotApply*`: the snapshot's age when it
+ * is put in use (`replica_snapshot_apply_delay_seconds`), the part of the policy's age before it.
  */
 async function learningDelay(routers: RunningService[], aggregators: RunningService[]) {
   const publish = summaryAcross(await scrapeMetrics(aggregators), 'aggregator_reward_publish_delay_seconds');
-  const apply = summaryAcross(await scrapeMetrics(routers), 'replica_snapshot_apply_delay_seconds');
+  const scrapes = await scrapeMetrics(routers);
+  const apply = summaryAcross(scrapes, 'replica_snapshot_apply_delay_seconds');
+  const age = summaryAcross(scrapes, 'router_policy_age_seconds');
   return {
     rewardPublishP50Ms: publish.p50Ms,
     rewardPublishP99Ms: publish.p99Ms,
     snapshotApplyP50Ms: apply.p50Ms,
     snapshotApplyP99Ms: apply.p99Ms,
-    p50Ms: publish.p50Ms === null || apply.p50Ms === null ? null : round(publish.p50Ms + apply.p50Ms, 3),
+    policyAgeP50Ms: age.p50Ms,
+    policyAgeP99Ms: age.p99Ms,
+    p50Ms: publish.p50Ms === null || age.p50Ms === null ? null : round(publish.p50Ms + age.p50Ms, 3),
   };
 }
 

@@ -132,12 +132,17 @@ describe('when a snapshot replaces the policy in use', () => {
     metrics.onModuleDestroy();
   });
 
-  it('records how long after its publication each snapshot is put in use (replica_snapshot_apply_delay_seconds)', async () => {
-    const { metrics, engine, offer } = tickingReplica();
+  it('records how long after its publication each snapshot is put in use, and how old the one in use is', async () => {
+    const { r, metrics, engine, offer } = tickingReplica();
+    expect(r.policyAgeSeconds('s')).toBeNull();
     offer(1, 1, 2000);
     // Pending until the tick: not in use, not measured.
     offer(2, 2, 500);
     expect(engine.version).toBe(1);
+    // A decision now is made on the snapshot in use: published 2 s ago, not the pending one's 0.5 s.
+    expect(r.policyAgeSeconds('s')).toBeGreaterThanOrEqual(2);
+    expect(r.policyAgeSeconds('s')).toBeLessThan(60);
+    expect(r.policyAgeSeconds('other')).toBeNull();
     const text = await metrics.registry.getSingleMetricAsString('replica_snapshot_apply_delay_seconds');
     expect(Number(/_count (\d+)/.exec(text)?.[1])).toBe(1);
     const seconds = Number(/_sum ([0-9.eE+-]+)/.exec(text)?.[1]);

@@ -70,6 +70,8 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly latest = new Map<string, Snapshot>();
   /** Per scope: rewards the fleet had applied when the snapshot in use was taken. */
   private readonly applied = new Map<string, number>();
+  /** Per scope: when the snapshot in use was published (ms since the epoch). */
+  private readonly publishedAt = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private readonly instanceId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -182,6 +184,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
       const engine = this.engines.get(scope);
       if (engine.applySnapshot(s, { ownRandomness: true })) {
         this.applied.set(scope, s.rewardsApplied);
+        this.publishedAt.set(scope, Date.parse(s.ts));
         this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda, s.decisionsRecorded);
         this.metrics
           .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
@@ -239,6 +242,16 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
   /** The warm-start file's prompts (WARM_START_FILE; none without one): the offline picture of the traffic. */
   warmStartPrompts(): string[] {
     return this.warmRows.map((r) => r.prompt);
+  }
+
+  /**
+   * How long ago the snapshot of the scope's policy in use was published, in seconds; null before
+   * its first snapshot. A decision made now learns from rewards this much older than the
+   * snapshot's own (aggregator_reward_publish_delay_seconds).
+   */
+  policyAgeSeconds(scope: string): number | null {
+    const at = this.publishedAt.get(scope);
+    return at === undefined || !Number.isFinite(at) ? null : Math.max(0, Date.now() - at) / 1000;
   }
 
   /**
