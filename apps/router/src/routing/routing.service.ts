@@ -133,14 +133,12 @@ export class RoutingService {
       if (paced !== null) engine.lambda = paced;
       routed = engine.decide(query, { embedding });
       stop();
-      const age = this.replica.policyAgeSeconds(query.scope);
-      if (age !== null)
-        this.metrics
-          .summary(
-            'router_policy_age_seconds',
-            'Per decision: how long ago the policy snapshot it was made with was published',
-          )
-          .observe(age);
+      this.metrics
+        .summary(
+          'router_policy_age_seconds',
+          'Per decision: how long ago the policy snapshot it was made with was published (before the first: since the first decision)',
+        )
+        .observe(this.replica.policyAgeAtDecision(query.scope));
     } catch (e) {
       throw new RoutingRejected((e as Error).message);
     }

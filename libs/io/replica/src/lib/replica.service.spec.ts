@@ -134,15 +134,18 @@ describe('when a snapshot replaces the policy in use', () => {
 
   it('records how long after its publication each snapshot is put in use, and how old the one in use is', async () => {
     const { r, metrics, engine, offer } = tickingReplica();
-    expect(r.policyAgeSeconds('s')).toBeNull();
+    // Before any snapshot the clock runs from this replica's first decision on the scope.
+    expect(r.policyAgeAtDecision('s')).toBeLessThan(1);
+    await new Promise((done) => setTimeout(done, 120));
+    expect(r.policyAgeAtDecision('s')).toBeGreaterThanOrEqual(0.1);
     offer(1, 1, 2000);
     // Pending until the tick: not in use, not measured.
     offer(2, 2, 500);
     expect(engine.version).toBe(1);
     // A decision now is made on the snapshot in use: published 2 s ago, not the pending one's 0.5 s.
-    expect(r.policyAgeSeconds('s')).toBeGreaterThanOrEqual(2);
-    expect(r.policyAgeSeconds('s')).toBeLessThan(60);
-    expect(r.policyAgeSeconds('other')).toBeNull();
+    expect(r.policyAgeAtDecision('s')).toBeGreaterThanOrEqual(2);
+    expect(r.policyAgeAtDecision('s')).toBeLessThan(60);
+    expect(r.policyAgeAtDecision('other')).toBeLessThan(1);
     const text = await metrics.registry.getSingleMetricAsString('replica_snapshot_apply_delay_seconds');
     expect(Number(/_count (\d+)/.exec(text)?.[1])).toBe(1);
     const seconds = Number(/_sum ([0-9.eE+-]+)/.exec(text)?.[1]);

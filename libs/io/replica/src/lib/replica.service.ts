@@ -72,6 +72,8 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly applied = new Map<string, number>();
   /** Per scope: when the snapshot in use was published (ms since the epoch). */
   private readonly publishedAt = new Map<string, number>();
+  /** Per scope with no snapshot in use yet: when this replica first decided on it (its policy has learnt no reward since). */
+  private readonly decidingSince = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private readonly instanceId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -245,13 +247,19 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * How long ago the snapshot of the scope's policy in use was published, in seconds; null before
-   * its first snapshot. A decision made now learns from rewards this much older than the
-   * snapshot's own (aggregator_reward_publish_delay_seconds).
+   * For a decision made now: how long ago the snapshot of the scope's policy in use was published,
+   * in seconds (the rewards it knows are older still: aggregator_reward_publish_delay_seconds).
+   * Before the scope's first snapshot, how long this replica has decided on it: its policy has
+   * learnt no reward of those decisions. Called at each decision (the first one starts that clock).
    */
-  policyAgeSeconds(scope: string): number | null {
-    const at = this.publishedAt.get(scope);
-    return at === undefined || !Number.isFinite(at) ? null : Math.max(0, Date.now() - at) / 1000;
+  policyAgeAtDecision(scope: string): number {
+    const now = Date.now();
+    let at = this.publishedAt.get(scope);
+    if (at === undefined) {
+      at = this.decidingSince.get(scope);
+      if (at === undefined) this.decidingSince.set(scope, (at = now));
+    }
+    return Math.max(0, now - at) / 1000;
   }
 
   /**
