@@ -185,8 +185,9 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const engine = this.engines.get(scope);
       if (engine.applySnapshot(s, { ownRandomness: true })) {
+        const publishedAt = Date.parse(s.ts);
         this.applied.set(scope, s.rewardsApplied);
-        this.publishedAt.set(scope, Date.parse(s.ts));
+        this.publishedAt.set(scope, publishedAt);
         this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda, s.decisionsRecorded);
         this.metrics
           .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
@@ -197,7 +198,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
             'replica_snapshot_apply_delay_seconds',
             'From the publication of a policy snapshot to its use by this replica (transport, decoding, SNAPSHOT_APPLY_MS)',
           )
-          .observe(Math.max(0, Date.now() - Date.parse(s.ts)) / 1000);
+          .observe(Math.max(0, Date.now() - publishedAt) / 1000);
       }
     } catch (e) {
       this.snapshotOutcomes().inc({ outcome: 'unrestorable' });
