@@ -216,10 +216,11 @@ export function replaySameSequence(
   args: ReplayArgs,
 ): ReplayComparison {
   const r = replayRows(join(dir, 'sent-sequence.jsonl'), sentRows, rows, args);
+  const { meanQuality, pctOfOracle, budgetRatio } = headline(r);
   return {
-    replayMeanQuality: round(r.meanQuality, 4),
-    replayPctOfOracle: round(r.pctOfOracle, 4),
-    replayBudgetRatio: r.budgetRatio === null ? null : round(r.budgetRatio, 4),
+    replayMeanQuality: meanQuality,
+    replayPctOfOracle: pctOfOracle,
+    replayBudgetRatio: budgetRatio,
     ...(r.perQuery && {
       replayPerQueryMeanQuality: round(r.perQuery.meanQuality, 4),
       replayGainPct: round(r.gainPct!, 2),
@@ -261,12 +262,7 @@ export function replayWithDelay(
   feedbackDelay: number,
 ): DelayedReplay {
   const r = replayRows(join(dir, 'sent-sequence.jsonl'), sentRows, rows, { ...args, feedbackDelay });
-  return {
-    feedbackDelay,
-    meanQuality: round(r.meanQuality, 4),
-    pctOfOracle: round(r.pctOfOracle, 4),
-    budgetRatio: r.budgetRatio === null ? null : round(r.budgetRatio, 4),
-  };
+  return { feedbackDelay, ...headline(r) };
 }
 
 /** Batch mode: the replay of the rows in the order the run's batch-planner planned them (`plannerOrder`). */
@@ -286,8 +282,10 @@ export function replayPlannerOrder(
   dir: string,
   args: ReplayArgs,
 ): PlannerOrderReplay {
-  const r = replayRows(join(dir, 'planner-sequence.jsonl'), plannedRows, rows, args);
-  return { meanQuality: round(r.meanQuality, 4), budgetRatio: r.budgetRatio === null ? null : round(r.budgetRatio, 4) };
+  const { meanQuality, budgetRatio } = headline(
+    replayRows(join(dir, 'planner-sequence.jsonl'), plannedRows, rows, args),
+  );
+  return { meanQuality, budgetRatio };
 }
 
 /** What the replay CLI prints as its last line (`--json`), the fields the e2e reads. */
@@ -299,6 +297,15 @@ interface ReplayJson {
   gainPct?: number;
   adaptSteps?: number | null;
   bySource?: ReplaySource[] | null;
+}
+
+/** A replay's headline figures, rounded as the e2e reports them. */
+function headline(r: ReplayJson): { meanQuality: number; pctOfOracle: number; budgetRatio: number | null } {
+  return {
+    meanQuality: round(r.meanQuality, 4),
+    pctOfOracle: round(r.pctOfOracle, 4),
+    budgetRatio: r.budgetRatio === null ? null : round(r.budgetRatio, 4),
+  };
 }
 
 /** Writes `sequence` (row indices of `rows`) to `file` and runs `npm run replay` on it in that order. */
