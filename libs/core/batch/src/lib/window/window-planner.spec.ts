@@ -2,7 +2,7 @@ import { CALIBRATION_CALLS, CostCalibration } from './cost-calibration';
 import { DispatchCheck } from './dispatch-check';
 import { PeriodBudget, dualPriceOfDollar } from './dual-price';
 import { EstimatedMix } from './estimated-mix';
-import { marginalUpgrades, planWindow, unpricedCapacity } from './window-planner';
+import { bankUsd, marginalUpgrades, planWindow, unpricedCapacity } from './window-planner';
 import { WindowEstimates, cheapestArm, emptyWindowEstimates } from './window-estimates';
 
 /** Queries with the same (quality, cost) per arm; every arm available unless `unavailable` says otherwise. */
@@ -92,12 +92,36 @@ describe('planWindow', () => {
     expect(p.dualPrice).toBeCloseTo(0.2, 6);
     // Its share of the money, $2 for each of its 100 queries, buys 50 upgrades.
     expect(Array.from(p.assignment).filter((j) => j === 1)).toHaveLength(50);
+    expect(p.feasible).toBe(true);
+    expect(p.warnings).toEqual([]);
     expect(marginalUpgrades(e, p.dualPrice, 0, 200)?.capUsd).toBeCloseTo(200, 9);
     // Off the margin nothing changes: below the price nothing is bought, above it the window
     // spends without the margin, and a window that spends its share already gets no margin.
     expect(marginalUpgrades(e, 0.25, 0, 200)).toBeNull();
     expect(marginalUpgrades(e, 0.1, 0, 200)).toBeNull();
     expect(marginalUpgrades(e, p.dualPrice, 0, 100)).toBeNull();
+  });
+
+  it('spends at most the bank (the budget accrued through one window more, minus the spend) on a window worth more than the queries seen', async () => {
+    // The queries routed so far gain 0.04 for $2 more: the dual price is 0.02 a dollar. The
+    // window's gain 0.4: every one of its upgrades clears the price.
+    const seen = window(100, [CHEAP, { q: 0.54, c: 3 }]);
+    const routed = new EstimatedMix(2);
+    routed.add(seen, 0);
+    const e = window(100, [CHEAP, GOOD]);
+    // On pace ($1.2 a query, 100 routed for $120): $280 above the later queries' cheapest arms,
+    // but the bank is 1.2 * (100 + 2 * 100) - 120 = $240, which buys 70 upgrades, not 90.
+    expect(bankUsd(budgetOf(1.2, 1000, 100, 120), 100)).toBeCloseTo(240, 9);
+    const onPace = await plan(e, budgetOf(1.2, 1000, 100, 120), { routed });
+    expect(onPace.windowBudgetUsd).toBeCloseTo(280, 9);
+    expect(onPace.dualPrice).toBeLessThan(0.4 / 2);
+    expect(onPace.solution.totalCost).toBeLessThanOrEqual(240 + 1e-9);
+    expect(Array.from(onPace.assignment).filter((j) => j === 1)).toHaveLength(70);
+    expect(onPace.feasible).toBe(true);
+    expect(onPace.warnings).toEqual([]);
+    // Money left unspent carries forward: $60 under pace buys every upgrade of the window.
+    const under = await plan(e, budgetOf(1.2, 1000, 100, 60), { routed });
+    expect(Array.from(under.assignment).filter((j) => j === 1)).toHaveLength(100);
   });
 
   it('warns and reports no bound when what is left cannot buy the cheapest arm of every query', async () => {
