@@ -1,0 +1,29 @@
+import { NEEDS_INFRA, libExamples, runExample } from '../../tools/lib/lib-examples';
+import { freshDatabase } from '../support/database';
+
+/**
+ * The libraries' examples that need Kafka or PostgreSQL run on the real broker and a database of
+ * their own (the others run in tools/lint/lib-examples.spec.ts).
+ */
+/** What each example prints once it has done its work. */
+const PRINTS: Record<string, RegExp> = {
+  'dev/infra': /topics of the contracts present: true\nPostgreSQL \d+/,
+  'io/kafka': /^received llm\.queries /m,
+  'io/persistence': /^offsets .*42/m,
+};
+
+describe('library examples on the real broker and database', () => {
+  const examples = libExamples().filter((l) => NEEDS_INFRA.includes(l.lib));
+
+  it('covers every library that needs infrastructure', () => {
+    expect(examples.map((l) => l.lib).sort()).toEqual([...NEEDS_INFRA].sort());
+  });
+
+  it.each(NEEDS_INFRA)('libs/%s: its example runs', async (lib) => {
+    const l = examples.find((x) => x.lib === lib)!;
+    const databaseUrl = await freshDatabase(`example_${lib.replace(/\W/g, '_')}`);
+    const run = runExample(l.example, [], { ...process.env, DATABASE_URL: databaseUrl });
+    expect({ lib, status: run.status }).toEqual({ lib, status: 0 });
+    expect(run.stdout).toMatch(PRINTS[lib]);
+  });
+});
