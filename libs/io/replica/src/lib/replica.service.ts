@@ -188,6 +188,7 @@ export class ReplicaService implements OnApplicationBootstrap, OnModuleDestroy {
         const publishedAt = Date.parse(s.ts);
         this.applied.set(scope, s.rewardsApplied);
         this.publishedAt.set(scope, publishedAt);
+        this.decidingSince.delete(scope);
         this.pacing.applyFleetBudget(scope, s.budgetPerQueryUsd, engine.lambda, s.decisionsRecorded);
         this.metrics
           .gauge('router_policy_version', 'Policy version applied per scope', ['scope'])
