@@ -1,5 +1,6 @@
 import { NEEDS_INFRA, libExamples, runExample } from '../../tools/lib/lib-examples';
 import { freshDatabase } from '../support/database';
+import { resetTopics } from '../support/kafka-test-kit';
 
 /**
  * The libraries' examples that need Kafka or PostgreSQL run on the real broker and a database of
@@ -10,10 +11,13 @@ const PRINTS: Record<string, RegExp> = {
   'dev/infra': /topics of the contracts present: true\nPostgreSQL \d+/,
   'io/kafka': /^received llm\.queries /m,
   'io/persistence': /^offsets .*42/m,
+  'io/replica': /^models in the replica: \[ 'example\/large', 'example\/small' \]\ndecided: example\/(small|large)/m,
 };
 
 describe('library examples on the real broker and database', () => {
   const examples = libExamples().filter((l) => NEEDS_INFRA.includes(l.lib));
+  // The examples publish a query and two models' prices: the next file's consumers must not see them.
+  afterAll(() => resetTopics());
 
   it('covers every library that needs infrastructure', () => {
     expect(examples.map((l) => l.lib).sort()).toEqual([...NEEDS_INFRA].sort());
@@ -22,7 +26,7 @@ describe('library examples on the real broker and database', () => {
   it.each(NEEDS_INFRA)('libs/%s: its example runs', async (lib) => {
     const l = examples.find((x) => x.lib === lib)!;
     const databaseUrl = await freshDatabase(`example_${lib.replace(/\W/g, '_')}`);
-    const run = runExample(l.example, [], { ...process.env, DATABASE_URL: databaseUrl });
+    const run = runExample(l, [], { ...process.env, DATABASE_URL: databaseUrl });
     expect({ lib, status: run.status }).toEqual({ lib, status: 0 });
     expect(run.stdout).toMatch(PRINTS[lib]);
   });

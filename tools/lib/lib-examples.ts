@@ -10,7 +10,10 @@ import { join, relative, resolve } from 'node:path';
 export const ROOT = resolve(__dirname, '../..');
 
 /** Libraries whose example needs Kafka or PostgreSQL (run by the integration suite). */
-export const NEEDS_INFRA = ['io/kafka', 'io/persistence', 'dev/infra'];
+export const NEEDS_INFRA = ['io/kafka', 'io/persistence', 'io/replica', 'dev/infra'];
+
+/** Examples that build a Nest module: run as the services run, with SWC (tsx emits no decorator metadata). */
+const RUN_WITH_SWC = ['io/replica'];
 
 export interface LibExample {
   /** `core/bandits`, `io/kafka`, ... */
@@ -52,16 +55,18 @@ export function fencedBlocks(markdown: string, lang: string): string[] {
   return blocks;
 }
 
-/** Runs an example with tsx (decorators on, as the services build), from the repository root. */
+/** Runs a library's example from the repository root, with tsx or, for a Nest module, SWC as the services run. */
 export function runExample(
-  example: string,
+  l: Pick<LibExample, 'lib' | 'example'>,
   args: string[] = [],
   env: NodeJS.ProcessEnv = process.env,
 ): { status: number | null; stdout: string; stderr: string } {
-  const tsx = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
-  const r = spawnSync(process.execPath, [tsx, '--tsconfig', 'tsconfig.typecheck.json', example, ...args], {
+  const command = RUN_WITH_SWC.includes(l.lib)
+    ? ['-r', '@swc-node/register', l.example]
+    : [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', 'tsconfig.typecheck.json', l.example];
+  const r = spawnSync(process.execPath, [...command, ...args], {
     cwd: ROOT,
-    env,
+    env: { ...env, SWC_NODE_PROJECT: 'tsconfig.typecheck.json' },
     encoding: 'utf8',
     timeout: 180_000,
   });

@@ -9,11 +9,6 @@ import { NEEDS_INFRA, ROOT, fencedBlocks, libExamples, runExample } from '../lib
  */
 const libs = libExamples();
 
-/** Libraries whose README points at a running app instead: a replica is a Nest module of a service. */
-const NO_EXAMPLE: Record<string, string> = {
-  'io/replica': 'apps/router/src/app.module.ts',
-};
-
 describe('fencedBlocks', () => {
   it('returns the bodies of the blocks of one language, in order', () => {
     const md = 'a\n```ts\nconst x = 1;\n```\nb\n```text\nout 1\nout 2\n```\n```ts\ny();\n```\n';
@@ -24,13 +19,6 @@ describe('fencedBlocks', () => {
 });
 
 describe.each(libs.map((l) => [l.lib, l] as const))('libs/%s README', (lib, l) => {
-  if (NO_EXAMPLE[lib]) {
-    it(`points at ${NO_EXAMPLE[lib]} for a running example`, () => {
-      expect(l.readme).toContain(NO_EXAMPLE[lib]);
-    });
-    return;
-  }
-
   it('names its runnable example, which exists', () => {
     expect(existsSync(join(ROOT, l.example))).toBe(true);
     expect(l.readme).toContain(l.example);
@@ -47,7 +35,7 @@ describe.each(libs.map((l) => [l.lib, l] as const))('libs/%s README', (lib, l) =
   it('runs, and prints what its README says it prints', () => {
     // The providers example replays a dataset: a small synthetic one here, never ../shared/data.
     const args = lib === 'io/providers' ? [writeSyntheticDataset(20).dataPath] : [];
-    const run = runExample(l.example, args);
+    const run = runExample(l, args);
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
     expect(run.stdout.trim()).not.toBe('');
     for (const out of l.outputs) expect(run.stdout).toBe(out);
