@@ -1,34 +1,16 @@
 // Run: npx tsx libs/core/simulation/examples/basic.ts
 import { createPolicy } from '@llm-router/bandits';
 import { QueryFeaturizer } from '@llm-router/features';
-import { Rng } from '@llm-router/numerics';
-import type { ModelPrice } from '@llm-router/pricing';
-import { budgetPacing, runBatchComparison, runReplay, type ReplayRow } from '../src'; // in your code: '@llm-router/simulation'
+import { budgetPacing, runBatchComparison, runReplay } from '../src'; // in your code: '@llm-router/simulation'
+import { PRICES as prices, type SourceName, syntheticRows } from './synthetic-sources';
 
 // A seeded stream of 3000 logged prompts from three sources, each scored on three models:
 // the rows a replay needs (prompt, source, and every model's quality and cost on it).
-const rng = new Rng(7);
-const sources = [
-  { name: 'code', text: 'Write a python function that', p: { small: 0.45, large: 0.85, pro: 0.92 } },
-  { name: 'trivia', text: 'Which of the following is true of', p: { small: 0.8, large: 0.86, pro: 0.88 } },
-  { name: 'math', text: 'Solve for x, showing each step:', p: { small: 0.35, large: 0.7, pro: 0.9 } },
-] as const;
-const unitCost = { small: 0.00002, large: 0.0005, pro: 0.01 };
-const rows: ReplayRow[] = Array.from({ length: 3000 }, (_, i) => {
-  const s = sources[i % sources.length];
-  const arms: ReplayRow['arms'] = {};
-  for (const [model, p] of Object.entries(s.p)) {
-    const cost = unitCost[model as keyof typeof unitCost] * (0.5 + rng.next());
-    arms[model] = { reward: rng.next() < p ? 1 : 0, cost };
-  }
-  return { prompt: `${s.text} item ${i}`, source: s.name, arms };
-});
-// List prices per million tokens; the replay learns each model's usage from the costs it sees.
-const prices: ModelPrice[] = Object.entries(unitCost).map(([model, c]) => ({
-  model,
-  inputPerM: c * 1000,
-  outputPerM: c * 1000,
-}));
+const kinds: SourceName[] = ['code', 'trivia', 'math'];
+const rows = syntheticRows(
+  Array.from({ length: 3000 }, (_, i) => kinds[i % kinds.length]),
+  7,
+);
 
 const featurizer = new QueryFeaturizer({ dim: 64 });
 const options = {

@@ -84,6 +84,52 @@ describe('QueryPacer', () => {
     expect(spent / n / TARGET).toBeLessThan(1.02);
   });
 
+  it('holds the budget when a steady share of the calls costs far more than the clip', () => {
+    // A flagship at 20 targets a call, worth 0 to 0.4 quality over a cheap model depending on the
+    // query: the budget buys it for about one query in twenty. With the clip's excess dropped
+    // rather than carried, the dual step counted each flagship call as 5 targets, and the stream
+    // settled at a fifth of the calls on the flagship: 3.8 times the budget.
+    const rng = new Rng(5);
+    const p = new QueryPacer({ budget: TARGET });
+    const cheap = TARGET / 50;
+    const flagship = 20 * TARGET;
+    let spent = 0;
+    let flagshipCalls = 0;
+    const n = 20000;
+    for (let t = 0; t < n; t++) {
+      const gain = 0.4 * rng.next();
+      const onFlagship = gain - p.lambda * flagship > -p.lambda * cheap;
+      const c = onFlagship ? flagship : cheap;
+      if (onFlagship) flagshipCalls++;
+      p.record(c);
+      spent += c;
+    }
+    expect(spent / n / TARGET).toBeGreaterThan(0.95);
+    expect(spent / n / TARGET).toBeLessThan(1.05);
+    expect(flagshipCalls / n).toBeGreaterThan(0.03);
+    expect(flagshipCalls / n).toBeLessThan(0.07);
+  });
+
+  it('feeds the dual step what the clip held back, one clip at a time, and keeps it in its state', () => {
+    const p = new QueryPacer({ budget: 1, band: 1, clip: 5, lambdaMin: 0 });
+    const q = new QueryPacer({ budget: 1, band: 1, clip: 5, lambdaMin: 0 });
+    // One call at 12 targets: 5 now, 5 at the next query, 2 at the one after.
+    p.record(12);
+    for (const c of [5, 5, 2]) q.record(c);
+    p.record(0);
+    p.record(0);
+    expect(p.lambda).toBeCloseTo(q.lambda, 12);
+    expect(p.toState().carry).toBeCloseTo(0, 12);
+    p.record(12);
+    expect(p.toState().carry).toBeCloseTo(7, 12);
+    expect(QueryPacer.fromState(JSON.parse(JSON.stringify(p.toState()))).toState()).toEqual(p.toState());
+    // A bill under a capped expectation takes back what is still held, before it moves lambda.
+    const before = p.lambda;
+    p.settle(12, 6);
+    expect(p.toState().carry).toBeCloseTo(1, 12);
+    expect(p.lambda).toBe(before);
+  });
+
   it('settling to the realised cost leaves the same debt as recording the realised cost', () => {
     const a = new QueryPacer({ budget: TARGET });
     const b = new QueryPacer({ budget: TARGET });
@@ -186,6 +232,14 @@ describe('QueryPacer', () => {
     const unfloored = new QueryPacer({ budget: TARGET, lambdaMin: 0 });
     for (let i = 0; i < 200; i++) unfloored.record(TARGET / 10);
     expect(unfloored.lambda).toBe(0);
+  });
+
+  it('gives a state saved before the carry existed none', () => {
+    const p = new QueryPacer({ budget: TARGET });
+    p.record(10 * TARGET);
+    const { carry, ...old } = p.toState();
+    expect(carry).toBeGreaterThan(0);
+    expect(QueryPacer.fromState(old).toState().carry).toBe(0);
   });
 
   it('gives a state saved before the floor existed the default floor', () => {

@@ -11,7 +11,11 @@ import { BudgetPacer } from './budget-pacer';
  *   known horizon. Dual descent alone holds the mean only up to its O(1 / (eta T)) drift;
  * - a clip: one query's cost counts for at most `clip` targets in the dual step, because a
  *   single flagship call can cost a hundred targets and would throw lambda orders of
- *   magnitude past its equilibrium (the debt still sees the full cost);
+ *   magnitude past its equilibrium. What the clip holds back is carried into the next steps
+ *   (`carry`), not dropped: dropped, a steady share of calls dearer than `clip` targets looked
+ *   on target to the dual step while the period spent several times its budget (a fifth of
+ *   the calls on a model at 20 targets, with the re-aimed target at its floor: three times
+ *   the budget; docs/decisions/0060);
  * - a band: the re-aimed target stays within [budget / band, budget * band], so a debt is
  *   paid back gradually, never by starving every query at once;
  * - a floor: lambda stays at or above `lambdaMin`, so that models the policy cannot tell apart
@@ -63,6 +67,11 @@ export interface QueryPacerState {
   track: boolean;
   /** Debt carried over from before the last budget change. */
   debtBefore: number;
+  /**
+   * Cost (USD) the clip has held back from the dual step, still to be fed (negative: bills that
+   * came in under what was fed). Absent in a state saved before it existed: 0.
+   */
+  carry?: number;
   spentSince: number;
   doneSince: number;
   done: number;
@@ -85,6 +94,8 @@ export class QueryPacer {
   private doneSince = 0;
   private doneTotal = 0;
   private spentTotal = 0;
+  /** Cost the clip has held back from the dual step (see QueryPacerState.carry). */
+  private carry = 0;
 
   constructor(opts: QueryPacerOptions) {
     this.budgetUsd = requirePositive('budget', opts.budget);
@@ -135,7 +146,10 @@ export class QueryPacer {
   /** One query's cost (realised, or expected until `settle`). Returns the new lambda. */
   record(costUsd: number): number {
     requireNonNegative('cost', costUsd);
-    this.dual.update(Math.min(costUsd, this.clip * this.target));
+    const owed = costUsd + this.carry;
+    const fed = Math.max(0, Math.min(owed, this.clip * this.target));
+    this.carry = owed - fed;
+    this.dual.update(fed);
     this.spentSince += costUsd;
     this.spentTotal += costUsd;
     this.doneSince++;
@@ -156,12 +170,15 @@ export class QueryPacer {
     this.spentSince += delta;
     this.spentTotal += delta;
     // The step the bill would have taken minus the one the expectation took, both clipped as
-    // record() clips: record(expected) + settle(expected, realised) moves lambda as
+    // record() clips, and what the clip holds back of the difference joins the carry: so
+    // record(expected) + settle(expected, realised) moves lambda and the carry as
     // record(realised) does. An unclipped difference would pull lambda down every time a call
     // the clip had capped came in cheaper than expected (seen live: lambda 660 -> 0 in one batch).
     const t = this.target;
     const cap = this.clip * t;
-    this.dual.nudge((Math.min(realisedUsd, cap) - Math.min(expectedUsd, cap)) / t);
+    const step = Math.min(realisedUsd, cap) - Math.min(expectedUsd, cap);
+    this.carry += delta - step;
+    this.dual.nudge(step / t);
     this.reaim();
     return this.lambda;
   }
@@ -210,6 +227,7 @@ export class QueryPacer {
       payback: this.paybackQueries,
       track: this.track,
       debtBefore: this.debtBefore,
+      carry: this.carry,
       spentSince: this.spentSince,
       doneSince: this.doneSince,
       done: this.doneTotal,
@@ -236,6 +254,7 @@ export class QueryPacer {
       lambdaMin: s.dual.lambdaMin ?? (s.dual.scale !== null ? defaultLambdaMin(s.dual.scale) : 0),
     });
     p.debtBefore = requireFinite('debtBefore', s.debtBefore);
+    p.carry = requireFinite('carry', s.carry ?? 0);
     p.spentSince = requireFinite('spentSince', s.spentSince);
     p.doneSince = requireNonNegative('doneSince', s.doneSince);
     p.doneTotal = requireNonNegative('done', s.done);
