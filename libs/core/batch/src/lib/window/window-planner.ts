@@ -78,11 +78,11 @@ export interface WindowPlan {
 }
 
 /**
- * Plans one window: the cap (what is left of the period's budget, minus a reserve for the later
+ * Plans one window: the cap (what is left of the period's budget minus a reserve for the later
  * queries' cheapest arms, and at most the bank, `bankUsd`; the period's last window gets all that
- * is left), the dual price of the
- * dollar, the objective quality - price * cost (or its exploration variant), the solve, and a
- * repair that sends any pick of an unavailable arm to the query's cheapest available one.
+ * is left), the dual price of the dollar, the objective quality - price * cost (or its
+ * exploration variant), the solve, and a repair that sends any pick of an unavailable arm to the
+ * query's cheapest available one.
  */
 export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
   const { estimates: e, budget } = input;
@@ -155,10 +155,11 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
     if (j >= 0 && !e.available[i * k + j]) assignment[i] = cheapestArm(e, i);
   }
   const warnings = [...solution.warnings];
-  const feasible = windowBudgetUsd === null || windowBudgetUsd >= cheapestBill(e);
+  const cheapest = windowBudgetUsd === null ? 0 : cheapestBill(e);
+  const feasible = windowBudgetUsd === null || windowBudgetUsd >= cheapest;
   if (!feasible)
     warnings.push(
-      `window budget infeasible: $${windowBudgetUsd} is less than the cheapest assignment ($${cheapestBill(e)}): every query takes its cheapest model`,
+      `window budget infeasible: $${windowBudgetUsd} is less than the cheapest assignment ($${cheapest}): every query takes its cheapest model`,
     );
   return {
     assignment,
