@@ -93,9 +93,10 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
   let dualPrice = 0;
   let objective = maskedObjective(e, null);
   const after = budget === null ? Infinity : budget.expectedQueries - budget.routedQueries - m;
+  /** The window's bill with every query on its cheapest arm (0 without a budget: unused then). */
+  const cheap = budget === null ? 0 : cheapestBill(e);
   if (budget !== null) {
     const left = periodTotalUsd(budget) - budget.spentUsd;
-    const cheap = cheapestBill(e);
     // Every later query must still afford its cheapest arm, whatever this window takes.
     reserveUsd = after > 0 ? after * Math.max(cheap / m, input.laterCheapestUsd ?? 0) : 0;
     // Nothing left is a budget of 0, not a negative one: the period may be overspent already
@@ -155,11 +156,10 @@ export async function planWindow(input: WindowPlanInput): Promise<WindowPlan> {
     if (j >= 0 && !e.available[i * k + j]) assignment[i] = cheapestArm(e, i);
   }
   const warnings = [...solution.warnings];
-  const cheapest = windowBudgetUsd === null ? 0 : cheapestBill(e);
-  const feasible = windowBudgetUsd === null || windowBudgetUsd >= cheapest;
+  const feasible = windowBudgetUsd === null || windowBudgetUsd >= cheap;
   if (!feasible)
     warnings.push(
-      `window budget infeasible: $${windowBudgetUsd} is less than the cheapest assignment ($${cheapest}): every query takes its cheapest model`,
+      `window budget infeasible: $${windowBudgetUsd} is less than the cheapest assignment ($${cheap}): every query takes its cheapest model`,
     );
   return {
     assignment,
