@@ -2,10 +2,6 @@ import { NEEDS_INFRA, libExamples, runExample } from '../../tools/lib/lib-exampl
 import { freshDatabase } from '../support/database';
 import { resetTopics } from '../support/kafka-test-kit';
 
-/**
- * The libraries' examples that need Kafka or PostgreSQL run on the real broker and a database of
- * their own (the others run in tools/lint/lib-examples.spec.ts).
- */
 /** What each example prints once it has done its work. */
 const PRINTS: Record<string, RegExp> = {
   'dev/infra': /topics of the contracts present: true\nPostgreSQL \d+/,
@@ -14,6 +10,10 @@ const PRINTS: Record<string, RegExp> = {
   'io/replica': /^models in the replica: \[ 'example\/large', 'example\/small' \]\ndecided: example\/(small|large)/m,
 };
 
+/**
+ * The libraries' examples that need Kafka or PostgreSQL run on the real broker and a database of
+ * their own (the others run in tools/lint/lib-examples.spec.ts).
+ */
 describe('library examples on the real broker and database', () => {
   const examples = libExamples().filter((l) => NEEDS_INFRA.includes(l.lib));
   // The examples publish a query and two models' prices: the next file's consumers must not see them.
