@@ -316,7 +316,7 @@ function table(r: ReplayResult | BatchReplayResult): string {
     if (b)
       lines.push([
         'source-level bound gain (%)',
-        `online ${b.onlineGainPct.toFixed(2)}, best scaled price (x${b.bestScaledPriceFactor}) ${b.bestScaledGainPct.toFixed(2)}, offline ${b.offlineGainPct.toFixed(2)}`,
+        `online ${b.onlineGainPct.toFixed(2)}, best scaled price (x${b.bestScaledPriceFactor}) ${b.bestScaledGainPct.toFixed(2)}, offline ${b.offlineGainPct.toFixed(2)}, offline by window ${b.windowOfflineGainPct.toFixed(2)}`,
       ]);
   }
   const w = Math.max(...lines.map(([k]) => k.length));

@@ -109,7 +109,8 @@ export interface BatchReplayResult extends ReplayResult {
   solveMsP99: number | null;
   /**
    * With a budget: what a planner that knew every source's true mean quality and cost could
-   * reach on this order (`sourceBound`), as meanQuality and as gainPct over `perQuery`.
+   * reach on this order (`sourceBound`), as meanQuality and as gainPct over `perQuery`; `window*`:
+   * knowing them window by window, offline.
    */
   sourceBound: {
     onlineMeanQuality: number;
@@ -118,6 +119,8 @@ export interface BatchReplayResult extends ReplayResult {
     bestScaledGainPct: number;
     offlineMeanQuality: number;
     offlineGainPct: number;
+    windowOfflineMeanQuality: number;
+    windowOfflineGainPct: number;
   } | null;
   /**
    * Source by source, in order of first appearance: how each mode served the source's rows and
@@ -541,5 +544,7 @@ function boundFigures(ordered: readonly ReplayRow[], options: BatchReplayOptions
     bestScaledGainPct: gain(best.meanQuality),
     offlineMeanQuality: b.offlineMeanQuality,
     offlineGainPct: gain(b.offlineMeanQuality),
+    windowOfflineMeanQuality: b.windowOfflineMeanQuality,
+    windowOfflineGainPct: gain(b.windowOfflineMeanQuality),
   };
 }

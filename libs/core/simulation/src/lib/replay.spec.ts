@@ -464,6 +464,8 @@ describe('runBatchComparison', () => {
     expect(b.offlineMeanQuality).toBeGreaterThanOrEqual(b.onlineMeanQuality - 1e-12);
     expect(b.bestScaledGainPct).toBeGreaterThanOrEqual(b.onlineGainPct - 1e-9);
     expect(b.offlineGainPct).toBeCloseTo(100 * (b.offlineMeanQuality / r.perQuery.meanQuality - 1), 9);
+    expect(b.windowOfflineMeanQuality).toBeGreaterThanOrEqual(b.offlineMeanQuality - 1e-12);
+    expect(b.windowOfflineGainPct).toBeCloseTo(100 * (b.windowOfflineMeanQuality / r.perQuery.meanQuality - 1), 9);
     expect((await runBatchComparison(rows, { ...base({ budget: null, lambda: 10 }), ...opts })).sourceBound).toBeNull();
     const cut = { name: 'price-cut' as const, arm: PREMIUM, at: 60, factor: 0.1 };
     expect(

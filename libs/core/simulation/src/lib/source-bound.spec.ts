@@ -57,6 +57,18 @@ describe('sourceBound', () => {
     expect(sourceBound(rows, 0.5, 2).offlineMeanQuality).toBeCloseTo(0.7, 12);
   });
 
+  it('knows a source window by window offline: what an order that puts the rich rows last tells', () => {
+    // One source whose upgrade buys 0.1 per dollar on its first two rows and 0.5 on its last two.
+    const rows = poorFirst.map((r) => ({ ...r, source: 's' }));
+    // Source means: the upgrade buys 0.3 per dollar on every row; two dollars buy two of them.
+    const b = sourceBound(rows, 0.5, 2);
+    expect(b.offlineMeanQuality).toBeCloseTo((4 * 0.5 + 2 * 0.3) / 4, 12);
+    // By window: both dollars go to the last window's rows.
+    expect(b.windowOfflineMeanQuality).toBeCloseTo((0.5 + 0.5 + 1 + 1) / 4, 12);
+    // One window of all rows is the source-level figure.
+    expect(sourceBound(rows, 0.5, 4).windowOfflineMeanQuality).toBeCloseTo(b.offlineMeanQuality, 12);
+  });
+
   it('refuses what it cannot bound', () => {
     expect(() => sourceBound(poorFirst, 0, 2)).toThrow('budget must be > 0, got 0');
     expect(() => sourceBound(poorFirst, 1, 0)).toThrow('batch size must be an integer >= 1, got 0');

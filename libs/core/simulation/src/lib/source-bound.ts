@@ -10,7 +10,10 @@ import type { ReplayRow } from './replay';
  * - `online`: windows of `batchSize` rows in order, each buying the upgrades worth at least the
  *   clearing price of the rows seen so far (the price of a dollar a planner that cannot see the
  *   sources still to come can know) while the bank (the budget of the rows so far, minus what was
- *   spent) allows; the last window spends what is left.
+ *   spent) allows; the last window spends what is left;
+ * - `windowOffline`: as `offline`, with each source's means taken window by window. An order
+ *   whose place tells a row's worth (by-difficulty: easiest first) passes the source-level
+ *   figures; this one knows what a window of such an order holds, and nothing of its single rows.
  *
  * A row starts on its source's cheapest arm and climbs its source's quality-cost hull; the last
  * step bought may be a fraction, so both are bounds of a fractional relaxation, not of a plan.
@@ -20,6 +23,7 @@ export interface SourceBound {
   offlineMeanQuality: number;
   onlineBudgetRatio: number;
   offlineBudgetRatio: number;
+  windowOfflineMeanQuality: number;
   /** The online bound at the price factor that does best on this order, chosen in hindsight (`bestScaledOf`). */
   bestScaled: { factor: number; meanQuality: number };
 }
@@ -53,6 +57,7 @@ export function sourceBound(
     offlineMeanQuality: period.offline.quality / period.n,
     onlineBudgetRatio: online.spent / period.budgetUsd,
     offlineBudgetRatio: period.offline.cost / period.budgetUsd,
+    windowOfflineMeanQuality: windowOffline(rows, perQueryBudgetUsd, batchSize) / period.n,
     bestScaled: bestScaledOf(period),
   };
 }
@@ -129,6 +134,24 @@ function periodOf(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSi
     windows,
     offline: { quality: seenQuality + bought.quality, cost: seenCost + bought.cost },
   };
+}
+
+/** The offline optimum's quality when every window's rows climb the hulls of their source in that window. */
+function windowOffline(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSize: number): number {
+  const steps: Step[] = [];
+  let baseQuality = 0;
+  let baseCost = 0;
+  for (let t = 0; t < rows.length; t += batchSize) {
+    const window = rows.slice(t, t + batchSize);
+    const hulls = sourceHulls(window);
+    for (const r of window) {
+      const h = hulls.get(r.source ?? 'unknown')!;
+      baseQuality += h.baseQuality;
+      baseCost += h.baseCost;
+      steps.push(...h.steps);
+    }
+  }
+  return baseQuality + buy(steps, perQueryBudgetUsd * rows.length - baseCost, 0).quality;
 }
 
 /** The online planner over the period's windows, its price of the rows seen times `priceFactor`. */
