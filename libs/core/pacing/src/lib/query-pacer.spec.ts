@@ -119,14 +119,14 @@ describe('QueryPacer', () => {
     p.record(0);
     p.record(0);
     expect(p.lambda).toBeCloseTo(q.lambda, 12);
-    expect(p.toState().carry).toBeCloseTo(0, 12);
+    expect(p.toState().carryTargets).toBeCloseTo(0, 12);
     p.record(12);
-    expect(p.toState().carry).toBeCloseTo(7, 12);
+    expect(p.toState().carryTargets).toBeCloseTo(7, 12);
     expect(QueryPacer.fromState(JSON.parse(JSON.stringify(p.toState()))).toState()).toEqual(p.toState());
     // A bill under a capped expectation takes back what is still held, before it moves lambda.
     const before = p.lambda;
     p.settle(12, 6);
-    expect(p.toState().carry).toBeCloseTo(1, 12);
+    expect(p.toState().carryTargets).toBeCloseTo(1, 12);
     expect(p.lambda).toBe(before);
   });
 
@@ -234,12 +234,36 @@ describe('QueryPacer', () => {
     expect(unfloored.lambda).toBe(0);
   });
 
-  it('gives a state saved before the carry existed none', () => {
+  it('spreads a call far above the clip over the next steps, and never moves lambda further than one unclipped step would', () => {
+    // A debt paid back over 10 queries drops the target to its floor (a third of the budget)
+    // right after the call: what is carried weighs at the target it was counted against.
+    const opts = { budget: TARGET, payback: 10, lambdaMin: 0 };
+    const clipped = new QueryPacer(opts);
+    const unclipped = new QueryPacer({ ...opts, clip: 1e9 });
+    const costs = [35 * TARGET, ...Array<number>(40).fill(0.3 * TARGET)];
+    let highest = 0;
+    let highestUnclipped = 0;
+    for (const [i, c] of costs.entries()) {
+      highest = Math.max(highest, clipped.record(c));
+      highestUnclipped = Math.max(highestUnclipped, unclipped.record(c));
+      if (i === 0) expect(clipped.target).toBeCloseTo(TARGET / 3, 15);
+    }
+    expect(clipped.toState().carryTargets).toBeCloseTo(0, 9);
+    expect(highest).toBeLessThanOrEqual(highestUnclipped * (1 + 1e-9));
+    expect(clipped.lambda).toBeCloseTo(unclipped.lambda, 6);
+    // The first step is clipped: the rest comes in later steps.
+    const once = new QueryPacer(opts);
+    expect(once.record(35 * TARGET)).toBeLessThan(highestUnclipped / 3);
+  });
+
+  it('gives a state saved before the carry existed none, and reads one saved in dollars at its target', () => {
     const p = new QueryPacer({ budget: TARGET });
     p.record(10 * TARGET);
-    const { carry, ...old } = p.toState();
-    expect(carry).toBeGreaterThan(0);
-    expect(QueryPacer.fromState(old).toState().carry).toBe(0);
+    const { carryTargets, ...old } = p.toState();
+    expect(carryTargets).toBeGreaterThan(0);
+    expect(QueryPacer.fromState(old).toState().carryTargets).toBe(0);
+    const inDollars = { ...old, carry: 2 * p.target };
+    expect(QueryPacer.fromState(inDollars).toState().carryTargets).toBeCloseTo(2, 12);
   });
 
   it('gives a state saved before the floor existed the default floor', () => {

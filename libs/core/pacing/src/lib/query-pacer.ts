@@ -15,7 +15,10 @@ import { BudgetPacer } from './budget-pacer';
  *   (`carry`), not dropped: dropped, a steady share of calls dearer than `clip` targets looked
  *   on target to the dual step while the period spent several times its budget (a fifth of
  *   the calls on a model at 20 targets, with the re-aimed target at its floor: three times
- *   the budget; docs/decisions/0060);
+ *   the budget; docs/decisions/0060). The carry is kept in targets of the moment the cost
+ *   was counted: kept in dollars, a debt that lowered the target made every carried dollar
+ *   weigh up to `band` times more, and one call at 35 targets drove lambda fifty times past
+ *   where an unclipped step would have put it (docs/decisions/0062);
  * - a band: the re-aimed target stays within [budget / band, budget * band], so a debt is
  *   paid back gradually, never by starving every query at once;
  * - a floor: lambda stays at or above `lambdaMin`, so that models the policy cannot tell apart
@@ -68,9 +71,11 @@ export interface QueryPacerState {
   /** Debt carried over from before the last budget change. */
   debtBefore: number;
   /**
-   * Cost (USD) the clip has held back from the dual step, still to be fed (negative: bills that
-   * came in under what was fed). Absent in a state saved before it existed: 0.
+   * What the clip has held back from the dual step, still to be fed, in targets of the moment
+   * each cost was counted (negative: bills that came in under what was fed).
    */
+  carryTargets?: number;
+  /** The same in USD, as states saved before carryTargets wrote it (read only); neither: 0. */
   carry?: number;
   spentSince: number;
   doneSince: number;
@@ -94,7 +99,7 @@ export class QueryPacer {
   private doneSince = 0;
   private doneTotal = 0;
   private spentTotal = 0;
-  /** Cost the clip has held back from the dual step (see QueryPacerState.carry). */
+  /** What the clip has held back from the dual step, in targets (see QueryPacerState.carryTargets). */
   private carry = 0;
 
   constructor(opts: QueryPacerOptions) {
@@ -146,10 +151,11 @@ export class QueryPacer {
   /** One query's cost (realised, or expected until `settle`). Returns the new lambda. */
   record(costUsd: number): number {
     requireNonNegative('cost', costUsd);
-    const owed = costUsd + this.carry;
-    const fed = Math.max(0, Math.min(owed, this.clip * this.target));
+    const t = this.target;
+    const owed = costUsd / t + this.carry;
+    const fed = Math.max(0, Math.min(owed, this.clip));
     this.carry = owed - fed;
-    this.dual.update(fed);
+    this.dual.update(fed * t);
     this.spentSince += costUsd;
     this.spentTotal += costUsd;
     this.doneSince++;
@@ -177,7 +183,7 @@ export class QueryPacer {
     const t = this.target;
     const cap = this.clip * t;
     const step = Math.min(realisedUsd, cap) - Math.min(expectedUsd, cap);
-    this.carry += delta - step;
+    this.carry += (delta - step) / t;
     this.dual.nudge(step / t);
     this.reaim();
     return this.lambda;
@@ -227,7 +233,7 @@ export class QueryPacer {
       payback: this.paybackQueries,
       track: this.track,
       debtBefore: this.debtBefore,
-      carry: this.carry,
+      carryTargets: this.carry,
       spentSince: this.spentSince,
       doneSince: this.doneSince,
       done: this.doneTotal,
@@ -254,7 +260,10 @@ export class QueryPacer {
       lambdaMin: s.dual.lambdaMin ?? (s.dual.scale !== null ? defaultLambdaMin(s.dual.scale) : 0),
     });
     p.debtBefore = requireFinite('debtBefore', s.debtBefore);
-    p.carry = requireFinite('carry', s.carry ?? 0);
+    p.carry =
+      s.carryTargets !== undefined
+        ? requireFinite('carryTargets', s.carryTargets)
+        : requireFinite('carry', s.carry ?? 0) / p.target;
     p.spentSince = requireFinite('spentSince', s.spentSince);
     p.doneSince = requireNonNegative('doneSince', s.doneSince);
     p.doneTotal = requireNonNegative('done', s.done);
