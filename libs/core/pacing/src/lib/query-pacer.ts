@@ -17,8 +17,8 @@ import { BudgetPacer } from './budget-pacer';
  *   the calls on a model at 20 targets, with the re-aimed target at its floor: three times
  *   the budget; docs/decisions/0060). The carry is kept in targets of the moment the cost
  *   was counted: kept in dollars, a debt that lowered the target made every carried dollar
- *   weigh up to `band` times more, and one call at 35 targets drove lambda fifty times past
- *   where an unclipped step would have put it (docs/decisions/0062);
+ *   weigh up to `band` times more, and one call at 35 targets moved a live router's lambda
+ *   56-fold where an unclipped step moves it 5.5-fold (docs/decisions/0062);
  * - a band: the re-aimed target stays within [budget / band, budget * band], so a debt is
  *   paid back gradually, never by starving every query at once;
  * - a floor: lambda stays at or above `lambdaMin`, so that models the policy cannot tell apart
