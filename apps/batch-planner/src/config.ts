@@ -35,8 +35,9 @@ export const plannerEnvSchema = baseEnvSchema('batch-planner', 3004).extend({
    */
   BATCH_FEEDBACK_WAIT_MS: z.coerce.number().int().min(0).default(2000),
   /**
-   * A window whose plan would spend more than a third of what it may is sent in this many parts, and
-   * the bills of each part are awaited before the next is checked (1 = every window at once).
+   * A window whose plan would spend more than a third of what it may, or calls a dearer model on a
+   * kind of prompt it has no bill on, is sent in this many parts, and the bills of each part are
+   * awaited before the next is checked (1 = every window at once).
    */
   BATCH_DISPATCH_PARTS: z.coerce.number().int().positive().max(100).default(4),
   /**

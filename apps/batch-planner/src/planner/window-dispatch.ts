@@ -101,7 +101,8 @@ export class WindowDispatch {
       plan.assignment,
     ).totalCost;
     this.discountShare = list > 0 ? discounted / list : 0;
-    const parts = dispatchParts(plan.windowBudgetUsd, discounted, opts.maxParts);
+    const guessed = opts.costKinds ? guessedCalls(plan.assignment, estimates, opts.costKinds.billed) : 0;
+    const parts = dispatchParts(plan.windowBudgetUsd, discounted, opts.maxParts, guessed);
     const split = plan.lastWindow && parts > 1 ? (opts.lastWindowSplit ?? LAST_WINDOW_SPLIT) : 1;
     this.parts = Math.max(1, Math.min(parts * split, estimates.n));
   }
@@ -184,8 +185,33 @@ export class WindowDispatch {
 export const LAST_WINDOW_SPLIT = 4;
 
 /**
+ * Calls of the plan whose cost is a guess: on a model dearer than the query's cheapest, of a kind
+ * of prompt that model has no bill on (`costKinds.billed`).
+ */
+function guessedCalls(
+  assignment: ArrayLike<number>,
+  estimates: { n: number; k: number; cost: ArrayLike<number> },
+  billed: Uint8Array,
+): number {
+  const { n, k, cost } = estimates;
+  let calls = 0;
+  for (let i = 0; i < n; i++) {
+    const j = assignment[i];
+    if (j < 0 || billed[i * k + j]) continue;
+    let cheapest = Infinity;
+    for (let a = 0; a < k; a++) cheapest = Math.min(cheapest, cost[i * k + a]);
+    if (cost[i * k + j] > cheapest) calls++;
+  }
+  return calls;
+}
+
+/**
  * Parts a window is dispatched in: one, unless it runs under a budget and its plan would spend
- * more than 1/COST_SURPRISE of what the window may. Sent at once, a window's calls are checked
+ * more than 1/COST_SURPRISE of what the window may, or puts a call whose cost is a guess
+ * (`guessedCalls`) on a dearer model. The surprise bound rests on bills: the calls of a kind of
+ * prompt no bill has priced cost what that kind costs, and bbh/web_of_lies' came to 3.4 times their
+ * plan, sent at once in a window planned at a quarter of its bank; the last window could not give
+ * the difference back, and the period ended at 1.0151 of its budget (docs/decisions/0063). Sent at once, a window's calls are checked
  * against expected costs only, and the check's own surprise bound lets an arm cost up to
  * COST_SURPRISE times its plan before it stops it: only a plan within that share of the window's
  * budget stays within it at such a bill. At a split share of one half, a rate-20 window planned
@@ -193,7 +219,12 @@ export const LAST_WINDOW_SPLIT = 4;
  * share of a large window budget and go at once; the last windows of a period spend close to
  * all of it and go in `maxParts`.
  */
-function dispatchParts(windowBudgetUsd: number | null, plannedCostUsd: number, maxParts: number): number {
+function dispatchParts(
+  windowBudgetUsd: number | null,
+  plannedCostUsd: number,
+  maxParts: number,
+  guessedCalls: number,
+): number {
   if (windowBudgetUsd === null || maxParts <= 1) return 1;
-  return plannedCostUsd * COST_SURPRISE > windowBudgetUsd ? maxParts : 1;
+  return guessedCalls > 0 || plannedCostUsd * COST_SURPRISE > windowBudgetUsd ? maxParts : 1;
 }

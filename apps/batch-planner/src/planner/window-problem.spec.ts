@@ -462,6 +462,40 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
     expect(off.assignments[0].expectedUsd).toBeCloseTo(base.big, 12);
   });
 
+  it('sends a window in parts when it calls a dearer model on a kind of prompt that model has no bill on, however much money there is', async () => {
+    const { engine, priceOf, base, recent } = setup();
+    const qs = [query('m1', mcq('Is it?')), query('m2', mcq('Or not?')), query('m3', mcq('Why?'))];
+    // Not the period's last window, and money for a hundred times the plan.
+    const budget: PeriodBudget = { perQueryUsd: 100 * base.big, expectedQueries: 300, routedQueries: 0, spentUsd: 0 };
+    const cheapBills = { model: 'cheap', kind, realisedUsd: base.cheap, baseUsd: base.cheap, calls: 1 };
+    const guessed = await assignWindow(
+      qs,
+      engine,
+      opts(priceOf, {
+        robust: false,
+        budget,
+        maxParts: 3,
+        kindCosts: { bills: [cheapBills], warmStart: new Map(), recent },
+      }),
+    );
+    expect(guessed.assignments.map((a) => a.model)).toEqual(['big', 'big', 'big']);
+    expect(guessed.parts).toBe(3);
+    // Once big has a bill on the kind, its cost rests on it: the window goes at once.
+    const own = { model: 'big', kind, realisedUsd: base.big, baseUsd: base.big, calls: 1 };
+    const billed = await assignWindow(
+      qs,
+      engine,
+      opts(priceOf, {
+        robust: false,
+        budget,
+        maxParts: 3,
+        kindCosts: { bills: [cheapBills, own], warmStart: new Map(), recent },
+      }),
+    );
+    expect(billed.assignments.map((a) => a.model)).toEqual(['big', 'big', 'big']);
+    expect(billed.parts).toBe(1);
+  });
+
   it('prices prompts that begin alike and end apart as one kind, from the bills of that opening', async () => {
     const { engine, priceOf, base, recent } = setup();
     const sort = (words: string) => `Sort the following words alphabetically: List: ${words}`;
