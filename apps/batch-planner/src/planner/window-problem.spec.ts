@@ -468,30 +468,20 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
     // Not the period's last window, and money for a hundred times the plan.
     const budget: PeriodBudget = { perQueryUsd: 100 * base.big, expectedQueries: 300, routedQueries: 0, spentUsd: 0 };
     const cheapBills = { model: 'cheap', kind, realisedUsd: base.cheap, baseUsd: base.cheap, calls: 1 };
-    const guessed = await assignWindow(
-      qs,
-      engine,
-      opts(priceOf, {
-        robust: false,
-        budget,
-        maxParts: 3,
-        kindCosts: { bills: [cheapBills], warmStart: new Map(), recent },
-      }),
-    );
+    const withBills = (bills: (typeof cheapBills)[]) =>
+      assignWindow(
+        qs,
+        engine,
+        opts(priceOf, { robust: false, budget, maxParts: 3, kindCosts: { bills, warmStart: new Map(), recent } }),
+      );
+    const guessed = await withBills([cheapBills]);
     expect(guessed.assignments.map((a) => a.model)).toEqual(['big', 'big', 'big']);
     expect(guessed.parts).toBe(3);
     // Once big has a bill on the kind, its cost rests on it: the window goes at once.
-    const own = { model: 'big', kind, realisedUsd: base.big, baseUsd: base.big, calls: 1 };
-    const billed = await assignWindow(
-      qs,
-      engine,
-      opts(priceOf, {
-        robust: false,
-        budget,
-        maxParts: 3,
-        kindCosts: { bills: [cheapBills, own], warmStart: new Map(), recent },
-      }),
-    );
+    const billed = await withBills([
+      cheapBills,
+      { model: 'big', kind, realisedUsd: base.big, baseUsd: base.big, calls: 1 },
+    ]);
     expect(billed.assignments.map((a) => a.model)).toEqual(['big', 'big', 'big']);
     expect(billed.parts).toBe(1);
   });
