@@ -206,25 +206,25 @@ function guessedCalls(
 }
 
 /**
- * Parts a window is dispatched in: one, unless it runs under a budget and its plan would spend
- * more than 1/COST_SURPRISE of what the window may, or puts a call whose cost is a guess
- * (`guessedCalls`) on a dearer model. The surprise bound rests on bills: the calls of a kind of
- * prompt no bill has priced cost what that kind costs, and bbh/web_of_lies' came to 3.4 times their
- * plan, sent at once in a window planned at a quarter of its bank; the last window could not give
- * the difference back, and the period ended at 1.0151 of its budget (docs/decisions/0063). Sent at once, a window's calls are checked
- * against expected costs only, and the check's own surprise bound lets an arm cost up to
- * COST_SURPRISE times its plan before it stops it: only a plan within that share of the window's
- * budget stays within it at such a bill. At a split share of one half, a rate-20 window planned
- * at 42% of its budget cost 2.9 times its plan (docs/decisions/0036). Early windows spend a small
- * share of a large window budget and go at once; the last windows of a period spend close to
- * all of it and go in `maxParts`.
+ * Parts a window is dispatched in: one, unless it runs under a budget and either its plan would
+ * spend more than 1/COST_SURPRISE of what the window may, or it puts a call whose cost is a guess
+ * on a dearer model (`guessedCalls`). Sent at once, a window's calls are checked against expected
+ * costs only, and the check's own surprise bound lets an arm cost up to COST_SURPRISE times its
+ * plan before it stops it: only a plan within that share of the window's budget stays within it
+ * at such a bill. At a split share of one half, a rate-20 window planned at 42% of its budget cost
+ * 2.9 times its plan (docs/decisions/0036). Early windows spend a small share of a large window
+ * budget and go at once; the last windows of a period spend close to all of it and go in
+ * `maxParts`. The surprise bound rests on bills: a kind of prompt no bill has priced costs what it
+ * costs, and bbh/web_of_lies' calls came to 3.4 times their plan, sent at once in a window planned
+ * at a quarter of its bank; the last window could not give the difference back, and the period
+ * ended at 1.0151 of its budget (docs/decisions/0063).
  */
 function dispatchParts(
   windowBudgetUsd: number | null,
   plannedCostUsd: number,
   maxParts: number,
-  guessedCalls: number,
+  guessed: number,
 ): number {
   if (windowBudgetUsd === null || maxParts <= 1) return 1;
-  return guessedCalls > 0 || plannedCostUsd * COST_SURPRISE > windowBudgetUsd ? maxParts : 1;
+  return guessed > 0 || plannedCostUsd * COST_SURPRISE > windowBudgetUsd ? maxParts : 1;
 }
