@@ -101,7 +101,9 @@ export class WindowDispatch {
       plan.assignment,
     ).totalCost;
     this.discountShare = list > 0 ? discounted / list : 0;
-    const guessed = opts.costKinds ? guessedCalls(plan.assignment, estimates, opts.costKinds.billed) : 0;
+    // A probe's calls (given, not planned) are what buys a new kind its first bills: they go as sent.
+    const planned = plan.solution.solver !== 'given';
+    const guessed = planned && opts.costKinds ? guessedCalls(plan.assignment, estimates, opts.costKinds.billed) : 0;
     const parts = dispatchParts(plan.windowBudgetUsd, discounted, opts.maxParts, guessed);
     const split = plan.lastWindow && parts > 1 ? (opts.lastWindowSplit ?? LAST_WINDOW_SPLIT) : 1;
     this.parts = Math.max(1, Math.min(parts * split, estimates.n));
