@@ -1,4 +1,11 @@
-import { COST_SURPRISE, DispatchCheck, ThinEvidence, WindowPlan, checkAssignment } from '@llm-router/batch';
+import {
+  COST_SURPRISE,
+  DispatchCheck,
+  ThinEvidence,
+  WindowPlan,
+  checkAssignment,
+  cheapestArm,
+} from '@llm-router/batch';
 import type { PromptKind } from '@llm-router/batch';
 import { QueryRequest } from '@llm-router/contracts';
 import type { WindowInput } from './window-problem';
@@ -187,22 +194,16 @@ export class WindowDispatch {
 export const LAST_WINDOW_SPLIT = 4;
 
 /**
- * Calls of the plan whose cost is a guess: on a model dearer than the query's cheapest, of a kind
+ * Calls of the plan whose cost is a guess: on a model dearer than the query's cheapest available one, of a kind
  * of prompt that model has no bill on (`costKinds.billed`).
  */
-function guessedCalls(
-  assignment: ArrayLike<number>,
-  estimates: { n: number; k: number; cost: ArrayLike<number> },
-  billed: Uint8Array,
-): number {
+function guessedCalls(assignment: ArrayLike<number>, estimates: WindowInput['estimates'], billed: Uint8Array): number {
   const { n, k, cost } = estimates;
   let calls = 0;
   for (let i = 0; i < n; i++) {
     const j = assignment[i];
     if (j < 0 || billed[i * k + j]) continue;
-    let cheapest = Infinity;
-    for (let a = 0; a < k; a++) cheapest = Math.min(cheapest, cost[i * k + a]);
-    if (cost[i * k + j] > cheapest) calls++;
+    if (cost[i * k + j] > cost[i * k + cheapestArm(estimates, i)]) calls++;
   }
   return calls;
 }
