@@ -23,6 +23,7 @@ function reader(warmStartPrompts: string[] = []) {
     billed: jest.fn().mockResolvedValue({ big: { realisedUsd: 1.5, expectedUsd: 1, calls: 100 } }),
     recentBills: jest.fn().mockResolvedValue({ big: { realisedUsd: 1.5, expectedUsd: 1, baseUsd: 1, calls: 50 } }),
     kindBills: jest.fn().mockResolvedValue([]),
+    promptBills: jest.fn().mockResolvedValue([]),
   };
   const replica = { warmStartPrompts: jest.fn(() => warmStartPrompts) };
   const r = new PeriodBooksReader(config, spend as unknown as SpendStore, replica as unknown as ReplicaService);
@@ -64,6 +65,7 @@ describe('PeriodBooksReader', () => {
     const first = await t.r.kindCosts('s', books, kinds);
     const second = await t.r.kindCosts('s', books, kinds);
     expect(t.spend.kindBills).toHaveBeenCalledWith('s', '2026-12-06', kinds);
+    expect(t.spend.promptBills).toHaveBeenCalledWith('s', '2026-12-06', [kinds[0].prompt]);
     expect(first.recent).toBe(books.recent);
     expect([...first.warmStart.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(warm.length);
     expect(second.warmStart).toBe(first.warmStart);

@@ -70,7 +70,14 @@ export class PeriodBooksReader {
     kinds: readonly PromptKind[],
   ): Promise<KindCostInput> {
     this.warmKinds ??= kindCounts(this.replica.warmStartPrompts());
-    const bills = await this.spend.kindBills(scope, books.period, kinds);
-    return { bills, warmStart: this.warmKinds, recent: books.recent };
+    const [bills, promptBills] = await Promise.all([
+      this.spend.kindBills(scope, books.period, kinds),
+      this.spend.promptBills(
+        scope,
+        books.period,
+        kinds.map((k) => k.prompt),
+      ),
+    ]);
+    return { bills, promptBills, warmStart: this.warmKinds, recent: books.recent };
   }
 }

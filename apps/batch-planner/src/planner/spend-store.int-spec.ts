@@ -19,8 +19,8 @@ describe('SpendStore bills over the latest calls', () => {
   const KINDS = 'kinds';
   const PERIOD = '2026-12-04';
   const EXPECTED = 1e-4;
-  const PICK: PromptKind = { closing: 'pick one', opening: 'choose' };
-  const WHY: PromptKind = { closing: 'say why', opening: 'explain' };
+  const PICK: PromptKind = { closing: 'pick one', opening: 'choose', prompt: 'p1' };
+  const WHY: PromptKind = { closing: 'say why', opening: 'explain', prompt: 'w1' };
 
   /** Files a window's bills of `model` (one transaction, as the planner does) and returns their decision ids. */
   const file = async (prefix: string, model: string, n: number, scope = SCOPE, period = PERIOD, kind?: PromptKind) => {
@@ -126,7 +126,7 @@ describe('SpendStore bills over the latest calls', () => {
   });
 
   it("sums the period's billed calls per model and kind of prompt, for the kinds asked only", async () => {
-    const never = { closing: 'never seen', opening: 'never' };
+    const never = { closing: 'never seen', opening: 'never', prompt: 'n1' };
     const rows = await spend.kindBills(KINDS, PERIOD, [PICK, PICK, never]);
     const byModel = Object.fromEntries(rows.map((r) => [`${r.model} ${r.kind.closing} ${r.kind.opening}`, r]));
     const pickOne = (model: string, opening: string | null, realised: number, base: number, calls: number) => ({
@@ -150,6 +150,25 @@ describe('SpendStore bills over the latest calls', () => {
       ['sort the', 1],
       ['sort the', 2],
     ]);
+  });
+
+  it("sums the period's billed calls per model and prompt, for the prompts asked only", async () => {
+    const rows = await spend.promptBills(KINDS, PERIOD, [PICK.prompt, PICK.prompt, WHY.prompt, 'never billed']);
+    const byModel = Object.fromEntries(rows.map((r) => [`${r.model} ${r.prompt}`, r]));
+    const bills = (model: string, prompt: string, realised: number, base: number, calls: number) => ({
+      model,
+      prompt,
+      realisedUsd: expect.closeTo(realised * EXPECTED, 15),
+      baseUsd: expect.closeTo(base * EXPECTED, 15),
+      calls,
+    });
+    // Not the call not billed yet, nor the one of another period.
+    expect(byModel).toEqual({
+      'm p1': bills('m', 'p1', 10, 2, 2),
+      'n p1': bills('n', 'p1', 6, 3, 3),
+      'm w1': bills('m', 'w1', 1, 1, 1),
+    });
+    expect(await spend.promptBills(KINDS, PERIOD, [])).toEqual([]);
   });
 
   it('files the bill of a prompt that ends in a word of 100,000 random letters', async () => {

@@ -18,7 +18,7 @@ export interface Bill {
   expectedUsd: number;
   /** The same before the period's cost level (batch_bills.base_usd). */
   baseUsd: number;
-  /** Kind of its prompt (batch_bills.closing and opening): the kinds of prompt its bill prices. */
+  /** Kind of its prompt (batch_bills.closing, opening and prompt): the kinds of prompt its bill prices. */
   kind?: PromptKind;
 }
 
@@ -26,6 +26,16 @@ export interface Bill {
 export interface KindBillRow {
   model: string;
   kind: FiledKind;
+  realisedUsd: number;
+  baseUsd: number;
+  calls: number;
+}
+
+/** A model's billed calls this period on one prompt (KindLedger.addPrompt takes them). */
+export interface PromptBillRow {
+  model: string;
+  /** The prompt's digest (batch_bills.prompt). */
+  prompt: string;
   realisedUsd: number;
   baseUsd: number;
   calls: number;
@@ -139,6 +149,32 @@ export class SpendStore {
   }
 
   /**
+   * The bills that came back for this scope and period per model and prompt, for the prompts named
+   * (digests, `PromptKind.prompt`): a routed query, or a prompt sent again, is priced on its own.
+   */
+  async promptBills(scope: string, period: string, prompts: readonly string[]): Promise<PromptBillRow[]> {
+    if (prompts.length === 0) return [];
+    const rows: { model: string; prompt: string; realised: number; base: number; calls: number }[] =
+      await this.ds.query(
+        `SELECT b.model, b.prompt, SUM(${BILL_USD}) AS realised,
+                  SUM(COALESCE(b.base_usd, b.expected_usd)) AS base, COUNT(*)::int AS calls
+             FROM batch_bills b
+             LEFT JOIN rewards r ON r.decision_id = b.decision_id
+             LEFT JOIN decisions d ON d.decision_id = b.decision_id
+            WHERE b.scope = $1 AND b.period = $2 AND b.prompt = ANY($3::text[]) AND ${BILL_USD} IS NOT NULL
+            GROUP BY b.model, b.prompt`,
+        [scope, period, [...new Set(prompts)]],
+      );
+    return rows.map((r) => ({
+      model: r.model,
+      prompt: r.prompt,
+      realisedUsd: Number(r.realised),
+      baseUsd: Number(r.base),
+      calls: Number(r.calls),
+    }));
+  }
+
+  /**
    * What each of these decisions cost, for those whose cost is known yet (as `billed` takes it:
    * the reward's, else the router's realised cost): the bills of a window's part, awaited before
    * its next part is checked.
@@ -178,10 +214,10 @@ export class SpendStore {
       if (bills.length > 0) {
         // A window planned again after a crash has the same decision ids: its bills are filed once.
         await em.query(
-          `INSERT INTO batch_bills (decision_id, scope, period, model, expected_usd, base_usd, closing, opening)
-           SELECT t.decision_id, $2, $3, t.model, t.expected_usd, t.base_usd, t.closing, t.opening
-             FROM unnest($1::text[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::text[])
-                  AS t(decision_id, model, expected_usd, base_usd, closing, opening)
+          `INSERT INTO batch_bills (decision_id, scope, period, model, expected_usd, base_usd, closing, opening, prompt)
+           SELECT t.decision_id, $2, $3, t.model, t.expected_usd, t.base_usd, t.closing, t.opening, t.prompt
+             FROM unnest($1::text[], $4::text[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::text[])
+                  AS t(decision_id, model, expected_usd, base_usd, closing, opening, prompt)
            ON CONFLICT (decision_id) DO NOTHING`,
           [
             bills.map((b) => b.decisionId),
@@ -192,6 +228,7 @@ export class SpendStore {
             bills.map((b) => b.baseUsd),
             bills.map((b) => b.kind?.closing ?? null),
             bills.map((b) => b.kind?.opening ?? null),
+            bills.map((b) => b.kind?.prompt ?? null),
           ],
         );
       }

@@ -1,4 +1,11 @@
-import { FREE_FORM, kindCounts, halfWidthMultiplier, PeriodBudget, RecentResiduals } from '@llm-router/batch';
+import {
+  FREE_FORM,
+  kindCounts,
+  halfWidthMultiplier,
+  PeriodBudget,
+  promptDigest,
+  RecentResiduals,
+} from '@llm-router/batch';
 import { PriceEvent, QueryRequest, Topic, validate } from '@llm-router/contracts';
 import { ScopeEngine } from '@llm-router/engine';
 import { Rng } from '@llm-router/numerics';
@@ -437,9 +444,9 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
     const kindCosts = { bills: [cheapBills], warmStart: new Map(), recent };
     const w = await assignWindow(qs, engine, opts(priceOf, { robust: false, kindCosts }));
     expect(w.assignments.map((a) => [a.query.id, a.model, a.promptKind])).toEqual([
-      ['m1', 'big', { closing, opening: 'is it' }],
-      ['m2', 'big', { closing, opening: 'or not' }],
-      ['f1', 'big', { closing: 'far is the moon', opening: 'how far' }],
+      ['m1', 'big', { closing, opening: 'is it', prompt: promptDigest(mcq('Is it?')) }],
+      ['m2', 'big', { closing, opening: 'or not', prompt: promptDigest(mcq('Or not?')) }],
+      ['f1', 'big', { closing: 'far is the moon', opening: 'how far', prompt: promptDigest('How far is the moon?') }],
     ]);
     // big's guess: its level (1) times the kind's usage on cheap against cheap's level, shrunk by
     // one call's worth of "as its average": exp(log 3 / 2).
@@ -460,6 +467,32 @@ describe('costs per kind of prompt (BATCH_KIND_COSTS, libs/core/batch KindLedger
     // Off: the usage model's guess.
     const off = await assignWindow(qs, engine, opts(priceOf, { robust: false }));
     expect(off.assignments[0].expectedUsd).toBeCloseTo(base.big, 12);
+  });
+
+  it("prices a prompt that has bills of its own on them, before its kind's (a routed query, a prompt sent again)", async () => {
+    const { engine, priceOf, base, recent } = setup();
+    const qs = [query('m1', mcq('Is it?')), query('m2', mcq('Or not?'))];
+    const cheapBills = { model: 'cheap', kind, realisedUsd: 6 * base.cheap, baseUsd: base.cheap, calls: 1 };
+    // big answered 'Is it?' before at 5 times its guess.
+    const itsOwn = {
+      model: 'big',
+      prompt: promptDigest(mcq('Is it?')),
+      realisedUsd: 5 * base.big,
+      baseUsd: base.big,
+      calls: 1,
+    };
+    const w = await assignWindow(
+      qs,
+      engine,
+      opts(priceOf, {
+        robust: false,
+        kindCosts: { bills: [cheapBills], promptBills: [itsOwn], warmStart: new Map(), recent },
+      }),
+    );
+    // Its own bill, shrunk by one call towards big's level (1): no other model has a bill on it.
+    expect(w.assignments[0].expectedUsd).toBeCloseTo(base.big * 3, 12);
+    // The other prompt of the kind is priced on the kind, as before.
+    expect(w.assignments[1].expectedUsd).toBeCloseTo(base.big * Math.sqrt(3), 12);
   });
 
   it('sends a window in parts when it calls a dearer model on a kind of prompt that model has no bill on, however much money there is', async () => {

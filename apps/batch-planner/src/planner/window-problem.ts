@@ -31,7 +31,7 @@ import { QueryRequest } from '@llm-router/contracts';
 import { SpendLedger } from '@llm-router/pacing';
 import { BillTotals } from '@llm-router/pricing';
 import { WindowDispatch } from './window-dispatch';
-import type { KindBillRow } from './spend-store';
+import type { KindBillRow, PromptBillRow } from './spend-store';
 
 /**
  * The parts of a scope's engine a window needs (ScopeEngine from libs/core/engine fits). Narrow on
@@ -265,6 +265,8 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
 export interface KindCostInput {
   /** The period's bills per model and kind of prompt, for the kinds of the prompts priced (SpendStore.kindBills). */
   bills: readonly KindBillRow[];
+  /** The period's bills per model and prompt, for the prompts priced (SpendStore.promptBills); absent = none. */
+  promptBills?: readonly PromptBillRow[];
   /**
    * The warm-start file's prompts per kind key (libs/core/batch `kindCounts`, counted once per
    * process): kinds the usage model was fitted on keep its price.
@@ -289,6 +291,10 @@ class WindowKinds {
     for (const b of input.bills) {
       const j = models.indexOf(b.model);
       if (j >= 0) this.ledger.addKind(j, b.kind, b);
+    }
+    for (const b of input.promptBills ?? []) {
+      const j = models.indexOf(b.model);
+      if (j >= 0) this.ledger.addPrompt(j, b.prompt, b);
     }
     this.ratios = models.map((m) => {
       const r = input.recent[m];

@@ -11,8 +11,11 @@ import {
   kindCounts,
   kindKeys,
   MAX_CLOSING_CHARS,
+  promptDigest,
+  promptKey,
   promptKind,
   probeRound,
+  shapeWords,
   probeTopUp,
   PROBE_TOP_UP_CALLS,
   recentCheapestBillUsd,
@@ -28,7 +31,7 @@ const CLOSE_KIND = 'blank explain your reasoning';
 /** The prompts' kinds, as a caller hands them to `KindLedger.kindsOf`. */
 const kindsOfTexts = (texts: readonly string[]) => texts.map(promptKind);
 /** A prompt kind that ends in `closing` (and begins alike only with its own kind). */
-const ending = (closing: string): PromptKind => ({ closing, opening: `${closing} start` });
+const ending = (closing: string): PromptKind => ({ closing, opening: `${closing} start`, prompt: closing });
 const SORT = (words: string) => `Sort the following words alphabetically: List: ${words}`;
 
 /** n queries, every arm available at `costs[j]` (or per row, when a row of costs is given). */
@@ -67,8 +70,9 @@ describe('closingPhrase', () => {
     expect(promptKind(SORT('oblong bucolic whoosh'))).toEqual({
       closing: 'list oblong bucolic whoosh',
       opening: 'sort the',
+      prompt: promptDigest(SORT('oblong bucolic whoosh')),
     });
-    expect(promptKind('')).toEqual({ closing: '', opening: '' });
+    expect(promptKind('')).toMatchObject({ closing: '', opening: '' });
     const long = 'y'.repeat(100_000);
     expect(promptKind(`${long} ends`).opening).toBe(`${long} ends`.slice(0, MAX_CLOSING_CHARS));
     // A closing phrase is words and single spaces: the opening's mark cannot be one.
@@ -76,6 +80,35 @@ describe('closingPhrase', () => {
     expect(closing).toBe('sort the');
     expect(opening).not.toBe(closing);
     expect(opening).toContain(':');
+  });
+
+  it('masks names and numbers, so that a template ending in a name or a date is one kind', () => {
+    const lies = (name: string) =>
+      `Question: Millicent lies. ${name} says Millicent tells the truth. Does ${name} tell the truth?`;
+    expect(promptKind(lies('Vernell'))).toMatchObject({ closing: '@ tell the truth', opening: 'question millicent' });
+    expect(promptKind(lies('Shenna')).closing).toBe('@ tell the truth');
+    expect(shapeWords('Alice, Bob and Claire swap 3 balls in 2024.')).toEqual([
+      'alice',
+      '@',
+      'and',
+      '@',
+      'swap',
+      '#',
+      'balls',
+      'in',
+      '#',
+    ]);
+    // Capitals that open a sentence or a line, or label an option, are words, not names.
+    expect(shapeWords('Answer: Yes. No (B) Maybe\nSure')).toEqual(['answer', 'yes', 'no', 'b', 'maybe', 'sure']);
+    expect(promptKind('How long from 10am to 2pm?').closing).toBe('from # to #');
+  });
+
+  it('takes a phrase as written when masking would leave fewer than two of its own words', () => {
+    // Titles and dates: masked, "@ @ @ @" and "f # # #" would make one kind of unlike prompts.
+    expect(promptKind('Find a movie like The Lord Of Rings').closing).toBe('the lord of rings');
+    expect(promptKind('Which date? (E) 07/04/2003 (F) 07/05/2003').closing).toBe('f 07 05 2003');
+    expect(promptKind('Is 12 + 30 = 42').opening).toBe('is 12');
+    expect(promptKind('Does Mary Ann Smith tell').closing).toBe('mary ann smith tell');
   });
 
   it('takes two prompts to make a kind', () => {
@@ -132,6 +165,31 @@ describe('KindLedger', () => {
       // An opening seen before makes a lone prompt of the window a kind.
       ledger.observe(0, promptKind(SORT('whoosh chess')), 0.1, 0.1);
       expect(ledger.kindsOf(kindsOfTexts([SORT('nitric petition')]))).toEqual([open]);
+    });
+
+    it('names a prompt by itself once it has bills, before its kind: a routed query is priced on what it cost', () => {
+      const ledger = new KindLedger(2);
+      const [routed, next] = [MCQ('Is water wet?'), MCQ('Is fire cold?')];
+      ledger.observe(1, promptKind(routed), 0.5, 0.1);
+      expect(ledger.kindsOf(kindsOfTexts([routed, next]))).toEqual([promptKey(promptDigest(routed)), MCQ_KIND]);
+      // Its bill counts under its kind as well, and under its own key on its model only.
+      expect(ledger.calls(1, MCQ_KIND)).toBe(1);
+      expect(ledger.calls(1, promptKey(promptDigest(routed)))).toBe(1);
+      expect(ledger.calls(0, promptKey(promptDigest(routed)))).toBe(0);
+      // Bills read per prompt (the batch-planner's batch_bills.prompt) name it the same way.
+      const read = new KindLedger(2);
+      read.addPrompt(0, promptDigest(next), { realisedUsd: 1, baseUsd: 1, calls: 2 });
+      expect(read.kindsOf(kindsOfTexts([next]))).toEqual([promptKey(promptDigest(next))]);
+      expect(read.seen(MCQ_KIND)).toBe(0);
+      // Alone in the window with no bill of its own, it is free text as before.
+      expect(read.kindsOf(kindsOfTexts([routed]))).toEqual([null]);
+    });
+
+    it('keeps a digest of the whole prompt: 16 hex digits, the same for the same text, apart for another', () => {
+      expect(promptDigest('Is water wet?')).toMatch(/^[0-9a-f]{16}$/);
+      expect(promptDigest('Is water wet?')).toBe(promptDigest('Is water wet?'));
+      expect(promptDigest('Is water wet?')).not.toBe(promptDigest('Is water wet!'));
+      expect(promptKey('x')).not.toBe(kindKeys({ closing: 'x', opening: 'x' })[1]);
     });
 
     it('does not remember the prompts it was asked about: only the warm-start file and bills count as seen', () => {

@@ -1,4 +1,5 @@
 import { templateKeys } from '@llm-router/bandits';
+import { murmur3 } from '@llm-router/features';
 import { WindowEstimates } from './window-estimates';
 
 /**
@@ -22,9 +23,10 @@ import { WindowEstimates } from './window-estimates';
  * fitted on them.
  *
  * A prompt's kind is its closing phrase where another prompt ends alike, else its opening phrase
- * where another begins alike (`PromptKind`): the two template keys auto learns quality on. Tasks
- * whose prompts share an instruction but not an ending (sort these words, which sentence is
- * ordered right) are kinds by their opening (docs/decisions/0055).
+ * where another begins alike (`PromptKind`): the two template keys auto learns quality on, with
+ * names and numbers masked. Tasks whose prompts share an instruction but not an ending (sort these
+ * words, which sentence is ordered right) are kinds by their opening (docs/decisions/0055); a
+ * template that ends in a name (does Vernell tell the truth) is one kind (0064).
  */
 export class KindLedger {
   /** Per kind key (`kindKeys`): per arm, its bills. */
@@ -49,12 +51,19 @@ export class KindLedger {
 
   /** One billed call of `arm` on a prompt of kind `kind`: what it cost, and its guess before any level. */
   observe(arm: number, kind: PromptKind, realisedUsd: number, baseUsd: number): void {
-    this.addKind(arm, kind, { realisedUsd, baseUsd, calls: 1 });
+    const b = { realisedUsd, baseUsd, calls: 1 };
+    this.addKind(arm, kind, b);
+    this.addPrompt(arm, kind.prompt, b);
   }
 
   /** Bills of `arm` on prompts of kind `kind` added at once, under each of its keys (the batch-planner reads them per model and kind). */
   addKind(arm: number, kind: FiledKind, b: KindBills): void {
     for (const key of kindKeys(kind)) this.add(arm, key, b);
+  }
+
+  /** Bills of `arm` on one prompt (`PromptKind.prompt`, its digest) added at once: they price that prompt again (`kindsOf`). */
+  addPrompt(arm: number, prompt: string, b: KindBills): void {
+    this.add(arm, promptKey(prompt), b);
   }
 
   /** Bills of `arm` under one kind key (`kindKeys`) added at once. */
@@ -88,13 +97,26 @@ export class KindLedger {
 
   /**
    * The kind key of each prompt of a window for costs (`promptKind`, computed once by the caller):
-   * its closing phrase where at least two prompts, seen before or in the window, end with it, else
-   * its opening key where at least two begin alike; null for the others (free text).
+   * the prompt itself where it has bills (a query already routed, as the routed mix re-estimates
+   * them; a prompt sent again), else its closing phrase where at least two prompts, seen before or
+   * in the window, end with it, else its opening key where at least two begin alike; null for the
+   * others (free text).
+   *
+   * A routed query's own bill is what it cost, where its kind's is an average: the routed mix sets
+   * the window's dual price, and a price set on each routed query's own cost holds the spread of
+   * costs within a kind (a long answer on one model is long on the others: 0042). Before kinds were
+   * read with names masked (0064) most free-text prompts had a closing phrase of their own, so their
+   * bills priced them alone by accident; masking merged them, and the batch gain on the synthetic
+   * sources of libs/core/simulation fell from +0.62% to +0.12% until the prompt's own key kept it.
    */
   kindsOf(kinds: readonly PromptKind[]): (string | null)[] {
     const here = new Map<string, number>();
     for (const p of kinds) for (const key of kindKeys(p)) here.set(key, (here.get(key) ?? 0) + 1);
-    return kinds.map((p) => kindKeys(p).find((key) => this.seen(key) + here.get(key)! >= KIND_PROMPTS) ?? null);
+    return kinds.map((p) => {
+      const own = promptKey(p.prompt);
+      if (this.bills.has(own)) return own;
+      return kindKeys(p).find((key) => this.seen(key) + here.get(key)! >= KIND_PROMPTS) ?? null;
+    });
   }
 
   /**
@@ -176,40 +198,113 @@ export interface KindBills {
 }
 
 /**
- * A prompt's closing phrase: the template key of its last words (libs/core/bandits `templateKeys`),
- * at most MAX_CLOSING_CHARS characters. A prompt may end in one word of any length (a hostile one:
- * 100,000 random letters), and the phrase is stored and indexed with each batch bill
- * (batch_bills.closing), where PostgreSQL refuses an index row above a few kilobytes: the window's
- * bills, and so the window, failed.
+ * A prompt's closing phrase as auto's template key of its last words (libs/core/bandits
+ * `templateKeys`), at most MAX_CLOSING_CHARS characters: the kind of the residual correction
+ * (recent-residuals.ts, docs/decisions/0044), which costs do not use (`promptKind`).
  */
 export function closingPhrase(text: string): string {
-  return cut(templateKeys(text)[1]);
+  return cut(templateKeys(text)[1]!);
 }
 
-/** What a prompt's kind is read from: its closing phrase and its opening one (its first two words, cut alike). */
+/** What a prompt's kind is read from: its closing phrase and its opening one, and the prompt itself (`promptKind`). */
 export interface PromptKind {
   closing: string;
   opening: string;
+  /** The whole prompt's digest (`promptDigest`): its own bills, once it has some, price it (`KindLedger.kindsOf`). */
+  prompt: string;
 }
 
+/**
+ * A prompt's kind for costs: its last four words and its first two (`shapeWords`: names and
+ * numbers masked), each at most MAX_CLOSING_CHARS characters. A phrase that keeps fewer than two
+ * words of its own once masked ("@ @ @ @": a title; "f # # #": a date) is taken as written, as
+ * auto's template key is: masked, it would make one kind of unlike prompts of many sources.
+ *
+ * Masking is what makes a template whose item names someone a kind: web_of_lies' 31 prompts end
+ * in "does Shenna tell the truth", "does Amberly tell the truth", ..., 20 closing phrases as
+ * written, and each of its windows met them as new kinds with no bill (docs/decisions/0064).
+ * A prompt may end in one word of any length (a hostile one: 100,000 random letters); the
+ * phrases are stored and indexed with each batch bill (batch_bills.closing, .opening), where
+ * PostgreSQL refuses an index row above a few kilobytes: the window's bills, and so the window,
+ * failed. Hence the cut.
+ */
 export function promptKind(text: string): PromptKind {
-  const keys = templateKeys(text);
-  return { closing: cut(keys[1]), opening: cut(keys[0]) };
+  const words = shapeWords(text);
+  const [opening, closing] = templateKeys(text);
+  return {
+    closing: cut(ownWords(words.slice(-CLOSING_WORDS)) ?? closing!),
+    opening: cut(ownWords(words.slice(0, OPENING_WORDS)) ?? opening!),
+    prompt: promptDigest(text),
+  };
 }
+
+/**
+ * A prompt's digest: 64 bits of two MurmurHash3 seeds in hex, the same in the replay and in every
+ * batch-planner (batch_bills.prompt). Two prompts with one digest would share their bills; at a
+ * period's thousands of prompts the chance is about 1e-12.
+ */
+export function promptDigest(text: string): string {
+  return hex8(murmur3(text, 0)) + hex8(murmur3(text, PROMPT_DIGEST_SEED));
+}
+
+const hex8 = (h: number) => (h >>> 0).toString(16).padStart(8, '0');
+const PROMPT_DIGEST_SEED = 0x9e3779b9;
+
+/**
+ * A prompt's words, lower-cased, with what varies between prompts of one template masked: a
+ * word holding a digit is `#`, a capitalised word inside a sentence (after a letter, a digit or
+ * a comma on the same line: "does Vernell tell", "than Dawn", "Alice, Bob") is `@`. A capitalised
+ * word after a full stop, a colon, a bracket, a line break or at the start is kept: it opens a
+ * sentence or a line, or labels an option.
+ */
+export function shapeWords(text: string): string[] {
+  const words: string[] = [];
+  for (const m of text.matchAll(WORD)) {
+    const w = m[0];
+    let p = m.index - 1;
+    while (p >= 0 && SPACE.test(text[p]!)) p--;
+    if (DIGIT.test(w)) words.push(NUMBER_MASK);
+    else if (CAPITAL.test(w) && p >= 0 && INSIDE_SENTENCE.test(text[p]!)) words.push(NAME_MASK);
+    else words.push(w.toLowerCase());
+  }
+  return words;
+}
+
+/** The words as one phrase, or null when fewer than two of them are the prompt's own (not masks). */
+function ownWords(words: readonly string[]): string | null {
+  const own = words.filter((w) => w !== NAME_MASK && w !== NUMBER_MASK).length;
+  return own >= 2 ? words.join(' ') : null;
+}
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const SPACE = /[ \t]/u;
+const DIGIT = /\p{N}/u;
+const CAPITAL = /^\p{Lu}/u;
+const INSIDE_SENTENCE = /[\p{L}\p{N},]/u;
+const NAME_MASK = '@';
+const NUMBER_MASK = '#';
+const CLOSING_WORDS = 4;
+const OPENING_WORDS = 2;
 
 /** A kind as a bill was filed with it: bills filed before openings were kept have none (batch_bills.opening NULL). */
 export type FiledKind = Pick<PromptKind, 'closing'> & { opening: string | null };
 
 /**
  * The keys a prompt's bills are kept under, in the order `kindsOf` tries them: its closing phrase,
- * then its opening one marked so that it never equals a closing phrase (template keys are words
- * and spaces only).
+ * then its opening one marked so that it never equals a closing phrase (a phrase is words, masks
+ * and single spaces: never a colon).
  */
 export function kindKeys(kind: FiledKind): string[] {
   return kind.opening === null ? [kind.closing] : [kind.closing, OPENING_MARK + kind.opening];
 }
 
+/** The key a prompt's own bills are kept under (`KindLedger.addPrompt`), marked as the opening's is. */
+export function promptKey(digest: string): string {
+  return PROMPT_MARK + digest;
+}
+
 const OPENING_MARK = 'opening: ';
+const PROMPT_MARK = 'prompt: ';
 
 function cut(phrase: string): string {
   return phrase.length <= MAX_CLOSING_CHARS ? phrase : Array.from(phrase).slice(0, MAX_CLOSING_CHARS).join('');

@@ -9,6 +9,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
 @Index('IDX_batch_bills_scope_period', ['scope', 'period'])
 @Index('IDX_batch_bills_scope_period_closing', ['scope', 'period', 'closing'])
 @Index('IDX_batch_bills_scope_period_opening', ['scope', 'period', 'opening'])
+@Index('IDX_batch_bills_scope_period_prompt', ['scope', 'period', 'prompt'])
 export class BatchBillEntity {
   @PrimaryColumn({ name: 'decision_id', type: 'text' }) decisionId!: string;
   @Column({ type: 'text' }) scope!: string;
@@ -20,10 +21,12 @@ export class BatchBillEntity {
    * level is realised over this (expected_usd includes the level it corrects). NULL: filed before.
    */
   @Column({ name: 'base_usd', type: 'double precision', nullable: true }) baseUsd!: number | null;
-  /** Closing phrase of its prompt (libs/core/batch `closingPhrase`): the kind its bill prices. NULL: filed before. */
+  /** Closing phrase of its prompt (libs/core/batch `promptKind`): the kind its bill prices. NULL: filed before. */
   @Column({ type: 'text', nullable: true }) closing!: string | null;
   /** Opening phrase of its prompt (libs/core/batch `promptKind`): the kind it prices where no other prompt ends alike. NULL: filed before. */
   @Column({ type: 'text', nullable: true }) opening!: string | null;
+  /** Digest of its prompt (libs/core/batch `promptDigest`): the bill prices that prompt again. NULL: filed before. */
+  @Column({ type: 'text', nullable: true }) prompt!: string | null;
   /** When it was filed: the retention sweep prunes bills by it. */
   @Index('IDX_batch_bills_recorded_at')
   @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' })

@@ -17,6 +17,7 @@ import { BatchResiduals1764240000000 } from './1764240000000-batch-residuals';
 import { BatchBillClosing1764250000000 } from './1764250000000-batch-bill-closing';
 import { FeedbackLogRequest1764260000000 } from './1764260000000-feedback-log-request';
 import { BatchBillOpening1764270000000 } from './1764270000000-batch-bill-opening';
+import { BatchBillPrompt1764280000000 } from './1764280000000-batch-bill-prompt';
 
 /** In order. A new migration is appended here, never edited in place once released. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   BatchBillClosing1764250000000,
   FeedbackLogRequest1764260000000,
   BatchBillOpening1764270000000,
+  BatchBillPrompt1764280000000,
 ];
