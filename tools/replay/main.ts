@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
-import { DatasetRow, ModelsFile, parseDataset } from '@llm-router/contracts';
+import { DatasetRow, ModelsFile, modelsFilePrices, parseDataset } from '@llm-router/contracts';
 import { createPolicy, policyNames, registerPolicy } from '@llm-router/bandits';
 import { DEFAULT_FEATURE_DIM, QueryFeaturizer } from '@llm-router/features';
 import { PreferenceRouter } from '@llm-router/preference';
@@ -194,13 +194,7 @@ function pricesFrom(file: string): ModelPrice[] {
     throw new UsageError(
       `models file ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
-  return parsed.data.models.map((m) => ({
-    model: m.model_id,
-    inputPerM: m.input_cost_per_m,
-    outputPerM: m.output_cost_per_m,
-    selfHosted: m.self_hosted,
-    concurrency: m.concurrency,
-  }));
+  return modelsFilePrices(parsed.data);
 }
 
 /** The explicit --models file, else the smallest models_k*.json next to the data that prices every arm. */

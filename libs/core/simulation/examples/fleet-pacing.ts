@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createPolicy } from '@llm-router/bandits';
-import { ModelsFile, parseDataset } from '@llm-router/contracts';
+import { ModelsFile, modelsFilePrices, parseDataset } from '@llm-router/contracts';
 import { DEFAULT_FEATURE_DIM, QueryFeaturizer } from '@llm-router/features';
 import { QueryPacer } from '@llm-router/pacing';
 import { type PacerFactory, runReplay } from '../src'; // in your code: '@llm-router/simulation'
@@ -25,8 +25,24 @@ const { values: args } = parseArgs({
     payback: { type: 'string', default: '50' },
     delay: { type: 'string', default: '113' },
     seeds: { type: 'string', default: '20' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (args.help) {
+  console.log(`Usage: npx tsx libs/core/simulation/examples/fleet-pacing.ts [options]
+
+The per-query replay paced as a fleet of routers, each with its own pacer (docs/decisions/0062).
+
+  --data FILE     reward file; its second half is streamed after a warm start on the first (default ${args.data})
+  --models FILE   models file with list prices (default ${args.models})
+  --budget USD    per-query budget (default ${args.budget})
+  --routers K     routers, each with its own pacer; a query goes to one at random (default ${args.routers})
+  --payback N     fleet queries a router pays a debt back over (default ${args.payback})
+  --delay N       queries between a decision and its feedback (default ${args.delay})
+  --seeds N       seeds 1..N, one line each (default ${args.seeds})
+  -h, --help      this text`);
+  process.exit(0);
+}
 const budget = Number(args.budget);
 const routers = Number(args.routers);
 const payback = Number(args.payback);
@@ -35,11 +51,7 @@ const lines = readFileSync(args.data, 'utf8').trim().split('\n');
 const half = Math.floor(lines.length / 2);
 const warm = parseDataset(lines.slice(0, half).join('\n'));
 const rows = parseDataset(lines.slice(half).join('\n'));
-const prices = ModelsFile.parse(JSON.parse(readFileSync(args.models, 'utf8'))).models.map((m) => ({
-  model: m.model_id,
-  inputPerM: m.input_cost_per_m,
-  outputPerM: m.output_cost_per_m,
-}));
+const prices = modelsFilePrices(ModelsFile.parse(JSON.parse(readFileSync(args.models, 'utf8'))));
 const featurizer = new QueryFeaturizer({ dim: DEFAULT_FEATURE_DIM });
 
 function run(seed: number) {

@@ -31,6 +31,19 @@ export const ModelsFile = z.object({
 });
 export type ModelsFile = z.infer<typeof ModelsFile>;
 
+/** A models file's list prices in the form every price consumer takes (libs/core/pricing `ModelPrice`). */
+export function modelsFilePrices(
+  file: ModelsFile,
+): { model: string; inputPerM: number; outputPerM: number; selfHosted?: boolean; concurrency?: number }[] {
+  return file.models.map((m) => ({
+    model: m.model_id,
+    inputPerM: m.input_cost_per_m,
+    outputPerM: m.output_cost_per_m,
+    selfHosted: m.self_hosted,
+    concurrency: m.concurrency,
+  }));
+}
+
 /** Parses JSONL text into rows; a bad line is an error naming its line number. */
 export function parseDataset(text: string): DatasetRow[] {
   const rows: DatasetRow[] = [];

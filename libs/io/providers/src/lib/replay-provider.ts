@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DatasetRow, ModelsFile, parseDataset } from '@llm-router/contracts';
+import { DatasetRow, ModelsFile, modelsFilePrices, parseDataset } from '@llm-router/contracts';
 import { ChatProvider, ChatRequest, ChatResult, ChunkSink, ProviderError } from './chat-provider';
 import { chunkOf } from './stream';
 import type { CallPrice } from './token-estimator';
@@ -82,8 +82,8 @@ export class ReplayProvider implements ChatProvider {
 /** A models file's list prices by model (a self-hosted one at no per-token price: never rescaled). */
 function pricesOf(file: ModelsFile): Map<string, CallPrice> {
   return new Map(
-    file.models
-      .filter((m) => !m.self_hosted)
-      .map((m) => [m.model_id, { inputPerM: m.input_cost_per_m, outputPerM: m.output_cost_per_m }]),
+    modelsFilePrices(file)
+      .filter((p) => !p.selfHosted)
+      .map((p) => [p.model, { inputPerM: p.inputPerM, outputPerM: p.outputPerM }]),
   );
 }
