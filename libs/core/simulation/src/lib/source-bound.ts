@@ -105,25 +105,18 @@ function periodOf(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSi
   const n = rows.length;
   if (n === 0) throw new Error('no rows');
   const hulls = sourceHulls(rows);
-  const hullOf = rows.map((r) => hulls.get(r.source ?? 'unknown')!);
   const windows: BoundWindow[] = [];
   const seenSteps: Step[] = [];
   let seenCost = 0;
   let seenQuality = 0;
-  for (let t = 0; t < n; t += batchSize) {
-    const end = Math.min(n, t + batchSize);
-    const w: BoundWindow = { end, baseQuality: 0, baseCost: 0, steps: [], seenPrice: 0 };
-    for (const h of hullOf.slice(t, end)) {
-      w.baseQuality += h.baseQuality;
-      w.baseCost += h.baseCost;
-      w.steps.push(...h.steps);
-    }
+  for (const climb of windowClimbs(rows, batchSize, () => hulls)) {
+    const w: BoundWindow = { ...climb, seenPrice: 0 };
     seenSteps.push(...w.steps);
     seenCost += w.baseCost;
     seenQuality += w.baseQuality;
     // The price at which the rows seen so far, bought in order of quality per dollar, would spend
     // exactly their budget.
-    if (end < n) w.seenPrice = buy(seenSteps, perQueryBudgetUsd * end - seenCost, 0).lastEfficiency;
+    if (w.end < n) w.seenPrice = buy(seenSteps, perQueryBudgetUsd * w.end - seenCost, 0).lastEfficiency;
     windows.push(w);
   }
   const bought = buy(seenSteps, perQueryBudgetUsd * n - seenCost, 0);
@@ -138,20 +131,37 @@ function periodOf(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSi
 
 /** The offline optimum's quality when every window's rows climb the hulls of their source in that window. */
 function windowOffline(rows: readonly ReplayRow[], perQueryBudgetUsd: number, batchSize: number): number {
-  const steps: Step[] = [];
-  let baseQuality = 0;
-  let baseCost = 0;
+  const climbs = windowClimbs(rows, batchSize, sourceHulls);
+  const steps = climbs.flatMap((w) => w.steps);
+  const baseQuality = climbs.reduce((s, w) => s + w.baseQuality, 0);
+  const baseCost = climbs.reduce((s, w) => s + w.baseCost, 0);
+  return baseQuality + buy(steps, perQueryBudgetUsd * rows.length - baseCost, 0).quality;
+}
+
+/**
+ * Per window of `batchSize` rows (its end, exclusive): its rows' quality and cost on their
+ * source's cheapest hull point, and the steps up their hulls; `hullsFor(window)` gives the hulls
+ * the window's rows climb (the whole period's sources, or the window's own).
+ */
+function windowClimbs(
+  rows: readonly ReplayRow[],
+  batchSize: number,
+  hullsFor: (window: readonly ReplayRow[]) => Map<string, SourceHull>,
+): Omit<BoundWindow, 'seenPrice'>[] {
+  const climbs: Omit<BoundWindow, 'seenPrice'>[] = [];
   for (let t = 0; t < rows.length; t += batchSize) {
     const window = rows.slice(t, t + batchSize);
-    const hulls = sourceHulls(window);
+    const hulls = hullsFor(window);
+    const w = { end: t + window.length, baseQuality: 0, baseCost: 0, steps: [] as Step[] };
     for (const r of window) {
       const h = hulls.get(r.source ?? 'unknown')!;
-      baseQuality += h.baseQuality;
-      baseCost += h.baseCost;
-      steps.push(...h.steps);
+      w.baseQuality += h.baseQuality;
+      w.baseCost += h.baseCost;
+      w.steps.push(...h.steps);
     }
+    climbs.push(w);
   }
-  return baseQuality + buy(steps, perQueryBudgetUsd * rows.length - baseCost, 0).quality;
+  return climbs;
 }
 
 /** The online planner over the period's windows, its price of the rows seen times `priceFactor`. */
