@@ -10,7 +10,16 @@ import { QueryFeaturizer } from '../src/index';
 import { goldenPrompts } from '../src/testing/golden-prompts';
 
 const RUNS = 5;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`Usage: node -r @swc-node/register libs/core/features/examples/featurize-bench.ts [passes] [file.jsonl]
+
+Median of ${RUNS} runs of QueryFeaturizer.featurizeInto, in microseconds per call.
+  passes       passes over the prompts per run (default 40)
+  file.jsonl   prompts from the \`prompt\` field of each line (default: the golden prompt set)`);
+  process.exit(0);
+}
 const passes = Number(process.argv[2] ?? 40);
+if (!(passes >= 1)) throw new Error(`passes must be a number >= 1, got ${process.argv[2]}`);
 // JSON round trip: the router gets prompts from JSON.parse as flat strings, while the
 // generator builds them by concatenation (cons strings make every charCodeAt slower).
 const dataFile = process.argv[3];
