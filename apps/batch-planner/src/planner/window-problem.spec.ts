@@ -14,6 +14,7 @@ import type { KindBillRow } from './spend-store';
 import { LAST_WINDOW_SPLIT } from './window-dispatch';
 import {
   AssignWindowOptions,
+  type ContextualQueries,
   NO_QUERIES,
   planWindowDispatch,
   WindowEngine,
@@ -283,6 +284,42 @@ describe('planWindowDispatch (libs/core/batch planWindow)', () => {
     teach(engine, 'big', 0.9, 5);
     expect(await count(() => false)).toBe(10);
     expect(await count(() => false, lastWindowOf(10, 10 * big))).toBe(10);
+  });
+
+  it("plans a period's first window like its forecast on the usage the warm start taught, and holds the rest as before", async () => {
+    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
+    teach(engine, 'cheap', 0.4, 50);
+    const qs = Array.from({ length: 10 }, (_, i) => query(`q${i}`));
+    const big = engine.costs.expectedCost('big');
+    const first: PeriodBudget = { perQueryUsd: 2 * big, expectedQueries: 20, routedQueries: 0, spentUsd: 0 };
+    const kindCosts = { bills: [], warmStart: new Map<string, number>(), recent: {} };
+    const like = windowContexts(
+      engine,
+      Array.from({ length: 20 }, (_, i) => query(`f${i}`)),
+    );
+    const unlike = windowContexts(
+      engine,
+      Array.from({ length: 20 }, (_, i) =>
+        query(`u${i}`, `Is ${i} odd?\nAnswer with the correct letter and explain why.`),
+      ),
+    );
+    const count = async (forecast: ContextualQueries, budget = first) =>
+      (
+        await assignWindow(
+          qs,
+          engine,
+          opts(priceOf, { budget, robust: false, billed: () => false, kindCosts, forecast }),
+        )
+      ).assignments.filter((a) => a.model === 'big').length;
+    // Neither billed nor pulled, and its usage unlearnt: one call, however like the forecast the window is.
+    expect(engine.costs.learnt('big')).toBe(false);
+    expect(await count(like)).toBe(1);
+    // The warm start's calls taught big's usage: a first window like the warm start's prompts is planned on it.
+    engine.costs.observe('big', big);
+    expect(await count(like)).toBe(10);
+    // Unlike them, or not the period's first window: held (docs/decisions/0057).
+    expect(await count(unlike)).toBe(1);
+    expect(await count(like, { ...first, routedQueries: 5, expectedQueries: 25 })).toBe(1);
   });
 
   it('samples the models the policy has never pulled round-robin in an exploration sub-round', async () => {

@@ -19,6 +19,7 @@ import {
   type PromptKind,
   cheapestBill,
   KindLedger,
+  firstWindowLikeForecast,
   probeRound,
   probeTopUp,
   type SingleProbeCall,
@@ -45,7 +46,11 @@ export interface WindowEngine {
     /** A policy that learns token usage per prompt (auto) prices each query on each model from `baseCost`. */
     expectedCost?(ctx: WindowContext, arm: ArmId, baseCost: number): number;
   };
-  readonly costs: { expectedCost(model: string): number };
+  readonly costs: {
+    expectedCost(model: string): number;
+    /** Whether the model's usage was learnt from calls (a warm start's included): CostModel.learnt. Absent: none was. */
+    learnt?(model: string): boolean;
+  };
   features(text: string): Float64Array;
   arms(): string[];
 }
@@ -226,7 +231,8 @@ export interface AssignWindowOptions extends WindowEstimateOptions {
    * pulled either (so its usage is unlearnt too) has only the price list's guess for a cost, and a
    * window gives it one call (planWindow's `unpricedArms`). auto counts only its own calls as pulls:
    * a warm-started auto's first window gives every model one call until its first bill, which
-   * measured better than trusting the warm start's usage (docs/decisions/0057). Default: every
+   * measured better than trusting the warm start's usage (docs/decisions/0057), unless the window's
+   * prompts are a mix like the forecast's and the warm start taught the model's usage (0065). Default: every
    * model priced.
    */
   billed?: (model: string) => boolean;
@@ -352,6 +358,12 @@ export async function planWindowDispatch(
     if (!f || f.queries.length === 0) routed.add(wi.estimates, z);
     else forecast.add(mix([...f.queries], f), z);
   }
+  // A period's first window like the warm-start file's mix is not held (docs/decisions/0065).
+  const firstLikeForecast =
+    !!byKind &&
+    opts.budget?.routedQueries === 0 &&
+    !!opts.forecast &&
+    firstWindowLikeForecast(byKind.ledger, wi.promptKinds, opts.forecast.promptKinds);
   // After the mixes: the price of a dollar is set on what the policy believes, not on a draw.
   if (opts.draws && !opts.robust && plansOnDraws(engine.policy.algorithm))
     drawQualities(wi.estimates, opts.draws, opts.halfWidthLevel ?? POLICY_HALF_WIDTH_LEVEL);
@@ -368,7 +380,7 @@ export async function planWindowDispatch(
     capacity: wi.capacity,
     tiers: wi.tiers,
     models: wi.models,
-    unpricedArms: opts.billed && unpricedModels(wi, engine, opts.billed),
+    unpricedArms: opts.billed && unpricedModels(wi, engine, opts.billed, firstLikeForecast),
     exploration: opts.explore
       ? { unpulledArms: neverPulledModels(engine.policy, wi.contexts[0], wi.models) }
       : undefined,
@@ -443,9 +455,20 @@ function probeView(queries: QueryRequest[], engine: WindowEngine, opts: ProbeInp
   return { wi, ledger: byKind.ledger, kinds, priced: (j: number) => opts.billed(wi.models[j]) };
 }
 
-/** Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed). */
-function unpricedModels(wi: WindowInput, engine: WindowEngine, billed: (model: string) => boolean): number[] {
-  return neverPulledModels(engine.policy, wi.contexts[0], wi.models).filter((j) => !billed(wi.models[j]));
+/**
+ * Columns of the models neither billed nor ever pulled by the policy (AssignWindowOptions.billed);
+ * in a period's first window like its forecast (`firstWindowLikeForecast`), only those whose usage
+ * the warm start did not teach either (docs/decisions/0065).
+ */
+function unpricedModels(
+  wi: WindowInput,
+  engine: WindowEngine,
+  billed: (model: string) => boolean,
+  firstLikeForecast: boolean,
+): number[] {
+  return neverPulledModels(engine.policy, wi.contexts[0], wi.models).filter(
+    (j) => !billed(wi.models[j]) && !(firstLikeForecast && (engine.costs.learnt?.(wi.models[j]) ?? false)),
+  );
 }
 
 /**

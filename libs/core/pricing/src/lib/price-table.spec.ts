@@ -30,6 +30,8 @@ describe('CostModel', () => {
     m.setPrice(pricey);
     m.observe('cheap', CostModel.blended(cheap) * 0.001);
     expect(m.expectedCost('pricey')).toBeCloseTo(CostModel.blended(pricey) * 0.001, 12);
+    // Which usage is its own: cheap's was learnt, pricey's is the others' mean.
+    expect([m.learnt('cheap'), m.learnt('pricey'), m.learnt('unknown')]).toEqual([true, false, false]);
     m.setPrice({ model: 'gpu', inputPerM: 0.05, outputPerM: 0.05, selfHosted: true, concurrency: 4 });
     expect(m.expectedCost('gpu')).toBe(0);
     expect(m.expectedCost('unknown')).toBe(0);

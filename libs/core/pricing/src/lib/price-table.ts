@@ -54,6 +54,11 @@ export class CostModel {
     this.usage.set(model, u);
   }
 
+  /** Whether the model's usage was learnt from a call of it (a warm start's included), not assumed from the others'. */
+  learnt(model: string): boolean {
+    return (this.usage.get(model)?.n ?? 0) > 0;
+  }
+
   /** Expected cost in USD of one call to `model`, at the current price. */
   expectedCost(model: string): number {
     const p = this.prices.get(model);

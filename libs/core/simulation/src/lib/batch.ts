@@ -25,6 +25,7 @@ import {
   planWindow,
   FREE_FORM,
   KindLedger,
+  firstWindowLikeForecast,
   cheapestBill,
   promptKind,
   type PromptKind,
@@ -321,6 +322,14 @@ export async function runBatchReplay(
     // After the mixes, as the batch-planner app: the price is set on what the policy believes.
     if (draws) drawQualities(estimates, draws);
     const unpulled = neverPulledModels(policy, queries[0].ctx, arms);
+    const firstLikeForecast =
+      routedCount === 0 &&
+      kindsOn &&
+      firstWindowLikeForecast(
+        ledger,
+        queries.map((q) => q.kind),
+        forecastQueries.map((f) => f.kind),
+      );
     const cheapestLater = costKinds ? recentCheapestBillUsd(arms.map((_, j) => calibration.recentBills(j))) : null;
     const plan = await planWindow({
       estimates,
@@ -332,8 +341,12 @@ export async function runBatchReplay(
       timeLimitMs: options.timeLimitMs ?? 2000,
       models: arms,
       // As the batch-planner app: neither called in this run nor pulled by the policy. auto counts
-      // only its own calls as pulls, so a warm start's first window holds every model (0057).
-      unpricedArms: calibration.unpricedArms().filter((j) => unpulled.includes(j)),
+      // only its own calls as pulls, so a warm start's first window holds every model (0057),
+      // unless its prompts are a mix like the forecast's and the warm start taught the model's
+      // usage (0065).
+      unpricedArms: calibration
+        .unpricedArms()
+        .filter((j) => unpulled.includes(j) && !(firstLikeForecast && costModel.learnt(arms[j]))),
       exploration: exploring ? { unpulledArms: unpulled } : undefined,
       assignment: given,
       laterCheapestUsd: costKinds ? Math.max(cheapestPerQuery, cheapestLater ?? 0) : undefined,

@@ -600,13 +600,15 @@ describe('runBatchComparison', () => {
     expect(await learningSteps(warm, 'auto', 'off')).toEqual(['update:3', 'update:47', 'update:3', 'update:47']);
   });
 
-  it("gives each model one call of a warm-started auto's first window until its first bill, then plans freely", async () => {
+  it("gives each model one call of a warm-started auto's first window unlike the warm start's mix until its first bill, then plans freely", async () => {
     // auto counts as pulls only its own calls, not the warm start's rows: the period's first window,
     // planned on the warm start's priors alone, holds each model but the cheapest to one call, as it
-    // does a model neither billed nor pulled (docs/decisions/0057).
-    const rows = syntheticRows(150);
+    // does a model neither billed nor pulled (docs/decisions/0057), when its prompts are a mix unlike
+    // the warm start's (one template of three: mix distance 2/3).
+    const maths = syntheticRows(450).filter((r) => r.source === 'maths');
+    const rows = [...maths.slice(0, 50), ...syntheticRows(100, 9)];
     const r = await runBatchComparison(rows, {
-      ...base({ budget: 1e-3, warmStart: syntheticRows(300, 8) }),
+      ...base({ budget: 1e-3, warmStart: syntheticRows(300, 8), order: 'file' }),
       batchSize: 50,
       timeLimitMs: 300,
     });
@@ -616,6 +618,18 @@ describe('runBatchComparison', () => {
     expect(callsOf(0, 50, PREMIUM)).toBeLessThanOrEqual(1);
     // Billed once, mid takes the trivia and code prompts it upgrades (two thirds of a window).
     expect(callsOf(50, 100, MID)).toBeGreaterThan(20);
+  });
+
+  it("plans a warm-started auto's first window on the learnt usage when its prompts are a mix like the warm start's", async () => {
+    // Like any later window: held, it would send nearly every query to the cheapest model (0065).
+    const r = await runBatchComparison(syntheticRows(150), {
+      ...base({ budget: 1e-3, warmStart: syntheticRows(300, 8) }),
+      batchSize: 50,
+      timeLimitMs: 300,
+    });
+    const callsOf = (from: number, to: number, arm: ArmId) =>
+      r.picks.slice(from, to).filter((j) => r.arms[j] === arm).length;
+    expect(callsOf(0, 50, MID)).toBeGreaterThan(10);
   });
 
   it('tries every model by default under a policy whose estimate of a model never pulled is a placeholder', async () => {

@@ -11,8 +11,10 @@ import {
   kindCounts,
   kindKeys,
   MAX_CLOSING_CHARS,
+  firstWindowLikeForecast,
   promptDigest,
   promptKey,
+  TYPICAL_MIX_DISTANCE,
   promptKind,
   probeRound,
   shapeWords,
@@ -466,6 +468,42 @@ describe('KindLedger', () => {
       expect(Array.from(e.cost)).toEqual([1, 2, 1, 2]);
       expect(Array.from(billed)).toEqual([0, 0, 0, 0]);
     });
+  });
+});
+
+describe('mixDistance and firstWindowLikeForecast', () => {
+  const mix = (n: number, make: (i: number) => string) => kindsOfTexts(Array.from({ length: n }, (_, i) => make(i)));
+  const mcqs = mix(10, (i) => MCQ(`Is ${i} even?`));
+  const closes = mix(10, (i) => CLOSE(`The ${i} _ fits.`));
+  const asks = mix(10, (i) => `tell me about w${i} now`);
+  const free = mix(10, (i) => `${'x'.repeat(i + 1)} alone`);
+
+  it('is the total variation distance between the shares of each kind, free text one kind', () => {
+    const ledger = new KindLedger(2);
+    expect(ledger.mixDistance([...mcqs, ...closes], [...closes, ...mcqs])).toBeCloseTo(0, 12);
+    expect(ledger.mixDistance(mcqs, closes)).toBeCloseTo(1, 12);
+    // Half of one and half of the other against a third of each of three.
+    expect(ledger.mixDistance([...mcqs.slice(0, 5), ...closes.slice(0, 5)], [...mcqs, ...closes, ...asks])).toBeCloseTo(
+      1 / 3,
+      12,
+    );
+    expect(ledger.mixDistance(asks, [...asks, ...mcqs])).toBeCloseTo(0.5, 12);
+    // Prompts of no kind count as one: ten of them against five and five of a kind.
+    expect(ledger.kindsOf(free)).toEqual(Array(10).fill(null));
+    expect(ledger.mixDistance(free, [...free.slice(0, 5), ...mcqs.slice(0, 5)])).toBeCloseTo(0.5, 12);
+  });
+
+  it('calls a first window like its forecast below TYPICAL_MIX_DISTANCE, and never without a forecast or a window', () => {
+    const ledger = new KindLedger(2);
+    const forecast = [...mcqs, ...closes, ...asks];
+    // A window drawn across the forecast's kinds, and one of a single kind of three (2/3 away).
+    expect(
+      firstWindowLikeForecast(ledger, [...mcqs.slice(0, 3), ...closes.slice(0, 3), ...asks.slice(0, 4)], forecast),
+    ).toBe(true);
+    expect(ledger.mixDistance(mcqs, forecast)).toBeGreaterThan(TYPICAL_MIX_DISTANCE);
+    expect(firstWindowLikeForecast(ledger, mcqs, forecast)).toBe(false);
+    expect(firstWindowLikeForecast(ledger, mcqs, [])).toBe(false);
+    expect(firstWindowLikeForecast(ledger, [], forecast)).toBe(false);
   });
 });
 
