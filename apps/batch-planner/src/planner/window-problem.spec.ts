@@ -264,14 +264,21 @@ describe('planWindowDispatch (libs/core/batch planWindow)', () => {
     );
   });
 
-  it("gives a model that neither a bill nor the policy has priced one call of a window however much money there is, none of the period's last", async () => {
+  /**
+   * A period's first window of ten queries, a big model the policy has never pulled (its estimate,
+   * 0.5, still beats cheap's 0.4), and money for every query on big with as many again to come.
+   */
+  const neverPulledBig = () => {
     const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
-    // Never pulled: the policy knows nothing of big (its estimate, 0.5, still beats cheap's 0.4).
     teach(engine, 'cheap', 0.4, 50);
     const qs = Array.from({ length: 10 }, (_, i) => query(`q${i}`));
     const big = engine.costs.expectedCost('big');
-    // Money for every query on big, and as many queries again to come.
     const budget: PeriodBudget = { perQueryUsd: 2 * big, expectedQueries: 20, routedQueries: 0, spentUsd: 0 };
+    return { engine, priceOf, qs, big, budget };
+  };
+
+  it("gives a model that neither a bill nor the policy has priced one call of a window however much money there is, none of the period's last", async () => {
+    const { engine, priceOf, qs, big, budget } = neverPulledBig();
     const count = async (billed?: (m: string) => boolean, b = budget) =>
       (await assignWindow(qs, engine, opts(priceOf, { budget: b, robust: false, billed }))).assignments.filter(
         (a) => a.model === 'big',
@@ -287,11 +294,7 @@ describe('planWindowDispatch (libs/core/batch planWindow)', () => {
   });
 
   it("plans a period's first window like its forecast on the usage the warm start taught, and holds the rest as before", async () => {
-    const { engine, priceOf } = engineWith([price('cheap', 0.1), price('big', 5)]);
-    teach(engine, 'cheap', 0.4, 50);
-    const qs = Array.from({ length: 10 }, (_, i) => query(`q${i}`));
-    const big = engine.costs.expectedCost('big');
-    const first: PeriodBudget = { perQueryUsd: 2 * big, expectedQueries: 20, routedQueries: 0, spentUsd: 0 };
+    const { engine, priceOf, qs, big, budget: first } = neverPulledBig();
     const kindCosts = { bills: [], warmStart: new Map<string, number>(), recent: {} };
     const like = windowContexts(
       engine,
