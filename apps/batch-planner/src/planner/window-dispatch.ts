@@ -110,7 +110,7 @@ export class WindowDispatch {
     this.discountShare = list > 0 ? discounted / list : 0;
     // A probe's calls (given, not planned) are what buys a new kind its first bills: they go as sent.
     const planned = plan.solution.solver !== 'given';
-    const guessed = planned && opts.costKinds ? guessedCalls(plan.assignment, estimates, opts.costKinds.billed) : 0;
+    const guessed = planned && !!opts.costKinds && callsOnAGuess(plan.assignment, estimates, opts.costKinds.billed);
     const parts = dispatchParts(plan.windowBudgetUsd, discounted, opts.maxParts, guessed);
     const split = plan.lastWindow && parts > 1 ? (opts.lastWindowSplit ?? LAST_WINDOW_SPLIT) : 1;
     this.parts = Math.max(1, Math.min(parts * split, estimates.n));
@@ -194,24 +194,26 @@ export class WindowDispatch {
 export const LAST_WINDOW_SPLIT = 4;
 
 /**
- * Calls of the plan whose cost is a guess: on a model dearer than the query's cheapest available one, of a kind
- * of prompt that model has no bill on (`costKinds.billed`).
+ * Whether the plan makes a call whose cost is a guess: on a model dearer than the query's cheapest
+ * available one, of a kind of prompt that model has no bill on (`costKinds.billed`).
  */
-function guessedCalls(assignment: ArrayLike<number>, estimates: WindowInput['estimates'], billed: Uint8Array): number {
+function callsOnAGuess(
+  assignment: ArrayLike<number>,
+  estimates: WindowInput['estimates'],
+  billed: Uint8Array,
+): boolean {
   const { n, k, cost } = estimates;
-  let calls = 0;
   for (let i = 0; i < n; i++) {
     const j = assignment[i];
-    if (j < 0 || billed[i * k + j]) continue;
-    if (cost[i * k + j] > cost[i * k + cheapestArm(estimates, i)]) calls++;
+    if (j >= 0 && !billed[i * k + j] && cost[i * k + j] > cost[i * k + cheapestArm(estimates, i)]) return true;
   }
-  return calls;
+  return false;
 }
 
 /**
  * Parts a window is dispatched in: one, unless it runs under a budget and either its plan would
  * spend more than 1/COST_SURPRISE of what the window may, or it puts a call whose cost is a guess
- * on a dearer model (`guessedCalls`). Sent at once, a window's calls are checked against expected
+ * on a dearer model (`callsOnAGuess`). Sent at once, a window's calls are checked against expected
  * costs only, and the check's own surprise bound lets an arm cost up to COST_SURPRISE times its
  * plan before it stops it: only a plan within that share of the window's budget stays within it
  * at such a bill. At a split share of one half, a rate-20 window planned at 42% of its budget cost
@@ -226,8 +228,8 @@ function dispatchParts(
   windowBudgetUsd: number | null,
   plannedCostUsd: number,
   maxParts: number,
-  guessed: number,
+  guessed: boolean,
 ): number {
   if (windowBudgetUsd === null || maxParts <= 1) return 1;
-  return guessed > 0 || plannedCostUsd * COST_SURPRISE > windowBudgetUsd ? maxParts : 1;
+  return guessed || plannedCostUsd * COST_SURPRISE > windowBudgetUsd ? maxParts : 1;
 }

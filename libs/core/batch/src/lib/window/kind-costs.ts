@@ -221,7 +221,7 @@ export interface KindBills {
  * (recent-residuals.ts, docs/decisions/0044), which costs do not use (`promptKind`).
  */
 export function closingPhrase(text: string): string {
-  return cut(templateKeys(text)[1]!);
+  return cut(templateKeys(text)[1]);
 }
 
 /** What a prompt's kind is read from: its closing phrase and its opening one, and the prompt itself (`promptKind`). */
@@ -248,10 +248,10 @@ export interface PromptKind {
  */
 export function promptKind(text: string): PromptKind {
   const words = shapeWords(text);
-  const [opening, closing] = templateKeys(text);
+  // The prompt is read a second time only where a phrase is taken as written.
   return {
-    closing: cut(ownWords(words.slice(-CLOSING_WORDS)) ?? closing!),
-    opening: cut(ownWords(words.slice(0, OPENING_WORDS)) ?? opening!),
+    closing: cut(ownWords(words.slice(-CLOSING_WORDS)) ?? templateKeys(text)[1]),
+    opening: cut(ownWords(words.slice(0, OPENING_WORDS)) ?? templateKeys(text)[0]),
     prompt: promptDigest(text),
   };
 }
