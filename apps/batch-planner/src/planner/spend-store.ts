@@ -121,31 +121,14 @@ export class SpendStore {
    */
   async kindBills(scope: string, period: string, kinds: readonly PromptKind[]): Promise<KindBillRow[]> {
     if (kinds.length === 0) return [];
-    const rows: {
-      model: string;
-      closing: string;
-      opening: string | null;
-      realised: number;
-      base: number;
-      calls: number;
-    }[] = await this.ds.query(
-      `SELECT b.model, b.closing, b.opening, SUM(${BILL_USD}) AS realised,
-                SUM(COALESCE(b.base_usd, b.expected_usd)) AS base, COUNT(*)::int AS calls
-           FROM batch_bills b
-           LEFT JOIN rewards r ON r.decision_id = b.decision_id
-           LEFT JOIN decisions d ON d.decision_id = b.decision_id
-          WHERE b.scope = $1 AND b.period = $2 AND b.closing IS NOT NULL
-            AND (b.closing = ANY($3::text[]) OR b.opening = ANY($4::text[])) AND ${BILL_USD} IS NOT NULL
-          GROUP BY b.model, b.closing, b.opening`,
-      [scope, period, [...new Set(kinds.map((k) => k.closing))], [...new Set(kinds.map((k) => k.opening))]],
+    const rows = await this.billsBy<{ closing: string; opening: string | null }>(
+      scope,
+      period,
+      ['closing', 'opening'],
+      'b.closing IS NOT NULL AND (b.closing = ANY($3::text[]) OR b.opening = ANY($4::text[]))',
+      [[...new Set(kinds.map((k) => k.closing))], [...new Set(kinds.map((k) => k.opening))]],
     );
-    return rows.map((r) => ({
-      model: r.model,
-      kind: { closing: r.closing, opening: r.opening },
-      realisedUsd: Number(r.realised),
-      baseUsd: Number(r.base),
-      calls: Number(r.calls),
-    }));
+    return rows.map(({ closing, opening, ...bills }) => ({ ...bills, kind: { closing, opening } }));
   }
 
   /**
@@ -154,20 +137,37 @@ export class SpendStore {
    */
   async promptBills(scope: string, period: string, prompts: readonly string[]): Promise<PromptBillRow[]> {
     if (prompts.length === 0) return [];
-    const rows: { model: string; prompt: string; realised: number; base: number; calls: number }[] =
+    return this.billsBy<{ prompt: string }>(scope, period, ['prompt'], 'b.prompt = ANY($3::text[])', [
+      [...new Set(prompts)],
+    ]);
+  }
+
+  /**
+   * The period's billed calls of `scope` per model and the batch_bills `columns` named, over the
+   * bills `where` picks (its parameters from $3 on): what a kind, or a prompt, is priced on.
+   */
+  private async billsBy<K extends object>(
+    scope: string,
+    period: string,
+    columns: readonly (keyof K & string)[],
+    where: string,
+    params: readonly unknown[],
+  ): Promise<(K & { model: string; realisedUsd: number; baseUsd: number; calls: number })[]> {
+    const grouped = columns.map((c) => `b.${c}`).join(', ');
+    const rows: (Record<string, unknown> & { model: string; realised: string; base: string; calls: number })[] =
       await this.ds.query(
-        `SELECT b.model, b.prompt, SUM(${BILL_USD}) AS realised,
-                  SUM(COALESCE(b.base_usd, b.expected_usd)) AS base, COUNT(*)::int AS calls
-             FROM batch_bills b
-             LEFT JOIN rewards r ON r.decision_id = b.decision_id
-             LEFT JOIN decisions d ON d.decision_id = b.decision_id
-            WHERE b.scope = $1 AND b.period = $2 AND b.prompt = ANY($3::text[]) AND ${BILL_USD} IS NOT NULL
-            GROUP BY b.model, b.prompt`,
-        [scope, period, [...new Set(prompts)]],
+        `SELECT b.model, ${grouped}, SUM(${BILL_USD}) AS realised,
+                SUM(COALESCE(b.base_usd, b.expected_usd)) AS base, COUNT(*)::int AS calls
+           FROM batch_bills b
+           LEFT JOIN rewards r ON r.decision_id = b.decision_id
+           LEFT JOIN decisions d ON d.decision_id = b.decision_id
+          WHERE b.scope = $1 AND b.period = $2 AND ${where} AND ${BILL_USD} IS NOT NULL
+          GROUP BY b.model, ${grouped}`,
+        [scope, period, ...params],
       );
     return rows.map((r) => ({
+      ...(Object.fromEntries(columns.map((c) => [c, r[c]])) as K),
       model: r.model,
-      prompt: r.prompt,
       realisedUsd: Number(r.realised),
       baseUsd: Number(r.base),
       calls: Number(r.calls),
