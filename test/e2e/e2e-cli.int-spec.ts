@@ -49,7 +49,18 @@ describe('npm run e2e', () => {
   });
 
   it('runs the stack with SASL principals and a scope cap: nothing lost or doubled, every reward applied, replay beside it', async () => {
-    const r = await runE2e(['--json', '--queries', '300', '--data', data.dataPath, '--models', data.modelsPath]);
+    // `--budget none` as written: no pacer, and no BUDGET_PER_QUERY_USD for the services to refuse.
+    const r = await runE2e([
+      '--json',
+      '--queries',
+      '300',
+      '--budget',
+      'none',
+      '--data',
+      data.dataPath,
+      '--models',
+      data.modelsPath,
+    ]);
     const out = delivered(r, 300, {
       kafkaSecurity: 'sasl',
       scopeCapUsd: 1000,
@@ -60,6 +71,7 @@ describe('npm run e2e', () => {
     expect(out.feedbackSent).toBe(300);
     expect(out.meanQuality).toBeGreaterThan(0);
     expect(out.replayMeanQuality).toBeGreaterThan(0);
+    expect(out.budgetRatio).toBeNull();
     // How old the rewards are that the router decides on, from the aggregator's and the router's /metrics.
     const delay = out.learningDelay as Record<string, number>;
     for (const part of [

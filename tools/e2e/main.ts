@@ -52,7 +52,7 @@ import {
 } from '../lib/process-cpu';
 import { databaseActivity } from '../lib/database-activity';
 import { percentile, round } from '../lib/stats';
-import { cliArg, num, UsageError } from '../lib/cli';
+import { cliArg, NONE, noneAsNull, num, numOrNone, UsageError } from '../lib/cli';
 import { resolveDataset } from '../lib/dataset';
 import { signed, textTable } from '../lib/text-table';
 import {
@@ -76,7 +76,7 @@ const ROOT = resolve(__dirname, '../..');
 /** High enough never to bind a run, so it measures the cap's cost, not its effect. */
 const DEFAULT_SCOPE_CAP_USD = 1000;
 
-const opts = new Command('e2e')
+const cli = new Command('e2e')
   .description(
     'End-to-end run of router, price-watcher, reward-aggregator and batch-planner on a real Kafka and PostgreSQL',
   )
@@ -101,7 +101,12 @@ const opts = new Command('e2e')
     num('--rate', { min: 0 }),
     0,
   )
-  .option('--budget <usd>', "target mean cost per query in USD (the pacer's target), or 'none'", budgetArg, null)
+  .option(
+    '--budget <usd>',
+    "target mean cost per query in USD (the pacer's target), or 'none'",
+    numOrNone('--budget', { positive: true }),
+    NONE,
+  )
   .option(
     '--lambda <x>',
     'cost weight in R = quality - lambda * cost (with --budget: the starting lambda)',
@@ -164,7 +169,7 @@ const opts = new Command('e2e')
   .option(
     '--scope-cap <usd>',
     "hard daily budget cap of the run's scope (SCOPE_BUDGETS: each query reserves its worst case before its model call), or 'none'",
-    capArg,
+    numOrNone('--scope-cap', { positive: true }),
     DEFAULT_SCOPE_CAP_USD,
   )
   .option(
@@ -203,7 +208,7 @@ const opts = new Command('e2e')
     aggregators: number;
     rate: number;
     timeout: number;
-    budget: number | null;
+    budget: number | typeof NONE;
     lambda: number;
     warmStart?: string;
     seed: number;
@@ -215,18 +220,14 @@ const opts = new Command('e2e')
     kindCosts: 'on' | 'off';
     order: Exclude<RowOrder, 'file'>;
     kafkaSecurity?: KafkaSecurity;
-    scopeCap: number | null;
+    scopeCap: number | typeof NONE;
     profile?: string;
     addModel?: string;
     addAt?: number;
     addPriceFactor: number;
     json?: boolean;
   }>();
-
-function capArg(v: string): number | null {
-  if (v === 'none') return null;
-  return num('--scope-cap', { positive: true })(v);
-}
+const opts = { ...cli, budget: noneAsNull(cli.budget), scopeCap: noneAsNull(cli.scopeCap) };
 
 /**
  * Measurements run as production does (issue 11): authenticated Kafka where this command
@@ -240,11 +241,6 @@ async function infrastructureChoice(
   if (chosen) return { mode, security: chosen };
   if (process.env['KAFKA_SECURITY']?.trim()) return { mode, security: kafkaSecurityFromEnv() };
   return { mode, security: mode === 'local' ? 'sasl' : 'plaintext' };
-}
-
-function budgetArg(v: string): number | null {
-  if (v === 'none') return null;
-  return num('--budget', { positive: true })(v);
 }
 
 const say = (msg: string) => process.stderr.write(`[e2e] ${msg}\n`);

@@ -26,6 +26,23 @@ export function num(name: string, o: NumOptions = {}) {
   };
 }
 
+/** The word an option takes for "no value" (`--budget none`). */
+export const NONE = 'none';
+
+/**
+ * `num` for an option that also takes 'none'. Commander stores a parser's null as '', so 'none'
+ * stays a word until `noneAsNull` reads it after parsing.
+ */
+export function numOrNone(name: string, o: NumOptions = {}) {
+  const parse = num(`${name} (a number or '${NONE}')`, o);
+  return (v: string): number | typeof NONE => (v.trim().toLowerCase() === NONE ? NONE : parse(v));
+}
+
+/** The value of a `numOrNone` option: null for 'none'. */
+export function noneAsNull(v: number | typeof NONE): number | null {
+  return v === NONE ? null : v;
+}
+
 /** A commander parser from a parser that throws: its message becomes the usage error. */
 export function cliArg<T>(parse: (v: string) => T) {
   return (v: string): T => {

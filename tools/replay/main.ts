@@ -39,22 +39,16 @@ import {
   runReplay,
 } from '@llm-router/simulation';
 import { replaySvg } from './plot';
-import { cliArg, num, readText, UsageError } from '../lib/cli';
+import { cliArg, NONE, noneAsNull, num, numOrNone, readText, UsageError } from '../lib/cli';
 import { signed, textTable } from '../lib/text-table';
 
 const SCENARIOS: ScenarioName[] = ['stationary', 'price-cut', 'new-arm'];
-
-/** Commander stores a parser's null as '', so 'none' stays a string until after parsing. */
-function budgetArg(v: string): number | 'none' {
-  if (v.trim().toLowerCase() === 'none') return 'none';
-  return num("--budget (a number or 'none')", { positive: true })(v);
-}
 
 interface Cli {
   data: string;
   policy: string;
   lambda: number;
-  budget: number | 'none';
+  budget: number | typeof NONE;
   seed: number;
   scenario: ScenarioName;
   arm?: string;
@@ -92,7 +86,12 @@ function program(): Command {
       num('--lambda', { min: 0 }),
       0,
     )
-    .option('--budget <usd>', "target mean cost per query in USD, or 'none' (unbinding)", budgetArg, 'none')
+    .option(
+      '--budget <usd>',
+      "target mean cost per query in USD, or 'none' (unbinding)",
+      numOrNone('--budget', { positive: true }),
+      NONE,
+    )
     .option('--seed <n>', 'shuffle and policy seed', num('--seed', { integer: true, min: 0 }), 1)
     .addOption(new Option('--scenario <name>', 'scenario').choices(SCENARIOS).default('stationary'))
     .option('--arm <id>', 'scenario arm (price-cut: the arm whose price changes; new-arm: the arm that arrives)')
@@ -383,7 +382,7 @@ async function main(argv: string[]): Promise<number> {
     policy: policyFactory(cli.policy, DEFAULT_FEATURE_DIM),
     policyName: cli.policy,
     lambda: cli.lambda,
-    budget: cli.budget === 'none' ? null : cli.budget,
+    budget: noneAsNull(cli.budget),
     pacer: budgetPacing(),
     seed: cli.seed,
     scenario: { name: cli.scenario, arm: cli.arm, at: cli.at, factor: cli.factor },
