@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_PRICE_PER_M, ModelId } from '@llm-router/contracts';
-import { accessEnvShape, baseEnvSchema, loadConfig, parsedBy } from '@llm-router/service';
+import { accessEnvShape, baseEnvSchema, loadConfig, parsedBy, unsetIfEmpty } from '@llm-router/service';
 
 /** A GPU-served model: its price never follows a price feed, and it holds `concurrency` calls at once. */
 export interface SelfHostedModel {
@@ -72,21 +72,17 @@ export function parseSelfHostedModels(raw: string | undefined): SelfHostedModel[
   });
 }
 
-/** An empty variable (`PRICES_FILE=`) means "not set", as in a shell. */
-const optionalString = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
-
 export const priceWatcherEnvSchema = baseEnvSchema('price-watcher', 3002)
   .extend({
     /** A models file (format of models_k3.json); watched and reloaded on change. */
-    PRICES_FILE: optionalString(z.string()),
+    PRICES_FILE: unsetIfEmpty(z.string()),
     /** An endpoint in the OpenRouter /api/v1/models format, polled every PRICES_POLL_S seconds. */
-    PRICES_URL: optionalString(z.string().url()),
+    PRICES_URL: unsetIfEmpty(z.string().url()),
     /**
      * Only these model ids are taken from PRICES_URL (comma list). Unset: every listed model,
      * which for the real OpenRouter means hundreds of arms; set it there.
      */
-    PRICES_URL_MODELS: optionalString(z.string()).transform((s) =>
+    PRICES_URL_MODELS: unsetIfEmpty(z.string()).transform((s) =>
       s === undefined
         ? undefined
         : s
@@ -102,7 +98,7 @@ export const priceWatcherEnvSchema = baseEnvSchema('price-watcher', 3002)
     ...accessEnvShape,
     /** A new price more than this factor above or below the current one needs confirmation. */
     MAX_PRICE_JUMP: z.coerce.number().gt(1).default(10),
-    SELF_HOSTED_MODELS: optionalString(z.string()).transform(parsedBy(parseSelfHostedModels)),
+    SELF_HOSTED_MODELS: unsetIfEmpty(z.string()).transform(parsedBy(parseSelfHostedModels)),
     /** Tokens of the nominal call the frontier's cost axis is priced at. */
     FRONTIER_TOKENS_PER_CALL: z.coerce.number().int().positive().default(1000),
     /** Consumer group of the policy.updates consumer (one group: price-watcher runs as a single instance). */

@@ -28,3 +28,16 @@ describe('SNAPSHOT_DEBOUNCE_MS', () => {
     expect(() => loadAggregatorConfig({ ...base, SNAPSHOT_DEBOUNCE_MS: '9' })).toThrow(ConfigError);
   });
 });
+
+describe('BUDGET_PER_QUERY_USD', () => {
+  it('is optional, and empty means unset, as the routers read it', () => {
+    expect(loadAggregatorConfig(base).BUDGET_PER_QUERY_USD).toBeUndefined();
+    expect(loadAggregatorConfig({ ...base, BUDGET_PER_QUERY_USD: '' }).BUDGET_PER_QUERY_USD).toBeUndefined();
+    expect(loadAggregatorConfig({ ...base, BUDGET_PER_QUERY_USD: '0.00023' }).BUDGET_PER_QUERY_USD).toBe(0.00023);
+  });
+
+  it('refuses a target that is not a positive number, naming it', () => {
+    expect(() => loadAggregatorConfig({ ...base, BUDGET_PER_QUERY_USD: '0' })).toThrow(/BUDGET_PER_QUERY_USD/);
+    expect(() => loadAggregatorConfig({ ...base, BUDGET_PER_QUERY_USD: 'cheap' })).toThrow(ConfigError);
+  });
+});

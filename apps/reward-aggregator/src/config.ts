@@ -3,11 +3,13 @@ import { DEFAULT_RETENTION_DAYS } from '@llm-router/contracts';
 import {
   accessEnvShape,
   baseEnvSchema,
+  budgetPerQueryEnv,
   loadConfig,
   pacerPaybackEnv,
   warmStartFileEnv,
   policyEnvShape,
   policyOptionsFromEnv,
+  unsetIfEmpty,
 } from '@llm-router/service';
 import { policySwitchEnvShape } from './admin/policy-switch.config';
 
@@ -16,9 +18,9 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
   /** ADMIN_TOKEN guards the operator endpoints (/metrics, /stats...); ALLOW_NO_AUTH=true opens them (development). */
   ...accessEnvShape,
   /** Target mean cost per query in USD; when set, a primal-dual pacer moves lambda to hold it. */
-  BUDGET_PER_QUERY_USD: z.coerce.number().positive().optional(),
+  BUDGET_PER_QUERY_USD: budgetPerQueryEnv,
   /** A budget per period in USD for every scope: its share per query is published to the routers (docs/decisions/0013). */
-  BUDGET_USD: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().positive().optional()),
+  BUDGET_USD: unsetIfEmpty(z.coerce.number().positive()),
   BUDGET_PERIOD: z.enum(['day', 'month']).default('day'),
   /** Traffic assumed until an hour of the period has been seen, to spread BUDGET_USD. */
   EXPECTED_QUERIES_PER_DAY: z.coerce.number().positive().default(10000),
@@ -57,15 +59,15 @@ export const aggregatorEnvSchema = baseEnvSchema('reward-aggregator', 3003).exte
    * proxies its Pareto frontier for the dashboard; unset, the dashboard plots a frontier of
    * the observed per-arm means instead. An empty value means unset, as in a shell.
    */
-  PRICE_WATCHER_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
+  PRICE_WATCHER_URL: unsetIfEmpty(z.string().url()),
   ...policySwitchEnvShape,
   /**
    * Base URL of a router (e.g. http://router:3001): the dashboard's manual pulls and their
    * ratings go through its /v1 API, proxied so that the browser needs neither CORS nor a key.
    */
-  ROUTER_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
+  ROUTER_URL: unsetIfEmpty(z.string().url()),
   /** The router API key those pulls are sent with (none when the router has ALLOW_NO_AUTH=true). */
-  ROUTER_API_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+  ROUTER_API_KEY: unsetIfEmpty(z.string().min(1)),
 });
 
 export type AggregatorConfig = z.infer<typeof aggregatorEnvSchema>;

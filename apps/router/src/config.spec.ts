@@ -101,3 +101,18 @@ describe('router configuration: embeddings from the models file', () => {
     );
   });
 });
+
+describe('router configuration: BUDGET_PER_QUERY_USD', () => {
+  const base = {
+    KAFKA_BROKERS: 'k:9092',
+    DATABASE_URL: 'postgres://h/db',
+    REPLAY_DATASET: '/tmp/d.jsonl',
+    ALLOW_NO_AUTH: 'true',
+  };
+
+  it('is read as the aggregator reads it: empty is unset, else a positive number', () => {
+    expect(loadRouterConfig({ ...base, BUDGET_PER_QUERY_USD: '' }).BUDGET_PER_QUERY_USD).toBeUndefined();
+    expect(loadRouterConfig({ ...base, BUDGET_PER_QUERY_USD: '0.0001' }).BUDGET_PER_QUERY_USD).toBe(0.0001);
+    expect(() => loadRouterConfig({ ...base, BUDGET_PER_QUERY_USD: '-1' })).toThrow(/BUDGET_PER_QUERY_USD/);
+  });
+});

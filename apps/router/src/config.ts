@@ -5,12 +5,14 @@ import { readEmbeddingsEntry } from '@llm-router/providers';
 import {
   accessEnvShape,
   baseEnvSchema,
+  budgetPerQueryEnv,
   ConfigError,
   loadConfig,
   pacerPaybackEnv,
   parsedBy,
   warmStartFileEnv,
   policyEnvShape,
+  unsetIfEmpty,
 } from '@llm-router/service';
 import { routerApiKeysEnv, scopeBudgetsEnv } from './auth/api-keys';
 
@@ -82,13 +84,13 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
       .default('true')
       .transform((v) => v === 'true'),
     /** A model of the catalog that judges a sample of answers; unset = no judge. */
-    JUDGE_MODEL: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+    JUDGE_MODEL: unsetIfEmpty(z.string().min(1)),
     /** Share of answers the judge scores. */
     JUDGE_SAMPLE: z.coerce.number().min(0).max(1).default(0.05),
     /** The judge's prompt template ({{prompt}}, {{answer}}); read at start when JUDGE_MODEL is set. */
     JUDGE_PROMPT_FILE: z.string().default('prompts/judge.md'),
     /** Target mean cost per query in USD: each router paces its own decisions against it; unset = no pacing. */
-    BUDGET_PER_QUERY_USD: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().positive().optional()),
+    BUDGET_PER_QUERY_USD: budgetPerQueryEnv,
     /** An overspend (or underspend) is paid back over this many of the fleet's next queries (each router over its share). */
     PACER_PAYBACK_QUERIES: pacerPaybackEnv,
     /** An offline reward file (JSONL, the replay's format) that primes new scopes, as replay --warm-start does. */
@@ -99,7 +101,7 @@ export const routerEnvSchema = baseEnvSchema('router', 3001)
      * A models file (JSON or YAML) whose top-level `embeddings` entry configures the embeddings
      * provider (docs/decisions/0024-embedding-features.md); read once at start. Unset: no provider.
      */
-    MODELS_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    MODELS_FILE: unsetIfEmpty(z.string()),
     // --- access control, limits and budget caps (apps/router/README.md, "Security") ---
     /** ADMIN_TOKEN: the key admin API and the operator endpoints; ALLOW_NO_AUTH=true: no keys (development). */
     ...accessEnvShape,

@@ -1,4 +1,5 @@
 export * from './lib/config';
+export * from './lib/unset-if-empty';
 export * from './lib/metrics';
 export * from './lib/health';
 export * from './lib/service-core.module';

@@ -5,6 +5,7 @@ import { DEFAULT_FEATURE_DIM } from '@llm-router/features';
 // Registers 'preference' (its library depends on the bandits one): every registered policy
 // can then be configured, and is known to every service that reads these variables.
 import '@llm-router/preference';
+import { unsetIfEmpty } from './unset-if-empty';
 
 /** A service refuses to start on bad configuration, with one message naming every bad variable. */
 export class ConfigError extends Error {
@@ -140,14 +141,21 @@ export const scopePolicyOptionsEnv = jsonObjectEnv('scope -> options').transform
 export const pacerPaybackEnv = z.coerce.number().int().min(10).default(50);
 
 /**
+ * BUDGET_PER_QUERY_USD: the per-query target each router paces its own decisions against and the
+ * aggregator's fleet pacer corrects toward; unset (or empty) = no pacing. Router and aggregator read it alike.
+ */
+export const budgetPerQueryEnv = unsetIfEmpty(z.coerce.number().positive());
+
+/**
  * WARM_START_FILE: an offline reward file (the replay's JSONL) that primes each scope once, when it
  * has no stored state, as replay --warm-start does. Every service that holds a policy reads it: the
  * aggregator primes the stored scope, a replica (router, batch-planner) the copy it decides with
  * until the first snapshot, and the batch-planner takes its prompts as the forecast of the mix.
  */
-export const warmStartFileEnv = z
-  .preprocess((v) => (v === '' ? undefined : v), z.string().optional())
-  .refine((f) => f === undefined || existsSync(f), 'file not found');
+export const warmStartFileEnv = unsetIfEmpty(z.string()).refine(
+  (f) => f === undefined || existsSync(f),
+  'file not found',
+);
 
 /** Variables of every service that holds a policy (router, reward-aggregator, batch-planner): they must agree. */
 export const policyEnvShape = {
@@ -241,10 +249,6 @@ export const consumerRetryEnvShape = {
 };
 
 export type ConsumerRetryConfig = { CONSUMER_RETRIES: number; CONSUMER_RETRY_BACKOFF_MS: number };
-
-/** An empty variable means "not set", as in a shell. */
-const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 /**
  * Kafka authentication (docs/decisions/0021-kafka-sasl-and-acls.md): each service connects as

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unsetIfEmpty } from '../unset-if-empty';
 
 /** `true`/`false` (also 1/0, yes/no); anything else is refused rather than read as false. */
 export const booleanEnv = z.preprocess(
@@ -15,7 +16,7 @@ export const accessEnvShape = {
    * Bearer token of the admin API and of the operator endpoints (/metrics, /stats, /policy,
    * the dashboard). An empty value means unset, as in a shell.
    */
-  ADMIN_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+  ADMIN_TOKEN: unsetIfEmpty(z.string().min(1)),
   /** Development only: operator endpoints (and the router's /v1 API) answer without credentials. */
   ALLOW_NO_AUTH: booleanEnv,
 };
