@@ -144,7 +144,7 @@ export class RoutingService {
     }
     const { event, ranking } = routed;
     const expectedUsd = event.priceSnapshot[event.arm] ?? 0;
-    this.replica.pacing.decided(query.scope, expectedUsd, event.lambda);
+    const recordedAt = this.replica.pacing.decided(query.scope, expectedUsd, event.lambda);
     let modelMs = 0;
     let lastError = '';
     let calls = 0;
@@ -178,7 +178,7 @@ export class RoutingService {
       } catch (e) {
         modelMs += performance.now() - callStart;
         if (opts.signal?.aborted) {
-          this.replica.pacing.billed(query.scope, expectedUsd, 0);
+          this.replica.pacing.billed(query.scope, expectedUsd, 0, recordedAt);
           throw e;
         }
         lastError = (e as Error).message;
@@ -196,7 +196,7 @@ export class RoutingService {
       const { result, usage } = call;
       const costUsd = call.costUsd ?? event.priceSnapshot[model] ?? 0;
       engine.costs.observe(model, costUsd);
-      this.replica.pacing.billed(query.scope, expectedUsd, costUsd);
+      this.replica.pacing.billed(query.scope, expectedUsd, costUsd, recordedAt);
       const fellBack = model !== event.arm;
       // A fallback keeps the propensity of the policy's own choice and is marked as such: the
       // fallback arm was not sampled, it followed from that choice failing.
@@ -225,7 +225,7 @@ export class RoutingService {
         .inc({ scope: query.scope, arm: model });
       return { query, response, decision, modelMs, result };
     }
-    this.replica.pacing.billed(query.scope, expectedUsd, 0);
+    this.replica.pacing.billed(query.scope, expectedUsd, 0, recordedAt);
     if (deadlinePassed)
       this.metrics.counter('router_deadline_expired_total', 'Queries answered with an error at their deadline').inc();
     const response: RoutedResponse = {

@@ -205,6 +205,43 @@ describe('QueryPacer', () => {
     expect(p.debt).toBe(debt);
   });
 
+  it('record(expected) then settle against the target it was recorded at is record(realised), however far the record re-aimed', () => {
+    // Payback 10: a call expected at 5 targets re-aims the target half a budget lower before its
+    // bill comes; in targets, a bill of 2.6 then weighs more against the moved target than against the recorded one.
+    const budget = 0.0001;
+    const pacer = () => {
+      const p = new QueryPacer({ budget, payback: 10, lambda0: 300 });
+      for (const c of [0.3, 6, 0.3, 0.3, 2, 0.3]) p.record(c * budget);
+      return p;
+    };
+    for (const [expected, realised] of [
+      [4.9, 2.6],
+      [2.6, 4.9],
+      [15, 2],
+      [0.3, 0.35],
+    ]) {
+      const a = pacer();
+      const b = pacer();
+      const at = a.target;
+      a.record(expected * budget);
+      a.settle(expected * budget, realised * budget, at);
+      b.record(realised * budget);
+      expect({ expected, ratio: a.lambda / b.lambda }).toEqual({ expected, ratio: expect.closeTo(1, 12) });
+      expect(a.debt).toBeCloseTo(b.debt, 15);
+      expect(a.target).toBeCloseTo(b.target, 15);
+      expect(a.toState().carryTargets).toBeCloseTo(b.toState().carryTargets!, 12);
+      // Against the target of the moment, an expectation above its bill takes back more than it
+      // added: counted with what the carry still holds for lambda (log-scale steps of eta 0.05
+      // around the scale 0.01 / budget), lambda is headed lower than the bill's own step.
+      const c = pacer();
+      c.record(expected * budget);
+      c.settle(expected * budget, realised * budget);
+      const headed = (p: QueryPacer) => Math.log(p.lambda + 0.01 / budget) / 0.05 + p.toState().carryTargets!;
+      if (expected > realised) expect(headed(c)).toBeLessThan(headed(b) - 0.5);
+    }
+    expect(() => pacer().settle(budget, budget, 0)).toThrow(/recordedAt/);
+  });
+
   it('settling many cheap bills of capped expensive expectations does not drive lambda to 0', () => {
     // A tight budget: the re-aimed target sits at budget / band, and a call expected at 15
     // targets is clipped to 5 in record(); its bill comes in at 2 targets. Settling must

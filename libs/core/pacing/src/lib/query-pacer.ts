@@ -167,10 +167,20 @@ export class QueryPacer {
   /**
    * Corrects a cost recorded as `expectedUsd` once the bill is known: the debt takes the
    * difference, and lambda takes one dual step on it (no query is counted twice).
+   *
+   * `recordedAt` is the target `record` measured the expectation against (`target` read just
+   * before it); the correction is measured against the same, so that record(expected) + settle
+   * leaves lambda, the carry and the debt exactly as record(realised) would. Measured against the
+   * target of the moment instead, which the expectation's own debt had re-aimed lower, a call
+   * expected above its bill took back more than it had added: live routers, whose cost model
+   * expected the dear model at 1.9 times its bills, held a standing debt of about six targets each
+   * and ended two-router runs at up to 1.022 of the budget (docs/decisions/0066). Without it (a
+   * bill for a call never recorded, such as the judge's) the target of the moment.
    */
-  settle(expectedUsd: number, realisedUsd: number): number {
+  settle(expectedUsd: number, realisedUsd: number, recordedAt: number = this.target): number {
     requireNonNegative('expected cost', expectedUsd);
     requireNonNegative('realised cost', realisedUsd);
+    requirePositive('recordedAt', recordedAt);
     const delta = realisedUsd - expectedUsd;
     if (delta === 0) return this.lambda;
     this.spentSince += delta;
@@ -180,7 +190,7 @@ export class QueryPacer {
     // record(expected) + settle(expected, realised) moves lambda and the carry as
     // record(realised) does. An unclipped difference would pull lambda down every time a call
     // the clip had capped came in cheaper than expected (seen live: lambda 660 -> 0 in one batch).
-    const t = this.target;
+    const t = recordedAt;
     const cap = this.clip * t;
     const step = Math.min(realisedUsd, cap) - Math.min(expectedUsd, cap);
     this.carry += (delta - step) / t;

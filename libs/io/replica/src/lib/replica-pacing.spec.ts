@@ -1,3 +1,4 @@
+import { QueryPacer } from '@llm-router/pacing';
 import { ReplicaPacing } from './replica-pacing';
 
 describe('ReplicaPacing payback horizon by traffic share', () => {
@@ -52,5 +53,37 @@ describe('ReplicaPacing payback horizon by traffic share', () => {
     const none = new ReplicaPacing({ budgetPerQuery: null, payback: 200 });
     none.applyFleetBudget('s', undefined, 1, 100);
     expect(none.summary()).toEqual({});
+  });
+});
+
+describe('ReplicaPacing decided and billed', () => {
+  it('settles each bill against the target its decision was recorded at: as if the bill had been known at decide time', () => {
+    const budget = 0.0001;
+    const replica = new ReplicaPacing({ budgetPerQuery: budget, payback: 10 });
+    const direct = new QueryPacer({ budget, payback: 10, lambda0: 300 });
+    // Expected at 4.9 targets, billed at 2.6 (the dear model of a live run), between cheap calls.
+    for (const [expected, realised] of [
+      [0.3, 0.3],
+      [4.9, 2.6],
+      [0.3, 0.4],
+      [4.9, 2.6],
+      [0.3, 0.2],
+    ]) {
+      const recordedAt = replica.decided('s', expected * budget, 300);
+      expect(recordedAt).toEqual(expect.any(Number));
+      replica.billed('s', expected * budget, realised * budget, recordedAt);
+      direct.record(realised * budget);
+    }
+    const s = replica.summary()['s'];
+    expect(s.lambda / direct.lambda).toBeCloseTo(1, 12);
+    expect(s.debtUsd).toBeCloseTo(direct.debt, 15);
+    expect(s.target).toBeCloseTo(direct.target, 15);
+  });
+
+  it('records nothing, and says so, where nothing is paced', () => {
+    const replica = new ReplicaPacing({ budgetPerQuery: null, payback: 50 });
+    expect(replica.decided('s', 0.001, 1)).toBeNull();
+    replica.billed('s', 0.001, 0.002, null);
+    expect(replica.summary()).toEqual({});
   });
 });

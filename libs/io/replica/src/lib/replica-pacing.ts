@@ -37,14 +37,24 @@ export class ReplicaPacing {
     return this.pacer(scope, fleetLambda)?.lambda ?? null;
   }
 
-  /** A decision was made expecting to cost `expectedUsd` (counted while its call runs). */
-  decided(scope: string, expectedUsd: number, fleetLambda: number): void {
-    this.pacer(scope, fleetLambda)?.record(expectedUsd);
+  /**
+   * A decision was made expecting to cost `expectedUsd` (counted while its call runs). Returns
+   * the target it was recorded against, for `billed` (null when nothing is paced).
+   */
+  decided(scope: string, expectedUsd: number, fleetLambda: number): number | null {
+    const p = this.pacer(scope, fleetLambda);
+    if (!p) return null;
+    const recordedAt = p.target;
+    p.record(expectedUsd);
+    return recordedAt;
   }
 
-  /** The bill of that decision (0 when no model answered). */
-  billed(scope: string, expectedUsd: number, realisedUsd: number): void {
-    this.pacers.get(scope)?.settle(expectedUsd, realisedUsd);
+  /**
+   * The bill of that decision (0 when no model answered); `recordedAt`: what `decided` returned
+   * for it (QueryPacer.settle), absent for a bill no decision recorded (a judge's call).
+   */
+  billed(scope: string, expectedUsd: number, realisedUsd: number, recordedAt?: number | null): void {
+    this.pacers.get(scope)?.settle(expectedUsd, realisedUsd, recordedAt ?? undefined);
   }
 
   /**
