@@ -72,6 +72,8 @@ describe('npm run e2e', () => {
     expect(out.meanQuality).toBeGreaterThan(0);
     expect(out.replayMeanQuality).toBeGreaterThan(0);
     expect(out.budgetRatio).toBeNull();
+    // The router's pacer at the end of the run (its /health): none without a budget.
+    expect(out.routerPacing).toEqual([null]);
     // How old the rewards are that the router decides on, from the aggregator's and the router's /metrics.
     const delay = out.learningDelay as Record<string, number>;
     for (const part of [

@@ -555,6 +555,7 @@ async function main() {
     await db.end();
     const added = await routerAddedLatency(routers);
     const delay = await learningDelay(routers, aggregators);
+    const pacing = await routerPacing(routers, scope);
     const budgetCapped = (await scrapeMetrics(routers)).reduce(
       (n, text) => n + counterValue(text, 'router_budget_capped_total'),
       0,
@@ -648,6 +649,7 @@ async function main() {
       kafkaSecurity: security,
       scopeCapUsd: opts.scopeCap,
       budgetCapped,
+      routerPacing: pacing,
       learning: quarters(answered, rows),
       ...(opts.mode === 'batch' && { bySource }),
       ...(hotAdd && {
@@ -803,6 +805,24 @@ function cpuPerQuery(
   }
   out.stack = stack === null ? null : round(stack, 3);
   return out;
+}
+
+/**
+ * Each router's pacer of the run's scope at the end (its /health `pacing` check): lambda, the
+ * re-aimed target, the debt it has not paid back, its decisions and its share of the fleet's.
+ * Null for a router that does not answer or does not pace.
+ */
+async function routerPacing(routers: RunningService[], scope: string): Promise<(Record<string, number> | null)[]> {
+  return Promise.all(
+    routers.map((r) =>
+      fetch(`${r.url}/health`)
+        .then(
+          (res) => res.json() as Promise<{ checks?: { pacing?: { scopes?: Record<string, Record<string, number>> } } }>,
+        )
+        .then((h) => h.checks?.pacing?.scopes?.[scope] ?? null)
+        .catch(() => null),
+    ),
+  );
 }
 
 /** Each service's /metrics text ('' when it does not answer). */
