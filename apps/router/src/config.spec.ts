@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import { ConfigError, sha256Hex } from '@llm-router/service';
 import { loadRouterConfig } from './config';
 
+const BASE = { KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'postgres://h/db', REPLAY_DATASET: '/tmp/d.jsonl' };
+/** A development router: no API keys (ALLOW_NO_AUTH). */
+const DEV = { ...BASE, ALLOW_NO_AUTH: 'true' };
+
 describe('router configuration: secure by default', () => {
-  const base = { KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'postgres://h/db', REPLAY_DATASET: '/tmp/d.jsonl' };
+  const base = BASE;
   const KEY = 'sk-test-0123456789abcdef';
 
   it('refuses to start without API keys, naming the variables that fix it', () => {
@@ -72,12 +76,7 @@ describe('router configuration: secure by default', () => {
 });
 
 describe('router configuration: embeddings from the models file', () => {
-  const base = {
-    KAFKA_BROKERS: 'k:9092',
-    DATABASE_URL: 'postgres://h/db',
-    REPLAY_DATASET: '/tmp/d.jsonl',
-    ALLOW_NO_AUTH: 'true',
-  };
+  const base = DEV;
   const modelsFile = (doc: unknown) => {
     const path = join(mkdtempSync(join(tmpdir(), 'router-models-')), 'models.json');
     writeFileSync(path, JSON.stringify(doc));
@@ -103,12 +102,7 @@ describe('router configuration: embeddings from the models file', () => {
 });
 
 describe('router configuration: BUDGET_PER_QUERY_USD', () => {
-  const base = {
-    KAFKA_BROKERS: 'k:9092',
-    DATABASE_URL: 'postgres://h/db',
-    REPLAY_DATASET: '/tmp/d.jsonl',
-    ALLOW_NO_AUTH: 'true',
-  };
+  const base = DEV;
 
   it('is read as the aggregator reads it: empty is unset, else a positive number', () => {
     expect(loadRouterConfig({ ...base, BUDGET_PER_QUERY_USD: '' }).BUDGET_PER_QUERY_USD).toBeUndefined();
