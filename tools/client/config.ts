@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { unsetIfEmpty } from '../lib/env';
 
-const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
+const optional = unsetIfEmpty(z.string().min(1));
 
 /** Where the services are and how to speak to them; every variable has a local default or is optional. */
 export const clientEnvSchema = z.object({

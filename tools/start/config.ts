@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDataset } from '@llm-router/contracts';
 import { defaultDataDir } from '@llm-router/infra';
+import { unsetIfEmpty } from '../lib/env';
 
 export const APPS = ['router', 'price-watcher', 'reward-aggregator', 'batch-planner'] as const;
 export type App = (typeof APPS)[number];
@@ -23,8 +24,6 @@ export const PORT_VARIABLES = {
 const ROOT = resolve(__dirname, '../..');
 export const DEFAULT_REPLAY_DATASET = resolve(ROOT, '../shared/data/paretobandit/val.jsonl');
 
-/** An empty variable means "not set", as in a shell. */
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const existingFile = z.string().refine((f) => existsSync(f), 'file not found');
 
@@ -34,14 +33,14 @@ const startEnvSchema = z
     PRICE_WATCHER_PORT: port(3002),
     REWARD_AGGREGATOR_PORT: port(3003),
     BATCH_PLANNER_PORT: port(3004),
-    DATA_DIR: optional(z.string()),
-    XDG_DATA_HOME: optional(z.string()),
+    DATA_DIR: unsetIfEmpty(z.string()),
+    XDG_DATA_HOME: unsetIfEmpty(z.string()),
     PROVIDER: z.enum(['replay', 'openai']).default('replay'),
-    REPLAY_DATASET: optional(existingFile),
+    REPLAY_DATASET: unsetIfEmpty(existingFile),
     /** The models file with list prices, watched by the price-watcher (its PRICES_FILE). */
-    MODELS_FILE: optional(existingFile),
+    MODELS_FILE: unsetIfEmpty(existingFile),
     /** Set by the user: passed to the router as it is, and no key is created. */
-    ROUTER_API_KEYS: optional(z.string()),
+    ROUTER_API_KEYS: unsetIfEmpty(z.string()),
   })
   .superRefine((env, ctx) => {
     const ports = APPS.map((app) => [PORT_VARIABLES[app], env[PORT_VARIABLES[app]]] as const);
