@@ -553,13 +553,13 @@ async function main() {
     const policy = (await db.query('SELECT version, rewards_applied FROM policy_state WHERE scope = $1', [scope]))
       .rows[0];
     await db.end();
-    const added = await routerAddedLatency(routers);
-    const delay = await learningDelay(routers, aggregators);
+    // One scrape of each service at the end serves every figure read from /metrics.
+    const [routerScrapes, aggregatorScrapes] = await Promise.all([scrapeMetrics(routers), scrapeMetrics(aggregators)]);
+    // The time each router adds (consumed to response acknowledged, model call excluded).
+    const added = summaryAcross(routerScrapes, 'router_added_latency_seconds');
+    const delay = learningDelay(routerScrapes, aggregatorScrapes);
     const pacing = await routerPacing(routers, scope);
-    const budgetCapped = (await scrapeMetrics(routers)).reduce(
-      (n, text) => n + counterValue(text, 'router_budget_capped_total'),
-      0,
-    );
+    const budgetCapped = routerScrapes.reduce((n, text) => n + counterValue(text, 'router_budget_capped_total'), 0);
     await consumer.disconnect();
     await assignmentConsumer?.disconnect();
     await producer.close();
@@ -813,25 +813,23 @@ function cpuPerQuery(
  * Null for a router that does not answer or does not pace.
  */
 async function routerPacing(routers: RunningService[], scope: string): Promise<(Record<string, number> | null)[]> {
-  return Promise.all(
-    routers.map((r) =>
-      fetch(`${r.url}/health`)
-        .then(
-          (res) => res.json() as Promise<{ checks?: { pacing?: { scopes?: Record<string, Record<string, number>> } } }>,
-        )
-        .then((h) => h.checks?.pacing?.scopes?.[scope] ?? null)
-        .catch(() => null),
-    ),
-  );
+  type Health = { checks?: { pacing?: { scopes?: Record<string, Record<string, number>> } } };
+  const health = await askEach(routers, '/health', (res) => res.json() as Promise<Health>, null);
+  return health.map((h) => h?.checks?.pacing?.scopes?.[scope] ?? null);
 }
 
 /** Each service's /metrics text ('' when it does not answer). */
-async function scrapeMetrics(services: RunningService[]): Promise<string[]> {
+function scrapeMetrics(services: RunningService[]): Promise<string[]> {
+  return askEach(services, '/metrics', (res) => res.text(), '');
+}
+
+/** What each service answers on `path`, read by `read`; `fallback` for one that does not answer. */
+function askEach<T>(services: RunningService[], path: string, read: (res: Response) => Promise<T>, fallback: T) {
   return Promise.all(
-    services.map((r) =>
-      fetch(`${r.url}/metrics`)
-        .then((res) => res.text())
-        .catch(() => ''),
+    services.map((s) =>
+      fetch(`${s.url}${path}`)
+        .then(read)
+        .catch(() => fallback),
     ),
   );
 }
@@ -862,14 +860,6 @@ function summaryAcross(scrapes: string[], metric: string): { p50Ms: number | nul
 }
 
 /**
- * What each router reports of the time it adds (consumed to response acknowledged, model call
- * excluded): the summary `router_added_latency_seconds` on its /metrics.
- */
-async function routerAddedLatency(routers: RunningService[]): Promise<{ p50Ms: number | null; p99Ms: number | null }> {
-  return summaryAcross(await scrapeMetrics(routers), 'router_added_latency_seconds');
-}
-
-/**
  * How old the rewards are that the routers decide on, in two parts: from a decision to the
  * aggregator's published snapshot that has learnt its reward (`aggregator_reward_publish_delay_seconds`:
  * this run's feedback path, batching, debounce), then the age of the snapshot each decision is
@@ -878,11 +868,10 @@ async function routerAddedLatency(routers: RunningService[]): Promise<{ p50Ms: n
  * replay's `--feedback-delay` that matches the run. `snapshotApply*`: the snapshot's age when it
  * is put in use (`replica_snapshot_apply_delay_seconds`), the part of the policy's age before it.
  */
-async function learningDelay(routers: RunningService[], aggregators: RunningService[]) {
-  const publish = summaryAcross(await scrapeMetrics(aggregators), 'aggregator_reward_publish_delay_seconds');
-  const scrapes = await scrapeMetrics(routers);
-  const apply = summaryAcross(scrapes, 'replica_snapshot_apply_delay_seconds');
-  const age = summaryAcross(scrapes, 'router_policy_age_seconds');
+function learningDelay(routerScrapes: string[], aggregatorScrapes: string[]) {
+  const publish = summaryAcross(aggregatorScrapes, 'aggregator_reward_publish_delay_seconds');
+  const apply = summaryAcross(routerScrapes, 'replica_snapshot_apply_delay_seconds');
+  const age = summaryAcross(routerScrapes, 'router_policy_age_seconds');
   return {
     rewardPublishP50Ms: publish.p50Ms,
     rewardPublishP99Ms: publish.p99Ms,
